@@ -1,0 +1,197 @@
+/**
+ * Resource types of DESIGN.md (group aigateway.dev, v1alpha1) and the compiled gateway config.
+ * One definition shared by `aigw serve --config DIR`, the operator and the gateway in cluster mode.
+ */
+import type { ModelFamily, ModelType } from '../models/index.js';
+
+export const API_GROUP = 'aigateway.dev';
+export const API_VERSION = 'aigateway.dev/v1alpha1';
+export const API_KEY_SECRET_TYPE = 'aigateway.dev/api-key';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface SecretKeyRef {
+  name: string;
+}
+
+export interface AccessKeyAuth {
+  secretRef: SecretKeyRef & { accessKeyIdKey?: string; secretAccessKeyKey?: string; sessionTokenKey?: string };
+}
+export interface AssumeRoleAuth {
+  roleArn: string;
+  externalId?: string;
+  sessionName?: string;
+  durationSeconds?: number;
+  /** Source credentials; absent = the AWS default chain. */
+  sourceSecretRef?: SecretKeyRef & { accessKeyIdKey?: string; secretAccessKeyKey?: string; sessionTokenKey?: string };
+}
+export interface ApiKeyAuth {
+  secretRef: SecretKeyRef & { key?: string };
+}
+
+export type AuthType = 'accessKey' | 'assumeRole' | 'apiKey' | 'default';
+
+export interface ProviderAccountSpec {
+  provider: 'aws-bedrock';
+  region: string;
+  endpoint?: string;
+  controlPlaneEndpoint?: string;
+  stsEndpoint?: string;
+  s3Endpoint?: string;
+  auth: {
+    type: AuthType;
+    accessKey?: AccessKeyAuth;
+    assumeRole?: AssumeRoleAuth;
+    apiKey?: ApiKeyAuth;
+  };
+  batch?: { s3Bucket?: string; s3Prefix?: string; roleArn?: string };
+  collaborators?: Collaborator[];
+}
+
+export type CollaboratorRole = 'Manager' | 'User';
+export interface Collaborator {
+  /** `user:NAME`, `team:GROUP` or `serviceaccount:NAMESPACE:NAME`. */
+  subject: string;
+  role: CollaboratorRole;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface ProviderAccount {
+  apiVersion: typeof API_VERSION;
+  kind: 'ProviderAccount';
+  metadata: ObjectMeta;
+  spec: ProviderAccountSpec;
+  status?: { observedGeneration?: number; conditions?: Condition[]; models?: number };
+}
+
+export interface ModelPricing {
+  inputPerMillionTokens?: number;
+  outputPerMillionTokens?: number;
+  cacheReadPerMillionTokens?: number;
+  cacheWritePerMillionTokens?: number;
+  perImage?: number;
+}
+
+export interface ModelSpec {
+  account: string;
+  modelId: string;
+  region?: string;
+  type?: ModelType;
+  pricing?: ModelPricing;
+}
+
+export interface Model {
+  apiVersion: typeof API_VERSION;
+  kind: 'Model';
+  metadata: ObjectMeta;
+  spec: ModelSpec;
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+    resolvedRegion?: string;
+    family?: ModelFamily;
+  };
+}
+
+export interface Secret {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  type?: string;
+  metadata: ObjectMeta;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+/** Everything a config compiles from: the objects of one namespace. */
+export interface ResourceSet {
+  accounts: ProviderAccount[];
+  models: Model[];
+  secrets: Secret[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled config: what the gateway serves. Contains no secret material; credentials travel apart.
+
+export interface CompiledAccount {
+  name: string;
+  namespace: string;
+  region: string;
+  endpoint?: string;
+  controlPlaneEndpoint?: string;
+  stsEndpoint?: string;
+  s3Endpoint?: string;
+  auth:
+    | { type: 'accessKey' }
+    | { type: 'apiKey' }
+    | { type: 'default' }
+    | {
+        type: 'assumeRole';
+        roleArn: string;
+        externalId?: string;
+        sessionName: string;
+        durationSeconds: number;
+        /** Source credentials come from the credentials bundle when true, else from the default chain. */
+        hasSourceCredentials: boolean;
+      };
+  batch?: { s3Bucket?: string; s3Prefix?: string; roleArn?: string };
+  collaborators: Collaborator[];
+}
+
+export interface CompiledModel {
+  /** `<account>/<model>`: the name callers put in `model`. */
+  servedName: string;
+  account: string;
+  name: string;
+  modelId: string;
+  region: string;
+  type: ModelType;
+  family: ModelFamily;
+  pricing?: ModelPricing;
+}
+
+export interface CompiledApiKey {
+  /** Hex SHA-256 of the token; the token itself never enters the compiled config. */
+  sha256: string;
+  subject: string;
+  teams: string[];
+  /** `<namespace>/<secret name>`, for logs and metrics. */
+  source: string;
+}
+
+export interface CompiledConfig {
+  /** Content hash of config + credentials; the gateway reloads only when it changes. */
+  revision: string;
+  namespace: string;
+  accounts: CompiledAccount[];
+  models: CompiledModel[];
+  apiKeys: CompiledApiKey[];
+}
+
+/** Secret material per account, carried in the credentials Secret (cluster) or read from DIR (standalone). */
+export interface AccountCredentials {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  apiKey?: string;
+}
+
+export interface CompiledCredentials {
+  revision: string;
+  accounts: Record<string, AccountCredentials>;
+}
