@@ -1,0 +1,26 @@
+/**
+ * The seam between the emulator's InvokeModel routing (`invoke/index.ts`) and the per-model body
+ * handlers (`invoke/<model>.ts`, registered in `invoke/models.ts`).
+ */
+
+/** What a handler knows about the call besides the body. */
+export interface InvokeContext {
+  /** The model id exactly as the caller sent it in the path (profile id or ARN included). */
+  modelId: string;
+  /** The foundation model behind it (catalog id). */
+  foundationModelId: string;
+  /** The catalog family (`titan-embed`, `cohere-embed`, `amazon-nova-canvas`, `titan-image`, `stability`, ...). */
+  family: string;
+  /** The requested response MIME type (`Accept`, or `X-Amzn-Bedrock-Accept` for streams). */
+  accept: string;
+}
+
+/** A handler's answer: the native response body plus token counts for the response headers. */
+export interface InvokeResult {
+  body: unknown;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+/** Validates a native InvokeModel body and produces the native response; throws BedrockException when invalid. */
+export type InvokeHandler = (body: unknown, ctx: InvokeContext) => InvokeResult;
