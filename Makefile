@@ -37,7 +37,7 @@ run: build
 	node dist/gateway/src/cli/aigw.js serve --config examples/ --port $(PORT) --admin-port $(ADMIN_PORT)
 
 bench: build
-	node bench/run.mjs
+	node dist/bench/run.js $(BENCH_ARGS)
 
 clean:
 	rm -rf dist
