@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   client_closed_request: { status: 499, type: 'api_error' },
   shutting_down: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'server_error' },
+  /** Bedrock's moderation withheld every requested image (Nova/Titan `error`, Stability `finish_reasons`). */
+  content_policy_violation: { status: 400, type: 'invalid_request_error' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,1 +1,3 @@
 export * from './converse.js';
+export * from './invoke-embeddings.js';
+export * from './invoke-images.js';

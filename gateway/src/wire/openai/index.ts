@@ -1,1 +1,3 @@
 export * from './chat-request.js';
+export * from './embeddings.js';
+export * from './images.js';
