@@ -1,1 +1,2 @@
 export * from './naming.js';
+export * from './capabilities.js';

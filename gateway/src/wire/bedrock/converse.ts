@@ -158,7 +158,10 @@ export interface Message {
   content: ContentBlock[];
 }
 
-export type SystemContentBlock = { text: string } | { guardContent: GuardContentBlock } | { cachePoint: CachePointBlock };
+export type SystemContentBlock =
+  | { text: string }
+  | { guardContent: GuardContentBlock }
+  | { cachePoint: CachePointBlock };
 
 // ---------------------------------------------------------------------------------------------
 // Tools

@@ -166,10 +166,7 @@ export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high';
  * Anthropic's native thinking parameter, passed through to Bedrock unchanged. Extension.
  * `adaptive` lets newer Claude models pick their own budget.
  */
-export type ThinkingParam =
-  | { type: 'enabled'; budget_tokens: number }
-  | { type: 'disabled' }
-  | { type: 'adaptive' };
+export type ThinkingParam = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' } | { type: 'adaptive' };
 
 /**
  * Bedrock-only settings, passed through to the Converse body. Extension (body field `bedrock`).
