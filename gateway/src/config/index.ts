@@ -1,1 +1,45 @@
+export {
+  CONFIG_DEFAULTS,
+  type CompileOptions,
+  type CompileProblem,
+  type CompileResult,
+  compileConfig,
+  hashApiKey,
+  revisionOf,
+} from './compile.js';
+export {
+  type IgnoredDocument,
+  type LoadedManifests,
+  loadManifestDir,
+  loadManifests,
+  ManifestError,
+  type ManifestSource,
+  parseManifestText,
+  sourceOf,
+} from './load.js';
+export {
+  buildSnapshot,
+  type Caller,
+  type ModelRoute,
+  permittedAccounts,
+  principalsOf,
+  type Snapshot,
+} from './snapshot.js';
+export {
+  COMPILED_CONFIG_FILE,
+  COMPILED_CREDENTIALS_FILE,
+  CompiledDirSource,
+  ConfigRejectedError,
+  type ConfigSource,
+  formatProblem,
+  ManifestDirSource,
+  type SourceLoadResult,
+} from './sources.js';
+export {
+  CONFIG_WATCH_DEFAULTS,
+  type ConfigLogger,
+  ConfigStore,
+  type ConfigStoreOptions,
+  type ReloadOutcome,
+} from './store.js';
 export * from './types.js';

@@ -1,0 +1,109 @@
+/**
+ * The immutable view of one compiled config that a request uses from start to end, with the indexes
+ * the hot path needs (served name → model, token hash → caller, caller → permitted accounts).
+ */
+import type {
+  AccountCredentials,
+  CompiledAccount,
+  CompiledApiKey,
+  CompiledConfig,
+  CompiledCredentials,
+  CompiledModel,
+} from './types.js';
+
+/** A served model with the account it belongs to. */
+export interface ModelRoute {
+  readonly model: CompiledModel;
+  readonly account: CompiledAccount;
+  readonly credentials: AccountCredentials;
+}
+
+/** An authenticated caller. `accounts` is the set of account names whose models it may use. */
+export interface Caller {
+  /** `user:NAME` (api keys) or `serviceaccount:NS:NAME` (in-cluster callers, later). */
+  readonly subject: string;
+  readonly teams: readonly string[];
+  /** Where the identity came from: `<namespace>/<secret>` for api keys. */
+  readonly source: string;
+  readonly accounts: ReadonlySet<string>;
+}
+
+export interface Snapshot {
+  readonly config: CompiledConfig;
+  readonly credentials: CompiledCredentials;
+  readonly revision: string;
+  /** servedName (`account/model`) → route. */
+  readonly models: ReadonlyMap<string, ModelRoute>;
+  readonly accounts: ReadonlyMap<string, CompiledAccount>;
+  /** Hex SHA-256 of a token → the caller it authenticates. */
+  readonly callersByKeyHash: ReadonlyMap<string, Caller>;
+  /** Epoch milliseconds when this snapshot was built. */
+  readonly loadedAt: number;
+}
+
+/**
+ * The principals a collaborator entry can name for a caller: `user:X` for subject `user:X`,
+ * `team:G` for each of its teams (DESIGN.md, API keys).
+ */
+export function principalsOf(subject: string, teams: readonly string[]): string[] {
+  return [subject, ...teams.map((t) => `team:${t}`)];
+}
+
+/** The accounts whose collaborators (User or Manager) include one of the principals. */
+export function permittedAccounts(accounts: Iterable<CompiledAccount>, principals: readonly string[]): Set<string> {
+  const set = new Set<string>();
+  for (const account of accounts) {
+    if (
+      account.collaborators.some((c) => (c.role === 'User' || c.role === 'Manager') && principals.includes(c.subject))
+    ) {
+      set.add(account.name);
+    }
+  }
+  return set;
+}
+
+/** Builds the snapshot of a compiled config; the result and everything in it is frozen. */
+export function buildSnapshot(
+  config: CompiledConfig,
+  credentials: CompiledCredentials,
+  loadedAt = Date.now(),
+): Snapshot {
+  const accounts = new Map(config.accounts.map((a) => [a.name, a]));
+  const models = new Map<string, ModelRoute>();
+  for (const model of config.models) {
+    const account = accounts.get(model.account);
+    if (!account) continue; // the compiler never emits such a model; a hand-written config.json might
+    models.set(
+      model.servedName,
+      Object.freeze({ model, account, credentials: credentials.accounts[account.name] ?? {} }),
+    );
+  }
+  const callersByKeyHash = new Map<string, Caller>();
+  for (const key of config.apiKeys) callersByKeyHash.set(key.sha256.toLowerCase(), callerOfKey(key, config.accounts));
+  return Object.freeze({
+    config: deepFreeze(config),
+    credentials: deepFreeze(credentials),
+    revision: config.revision,
+    models,
+    accounts,
+    callersByKeyHash,
+    loadedAt,
+  });
+}
+
+function callerOfKey(key: CompiledApiKey, accounts: readonly CompiledAccount[]): Caller {
+  return Object.freeze({
+    subject: key.subject,
+    teams: Object.freeze([...key.teams]),
+    source: key.source,
+    accounts: permittedAccounts(accounts, principalsOf(key.subject, key.teams)),
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
