@@ -1,0 +1,498 @@
+import { performance } from 'node:perf_hooks';
+import { Agent, type Dispatcher } from 'undici';
+import type { AccountCredentials, CompiledAccount } from '../config/index.js';
+import { fromBedrockHttpError, GatewayError } from '../errors/index.js';
+import { encodeModelIdForPath } from '../models/index.js';
+import { authCacheKey, createUpstreamAuth } from './auth/index.js';
+import type { Clock, SignableRequest, UpstreamAuth } from './auth/types.js';
+import { resolveUpstreamOptions, type UpstreamOptions } from './defaults.js';
+import { EndpointResolver, resolveRegion } from './endpoint.js';
+import { EventStreamDecoder, type UpstreamEvent } from './event-stream.js';
+import { backoffDelayMs, parseRetryAfterMs, transientNetworkCode } from './retry.js';
+
+/** Bedrock runtime operations the gateway calls (bedrock-wire.md §0). */
+export type UpstreamOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream';
+
+/** One call to Bedrock, with everything taken from the request's config snapshot. */
+export interface UpstreamCall {
+  account: CompiledAccount;
+  credentials: AccountCredentials | undefined;
+  /** The model's region (the account's unless the Model overrides it); an ARN model id's own region wins. */
+  region: string;
+  /** The Bedrock model id, inference profile id or ARN, unencoded. */
+  modelId: string;
+  operation: UpstreamOperation;
+  /** The final request body; it is signed and sent byte for byte. */
+  body: string | Uint8Array;
+  /** Aborted when the caller disconnects: stops retries and destroys the upstream request. */
+  signal: AbortSignal;
+  /** Extra headers (e.g. `X-Amzn-Bedrock-Trace`, `X-Amzn-Bedrock-GuardrailIdentifier`, `Content-Type`/`Accept` for invoke). */
+  headers?: Record<string, string>;
+}
+
+/** Timing of a non-streaming call, in ms since the first attempt was dispatched. */
+export interface UpstreamTiming {
+  /** Until the response headers of the successful attempt arrived. */
+  firstByteMs: number;
+  /** Until the whole body arrived: the upstream share of the request's latency (retries included). */
+  totalMs: number;
+}
+
+/** A successful non-streaming response. */
+export interface UpstreamResponse {
+  status: number;
+  /** `x-amzn-RequestId`. */
+  requestId: string;
+  /** Response headers, lower-case names (e.g. `x-amzn-bedrock-input-token-count` on InvokeModel). */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** Attempts made, the successful one included. */
+  attempts: number;
+  /** Same as `timing.totalMs`. */
+  upstreamMs: number;
+  timing: UpstreamTiming;
+}
+
+/** Timing of a stream, in ms since the first attempt was dispatched; fields fill in as the stream runs. */
+export interface StreamTiming {
+  headersMs: number;
+  firstEventMs: number | undefined;
+  totalMs: number | undefined;
+}
+
+/** Construction options of {@link BedrockUpstream}. */
+export interface BedrockUpstreamOptions extends Partial<UpstreamOptions> {
+  /** Use this dispatcher instead of the client's own undici Agent (it is then not closed by `close()`). */
+  dispatcher?: Dispatcher;
+  /** Clock for SigV4 dates and credential expiry (tests). */
+  clock?: Clock;
+  /** Randomness for backoff and refresh jitter (tests). */
+  random?: () => number;
+}
+
+const USER_AGENT = 'aigateway';
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+const NO_CREDENTIALS: AccountCredentials = Object.freeze({});
+
+/**
+ * The Bedrock runtime client: signs (SigV4 or bearer), sends over pooled keep-alive undici
+ * connections, retries transient failures before anything reached the caller, enforces per-attempt
+ * and overall deadlines, and decodes event streams. Constructed once per process and shared across
+ * config snapshots; per-account auth (with its cached temporary credentials) is reused across
+ * reloads while the account's auth settings and credential material stay the same.
+ */
+export class BedrockUpstream {
+  readonly options: UpstreamOptions;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly endpoints = new EndpointResolver();
+  private readonly clock: Clock | undefined;
+  private readonly random: () => number;
+  /** Hot path: the snapshot's own account/credentials objects → auth, without hashing. */
+  private readonly byAccount = new WeakMap<CompiledAccount, { credentials: AccountCredentials; auth: UpstreamAuth }>();
+  /** Across reloads: digest of settings + credential material → auth. */
+  private readonly byKey = new Map<string, UpstreamAuth>();
+
+  constructor(options: BedrockUpstreamOptions = {}) {
+    const { dispatcher, clock, random, ...rest } = options;
+    this.options = resolveUpstreamOptions(rest);
+    this.clock = clock;
+    this.random = random ?? Math.random;
+    this.ownsDispatcher = dispatcher === undefined;
+    // One Agent: it keeps one keep-alive Pool per origin (region endpoint or override). HTTP/1.1
+    // without pipelining, since a slow generation would stall everything queued behind it.
+    this.dispatcher =
+      dispatcher ??
+      new Agent({
+        connections: this.options.connections,
+        pipelining: 1,
+        keepAliveTimeout: this.options.keepAliveTimeoutMs,
+        connect: { timeout: this.options.connectTimeoutMs },
+      });
+  }
+
+  /** The auth scheme of an account, created once and cached (see class docs). */
+  authFor(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth {
+    const material = credentials ?? NO_CREDENTIALS;
+    const hit = this.byAccount.get(account);
+    if (hit && hit.credentials === material) return hit.auth;
+    const key = authCacheKey(account, credentials);
+    let auth = this.byKey.get(key);
+    if (!auth) {
+      auth = createUpstreamAuth(account, credentials, {
+        refreshBeforeMs: this.options.credentialRefreshBeforeMs,
+        jitterMs: this.options.credentialRefreshJitterMs,
+        failureBackoffMs: this.options.credentialFailureBackoffMs,
+        ...(this.clock ? { clock: this.clock } : {}),
+      });
+      this.byKey.set(key, auth);
+    }
+    this.byAccount.set(account, { credentials: material, auth });
+    return auth;
+  }
+
+  /**
+   * Closes cached auth of accounts no longer in the config (stopping their background refreshes).
+   * Call after a reload with the new snapshot's accounts and credentials.
+   */
+  retainAuth(live: Iterable<{ account: CompiledAccount; credentials: AccountCredentials | undefined }>): void {
+    const keep = new Set<string>();
+    for (const { account, credentials } of live) keep.add(authCacheKey(account, credentials));
+    for (const [key, auth] of this.byKey) {
+      if (!keep.has(key)) {
+        auth.close();
+        this.byKey.delete(key);
+      }
+    }
+  }
+
+  /** A non-streaming call (Converse, InvokeModel). Resolves with the whole body; throws GatewayError. */
+  async send(call: UpstreamCall): Promise<UpstreamResponse> {
+    const outcome = await this.execute(call, false);
+    const { response, attempt, startedAt, headersAt } = outcome;
+    let body: Uint8Array;
+    try {
+      body = await readBody(response.body, this.options.maxResponseBytes);
+    } catch (error) {
+      throw this.bodyError(error, call.signal, attempt);
+    } finally {
+      attempt.dispose();
+    }
+    const totalMs = performance.now() - startedAt;
+    return {
+      status: response.statusCode,
+      requestId: headerValue(response.headers['x-amzn-requestid']) ?? '',
+      headers: flattenHeaders(response.headers),
+      body,
+      attempts: outcome.attempts,
+      upstreamMs: totalMs,
+      timing: { firstByteMs: headersAt - startedAt, totalMs },
+    };
+  }
+
+  /**
+   * A streaming call (ConverseStream, InvokeModelWithResponseStream). Resolves once the 200 response
+   * headers arrived (retries happen only up to here); the events are then read from the returned
+   * stream. Throws GatewayError.
+   */
+  async stream(call: UpstreamCall): Promise<UpstreamEventStream> {
+    const outcome = await this.execute(call, true);
+    // From here the stream is the caller's: only its abort and the idle timeout end it.
+    outcome.attempt.clearTimer();
+    return new UpstreamEventStream(outcome, this.options.maxEventBytes);
+  }
+
+  /** Closes cached auth and, unless one was injected, the connection pools. */
+  async close(): Promise<void> {
+    for (const auth of this.byKey.values()) auth.close();
+    this.byKey.clear();
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // -----------------------------------------------------------------------------------------------
+
+  private async execute(call: UpstreamCall, streaming: boolean): Promise<AttemptOutcome> {
+    const options = this.options;
+    const region = resolveRegion(call.modelId, call.region);
+    const endpoint = this.endpoints.resolve(call.account, region);
+    const path = `${endpoint.basePath}/model/${encodeModelIdForPath(call.modelId)}/${call.operation}`;
+    const auth = this.authFor(call.account, call.credentials);
+    const startedAt = performance.now();
+    const deadline = startedAt + options.deadlineMs;
+    let refreshedCredentials = false;
+
+    for (let attemptNo = 1; ; attemptNo++) {
+      if (call.signal.aborted) throw clientClosed(call.signal.reason);
+      const request: SignableRequest = {
+        method: 'POST',
+        protocol: endpoint.protocol,
+        hostname: endpoint.hostname,
+        port: endpoint.port,
+        path,
+        headers: requestHeaders(endpoint.host, streaming, call.headers),
+        body: call.body,
+        region,
+      };
+      // Signed per attempt: X-Amz-Date must be fresh and credentials may have been refreshed.
+      await auth.authorize(request);
+      const remaining = deadline - performance.now();
+      const attempt = new AttemptSignal(call.signal, Math.max(1, Math.min(options.attemptTimeoutMs, remaining)));
+      let error: GatewayError;
+      let retryAfterMs: number | undefined;
+      try {
+        const response = await this.dispatcher.request({
+          origin: endpoint.origin,
+          path,
+          method: 'POST',
+          headers: request.headers,
+          body: call.body,
+          signal: attempt.signal,
+          // Deadlines come from AttemptSignal; for streams the idle timeout guards the body.
+          headersTimeout: 0,
+          bodyTimeout: streaming ? options.streamIdleTimeoutMs : 0,
+        });
+        const headersAt = performance.now();
+        if (response.statusCode >= 200 && response.statusCode < 300) {
+          return { response, attempt, attempts: attemptNo, startedAt, headersAt, callerSignal: call.signal };
+        }
+        let errorBody: Uint8Array | undefined;
+        try {
+          errorBody = await readBody(response.body, MAX_ERROR_BODY_BYTES);
+        } catch {
+          errorBody = undefined;
+        }
+        attempt.dispose();
+        retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
+        const errorType = headerValue(response.headers['x-amzn-errortype']);
+        error = fromBedrockHttpError({
+          status: response.statusCode,
+          errorType,
+          body: errorBody,
+          retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+        });
+        // Temporary credentials revoked or expired early (clock skew, session revoked): fetch new
+        // ones and try again once rather than failing until the next scheduled refresh.
+        if (!refreshedCredentials && errorType?.startsWith('ExpiredToken') && auth.kind !== 'accessKey') {
+          refreshedCredentials = true;
+          auth.invalidate();
+          attemptNo--;
+          continue;
+        }
+      } catch (thrown) {
+        attempt.dispose();
+        if (call.signal.aborted) throw clientClosed(thrown);
+        error = this.transportError(thrown, attempt);
+      }
+
+      if (!error.retryable || attemptNo >= options.maxAttempts) throw error;
+      if (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs) throw error;
+      const wait = Math.max(
+        retryAfterMs ?? 0,
+        backoffDelayMs(attemptNo, options.retryBaseMs, options.retryCapMs, this.random),
+      );
+      if (performance.now() + wait >= deadline) throw error;
+      await sleep(wait, call.signal);
+    }
+  }
+
+  private transportError(thrown: unknown, attempt: AttemptSignal): GatewayError {
+    if (thrown instanceof GatewayError) return thrown;
+    if (attempt.timedOut) {
+      return new GatewayError('upstream_timeout', `Bedrock did not respond within ${attempt.timeoutMs} ms.`, {
+        retryable: true,
+        cause: thrown,
+      });
+    }
+    const code = transientNetworkCode(thrown);
+    if (code) {
+      return new GatewayError('upstream_unavailable', `Bedrock could not be reached (${code}).`, {
+        retryable: true,
+        cause: thrown,
+      });
+    }
+    return new GatewayError('upstream_error', 'The request to Bedrock failed.', { cause: thrown });
+  }
+
+  private bodyError(error: unknown, signal: AbortSignal, attempt: AttemptSignal): GatewayError {
+    if (signal.aborted) return clientClosed(error);
+    if (error instanceof GatewayError) return error;
+    if (attempt.timedOut) {
+      return new GatewayError('upstream_timeout', `Bedrock did not respond within ${attempt.timeoutMs} ms.`, {
+        cause: error,
+      });
+    }
+    return new GatewayError('upstream_error', 'The connection to Bedrock was lost while reading the response.', {
+      cause: error,
+    });
+  }
+}
+
+interface AttemptOutcome {
+  response: Dispatcher.ResponseData;
+  attempt: AttemptSignal;
+  attempts: number;
+  startedAt: number;
+  headersAt: number;
+  callerSignal: AbortSignal;
+}
+
+/**
+ * A Bedrock event stream after its 200 headers: iterate it once for the decoded events. An
+ * `exception` frame makes the iteration throw the mapped GatewayError; aborting the call's signal
+ * (or {@link UpstreamEventStream.cancel}, or leaving the loop early) destroys the upstream request.
+ */
+export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
+  readonly status: number;
+  readonly requestId: string;
+  readonly headers: Record<string, string>;
+  readonly attempts: number;
+  readonly timing: StreamTiming;
+  private readonly outcome: AttemptOutcome;
+  private readonly maxEventBytes: number;
+  private consumed = false;
+
+  /** @internal Created by {@link BedrockUpstream.stream}. */
+  constructor(outcome: AttemptOutcome, maxEventBytes: number) {
+    this.outcome = outcome;
+    this.maxEventBytes = maxEventBytes;
+    this.status = outcome.response.statusCode;
+    this.requestId = headerValue(outcome.response.headers['x-amzn-requestid']) ?? '';
+    this.headers = flattenHeaders(outcome.response.headers);
+    this.attempts = outcome.attempts;
+    this.timing = { headersMs: outcome.headersAt - outcome.startedAt, firstEventMs: undefined, totalMs: undefined };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<UpstreamEvent> {
+    if (this.consumed) throw new TypeError('An UpstreamEventStream can be iterated only once.');
+    this.consumed = true;
+    return this.events();
+  }
+
+  /** Stops reading and destroys the upstream request (idempotent). */
+  cancel(): void {
+    this.outcome.response.body.destroy();
+    this.outcome.attempt.dispose();
+  }
+
+  private async *events(): AsyncGenerator<UpstreamEvent> {
+    const { response, callerSignal, startedAt } = this.outcome;
+    const decoder = new EventStreamDecoder(this.maxEventBytes);
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        const events = decoder.push(chunk);
+        if (events.length > 0 && this.timing.firstEventMs === undefined) {
+          this.timing.firstEventMs = performance.now() - startedAt;
+        }
+        for (const event of events) yield event;
+      }
+      decoder.end();
+      this.timing.totalMs = performance.now() - startedAt;
+    } catch (error) {
+      if (callerSignal.aborted) throw clientClosed(error);
+      if (error instanceof GatewayError) throw error;
+      if (hasCode(error, 'UND_ERR_BODY_TIMEOUT')) {
+        throw new GatewayError('upstream_timeout', 'Bedrock stopped sending stream events (idle timeout).', {
+          cause: error,
+        });
+      }
+      throw new GatewayError('upstream_error', 'The connection to Bedrock was lost mid-stream.', { cause: error });
+    } finally {
+      // Early exit (break, exception frame, abort): make sure the socket is not left half-read.
+      if (!response.body.destroyed) response.body.destroy();
+      this.outcome.attempt.dispose();
+    }
+  }
+}
+
+/** Links one attempt to the caller's signal and its own timeout. */
+class AttemptSignal {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  timedOut = false;
+
+  constructor(
+    private readonly parent: AbortSignal,
+    readonly timeoutMs: number,
+  ) {
+    if (parent.aborted) this.controller.abort(parent.reason);
+    else parent.addEventListener('abort', this.onParentAbort, { once: true });
+    this.timer = setTimeout(this.onTimeout, timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  dispose(): void {
+    this.clearTimer();
+    this.parent.removeEventListener('abort', this.onParentAbort);
+  }
+
+  private readonly onParentAbort = (): void => {
+    this.clearTimer();
+    this.controller.abort(this.parent.reason);
+  };
+
+  private readonly onTimeout = (): void => {
+    this.timer = undefined;
+    this.timedOut = true;
+    this.controller.abort(new GatewayError('upstream_timeout', `Bedrock did not respond within ${this.timeoutMs} ms.`));
+  };
+}
+
+function requestHeaders(
+  host: string,
+  streaming: boolean,
+  extra: Record<string, string> | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    host,
+    'content-type': 'application/json',
+    accept: streaming ? 'application/vnd.amazon.eventstream' : 'application/json',
+    'user-agent': USER_AGENT,
+  };
+  if (extra) {
+    for (const name of Object.keys(extra)) {
+      const lower = name.toLowerCase();
+      // The signer owns these; a caller-provided value would break or bypass the signature.
+      if (lower === 'authorization' || lower === 'host' || lower.startsWith('x-amz-')) continue;
+      headers[lower] = extra[name]!;
+    }
+  }
+  return headers;
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      body.destroy();
+      throw new GatewayError('upstream_error', `The Bedrock response exceeded ${limit} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(clientClosed(signal.reason));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function clientClosed(cause: unknown): GatewayError {
+  return new GatewayError('client_closed_request', 'The client closed the request before Bedrock answered.', { cause });
+}
+
+function hasCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}

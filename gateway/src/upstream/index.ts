@@ -1,0 +1,31 @@
+/**
+ * The Bedrock upstream client: auth schemes (SigV4 with access keys, assumed roles or the default
+ * chain; bearer API keys), undici keep-alive pools, retries and deadlines, event-stream decoding.
+ */
+
+export {
+  AccessKeyAuth,
+  ApiKeyAuth,
+  AssumeRoleAuth,
+  type AwsCredentials,
+  authCacheKey,
+  createUpstreamAuth,
+  DefaultChainAuth,
+  RefreshingCredentials,
+  type SignableRequest,
+  SigV4Signer,
+  type UpstreamAuth,
+} from './auth/index.js';
+export {
+  BedrockUpstream,
+  type BedrockUpstreamOptions,
+  type StreamTiming,
+  type UpstreamCall,
+  UpstreamEventStream,
+  type UpstreamOperation,
+  type UpstreamResponse,
+  type UpstreamTiming,
+} from './bedrock-upstream.js';
+export { resolveUpstreamOptions, UPSTREAM_DEFAULTS, type UpstreamOptions } from './defaults.js';
+export { defaultRuntimeEndpoint, resolveRegion } from './endpoint.js';
+export { decodeInvokeStreamChunk, EventStreamDecoder, type UpstreamEvent } from './event-stream.js';
