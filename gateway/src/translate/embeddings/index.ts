@@ -1,13 +1,13 @@
-export { parseEmbeddingsRequest, MAX_EMBEDDING_INPUTS } from './parse-request.js';
-export { toTitanEmbedRequests, fromTitanEmbedResponses, TITAN_V2_DIMENSIONS } from './titan.js';
 export {
-  toCohereEmbedRequests,
-  fromCohereEmbedResponses,
-  COHERE_MAX_TEXTS_PER_CALL,
   COHERE_MAX_TEXT_CHARS,
+  COHERE_MAX_TEXTS_PER_CALL,
   COHERE_V3_DIMENSIONS,
-  DEFAULT_COHERE_INPUT_TYPE,
   type CohereEmbedResult,
+  DEFAULT_COHERE_INPUT_TYPE,
+  fromCohereEmbedResponses,
+  toCohereEmbedRequests,
 } from './cohere.js';
-export { embeddingModelKind, EMBEDDING_MODELS, type EmbeddingModelKind } from './models.js';
-export { encodeFloat32Base64, decodeFloat32Base64 } from './encode.js';
+export { decodeFloat32Base64, encodeFloat32Base64 } from './encode.js';
+export { EMBEDDING_MODELS, type EmbeddingModelKind, embeddingModelKind } from './models.js';
+export { MAX_EMBEDDING_INPUTS, parseEmbeddingsRequest } from './parse-request.js';
+export { fromTitanEmbedResponses, TITAN_V2_DIMENSIONS, toTitanEmbedRequests } from './titan.js';

@@ -13,7 +13,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], param: string): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw invalidValue(`Invalid value for '${param}': expected one of ${allowed.map((a) => `'${a}'`).join(', ')}.`, param);
+  throw invalidValue(
+    `Invalid value for '${param}': expected one of ${allowed.map((a) => `'${a}'`).join(', ')}.`,
+    param,
+  );
 }
 
 /**
@@ -60,7 +63,8 @@ export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
     model,
     input: texts,
     singleInput,
-    encodingFormat: encoding_format === undefined ? 'float' : oneOf(encoding_format, ['float', 'base64'], 'encoding_format'),
+    encodingFormat:
+      encoding_format === undefined ? 'float' : oneOf(encoding_format, ['float', 'base64'], 'encoding_format'),
   };
   if (dimensions !== undefined && dimensions !== null) {
     if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1)

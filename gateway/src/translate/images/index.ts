@@ -1,0 +1,20 @@
+export {
+  type CanvasImageResult,
+  type CanvasModelKind,
+  fromCanvasImageResponses,
+  type ImagesTranslation,
+  toCanvasEditRequests,
+  toCanvasImageRequests,
+} from './canvas.js';
+export { decodePng, type ImageFormat, type ImageInfo, readImageInfo, toBedrockMask } from './image-bytes.js';
+export {
+  CANVAS_LIMITS,
+  EDIT_CAPABLE_MODELS,
+  IMAGE_MODELS,
+  type ImageModelKind,
+  imageModelKind,
+  MAX_IMAGES_PER_REQUEST,
+} from './models.js';
+export { parseImageEditRequest, parseImageGenerationRequest } from './parse-request.js';
+export { type ImageSize, novaCanvasSize, stabilityAspectRatio, TITAN_IMAGE_SIZES, titanImageSize } from './sizes.js';
+export { fromStabilityImageResponses, toStabilityImageRequests } from './stability.js';
