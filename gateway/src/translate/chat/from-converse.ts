@@ -32,8 +32,8 @@ export function fromConverseResponse(response: ConverseResponse, options: ChatRe
   let hasText = false;
   let structuredContent: string | undefined;
   let reasoning: string | undefined;
-  let thinkingBlocks: ThinkingBlock[] | undefined;
-  let toolCalls: ToolCall[] | undefined;
+  const thinkingBlocks: ThinkingBlock[] = [];
+  const toolCalls: ToolCall[] = [];
 
   for (const block of response.output.message.content) {
     if ('text' in block) {
@@ -46,20 +46,20 @@ export function fromConverseResponse(response: ConverseResponse, options: ChatRe
       if (structuredTool !== undefined && structuredContent === undefined && use.name === structuredTool) {
         structuredContent = args;
       } else {
-        (toolCalls ??= []).push({ id: use.toolUseId, type: 'function', function: { name: use.name, arguments: args } });
+        toolCalls.push({ id: use.toolUseId, type: 'function', function: { name: use.name, arguments: args } });
       }
     } else if ('reasoningContent' in block) {
       const content = block.reasoningContent;
       if ('reasoningText' in content) {
         reasoning = (reasoning ?? '') + content.reasoningText.text;
         const signature = content.reasoningText.signature;
-        (thinkingBlocks ??= []).push(
+        thinkingBlocks.push(
           signature === undefined
             ? { type: 'thinking', thinking: content.reasoningText.text }
             : { type: 'thinking', thinking: content.reasoningText.text, signature },
         );
       } else {
-        (thinkingBlocks ??= []).push({ type: 'redacted_thinking', data: content.redactedContent });
+        thinkingBlocks.push({ type: 'redacted_thinking', data: content.redactedContent });
       }
     } else if ('citationsContent' in block) {
       // With citations enabled the cited answer text arrives inside citationsContent instead of text blocks.
@@ -83,16 +83,16 @@ export function fromConverseResponse(response: ConverseResponse, options: ChatRe
     }
   }
 
-  const finish = toFinish(response.stopReason, toolCalls !== undefined);
+  const finish = toFinish(response.stopReason, toolCalls.length > 0);
   let content: string | null;
   if (structuredContent !== undefined) content = structuredContent;
-  else if (hasText || toolCalls === undefined) content = text;
+  else if (hasText || toolCalls.length === 0) content = text;
   else content = null;
 
   const message: ChatCompletionMessage = { role: 'assistant', content, refusal: null };
-  if (toolCalls !== undefined) message.tool_calls = toolCalls;
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
   if (reasoning !== undefined) message.reasoning_content = reasoning;
-  if (thinkingBlocks !== undefined) message.thinking_blocks = thinkingBlocks;
+  if (thinkingBlocks.length > 0) message.thinking_blocks = thinkingBlocks;
 
   const choice: ChatCompletionChoice = { index: 0, message, logprobs: null, finish_reason: finish.reason };
   if (finish.detail !== undefined) choice.finish_detail = finish.detail;
