@@ -1,2 +1,3 @@
 export * from './naming.js';
 export * from './capabilities.js';
+export * from './pricing.js';
