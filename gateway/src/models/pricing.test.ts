@@ -12,13 +12,19 @@ describe('priceFor', () => {
   it('prices global profiles of 4.5-generation Claude at the base rate and in-region/geographic calls 10% higher', () => {
     const us = priceFor({ modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' });
     const global = priceFor({ modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0' });
-    expect(us?.inputPerMillionTokens).toBe(3.3);
+    const inRegion = priceFor({ modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0' });
     expect(global).toMatchObject({
-      inputPerMillionTokens: 2.97,
-      outputPerMillionTokens: 14.85,
-      cacheReadPerMillionTokens: 0.297,
+      inputPerMillionTokens: 3,
+      outputPerMillionTokens: 15,
+      cacheReadPerMillionTokens: 0.3,
     });
-    // Older models have no global discount.
+    expect(us).toMatchObject({
+      inputPerMillionTokens: 3.3,
+      outputPerMillionTokens: 16.5,
+      cacheWritePerMillionTokens: 4.125,
+    });
+    expect(inRegion).toEqual(us);
+    // Older models have no regional premium.
     expect(priceFor({ modelId: 'us.anthropic.claude-3-7-sonnet-20250219-v1:0' })?.inputPerMillionTokens).toBe(3);
   });
 
