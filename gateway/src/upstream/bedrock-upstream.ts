@@ -276,7 +276,6 @@ export class BedrockUpstream {
   }
 
   private transportError(thrown: unknown, attempt: AttemptSignal): GatewayError {
-    if (thrown instanceof GatewayError) return thrown;
     if (attempt.timedOut) {
       return new GatewayError('upstream_timeout', `Bedrock did not respond within ${attempt.timeoutMs} ms.`, {
         retryable: true,
@@ -290,17 +289,18 @@ export class BedrockUpstream {
         cause: thrown,
       });
     }
+    if (thrown instanceof GatewayError) return thrown;
     return new GatewayError('upstream_error', 'The request to Bedrock failed.', { cause: thrown });
   }
 
   private bodyError(error: unknown, signal: AbortSignal, attempt: AttemptSignal): GatewayError {
     if (signal.aborted) return clientClosed(error);
-    if (error instanceof GatewayError) return error;
     if (attempt.timedOut) {
       return new GatewayError('upstream_timeout', `Bedrock did not respond within ${attempt.timeoutMs} ms.`, {
         cause: error,
       });
     }
+    if (error instanceof GatewayError) return error;
     return new GatewayError('upstream_error', 'The connection to Bedrock was lost while reading the response.', {
       cause: error,
     });
@@ -421,7 +421,7 @@ class AttemptSignal {
   private readonly onTimeout = (): void => {
     this.timer = undefined;
     this.timedOut = true;
-    this.controller.abort(new GatewayError('upstream_timeout', `Bedrock did not respond within ${this.timeoutMs} ms.`));
+    this.controller.abort(new DOMException(`No response within ${this.timeoutMs} ms`, 'TimeoutError'));
   };
 }
 
