@@ -1,0 +1,162 @@
+/**
+ * CredentialsReady comes from really using an account's credentials (DESIGN.md): STS
+ * GetCallerIdentity for access keys, STS AssumeRole (with the external id) for roles, and a cheap
+ * Bedrock control-plane call (ListFoundationModels) for Bedrock API keys, which STS does not accept.
+ * Results are cached per credential fingerprint so a reconcile never turns into a burst of STS calls.
+ */
+import { createHash } from 'node:crypto';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { request } from 'undici';
+import type { AccountCredentials, CompiledAccount } from '../../gateway/src/config/index.js';
+import type { CredentialCheck } from './status.js';
+
+export interface CredentialCheckerOptions {
+  /** How long a successful check stays valid (default 10 min). */
+  okTtlMs?: number;
+  /** How soon a failed check is retried (default 60 s). */
+  failedTtlMs?: number;
+  /** Per-call timeout (default 10 s). */
+  timeoutMs?: number;
+}
+
+interface Entry {
+  at: number;
+  result?: CredentialCheck;
+  pending?: Promise<CredentialCheck>;
+}
+
+/** Fingerprint of everything a check depends on; a change re-checks at once. */
+export function credentialFingerprint(account: CompiledAccount, credentials: AccountCredentials | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify([account.region, account.stsEndpoint, account.controlPlaneEndpoint, account.auth, credentials ?? {}]))
+    .digest('hex');
+}
+
+export class CredentialChecker {
+  private readonly entries = new Map<string, Entry>();
+  private readonly okTtl: number;
+  private readonly failedTtl: number;
+  private readonly timeout: number;
+
+  constructor(options: CredentialCheckerOptions = {}) {
+    this.okTtl = options.okTtlMs ?? 600_000;
+    this.failedTtl = options.failedTtlMs ?? 60_000;
+    this.timeout = options.timeoutMs ?? 10_000;
+  }
+
+  /**
+   * The latest result for this account's credentials, or undefined while a check runs. `onDone` is
+   * called when a started check finishes, so the caller can reconcile again.
+   */
+  current(account: CompiledAccount, credentials: AccountCredentials | undefined, onDone: () => void): CredentialCheck | undefined {
+    const key = `${account.namespace}/${account.name}`;
+    const fp = credentialFingerprint(account, credentials);
+    const entryKey = `${key}#${fp}`;
+    const entry = this.entries.get(entryKey);
+    const fresh = entry?.result && Date.now() - entry.at < (entry.result.status === 'True' ? this.okTtl : this.failedTtl);
+    if (entry && (fresh || entry.pending)) return entry.result;
+    // Forget checks of older credentials of the same account.
+    for (const k of this.entries.keys()) if (k.startsWith(`${key}#`) && k !== entryKey) this.entries.delete(k);
+    const next: Entry = { at: Date.now(), result: entry?.result };
+    next.pending = this.check(account, credentials).then((result) => {
+      next.result = result;
+      next.at = Date.now();
+      next.pending = undefined;
+      onDone();
+      return result;
+    });
+    this.entries.set(entryKey, next);
+    return next.result;
+  }
+
+  /** Runs one check now. */
+  async check(account: CompiledAccount, credentials: AccountCredentials | undefined): Promise<CredentialCheck> {
+    try {
+      switch (account.auth.type) {
+        case 'accessKey': {
+          const sts = this.sts(account, credentials);
+          const who = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(this.timeout) });
+          return { status: 'True', reason: 'Verified', message: `STS GetCallerIdentity: ${who.Arn ?? 'ok'}` };
+        }
+        case 'assumeRole': {
+          const sts = this.sts(account, account.auth.hasSourceCredentials ? credentials : undefined);
+          const out = await sts.send(
+            new AssumeRoleCommand({
+              RoleArn: account.auth.roleArn,
+              ExternalId: account.auth.externalId,
+              RoleSessionName: account.auth.sessionName,
+              // The shortest session STS allows: the operator only proves the role can be assumed.
+              DurationSeconds: 900,
+            }),
+            { abortSignal: AbortSignal.timeout(this.timeout) },
+          );
+          return { status: 'True', reason: 'Verified', message: `STS AssumeRole: ${out.AssumedRoleUser?.Arn ?? account.auth.roleArn}` };
+        }
+        case 'apiKey':
+          return await this.checkApiKey(account, credentials?.apiKey ?? '');
+        case 'default':
+          // The default chain is the gateway pod's identity (IRSA / Pod Identity), which the operator
+          // does not share; the gateway reports its own failures per request.
+          return {
+            status: 'Unknown',
+            reason: 'NotVerifiable',
+            message: "auth.type default uses the gateway pod's AWS identity, which the operator cannot use to verify",
+          };
+      }
+    } catch (err) {
+      return { status: 'False', reason: reasonOf(err), message: messageOf(err) };
+    }
+  }
+
+  private sts(account: CompiledAccount, credentials: AccountCredentials | undefined): STSClient {
+    return new STSClient({
+      region: account.region,
+      endpoint: account.stsEndpoint,
+      maxAttempts: 2,
+      credentials:
+        credentials?.accessKeyId && credentials.secretAccessKey
+          ? {
+              accessKeyId: credentials.accessKeyId,
+              secretAccessKey: credentials.secretAccessKey,
+              sessionToken: credentials.sessionToken,
+            }
+          : undefined,
+    });
+  }
+
+  private async checkApiKey(account: CompiledAccount, apiKey: string): Promise<CredentialCheck> {
+    // ListFoundationModels is free, read-only and accepts Bedrock API keys as a bearer token.
+    const base = account.controlPlaneEndpoint ?? `https://bedrock.${account.region}.amazonaws.com`;
+    const res = await request(`${base}/foundation-models?byOutputModality=TEXT`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(this.timeout),
+    });
+    const text = await res.body.text();
+    if (res.statusCode === 200) return { status: 'True', reason: 'Verified', message: 'Bedrock ListFoundationModels accepted the API key' };
+    let detail = text.slice(0, 300);
+    try {
+      const parsed = JSON.parse(text) as { message?: string; Message?: string };
+      detail = parsed.message ?? parsed.Message ?? detail;
+    } catch {
+      // not JSON
+    }
+    return {
+      status: 'False',
+      reason: res.statusCode === 401 || res.statusCode === 403 ? 'AccessDenied' : 'CheckFailed',
+      message: `Bedrock ListFoundationModels answered ${res.statusCode}: ${detail}`,
+    };
+  }
+}
+
+function reasonOf(err: unknown): string {
+  const name = (err as { name?: string }).name ?? '';
+  if (/AccessDenied|InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClient|ExpiredToken/.test(name)) return 'AccessDenied';
+  if (name === 'TimeoutError' || name === 'AbortError') return 'Timeout';
+  return 'CheckFailed';
+}
+
+function messageOf(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`.slice(0, 1000);
+}

@@ -1,0 +1,390 @@
+/**
+ * `aigw operator`: ProviderAccounts, Models and Secrets of each served namespace → one compiled config
+ * (ConfigMap) + credentials (Secret) pair per namespace, status conditions on every object, Events on
+ * transitions, and a revision annotation on gateway pods so kubelet refreshes their projected volume
+ * at once (kubernetes-design.md §6). Level-triggered: every change re-queues its namespace and the
+ * whole namespace is recompiled, so a missed event is repaired by the next one or the periodic resync.
+ */
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  type CompiledAccount,
+  type Condition,
+  compileConfig,
+  type Model,
+  type ProviderAccount,
+  type Secret,
+} from '../../gateway/src/config/index.js';
+import { CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
+import { isKubeStatus, KubeClient, type KubeObject, type OwnerReference, pathFor, RESOURCES, type ResourceRef } from './kube/index.js';
+import { LeaderElector } from './leader.js';
+import { buildOutputs, FIELD_MANAGER, GATEWAY_LABEL, outputNames, REVISION_ANNOTATION } from './outputs.js';
+import { WorkQueue } from './queue.js';
+import { type CredentialCheck, computeStatuses, sameStatus } from './status.js';
+import { ListWatch } from './watch.js';
+
+export interface OperatorLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface OperatorOptions {
+  /** Serve only this namespace (default: POD_NAMESPACE, else the kubeconfig context's namespace). */
+  namespace?: string;
+  /** Serve every namespace (needs cluster-wide read of ProviderAccounts, Models and Secrets). */
+  allNamespaces?: boolean;
+  /** Path of a kubeconfig file; default: KUBECONFIG / ~/.kube/config / in-cluster. */
+  kubeconfig?: string;
+  /** An already loaded kubeconfig (tests). */
+  kubeConfig?: KubeConfig;
+  /** Campaign for a Lease before acting (default true). */
+  leaderElection?: boolean;
+  /** Lease namespace (default POD_NAMESPACE, else the served namespace). */
+  leaseNamespace?: string;
+  /** Lease name (default `aigateway-operator`). */
+  leaseName?: string;
+  /** Candidate identity (default POD_NAME, else hostname + pid). */
+  identity?: string;
+  leaseDurationSeconds?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /**
+   * Prefix of the published objects: `<outputName>-config` (ConfigMap), `<outputName>-credentials`
+   * (Secret); gateway pods labelled `aigateway.dev/gateway=<outputName>` are nudged; a Deployment
+   * `<outputName>-gateway` in the namespace owns the outputs when it exists.
+   * Default: AIGW_OUTPUT_NAME, else `aigateway`.
+   */
+  outputName?: string;
+  /** Full recompile of every namespace this often (default 5 min). */
+  resyncMs?: number;
+  /** Verify credentials against STS/Bedrock (default true); false leaves CredentialsReady Unknown. */
+  credentialChecks?: boolean | CredentialCheckerOptions;
+  logger?: OperatorLogger;
+}
+
+export interface ReconciledEvent {
+  namespace: string;
+  revision: string;
+  models: number;
+}
+
+export interface RunningOperator {
+  readonly identity: string;
+  isLeader(): boolean;
+  /** `reconciled` (ReconciledEvent), `leading`, `stoppedLeading`, `error` (unknown). */
+  readonly events: EventEmitter;
+  /** Stops reconciling, releases the lease, closes connections. */
+  stop(): Promise<void>;
+}
+
+const silentLogger: OperatorLogger = { info() {}, warn() {}, error() {} };
+
+function jsonLogger(): OperatorLogger {
+  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg, ...fields })}\n`);
+  return { info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** Starts the operator; resolves once it runs (campaigning or leading). */
+export async function runOperator(options: OperatorOptions = {}): Promise<RunningOperator> {
+  const kc = options.kubeConfig ?? new KubeConfig();
+  if (!options.kubeConfig) {
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+  }
+  const client = await KubeClient.fromKubeConfig(kc);
+  const logger = options.logger ?? (process.env.NODE_ENV === 'test' ? silentLogger : jsonLogger());
+  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  const namespace = options.allNamespaces ? undefined : (options.namespace ?? process.env.POD_NAMESPACE ?? contextNamespace ?? 'default');
+  const identity = options.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const events = new EventEmitter();
+  events.on('error', () => undefined);
+
+  let controller: Controller | undefined;
+  const startController = () => {
+    controller = new Controller(client, {
+      namespace,
+      outputName: options.outputName ?? process.env.AIGW_OUTPUT_NAME ?? 'aigateway',
+      resyncMs: options.resyncMs ?? 300_000,
+      checker: options.credentialChecks === false ? undefined : new CredentialChecker(options.credentialChecks === true ? {} : options.credentialChecks),
+      identity,
+      logger,
+      events,
+    });
+    controller.start();
+  };
+  const stopController = async () => {
+    const c = controller;
+    controller = undefined;
+    await c?.stop();
+  };
+
+  let elector: LeaderElector | undefined;
+  if (options.leaderElection === false) {
+    startController();
+  } else {
+    elector = new LeaderElector(
+      client,
+      {
+        namespace: options.leaseNamespace ?? process.env.POD_NAMESPACE ?? namespace ?? 'default',
+        name: options.leaseName ?? 'aigateway-operator',
+        identity,
+        leaseDurationSeconds: options.leaseDurationSeconds,
+        renewDeadlineMs: options.renewDeadlineMs,
+        retryPeriodMs: options.retryPeriodMs,
+      },
+      {
+        onStartedLeading: () => {
+          logger.info('became leader', { identity });
+          startController();
+          events.emit('leading');
+        },
+        onStoppedLeading: () => {
+          logger.warn('lost leadership', { identity });
+          void stopController();
+          events.emit('stoppedLeading');
+        },
+      },
+    );
+    elector.start();
+  }
+
+  return {
+    identity,
+    events,
+    isLeader: () => (elector ? elector.isLeader : true),
+    async stop() {
+      await stopController();
+      await elector?.stop();
+      await client.close();
+    },
+  };
+}
+
+interface ControllerOptions {
+  namespace: string | undefined;
+  outputName: string;
+  resyncMs: number;
+  checker: CredentialChecker | undefined;
+  identity: string;
+  logger: OperatorLogger;
+  events: EventEmitter;
+}
+
+/** The reconcile loop of one leadership term. */
+class Controller {
+  private readonly accounts: ListWatch<ProviderAccount & KubeObject>;
+  private readonly models: ListWatch<Model & KubeObject>;
+  private readonly secrets: ListWatch<Secret & KubeObject>;
+  private readonly outputs: ListWatch<KubeObject>;
+  private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 60_000 });
+  private readonly abort = new AbortController();
+  private worker: Promise<void> | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly options: ControllerOptions,
+  ) {
+    const ns = options.namespace;
+    const onError = (err: unknown) => options.logger.warn('watch failed; retrying', { error: String((err as Error)?.message ?? err) });
+    this.accounts = new ListWatch(client, { path: pathFor(RESOURCES.provideraccounts, ns), onError });
+    this.models = new ListWatch(client, { path: pathFor(RESOURCES.models, ns), onError });
+    this.secrets = new ListWatch(client, { path: pathFor(RESOURCES.secrets, ns), onError });
+    this.outputs = new ListWatch(client, {
+      path: pathFor(RESOURCES.configmaps, ns),
+      labelSelector: `app.kubernetes.io/managed-by=${FIELD_MANAGER},${GATEWAY_LABEL}=${options.outputName}`,
+      onError,
+    });
+    for (const w of [this.accounts, this.models, this.secrets, this.outputs] as ListWatch<KubeObject>[]) {
+      w.onChange((_type, obj) => {
+        if (obj.metadata.namespace) this.queue.add(obj.metadata.namespace);
+      });
+    }
+  }
+
+  start(): void {
+    for (const w of [this.accounts, this.models, this.secrets, this.outputs] as ListWatch<KubeObject>[]) w.start();
+    this.worker = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.queue.shutDown();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await Promise.all([this.accounts, this.models, this.secrets, this.outputs].map((w) => (w as ListWatch<KubeObject>).stop()));
+    await this.worker?.catch(() => undefined);
+  }
+
+  private namespaces(): Set<string> {
+    const out = new Set<string>();
+    if (this.options.namespace) out.add(this.options.namespace);
+    for (const w of [this.accounts, this.models, this.outputs] as ListWatch<KubeObject>[]) {
+      for (const o of w.list()) if (o.metadata.namespace) out.add(o.metadata.namespace);
+    }
+    return out;
+  }
+
+  private async run(): Promise<void> {
+    await Promise.all([this.accounts.synced, this.models.synced, this.secrets.synced, this.outputs.synced]);
+    if (this.abort.signal.aborted) return;
+    for (const ns of this.namespaces()) this.queue.add(ns);
+    this.resyncTimer = setInterval(() => {
+      for (const ns of this.namespaces()) this.queue.add(ns);
+    }, this.options.resyncMs);
+    this.resyncTimer.unref();
+    for (;;) {
+      const ns = await this.queue.get();
+      if (ns === undefined || this.abort.signal.aborted) return;
+      try {
+        await this.reconcile(ns);
+        this.queue.forget(ns);
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        const delay = this.queue.addRateLimited(ns);
+        this.options.logger.warn('reconcile failed; retrying', { namespace: ns, retryInMs: delay, error: String((err as Error)?.message ?? err) });
+        this.options.events.emit('error', err);
+      } finally {
+        this.queue.done(ns);
+      }
+    }
+  }
+
+  private inNamespace<T extends KubeObject>(w: ListWatch<T>, ns: string): T[] {
+    return w
+      .list()
+      .filter((o) => o.metadata.namespace === ns && !o.metadata.deletionTimestamp)
+      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+  }
+
+  /** Recompiles one namespace and publishes config, credentials and status. */
+  private async reconcile(ns: string): Promise<void> {
+    const { logger, outputName } = this.options;
+    const accounts = this.inNamespace(this.accounts, ns);
+    const models = this.inNamespace(this.models, ns);
+    const names = outputNames(outputName);
+    const existing = this.outputs.get(ns, names.configMap);
+    // With --all-namespaces, namespaces without any of our objects get no outputs.
+    if (!this.options.namespace && accounts.length === 0 && models.length === 0 && !existing) return;
+    const secrets = this.inNamespace(this.secrets, ns).filter(
+      (s) => !(s.metadata.name === names.secret && s.metadata.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER),
+    );
+
+    const result = compileConfig({ accounts, models, secrets }, { namespace: ns });
+    const revision = result.config.revision;
+
+    // Publish: server-side apply is a no-op when nothing changed, so restarts rewrite nothing.
+    const owner = await this.gatewayOwner(ns);
+    const { configMap, secret } = buildOutputs({ namespace: ns, outputName, config: result.config, credentials: result.credentials, owner });
+    const previousRevision = existing?.metadata.annotations?.[REVISION_ANNOTATION];
+    // Credentials first: a gateway that sees the new config before its credentials waits for the
+    // revisions to agree rather than loading a mismatched pair.
+    await this.client.apply(pathFor(RESOURCES.secrets, ns, names.secret), secret, { fieldManager: FIELD_MANAGER, signal: this.abort.signal });
+    await this.client.apply(pathFor(RESOURCES.configmaps, ns, names.configMap), configMap, {
+      fieldManager: FIELD_MANAGER,
+      signal: this.abort.signal,
+    });
+    if (previousRevision !== revision) {
+      logger.info('published config', { namespace: ns, revision, models: result.config.models.length, problems: result.problems.length });
+      await this.nudgeGateways(ns, revision);
+    }
+
+    // Status.
+    const checks = new Map<string, CredentialCheck>();
+    if (this.options.checker) {
+      for (const account of result.config.accounts) {
+        const check = this.options.checker.current(account as CompiledAccount, result.credentials.accounts[account.name], () => this.queue.add(ns));
+        if (check) checks.set(account.name, check);
+      }
+    }
+    const statuses = computeStatuses({ accounts, models, result, checks, now: new Date().toISOString() });
+    for (const account of accounts) {
+      const status = statuses.accounts.get(account.metadata.name);
+      if (status) await this.writeStatus(RESOURCES.provideraccounts, account, status);
+    }
+    for (const model of models) {
+      const status = statuses.models.get(model.metadata.name);
+      if (status) await this.writeStatus(RESOURCES.models, model, status);
+    }
+    this.options.events.emit('reconciled', { namespace: ns, revision, models: result.config.models.length } satisfies ReconciledEvent);
+  }
+
+  private async gatewayOwner(ns: string): Promise<OwnerReference | undefined> {
+    try {
+      const deployment = await this.client.find<KubeObject>(pathFor(RESOURCES.deployments, ns, `${this.options.outputName}-gateway`), this.abort.signal);
+      if (!deployment?.metadata.uid) return undefined;
+      // Not a controller reference: the outputs are the operator's, the Deployment only scopes their lifetime.
+      return { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid };
+    } catch (err) {
+      if (isKubeStatus(err, 403)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Annotates gateway pods with the new revision: any pod update makes kubelet resync its volumes now. */
+  private async nudgeGateways(ns: string, revision: string): Promise<void> {
+    let pods: KubeObject[];
+    try {
+      pods = (await this.client.list<KubeObject>(pathFor(RESOURCES.pods, ns), { labelSelector: `${GATEWAY_LABEL}=${this.options.outputName}` }, this.abort.signal))
+        .items;
+    } catch (err) {
+      if (isKubeStatus(err, 403)) return;
+      throw err;
+    }
+    for (const pod of pods) {
+      try {
+        await this.client.mergePatch(pathFor(RESOURCES.pods, ns, pod.metadata.name), { metadata: { annotations: { [REVISION_ANNOTATION]: revision } } });
+      } catch (err) {
+        if (!isKubeStatus(err, 404)) this.options.logger.warn('could not annotate gateway pod', { namespace: ns, pod: pod.metadata.name, error: String(err) });
+      }
+    }
+  }
+
+  private async writeStatus(ref: ResourceRef, object: (ProviderAccount | Model) & KubeObject, status: { conditions: Condition[] }): Promise<void> {
+    if (sameStatus(object.status ?? {}, status)) return;
+    try {
+      await this.client.mergePatch(pathFor(ref, object.metadata.namespace, object.metadata.name, 'status'), { status }, this.abort.signal);
+    } catch (err) {
+      if (isKubeStatus(err, 404)) return; // deleted meanwhile
+      throw err;
+    }
+    await this.recordTransitions(object, object.status?.conditions ?? [], status.conditions);
+  }
+
+  /** One Kubernetes Event per condition whose status or reason changed. */
+  private async recordTransitions(object: KubeObject, before: Condition[], after: Condition[]): Promise<void> {
+    for (const c of after) {
+      const old = before.find((b) => b.type === c.type);
+      if (old && old.status === c.status && old.reason === c.reason) continue;
+      const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+      try {
+        await this.client.create(pathFor(RESOURCES.events, object.metadata.namespace), {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { generateName: `${object.metadata.name}.`, namespace: object.metadata.namespace },
+          eventTime: now,
+          reportingController: 'aigateway.dev/operator',
+          reportingInstance: this.options.identity,
+          action: 'Reconcile',
+          type: c.status === 'False' ? 'Warning' : 'Normal',
+          reason: c.type === 'Ready' ? c.reason : `${c.type}${c.reason}`,
+          note: `${c.type}=${c.status}: ${c.message}`.slice(0, 1024),
+          regarding: {
+            apiVersion: object.apiVersion,
+            kind: object.kind,
+            name: object.metadata.name,
+            namespace: object.metadata.namespace,
+            uid: object.metadata.uid,
+            resourceVersion: object.metadata.resourceVersion,
+          },
+        });
+      } catch (err) {
+        // Events are best effort: status already says the same.
+        this.options.logger.warn('could not record event', { error: String((err as Error)?.message ?? err) });
+      }
+    }
+  }
+}
+
