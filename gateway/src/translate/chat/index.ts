@@ -1,0 +1,9 @@
+export { parseChatCompletionRequest } from './parse-request.js';
+export { type ChatTranslationContext, toConverseRequest } from './to-converse.js';
+export {
+  type ConversePlan,
+  isRemoteUrl,
+  remoteMediaUrls,
+  STRUCTURED_OUTPUT_TOOL_NAME,
+  type StructuredOutputMode,
+} from './plan.js';
