@@ -1,5 +1,4 @@
 export { parseChatCompletionRequest } from './parse-request.js';
-export { type ChatTranslationContext, toConverseRequest } from './to-converse.js';
 export {
   type ConversePlan,
   isRemoteUrl,
@@ -7,3 +6,4 @@ export {
   STRUCTURED_OUTPUT_TOOL_NAME,
   type StructuredOutputMode,
 } from './plan.js';
+export { type ChatTranslationContext, toConverseRequest } from './to-converse.js';
