@@ -113,7 +113,8 @@ export class BedrockUpstream {
 
   /** The auth scheme of an account, created once and cached (see class docs). */
   authFor(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth {
-    const material = credentials ?? NO_CREDENTIALS;
+    // Snapshots give credential-less accounts a fresh `{}` per model; treat all of them as one value.
+    const material = credentials && hasMaterial(credentials) ? credentials : NO_CREDENTIALS;
     const hit = this.byAccount.get(account);
     if (hit && hit.credentials === material) return hit.auth;
     const key = authCacheKey(account, credentials);
@@ -474,6 +475,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function hasMaterial(credentials: AccountCredentials): boolean {
+  return (
+    credentials.accessKeyId !== undefined ||
+    credentials.secretAccessKey !== undefined ||
+    credentials.sessionToken !== undefined ||
+    credentials.apiKey !== undefined
+  );
 }
 
 function clientClosed(cause: unknown): GatewayError {

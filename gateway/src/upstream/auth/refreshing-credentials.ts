@@ -29,6 +29,7 @@ export class RefreshingCredentials {
   private closed = false;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly expiryMarginMs: number;
   /** Number of calls made to the source (observable for tests and metrics). */
   fetches = 0;
 
@@ -38,14 +39,16 @@ export class RefreshingCredentials {
   ) {
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.expiryMarginMs = Math.min(10_000, options.refreshBeforeMs / 2);
   }
 
   /** The current credentials; fetches (once, shared) when there are none or they are about to expire. */
   get(): Promise<AwsCredentials> {
     const now = this.clock();
     const current = this.current;
-    // Usable until shortly before expiry; the background refresh normally replaces them well before.
-    if (current && (current.expiration === undefined || current.expiration.getTime() - now > 10_000)) {
+    // Usable until shortly before expiry (clock skew, time in flight); the background refresh
+    // normally replaces them well before that.
+    if (current && (current.expiration === undefined || current.expiration.getTime() - now > this.expiryMarginMs)) {
       return Promise.resolve(current);
     }
     if (this.inflight) return this.inflight;
