@@ -322,6 +322,37 @@ describe('BedrockUpstream.send', () => {
     }
   });
 
+  it('retries when the connection drops while the response body is read', async () => {
+    const upstream = fastRetries();
+    try {
+      handlers = [
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+          res.write('{"output":');
+          setTimeout(() => res.socket?.destroy(), 10);
+        },
+        ok,
+      ];
+      const result = await upstream.send(call());
+      expect(result.attempts).toBe(2);
+      expect(JSON.parse(Buffer.from(result.body).toString('utf8'))).toHaveProperty('output');
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('refuses a response body larger than maxResponseBytes without retrying', async () => {
+    const upstream = fastRetries({ maxResponseBytes: 1024 });
+    try {
+      handlers = [(_req, res) => json(res, 200, { big: 'x'.repeat(4096) }), ok];
+      const error = await rejection(upstream.send(call()));
+      expect(error.code).toBe('upstream_error');
+      expect(seen).toHaveLength(1);
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('stops immediately when the caller goes away', async () => {
     const upstream = fastRetries();
     try {

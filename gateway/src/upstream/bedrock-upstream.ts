@@ -150,21 +150,13 @@ export class BedrockUpstream {
   /** A non-streaming call (Converse, InvokeModel). Resolves with the whole body; throws GatewayError. */
   async send(call: UpstreamCall): Promise<UpstreamResponse> {
     const outcome = await this.execute(call, false);
-    const { response, attempt, startedAt, headersAt } = outcome;
-    let body: Uint8Array;
-    try {
-      body = await readBody(response.body, this.options.maxResponseBytes);
-    } catch (error) {
-      throw this.bodyError(error, call.signal, attempt);
-    } finally {
-      attempt.dispose();
-    }
+    const { response, startedAt, headersAt } = outcome;
     const totalMs = performance.now() - startedAt;
     return {
       status: response.statusCode,
       requestId: headerValue(response.headers['x-amzn-requestid']) ?? '',
       headers: flattenHeaders(response.headers),
-      body,
+      body: outcome.body ?? new Uint8Array(0),
       attempts: outcome.attempts,
       upstreamMs: totalMs,
       timing: { firstByteMs: headersAt - startedAt, totalMs },
@@ -234,7 +226,21 @@ export class BedrockUpstream {
         });
         const headersAt = performance.now();
         if (response.statusCode >= 200 && response.statusCode < 300) {
-          return { response, attempt, attempts: attemptNo, startedAt, headersAt, callerSignal: call.signal };
+          const outcome: AttemptOutcome = {
+            response,
+            attempt,
+            attempts: attemptNo,
+            startedAt,
+            headersAt,
+            callerSignal: call.signal,
+            body: undefined,
+          };
+          if (streaming) return outcome;
+          // Non-streaming: the body is part of the attempt, so a reset or timeout while reading it
+          // is retried like any other (nothing has reached the caller yet).
+          outcome.body = await readBody(response.body, options.maxResponseBytes);
+          attempt.dispose();
+          return outcome;
         }
         let errorBody: Uint8Array | undefined;
         try {
@@ -293,19 +299,6 @@ export class BedrockUpstream {
     if (thrown instanceof GatewayError) return thrown;
     return new GatewayError('upstream_error', 'The request to Bedrock failed.', { cause: thrown });
   }
-
-  private bodyError(error: unknown, signal: AbortSignal, attempt: AttemptSignal): GatewayError {
-    if (signal.aborted) return clientClosed(error);
-    if (attempt.timedOut) {
-      return new GatewayError('upstream_timeout', `Bedrock did not respond within ${attempt.timeoutMs} ms.`, {
-        cause: error,
-      });
-    }
-    if (error instanceof GatewayError) return error;
-    return new GatewayError('upstream_error', 'The connection to Bedrock was lost while reading the response.', {
-      cause: error,
-    });
-  }
 }
 
 interface AttemptOutcome {
@@ -315,6 +308,8 @@ interface AttemptOutcome {
   startedAt: number;
   headersAt: number;
   callerSignal: AbortSignal;
+  /** The whole body of a non-streaming response. */
+  body: Uint8Array | undefined;
 }
 
 /**
