@@ -7,3 +7,13 @@ export {
   type StructuredOutputMode,
 } from './plan.js';
 export { type ChatTranslationContext, toConverseRequest } from './to-converse.js';
+export { fromConverseResponse } from './from-converse.js';
+export {
+  type ChatResponseOptions,
+  type FinishMapping,
+  newChatCompletionId,
+  type ResponsePlan,
+  toCompletionUsage,
+  toFinish,
+} from './response-common.js';
+export { ChatStreamTranslator, streamErrorPayload } from './stream.js';
