@@ -25,6 +25,8 @@ export interface Caller {
   readonly teams: readonly string[];
   /** Where the identity came from: `<namespace>/<secret>` for api keys. */
   readonly source: string;
+  /** Hex SHA-256 of the api key that authenticated the caller (empty for other identity sources). */
+  readonly keyHash: string;
   readonly accounts: ReadonlySet<string>;
 }
 
@@ -96,6 +98,7 @@ function callerOfKey(key: CompiledApiKey, accounts: readonly CompiledAccount[]):
     subject: key.subject,
     teams: Object.freeze([...key.teams]),
     source: key.source,
+    keyHash: key.sha256.toLowerCase(),
     accounts: permittedAccounts(accounts, principalsOf(key.subject, key.teams)),
   });
 }

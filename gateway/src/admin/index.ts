@@ -1,0 +1,1 @@
+export { type AdminServer, type AdminServerOptions, formatHost, startAdminServer } from './server.js';

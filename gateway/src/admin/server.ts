@@ -1,0 +1,81 @@
+/**
+ * The admin listener (`--admin-port`): `/healthz` (the process is alive), `/readyz` (config loaded and
+ * not draining: what a Kubernetes readiness probe and load balancers watch) and `/metrics` (Prometheus).
+ * Plain node:http: three fixed routes need no framework, and the probe path stays independent of the
+ * API server's state.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  /** Why the gateway is not ready, or undefined when it is. */
+  notReadyReason: () => string | undefined;
+  /** Extra fields for /readyz (e.g. the config revision). */
+  readyInfo?: () => Record<string, unknown>;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the admin server; resolves once it listens. */
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      case '/readyz': {
+        const reason = options.notReadyReason();
+        const body = JSON.stringify({
+          ready: reason === undefined,
+          ...(reason ? { reason } : {}),
+          ...options.readyInfo?.(),
+        });
+        res.writeHead(reason === undefined ? 200 : 503, { 'content-type': 'application/json' }).end(`${body}\n`);
+        return;
+      }
+      case '/metrics':
+        options.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
+          () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+        );
+        return;
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz or /metrics\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${formatHost(options.host)}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** `host:port` needs brackets around IPv6 literals. */
+export function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

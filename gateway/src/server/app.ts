@@ -1,0 +1,165 @@
+/**
+ * The fastify application of the OpenAI API: request ids, body limits, the single error writer,
+ * the not-found / unsupported-surface answers, 405s, caller authentication, and the route plugins.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type HTTPMethods,
+  LogController,
+} from 'fastify';
+import { GatewayError } from '../errors/index.js';
+import { authenticateCaller } from './auth.js';
+import type { RequestState, ServerContext } from './context.js';
+import { toGatewayError } from './errors.js';
+import { ROUTE_MODULES } from './routes/index.js';
+import { unsupportedSurfaceError } from './surfaces.js';
+
+// Printable, header-safe ids only: a caller's id is echoed into logs and response headers.
+const REQUEST_ID_RE = /^[A-Za-z0-9._:@/+=-]+$/;
+const FASTIFY_METHODS: readonly HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+
+/** Builds (but does not start) the OpenAI API server. */
+export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstance> {
+  const { options, metrics } = ctx;
+  const app = Fastify({
+    loggerInstance: ctx.logger,
+    // Access logs on the hot path cost more than the rest of the request; metrics carry the counts.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const incoming = req.headers['x-request-id'];
+      if (
+        typeof incoming === 'string' &&
+        incoming.length > 0 &&
+        incoming.length <= options.maxRequestIdLength &&
+        REQUEST_ID_RE.test(incoming)
+      ) {
+        return incoming;
+      }
+      return randomUUID();
+    },
+    // Requests that arrive on kept-alive connections while draining are still served.
+    return503OnClosing: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+  });
+
+  app.decorateRequest('aigw', null as unknown as RequestState);
+  // Every body this API takes is JSON (multipart surfaces register their own parser); a text/plain body
+  // gets 415 instead of reaching a handler as a string.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    const state: RequestState = {
+      startedAt: performance.now(),
+      route: request.routeOptions.config.metricRoute ?? 'other',
+      snapshot: undefined,
+      caller: undefined,
+      account: '-',
+      model: '-',
+      upstreamMs: undefined,
+      metricStatus: undefined,
+    };
+    request.aigw = state;
+    const gauge = metrics.inflight.labels(state.route);
+    gauge.inc();
+    ctx.activity.begin();
+    // 'close' fires for finished, failed and abandoned responses alike, hijacked (SSE) ones included.
+    reply.raw.once('close', () => {
+      gauge.dec();
+      ctx.activity.end();
+      const seconds = (performance.now() - state.startedAt) / 1000;
+      metrics.observeRequest({
+        route: state.route,
+        account: state.account,
+        model: state.model,
+        status: state.metricStatus ?? (reply.raw.writableFinished ? reply.raw.statusCode : 499),
+        seconds,
+        ...(state.upstreamMs !== undefined ? { overheadSeconds: seconds - state.upstreamMs / 1000 } : {}),
+      });
+    });
+    done();
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const { error, internal } = toGatewayError(err, options);
+    if (internal) request.log.error({ err, requestId: request.id }, 'request failed');
+    else if (error.status >= 500)
+      request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'request failed upstream');
+    sendError(reply, error);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? request.url;
+    const error =
+      unsupportedSurfaceError(path) ??
+      new GatewayError(
+        'not_found',
+        `Unknown request URL: ${request.method} ${path}. See the gateway's API documentation.`,
+      );
+    sendError(reply, error);
+  });
+
+  for (const module of ROUTE_MODULES) await app.register(async (scope) => module.register(scope, ctx));
+  return app;
+}
+
+/** Writes a GatewayError as the OpenAI error envelope (the only error writer). */
+export function sendError(reply: FastifyReply, error: GatewayError): void {
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
+  void reply.status(error.status).type('application/json; charset=utf-8').send(JSON.stringify(error.toBody()));
+}
+
+/**
+ * onRequest hook of authenticated routes: takes the config snapshot for the whole request and
+ * authenticates the caller before the body is read (an unauthenticated caller cannot make the
+ * gateway buffer a large body).
+ */
+export function authenticateHook(ctx: ServerContext) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    const snapshot = ctx.store.current;
+    if (!snapshot) {
+      done(
+        new GatewayError('upstream_unavailable', 'The gateway has not loaded its configuration yet; retry shortly.'),
+      );
+      return;
+    }
+    try {
+      request.aigw.snapshot = snapshot;
+      request.aigw.caller = authenticateCaller(request.headers.authorization, snapshot);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  };
+}
+
+/** Answers every method but `allowed` on `url` with 405 and an `Allow` header. */
+export function rejectOtherMethods(app: FastifyInstance, url: string, allowed: readonly HTTPMethods[]): void {
+  const implied = allowed.includes('GET') ? [...allowed, 'HEAD' as const] : allowed;
+  const others = FASTIFY_METHODS.filter((m) => !implied.includes(m));
+  const allow = implied.join(', ');
+  app.route({
+    method: others,
+    url,
+    handler: (request, reply) => {
+      reply.header('allow', allow);
+      sendError(
+        reply,
+        new GatewayError(
+          'method_not_allowed',
+          `Method ${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}.`,
+        ),
+      );
+    },
+  });
+}

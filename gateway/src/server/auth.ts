@@ -1,0 +1,78 @@
+/**
+ * Caller authentication and authorisation. Callers present `Authorization: Bearer <api key>`; the
+ * gateway only knows SHA-256 hashes of keys (DESIGN.md, API keys), so the token is hashed once and
+ * looked up, and the stored hash is compared in constant time. A caller may use a model when its
+ * subject or one of its teams is a User or Manager collaborator of the model's account; the snapshot
+ * precomputes that set per key.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Caller, ModelRoute, Snapshot } from '../config/index.js';
+import { GatewayError, modelNotFound } from '../errors/index.js';
+
+/** Longest bearer token considered (hashing megabytes of header would be a cheap DoS). */
+const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * Authenticates the caller of a request from its Authorization header.
+ * In-cluster service-account callers (TokenReview) are a later addition; they plug in here.
+ *
+ * @throws GatewayError missing_api_key / invalid_api_key (401)
+ */
+export function authenticateCaller(authorization: string | undefined, snapshot: Snapshot): Caller {
+  const token = bearerToken(authorization);
+  if (token === undefined) {
+    throw new GatewayError(
+      'missing_api_key',
+      "You didn't provide an API key. Send it in the Authorization header as 'Authorization: Bearer YOUR_KEY'.",
+    );
+  }
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalidKey();
+  const digest = createHash('sha256').update(token, 'utf8').digest();
+  const caller = snapshot.callersByKeyHash.get(digest.toString('hex'));
+  if (!caller) throw invalidKey();
+  // The map lookup found a candidate; confirm byte-for-byte without an early exit on the first
+  // differing byte, so response timing does not reveal how much of a hash matched.
+  const stored = Buffer.from(caller.keyHash, 'hex');
+  if (stored.length !== digest.length || !timingSafeEqual(stored, digest)) throw invalidKey();
+  return caller;
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  const trimmed = authorization.trim();
+  if (trimmed === '') return undefined;
+  // RFC 7235: the scheme is case-insensitive.
+  if (trimmed.length < 7 || trimmed.slice(0, 7).toLowerCase() !== 'bearer ') return '';
+  return trimmed.slice(7).trim();
+}
+
+function invalidKey(): GatewayError {
+  return new GatewayError(
+    'invalid_api_key',
+    'Incorrect API key provided. Check the key you are sending to the gateway.',
+  );
+}
+
+/** Whether a caller may use a model (collaborator of the model's account). */
+export function mayUse(caller: Caller, route: ModelRoute): boolean {
+  return caller.accounts.has(route.account.name);
+}
+
+/**
+ * The route of a model the caller named, for inference surfaces: an unknown model is 404, a model of
+ * an account the caller is not a collaborator of is 403 (DESIGN.md: 403 for calls, 404 in listings).
+ *
+ * @throws GatewayError model_not_found (404), model_access_denied (403)
+ */
+export function authorizeModel(snapshot: Snapshot, caller: Caller, model: string): ModelRoute {
+  const route = snapshot.models.get(model);
+  if (!route) throw modelNotFound(model);
+  if (!mayUse(caller, route)) {
+    throw new GatewayError(
+      'model_access_denied',
+      `You are not allowed to use the model '${model}'. Ask a Manager of the account '${route.account.name}' to add you or one of your teams as a collaborator.`,
+      { param: 'model' },
+    );
+  }
+  return route;
+}

@@ -1,0 +1,69 @@
+/**
+ * What routes get from the server: the config store (a request takes `store.current` once), the
+ * upstream client, metrics and options. Per-request state rides on `request.aigw`.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Caller, Snapshot } from '../config/index.js';
+import type { MediaFetcher } from '../fetch/index.js';
+import type { GatewayMetrics } from '../telemetry/index.js';
+import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
+import type { ActivityTracker } from './activity.js';
+import type { ServerOptions } from './options.js';
+
+/** A decoded upstream event stream; `UpstreamEventStream` implements it. */
+export interface GatewayEventStream extends AsyncIterable<UpstreamEvent> {
+  readonly timing: StreamTiming;
+  /** Stops reading and destroys the upstream request (idempotent). */
+  cancel(): void;
+}
+
+/** The upstream surface routes use; `BedrockUpstream` implements it. */
+export interface GatewayUpstream {
+  send(call: UpstreamCall): Promise<UpstreamResponse>;
+  stream(call: UpstreamCall): Promise<GatewayEventStream>;
+  close(): Promise<void>;
+}
+
+/** Where routes read the config from; `ConfigStore` implements it. */
+export interface SnapshotSource {
+  readonly current: Snapshot | undefined;
+}
+
+export interface ServerContext {
+  readonly store: SnapshotSource;
+  readonly upstream: GatewayUpstream;
+  readonly metrics: GatewayMetrics;
+  readonly options: ServerOptions;
+  readonly logger: FastifyBaseLogger;
+  /** Downloads `http(s)` image URLs in chat messages; absent = such URLs are refused with 400. */
+  readonly mediaFetcher: MediaFetcher | undefined;
+  /** Requests in progress, for graceful shutdown. */
+  readonly activity: ActivityTracker;
+}
+
+/** Per-request state, created when the request arrives. */
+export interface RequestState {
+  /** performance.now() at arrival. */
+  readonly startedAt: number;
+  /** Metrics label of the route (`chat`, `models`, ...). */
+  route: string;
+  snapshot: Snapshot | undefined;
+  caller: Caller | undefined;
+  /** Metrics labels, `-` until known. */
+  account: string;
+  model: string;
+  /** Time spent waiting on Bedrock, ms; set when an upstream call completed. */
+  upstreamMs: number | undefined;
+  /** Status to report in metrics when it differs from the HTTP status (a stream that failed after 200). */
+  metricStatus: number | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    aigw: RequestState;
+  }
+  interface FastifyContextConfig {
+    /** Metrics label of the route. */
+    metricRoute?: string;
+  }
+}

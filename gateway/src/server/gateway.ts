@@ -1,0 +1,175 @@
+/**
+ * A running gateway: config store + watcher, the OpenAI API server, the admin server, and graceful
+ * shutdown (readiness fails first, the listener stops, in-flight requests and streams drain within the
+ * grace period, then the rest closes). Used by `aigw serve` and by the end-to-end tests in-process.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
+import { type ConfigSource, ConfigStore } from '../config/index.js';
+import { MediaFetcher } from '../fetch/index.js';
+import { GatewayMetrics } from '../telemetry/index.js';
+import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
+import { ActivityTracker } from './activity.js';
+import { buildGatewayApp } from './app.js';
+import type { GatewayUpstream, ServerContext } from './context.js';
+import { SERVER_DEFAULTS, type ServerOptions } from './options.js';
+
+export interface GatewayOptions {
+  source: ConfigSource;
+  /** API listen address; default 127.0.0.1 (the CLI defaults to 0.0.0.0). */
+  host?: string;
+  /** API port; default 8080; 0 picks a free port. */
+  port?: number;
+  /** Admin listen address; default `host`. */
+  adminHost?: string;
+  /** Admin port; default 9090; 0 picks a free port; null disables the admin server. */
+  adminPort?: number | null;
+  logger?: Logger;
+  /** Upstream client; default a BedrockUpstream built from `upstreamOptions`. */
+  upstream?: GatewayUpstream;
+  upstreamOptions?: BedrockUpstreamOptions;
+  /** Media fetcher for image URLs in chat; default a MediaFetcher with its defaults; null disables fetching. */
+  mediaFetcher?: MediaFetcher | null;
+  server?: Partial<ServerOptions>;
+  /** Config watch timings; false disables watching (tests that reload by hand). */
+  watch?: { pollIntervalMs?: number; debounceMs?: number } | false;
+  /** Require a config at start (standalone); when false the gateway starts unready and waits for one (cluster). */
+  requireConfig?: boolean;
+  /** Register process-level default metrics (CPU, memory, event loop); default false. */
+  processMetrics?: boolean;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly admin: AdminServer | undefined;
+  readonly store: ConfigStore;
+  readonly metrics: GatewayMetrics;
+  readonly app: FastifyInstance;
+  readonly draining: boolean;
+  /** Graceful shutdown; resolves when everything is closed. Idempotent. */
+  shutdown(options?: { graceMs?: number; delayMs?: number }): Promise<void>;
+  /** Immediate shutdown (open streams are cut). */
+  close(): Promise<void>;
+}
+
+/** Loads the config, starts the API and admin servers and the config watcher. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger ?? pino({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
+  const serverOptions: ServerOptions = { ...SERVER_DEFAULTS, ...stripUndefined(options.server ?? {}) };
+  const metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics ?? false });
+  const watch = options.watch === false ? undefined : options.watch;
+  const store = new ConfigStore({
+    source: options.source,
+    logger,
+    ...(watch?.pollIntervalMs !== undefined ? { pollIntervalMs: watch.pollIntervalMs } : {}),
+    ...(watch?.debounceMs !== undefined ? { debounceMs: watch.debounceMs } : {}),
+  });
+  const upstream = options.upstream ?? new BedrockUpstream(options.upstreamOptions ?? {});
+  store.onReload((outcome) => {
+    metrics.configReloads.labels(outcome.result).inc();
+    if (outcome.result !== 'loaded') return;
+    metrics.setRevision(outcome.revision);
+    // Stop background credential refreshes of accounts that left the config.
+    const snapshot = store.current;
+    if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
+  });
+
+  const first = await store.reload();
+  if (first.result === 'rejected' && (options.requireConfig ?? true)) {
+    await upstream.close();
+    throw new Error(`config rejected: ${first.error}`);
+  }
+  if (options.watch !== false) store.watch();
+
+  const mediaFetcher = options.mediaFetcher === null ? undefined : (options.mediaFetcher ?? new MediaFetcher());
+  const activity = new ActivityTracker();
+  const ctx: ServerContext = { store, upstream, metrics, options: serverOptions, logger, mediaFetcher, activity };
+  const app = await buildGatewayApp(ctx);
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ host, port: options.port ?? 8080 });
+  } catch (err) {
+    store.close();
+    await upstream.close();
+    throw err;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+
+  let draining = false;
+  let admin: AdminServer | undefined;
+  if (options.adminPort !== null) {
+    admin = await startAdminServer({
+      host: options.adminHost ?? host,
+      port: options.adminPort ?? 9090,
+      registry: metrics.registry,
+      notReadyReason: () => {
+        if (draining) return 'shutting down';
+        if (!store.current) return 'no config loaded yet';
+        return undefined;
+      },
+      readyInfo: () => ({ revision: store.current?.revision ?? null }),
+    });
+  }
+  logger.info(
+    { url: `http://${formatHost(host)}:${port}`, admin: admin?.url ?? null, revision: store.current?.revision ?? null },
+    'gateway listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  const finish = async () => {
+    store.close();
+    await upstream.close();
+    await admin?.close();
+  };
+  const gateway: RunningGateway = {
+    url: `http://${formatHost(host)}:${port}`,
+    port,
+    admin,
+    store,
+    metrics,
+    app,
+    get draining() {
+      return draining;
+    },
+    shutdown(opts = {}) {
+      closing ??= (async () => {
+        draining = true;
+        const delayMs = opts.delayMs ?? serverOptions.shutdownDelayMs;
+        const graceMs = opts.graceMs ?? serverOptions.shutdownGraceMs;
+        logger.info({ inflight: activity.active, delayMs, graceMs }, 'shutting down: readiness failing, draining');
+        if (delayMs > 0) await sleep(delayMs);
+        const closed = app.close();
+        const drained = await Promise.race([activity.idle().then(() => true), sleep(graceMs).then(() => false)]);
+        if (!drained) logger.warn({ inflight: activity.active }, 'grace period over: closing remaining connections');
+        // Idle keep-alive connections (and, past the grace period, unfinished ones) would hold close() open.
+        app.server.closeAllConnections();
+        await closed;
+        await finish();
+        logger.info({}, 'gateway stopped');
+      })();
+      return closing;
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const closed = app.close();
+        app.server.closeAllConnections();
+        await closed;
+        await finish();
+      })();
+      return closing;
+    },
+  };
+  return gateway;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,208 @@
+/**
+ * `POST /v1/chat/completions` on Bedrock Converse / ConverseStream (docs/architecture.md, request path):
+ * parse → authorise the model → fetch remote media → toConverseRequest → upstream → translate → reply.
+ * Streams are written as SSE; an error after the first byte becomes a final SSE error event without
+ * `[DONE]`; a caller that disconnects aborts the upstream call.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ModelRoute } from '../../config/index.js';
+import { GatewayError } from '../../errors/index.js';
+import { getCapabilities } from '../../models/index.js';
+import { fromConverseResponse } from '../../translate/chat/from-converse.js';
+import { parseChatCompletionRequest, remoteMediaUrls, toConverseRequest } from '../../translate/chat/index.js';
+import { newChatCompletionId } from '../../translate/chat/response-common.js';
+import { ChatStreamTranslator, streamErrorPayload } from '../../translate/chat/stream.js';
+import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wire/bedrock/index.js';
+import { authenticateHook, rejectOtherMethods } from '../app.js';
+import { authorizeModel } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { toGatewayError } from '../errors.js';
+import { SseWriter } from '../sse.js';
+import type { RouteModule } from './types.js';
+
+export const chatRoutes: RouteModule = {
+  name: 'chat',
+  register(app, ctx) {
+    app.post(
+      '/v1/chat/completions',
+      { onRequest: authenticateHook(ctx), config: { metricRoute: 'chat' } },
+      (request, reply) => chatCompletion(ctx, request, reply),
+    );
+    rejectOtherMethods(app, '/v1/chat/completions', ['POST']);
+  },
+};
+
+async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const state = request.aigw;
+  const snapshot = state.snapshot!;
+  const chat = parseChatCompletionRequest(request.body);
+  const route = authorizeModel(snapshot, state.caller!, chat.model);
+  state.account = route.account.name;
+  state.model = route.model.name;
+  if (route.model.type !== 'chat') {
+    throw new GatewayError(
+      'invalid_value',
+      `The model '${chat.model}' is an ${route.model.type} model and cannot be used with /v1/chat/completions.`,
+      { param: 'model' },
+    );
+  }
+
+  // The caller going away (socket closed before the response finished) aborts media downloads,
+  // retries and the upstream request itself.
+  const abort = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once('close', onClose);
+
+  const urls = remoteMediaUrls(chat);
+  let resolvedMedia: Awaited<ReturnType<NonNullable<ServerContext['mediaFetcher']>['fetchAll']>> | undefined;
+  if (urls.length > 0) {
+    if (!ctx.mediaFetcher) {
+      throw new GatewayError(
+        'invalid_value',
+        'Image URLs are not fetched by this gateway; send images as data: URLs.',
+        {
+          param: 'messages',
+        },
+      );
+    }
+    resolvedMedia = await ctx.mediaFetcher.fetchAll(urls, abort.signal);
+  }
+  const plan = toConverseRequest(chat, {
+    model: route.model,
+    capabilities: getCapabilities(route.model),
+    resolvedMedia,
+  });
+  const headers: Record<string, string> = { 'x-request-id': request.id };
+  if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
+  const call = {
+    account: route.account,
+    credentials: route.credentials,
+    region: route.model.region,
+    modelId: route.model.modelId,
+    operation: plan.stream ? ('converse-stream' as const) : ('converse' as const),
+    body: JSON.stringify(plan.body),
+    signal: abort.signal,
+  };
+  const responseOptions = {
+    id: newChatCompletionId(),
+    created: Math.floor(Date.now() / 1000),
+    model: chat.model,
+    plan,
+  };
+
+  if (!plan.stream) {
+    const upstream = await ctx.upstream.send(call);
+    state.upstreamMs = upstream.upstreamMs;
+    const converse = parseConverseResponse(upstream.body);
+    const completion = fromConverseResponse(converse, responseOptions);
+    recordUsage(ctx, route, state.caller!.subject, converse.usage);
+    reply.headers(headers);
+    await reply.type('application/json').send(JSON.stringify(completion));
+    return;
+  }
+
+  // Errors up to here (including retries exhausted before the first byte) are ordinary JSON errors.
+  const stream = await ctx.upstream.stream(call);
+  abort.signal.addEventListener('abort', () => stream.cancel(), { once: true });
+  reply.hijack();
+  const sse = new SseWriter(res);
+  sse.start(headers);
+  const translator = new ChatStreamTranslator(responseOptions);
+  let firstTokenAt: number | undefined;
+  try {
+    for await (const event of stream) {
+      // UpstreamEvent is `{type, payload}`; the translator takes Converse's union shape `{[type]: payload}`.
+      const chunks = translator.push({ [event.type]: event.payload } as unknown as ConverseStreamEvent);
+      if (chunks.length > 0) {
+        if (firstTokenAt === undefined) {
+          firstTokenAt = performance.now();
+          const ttftMs = firstTokenAt - state.startedAt;
+          const upstreamFirst = stream.timing.firstEventMs;
+          ctx.metrics.observeFirstToken(
+            route.account.name,
+            route.model.name,
+            ttftMs / 1000,
+            upstreamFirst === undefined ? undefined : (ttftMs - upstreamFirst) / 1000,
+          );
+        }
+        await sse.write(chunks);
+      }
+      if (abort.signal.aborted) return;
+    }
+    await sse.write(translator.end());
+    state.upstreamMs = stream.timing.totalMs;
+    sse.end();
+  } catch (err) {
+    stream.cancel();
+    if (abort.signal.aborted || sse.closed) return; // the caller left; nobody to tell
+    const { error, internal } = toGatewayError(err, ctx.options);
+    if (internal) request.log.error({ err, requestId: request.id }, 'stream failed');
+    else
+      request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'stream failed after start');
+    state.metricStatus = error.status;
+    sse.fail(JSON.parse(streamErrorPayload(error)));
+  } finally {
+    recordStreamUsage(ctx, route, state.caller!.subject, translator);
+    res.off('close', onClose);
+  }
+}
+
+function parseConverseResponse(body: Uint8Array): ConverseResponse {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && 'output' in parsed) return parsed as ConverseResponse;
+  } catch {
+    // fall through
+  }
+  throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
+}
+
+function recordUsage(ctx: ServerContext, route: ModelRoute, subject: string, usage: TokenUsage | undefined): void {
+  if (!usage) return;
+  const account = route.account.name;
+  const model = route.model.name;
+  ctx.metrics.addTokens(account, model, 'input', usage.inputTokens);
+  ctx.metrics.addTokens(account, model, 'output', usage.outputTokens);
+  ctx.metrics.addTokens(account, model, 'cache_read', usage.cacheReadInputTokens);
+  ctx.metrics.addTokens(account, model, 'cache_write', usage.cacheWriteInputTokens);
+  const pricing = route.model.pricing;
+  if (pricing) {
+    const usd =
+      ((usage.inputTokens ?? 0) * (pricing.inputPerMillionTokens ?? 0) +
+        (usage.outputTokens ?? 0) * (pricing.outputPerMillionTokens ?? 0) +
+        (usage.cacheReadInputTokens ?? 0) * (pricing.cacheReadPerMillionTokens ?? 0) +
+        (usage.cacheWriteInputTokens ?? 0) * (pricing.cacheWritePerMillionTokens ?? 0)) /
+      1_000_000;
+    if (usd > 0) ctx.metrics.cost.labels(account, model, subject).inc(usd);
+  }
+}
+
+function recordStreamUsage(
+  ctx: ServerContext,
+  route: ModelRoute,
+  subject: string,
+  translator: ChatStreamTranslator,
+): void {
+  const usage = translator.usage;
+  if (!usage) return;
+  // Back to Bedrock's split: OpenAI's prompt_tokens includes cache reads and writes.
+  const read = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const write = usage.cache_creation_input_tokens ?? 0;
+  recordUsage(ctx, route, subject, {
+    inputTokens: usage.prompt_tokens - read - write,
+    outputTokens: usage.completion_tokens,
+    totalTokens: usage.total_tokens,
+    cacheReadInputTokens: read,
+    cacheWriteInputTokens: write,
+  });
+}
+
+/** Header values must be visible ASCII; warnings are prose and may quote anything. */
+function headerSafe(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > 2000 ? `${ascii.slice(0, 1997)}...` : ascii;
+}

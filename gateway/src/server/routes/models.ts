@@ -1,0 +1,69 @@
+/**
+ * `GET /v1/models` and `GET /v1/models/{account}/{model}`: only what the caller may use. A model the
+ * caller may not use is absent from the list and 404 on retrieval, so its existence is not revealed.
+ */
+import type { Caller, ModelRoute, Snapshot } from '../../config/index.js';
+import { GatewayError } from '../../errors/index.js';
+import { authenticateHook, rejectOtherMethods } from '../app.js';
+import { mayUse } from '../auth.js';
+import type { RouteModule } from './types.js';
+
+interface ModelObject {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+}
+
+function toModelObject(route: ModelRoute, created: number): ModelObject {
+  return { id: route.model.servedName, object: 'model', created, owned_by: route.account.name };
+}
+
+// Callers are per snapshot, so the serialized list can be cached per caller until the next reload.
+const listCache = new WeakMap<Caller, string>();
+
+function listFor(snapshot: Snapshot, caller: Caller): string {
+  let body = listCache.get(caller);
+  if (body === undefined) {
+    const created = Math.floor(snapshot.loadedAt / 1000);
+    const data: ModelObject[] = [];
+    for (const route of snapshot.models.values()) if (mayUse(caller, route)) data.push(toModelObject(route, created));
+    body = JSON.stringify({ object: 'list', data });
+    listCache.set(caller, body);
+  }
+  return body;
+}
+
+export const modelsRoutes: RouteModule = {
+  name: 'models',
+  register(app, ctx) {
+    const onRequest = authenticateHook(ctx);
+    app.get('/v1/models', { onRequest, config: { metricRoute: 'models' } }, async (request, reply) => {
+      const { snapshot, caller } = request.aigw;
+      return reply.type('application/json; charset=utf-8').send(listFor(snapshot!, caller!));
+    });
+    app.get<{ Params: { '*': string } }>(
+      '/v1/models/*',
+      { onRequest, config: { metricRoute: 'models' } },
+      async (request, reply) => {
+        const { snapshot, caller } = request.aigw;
+        const id = request.params['*'];
+        const route = snapshot!.models.get(id);
+        if (!route || !mayUse(caller!, route)) {
+          throw new GatewayError(
+            'model_not_found',
+            `The model '${id}' does not exist or you do not have access to it.`,
+            {
+              param: 'model',
+            },
+          );
+        }
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify(toModelObject(route, Math.floor(snapshot!.loadedAt / 1000))));
+      },
+    );
+    rejectOtherMethods(app, '/v1/models', ['GET']);
+    rejectOtherMethods(app, '/v1/models/*', ['GET']);
+  },
+};

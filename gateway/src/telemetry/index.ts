@@ -1,0 +1,1 @@
+export { GatewayMetrics, type RequestObservation, type TokenKind } from './metrics.js';
