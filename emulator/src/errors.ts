@@ -66,7 +66,9 @@ export function validationException(message: string): BedrockException {
  */
 export function constraintException(violations: readonly ConstraintViolation[]): BedrockException {
   const n = violations.length;
-  const parts = violations.map((v) => `Value '${v.value}' at '${v.path}' failed to satisfy constraint: ${v.constraint}`);
+  const parts = violations.map(
+    (v) => `Value '${v.value}' at '${v.path}' failed to satisfy constraint: ${v.constraint}`,
+  );
   return validationException(`${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`);
 }
 

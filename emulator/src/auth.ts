@@ -1,0 +1,203 @@
+/**
+ * Front-door authentication of the emulator: SigV4 (long-term IAM user keys and temporary `ASIA` keys)
+ * and Bedrock API keys (`Authorization: Bearer`). Failures are the 403s real AWS returns
+ * (bedrock-wire.md §8, front-door table).
+ */
+
+import { BedrockException } from './errors.js';
+import { KNOWN_REGIONS, MAX_CLOCK_SKEW_MS } from './options.js';
+import {
+  computePresignedSignature,
+  computeSignature,
+  formatAmzDate,
+  parseAmzDate,
+  parseAuthorization,
+  SIGNATURE_MISMATCH_MESSAGE,
+  type SignableRequest,
+  type SigningCredentials,
+  signaturesEqual,
+} from './sigv4.js';
+import type { EmulatorState } from './state.js';
+
+/** Who made a request. */
+export interface Principal {
+  /** `arn:aws:iam::<acct>:user/<name>` or `arn:aws:sts::<acct>:assumed-role/<role>/<session>`. */
+  readonly arn: string;
+  readonly accountId: string;
+  /** IAM unique id (`AIDA...` for users, `AROA...:<session>` for roles). */
+  readonly userId: string;
+  readonly via: 'sigv4' | 'api-key';
+}
+
+const INVALID_TOKEN = 'The security token included in the request is invalid.';
+const EXPIRED_TOKEN = 'The security token included in the request is expired';
+const API_KEY_FORMAT = 'Invalid API Key format: Must start with pre-defined prefix';
+const API_KEY_INVALID = 'Authentication failed: Please make sure your API Key is valid.';
+const SHORT_TERM_PREFIX = 'bedrock-api-key-';
+const LONG_TERM_PREFIX = 'ABSK';
+
+function userPrincipal(state: EmulatorState, name: string, via: Principal['via']): Principal {
+  const acct = state.identity.accountId;
+  // A stable fake unique id: IAM user ids start with AIDA.
+  const userId = `AIDA${Buffer.from(name).toString('hex').toUpperCase().slice(0, 17).padEnd(17, 'X')}`;
+  return { arn: `arn:aws:iam::${acct}:user/${name}`, accountId: acct, userId, via };
+}
+
+/** Looks up signing credentials by access key id, enforcing session-token and expiry rules. */
+function resolveCredentials(
+  state: EmulatorState,
+  accessKeyId: string,
+  sessionToken: string | undefined,
+): { credentials: SigningCredentials; principal: (via: Principal['via']) => Principal } {
+  const user = state.identity.users.find((u) => u.accessKeyId === accessKeyId);
+  if (user) {
+    return { credentials: user, principal: (via) => userPrincipal(state, user.name, via) };
+  }
+  const temp = state.temporaryCredentials.get(accessKeyId);
+  // Temporary keys are only valid with the session token they were issued with.
+  if (!temp || sessionToken !== temp.sessionToken) {
+    throw new BedrockException('UnrecognizedClientException', INVALID_TOKEN, 403);
+  }
+  if (state.clock.now() >= temp.expiration) {
+    throw new BedrockException('ExpiredTokenException', EXPIRED_TOKEN, 403);
+  }
+  return {
+    credentials: temp,
+    principal: (via) => ({ arn: temp.principalArn, accountId: state.identity.accountId, userId: temp.userId, via }),
+  };
+}
+
+function checkRegion(state: EmulatorState, region: string): boolean {
+  return state.pinnedRegion ? region === state.pinnedRegion : KNOWN_REGIONS.includes(region);
+}
+
+/**
+ * Verifies a SigV4-signed request for `service` (`bedrock` for both Bedrock planes, `sts` for STS).
+ * Bedrock URI-encodes the path again in the canonical request; STS (path `/`) is the same either way.
+ */
+export async function authenticateSigV4(
+  state: EmulatorState,
+  request: SignableRequest,
+  service: 'bedrock' | 'sts',
+): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (!header) {
+    throw new BedrockException('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+  }
+  const auth = parseAuthorization(header);
+  if (auth.service !== service) {
+    throw new BedrockException(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${service}'. `,
+      403,
+    );
+  }
+  if (!checkRegion(state, auth.region)) {
+    throw new BedrockException('InvalidSignatureException', 'Credential should be scoped to a valid region. ', 403);
+  }
+  const { credentials, principal } = resolveCredentials(
+    state,
+    auth.accessKeyId,
+    request.headers['x-amz-security-token'],
+  );
+  const amzDate = request.headers['x-amz-date'] ?? '';
+  const signedAt = parseAmzDate(amzDate);
+  if (Number.isNaN(signedAt) || !auth.signedHeaders.includes('x-amz-date') || !amzDate.startsWith(auth.date)) {
+    throw new BedrockException('InvalidSignatureException', SIGNATURE_MISMATCH_MESSAGE, 403);
+  }
+  const now = state.clock.now();
+  if (signedAt < now - MAX_CLOCK_SKEW_MS) {
+    throw new BedrockException(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - MAX_CLOCK_SKEW_MS)} (${formatAmzDate(now)} - 5 min.)`,
+      403,
+    );
+  }
+  if (signedAt > now + MAX_CLOCK_SKEW_MS) {
+    throw new BedrockException(
+      'InvalidSignatureException',
+      `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(now + MAX_CLOCK_SKEW_MS)} (${formatAmzDate(now)} + 5 min.)`,
+      403,
+    );
+  }
+  const expected = await computeSignature({
+    request,
+    signedHeaders: auth.signedHeaders,
+    credentials,
+    region: auth.region,
+    service,
+    uriEscapePath: service !== 'sts',
+  });
+  if (!signaturesEqual(expected, auth.signature)) {
+    throw new BedrockException('InvalidSignatureException', SIGNATURE_MISMATCH_MESSAGE, 403);
+  }
+  return principal('sigv4');
+}
+
+function apiKeyError(message: string): BedrockException {
+  // Bedrock answers API-key failures with a capitalised `Message` member (observed bodies, §8).
+  return new BedrockException('AccessDeniedException', message, 403, { capitalMessage: true });
+}
+
+/**
+ * Verifies a Bedrock API key: a configured long-term key, or a short-term `bedrock-api-key-` key whose
+ * presigned URL verifies against a known identity and has not expired (bedrock-wire.md §9.2).
+ */
+export async function authenticateApiKey(state: EmulatorState, key: string): Promise<Principal> {
+  if (key.startsWith(LONG_TERM_PREFIX)) {
+    const found = state.identity.apiKeys.find((k) => k.key === key);
+    if (!found) throw apiKeyError(API_KEY_INVALID);
+    return userPrincipal(state, found.user, 'api-key');
+  }
+  if (!key.startsWith(SHORT_TERM_PREFIX)) throw apiKeyError(API_KEY_FORMAT);
+  let url: URL;
+  try {
+    url = new URL(`https://${Buffer.from(key.slice(SHORT_TERM_PREFIX.length), 'base64').toString('utf8')}`);
+  } catch {
+    throw apiKeyError(API_KEY_INVALID);
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const scope = (query['X-Amz-Credential'] ?? '').split('/');
+  const signedAt = parseAmzDate(query['X-Amz-Date'] ?? '');
+  const expiresIn = Number(query['X-Amz-Expires']);
+  const [accessKeyId, , region, service] = scope;
+  if (
+    query.Action !== 'CallWithBearerToken' ||
+    scope.length !== 5 ||
+    service !== 'bedrock' ||
+    !accessKeyId ||
+    !region ||
+    !checkRegion(state, region) ||
+    Number.isNaN(signedAt) ||
+    !Number.isInteger(expiresIn) ||
+    expiresIn <= 0
+  ) {
+    throw apiKeyError(API_KEY_INVALID);
+  }
+  if (state.clock.now() >= signedAt + expiresIn * 1000) throw apiKeyError(API_KEY_INVALID);
+  let resolved: ReturnType<typeof resolveCredentials>;
+  try {
+    resolved = resolveCredentials(state, accessKeyId, query['X-Amz-Security-Token']);
+  } catch {
+    throw apiKeyError(API_KEY_INVALID);
+  }
+  const expected = await computePresignedSignature({
+    host: url.host,
+    query,
+    credentials: resolved.credentials,
+    region,
+    service: 'bedrock',
+    signingDate: new Date(signedAt),
+    expiresIn,
+  });
+  if (!signaturesEqual(expected, query['X-Amz-Signature'] ?? '')) throw apiKeyError(API_KEY_INVALID);
+  return resolved.principal('api-key');
+}
+
+/** Authenticates a Bedrock (runtime or control plane) request: bearer API key or SigV4. */
+export async function authenticateBedrock(state: EmulatorState, request: SignableRequest): Promise<Principal> {
+  const header = request.headers.authorization ?? '';
+  if (/^Bearer\s/i.test(header)) return authenticateApiKey(state, header.replace(/^Bearer\s+/i, '').trim());
+  return authenticateSigV4(state, request, 'bedrock');
+}

@@ -1,0 +1,456 @@
+/**
+ * The emulator's model catalog: every model it serves, with the limits and capabilities real Bedrock
+ * enforces for it. Data only; the validators and the InvokeModel handlers read it.
+ *
+ * Capabilities follow the Bedrock User Guide table "Supported models and model features" (Converse) and
+ * the providers' model cards; `cacheMinTokens` follows the prompt-caching page (1,024 tokens per
+ * checkpoint for Claude Sonnet/Opus and Nova, 2,048 for Claude 3.5 Haiku, 4,096 for Claude Haiku 4.5 and
+ * Opus 4.5).
+ */
+
+import { type ModelFamily, type ModelType, parseModelId } from '../../gateway/src/models/index.js';
+import { type BedrockException, INVALID_MODEL_MESSAGE, validationException } from './errors.js';
+
+/** How a model produces reasoning (`reasoningContent`). */
+export type ReasoningMode =
+  /** Only when `additionalModelRequestFields.thinking` enables it (Claude 3.7 / 4.x). */
+  | 'configurable'
+  /** Always emits reasoning, no request switch (DeepSeek R1, gpt-oss). */
+  | 'always'
+  | 'none';
+
+/** One catalog entry. */
+export interface CatalogModel {
+  /** Foundation model id. */
+  readonly id: string;
+  readonly family: ModelFamily;
+  readonly type: ModelType;
+  /** Context window, tokens. */
+  readonly contextWindow: number;
+  /** Largest accepted `maxTokens` (also the default). 0 for non-text models. */
+  readonly maxOutputTokens: number;
+  readonly system: boolean;
+  readonly tools: boolean;
+  /** `toolChoice` `any` / `tool` (bedrock-wire.md §2.2: Anthropic, Mistral Large, Nova). */
+  readonly toolChoiceAnyTool: boolean;
+  readonly images: boolean;
+  readonly documents: boolean;
+  readonly reasoning: ReasoningMode;
+  /** Minimum tokens per prompt-cache checkpoint; undefined when the model has no prompt caching. */
+  readonly cacheMinTokens: number | undefined;
+  /** Native structured output (`outputConfig.textFormat`). */
+  readonly structuredOutput: boolean;
+  /** On-demand calls need an inference profile id (the foundation id is rejected). */
+  readonly requiresProfile: boolean;
+  /** Geography prefixes of the system inference profiles that contain the model. */
+  readonly profiles: readonly string[];
+  /** Whether the streaming operations accept the model. */
+  readonly streaming: boolean;
+}
+
+type Entry = Omit<CatalogModel, 'id'>;
+
+const CHAT_DEFAULTS = {
+  type: 'chat',
+  system: true,
+  tools: false,
+  toolChoiceAnyTool: false,
+  images: false,
+  documents: true,
+  reasoning: 'none',
+  cacheMinTokens: undefined,
+  structuredOutput: false,
+  requiresProfile: false,
+  profiles: [],
+  streaming: true,
+} as const satisfies Partial<Entry>;
+
+const NON_CHAT = {
+  contextWindow: 0,
+  maxOutputTokens: 0,
+  system: false,
+  tools: false,
+  toolChoiceAnyTool: false,
+  images: false,
+  documents: false,
+  reasoning: 'none',
+  cacheMinTokens: undefined,
+  structuredOutput: false,
+  requiresProfile: false,
+  profiles: [],
+  streaming: false,
+} as const satisfies Partial<Entry>;
+
+const CLAUDE = {
+  ...CHAT_DEFAULTS,
+  family: 'anthropic',
+  contextWindow: 200_000,
+  tools: true,
+  toolChoiceAnyTool: true,
+  images: true,
+  documents: true,
+} as const;
+
+const GEO = ['us', 'eu', 'apac'] as const;
+const GEO_GLOBAL = ['us', 'eu', 'apac', 'global'] as const;
+
+const ENTRIES: Readonly<Record<string, Entry>> = {
+  // Anthropic Claude
+  'anthropic.claude-3-haiku-20240307-v1:0': { ...CLAUDE, maxOutputTokens: 4096, profiles: GEO },
+  'anthropic.claude-3-sonnet-20240229-v1:0': { ...CLAUDE, maxOutputTokens: 4096, profiles: GEO },
+  'anthropic.claude-3-5-sonnet-20240620-v1:0': { ...CLAUDE, maxOutputTokens: 8192, profiles: GEO },
+  'anthropic.claude-3-5-sonnet-20241022-v2:0': {
+    ...CLAUDE,
+    maxOutputTokens: 8192,
+    requiresProfile: true,
+    profiles: GEO,
+  },
+  'anthropic.claude-3-5-haiku-20241022-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 8192,
+    documents: true,
+    images: false,
+    cacheMinTokens: 2048,
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  'anthropic.claude-3-7-sonnet-20250219-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 64_000,
+    reasoning: 'configurable',
+    cacheMinTokens: 1024,
+    requiresProfile: true,
+    profiles: GEO,
+  },
+  'anthropic.claude-sonnet-4-20250514-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 64_000,
+    reasoning: 'configurable',
+    cacheMinTokens: 1024,
+    requiresProfile: true,
+    profiles: GEO_GLOBAL,
+  },
+  'anthropic.claude-sonnet-4-5-20250929-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 64_000,
+    reasoning: 'configurable',
+    cacheMinTokens: 1024,
+    structuredOutput: true,
+    requiresProfile: true,
+    profiles: [...GEO_GLOBAL, 'jp', 'au'],
+  },
+  'anthropic.claude-haiku-4-5-20251001-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 64_000,
+    reasoning: 'configurable',
+    cacheMinTokens: 4096,
+    structuredOutput: true,
+    requiresProfile: true,
+    profiles: [...GEO_GLOBAL, 'jp', 'au'],
+  },
+  'anthropic.claude-opus-4-20250514-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 32_000,
+    reasoning: 'configurable',
+    cacheMinTokens: 1024,
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  'anthropic.claude-opus-4-1-20250805-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 32_000,
+    reasoning: 'configurable',
+    cacheMinTokens: 1024,
+    structuredOutput: true,
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  'anthropic.claude-opus-4-5-20251101-v1:0': {
+    ...CLAUDE,
+    maxOutputTokens: 64_000,
+    reasoning: 'configurable',
+    cacheMinTokens: 4096,
+    structuredOutput: true,
+    requiresProfile: true,
+    profiles: GEO_GLOBAL,
+  },
+  // Amazon Nova
+  'amazon.nova-micro-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'amazon-nova',
+    contextWindow: 128_000,
+    maxOutputTokens: 10_000,
+    tools: true,
+    toolChoiceAnyTool: true,
+    documents: false,
+    cacheMinTokens: 1024,
+    profiles: GEO,
+  },
+  'amazon.nova-lite-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'amazon-nova',
+    contextWindow: 300_000,
+    maxOutputTokens: 10_000,
+    tools: true,
+    toolChoiceAnyTool: true,
+    images: true,
+    cacheMinTokens: 1024,
+    profiles: GEO,
+  },
+  'amazon.nova-pro-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'amazon-nova',
+    contextWindow: 300_000,
+    maxOutputTokens: 10_000,
+    tools: true,
+    toolChoiceAnyTool: true,
+    images: true,
+    cacheMinTokens: 1024,
+    profiles: GEO,
+  },
+  'amazon.nova-premier-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'amazon-nova',
+    contextWindow: 1_000_000,
+    maxOutputTokens: 32_000,
+    tools: true,
+    toolChoiceAnyTool: true,
+    images: true,
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  // Amazon Titan Text: no system prompt and no tools through Converse.
+  'amazon.titan-text-express-v1': {
+    ...CHAT_DEFAULTS,
+    family: 'titan-text',
+    contextWindow: 8192,
+    maxOutputTokens: 8192,
+    system: false,
+  },
+  'amazon.titan-text-lite-v1': {
+    ...CHAT_DEFAULTS,
+    family: 'titan-text',
+    contextWindow: 4096,
+    maxOutputTokens: 4096,
+    system: false,
+  },
+  'amazon.titan-text-premier-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'titan-text',
+    contextWindow: 32_000,
+    maxOutputTokens: 3072,
+    system: false,
+  },
+  // Meta Llama
+  'meta.llama3-8b-instruct-v1:0': { ...CHAT_DEFAULTS, family: 'meta', contextWindow: 8192, maxOutputTokens: 2048 },
+  'meta.llama3-70b-instruct-v1:0': { ...CHAT_DEFAULTS, family: 'meta', contextWindow: 8192, maxOutputTokens: 2048 },
+  'meta.llama3-1-8b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 128_000,
+    maxOutputTokens: 2048,
+    tools: true,
+    profiles: ['us'],
+  },
+  'meta.llama3-1-70b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 128_000,
+    maxOutputTokens: 2048,
+    tools: true,
+    profiles: ['us'],
+  },
+  'meta.llama3-1-405b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 128_000,
+    maxOutputTokens: 4096,
+    tools: true,
+  },
+  'meta.llama3-2-11b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 128_000,
+    maxOutputTokens: 2048,
+    tools: true,
+    images: true,
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  'meta.llama3-2-90b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 128_000,
+    maxOutputTokens: 2048,
+    tools: true,
+    images: true,
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  'meta.llama3-3-70b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 128_000,
+    maxOutputTokens: 8192,
+    tools: true,
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  // Mistral
+  'mistral.mistral-7b-instruct-v0:2': {
+    ...CHAT_DEFAULTS,
+    family: 'mistral',
+    contextWindow: 32_000,
+    maxOutputTokens: 8192,
+    system: false,
+  },
+  'mistral.mixtral-8x7b-instruct-v0:1': {
+    ...CHAT_DEFAULTS,
+    family: 'mistral',
+    contextWindow: 32_000,
+    maxOutputTokens: 4096,
+    system: false,
+  },
+  'mistral.mistral-small-2402-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'mistral',
+    contextWindow: 32_000,
+    maxOutputTokens: 8192,
+    tools: true,
+  },
+  'mistral.mistral-large-2402-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'mistral',
+    contextWindow: 32_000,
+    maxOutputTokens: 8192,
+    tools: true,
+    toolChoiceAnyTool: true,
+  },
+  'mistral.mistral-large-2407-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'mistral',
+    contextWindow: 128_000,
+    maxOutputTokens: 8192,
+    tools: true,
+    toolChoiceAnyTool: true,
+  },
+  'mistral.pixtral-large-2502-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'mistral',
+    contextWindow: 128_000,
+    maxOutputTokens: 8192,
+    tools: true,
+    toolChoiceAnyTool: true,
+    images: true,
+    requiresProfile: true,
+    profiles: ['us', 'eu'],
+  },
+  // Cohere Command R / R+
+  'cohere.command-r-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'cohere',
+    contextWindow: 128_000,
+    maxOutputTokens: 4000,
+    tools: true,
+  },
+  'cohere.command-r-plus-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'cohere',
+    contextWindow: 128_000,
+    maxOutputTokens: 4000,
+    tools: true,
+  },
+  // DeepSeek R1 always reasons and has no tool use on Bedrock.
+  'deepseek.r1-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'deepseek',
+    contextWindow: 128_000,
+    maxOutputTokens: 32_768,
+    reasoning: 'always',
+    requiresProfile: true,
+    profiles: ['us'],
+  },
+  // OpenAI open-weight models
+  'openai.gpt-oss-20b-1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'openai',
+    contextWindow: 128_000,
+    maxOutputTokens: 32_768,
+    tools: true,
+    reasoning: 'always',
+    structuredOutput: true,
+  },
+  'openai.gpt-oss-120b-1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'openai',
+    contextWindow: 128_000,
+    maxOutputTokens: 32_768,
+    tools: true,
+    reasoning: 'always',
+    structuredOutput: true,
+  },
+  // Embeddings
+  'amazon.titan-embed-text-v1': { ...NON_CHAT, family: 'titan-embed', type: 'embedding', contextWindow: 8192 },
+  'amazon.titan-embed-text-v2:0': { ...NON_CHAT, family: 'titan-embed', type: 'embedding', contextWindow: 8192 },
+  'amazon.titan-embed-image-v1': { ...NON_CHAT, family: 'titan-embed', type: 'embedding', contextWindow: 128 },
+  'cohere.embed-english-v3': { ...NON_CHAT, family: 'cohere-embed', type: 'embedding', contextWindow: 512 },
+  'cohere.embed-multilingual-v3': { ...NON_CHAT, family: 'cohere-embed', type: 'embedding', contextWindow: 512 },
+  // Images
+  'amazon.titan-image-generator-v1': { ...NON_CHAT, family: 'titan-image', type: 'image' },
+  'amazon.titan-image-generator-v2:0': { ...NON_CHAT, family: 'titan-image', type: 'image' },
+  'amazon.nova-canvas-v1:0': { ...NON_CHAT, family: 'amazon-nova-canvas', type: 'image' },
+  'stability.sd3-large-v1:0': { ...NON_CHAT, family: 'stability', type: 'image' },
+  'stability.sd3-5-large-v1:0': { ...NON_CHAT, family: 'stability', type: 'image' },
+  'stability.stable-image-core-v1:0': { ...NON_CHAT, family: 'stability', type: 'image' },
+  'stability.stable-image-core-v1:1': { ...NON_CHAT, family: 'stability', type: 'image' },
+  'stability.stable-image-ultra-v1:0': { ...NON_CHAT, family: 'stability', type: 'image' },
+  'stability.stable-image-ultra-v1:1': { ...NON_CHAT, family: 'stability', type: 'image' },
+};
+
+/** Every catalog model, keyed by foundation model id. */
+export const CATALOG: ReadonlyMap<string, CatalogModel> = new Map(
+  Object.entries(ENTRIES).map(([id, entry]) => [id, { id, ...entry }]),
+);
+
+/** A foundation model by id, or undefined. */
+export function lookupModel(foundationModelId: string): CatalogModel | undefined {
+  return CATALOG.get(foundationModelId);
+}
+
+/** A model id from a request path resolved against the catalog. */
+export interface ResolvedModel {
+  readonly model: CatalogModel;
+  /** The id as the caller sent it. */
+  readonly requestedId: string;
+  /** True when the call goes through an inference profile (id or ARN). */
+  readonly viaProfile: boolean;
+}
+
+/**
+ * Resolves a runtime model id (foundation id, system inference-profile id, or their ARNs) as Bedrock does:
+ * unknown ids and profiles that do not contain the model are `The provided model identifier is invalid.`;
+ * a foundation id of a profile-only model gets the on-demand throughput message (bedrock-wire.md §1).
+ */
+export function resolveModel(requestedId: string): ResolvedModel {
+  const parsed = parseModelId(requestedId);
+  if (!parsed?.foundationModelId) throw validationException(INVALID_MODEL_MESSAGE);
+  const model = CATALOG.get(parsed.foundationModelId);
+  if (!model) throw validationException(INVALID_MODEL_MESSAGE);
+  const viaProfile = parsed.profilePrefix !== undefined;
+  if (viaProfile && !model.profiles.includes(parsed.profilePrefix ?? '')) {
+    throw validationException(INVALID_MODEL_MESSAGE);
+  }
+  if (!viaProfile && model.requiresProfile) {
+    throw validationException(
+      `Invocation of model ID ${model.id} with on-demand throughput isn\u2019t supported. Retry your request with the ID or ARN of an inference profile that contains this model.`,
+    );
+  }
+  return { model, requestedId, viaProfile };
+}
+
+/** Thrown by operations that serve only some model types (Converse on an embedding model, ...). */
+export function unsupportedOperationForModel(): BedrockException {
+  return validationException(
+    "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * The aigateway Bedrock emulator: Bedrock runtime, control-plane seam and STS on one port, HTTP/1.1 and
+ * h2c. `startEmulator` is what `aigw emulator` and the tests call.
+ */
+
+import { DEFAULT_HOST, DEFAULT_PORT, type EmulatorOptions } from './options.js';
+import { createRequestListener } from './server.js';
+import { EmulatorState } from './state.js';
+import { listenDual } from './transport.js';
+
+export { CATALOG, type CatalogModel, lookupModel, resolveModel } from './catalog.js';
+export { CONTROL_PLANE_ROUTES, type ControlPlaneRoute } from './control-plane/index.js';
+export { BedrockException, validationException } from './errors.js';
+export type { Fault, FaultType } from './faults.js';
+export {
+  BUILTIN_IDENTITY,
+  type EmulatorOptions,
+  type IdentityApiKey,
+  type IdentityConfig,
+  type IdentityRole,
+  type IdentityUser,
+  type LatencyConfig,
+} from './options.js';
+export { EmulatorClock, EmulatorState, type EmulatorStats } from './state.js';
+
+/** A running emulator. */
+export interface RunningEmulator {
+  /** Base URL, e.g. `http://127.0.0.1:4566`. */
+  readonly url: string;
+  readonly port: number;
+  /** Live state: statistics, faults, latency, the clock (`state.clock.advance(ms)`), issued credentials. */
+  readonly state: EmulatorState;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+/** Starts the emulator (default 127.0.0.1:4566; `port: 0` picks a free port). */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const state = new EmulatorState(options);
+  const host = options.host ?? DEFAULT_HOST;
+  const server = await listenDual(createRequestListener(state), options.port ?? DEFAULT_PORT, host);
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${urlHost}:${server.port}`,
+    port: server.port,
+    state,
+    close: () => server.close(),
+  };
+}

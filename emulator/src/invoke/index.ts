@@ -1,0 +1,70 @@
+/**
+ * InvokeModel / InvokeModelWithResponseStream routing (bedrock-wire.md §6): the native body goes to the
+ * handler registered for the model's catalog family in `models.ts`; the reply carries the
+ * `X-Amzn-Bedrock-*` token-count and latency headers. Auth, faults and latency were applied by the
+ * runtime front door before this runs.
+ */
+
+import { performance } from 'node:perf_hooks';
+import type { CatalogModel } from '../catalog.js';
+import { validationException } from '../errors.js';
+import { sendBytes, sleep } from '../reply.js';
+import { parseJsonBody, type RuntimeCall, writeEventStream } from '../runtime.js';
+import { INVOKE_HANDLERS } from './models.js';
+import type { InvokeContext, InvokeHandler } from './types.js';
+
+export { INVOKE_HANDLERS } from './models.js';
+export type { InvokeContext, InvokeHandler, InvokeResult } from './types.js';
+
+/** The handler of a model's family, or the ValidationException Bedrock gives for a non-invokable model. */
+export function invokeHandlerFor(model: CatalogModel): InvokeHandler {
+  const handler = INVOKE_HANDLERS[model.family];
+  if (!handler) {
+    throw validationException(
+      `The model ${model.id} does not support the InvokeModel API in this emulator. Use the Converse API instead.`,
+    );
+  }
+  return handler;
+}
+
+/** Handles an InvokeModel (or, with `stream`, InvokeModelWithResponseStream) call. */
+export async function handleInvoke(call: RuntimeCall, model: CatalogModel, stream: boolean): Promise<void> {
+  const { ctx, state } = call;
+  // InvokeModel requires a JSON body (Content-Type application/json, §6); the stream variant may omit it.
+  const contentType = ctx.headers['content-type'];
+  if (!stream && contentType !== undefined && !contentType.toLowerCase().startsWith('application/json')) {
+    throw validationException(`The provided Content-Type '${contentType}' is not supported.`);
+  }
+  const accept = (stream ? ctx.headers['x-amzn-bedrock-accept'] : ctx.headers.accept) ?? 'application/json';
+  if (!['application/json', '*/*'].includes(accept.split(';')[0]?.trim().toLowerCase() ?? '')) {
+    throw validationException(`The provided Accept Type '${accept}' is not supported.`);
+  }
+  if (stream && !model.streaming) throw validationException('The model is unsupported for streaming.');
+  const handler = invokeHandlerFor(model);
+  const invokeContext: InvokeContext = {
+    modelId: call.modelId,
+    foundationModelId: model.id,
+    family: model.family,
+    accept,
+  };
+  const result = handler(parseJsonBody(ctx.body), invokeContext);
+  const headers: Record<string, string> = {};
+  if (result.inputTokens !== undefined) headers['x-amzn-bedrock-input-token-count'] = String(result.inputTokens);
+  if (result.outputTokens !== undefined) headers['x-amzn-bedrock-output-token-count'] = String(result.outputTokens);
+  const performanceLatency = ctx.headers['x-amzn-bedrock-performanceconfig-latency'];
+  if (performanceLatency) headers['x-amzn-bedrock-performanceconfig-latency'] = performanceLatency;
+  const serviceTier = ctx.headers['x-amzn-bedrock-service-tier'];
+  if (serviceTier) headers['x-amzn-bedrock-service-tier'] = serviceTier;
+  if (stream) {
+    // One chunk carrying the whole native body, base64 in `bytes` (§5.1).
+    const bytes = Buffer.from(JSON.stringify(result.body)).toString('base64');
+    await writeEventStream(call, [{ type: 'chunk', payload: { bytes }, isDelta: true }], {
+      'x-amzn-bedrock-content-type': 'application/json',
+      ...headers,
+    });
+    return;
+  }
+  await sleep(state.latency.fixedMs + call.faultLatencyMs);
+  headers['x-amzn-bedrock-invocation-latency'] = String(Math.max(1, Math.round(performance.now() - ctx.startedAt)));
+  sendBytes(ctx, 200, JSON.stringify(result.body), { 'content-type': 'application/json', ...headers });
+}

@@ -1,0 +1,239 @@
+/**
+ * Bedrock runtime operations (bedrock-wire.md §0): Converse, ConverseStream, CountTokens, and the
+ * InvokeModel pair (routed through `invoke/`). Every call is authenticated, counted, subject to injected
+ * faults and latency, then validated like real Bedrock.
+ */
+
+import { performance } from 'node:perf_hooks';
+import { authenticateBedrock, type Principal } from './auth.js';
+import { type CatalogModel, type ResolvedModel, resolveModel, unsupportedOperationForModel } from './catalog.js';
+import { generateConverseOutput, promptUnits } from './converse/generate.js';
+import { converseStreamEvents } from './converse/stream.js';
+import { validateConverseRequest } from './converse/validate.js';
+import { BedrockException, validationException } from './errors.js';
+import { encodeEvent, encodeException } from './eventstream.js';
+import { type Fault, faultException, streamFaultMessage, takeFault } from './faults.js';
+import { handleInvoke } from './invoke/index.js';
+import { type RequestContext, sendError, sendJson, sleep, writeChunk } from './reply.js';
+import type { SignableRequest } from './sigv4.js';
+import type { EmulatorState } from './state.js';
+import { countTokens } from './tokens.js';
+import { dropConnection } from './transport.js';
+
+/** Runtime operation names by path suffix. */
+export const RUNTIME_OPERATIONS: Readonly<Record<string, string>> = {
+  converse: 'Converse',
+  'converse-stream': 'ConverseStream',
+  invoke: 'InvokeModel',
+  'invoke-with-response-stream': 'InvokeModelWithResponseStream',
+  'count-tokens': 'CountTokens',
+};
+
+const RUNTIME_PATH = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)$/;
+
+/** Parses a runtime path into the decoded model id and operation; undefined when it is not one. */
+export function matchRuntimePath(rawPath: string): { modelId: string; operation: string } | undefined {
+  const m = RUNTIME_PATH.exec(rawPath);
+  if (!m) return undefined;
+  let modelId: string;
+  try {
+    // The SDKs percent-encode the label once (`:` → %3A, `/` → %2F); decode exactly once (§1).
+    modelId = decodeURIComponent(m[1] ?? '');
+  } catch {
+    modelId = m[1] ?? '';
+  }
+  return { modelId, operation: RUNTIME_OPERATIONS[m[2] ?? ''] ?? '' };
+}
+
+/** Parses a JSON request body; malformed JSON is a ValidationException. */
+export function parseJsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw validationException('Malformed input request, please reformat your input and try again.');
+  }
+}
+
+/** The SigV4-relevant view of a request. */
+export function signableOf(ctx: RequestContext): SignableRequest {
+  return { method: ctx.method, path: ctx.rawPath, query: ctx.query, headers: ctx.headers, body: ctx.body };
+}
+
+/** State shared by a runtime call after the front door. */
+export interface RuntimeCall {
+  readonly state: EmulatorState;
+  readonly ctx: RequestContext;
+  readonly principal: Principal;
+  readonly operation: string;
+  readonly modelId: string;
+  /** Extra latency from a `latency` fault. */
+  readonly faultLatencyMs: number;
+  /** A `stream-error` fault to apply mid-stream. */
+  readonly streamFault: Fault | undefined;
+}
+
+function tryResolve(modelId: string): ResolvedModel | undefined {
+  try {
+    return resolveModel(modelId);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Handles `POST /model/{modelId}/{operation}`. */
+export async function handleRuntime(
+  state: EmulatorState,
+  ctx: RequestContext,
+  route: { modelId: string; operation: string },
+): Promise<void> {
+  let principal: Principal;
+  try {
+    principal = await authenticateBedrock(state, signableOf(ctx));
+  } catch (error) {
+    if (error instanceof BedrockException) state.count('authFailures', error.name);
+    throw error;
+  }
+  state.count('operations', route.operation);
+  state.count('principals', principal.arn);
+  state.count('models', route.modelId);
+
+  const resolved = tryResolve(route.modelId);
+  const fault = takeFault(state, route.operation, resolved ? [route.modelId, resolved.model.id] : [route.modelId]);
+  if (fault?.type === 'drop') {
+    dropConnection(ctx.req);
+    return;
+  }
+  const faultError = fault ? faultException(fault) : undefined;
+  if (faultError) {
+    await sleep(state.latency.fixedMs);
+    sendError(ctx, faultError);
+    return;
+  }
+  const call: RuntimeCall = {
+    state,
+    ctx,
+    principal,
+    operation: route.operation,
+    modelId: route.modelId,
+    faultLatencyMs: fault?.type === 'latency' ? (fault.latencyMs ?? 0) : 0,
+    streamFault: fault?.type === 'stream-error' ? fault : undefined,
+  };
+  const { model } = resolveModel(route.modelId);
+  switch (route.operation) {
+    case 'Converse':
+      return converse(call, model);
+    case 'ConverseStream':
+      return converseStream(call, model);
+    case 'CountTokens':
+      return countTokensOperation(call, model);
+    case 'InvokeModel':
+      return handleInvoke(call, model, false);
+    case 'InvokeModelWithResponseStream':
+      return handleInvoke(call, model, true);
+  }
+}
+
+function elapsedMs(ctx: RequestContext): number {
+  return Math.max(1, Math.round(performance.now() - ctx.startedAt));
+}
+
+async function converse(call: RuntimeCall, model: CatalogModel): Promise<void> {
+  if (model.type !== 'chat') throw unsupportedOperationForModel();
+  const request = validateConverseRequest(parseJsonBody(call.ctx.body), model, {
+    stream: false,
+    signatureSecret: call.state.signatureSecret,
+  });
+  const output = generateConverseOutput(call.state, model, request);
+  await sleep(call.state.latency.fixedMs + call.faultLatencyMs);
+  const body: Record<string, unknown> = {
+    output: { message: { role: 'assistant', content: output.content } },
+    stopReason: output.stopReason,
+    usage: output.usage,
+    metrics: { latencyMs: elapsedMs(call.ctx) },
+  };
+  if (output.additionalModelResponseFields) body.additionalModelResponseFields = output.additionalModelResponseFields;
+  sendJson(call.ctx, 200, body);
+}
+
+/** Writes an event stream: 200 headers, then frames paced by time-to-first-token and inter-token delay. */
+export async function writeEventStream(
+  call: RuntimeCall,
+  events: readonly { type: string; payload: Record<string, unknown>; isDelta: boolean }[],
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const { ctx, state } = call;
+  ctx.res.writeHead(200, {
+    'content-type': 'application/vnd.amazon.eventstream',
+    'x-amzn-requestid': ctx.requestId,
+    ...headers,
+  });
+  await sleep(state.latency.timeToFirstTokenMs + call.faultLatencyMs);
+  let sentDelta = false;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (!event) continue;
+    if (call.streamFault && i >= (call.streamFault.afterEvents ?? 2)) {
+      const exception = call.streamFault.exception ?? 'internalServerException';
+      const payload: Record<string, unknown> = { message: streamFaultMessage(call.streamFault) };
+      if (exception === 'modelStreamErrorException') {
+        payload.originalStatusCode = 500;
+        payload.originalMessage = payload.message;
+      }
+      await writeChunk(ctx, encodeException(exception, payload));
+      ctx.res.end();
+      return;
+    }
+    if (event.isDelta && sentDelta) await sleep(state.latency.interTokenDelayMs);
+    if (event.isDelta) sentDelta = true;
+    if (!(await writeChunk(ctx, encodeEvent(event.type, event.payload)))) return;
+  }
+  ctx.res.end();
+}
+
+async function converseStream(call: RuntimeCall, model: CatalogModel): Promise<void> {
+  if (model.type !== 'chat') throw unsupportedOperationForModel();
+  const request = validateConverseRequest(parseJsonBody(call.ctx.body), model, {
+    stream: true,
+    signatureSecret: call.state.signatureSecret,
+  });
+  const output = generateConverseOutput(call.state, model, request);
+  await writeEventStream(
+    call,
+    converseStreamEvents(output, () => elapsedMs(call.ctx)),
+  );
+}
+
+async function countTokensOperation(call: RuntimeCall, model: CatalogModel): Promise<void> {
+  // CountTokens is offered for Anthropic Claude models (Bedrock User Guide, "count tokens").
+  if (model.family !== 'anthropic') {
+    throw validationException("The provided model doesn't support counting tokens.");
+  }
+  const body = parseJsonBody(call.ctx.body);
+  const input = typeof body === 'object' && body !== null ? (body as { input?: unknown }).input : undefined;
+  if (typeof input !== 'object' || input === null) {
+    throw validationException(
+      "1 validation error detected: Value null at 'input' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  const { converse: conv, invokeModel } = input as { converse?: unknown; invokeModel?: unknown };
+  let inputTokens: number;
+  if (conv !== undefined && invokeModel === undefined) {
+    const request = validateConverseRequest(conv, model, {
+      stream: false,
+      signatureSecret: call.state.signatureSecret,
+    });
+    inputTokens = promptUnits(request).reduce((sum, u) => sum + u.tokens, 0);
+  } else if (invokeModel !== undefined && conv === undefined) {
+    const b64 =
+      typeof invokeModel === 'object' && invokeModel !== null ? (invokeModel as { body?: unknown }).body : undefined;
+    if (typeof b64 !== 'string')
+      throw validationException('Malformed input request, please reformat your input and try again.');
+    inputTokens = countTokens(Buffer.from(b64, 'base64').toString('utf8'));
+  } else {
+    throw validationException(
+      'Malformed input request: exactly one member of the union CountTokensInput must be set at input, please reformat your input and try again.',
+    );
+  }
+  await sleep(call.state.latency.fixedMs + call.faultLatencyMs);
+  sendJson(call.ctx, 200, { inputTokens });
+}

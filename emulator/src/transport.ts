@@ -1,0 +1,88 @@
+/**
+ * One TCP port serving HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c). The first bytes of each
+ * connection decide: the HTTP/2 client preface (`PRI * HTTP/2.0`) goes to a `node:http2` server,
+ * anything else to `node:http`. The AWS SDK for JavaScript v3's Bedrock runtime client uses an HTTP/2
+ * handler by default, which speaks h2c to `http://` endpoints, so it works against this port unchanged.
+ */
+
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+
+/** The incoming request, whichever protocol carried it. */
+export type IncomingRequest = http.IncomingMessage | http2.Http2ServerRequest;
+
+/** The subset of the HTTP/1 and HTTP/2 compatibility response APIs the emulator writes with. */
+export interface OutgoingResponse {
+  writeHead(status: number, headers: Record<string, string | number>): unknown;
+  write(chunk: Uint8Array | string): boolean;
+  end(chunk?: Uint8Array | string): unknown;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  readonly writableEnded: boolean;
+  readonly destroyed?: boolean;
+}
+
+export type RequestListener = (req: IncomingRequest, res: OutgoingResponse) => void;
+
+/** A listening dual-protocol server. */
+export interface DualServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Aborts the connection under a request without a response (used by the `drop` fault). */
+export function dropConnection(req: IncomingRequest): void {
+  if ('stream' in req && req.stream) {
+    // HTTP/2: tear down the whole session, as a reset connection would.
+    req.stream.session?.destroy();
+  } else {
+    req.socket.destroy();
+  }
+}
+
+/** Starts listening on host:port (0 = any free port). */
+export async function listenDual(listener: RequestListener, port: number, host: string): Promise<DualServer> {
+  const h1 = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => listener(req, res));
+  const h2 = http2.createServer({}, (req, res) => listener(req, res as unknown as OutgoingResponse));
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  h2.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('error', () => socket.destroy());
+    const route = (): void => {
+      const head: Buffer | null = socket.read();
+      if (head === null) {
+        socket.once('readable', route);
+        return;
+      }
+      socket.unshift(head);
+      const target = head.subarray(0, 4).toString('latin1') === 'PRI ' ? h2 : h1;
+      target.emit('connection', socket);
+    };
+    socket.once('readable', route);
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(port, host, () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  });
+  const address = tcp.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    port: actualPort,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+      h1.closeAllConnections();
+      await closed;
+    },
+  };
+}
