@@ -360,6 +360,7 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
           this.timing.firstEventMs = performance.now() - startedAt;
         }
         for (const event of events) yield event;
+        decoder.throwIfFailed();
       }
       decoder.end();
       this.timing.totalMs = performance.now() - startedAt;

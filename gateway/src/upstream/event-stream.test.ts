@@ -76,6 +76,18 @@ describe('event-stream decoding', () => {
     });
   });
 
+  it('hands out the events that share a read with an exception frame before raising it', () => {
+    const decoder = new EventStreamDecoder(MAX);
+    const read = Buffer.concat([
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }),
+      frame({ ':message-type': 'exception', ':exception-type': 'validationException' }, '{"message":"bad"}'),
+    ]);
+    expect(decoder.push(read).map((e) => e.type)).toEqual(['messageStart', 'contentBlockDelta']);
+    expect(() => decoder.throwIfFailed()).toThrow(expect.objectContaining({ code: 'invalid_request', message: 'bad' }));
+    expect(() => decoder.end()).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+
   it('reports a CRC mismatch as upstream_error', () => {
     const bytes = event('messageStart', { role: 'assistant' });
     bytes[bytes.length - 6] = (bytes[bytes.length - 6]! + 1) % 256;

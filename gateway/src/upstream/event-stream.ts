@@ -22,11 +22,13 @@ const EMPTY = new Uint8Array(0);
 export class EventStreamDecoder {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
   private pending: Uint8Array = EMPTY;
+  private failure: GatewayError | undefined;
 
   constructor(private readonly maxMessageBytes: number) {}
 
   /** Feeds bytes; returns the events completed by them. Throws GatewayError on corrupt frames and exceptions. */
   push(chunk: Uint8Array): UpstreamEvent[] {
+    this.throwIfFailed();
     let buffer = chunk;
     if (this.pending.byteLength > 0) {
       buffer = new Uint8Array(this.pending.byteLength + chunk.byteLength);
@@ -42,7 +44,18 @@ export class EventStreamDecoder {
         throw new GatewayError('upstream_error', `Bedrock sent an invalid event-stream frame (length ${total}).`);
       }
       if (buffer.byteLength - offset < total) break;
-      events.push(toEvent(this.decode(buffer.subarray(offset, offset + total))));
+      let event: UpstreamEvent;
+      try {
+        event = toEvent(this.decode(buffer.subarray(offset, offset + total)));
+      } catch (error) {
+        // An exception frame often arrives in the same read as the events before it: hand those
+        // out first and raise the error on the next call (see throwIfFailed).
+        if (events.length === 0 || !(error instanceof GatewayError)) throw error;
+        this.failure = error;
+        this.pending = EMPTY;
+        return events;
+      }
+      events.push(event);
       offset += total;
     }
     // Keep only the unread tail; copy so the caller's chunk (a pooled Buffer) can be reused.
@@ -50,8 +63,14 @@ export class EventStreamDecoder {
     return events;
   }
 
+  /** Throws the error of an exception (or corrupt) frame that followed the events the last push returned. */
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
   /** Call when the body ended: leftover bytes mean the stream was cut mid-frame. */
   end(): void {
+    this.throwIfFailed();
     if (this.pending.byteLength > 0) {
       this.pending = EMPTY;
       throw new GatewayError('upstream_error', 'The Bedrock event stream ended in the middle of a frame.');
