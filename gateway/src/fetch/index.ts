@@ -1,5 +1,5 @@
 export { type AddressRefusal, classifyAddress } from './address-policy.js';
-export { MEDIA_FETCH_DEFAULTS, type MediaFetchOptions } from './defaults.js';
+export { MEDIA_FETCH_DEFAULTS, MEDIA_FETCH_ENV, type MediaFetchOptions, mediaFetchOptionsFromEnv } from './defaults.js';
 export {
   type FetchedMedia,
   type HostResolver,
