@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+/**
+ * `aigw`: one CLI for the three programs (DESIGN.md, The CLI).
+ *   aigw serve --config DIR | --compiled-config DIR   the gateway
+ *   aigw emulator                                     the Bedrock emulator
+ *   aigw operator                                     the operator
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { CompiledDirSource, type ConfigSource, ManifestDirSource } from '../config/index.js';
+import { SERVER_DEFAULTS } from '../server/index.js';
+
+const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
+
+Usage:
+  aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
+  aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
+  aigw emulator [--port 4566] [--host 127.0.0.1]
+  aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
+  aigw --help | --version
+
+serve options:
+  --port N                 OpenAI API port (default 8080)
+  --host ADDR              listen address (default 0.0.0.0)
+  --admin-port N           /healthz, /readyz and /metrics port (default 9090)
+  --admin-host ADDR        admin listen address (default: --host)
+  --namespace NS           namespace to serve from a manifest dir (default: the one the manifests use)
+  --body-limit BYTES       largest request body (default ${SERVER_DEFAULTS.bodyLimitBytes}; suffixes k, m)
+  --shutdown-grace SECS    time in-flight requests get after SIGTERM (default ${SERVER_DEFAULTS.shutdownGraceMs / 1000})
+  --shutdown-delay SECS    time /readyz fails before the listener closes (default ${SERVER_DEFAULTS.shutdownDelayMs / 1000})
+  --log-level LEVEL        trace, debug, info, warn, error or silent (default info; env AIGW_LOG_LEVEL)
+`;
+
+/** A bad command line: printed with a hint, exit code 2. */
+class UsageError extends Error {}
+
+function packageVersion(): string {
+  // Works from the sources (gateway/src/cli) and from the build (dist/gateway/src/cli).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'aigateway' && pkg.version) return pkg.version;
+    } catch {
+      // keep walking up
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+function parsePort(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535)
+    throw new UsageError(`${flag} must be a port number from 0 to 65535, got '${value}'`);
+  return n;
+}
+
+function parseSeconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`${flag} must be a number of seconds, got '${value}'`);
+  return Math.round(n * 1000);
+}
+
+function parseBytes(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)\s*([kKmM]i?[bB]?)?$/.exec(value.trim());
+  if (!match) throw new UsageError(`${flag} must be a byte count such as 20m or 1048576, got '${value}'`);
+  const unit = (match[2] ?? '').toLowerCase()[0];
+  const bytes = Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1);
+  if (bytes < 1024) throw new UsageError(`${flag} must be at least 1k`);
+  return bytes;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string' },
+      'compiled-config': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'admin-port': { type: 'string' },
+      'admin-host': { type: 'string' },
+      namespace: { type: 'string' },
+      'body-limit': { type: 'string' },
+      'shutdown-grace': { type: 'string' },
+      'shutdown-delay': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (values.config && values['compiled-config'])
+    throw new UsageError('use either --config or --compiled-config, not both');
+  if (!values.config && !values['compiled-config'])
+    throw new UsageError('aigw serve needs --config DIR or --compiled-config DIR');
+  if (values.namespace && !values.config) throw new UsageError('--namespace applies to --config only');
+  const level = values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const port = parsePort(values.port, '--port', 8080);
+  const adminPort = parsePort(values['admin-port'], '--admin-port', 9090);
+  const server = {
+    bodyLimitBytes: parseBytes(values['body-limit'], '--body-limit'),
+    shutdownGraceMs: parseSeconds(values['shutdown-grace'], '--shutdown-grace'),
+    shutdownDelayMs: parseSeconds(values['shutdown-delay'], '--shutdown-delay'),
+  };
+  const source: ConfigSource = values.config
+    ? new ManifestDirSource(values.config, values.namespace ? { namespace: values.namespace } : {})
+    : new CompiledDirSource(values['compiled-config'] as string);
+
+  const logger = pino({ level, base: { program: 'aigw-serve' } });
+  // Loaded lazily so `aigw emulator` and `aigw --help` do not pay for the gateway's imports.
+  const { startGateway } = await import('../server/index.js');
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({
+      source,
+      host: values.host ?? '0.0.0.0',
+      port,
+      adminPort,
+      ...(values['admin-host'] ? { adminHost: values['admin-host'] } : {}),
+      logger,
+      server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
+      // Cluster mode starts unready and waits for the operator's config to appear in the volume.
+      requireConfig: Boolean(values.config),
+      processMetrics: true,
+    });
+  } catch (err) {
+    logger.fatal({}, (err as Error).message);
+    process.exitCode = 1;
+    return;
+  }
+  let signals = 0;
+  const stop = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'signal received');
+    gateway.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function emulator(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { port: { type: 'string' }, host: { type: 'string' } },
+  });
+  const port = parsePort(values.port, '--port', 4566);
+  // A computed specifier keeps the emulator out of the gateway's module graph (and typecheck) when
+  // it is not being run.
+  const modulePath = '../../../emulator/src/index.js';
+  const mod = (await import(modulePath)) as {
+    startEmulator?: (o: { port: number; host?: string }) => Promise<{ url: string; close(): Promise<void> }>;
+  };
+  if (!mod.startEmulator) throw new Error('this build does not include the emulator');
+  const running = await mod.startEmulator({ port, ...(values.host ? { host: values.host } : {}) });
+  process.stdout.write(`aigw emulator listening on ${running.url}\n`);
+  const stop = () => {
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function operator(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      namespace: { type: 'string' },
+      'all-namespaces': { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      'no-leader-election': { type: 'boolean' },
+      'output-name': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (values.namespace && values['all-namespaces']) throw new UsageError('use either --namespace or --all-namespaces');
+  const modulePath = '../../../operator/src/index.js';
+  let mod: { runOperator?: (o: Record<string, unknown>) => Promise<{ stop(): Promise<void> }> };
+  try {
+    mod = (await import(modulePath)) as typeof mod;
+  } catch (err) {
+    throw new Error(`the operator is not available in this build: ${(err as Error).message}`);
+  }
+  if (!mod.runOperator) throw new Error('the operator is not available in this build');
+  const logger = pino({
+    level: values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info',
+    base: { program: 'aigw-operator' },
+  });
+  const running = await mod.runOperator({
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    ...(values['all-namespaces'] ? { allNamespaces: true } : {}),
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values['no-leader-election'] ? { leaderElection: false } : {}),
+    ...(values['output-name'] ? { outputName: values['output-name'] } : {}),
+    logger,
+  });
+  const stop = () => {
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** Runs the CLI with `argv` (without node and script); exported for tests. */
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return;
+      case '-v':
+      case '--version':
+      case 'version':
+        process.stdout.write(`aigw ${packageVersion()}\n`);
+        return;
+      case 'serve':
+        if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(USAGE);
+        await serve(rest);
+        return;
+      case 'emulator':
+        if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(USAGE);
+        await emulator(rest);
+        return;
+      case 'operator':
+        if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(USAGE);
+        await operator(rest);
+        return;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    const parseError = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || parseError) {
+      process.stderr.write(`aigw: ${(err as Error).message}\nRun 'aigw --help' for usage.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`aigw: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+// Run when executed directly (not when imported by a test).
+const invoked = process.argv[1]
+  ? fileURLToPath(import.meta.url) === process.argv[1] || process.argv[1].endsWith('/aigw')
+  : false;
+if (invoked) await main(process.argv.slice(2));
