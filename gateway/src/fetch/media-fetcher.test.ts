@@ -180,15 +180,21 @@ describe('MediaFetcher', () => {
     await fetcher.close();
   });
 
-  it('connects to the address it checked for a host allowed to be private', async () => {
+  it('connects to the address it checked for a host allowed to be private, resolving once', async () => {
+    const lookups: string[] = [];
     const fetcher = new MediaFetcher({
       allowHttp: true,
       allowPrivateHosts: ['*.cluster.test'],
-      resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+      resolve: async (host) => {
+        lookups.push(host);
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
     });
     const url = `http://assets.cluster.test:${port}/cat.png`;
     const result = await fetcher.fetchAll([url]);
     expect(result.get(url)?.bytes.length).toBe(PNG.length);
+    // One resolution feeds both the check and the socket: no second answer a rebinding DNS could change.
+    expect(lookups).toEqual(['assets.cluster.test']);
     await fetcher.close();
   });
 
