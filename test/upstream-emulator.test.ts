@@ -3,6 +3,9 @@
  * bearer verifier, STS is called once per account, and injected faults are retried or surfaced as the
  * mapped errors.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../emulator/src/index.js';
 import type { AccountCredentials, CompiledAccount } from '../gateway/src/config/index.js';
@@ -94,6 +97,24 @@ function call(
   };
 }
 
+/** Runs `fn` with only the given AWS_* variables set (and no shared config files or instance metadata). */
+async function withAwsEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const saved = { ...process.env };
+  try {
+    for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: '/nonexistent/config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...vars,
+    });
+    await fn();
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
 function text(body: Uint8Array): unknown {
   return JSON.parse(Buffer.from(body).toString('utf8'));
 }
@@ -137,25 +158,54 @@ describe('upstream ⇄ emulator: authentication', () => {
   });
 
   it('the default chain (EKS Pod Identity) is accepted', async () => {
-    const saved = { ...process.env };
+    await withAwsEnv(
+      {
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `${emulator.url}/v1/credentials`,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: 'pod-identity-token',
+      },
+      async () => {
+        const chain = new BedrockUpstream();
+        try {
+          const result = await chain.send(call(account('pod-identity', { type: 'default' }), undefined));
+          expect(result.status).toBe(200);
+          expect((await stats()).sts.ContainerCredentials).toBe(1);
+        } finally {
+          await chain.close();
+        }
+      },
+    );
+  });
+
+  it('the default chain (IRSA web identity) is accepted, through the account stsEndpoint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aigw-irsa-'));
+    const claims = {
+      iss: 'https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE',
+      sub: 'system:serviceaccount:ai:aigw',
+      aud: 'sts.amazonaws.com',
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    };
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    await writeFile(join(dir, 'token'), `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.c2lnbmF0dXJl`);
     try {
-      for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
-      process.env.AWS_CONFIG_FILE = '/nonexistent/config';
-      process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
-      process.env.AWS_EC2_METADATA_DISABLED = 'true';
-      process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `${emulator.url}/v1/credentials`;
-      process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN = 'pod-identity-token';
-      const chain = new BedrockUpstream();
-      try {
-        const result = await chain.send(call(account('chain', { type: 'default' }), undefined));
-        expect(result.status).toBe(200);
-        expect((await stats()).sts.ContainerCredentials).toBe(1);
-      } finally {
-        await chain.close();
-      }
+      await withAwsEnv(
+        {
+          AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'token'),
+          AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/BedrockOpen',
+          AWS_ROLE_SESSION_NAME: 'aigw',
+        },
+        async () => {
+          const chain = new BedrockUpstream();
+          try {
+            const result = await chain.send(call(account('irsa', { type: 'default' }), undefined));
+            expect(result.status).toBe(200);
+            expect((await stats()).sts.AssumeRoleWithWebIdentity).toBe(1);
+          } finally {
+            await chain.close();
+          }
+        },
+      );
     } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -183,6 +233,19 @@ describe('upstream ⇄ emulator: streams, retries and faults', () => {
     expect(events.map((e) => e.type)).toContain('contentBlockDelta');
     expect(events.at(-1)?.type).toBe('metadata');
     expect(stream.timing.firstEventMs).toBeDefined();
+  });
+
+  it('calls InvokeModel with a native body and returns its headers', async () => {
+    const result = await upstream.send(
+      call(accessKeyAccount(), ACCESS_KEYS, {
+        modelId: 'amazon.titan-embed-text-v2:0',
+        operation: 'invoke',
+        body: JSON.stringify({ inputText: 'hello world', dimensions: 256 }),
+      }),
+    );
+    const body = text(result.body) as { embedding: number[]; inputTextTokenCount: number };
+    expect(body.embedding).toHaveLength(256);
+    expect(result.headers['content-type']).toContain('application/json');
   });
 
   it('retries an injected throttle and succeeds', async () => {
