@@ -1,3 +1,3 @@
-export * from './naming.js';
 export * from './capabilities.js';
+export * from './naming.js';
 export * from './pricing.js';
