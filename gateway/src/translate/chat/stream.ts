@@ -48,13 +48,6 @@ interface ToolBlock {
  * {@link streamErrorPayload} as the last SSE event instead of pretending the turn stopped.
  */
 export class ChatStreamTranslator {
-  /** `finish_reason` once `messageStop` has been seen (for metrics and traces). */
-  finishReason: FinishReason | undefined;
-  /** Usage once `metadata` has been seen, whether or not the caller asked for it in the stream. */
-  usage: CompletionUsage | undefined;
-  /** Bedrock's own usage from `metadata` (input excludes cache tokens), for metrics and cost. */
-  bedrockUsage: TokenUsage | undefined;
-
   private readonly head: string;
   private readonly tail: string;
   private readonly usageNull: string;
@@ -69,6 +62,9 @@ export class ChatStreamTranslator {
   private structuredSeen = false;
   /** Text seen in structured tool mode before the tool started; sent only if the tool never comes. */
   private heldText = '';
+  private finish: FinishReason | undefined;
+  private openaiUsage: CompletionUsage | undefined;
+  private upstreamUsage: TokenUsage | undefined;
 
   constructor(options: ChatResponseOptions) {
     const envelope = `{"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk","created":${Math.trunc(options.created)},"model":${JSON.stringify(options.model)},"choices":`;
@@ -80,6 +76,21 @@ export class ChatStreamTranslator {
     this.usageHead = `${envelope}[],"usage":`;
     const structured = options.plan.structuredOutput;
     this.structuredTool = structured?.mode === 'tool' ? structured.toolName : undefined;
+  }
+
+  /** `finish_reason` once `messageStop` has been seen (for metrics and traces). */
+  get finishReason(): FinishReason | undefined {
+    return this.finish;
+  }
+
+  /** Usage once `metadata` has been seen, whether or not the caller asked for it in the stream. */
+  get usage(): CompletionUsage | undefined {
+    return this.openaiUsage;
+  }
+
+  /** Bedrock's own usage from `metadata` (input excludes cache tokens), for metrics and cost. */
+  get bedrockUsage(): TokenUsage | undefined {
+    return this.upstreamUsage;
   }
 
   /** Feeds one event; returns the chunk payloads it produces (often one, sometimes none). */
@@ -218,23 +229,23 @@ export class ChatStreamTranslator {
     }
     this.stopped = true;
     const finish = toFinish(event.stopReason, this.nextToolIndex > 0);
-    this.finishReason = finish.reason;
+    this.finish = finish.reason;
     const detail = finish.detail === undefined ? '' : `,"finish_detail":"${finish.detail}"`;
     out.push(`${this.head}{},"logprobs":null,"finish_reason":"${finish.reason}"${detail}}]${this.usageNull}}`);
     // Bedrock sends metadata after messageStop; tolerate the reverse order.
-    if (this.usage !== undefined) this.emitUsage(out);
+    if (this.openaiUsage !== undefined) this.emitUsage(out);
   }
 
   private onMetadata(event: ConverseStreamMetadataEvent, out: string[]): void {
-    this.bedrockUsage = event.usage;
-    this.usage = toCompletionUsage(event.usage);
+    this.upstreamUsage = event.usage;
+    this.openaiUsage = toCompletionUsage(event.usage);
     if (this.stopped) this.emitUsage(out);
   }
 
   private emitUsage(out: string[]): void {
-    if (!this.includeUsage || this.usageSent || this.usage === undefined) return;
+    if (!this.includeUsage || this.usageSent || this.openaiUsage === undefined) return;
     this.usageSent = true;
-    out.push(`${this.usageHead}${JSON.stringify(this.usage)}}`);
+    out.push(`${this.usageHead}${JSON.stringify(this.openaiUsage)}}`);
   }
 
   private ensureStarted(out: string[]): void {
