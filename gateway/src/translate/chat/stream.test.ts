@@ -44,6 +44,8 @@ describe('ChatStreamTranslator golden fixtures', () => {
   it.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('%s', (_name, fixture) => {
     const payloads = run(new ChatStreamTranslator(options(fixture.plan)), fixture.events);
     expect(payloads.map((payload) => JSON.parse(payload) as unknown)).toStrictEqual(fixture.chunks);
+    // Each payload becomes one SSE `data:` line; a raw line break would split the event.
+    for (const payload of payloads) expect(payload).not.toMatch(/[\r\n]/);
   });
 });
 
