@@ -28,7 +28,15 @@ interface Entry {
 /** Fingerprint of everything a check depends on; a change re-checks at once. */
 export function credentialFingerprint(account: CompiledAccount, credentials: AccountCredentials | undefined): string {
   return createHash('sha256')
-    .update(JSON.stringify([account.region, account.stsEndpoint, account.controlPlaneEndpoint, account.auth, credentials ?? {}]))
+    .update(
+      JSON.stringify([
+        account.region,
+        account.stsEndpoint,
+        account.controlPlaneEndpoint,
+        account.auth,
+        credentials ?? {},
+      ]),
+    )
     .digest('hex');
 }
 
@@ -48,12 +56,17 @@ export class CredentialChecker {
    * The latest result for this account's credentials, or undefined while a check runs. `onDone` is
    * called when a started check finishes, so the caller can reconcile again.
    */
-  current(account: CompiledAccount, credentials: AccountCredentials | undefined, onDone: () => void): CredentialCheck | undefined {
+  current(
+    account: CompiledAccount,
+    credentials: AccountCredentials | undefined,
+    onDone: () => void,
+  ): CredentialCheck | undefined {
     const key = `${account.namespace}/${account.name}`;
     const fp = credentialFingerprint(account, credentials);
     const entryKey = `${key}#${fp}`;
     const entry = this.entries.get(entryKey);
-    const fresh = entry?.result && Date.now() - entry.at < (entry.result.status === 'True' ? this.okTtl : this.failedTtl);
+    const fresh =
+      entry?.result && Date.now() - entry.at < (entry.result.status === 'True' ? this.okTtl : this.failedTtl);
     if (entry && (fresh || entry.pending)) return entry.result;
     // Forget checks of older credentials of the same account.
     for (const k of this.entries.keys()) if (k.startsWith(`${key}#`) && k !== entryKey) this.entries.delete(k);
@@ -75,7 +88,9 @@ export class CredentialChecker {
       switch (account.auth.type) {
         case 'accessKey': {
           const sts = this.sts(account, credentials);
-          const who = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(this.timeout) });
+          const who = await sts.send(new GetCallerIdentityCommand({}), {
+            abortSignal: AbortSignal.timeout(this.timeout),
+          });
           return { status: 'True', reason: 'Verified', message: `STS GetCallerIdentity: ${who.Arn ?? 'ok'}` };
         }
         case 'assumeRole': {
@@ -90,7 +105,11 @@ export class CredentialChecker {
             }),
             { abortSignal: AbortSignal.timeout(this.timeout) },
           );
-          return { status: 'True', reason: 'Verified', message: `STS AssumeRole: ${out.AssumedRoleUser?.Arn ?? account.auth.roleArn}` };
+          return {
+            status: 'True',
+            reason: 'Verified',
+            message: `STS AssumeRole: ${out.AssumedRoleUser?.Arn ?? account.auth.roleArn}`,
+          };
         }
         case 'apiKey':
           return await this.checkApiKey(account, credentials?.apiKey ?? '');
@@ -133,7 +152,8 @@ export class CredentialChecker {
       signal: AbortSignal.timeout(this.timeout),
     });
     const text = await res.body.text();
-    if (res.statusCode === 200) return { status: 'True', reason: 'Verified', message: 'Bedrock ListFoundationModels accepted the API key' };
+    if (res.statusCode === 200)
+      return { status: 'True', reason: 'Verified', message: 'Bedrock ListFoundationModels accepted the API key' };
     let detail = text.slice(0, 300);
     try {
       const parsed = JSON.parse(text) as { message?: string; Message?: string };
@@ -151,7 +171,8 @@ export class CredentialChecker {
 
 function reasonOf(err: unknown): string {
   const name = (err as { name?: string }).name ?? '';
-  if (/AccessDenied|InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClient|ExpiredToken/.test(name)) return 'AccessDenied';
+  if (/AccessDenied|InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClient|ExpiredToken/.test(name))
+    return 'AccessDenied';
   if (name === 'TimeoutError' || name === 'AbortError') return 'Timeout';
   return 'CheckFailed';
 }

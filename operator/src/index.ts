@@ -1,9 +1,16 @@
 /** The operator's public surface: `runOperator` (called by `aigw operator`) and its building blocks. */
-export { type OperatorLogger, type OperatorOptions, type ReconciledEvent, type RunningOperator, runOperator } from './operator.js';
-export { buildOutputs, FIELD_MANAGER, GATEWAY_LABEL, outputNames, REVISION_ANNOTATION } from './outputs.js';
-export { ACCOUNT_REASONS, computeStatuses, MODEL_REASONS } from './status.js';
-export type { AccountStatus, CredentialCheck, ModelStatus } from './status.js';
+
 export { CredentialChecker } from './credentials.js';
 export { LeaderElector } from './leader.js';
-export { ListWatch } from './watch.js';
+export {
+  type OperatorLogger,
+  type OperatorOptions,
+  type ReconciledEvent,
+  type RunningOperator,
+  runOperator,
+} from './operator.js';
+export { buildOutputs, FIELD_MANAGER, GATEWAY_LABEL, outputNames, REVISION_ANNOTATION } from './outputs.js';
 export { WorkQueue } from './queue.js';
+export type { AccountStatus, CredentialCheck, ModelStatus } from './status.js';
+export { ACCOUNT_REASONS, computeStatuses, MODEL_REASONS } from './status.js';
+export { ListWatch } from './watch.js';

@@ -65,12 +65,12 @@ export class LeaderElector {
   }
 
   /** Stops campaigning; a leader releases the lease so a standby takes over at once. */
-  async stop(): Promise<void> {
+  async stop(options: { release?: boolean } = {}): Promise<void> {
     this.abort.abort();
     await this.loopPromise?.catch(() => undefined);
     if (this.leading) {
       this.leading = false;
-      await this.release().catch(() => undefined);
+      if (options.release !== false) await this.release().catch(() => undefined);
       this.callbacks.onStoppedLeading();
     }
   }

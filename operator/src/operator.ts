@@ -5,6 +5,7 @@
  * at once (kubernetes-design.md §6). Level-triggered: every change re-queues its namespace and the
  * whole namespace is recompiled, so a missed event is repaired by the next one or the periodic resync.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -17,7 +18,15 @@ import {
   type Secret,
 } from '../../gateway/src/config/index.js';
 import { CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
-import { isKubeStatus, KubeClient, type KubeObject, type OwnerReference, pathFor, RESOURCES, type ResourceRef } from './kube/index.js';
+import {
+  isKubeStatus,
+  KubeClient,
+  type KubeObject,
+  type OwnerReference,
+  pathFor,
+  RESOURCES,
+  type ResourceRef,
+} from './kube/index.js';
 import { LeaderElector } from './leader.js';
 import { buildOutputs, FIELD_MANAGER, GATEWAY_LABEL, outputNames, REVISION_ANNOTATION } from './outputs.js';
 import { WorkQueue } from './queue.js';
@@ -75,15 +84,24 @@ export interface RunningOperator {
   isLeader(): boolean;
   /** `reconciled` (ReconciledEvent), `leading`, `stoppedLeading`, `error` (unknown). */
   readonly events: EventEmitter;
-  /** Stops reconciling, releases the lease, closes connections. */
-  stop(): Promise<void>;
+  /**
+   * Stops reconciling, releases the lease (so a standby takes over at once) and closes connections.
+   * `releaseLease: false` stops like a crashed process would: the standby waits out the lease.
+   */
+  stop(options?: { releaseLease?: boolean }): Promise<void>;
+}
+
+function eventSuffix(): string {
+  return `${Date.now().toString(16)}${randomBytes(4).toString('hex')}`;
 }
 
 const silentLogger: OperatorLogger = { info() {}, warn() {}, error() {} };
 
 function jsonLogger(): OperatorLogger {
   const write = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg, ...fields })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg, ...fields })}\n`,
+    );
   return { info: write('info'), warn: write('warn'), error: write('error') };
 }
 
@@ -97,7 +115,9 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   const client = await KubeClient.fromKubeConfig(kc);
   const logger = options.logger ?? (process.env.NODE_ENV === 'test' ? silentLogger : jsonLogger());
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
-  const namespace = options.allNamespaces ? undefined : (options.namespace ?? process.env.POD_NAMESPACE ?? contextNamespace ?? 'default');
+  const namespace = options.allNamespaces
+    ? undefined
+    : (options.namespace ?? process.env.POD_NAMESPACE ?? contextNamespace ?? 'default');
   const identity = options.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const events = new EventEmitter();
   events.on('error', () => undefined);
@@ -108,7 +128,10 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       namespace,
       outputName: options.outputName ?? process.env.AIGW_OUTPUT_NAME ?? 'aigateway',
       resyncMs: options.resyncMs ?? 300_000,
-      checker: options.credentialChecks === false ? undefined : new CredentialChecker(options.credentialChecks === true ? {} : options.credentialChecks),
+      checker:
+        options.credentialChecks === false
+          ? undefined
+          : new CredentialChecker(options.credentialChecks === true ? {} : options.credentialChecks),
       identity,
       logger,
       events,
@@ -151,14 +174,19 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     elector.start();
   }
 
+  let stopped: Promise<void> | undefined;
   return {
     identity,
     events,
     isLeader: () => (elector ? elector.isLeader : true),
-    async stop() {
-      await stopController();
-      await elector?.stop();
-      await client.close();
+    async stop(stopOptions) {
+      if (stopped) return stopped;
+      stopped = (async () => {
+        await stopController();
+        await elector?.stop({ release: stopOptions?.releaseLease ?? true });
+        await client.close();
+      })();
+      return stopped;
     },
   };
 }
@@ -189,7 +217,8 @@ class Controller {
     private readonly options: ControllerOptions,
   ) {
     const ns = options.namespace;
-    const onError = (err: unknown) => options.logger.warn('watch failed; retrying', { error: String((err as Error)?.message ?? err) });
+    const onError = (err: unknown) =>
+      options.logger.warn('watch failed; retrying', { error: String((err as Error)?.message ?? err) });
     this.accounts = new ListWatch(client, { path: pathFor(RESOURCES.provideraccounts, ns), onError });
     this.models = new ListWatch(client, { path: pathFor(RESOURCES.models, ns), onError });
     this.secrets = new ListWatch(client, { path: pathFor(RESOURCES.secrets, ns), onError });
@@ -214,7 +243,9 @@ class Controller {
     this.abort.abort();
     this.queue.shutDown();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
-    await Promise.all([this.accounts, this.models, this.secrets, this.outputs].map((w) => (w as ListWatch<KubeObject>).stop()));
+    await Promise.all(
+      [this.accounts, this.models, this.secrets, this.outputs].map((w) => (w as ListWatch<KubeObject>).stop()),
+    );
     await this.worker?.catch(() => undefined);
   }
 
@@ -244,7 +275,11 @@ class Controller {
       } catch (err) {
         if (this.abort.signal.aborted) return;
         const delay = this.queue.addRateLimited(ns);
-        this.options.logger.warn('reconcile failed; retrying', { namespace: ns, retryInMs: delay, error: String((err as Error)?.message ?? err) });
+        this.options.logger.warn('reconcile failed; retrying', {
+          namespace: ns,
+          retryInMs: delay,
+          error: String((err as Error)?.message ?? err),
+        });
         this.options.events.emit('error', err);
       } finally {
         this.queue.done(ns);
@@ -269,7 +304,8 @@ class Controller {
     // With --all-namespaces, namespaces without any of our objects get no outputs.
     if (!this.options.namespace && accounts.length === 0 && models.length === 0 && !existing) return;
     const secrets = this.inNamespace(this.secrets, ns).filter(
-      (s) => !(s.metadata.name === names.secret && s.metadata.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER),
+      (s) =>
+        !(s.metadata.name === names.secret && s.metadata.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER),
     );
 
     const result = compileConfig({ accounts, models, secrets }, { namespace: ns });
@@ -277,17 +313,31 @@ class Controller {
 
     // Publish: server-side apply is a no-op when nothing changed, so restarts rewrite nothing.
     const owner = await this.gatewayOwner(ns);
-    const { configMap, secret } = buildOutputs({ namespace: ns, outputName, config: result.config, credentials: result.credentials, owner });
+    const { configMap, secret } = buildOutputs({
+      namespace: ns,
+      outputName,
+      config: result.config,
+      credentials: result.credentials,
+      owner,
+    });
     const previousRevision = existing?.metadata.annotations?.[REVISION_ANNOTATION];
     // Credentials first: a gateway that sees the new config before its credentials waits for the
     // revisions to agree rather than loading a mismatched pair.
-    await this.client.apply(pathFor(RESOURCES.secrets, ns, names.secret), secret, { fieldManager: FIELD_MANAGER, signal: this.abort.signal });
+    await this.client.apply(pathFor(RESOURCES.secrets, ns, names.secret), secret, {
+      fieldManager: FIELD_MANAGER,
+      signal: this.abort.signal,
+    });
     await this.client.apply(pathFor(RESOURCES.configmaps, ns, names.configMap), configMap, {
       fieldManager: FIELD_MANAGER,
       signal: this.abort.signal,
     });
     if (previousRevision !== revision) {
-      logger.info('published config', { namespace: ns, revision, models: result.config.models.length, problems: result.problems.length });
+      logger.info('published config', {
+        namespace: ns,
+        revision,
+        models: result.config.models.length,
+        problems: result.problems.length,
+      });
       await this.nudgeGateways(ns, revision);
     }
 
@@ -295,7 +345,11 @@ class Controller {
     const checks = new Map<string, CredentialCheck>();
     if (this.options.checker) {
       for (const account of result.config.accounts) {
-        const check = this.options.checker.current(account as CompiledAccount, result.credentials.accounts[account.name], () => this.queue.add(ns));
+        const check = this.options.checker.current(
+          account as CompiledAccount,
+          result.credentials.accounts[account.name],
+          () => this.queue.add(ns),
+        );
         if (check) checks.set(account.name, check);
       }
     }
@@ -308,15 +362,27 @@ class Controller {
       const status = statuses.models.get(model.metadata.name);
       if (status) await this.writeStatus(RESOURCES.models, model, status);
     }
-    this.options.events.emit('reconciled', { namespace: ns, revision, models: result.config.models.length } satisfies ReconciledEvent);
+    this.options.events.emit('reconciled', {
+      namespace: ns,
+      revision,
+      models: result.config.models.length,
+    } satisfies ReconciledEvent);
   }
 
   private async gatewayOwner(ns: string): Promise<OwnerReference | undefined> {
     try {
-      const deployment = await this.client.find<KubeObject>(pathFor(RESOURCES.deployments, ns, `${this.options.outputName}-gateway`), this.abort.signal);
+      const deployment = await this.client.find<KubeObject>(
+        pathFor(RESOURCES.deployments, ns, `${this.options.outputName}-gateway`),
+        this.abort.signal,
+      );
       if (!deployment?.metadata.uid) return undefined;
       // Not a controller reference: the outputs are the operator's, the Deployment only scopes their lifetime.
-      return { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid };
+      return {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: deployment.metadata.name,
+        uid: deployment.metadata.uid,
+      };
     } catch (err) {
       if (isKubeStatus(err, 403)) return undefined;
       throw err;
@@ -327,25 +393,45 @@ class Controller {
   private async nudgeGateways(ns: string, revision: string): Promise<void> {
     let pods: KubeObject[];
     try {
-      pods = (await this.client.list<KubeObject>(pathFor(RESOURCES.pods, ns), { labelSelector: `${GATEWAY_LABEL}=${this.options.outputName}` }, this.abort.signal))
-        .items;
+      pods = (
+        await this.client.list<KubeObject>(
+          pathFor(RESOURCES.pods, ns),
+          { labelSelector: `${GATEWAY_LABEL}=${this.options.outputName}` },
+          this.abort.signal,
+        )
+      ).items;
     } catch (err) {
       if (isKubeStatus(err, 403)) return;
       throw err;
     }
     for (const pod of pods) {
       try {
-        await this.client.mergePatch(pathFor(RESOURCES.pods, ns, pod.metadata.name), { metadata: { annotations: { [REVISION_ANNOTATION]: revision } } });
+        await this.client.mergePatch(pathFor(RESOURCES.pods, ns, pod.metadata.name), {
+          metadata: { annotations: { [REVISION_ANNOTATION]: revision } },
+        });
       } catch (err) {
-        if (!isKubeStatus(err, 404)) this.options.logger.warn('could not annotate gateway pod', { namespace: ns, pod: pod.metadata.name, error: String(err) });
+        if (!isKubeStatus(err, 404))
+          this.options.logger.warn('could not annotate gateway pod', {
+            namespace: ns,
+            pod: pod.metadata.name,
+            error: String(err),
+          });
       }
     }
   }
 
-  private async writeStatus(ref: ResourceRef, object: (ProviderAccount | Model) & KubeObject, status: { conditions: Condition[] }): Promise<void> {
+  private async writeStatus(
+    ref: ResourceRef,
+    object: (ProviderAccount | Model) & KubeObject,
+    status: { conditions: Condition[] },
+  ): Promise<void> {
     if (sameStatus(object.status ?? {}, status)) return;
     try {
-      await this.client.mergePatch(pathFor(ref, object.metadata.namespace, object.metadata.name, 'status'), { status }, this.abort.signal);
+      await this.client.mergePatch(
+        pathFor(ref, object.metadata.namespace, object.metadata.name, 'status'),
+        { status },
+        this.abort.signal,
+      );
     } catch (err) {
       if (isKubeStatus(err, 404)) return; // deleted meanwhile
       throw err;
@@ -363,7 +449,8 @@ class Controller {
         await this.client.create(pathFor(RESOURCES.events, object.metadata.namespace), {
           apiVersion: 'events.k8s.io/v1',
           kind: 'Event',
-          metadata: { generateName: `${object.metadata.name}.`, namespace: object.metadata.namespace },
+          // Named like kubectl's events (`<object>.<unique hex>`); generateName ending in `.` is rejected.
+          metadata: { name: `${object.metadata.name}.${eventSuffix()}`, namespace: object.metadata.namespace },
           eventTime: now,
           reportingController: 'aigateway.dev/operator',
           reportingInstance: this.options.identity,
@@ -387,4 +474,3 @@ class Controller {
     }
   }
 }
-

@@ -2,7 +2,13 @@
  * Status of ProviderAccounts and Models from one compile of their namespace: pure, so the reasons a
  * user reads in `kubectl get models` are unit-tested without a cluster.
  */
-import type { CompileProblem, CompileResult, Condition, Model, ProviderAccount } from '../../gateway/src/config/index.js';
+import type {
+  CompileProblem,
+  CompileResult,
+  Condition,
+  Model,
+  ProviderAccount,
+} from '../../gateway/src/config/index.js';
 
 /** Outcome of actually using an account's credentials (STS or a cheap Bedrock call). */
 export interface CredentialCheck {
@@ -47,7 +53,8 @@ export const ACCOUNT_REASONS = {
 
 function reasonForModel(p: CompileProblem): string {
   if (p.path === 'metadata.name' && p.message.startsWith('duplicate')) return MODEL_REASONS.nameClash;
-  if (p.path === 'spec.account') return p.message.includes('not found') ? MODEL_REASONS.accountMissing : MODEL_REASONS.accountNotReady;
+  if (p.path === 'spec.account')
+    return p.message.includes('not found') ? MODEL_REASONS.accountMissing : MODEL_REASONS.accountNotReady;
   if (p.message.includes('cannot be called from region') || p.message.includes('conflicts with the region')) {
     return MODEL_REASONS.regionUnsupported;
   }
@@ -70,7 +77,11 @@ function describe(problems: CompileProblem[]): string {
  * Carries `lastTransitionTime` over from the previous condition of the same type when its status did
  * not change (Kubernetes API conventions), so re-running a reconcile rewrites nothing.
  */
-export function mergeConditions(previous: Condition[] | undefined, next: Omit<Condition, 'lastTransitionTime'>[], now: string): Condition[] {
+export function mergeConditions(
+  previous: Condition[] | undefined,
+  next: Omit<Condition, 'lastTransitionTime'>[],
+  now: string,
+): Condition[] {
   return next.map((c) => {
     const old = previous?.find((p) => p.type === c.type);
     return { ...c, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now };
@@ -87,9 +98,13 @@ export interface StatusInput {
 }
 
 /** Computes every status of the namespace: accounts by name, models by name. */
-export function computeStatuses(input: StatusInput): { accounts: Map<string, AccountStatus>; models: Map<string, ModelStatus> } {
+export function computeStatuses(input: StatusInput): {
+  accounts: Map<string, AccountStatus>;
+  models: Map<string, ModelStatus>;
+} {
   const { result, now } = input;
-  const problemsOf = (kind: CompileProblem['kind'], name: string) => result.problems.filter((p) => p.kind === kind && p.name === name);
+  const problemsOf = (kind: CompileProblem['kind'], name: string) =>
+    result.problems.filter((p) => p.kind === kind && p.name === name);
   const accounts = new Map<string, AccountStatus>();
   for (const account of input.accounts) {
     const name = account.metadata.name;
@@ -107,17 +122,30 @@ export function computeStatuses(input: StatusInput): { accounts: Map<string, Acc
         type: 'CredentialsReady',
         status: reason === ACCOUNT_REASONS.secretMissing ? 'False' : 'Unknown',
         reason: reason === ACCOUNT_REASONS.secretMissing ? reason : 'NotChecked',
-        message: reason === ACCOUNT_REASONS.secretMissing ? message : 'credentials are checked once the account compiles',
+        message:
+          reason === ACCOUNT_REASONS.secretMissing ? message : 'credentials are checked once the account compiles',
         observedGeneration: generation,
       };
     } else {
       credentials = check
         ? { type: 'CredentialsReady', ...check, observedGeneration: generation }
-        : { type: 'CredentialsReady', status: 'Unknown', reason: 'Checking', message: 'credential check in progress', observedGeneration: generation };
+        : {
+            type: 'CredentialsReady',
+            status: 'Unknown',
+            reason: 'Checking',
+            message: 'credential check in progress',
+            observedGeneration: generation,
+          };
       const served = result.config.models.filter((m) => m.account === name).length;
       next.push(
         check?.status === 'False'
-          ? { type: 'Ready', status: 'False', reason: ACCOUNT_REASONS.credentialsInvalid, message: check.message, observedGeneration: generation }
+          ? {
+              type: 'Ready',
+              status: 'False',
+              reason: ACCOUNT_REASONS.credentialsInvalid,
+              message: check.message,
+              observedGeneration: generation,
+            }
           : {
               type: 'Ready',
               status: 'True',
@@ -178,7 +206,11 @@ export function sameStatus(a: unknown, b: unknown): boolean {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined)
+            .sort(([x], [y]) => (x < y ? -1 : 1)),
+        )
       : v,
   );
 }

@@ -16,6 +16,11 @@ export interface ListWatchOptions {
   fieldSelector?: string;
   /** Server-side watch timeout; the loop resumes after it (default 300 s). */
   watchTimeoutSeconds?: number;
+  /**
+   * Start watching from this resourceVersion instead of listing first (resuming a cache a caller
+   * kept); a version the server no longer has is answered with 410 Gone and the loop relists.
+   */
+  resumeFrom?: string;
   /** Called when a (re)list or watch fails; the loop retries with backoff. */
   onError?: (err: unknown) => void;
 }
@@ -78,7 +83,11 @@ export class ListWatch<T extends KubeObject> {
     let cont: string | undefined;
     let rv: string | undefined;
     do {
-      const page = await this.client.list<T>(this.options.path, { ...query, limit: 500, continue: cont }, this.abort.signal);
+      const page = await this.client.list<T>(
+        this.options.path,
+        { ...query, limit: 500, continue: cont },
+        this.abort.signal,
+      );
       items.push(...page.items);
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
@@ -106,7 +115,8 @@ export class ListWatch<T extends KubeObject> {
 
   private async loop(): Promise<void> {
     let failures = 0;
-    let needList = true;
+    let needList = this.options.resumeFrom === undefined;
+    this.resourceVersion = this.options.resumeFrom;
     while (!this.abort.signal.aborted) {
       try {
         if (needList) {

@@ -29,10 +29,7 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
   });
 
   const create = (obj: KubeObject) =>
-    admin.create<KubeObject>(
-      pathFor(obj.kind === 'Model' ? RESOURCES.models : RESOURCES.provideraccounts, NS),
-      obj,
-    );
+    admin.create<KubeObject>(pathFor(obj.kind === 'Model' ? RESOURCES.models : RESOURCES.provideraccounts, NS), obj);
   async function rejection(obj: KubeObject): Promise<string> {
     try {
       await create(obj);
@@ -46,7 +43,10 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
 
   it('accepts a valid access-key account and fills the documented defaults', async () => {
     const created = await create(
-      account('acct-keys', { region: 'us-east-1', auth: { type: 'accessKey', accessKey: { secretRef: { name: 'aws-keys' } } } }),
+      account('acct-keys', {
+        region: 'us-east-1',
+        auth: { type: 'accessKey', accessKey: { secretRef: { name: 'aws-keys' } } },
+      }),
     );
     const spec = created.spec as { provider: string; auth: { accessKey: { secretRef: Record<string, string> } } };
     expect(spec.provider).toBe('aws-bedrock');
@@ -54,7 +54,6 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       name: 'aws-keys',
       accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
       secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
-      sessionTokenKey: 'AWS_SESSION_TOKEN',
     });
   });
 
@@ -62,7 +61,10 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
     const created = await create(
       account('acct-role', {
         region: 'eu-central-1',
-        auth: { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/BedrockAccess', externalId: 'tenant-42' } },
+        auth: {
+          type: 'assumeRole',
+          assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/BedrockAccess', externalId: 'tenant-42' },
+        },
         collaborators: [
           { subject: 'user:alice@example.com', role: 'Manager' },
           { subject: 'team:ml-platform', role: 'User' },
@@ -82,11 +84,17 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       await rejection(
         account('a2', {
           region: 'us-east-1',
-          auth: { type: 'apiKey', apiKey: { secretRef: { name: 'k' } }, assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/x' } },
+          auth: {
+            type: 'apiKey',
+            apiKey: { secretRef: { name: 'k' } },
+            assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/x' },
+          },
         }),
       ),
     ).toContain('auth.assumeRole is only allowed when auth.type is assumeRole (auth.type is apiKey)');
-    expect(await rejection(account('a3', { region: 'us-east-1', auth: { type: 'iam' } }))).toMatch(/supported values: "accessKey", "assumeRole", "apiKey", "default"/);
+    expect(await rejection(account('a3', { region: 'us-east-1', auth: { type: 'iam' } }))).toMatch(
+      /supported values: "accessKey", "assumeRole", "apiKey", "default"/,
+    );
   });
 
   it('rejects bad regions, role ARNs, external ids, endpoints and durations with readable messages', async () => {
@@ -94,32 +102,58 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       'region must be an AWS region name such as us-east-1, not US East',
     );
     expect(
-      await rejection(account('r2', { region: 'us-east-1', auth: { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::123:user/bob' } } })),
+      await rejection(
+        account('r2', {
+          region: 'us-east-1',
+          auth: { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::123:user/bob' } },
+        }),
+      ),
     ).toContain('roleArn must be an IAM role ARN such as arn:aws:iam::111122223333:role/BedrockAccess');
     expect(
       await rejection(
         account('r3', {
           region: 'us-east-1',
-          auth: { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/x', externalId: 'has space' } },
+          auth: {
+            type: 'assumeRole',
+            assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/x', externalId: 'has space' },
+          },
         }),
       ),
     ).toContain('externalId must be 2 to 1224 characters');
-    expect(await rejection(account('r4', { region: 'us-east-1', endpoint: 'ftp://example.com', auth: { type: 'default' } }))).toContain(
-      'must be an absolute http(s) URL',
-    );
+    expect(
+      await rejection(account('r4', { region: 'us-east-1', endpoint: 'ftp://example.com', auth: { type: 'default' } })),
+    ).toContain('must be an absolute http(s) URL');
     expect(
       await rejection(
-        account('r5', { region: 'us-east-1', auth: { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/x', durationSeconds: 60 } } }),
+        account('r5', {
+          region: 'us-east-1',
+          auth: {
+            type: 'assumeRole',
+            assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/x', durationSeconds: 60 },
+          },
+        }),
       ),
     ).toMatch(/durationSeconds.*should be greater than or equal to 900/);
   });
 
   it('rejects malformed and duplicated collaborators', async () => {
     expect(
-      await rejection(account('c1', { region: 'us-east-1', auth: { type: 'default' }, collaborators: [{ subject: 'alice', role: 'User' }] })),
+      await rejection(
+        account('c1', {
+          region: 'us-east-1',
+          auth: { type: 'default' },
+          collaborators: [{ subject: 'alice', role: 'User' }],
+        }),
+      ),
     ).toContain('collaborator subject must be user:NAME, team:GROUP or serviceaccount:NAMESPACE:NAME, not alice');
     expect(
-      await rejection(account('c2', { region: 'us-east-1', auth: { type: 'default' }, collaborators: [{ subject: 'user:a', role: 'Owner' }] })),
+      await rejection(
+        account('c2', {
+          region: 'us-east-1',
+          auth: { type: 'default' },
+          collaborators: [{ subject: 'user:a', role: 'Owner' }],
+        }),
+      ),
     ).toMatch(/supported values: "Manager", "User"/);
     expect(
       await rejection(
@@ -167,16 +201,26 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
         }),
       ),
     ).toContain('region must match the region inside the model ARN');
-    expect(await rejection(model('bad-geo', { account: 'acct-keys', modelId: 'eu.amazon.nova-pro-v1:0', region: 'us-east-1' }))).toContain(
-      'an eu. inference profile can only be called from an eu-* region',
-    );
     expect(
-      await rejection(model('bad-price', { account: 'acct-keys', modelId: 'amazon.nova-pro-v1:0', pricing: { inputPerMillionTokens: -1 } })),
+      await rejection(
+        model('bad-geo', { account: 'acct-keys', modelId: 'eu.amazon.nova-pro-v1:0', region: 'us-east-1' }),
+      ),
+    ).toContain('an eu. inference profile can only be called from an eu-* region');
+    expect(
+      await rejection(
+        model('bad-price', {
+          account: 'acct-keys',
+          modelId: 'amazon.nova-pro-v1:0',
+          pricing: { inputPerMillionTokens: -1 },
+        }),
+      ),
     ).toMatch(/inputPerMillionTokens.*should be greater than or equal to 0/);
-    expect(await rejection(model('bad-type', { account: 'acct-keys', modelId: 'amazon.nova-pro-v1:0', type: 'audio' }))).toMatch(
-      /supported values: "chat", "embedding", "image"/,
+    expect(
+      await rejection(model('bad-type', { account: 'acct-keys', modelId: 'amazon.nova-pro-v1:0', type: 'audio' })),
+    ).toMatch(/supported values: "chat", "embedding", "image"/);
+    expect(await rejection(model('no-account', { modelId: 'amazon.nova-pro-v1:0' }))).toMatch(
+      /spec.account: Required value/,
     );
-    expect(await rejection(model('no-account', { modelId: 'amazon.nova-pro-v1:0' }))).toMatch(/spec.account: Required value/);
   });
 
   it('keeps status behind its subresource', async () => {
@@ -203,11 +247,10 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       'Ready',
       'Age',
     ]);
-    const modelTable = await admin.request<{ columnDefinitions: Array<{ name: string; priority: number }>; rows: Array<{ cells: unknown[] }> }>(
-      'GET',
-      pathFor(RESOURCES.models, NS),
-      { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } },
-    );
+    const modelTable = await admin.request<{
+      columnDefinitions: Array<{ name: string; priority: number }>;
+      rows: Array<{ cells: unknown[] }>;
+    }>('GET', pathFor(RESOURCES.models, NS), { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
     expect(modelTable.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual([
       'Name',
       'Account',
@@ -217,12 +260,14 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       'Ready',
       'Age',
     ]);
-    const discovery = await admin.request<{ resources: Array<{ name: string; shortNames?: string[]; categories?: string[] }> }>(
-      'GET',
-      '/apis/aigateway.dev/v1alpha1',
-    );
+    const discovery = await admin.request<{
+      resources: Array<{ name: string; shortNames?: string[]; categories?: string[] }>;
+    }>('GET', '/apis/aigateway.dev/v1alpha1');
     const byName = new Map(discovery.resources.map((r) => [r.name, r]));
-    expect(byName.get('provideraccounts')).toMatchObject({ shortNames: ['pa', 'aiaccount'], categories: ['aigateway'] });
+    expect(byName.get('provideraccounts')).toMatchObject({
+      shortNames: ['pa', 'aiaccount'],
+      categories: ['aigateway'],
+    });
     expect(byName.get('models')).toMatchObject({ shortNames: ['aimodel', 'aim'], categories: ['aigateway'] });
   });
 });

@@ -117,7 +117,8 @@ function startProcess(bin: string, args: string[], logFile: string): ChildProces
       // the directory may already be gone at teardown
     }
   });
-  (child as ChildProcess & { logTail: () => string }).logTail = () => Buffer.concat(chunks).toString('utf8').slice(-4000);
+  (child as ChildProcess & { logTail: () => string }).logTail = () =>
+    Buffer.concat(chunks).toString('utf8').slice(-4000);
   return child;
 }
 
@@ -125,7 +126,12 @@ function logTail(child: ChildProcess): string {
   return (child as ChildProcess & { logTail?: () => string }).logTail?.() ?? '';
 }
 
-async function waitFor(what: string, child: ChildProcess, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitFor(
+  what: string,
+  child: ChildProcess,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${logTail(child)}`);
@@ -291,7 +297,10 @@ current-context: ${user}
         'CRDs',
         apiserver,
         async () => {
-          const res = await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/aigateway.dev/v1alpha1');
+          const res = await admin.request<{ resources: Array<{ name: string }> }>(
+            'GET',
+            '/apis/aigateway.dev/v1alpha1',
+          );
           const names = res.resources.map((r) => r.name);
           return names.includes('provideraccounts') && names.includes('models');
         },

@@ -5,9 +5,10 @@
  * apply, status patch, delete), and the generated client-node APIs do not expose the content types
  * that server-side apply and watch bookmarks need, so this stays small and typed instead.
  */
+
+import type * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher, request } from 'undici';
-import type * as https from 'node:https';
 
 /** An error answer of the API server (a `metav1.Status`), with its HTTP code and reason. */
 export class KubeApiError extends Error {
@@ -165,7 +166,11 @@ export class KubeClient {
     }
   }
 
-  list<T extends KubeObject>(path: string, query?: RequestOptions['query'], signal?: AbortSignal): Promise<KubeList<T>> {
+  list<T extends KubeObject>(
+    path: string,
+    query?: RequestOptions['query'],
+    signal?: AbortSignal,
+  ): Promise<KubeList<T>> {
     return this.request<KubeList<T>>('GET', path, { query, signal });
   }
 
@@ -181,7 +186,11 @@ export class KubeClient {
     return this.request<T>('PATCH', path, {
       body: object,
       contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: options.fieldManager, force: options.force ?? true, dryRun: options.dryRun ? 'All' : undefined },
+      query: {
+        fieldManager: options.fieldManager,
+        force: options.force ?? true,
+        dryRun: options.dryRun ? 'All' : undefined,
+      },
       signal: options.signal,
     });
   }

@@ -1,0 +1,363 @@
+/**
+ * The operator against a real API server: what a platform team sees after `kubectl apply` —
+ * compiled config and credentials published, conditions and Events on every object, deletes
+ * propagated, restarts that change nothing, exactly one active replica, and watches that survive
+ * timeouts and 410 Gone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompiledConfig, CompiledCredentials, Condition } from '../../gateway/src/config/index.js';
+import { ListWatch, type RunningOperator, runOperator } from '../../operator/src/index.js';
+import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
+import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+
+const availability = kubeSuiteAvailability();
+const NS = 'ai';
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+type WithStatus = KubeObject & {
+  status?: { conditions?: Condition[]; models?: number; resolvedRegion?: string; family?: string; type?: string };
+};
+
+function condition(obj: WithStatus | undefined, type: string): Condition | undefined {
+  return obj?.status?.conditions?.find((c) => c.type === type);
+}
+
+describe.skipIf(!availability.run)('operator on a real kube-apiserver', () => {
+  let cluster: Cluster;
+  let admin: KubeClient;
+  let operator: RunningOperator | undefined;
+
+  const start = (extra: Parameters<typeof runOperator>[0] = {}) =>
+    runOperator({
+      kubeConfig: cluster.kubeConfig('admin'),
+      namespace: NS,
+      leaderElection: false,
+      credentialChecks: false,
+      logger: { info() {}, warn: (m, f) => console.log('WARN', m, JSON.stringify(f)), error() {} },
+      ...extra,
+    });
+
+  async function compiled(): Promise<{
+    config: CompiledConfig;
+    credentials: CompiledCredentials;
+    cm: KubeObject;
+    secret: KubeObject;
+  }> {
+    const cm = await admin.get<KubeObject & { data: Record<string, string> }>(
+      pathFor(RESOURCES.configmaps, NS, 'aigateway-config'),
+    );
+    const secret = await admin.get<KubeObject & { data: Record<string, string> }>(
+      pathFor(RESOURCES.secrets, NS, 'aigateway-credentials'),
+    );
+    return {
+      config: JSON.parse(cm.data['config.json'] ?? '{}') as CompiledConfig,
+      credentials: JSON.parse(
+        Buffer.from(secret.data['credentials.json'] ?? '', 'base64').toString('utf8'),
+      ) as CompiledCredentials,
+      cm,
+      secret,
+    };
+  }
+  const getModel = (name: string) => admin.get<WithStatus>(pathFor(RESOURCES.models, NS, name));
+  const getAccount = (name: string) => admin.get<WithStatus>(pathFor(RESOURCES.provideraccounts, NS, name));
+
+  beforeAll(async () => {
+    cluster = await startCluster({ name: 'operator' });
+    admin = await cluster.client('admin');
+    await cluster.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'le' } },
+    ]);
+    await cluster.apply(`
+apiVersion: v1
+kind: Secret
+metadata: { name: aws-keys, namespace: ${NS} }
+stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: alice-key, namespace: ${NS} }
+stringData: { token: sk-alice-0123456789abcdef, subject: "user:alice@example.com", teams: "ml-platform" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: bedrock, namespace: ${NS} }
+spec:
+  region: us-east-1
+  auth: { type: accessKey, accessKey: { secretRef: { name: aws-keys } } }
+  collaborators: [ { subject: "team:ml-platform", role: User } ]
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: claude-haiku, namespace: ${NS} }
+spec: { account: bedrock, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: gateway-0, namespace: ${NS}, labels: { aigateway.dev/gateway: aigateway } }
+spec: { containers: [ { name: gateway, image: aigateway:test } ] }
+`);
+    operator = await start();
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    await cluster?.stop();
+  });
+
+  it('publishes the compiled config and credentials with a shared revision, and api keys as hashes only', async () => {
+    const out = await eventually('model in compiled config', async () => {
+      const c = await compiled().catch(() => undefined);
+      return c?.config.models.some((m) => m.servedName === 'bedrock/claude-haiku') ? c : undefined;
+    });
+    expect(out.config.revision).toBe(out.credentials.revision);
+    expect(out.config.models[0]).toMatchObject({
+      servedName: 'bedrock/claude-haiku',
+      region: 'us-east-1',
+      type: 'chat',
+      family: 'anthropic',
+    });
+    expect(out.credentials.accounts.bedrock).toEqual({
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    });
+    expect(out.config.apiKeys).toEqual([
+      expect.objectContaining({ subject: 'user:alice@example.com', teams: ['ml-platform'], source: `${NS}/alice-key` }),
+    ]);
+    const configText = JSON.stringify(out.cm);
+    expect(configText).not.toContain('sk-alice-0123456789abcdef');
+    expect(configText).not.toContain('wJalrXUtnFEMI');
+    for (const obj of [out.cm, out.secret]) {
+      expect(obj.metadata.labels).toMatchObject({
+        'app.kubernetes.io/managed-by': 'aigateway-operator',
+        'aigateway.dev/revision': out.config.revision,
+      });
+      expect(obj.metadata.annotations?.['aigateway.dev/config-revision']).toBe(out.config.revision);
+    }
+    const managers =
+      (out.cm.metadata as { managedFields?: Array<{ manager: string; operation: string }> }).managedFields ?? [];
+    expect(managers).toContainEqual(expect.objectContaining({ manager: 'aigateway-operator', operation: 'Apply' }));
+  });
+
+  it('sets Ready on accounts and models, with resolved region, family and type', async () => {
+    const model = await eventually('model Ready', async () => {
+      const m = await getModel('claude-haiku');
+      return condition(m, 'Ready')?.status === 'True' ? m : undefined;
+    });
+    expect(condition(model, 'Ready')).toMatchObject({
+      reason: 'Served',
+      observedGeneration: model.metadata.generation,
+    });
+    expect(model.status).toMatchObject({ resolvedRegion: 'us-east-1', family: 'anthropic', type: 'chat' });
+    const account = await eventually('account Ready', async () => {
+      const a = await getAccount('bedrock');
+      return condition(a, 'Ready')?.status === 'True' && a.status?.models === 1 ? a : undefined;
+    });
+    expect(condition(account, 'CredentialsReady')).toBeDefined();
+  });
+
+  it('says why a model is not served', async () => {
+    await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: orphan, namespace: ${NS} }
+spec: { account: no-such-account, modelId: "amazon.nova-pro-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: wrong-geo, namespace: ${NS} }
+spec: { account: bedrock, modelId: "eu.amazon.nova-pro-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: wrong-type, namespace: ${NS} }
+spec: { account: bedrock, modelId: "amazon.titan-embed-text-v2:0", type: chat }
+`);
+    const expectations = {
+      orphan: ['AccountMissing', "ProviderAccount 'no-such-account' not found"],
+      'wrong-geo': ['RegionUnsupported', 'us-east-1'],
+      'wrong-type': ['InvalidModelId', 'embedding'],
+    } as const;
+    for (const [name, [reason, text]] of Object.entries(expectations)) {
+      const ready = await eventually(`${name} not ready`, async () => {
+        const c = condition(await getModel(name), 'Ready');
+        return c?.status === 'False' ? c : undefined;
+      });
+      expect(ready.reason).toBe(reason);
+      expect(ready.message).toContain(text);
+    }
+    const { config } = await compiled();
+    expect(config.models.map((m) => m.servedName)).toEqual(['bedrock/claude-haiku']);
+  });
+
+  it('records Kubernetes Events on condition transitions', async () => {
+    const events = await eventually('events', async () => {
+      const list = await admin.list<KubeObject & { reason: string; type: string; regarding: { name: string } }>(
+        pathFor(RESOURCES.events, NS),
+      );
+      return list.items.some((e) => e.regarding.name === 'orphan') ? list.items : undefined;
+    });
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        reason: 'AccountMissing',
+        type: 'Warning',
+        regarding: expect.objectContaining({ name: 'orphan', kind: 'Model' }),
+      }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        reason: 'Served',
+        type: 'Normal',
+        regarding: expect.objectContaining({ name: 'claude-haiku' }),
+      }),
+    );
+  });
+
+  it('annotates gateway pods with the new revision so kubelet refreshes the volume', async () => {
+    const { config } = await compiled();
+    const pod = await eventually('pod annotated', async () => {
+      const p = await admin.get<KubeObject>(pathFor(RESOURCES.pods, NS, 'gateway-0'));
+      return p.metadata.annotations?.['aigateway.dev/config-revision'] === config.revision ? p : undefined;
+    });
+    expect(pod.metadata.annotations?.['aigateway.dev/config-revision']).toBe(config.revision);
+  });
+
+  it('changes nothing when restarted', async () => {
+    // Let the previous changes settle.
+    await new Promise((r) => setTimeout(r, 1500));
+    const snapshot = async () => {
+      const paths = [
+        pathFor(RESOURCES.configmaps, NS, 'aigateway-config'),
+        pathFor(RESOURCES.secrets, NS, 'aigateway-credentials'),
+        pathFor(RESOURCES.provideraccounts, NS, 'bedrock'),
+        ...['claude-haiku', 'orphan', 'wrong-geo', 'wrong-type'].map((m) => pathFor(RESOURCES.models, NS, m)),
+      ];
+      return Promise.all(paths.map(async (p) => (await admin.get<KubeObject>(p)).metadata.resourceVersion));
+    };
+    const before = await snapshot();
+    await operator?.stop();
+    operator = await start();
+    await new Promise<void>((resolve) => operator?.events.once('reconciled', () => resolve()));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('flips models to not ready and unpublishes them when their account is deleted', async () => {
+    await admin.delete(pathFor(RESOURCES.provideraccounts, NS, 'bedrock'));
+    const ready = await eventually('claude-haiku AccountMissing', async () => {
+      const c = condition(await getModel('claude-haiku'), 'Ready');
+      return c?.reason === 'AccountMissing' ? c : undefined;
+    });
+    expect(ready.status).toBe('False');
+    const { config, credentials } = await compiled();
+    expect(config.models).toEqual([]);
+    expect(credentials.accounts).toEqual({});
+  });
+
+  it('owns its outputs by the gateway Deployment when there is one', async () => {
+    const [deployment] = await cluster.apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: aigateway-gateway, namespace: ${NS} }
+spec:
+  selector: { matchLabels: { app: gw } }
+  template: { metadata: { labels: { app: gw } }, spec: { containers: [ { name: gw, image: aigateway:test } ] } }
+`);
+    // Any change re-queues the namespace.
+    await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: orphan, namespace: ${NS} }
+spec: { account: no-such-account, modelId: "amazon.nova-lite-v1:0" }
+`);
+    const cm = await eventually('owner reference', async () => {
+      const { cm } = await compiled();
+      return cm.metadata.ownerReferences?.length ? cm : undefined;
+    });
+    expect(cm.metadata.ownerReferences).toEqual([
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'aigateway-gateway', uid: deployment?.metadata.uid },
+    ]);
+  });
+
+  it('runs exactly one active replica, and a standby takes over within the lease duration', async () => {
+    const common = {
+      kubeConfig: cluster.kubeConfig('admin'),
+      namespace: 'le',
+      credentialChecks: false as const,
+      leaseDurationSeconds: 3,
+      renewDeadlineMs: 2000,
+      retryPeriodMs: 300,
+    };
+    const a = await runOperator({ ...common, identity: 'op-a' });
+    await eventually('a leads', async () => a.isLeader());
+    const b = await runOperator({ ...common, identity: 'op-b' });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
+      const lease = await admin.get<KubeObject & { spec: { holderIdentity: string } }>(
+        pathFor(RESOURCES.leases, 'le', 'aigateway-operator'),
+      );
+      expect(lease.spec.holderIdentity).toBe('op-a');
+      // The outputs of the namespace are written by the leader only.
+      await eventually(
+        'leader published',
+        async () => (await admin.find(pathFor(RESOURCES.configmaps, 'le', 'aigateway-config'))) !== undefined,
+      );
+
+      // Crash the leader (no lease release): the standby must take over within the lease duration.
+      const crashedAt = Date.now();
+      await a.stop({ releaseLease: false });
+      await eventually('b leads', async () => b.isLeader(), 10_000);
+      expect(Date.now() - crashedAt).toBeLessThan(3000 + 1500);
+      const after = await admin.get<KubeObject & { spec: { holderIdentity: string; leaseTransitions: number } }>(
+        pathFor(RESOURCES.leases, 'le', 'aigateway-operator'),
+      );
+      expect(after.spec).toMatchObject({ holderIdentity: 'op-b', leaseTransitions: 1 });
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('resumes its watch after a server-side timeout and relists after 410 Gone', async () => {
+    const client = await cluster.client('admin');
+    // A version far older than the API server's watch cache window is answered with 410 Gone.
+    const stale = new ListWatch<KubeObject>(client, { path: pathFor(RESOURCES.models, NS), resumeFrom: '1' });
+    stale.start();
+    await eventually(
+      'relisted after 410',
+      async () => stale.lists === 1 && stale.get(NS, 'claude-haiku') !== undefined,
+    );
+    await stale.stop();
+
+    const lw = new ListWatch<KubeObject>(client, { path: pathFor(RESOURCES.models, NS), watchTimeoutSeconds: 1 });
+    lw.start();
+    await lw.synced;
+    await new Promise((r) => setTimeout(r, 2500)); // at least two server-side watch timeouts
+    await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: late, namespace: ${NS} }
+spec: { account: bedrock, modelId: "amazon.nova-micro-v1:0" }
+`);
+    await eventually('late model seen', async () => lw.get(NS, 'late') !== undefined);
+    expect(lw.lists).toBe(1);
+    await admin.delete(pathFor(RESOURCES.models, NS, 'late'));
+    await eventually('delete seen', async () => lw.get(NS, 'late') === undefined);
+    await lw.stop();
+  });
+});
