@@ -207,7 +207,7 @@ export class BedrockUpstream {
         region,
       };
       // Signed per attempt: X-Amz-Date must be fresh and credentials may have been refreshed.
-      await auth.authorize(request);
+      await authorize(auth, request);
       const remaining = deadline - performance.now();
       const attempt = new AttemptSignal(call.signal, Math.max(1, Math.min(options.attemptTimeoutMs, remaining)));
       let error: GatewayError;
@@ -471,6 +471,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+async function authorize(auth: UpstreamAuth, request: SignableRequest): Promise<void> {
+  try {
+    await auth.authorize(request);
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    // E.g. the signer refusing an incomplete credential object from a provider.
+    throw new GatewayError('upstream_credentials_unavailable', 'No usable AWS credentials for the provider account.', {
+      cause: error,
+    });
+  }
 }
 
 function hasMaterial(credentials: AccountCredentials): boolean {
