@@ -581,6 +581,9 @@ function checkToolPairing(messages: readonly Message[]): void {
         }
       }
     }
+  });
+  // Unanswered toolUses are reported after unexpected toolResults, which name the offending block.
+  messages.forEach((message, i) => {
     const uses =
       message.role === 'assistant' ? message.content.flatMap((b) => (b.kind === 'toolUse' ? [b.toolUseId] : [])) : [];
     const next = messages[i + 1];
