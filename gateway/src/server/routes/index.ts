@@ -3,8 +3,10 @@
  * (and removes its placeholder from routes/pending.ts).
  */
 import { chatRoutes } from './chat.js';
+import { embeddingsRoutes } from './embeddings.js';
+import { imagesRoutes } from './images.js';
 import { modelsRoutes } from './models.js';
-import { pendingBatches, pendingEmbeddings, pendingFiles, pendingImages } from './pending.js';
+import { pendingBatches, pendingFiles } from './pending.js';
 import type { RouteModule } from './types.js';
 
 export type { RouteModule } from './types.js';
@@ -12,8 +14,8 @@ export type { RouteModule } from './types.js';
 export const ROUTE_MODULES: readonly RouteModule[] = [
   modelsRoutes,
   chatRoutes,
-  pendingEmbeddings,
-  pendingImages,
+  embeddingsRoutes,
+  imagesRoutes,
   pendingFiles,
   pendingBatches,
 ];

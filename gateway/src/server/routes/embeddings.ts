@@ -1,0 +1,96 @@
+/**
+ * `POST /v1/embeddings` on InvokeModel (Titan Text Embeddings v1/v2, Cohere Embed v3): parse → authorise →
+ * plan the calls (Titan: one text per call; Cohere: ≤ 96 per call) → fan out → translate → reply.
+ * Mappings, extensions and defaults: docs/embeddings-and-images.md.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../../errors/index.js';
+import { costFor, parseModelId, priceFor } from '../../models/index.js';
+import {
+  type CohereEmbedResult,
+  EMBEDDING_MODELS,
+  embeddingModelKind,
+  fromCohereEmbedResponses,
+  fromTitanEmbedResponses,
+  parseEmbeddingsRequest,
+  toCohereEmbedRequests,
+  toTitanEmbedRequests,
+} from '../../translate/embeddings/index.js';
+import type { CohereEmbedResponse, TitanEmbedResponse } from '../../wire/bedrock/index.js';
+import type { EmbeddingsResponse } from '../../wire/openai/index.js';
+import { authenticateHook, rejectOtherMethods } from '../app.js';
+import { authorizeModel } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
+import type { RouteModule } from './types.js';
+
+export const embeddingsRoutes: RouteModule = {
+  name: 'embeddings',
+  register(app, ctx) {
+    app.post(
+      '/v1/embeddings',
+      { onRequest: authenticateHook(ctx), config: { metricRoute: 'embeddings' } },
+      (request, reply) => createEmbeddings(ctx, request, reply),
+    );
+    rejectOtherMethods(app, '/v1/embeddings', ['POST']);
+  },
+};
+
+async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const state = request.aigw;
+  const snapshot = state.snapshot!;
+  const parsed = parseEmbeddingsRequest(request.body);
+  const route = authorizeModel(snapshot, state.caller!, parsed.model);
+  state.account = route.account.name;
+  state.model = route.model.name;
+  if (route.model.type !== 'embedding')
+    throw new GatewayError(
+      'invalid_value',
+      `The model '${parsed.model}' is a ${route.model.type} model and cannot be used with /v1/embeddings.`,
+      { param: 'model' },
+    );
+  const kind = embeddingModelKind(parseModelId(route.model.modelId)?.foundationModelId);
+  if (kind === undefined)
+    throw new GatewayError(
+      'invalid_value',
+      `The model '${parsed.model}' (${route.model.modelId}) has no embeddings translation in this gateway; supported: ${Object.keys(EMBEDDING_MODELS).join(', ')}.`,
+      { param: 'model' },
+    );
+
+  const caller = callerAbortSignal(reply);
+  try {
+    let response: EmbeddingsResponse;
+    if (kind === 'cohere-v3') {
+      const bodies = toCohereEmbedRequests(parsed);
+      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+      state.upstreamMs = upstreamMs;
+      const results: CohereEmbedResult[] = responses.map((r) => {
+        const body = readJsonBody(r) as CohereEmbedResponse;
+        if (!body || typeof body !== 'object' || !Array.isArray(body.texts) || body.embeddings === undefined)
+          throw new GatewayError('upstream_error', 'Bedrock returned an embeddings response without embeddings.');
+        const header = Number(r.headers['x-amzn-bedrock-input-token-count']);
+        return { body, inputTokens: Number.isFinite(header) && header >= 0 ? header : undefined };
+      });
+      response = fromCohereEmbedResponses(results, { model: parsed.model, encodingFormat: parsed.encodingFormat });
+    } else {
+      const bodies = toTitanEmbedRequests(parsed, { kind });
+      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+      state.upstreamMs = upstreamMs;
+      const results = responses.map((r) => {
+        const body = readJsonBody(r) as TitanEmbedResponse;
+        if (!body || typeof body !== 'object' || !Array.isArray(body.embedding))
+          throw new GatewayError('upstream_error', 'Bedrock returned an embeddings response without an embedding.');
+        return body;
+      });
+      response = fromTitanEmbedResponses(results, { model: parsed.model, encodingFormat: parsed.encodingFormat });
+    }
+    const tokens = response.usage.prompt_tokens;
+    ctx.metrics.addTokens(route.account.name, route.model.name, 'input', tokens);
+    const usd = costFor(priceFor(route.model), { inputTokens: tokens });
+    if (usd !== undefined && usd > 0)
+      ctx.metrics.cost.labels(route.account.name, route.model.name, state.caller!.subject).inc(usd);
+    await reply.header('x-request-id', request.id).type('application/json').send(JSON.stringify(response));
+  } finally {
+    caller.release();
+  }
+}

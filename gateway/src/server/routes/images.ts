@@ -1,0 +1,245 @@
+/**
+ * `POST /v1/images/generations` (JSON) and `POST /v1/images/edits` (multipart) on InvokeModel for Nova
+ * Canvas, Titan Image Generator v1/v2 and the Stability models. `n` is split into calls within each
+ * model's per-call limit and fanned out; images withheld by Bedrock's moderation are reported in the
+ * `x-aigateway-images-filtered` header of a partial answer, or as a 400 when none is left.
+ * Mappings, extensions and defaults: docs/embeddings-and-images.md.
+ */
+import multipart from '@fastify/multipart';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ModelRoute } from '../../config/index.js';
+import { GatewayError, invalidValue } from '../../errors/index.js';
+import { costFor, type ImageSpec, parseModelId, priceFor } from '../../models/index.js';
+import {
+  EDIT_CAPABLE_MODELS,
+  fromCanvasImageResponses,
+  fromStabilityImageResponses,
+  IMAGE_MODELS,
+  type ImageModelKind,
+  type ImagesTranslation,
+  imageModelKind,
+  parseImageEditRequest,
+  parseImageGenerationRequest,
+  readImageInfo,
+  toCanvasEditRequests,
+  toCanvasImageRequests,
+  toStabilityImageRequests,
+} from '../../translate/images/index.js';
+import type { CanvasImageRequest, CanvasImageResponse, StabilityImageResponse } from '../../wire/bedrock/index.js';
+import type { UploadedImage } from '../../wire/openai/index.js';
+import { authenticateHook, rejectOtherMethods } from '../app.js';
+import { authorizeModel } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
+import type { RouteModule } from './types.js';
+
+/** Multipart limits of `/v1/images/edits`. */
+export const IMAGE_EDIT_LIMITS = {
+  /** Up to 5 images (IMAGE_VARIATION takes 1–5) plus one mask. */
+  files: 6,
+  /** Per file; Bedrock's whole InvokeModel body is capped at 25 MB and images travel base64 (+33%). */
+  fileSizeBytes: 10 * 1024 * 1024,
+  fields: 30,
+  fieldSizeBytes: 64 * 1024,
+  /** Declared types accepted for files; the bytes are checked for PNG/JPEG signatures afterwards. */
+  contentTypes: ['image/png', 'image/jpeg', 'image/jpg', 'application/octet-stream'] as readonly string[],
+} as const;
+
+export const imagesRoutes: RouteModule = {
+  name: 'images',
+  async register(app, ctx) {
+    await app.register(multipart, {
+      limits: {
+        files: IMAGE_EDIT_LIMITS.files,
+        fileSize: IMAGE_EDIT_LIMITS.fileSizeBytes,
+        fields: IMAGE_EDIT_LIMITS.fields,
+        fieldSize: IMAGE_EDIT_LIMITS.fieldSizeBytes,
+        parts: IMAGE_EDIT_LIMITS.files + IMAGE_EDIT_LIMITS.fields,
+      },
+    });
+    app.post(
+      '/v1/images/generations',
+      { onRequest: authenticateHook(ctx), config: { metricRoute: 'images' } },
+      (request, reply) => generateImages(ctx, request, reply),
+    );
+    app.post(
+      '/v1/images/edits',
+      { onRequest: authenticateHook(ctx), config: { metricRoute: 'images' } },
+      (request, reply) => editImages(ctx, request, reply),
+    );
+    rejectOtherMethods(app, '/v1/images/generations', ['POST']);
+    rejectOtherMethods(app, '/v1/images/edits', ['POST']);
+  },
+};
+
+function imageRoute(request: FastifyRequest, model: string): { route: ModelRoute; kind: ImageModelKind } {
+  const state = request.aigw;
+  const route = authorizeModel(state.snapshot!, state.caller!, model);
+  state.account = route.account.name;
+  state.model = route.model.name;
+  if (route.model.type !== 'image')
+    throw new GatewayError(
+      'invalid_value',
+      `The model '${model}' is a ${route.model.type} model and cannot be used with the Images API.`,
+      { param: 'model' },
+    );
+  const kind = imageModelKind(parseModelId(route.model.modelId)?.foundationModelId);
+  if (kind === undefined)
+    throw new GatewayError(
+      'invalid_value',
+      `The model '${model}' (${route.model.modelId}) has no image translation in this gateway; supported: ${Object.keys(IMAGE_MODELS).join(', ')}.`,
+      { param: 'model' },
+    );
+  return { route, kind };
+}
+
+async function generateImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const parsed = parseImageGenerationRequest(request.body);
+  const { route, kind } = imageRoute(request, parsed.model);
+  if (kind === 'stability') {
+    const bodies = toStabilityImageRequests(parsed);
+    await run(ctx, request, reply, route, bodies, (responses, created) =>
+      fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
+    );
+    return;
+  }
+  const bodies = toCanvasImageRequests(parsed, { kind });
+  await run(ctx, request, reply, route, bodies, canvasReader(bodies));
+}
+
+async function editImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (!request.isMultipart())
+    throw new GatewayError(
+      'unsupported_media_type',
+      "The image edits endpoint takes 'multipart/form-data' with the image file(s), an optional mask and text fields.",
+    );
+  const { fields, files } = await readForm(request);
+  const parsed = parseImageEditRequest(fields, files);
+  const { route, kind } = imageRoute(request, parsed.model);
+  if (kind === 'stability')
+    throw new GatewayError(
+      'invalid_value',
+      `The model '${parsed.model}' cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`,
+      { param: 'model' },
+    );
+  const bodies = toCanvasEditRequests(parsed, { kind });
+  await run(ctx, request, reply, route, bodies, canvasReader(bodies));
+}
+
+function canvasReader(bodies: readonly CanvasImageRequest[]) {
+  return (responses: unknown[], created: number): ImagesTranslation =>
+    fromCanvasImageResponses(
+      responses.map((body, i) => ({
+        body: body as CanvasImageResponse,
+        requested: bodies[i]?.imageGenerationConfig?.numberOfImages ?? 1,
+      })),
+      { created },
+    );
+}
+
+async function run(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: ModelRoute,
+  bodies: readonly unknown[],
+  translate: (responses: unknown[], created: number) => ImagesTranslation,
+): Promise<void> {
+  const state = request.aigw;
+  const caller = callerAbortSignal(reply);
+  try {
+    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+    state.upstreamMs = upstreamMs;
+    const { response, filtered } = translate(
+      responses.map((r) => readJsonBody(r)),
+      Math.floor(Date.now() / 1000),
+    );
+    recordImageCost(ctx, route, state.caller!.subject, bodies, response.data);
+    reply.header('x-request-id', request.id);
+    if (filtered > 0) reply.header('x-aigateway-images-filtered', String(filtered));
+    await reply.type('application/json').send(JSON.stringify(response));
+  } finally {
+    caller.release();
+  }
+}
+
+/** Prices each returned image at its real size and quality (Bedrock charges per generated image). */
+function recordImageCost(
+  ctx: ServerContext,
+  route: ModelRoute,
+  subject: string,
+  bodies: readonly unknown[],
+  data: ReadonlyArray<{ b64_json: string }>,
+): void {
+  const price = priceFor(route.model);
+  if (!price) return;
+  const first = bodies[0] as { imageGenerationConfig?: { quality?: 'standard' | 'premium' } } | undefined;
+  const quality = first?.imageGenerationConfig?.quality ?? 'standard';
+  const images: ImageSpec[] = data.map((d) => {
+    // The PNG header says the size; only the first bytes are decoded.
+    const info = readImageInfo(Buffer.from(d.b64_json.slice(0, 64), 'base64'));
+    return { width: info?.width ?? 1024, height: info?.height ?? 1024, quality };
+  });
+  const usd = costFor(price, { images });
+  if (usd !== undefined && usd > 0) ctx.metrics.cost.labels(route.account.name, route.model.name, subject).inc(usd);
+}
+
+/** Reads the multipart form into fields and buffered files, turning limit violations into clear 400s. */
+async function readForm(request: FastifyRequest): Promise<{ fields: Record<string, unknown>; files: UploadedImage[] }> {
+  const fields: Record<string, unknown> = {};
+  const files: UploadedImage[] = [];
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        const type = part.mimetype.toLowerCase();
+        if (!IMAGE_EDIT_LIMITS.contentTypes.includes(type)) {
+          part.file.resume();
+          throw invalidValue(
+            `'${part.fieldname}' has content type '${part.mimetype}'; upload PNG or JPEG images (image/png, image/jpeg).`,
+            part.fieldname,
+          );
+        }
+        const bytes = await part.toBuffer();
+        files.push({ field: part.fieldname, filename: part.filename, contentType: type, bytes: new Uint8Array(bytes) });
+      } else {
+        if (part.valueTruncated)
+          throw invalidValue(
+            `Form field '${part.fieldname}' exceeds ${IMAGE_EDIT_LIMITS.fieldSizeBytes / 1024} KiB.`,
+            part.fieldname,
+          );
+        fields[part.fieldname] = part.value;
+      }
+    }
+  } catch (err) {
+    throw multipartError(err);
+  }
+  return { fields, files };
+}
+
+function multipartError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'FST_FILES_LIMIT':
+      return new GatewayError(
+        'invalid_request',
+        `Too many files: at most ${IMAGE_EDIT_LIMITS.files} (up to 5 images and one mask).`,
+        { param: 'image' },
+      );
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new GatewayError(
+        'invalid_request',
+        `An uploaded file is larger than ${IMAGE_EDIT_LIMITS.fileSizeBytes / (1024 * 1024)} MB.`,
+        { param: 'image' },
+      );
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new GatewayError('invalid_request', `Too many form fields: at most ${IMAGE_EDIT_LIMITS.fields}.`);
+    case 'FST_PROTO_VIOLATION':
+      return new GatewayError('invalid_request', 'A form field name is not allowed.');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_MP_PREMATURE_CLOSE':
+      return new GatewayError('invalid_request', 'The multipart form data is malformed or incomplete.');
+    default:
+      return err;
+  }
+}

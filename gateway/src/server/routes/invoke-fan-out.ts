@@ -1,0 +1,93 @@
+/**
+ * Shared by the embeddings and images routes: several InvokeModel calls for one OpenAI request (Titan
+ * embeds one text per call, Cohere 96, Nova/Titan Image 5 images, Stability 1), run with a concurrency
+ * bound, results kept in request order, and the first failure failing the whole request cleanly (the
+ * remaining calls are aborted, so a partial answer is never returned as success).
+ */
+import { performance } from 'node:perf_hooks';
+import type { FastifyReply } from 'fastify';
+import type { ModelRoute } from '../../config/index.js';
+import { GatewayError } from '../../errors/index.js';
+import type { UpstreamResponse } from '../../upstream/index.js';
+import type { ServerContext } from '../context.js';
+
+/**
+ * At most this many InvokeModel calls of one request are in flight at once: enough to hide Bedrock's
+ * per-call latency for a 100-text Titan batch, few enough not to trip the account's per-model
+ * requests-per-minute quota with one request.
+ */
+export const INVOKE_FAN_OUT_CONCURRENCY = 8;
+
+/** An abort signal that fires when the caller disconnects before the response is written. */
+export function callerAbortSignal(reply: FastifyReply): {
+  signal: AbortSignal;
+  abort: () => void;
+  release: () => void;
+} {
+  const controller = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.once('close', onClose);
+  return { signal: controller.signal, abort: () => controller.abort(), release: () => res.off('close', onClose) };
+}
+
+/** The outcome of a fan-out: responses in body order and the wall time spent waiting on Bedrock. */
+export interface FanOutResult {
+  responses: UpstreamResponse[];
+  upstreamMs: number;
+}
+
+/** Sends every body as an InvokeModel call of the route's model, `INVOKE_FAN_OUT_CONCURRENCY` at a time. */
+export async function invokeAll(
+  ctx: ServerContext,
+  route: ModelRoute,
+  bodies: readonly unknown[],
+  callerSignal: AbortSignal,
+): Promise<FanOutResult> {
+  // A failed call aborts its siblings too, not only the caller going away.
+  const local = new AbortController();
+  const onCallerAbort = () => local.abort();
+  callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+  const responses = new Array<UpstreamResponse>(bodies.length);
+  const started = performance.now();
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < bodies.length) {
+      const index = next++;
+      try {
+        responses[index] = await ctx.upstream.send({
+          account: route.account,
+          credentials: route.credentials,
+          region: route.model.region,
+          modelId: route.model.modelId,
+          operation: 'invoke',
+          body: JSON.stringify(bodies[index]),
+          signal: local.signal,
+        });
+      } catch (err) {
+        if (failure === undefined) failure = err;
+        local.abort();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(INVOKE_FAN_OUT_CONCURRENCY, bodies.length) }, worker));
+  } finally {
+    callerSignal.removeEventListener('abort', onCallerAbort);
+  }
+  if (failure !== undefined) throw failure;
+  return { responses, upstreamMs: performance.now() - started };
+}
+
+/** Parses an InvokeModel JSON body; anything unreadable is a 502, never a crash. */
+export function readJsonBody(response: UpstreamResponse): unknown {
+  try {
+    const b = response.body;
+    return JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+  } catch {
+    throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
+  }
+}
