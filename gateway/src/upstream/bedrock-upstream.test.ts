@@ -551,6 +551,48 @@ describe('BedrockUpstream.stream', () => {
   });
 });
 
+describe('per-attempt observer', () => {
+  it('sees every attempt with its outcome and can add unsigned headers', async () => {
+    const log: string[] = [];
+    const upstream = fastRetries({
+      onAttempt: (start) => {
+        log.push(`start ${start.account} ${start.operation} #${start.attempt}`);
+        return {
+          headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` },
+          end: (end) =>
+            log.push(`end #${start.attempt} ${end.status} ${end.error?.code ?? 'ok'} retry=${end.willRetry}`),
+        };
+      },
+    });
+    try {
+      handlers = [bedrockError(429, 'ThrottlingException', 'slow down'), ok];
+      await upstream.send(call());
+      expect(log).toEqual([
+        'start acct converse #1',
+        'end #1 429 rate_limit_exceeded retry=true',
+        'start acct converse #2',
+        'end #2 200 ok retry=false',
+      ]);
+      expect(seen[1]?.headers.traceparent).toMatch(/^00-a{32}-b{16}-01$/);
+      expect(seen[1]?.headers.authorization).not.toContain('traceparent');
+
+      log.length = 0;
+      handlers = [
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 's' });
+          res.end(frame('event', 'messageStart', { role: 'assistant' }));
+        },
+      ];
+      const stream = await upstream.stream(call({ operation: 'converse-stream' }));
+      expect(log).toEqual(['start acct converse-stream #1']);
+      await collect(stream);
+      expect(log).toEqual(['start acct converse-stream #1', 'end #1 200 ok retry=false']);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
 describe('BedrockUpstream.authFor', () => {
   it('keeps one auth per account across config reloads and replaces it when credentials change', async () => {
     const upstream = fastRetries();

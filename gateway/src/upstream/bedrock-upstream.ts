@@ -60,8 +60,49 @@ export interface StreamTiming {
   totalMs: number | undefined;
 }
 
+/** What an attempt observer learns when an attempt starts. */
+export interface UpstreamAttemptStart {
+  /** ProviderAccount name. */
+  account: string;
+  operation: UpstreamOperation;
+  modelId: string;
+  /** The signing region. */
+  region: string;
+  /** `scheme://host[:port]` the attempt goes to. */
+  origin: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+/** How an attempt ended. For a stream's successful attempt: when the stream ended. */
+export interface UpstreamAttemptEnd {
+  /** HTTP status, when a response arrived. */
+  status: number | undefined;
+  /** `x-amzn-RequestId`, when a response arrived. */
+  requestId: string | undefined;
+  /** Set when the attempt (or the stream it started) failed. */
+  error: GatewayError | undefined;
+  /** Whether another attempt follows. */
+  willRetry: boolean;
+}
+
+/** Returned by an observer for one attempt. */
+export interface UpstreamAttemptHooks {
+  /** Headers to add to this attempt after signing (unsigned), e.g. W3C `traceparent`. */
+  headers?: Record<string, string>;
+  end(result: UpstreamAttemptEnd): void;
+}
+
+/**
+ * Called at the start of every upstream attempt, in the caller's async context, so tracing can open a
+ * client span per attempt (DESIGN.md, Observability) without the client depending on a tracer.
+ */
+export type UpstreamAttemptObserver = (start: UpstreamAttemptStart) => UpstreamAttemptHooks | undefined;
+
 /** Construction options of {@link BedrockUpstream}. */
 export interface BedrockUpstreamOptions extends Partial<UpstreamOptions> {
+  /** Per-attempt hook for traces and metrics. */
+  onAttempt?: UpstreamAttemptObserver;
   /** Use this dispatcher instead of the client's own undici Agent (it is then not closed by `close()`). */
   dispatcher?: Dispatcher;
   /** Clock for SigV4 dates and credential expiry (tests). */
@@ -88,14 +129,16 @@ export class BedrockUpstream {
   private readonly endpoints = new EndpointResolver();
   private readonly clock: Clock | undefined;
   private readonly random: () => number;
+  private readonly onAttempt: UpstreamAttemptObserver | undefined;
   /** Hot path: the snapshot's own account/credentials objects → auth, without hashing. */
   private readonly byAccount = new WeakMap<CompiledAccount, { credentials: AccountCredentials; auth: UpstreamAuth }>();
   /** Across reloads: digest of settings + credential material → auth. */
   private readonly byKey = new Map<string, UpstreamAuth>();
 
   constructor(options: BedrockUpstreamOptions = {}) {
-    const { dispatcher, clock, random, ...rest } = options;
+    const { dispatcher, clock, random, onAttempt, ...rest } = options;
     this.options = resolveUpstreamOptions(rest);
+    this.onAttempt = onAttempt;
     this.clock = clock;
     this.random = random ?? Math.random;
     this.ownsDispatcher = dispatcher === undefined;
@@ -208,6 +251,17 @@ export class BedrockUpstream {
       };
       // Signed per attempt: X-Amz-Date must be fresh and credentials may have been refreshed.
       await authorize(auth, request);
+      const hooks = this.onAttempt?.({
+        account: call.account.name,
+        operation: call.operation,
+        modelId: call.modelId,
+        region,
+        origin: endpoint.origin,
+        attempt: attemptNo,
+      });
+      if (hooks?.headers) Object.assign(request.headers, hooks.headers);
+      let responseStatus: number | undefined;
+      let responseId: string | undefined;
       const remaining = deadline - performance.now();
       const attempt = new AttemptSignal(call.signal, Math.max(1, Math.min(options.attemptTimeoutMs, remaining)));
       let error: GatewayError;
@@ -225,6 +279,8 @@ export class BedrockUpstream {
           bodyTimeout: streaming ? options.streamIdleTimeoutMs : 0,
         });
         const headersAt = performance.now();
+        responseStatus = response.statusCode;
+        responseId = headerValue(response.headers['x-amzn-requestid']);
         if (response.statusCode >= 200 && response.statusCode < 300) {
           const outcome: AttemptOutcome = {
             response,
@@ -234,12 +290,14 @@ export class BedrockUpstream {
             headersAt,
             callerSignal: call.signal,
             body: undefined,
+            hooks,
           };
           if (streaming) return outcome;
           // Non-streaming: the body is part of the attempt, so a reset or timeout while reading it
           // is retried like any other (nothing has reached the caller yet).
           outcome.body = await readBody(response.body, options.maxResponseBytes);
           attempt.dispose();
+          hooks?.end({ status: responseStatus, requestId: responseId, error: undefined, willRetry: false });
           return outcome;
         }
         let errorBody: Uint8Array | undefined;
@@ -262,22 +320,31 @@ export class BedrockUpstream {
         if (!refreshedCredentials && errorType?.startsWith('ExpiredToken') && auth.kind !== 'accessKey') {
           refreshedCredentials = true;
           auth.invalidate();
+          hooks?.end({ status: responseStatus, requestId: responseId, error, willRetry: true });
           attemptNo--;
           continue;
         }
       } catch (thrown) {
         attempt.dispose();
-        if (call.signal.aborted) throw clientClosed(thrown);
+        if (call.signal.aborted) {
+          const closed = clientClosed(thrown);
+          hooks?.end({ status: responseStatus, requestId: responseId, error: closed, willRetry: false });
+          throw closed;
+        }
         error = this.transportError(thrown, attempt);
       }
 
-      if (!error.retryable || attemptNo >= options.maxAttempts) throw error;
-      if (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs) throw error;
       const wait = Math.max(
         retryAfterMs ?? 0,
         backoffDelayMs(attemptNo, options.retryBaseMs, options.retryCapMs, this.random),
       );
-      if (performance.now() + wait >= deadline) throw error;
+      const retry =
+        error.retryable &&
+        attemptNo < options.maxAttempts &&
+        (retryAfterMs === undefined || retryAfterMs <= options.maxRetryAfterMs) &&
+        performance.now() + wait < deadline;
+      hooks?.end({ status: responseStatus, requestId: responseId, error, willRetry: retry });
+      if (!retry) throw error;
       await sleep(wait, call.signal);
     }
   }
@@ -310,6 +377,7 @@ interface AttemptOutcome {
   callerSignal: AbortSignal;
   /** The whole body of a non-streaming response. */
   body: Uint8Array | undefined;
+  hooks: UpstreamAttemptHooks | undefined;
 }
 
 /**
@@ -326,6 +394,7 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
   private readonly outcome: AttemptOutcome;
   private readonly maxEventBytes: number;
   private consumed = false;
+  private finished = false;
 
   /** @internal Created by {@link BedrockUpstream.stream}. */
   constructor(outcome: AttemptOutcome, maxEventBytes: number) {
@@ -348,11 +417,20 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
   cancel(): void {
     this.outcome.response.body.destroy();
     this.outcome.attempt.dispose();
+    // Never iterated: the generator's cleanup will not run, so close the attempt here.
+    if (!this.consumed) this.finish(undefined);
+  }
+
+  private finish(error: GatewayError | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.outcome.hooks?.end({ status: this.status, requestId: this.requestId, error, willRetry: false });
   }
 
   private async *events(): AsyncGenerator<UpstreamEvent> {
     const { response, callerSignal, startedAt } = this.outcome;
     const decoder = new EventStreamDecoder(this.maxEventBytes);
+    let failure: GatewayError | undefined;
     try {
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         const events = decoder.push(chunk);
@@ -365,20 +443,26 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
       decoder.end();
       this.timing.totalMs = performance.now() - startedAt;
     } catch (error) {
-      if (callerSignal.aborted) throw clientClosed(error);
-      if (error instanceof GatewayError) throw error;
-      if (hasCode(error, 'UND_ERR_BODY_TIMEOUT')) {
-        throw new GatewayError('upstream_timeout', 'Bedrock stopped sending stream events (idle timeout).', {
-          cause: error,
-        });
-      }
-      throw new GatewayError('upstream_error', 'The connection to Bedrock was lost mid-stream.', { cause: error });
+      failure = streamError(error, callerSignal);
+      throw failure;
     } finally {
       // Early exit (break, exception frame, abort): make sure the socket is not left half-read.
       if (!response.body.destroyed) response.body.destroy();
       this.outcome.attempt.dispose();
+      this.finish(failure);
     }
   }
+}
+
+function streamError(error: unknown, callerSignal: AbortSignal): GatewayError {
+  if (callerSignal.aborted) return clientClosed(error);
+  if (error instanceof GatewayError) return error;
+  if (hasCode(error, 'UND_ERR_BODY_TIMEOUT')) {
+    return new GatewayError('upstream_timeout', 'Bedrock stopped sending stream events (idle timeout).', {
+      cause: error,
+    });
+  }
+  return new GatewayError('upstream_error', 'The connection to Bedrock was lost mid-stream.', { cause: error });
 }
 
 /** Links one attempt to the caller's signal and its own timeout. */
