@@ -68,6 +68,11 @@ export interface ModelCapabilities {
    */
   readonly unsupportedSchemaKeywords: readonly string[];
   readonly topK: TopKField;
+  /**
+   * `temperature` and `topP` may not be sent together (Claude 4.5 and Opus 4.1 reject the pair);
+   * the gateway then keeps `temperature` and drops `topP` with a warning.
+   */
+  readonly exclusiveTemperatureTopP: boolean;
   readonly maxOutputTokens: number;
   readonly contextWindow: number;
 }
@@ -78,6 +83,12 @@ interface FamilyRow {
   readonly defaults: ModelCapabilities;
   /** Refinements by foundation-model id (lower case, without a geography prefix); first match wins. */
   readonly patterns: ReadonlyArray<readonly [RegExp, CapabilityOverrides]>;
+  /**
+   * Overrides for ids that do not reveal the foundation model (application inference profiles,
+   * provisioned models): assume the family's current generation rather than its oldest, so a
+   * profile in front of a current model is not held to an old model's limits.
+   */
+  readonly opaque?: CapabilityOverrides;
 }
 
 const NO_CHAT: Omit<ModelCapabilities, 'family'> = {
@@ -94,6 +105,7 @@ const NO_CHAT: Omit<ModelCapabilities, 'family'> = {
   nativeStructuredOutput: false,
   unsupportedSchemaKeywords: [],
   topK: 'none',
+  exclusiveTemperatureTopP: false,
   maxOutputTokens: 4096,
   contextWindow: 8192,
 };
@@ -122,6 +134,16 @@ const CLAUDE_45_LARGE_MIN_CACHE: PromptCachingCapability = { ...CLAUDE_45_CACHE,
 // Nova caches system and messages, not tool definitions.
 const NOVA_CACHE: PromptCachingCapability = { minTokens: 1000, maxCheckpoints: 4, ttl1h: false, tools: false };
 
+// Claude 4.5 and later: extended thinking, native structured output, 1-hour cache, and no
+// temperature + top_p together.
+const CLAUDE_45: CapabilityOverrides = {
+  reasoning: 'anthropic-thinking',
+  nativeStructuredOutput: true,
+  exclusiveTemperatureTopP: true,
+  maxOutputTokens: 64_000,
+  promptCaching: CLAUDE_45_CACHE,
+};
+
 const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
   anthropic: {
     defaults: {
@@ -139,36 +161,24 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
       nativeStructuredOutput: false,
       unsupportedSchemaKeywords: ANTHROPIC_REFUSED_KEYWORDS,
       topK: 'top_k',
+      exclusiveTemperatureTopP: false,
       maxOutputTokens: 4096,
       contextWindow: 200_000,
     },
+    opaque: CLAUDE_45,
     patterns: [
+      [/claude-(haiku|opus)-4-5/, { ...CLAUDE_45, promptCaching: CLAUDE_45_LARGE_MIN_CACHE }],
+      [/claude-(sonnet|haiku|opus)-4-[5-9]|claude-(sonnet|haiku|opus)-[5-9]/, CLAUDE_45],
       [
-        /claude-(haiku|opus)-4-5/,
+        /claude-opus-4-1/,
         {
           reasoning: 'anthropic-thinking',
-          nativeStructuredOutput: true,
-          maxOutputTokens: 64_000,
-          promptCaching: CLAUDE_45_LARGE_MIN_CACHE,
-        },
-      ],
-      [
-        /claude-(sonnet|haiku|opus)-4-[5-9]|claude-(sonnet|haiku|opus)-[5-9]/,
-        {
-          reasoning: 'anthropic-thinking',
-          nativeStructuredOutput: true,
-          maxOutputTokens: 64_000,
-          promptCaching: CLAUDE_45_CACHE,
-        },
-      ],
-      [
-        /claude-(opus|sonnet)-4-1|claude-opus-4-20/,
-        {
-          reasoning: 'anthropic-thinking',
+          exclusiveTemperatureTopP: true,
           maxOutputTokens: 32_000,
           promptCaching: CLAUDE_CACHE,
         },
       ],
+      [/claude-opus-4-20/, { reasoning: 'anthropic-thinking', maxOutputTokens: 32_000, promptCaching: CLAUDE_CACHE }],
       [/claude-sonnet-4-20/, { reasoning: 'anthropic-thinking', maxOutputTokens: 64_000, promptCaching: CLAUDE_CACHE }],
       [/claude-3-7-sonnet/, { reasoning: 'anthropic-thinking', maxOutputTokens: 64_000, promptCaching: CLAUDE_CACHE }],
       [
@@ -207,6 +217,7 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
       nativeStructuredOutput: false,
       unsupportedSchemaKeywords: [],
       topK: 'nova-inference-config',
+      exclusiveTemperatureTopP: false,
       maxOutputTokens: 10_000,
       contextWindow: 300_000,
     },
@@ -383,6 +394,7 @@ const PERMISSIVE: Omit<ModelCapabilities, 'family'> = {
   nativeStructuredOutput: false,
   unsupportedSchemaKeywords: [],
   topK: 'top_k',
+  exclusiveTemperatureTopP: false,
   maxOutputTokens: 8192,
   contextWindow: 128_000,
 };
@@ -394,12 +406,15 @@ export function capabilitiesFor(modelId: string, family: ModelFamily = inferFami
   const key = `${family}\u0000${modelId}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const foundation = (parseModelId(modelId)?.foundationModelId ?? modelId).toLowerCase();
+  const parsed = parseModelId(modelId);
   const row = ROWS[family];
   let caps: ModelCapabilities;
   if (!row) {
     caps = { ...PERMISSIVE, family };
+  } else if (parsed && parsed.kind === 'arn' && parsed.foundationModelId === undefined) {
+    caps = { ...row.defaults, ...row.opaque };
   } else {
+    const foundation = (parsed?.foundationModelId ?? modelId).toLowerCase();
     const match = row.patterns.find(([re]) => re.test(foundation));
     caps = match ? { ...row.defaults, ...match[1] } : row.defaults;
   }

@@ -227,7 +227,11 @@ export function toConverseRequest(request: ChatCompletionRequest, ctx: ChatTrans
       }
       inference.temperature = temperature;
     }
-    if (topP !== undefined) inference.topP = topP;
+    if (topP !== undefined) {
+      if (caps.exclusiveTemperatureTopP && inference.temperature !== undefined) {
+        warnings.push(`top_p ignored: model '${modelName}' accepts temperature or top_p, not both.`);
+      } else inference.topP = topP;
+    }
   }
   if (request.stop != null) {
     const list = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s.length > 0);
