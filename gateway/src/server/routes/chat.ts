@@ -9,10 +9,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { getCapabilities } from '../../models/index.js';
-import { fromConverseResponse } from '../../translate/chat/from-converse.js';
-import { parseChatCompletionRequest, remoteMediaUrls, toConverseRequest } from '../../translate/chat/index.js';
-import { newChatCompletionId } from '../../translate/chat/response-common.js';
-import { ChatStreamTranslator, streamErrorPayload } from '../../translate/chat/stream.js';
+import {
+  ChatStreamTranslator,
+  fromConverseResponse,
+  newChatCompletionId,
+  parseChatCompletionRequest,
+  remoteMediaUrls,
+  streamErrorPayload,
+  toConverseRequest,
+} from '../../translate/chat/index.js';
 import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wire/bedrock/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { authorizeModel } from '../auth.js';
