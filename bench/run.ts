@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type LoadResult, type RequestSpec, runLoad } from './lib/load.js';
-import { freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
+import { canBind, freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
 import { median, summarise } from './lib/stats.js';
 import { ensurePortkey } from './lib/portkey.js';
 
@@ -98,7 +98,7 @@ async function signedConverse(origin: string, stream: boolean): Promise<RequestS
     method: 'POST',
     protocol: url.protocol,
     hostname: url.hostname,
-    port: Number(url.port),
+    ...(url.port ? { port: Number(url.port) } : {}),
     path,
     headers: { host: url.host, 'content-type': 'application/json' },
     body,
@@ -134,8 +134,10 @@ async function main(): Promise<void> {
   const stopAll = () => Promise.all(managed.map((m) => m.stop()));
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {
-    const emuPort = await freePort();
-    const emulatorUrl = `http://127.0.0.1:${emuPort}`;
+    // Portkey signs for the custom host's hostname without its port but sends the port in Host, so its SigV4
+    // only verifies when the emulator sits on the scheme's default port. Use port 80 when this user may bind it.
+    const emuPort = (await canBind(80)) ? 80 : await freePort();
+    const emulatorUrl = emuPort === 80 ? 'http://127.0.0.1' : `http://127.0.0.1:${emuPort}`;
     const emulator = await startProcess('emulator', process.execPath, [AIGW, 'emulator', '--port', String(emuPort)], () =>
       httpOk(`${emulatorUrl}/_emulator/health`),
     );
@@ -164,7 +166,9 @@ async function main(): Promise<void> {
 
     let portkey: Managed | undefined;
     const portkeyPort = await freePort();
-    if (!args['no-portkey']) {
+    if (!args['no-portkey'] && emuPort !== 80) {
+      process.stderr.write('portkey skipped: the emulator could not take port 80 (see the comment above)\n');
+    } else if (!args['no-portkey']) {
       const entry = await ensurePortkey();
       portkey = await startProcess(
         'portkey',

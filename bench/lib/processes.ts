@@ -9,6 +9,15 @@ export interface Managed {
   rssMiB(): number;
 }
 
+/** Whether this process may listen on the port (e.g. 80 needs root or CAP_NET_BIND_SERVICE). */
+export async function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
