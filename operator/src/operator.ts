@@ -48,11 +48,11 @@ export interface OperatorOptions {
   kubeconfig?: string;
   /** An already loaded kubeconfig (tests). */
   kubeConfig?: KubeConfig;
-  /** Campaign for a Lease before acting (default true). */
+  /** Campaign for a Lease before acting (default true; env AIGW_LEADER_ELECTION=false turns it off). */
   leaderElection?: boolean;
   /** Lease namespace (default POD_NAMESPACE, else the served namespace). */
   leaseNamespace?: string;
-  /** Lease name (default `aigateway-operator`). */
+  /** Lease name (default AIGW_LEASE_NAME, else `aigateway-operator`). */
   leaseName?: string;
   /** Candidate identity (default POD_NAME, else hostname + pid). */
   identity?: string;
@@ -145,14 +145,15 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   };
 
   let elector: LeaderElector | undefined;
-  if (options.leaderElection === false) {
+  const leaderElection = options.leaderElection ?? process.env.AIGW_LEADER_ELECTION !== 'false';
+  if (!leaderElection) {
     startController();
   } else {
     elector = new LeaderElector(
       client,
       {
         namespace: options.leaseNamespace ?? process.env.POD_NAMESPACE ?? namespace ?? 'default',
-        name: options.leaseName ?? 'aigateway-operator',
+        name: options.leaseName ?? process.env.AIGW_LEASE_NAME ?? 'aigateway-operator',
         identity,
         leaseDurationSeconds: options.leaseDurationSeconds,
         renewDeadlineMs: options.renewDeadlineMs,

@@ -104,8 +104,14 @@ package tools
 import _ "helm.sh/helm/v3/cmd/helm"
 GO
   go mod tidy
+  # helm's default Kubernetes version (for `helm template` and lint) comes from its client-go minor,
+  # stamped as its own Makefile does; unstamped it assumes v1.20.
+  local cg; cg="$(go list -m -f '{{.Version}}' k8s.io/client-go)"; cg="${cg#v0.}"; cg="${cg%%.*}"
   go build -p "$GO_P" -trimpath -o "$out.tmp" -ldflags "-s -w \
-    -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" helm.sh/helm/v3/cmd/helm
+    -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$cg \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$cg" \
+    helm.sh/helm/v3/cmd/helm
   mv "$out.tmp" "$out"
   cd - >/dev/null
   log "built $out"
