@@ -3,10 +3,10 @@
  * only listens where it is told to.
  */
 
+import { parseJsonBody } from './call.js';
 import { BedrockException, validationException } from './errors.js';
 import { parseFaults } from './faults.js';
 import { type RequestContext, sendError, sendJson } from './reply.js';
-import { parseJsonBody } from './runtime.js';
 import type { EmulatorState } from './state.js';
 
 function latencyNumber(value: unknown, name: string): number | undefined {

@@ -7,10 +7,11 @@
 import { performance } from 'node:perf_hooks';
 import { handleAdmin } from './admin.js';
 import { authenticateBedrock } from './auth.js';
+import { signableOf } from './call.js';
 import { matchControlPlane } from './control-plane/index.js';
 import { BedrockException } from './errors.js';
 import { newRequestId, type RequestContext, sendError, sendThrown } from './reply.js';
-import { handleRuntime, matchRuntimePath, signableOf } from './runtime.js';
+import { handleRuntime, matchRuntimePath } from './runtime.js';
 import type { EmulatorState } from './state.js';
 import { handleContainerCredentials, handleSts, isStsRequest } from './sts.js';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './transport.js';

@@ -7,9 +7,9 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { authenticateSigV4, type Principal } from './auth.js';
+import { signableOf } from './call.js';
 import { BedrockException } from './errors.js';
 import { type RequestContext, sendBytes, sendJson } from './reply.js';
-import { signableOf } from './runtime.js';
 import type { EmulatorState, TemporaryCredentials } from './state.js';
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';

@@ -6,10 +6,10 @@
  */
 
 import { performance } from 'node:perf_hooks';
+import { parseJsonBody, type RuntimeCall, writeEventStream } from '../call.js';
 import type { CatalogModel } from '../catalog.js';
 import { validationException } from '../errors.js';
 import { sendBytes, sleep } from '../reply.js';
-import { parseJsonBody, type RuntimeCall, writeEventStream } from '../runtime.js';
 import { INVOKE_HANDLERS } from './models.js';
 import type { InvokeContext, InvokeHandler } from './types.js';
 

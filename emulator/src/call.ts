@@ -1,0 +1,80 @@
+/**
+ * What every runtime operation shares once a call passed the front door: the call record, JSON body
+ * parsing, and the event-stream writer with pacing and mid-stream fault injection.
+ */
+
+import { performance } from 'node:perf_hooks';
+import type { Principal } from './auth.js';
+import { validationException } from './errors.js';
+import { encodeEvent, encodeException } from './eventstream.js';
+import { type Fault, streamFaultMessage } from './faults.js';
+import { type RequestContext, sleep, writeChunk } from './reply.js';
+import type { SignableRequest } from './sigv4.js';
+import type { EmulatorState } from './state.js';
+
+/** Parses a JSON request body; malformed JSON is a ValidationException. */
+export function parseJsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw validationException('Malformed input request, please reformat your input and try again.');
+  }
+}
+
+/** The SigV4-relevant view of a request. */
+export function signableOf(ctx: RequestContext): SignableRequest {
+  return { method: ctx.method, path: ctx.rawPath, query: ctx.query, headers: ctx.headers, body: ctx.body };
+}
+
+/** State shared by a runtime call after the front door. */
+export interface RuntimeCall {
+  readonly state: EmulatorState;
+  readonly ctx: RequestContext;
+  readonly principal: Principal;
+  readonly operation: string;
+  readonly modelId: string;
+  /** Extra latency from a `latency` fault. */
+  readonly faultLatencyMs: number;
+  /** A `stream-error` fault to apply mid-stream. */
+  readonly streamFault: Fault | undefined;
+}
+
+/** Milliseconds since the request arrived (at least 1). */
+export function elapsedMs(ctx: RequestContext): number {
+  return Math.max(1, Math.round(performance.now() - ctx.startedAt));
+}
+
+/** Writes an event stream: 200 headers, then frames paced by time-to-first-token and inter-token delay. */
+export async function writeEventStream(
+  call: RuntimeCall,
+  events: readonly { type: string; payload: Record<string, unknown>; isDelta: boolean }[],
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const { ctx, state } = call;
+  ctx.res.writeHead(200, {
+    'content-type': 'application/vnd.amazon.eventstream',
+    'x-amzn-requestid': ctx.requestId,
+    ...headers,
+  });
+  await sleep(state.latency.timeToFirstTokenMs + call.faultLatencyMs);
+  let sentDelta = false;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (!event) continue;
+    if (call.streamFault && i >= (call.streamFault.afterEvents ?? 2)) {
+      const exception = call.streamFault.exception ?? 'internalServerException';
+      const payload: Record<string, unknown> = { message: streamFaultMessage(call.streamFault) };
+      if (exception === 'modelStreamErrorException') {
+        payload.originalStatusCode = 500;
+        payload.originalMessage = payload.message;
+      }
+      await writeChunk(ctx, encodeException(exception, payload));
+      ctx.res.end();
+      return;
+    }
+    if (event.isDelta && sentDelta) await sleep(state.latency.interTokenDelayMs);
+    if (event.isDelta) sentDelta = true;
+    if (!(await writeChunk(ctx, encodeEvent(event.type, event.payload)))) return;
+  }
+  ctx.res.end();
+}
