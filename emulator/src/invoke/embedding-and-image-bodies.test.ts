@@ -257,6 +257,25 @@ describe('Stability bodies', () => {
     expect(rejects('stability.sd3-5-large-v1:0', body)).toContain(message);
   });
 
+  it('SD3 image-to-image answers at the source size and checks strength', () => {
+    const image = makePng(40, 20, () => [1, 2, 3, 255]);
+    const r = invoke('stability.sd3-5-large-v1:0', { prompt: 'x', mode: 'image-to-image', image, strength: 0.5 })
+      .body as { images: string[] };
+    expect([pngOf(r.images[0] as string).width, pngOf(r.images[0] as string).height]).toEqual([40, 20]);
+    expect(
+      rejects('stability.sd3-5-large-v1:0', { prompt: 'x', mode: 'image-to-image', image, strength: 2 }),
+    ).toContain('is not less or equal to 1');
+    expect(
+      rejects('stability.sd3-5-large-v1:0', {
+        prompt: 'x',
+        mode: 'image-to-image',
+        image,
+        strength: 0.5,
+        aspect_ratio: '1:1',
+      }),
+    ).toContain('extraneous key [aspect_ratio]');
+  });
+
   it('Core rejects SD3-only keys', () => {
     expect(rejects('stability.stable-image-core-v1:1', { prompt: 'x', mode: 'text-to-image' })).toContain(
       'extraneous key [mode]',

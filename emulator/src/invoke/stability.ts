@@ -7,7 +7,7 @@
  * - `[[filter:odd-seeds]]`: withheld only when the call's seed is odd (partial results across calls).
  * - `[[inference-error]]`: `finish_reasons: ["Inference error"]`.
  */
-import { digest, directive, integer, keys, object, oneOf, prng, string } from './body-checks.js';
+import { digest, directive, integer, keys, malformed, number, object, oneOf, prng, string } from './body-checks.js';
 import { colourFor, readInputImage, solidPng } from './render.js';
 import type { InvokeHandler } from './types.js';
 
@@ -38,7 +38,7 @@ export const stabilityHandler: InvokeHandler = (raw, ctx) => {
   let [width, height] = ASPECT['1:1'] as readonly [number, number];
   if (body.aspect_ratio !== undefined) {
     // aspect_ratio applies to text-to-image only.
-    if (mode === 'image-to-image') keys({ aspect_ratio: 1 }, '#', []);
+    if (mode === 'image-to-image') malformed('#', 'extraneous key [aspect_ratio] is not permitted');
     [width, height] = ASPECT[oneOf(body.aspect_ratio, '#/aspect_ratio', Object.keys(ASPECT))] as readonly [
       number,
       number,
@@ -49,8 +49,7 @@ export const stabilityHandler: InvokeHandler = (raw, ctx) => {
     const img = readInputImage(string(body.image, '#/image'), '#/image');
     width = img.width;
     height = img.height;
-    if (typeof body.strength !== 'number' || body.strength < 0 || body.strength > 1)
-      integer(body.strength, '#/strength', 0, 1);
+    number(body.strength, '#/strength', 0, 1);
   }
   let seed = body.seed === undefined ? 0 : integer(body.seed, '#/seed', 0, MAX_SEED);
   // 0 means "random": derive one from the prompt so the emulator stays deterministic.
