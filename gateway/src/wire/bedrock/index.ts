@@ -1,4 +1,4 @@
 export * from './converse.js';
+export * from './converse-stream.js';
 export * from './invoke-embeddings.js';
 export * from './invoke-images.js';
-export * from './converse-stream.js';

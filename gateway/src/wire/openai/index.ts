@@ -1,4 +1,4 @@
 export * from './chat-request.js';
+export * from './chat-response.js';
 export * from './embeddings.js';
 export * from './images.js';
-export * from './chat-response.js';
