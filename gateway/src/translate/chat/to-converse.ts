@@ -150,6 +150,17 @@ function foldSystem(system: SystemContentBlock[], messages: Message[], modelName
   );
 }
 
+/** Whether the last assistant turn calls tools without starting with reasoning blocks. */
+function lastToolTurnLacksThinking(messages: Message[]): boolean {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!;
+    if (message.role !== 'assistant') continue;
+    const first = message.content[0];
+    return message.content.some((b) => 'toolUse' in b) && !(first && 'reasoningContent' in first);
+  }
+  return false;
+}
+
 /**
  * Translates a parsed chat request into the Converse body for `ctx.model`.
  *
@@ -163,7 +174,7 @@ export function toConverseRequest(request: ChatCompletionRequest, ctx: ChatTrans
 
   checkUnsupported(request, modelName, warnings);
   const requestedMax = outputLimit(request, caps, modelName, warnings);
-  const reasoning = planReasoning(request, caps, requestedMax, modelName, warnings);
+  let reasoning = planReasoning(request, caps, requestedMax, modelName, warnings);
   const cache = new CachePoints(caps, modelName, warnings);
   const conversation = toConversation({
     request,
@@ -173,6 +184,15 @@ export function toConverseRequest(request: ChatCompletionRequest, ctx: ChatTrans
     warnings,
     resolvedMedia: ctx.resolvedMedia,
   });
+  if (reasoning.anthropicThinking && lastToolTurnLacksThinking(conversation.messages)) {
+    // Anthropic requires the assistant turn of an ongoing tool loop to start with its thinking
+    // blocks when thinking is on ("Expected thinking... found tool_use"); clients that do not send
+    // `thinking_blocks` back would otherwise get an upstream 400 on every tool follow-up.
+    warnings.push(
+      'reasoning turned off for this turn: the last assistant tool call came without its thinking_blocks, which extended thinking requires.',
+    );
+    reasoning = { fields: {}, maxTokens: requestedMax, enabled: false, anthropicThinking: false };
+  }
   const structured = planStructuredOutput({
     request,
     caps,
