@@ -47,3 +47,4 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     close: () => server.close(),
   };
 }
+export { EmulatorConfigError, loadEmulatorConfig, parseEmulatorConfig } from './config.js';

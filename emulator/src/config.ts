@@ -1,0 +1,139 @@
+/**
+ * Emulator configuration files (`aigw emulator --config FILE`): YAML or JSON holding the same data as
+ * `EmulatorOptions` — port, host, region, latency and extra identities. Data only, so identities are
+ * added without code.
+ *
+ * ```yaml
+ * port: 4566
+ * region: us-east-1
+ * latency: { fixedMs: 20, timeToFirstTokenMs: 150, interTokenDelayMs: 15 }
+ * identity:
+ *   users: [{ name: ci, accessKeyId: AKIA..., secretAccessKey: ... }]
+ *   apiKeys: [{ key: ABSK..., user: ci }]
+ *   roles: [{ arn: "arn:aws:iam::111122223333:role/Batch", externalId: x, maxSessionDuration: 3600 }]
+ * ```
+ */
+
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type {
+  EmulatorOptions,
+  IdentityApiKey,
+  IdentityConfig,
+  IdentityRole,
+  IdentityUser,
+  LatencyConfig,
+} from './options.js';
+
+/** A configuration file that cannot be used; the message names the file and the field. */
+export class EmulatorConfigError extends Error {
+  override readonly name = 'EmulatorConfigError';
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(o: Obj, key: string, where: string, optional = false): string | undefined {
+  const value = o[key];
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== 'string' || value === '')
+    throw new EmulatorConfigError(`${where}.${key} must be a non-empty string`);
+  return value;
+}
+
+function num(o: Obj, key: string, where: string): number | undefined {
+  const value = o[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new EmulatorConfigError(`${where}.${key} must be a number >= 0`);
+  }
+  return value;
+}
+
+function list<T>(value: unknown, where: string, item: (o: Obj, at: string) => T): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new EmulatorConfigError(`${where} must be a list`);
+  return value.map((entry, i) => {
+    if (!isObj(entry)) throw new EmulatorConfigError(`${where}[${i}] must be an object`);
+    return item(entry, `${where}[${i}]`);
+  });
+}
+
+/** Parses configuration text (YAML, which includes JSON) into emulator options. */
+export function parseEmulatorConfig(text: string, source = 'config'): EmulatorOptions {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new EmulatorConfigError(`${source}: not valid YAML or JSON (${(error as Error).message})`);
+  }
+  if (data === null || data === undefined) return {};
+  if (!isObj(data)) throw new EmulatorConfigError(`${source}: the top level must be a mapping`);
+  const options: EmulatorOptions = {};
+  const port = num(data, 'port', source);
+  if (port !== undefined) options.port = port;
+  const host = str(data, 'host', source, true);
+  if (host !== undefined) options.host = host;
+  const region = str(data, 'region', source, true);
+  if (region !== undefined) options.region = region;
+  const secret = str(data, 'signatureSecret', source, true);
+  if (secret !== undefined) options.signatureSecret = secret;
+  if (data.latency !== undefined) {
+    if (!isObj(data.latency)) throw new EmulatorConfigError(`${source}.latency must be a mapping`);
+    const latency: Partial<LatencyConfig> = {};
+    for (const key of ['fixedMs', 'timeToFirstTokenMs', 'interTokenDelayMs'] as const) {
+      const value = num(data.latency, key, `${source}.latency`);
+      if (value !== undefined) latency[key] = value;
+    }
+    options.latency = latency;
+  }
+  if (data.identity !== undefined) {
+    const id = data.identity;
+    if (!isObj(id)) throw new EmulatorConfigError(`${source}.identity must be a mapping`);
+    const where = `${source}.identity`;
+    const identity: { -readonly [K in keyof IdentityConfig]?: IdentityConfig[K] } = {
+      users: list(
+        id.users,
+        `${where}.users`,
+        (o, at): IdentityUser => ({
+          name: str(o, 'name', at) ?? '',
+          accessKeyId: str(o, 'accessKeyId', at) ?? '',
+          secretAccessKey: str(o, 'secretAccessKey', at) ?? '',
+        }),
+      ),
+      apiKeys: list(
+        id.apiKeys,
+        `${where}.apiKeys`,
+        (o, at): IdentityApiKey => ({
+          key: str(o, 'key', at) ?? '',
+          user: str(o, 'user', at) ?? '',
+        }),
+      ),
+      roles: list(id.roles, `${where}.roles`, (o, at): IdentityRole => {
+        const externalId = str(o, 'externalId', at, true);
+        const maxSessionDuration = num(o, 'maxSessionDuration', at);
+        return {
+          arn: str(o, 'arn', at) ?? '',
+          ...(externalId !== undefined ? { externalId } : {}),
+          ...(maxSessionDuration !== undefined ? { maxSessionDuration } : {}),
+        };
+      }),
+    };
+    const accountId = str(id, 'accountId', where, true);
+    if (accountId !== undefined) identity.accountId = accountId;
+    const audience = str(id, 'webIdentityAudience', where, true);
+    if (audience !== undefined) identity.webIdentityAudience = audience;
+    const containerRole = str(id, 'containerCredentialsRole', where, true);
+    if (containerRole !== undefined) identity.containerCredentialsRole = containerRole;
+    options.identity = identity;
+  }
+  return options;
+}
+
+/** Reads and parses a configuration file. */
+export async function loadEmulatorConfig(path: string): Promise<EmulatorOptions> {
+  return parseEmulatorConfig(await readFile(path, 'utf8'), path);
+}

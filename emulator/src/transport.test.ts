@@ -1,0 +1,48 @@
+import http2 from 'node:http2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DualServer, listenDual } from './transport.js';
+
+let server: DualServer;
+
+beforeAll(async () => {
+  server = await listenDual(
+    (req, res) => {
+      const protocol = req.httpVersion;
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-protocol': protocol });
+      res.end(`hello over ${protocol}`);
+    },
+    0,
+    '127.0.0.1',
+  );
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describe('one port, HTTP/1.1 and h2c', () => {
+  it('answers HTTP/1.1', async () => {
+    const response = await fetch(`http://127.0.0.1:${server.port}/x`);
+    expect(await response.text()).toBe('hello over 1.1');
+  });
+
+  it('answers HTTP/2 with prior knowledge on the same port', async () => {
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const request = session.request({ ':path': '/x', ':method': 'GET' });
+        let text = '';
+        request.setEncoding('utf8');
+        request.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        request.on('end', () => resolve(text));
+        request.on('error', reject);
+        request.end();
+      });
+      expect(body).toBe('hello over 2.0');
+    } finally {
+      session.close();
+    }
+  });
+});
