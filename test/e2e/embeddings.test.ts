@@ -75,6 +75,20 @@ describe('Titan Text Embeddings v2', () => {
   });
 });
 
+describe('cost', () => {
+  it('adds input tokens × the Titan v2 price to aigw_cost_usd_total', async () => {
+    const costOf = async () =>
+      (await stack.gateway.metrics.cost.get()).values
+        .filter((v) => v.labels.model === 'amazon-titan-embed-text-v2-0')
+        .reduce((sum, v) => sum + v.value, 0);
+    const before = await costOf();
+    const res = await stack.client.embeddings.create({ model: MODELS.titanV2, input: 'x'.repeat(4000) });
+    expect(res.usage.prompt_tokens).toBe(1000);
+    // $0.02 per million input tokens.
+    expect((await costOf()) - before).toBeCloseTo(0.00002, 12);
+  });
+});
+
 describe('Titan Text Embeddings v1', () => {
   it('embeds with 1536 dimensions', async () => {
     const res = await stack.client.embeddings.create({ model: MODELS.titanV1, input: ['a', 'b'] });

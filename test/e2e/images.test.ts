@@ -112,6 +112,30 @@ describe('generations: Nova Canvas', () => {
   });
 });
 
+describe('cost', () => {
+  async function costOf(model: string): Promise<number> {
+    const metric = await stack.gateway.metrics.cost.get();
+    return metric.values.filter((v) => v.labels.model === model).reduce((sum, v) => sum + v.value, 0);
+  }
+
+  it('adds the per-image price by size and quality to aigw_cost_usd_total', async () => {
+    const model = 'amazon-nova-canvas-v1-0';
+    const before = await costOf(model);
+    await stack.client.images.generate({ model: MODELS.novaCanvas, prompt: 'priced', n: 2, size: '1024x1024' });
+    // Nova Canvas standard ≤ 1024×1024: $0.04 per image.
+    expect((await costOf(model)) - before).toBeCloseTo(0.08, 9);
+    const mid = await costOf(model);
+    await stack.client.images.generate({
+      model: MODELS.novaCanvas,
+      prompt: 'priced',
+      size: '2048x1024',
+      quality: 'hd',
+    });
+    // Premium ≤ 2048×2048: $0.08.
+    expect((await costOf(model)) - mid).toBeCloseTo(0.08, 9);
+  });
+});
+
 describe('generations: Titan Image Generator', () => {
   it('v2 takes a size from its list and n', async () => {
     const res = await stack.client.images.generate({
