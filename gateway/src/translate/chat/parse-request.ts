@@ -6,7 +6,13 @@
  * gateway can follow; known fields with a wrong type are refused. `null` on an optional field means
  * "absent", as in OpenAI's own API. Semantic checks that depend on the model live in the translator.
  */
-import { invalidType, invalidValue, missingParameter, unsupportedValue } from '../../errors/index.js';
+import {
+  invalidType,
+  invalidValue,
+  missingParameter,
+  unsupportedParameter,
+  unsupportedValue,
+} from '../../errors/index.js';
 import type {
   AssistantContentPart,
   AssistantMessage,
@@ -35,6 +41,17 @@ type Obj = Record<string, unknown>;
 
 const REASONING_EFFORTS: readonly ReasoningEffort[] = ['none', 'minimal', 'low', 'medium', 'high'];
 const SERVICE_TIERS: readonly ServiceTierOption[] = ['auto', 'default', 'flex', 'priority', 'scale'];
+
+/**
+ * Fields whose silent omission would change what the caller gets (the model would never see the
+ * functions, never search, never speak), refused rather than ignored.
+ */
+const REFUSED_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['functions', "is deprecated and not supported; use 'tools'."],
+  ['function_call', "is deprecated and not supported; use 'tool_choice'."],
+  ['web_search_options', 'is not supported: Bedrock chat models have no built-in web search.'],
+  ['audio', 'is not supported: Bedrock chat models produce text only.'],
+];
 
 function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -510,6 +527,7 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
   if (rawMessages.length === 0) {
     throw invalidValue(`Invalid value for 'messages': expected an array with at least one message.`, 'messages');
   }
+  for (const [key, why] of REFUSED_FIELDS) if (b[key] != null) throw unsupportedParameter(key, why);
   const req: ChatCompletionRequest = {
     model,
     messages: rawMessages.map((m, i) => parseMessage(m, `messages[${i}]`)),
