@@ -218,7 +218,12 @@ describe.each([
         { role: 'user', content: 'weather and time [[tools:2]]' },
         assistant,
         { role: 'tool', tool_call_id: weatherId, content: '{"temp": 21, "sky": "clear"}' },
-        { role: 'tool', tool_call_id: timeId, content: 'clock offline', is_error: true } as OpenAI.ChatCompletionToolMessageParam,
+        {
+          role: 'tool',
+          tool_call_id: timeId,
+          content: 'clock offline',
+          is_error: true,
+        } as OpenAI.ChatCompletionToolMessageParam,
       ];
       const expected = `Tool results: ${weatherId}: {"temp":21,"sky":"clear"}; ${timeId} (error): clock offline`;
       if (stream) {
@@ -371,7 +376,11 @@ describe('tool definitions are checked against Bedrock limits before any upstrea
     );
     expect([array.status, array.param]).toEqual([400, 'tools[0].function.parameters']);
     const titan = await apiError(
-      chat.client.chat.completions.create({ model: M.titanText, tools: TOOLS, messages: [{ role: 'user', content: 'x' }] }),
+      chat.client.chat.completions.create({
+        model: M.titanText,
+        tools: TOOLS,
+        messages: [{ role: 'user', content: 'x' }],
+      }),
     );
     expect([titan.status, titan.param]).toEqual([400, 'tools']);
     expect(titan.message).toContain(M.titanText);

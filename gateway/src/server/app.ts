@@ -3,8 +3,9 @@
  * the not-found / unsupported-surface answers, 405s, caller authentication, and the route plugins.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -50,6 +51,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    clientErrorHandler: writeClientError,
   });
 
   app.decorateRequest('aigw', null as unknown as RequestState);
@@ -111,6 +113,31 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
 
   for (const module of ROUTE_MODULES) await app.register(async (scope) => module.register(scope, ctx));
   return app;
+}
+
+/**
+ * Requests Node's HTTP parser rejects (malformed request line or headers, oversized headers) never
+ * reach fastify's handlers; answer them in the same OpenAI shape, with a request id, before closing.
+ */
+function writeClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let error = new GatewayError('invalid_request', 'The HTTP request is malformed.');
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    error = new GatewayError('request_too_large', 'The request headers are larger than the server accepts.');
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    error = new GatewayError('invalid_request', 'The request was not received in time.');
+  }
+  const body = JSON.stringify(error.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 /** Writes a GatewayError as the OpenAI error envelope (the only error writer). */
