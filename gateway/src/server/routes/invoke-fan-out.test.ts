@@ -32,12 +32,16 @@ function fakeContext(options: { delay: (body: { i: number }) => number; failOn?:
       const body = JSON.parse(String(call.body)) as { i: number };
       stats.inFlight++;
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+      let settled = false;
       const timer = setTimeout(() => {
+        settled = true;
         stats.inFlight--;
         if (body.i === options.failOn) reject(new GatewayError('invalid_value', `item ${body.i} refused`));
         else resolve(response({ echo: body.i }));
       }, options.delay(body));
       call.signal.addEventListener('abort', () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         stats.inFlight--;
         stats.aborted++;
