@@ -123,6 +123,9 @@ function readCommon(src: Record<string, unknown>) {
   if (user !== undefined) out.user = user;
   checkResponseFormat(src.response_format);
   checkOutputFormat(src.output_format);
+  // gpt-image's partial-image streaming has no Bedrock counterpart; a streaming client would wait for SSE.
+  if (src.stream === true || src.stream === 'true')
+    throw unsupportedValue('stream', 'streaming image generation is not available for Bedrock image models.');
   return out;
 }
 
