@@ -1,0 +1,468 @@
+/**
+ * The Helm chart as an installer sees it: lint-clean, renders what the values say across a matrix,
+ * every rendered object is accepted by a real API server, `helm install` creates them, the operator
+ * works with exactly the chart's RBAC (and is refused what it does not need), and the admission
+ * policy lets only Managers of an account edit its Models.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Condition } from '../../gateway/src/config/index.js';
+import { runOperator } from '../../operator/src/index.js';
+import {
+  KubeApiError,
+  type KubeClient,
+  type KubeObject,
+  pathFor,
+  RESOURCES,
+  resourcePath,
+} from '../../operator/src/kube/index.js';
+import {
+  type Cluster,
+  findBinary,
+  kubeSuiteAvailability,
+  parseYamlObjects,
+  REPO_ROOT,
+  startCluster,
+  USERS,
+} from './harness.js';
+
+const run = promisify(execFile);
+const availability = kubeSuiteAvailability(['kube-apiserver', 'etcd', 'helm']);
+const CHART = join(REPO_ROOT, 'charts/aigateway');
+const NS = 'aigateway-system';
+
+async function helm(args: string[], kubeconfig?: string): Promise<string> {
+  const bin = findBinary('helm') as string;
+  const env = {
+    ...process.env,
+    HELM_CACHE_HOME: '/tmp/aigw-helm/cache',
+    HELM_CONFIG_HOME: '/tmp/aigw-helm/config',
+    HELM_DATA_HOME: '/tmp/aigw-helm/data',
+  };
+  const { stdout } = await run(bin, [...args, ...(kubeconfig ? ['--kubeconfig', kubeconfig] : [])], {
+    env,
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+async function render(set: string[] = [], extra: string[] = []): Promise<KubeObject[]> {
+  const out = await helm([
+    'template',
+    'aigateway',
+    CHART,
+    '--namespace',
+    NS,
+    ...set.flatMap((s) => ['--set', s]),
+    ...extra,
+  ]);
+  return parseYamlObjects(out);
+}
+
+function find(objects: KubeObject[], kind: string, name: string): KubeObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`${kind} ${name} not rendered`);
+  return o;
+}
+
+/** The value at a dotted path of a rendered manifest (`spec.template.spec.containers.0`). */
+function dig(value: unknown, path: string): unknown {
+  let cur: unknown = value;
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+describe.skipIf(!availability.run)('Helm chart', () => {
+  it('passes helm lint, strict too', async () => {
+    const out = await helm(['lint', '--strict', CHART]);
+    expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
+  });
+
+  it('ships exactly the CRDs of crds/', () => {
+    for (const f of ['provideraccounts.aigateway.dev.yaml', 'models.aigateway.dev.yaml']) {
+      expect(readFileSync(join(CHART, 'crds', f), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'crds', f), 'utf8'));
+    }
+  });
+
+  it('renders a hardened gateway that reads the compiled config from one projected volume', async () => {
+    const objects = await render();
+    const gw = find(objects, 'Deployment', 'aigateway-gateway');
+    const pod = dig(gw, 'spec.template.spec');
+    const container = dig(pod, 'containers.0');
+    expect(dig(gw, 'spec.strategy')).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
+    });
+    expect(dig(gw, 'spec.replicas')).toBeUndefined(); // the HPA owns the replica count
+    expect(container).toMatchObject({
+      args: [
+        'serve',
+        '--compiled-config',
+        '/etc/aigateway/compiled',
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '8080',
+        '--admin-port',
+        '9090',
+      ],
+      lifecycle: { preStop: { sleep: { seconds: 5 } } },
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      },
+      readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
+      livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
+      resources: { requests: { cpu: '250m', memory: '256Mi' } },
+    });
+    expect(dig(container, 'volumeMounts')).toContainEqual({
+      name: 'compiled-config',
+      mountPath: '/etc/aigateway/compiled',
+      readOnly: true,
+    });
+    expect(dig(pod, 'securityContext')).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(dig(gw, 'spec.template.metadata.labels')).toMatchObject({ 'aigateway.dev/gateway': 'aigateway' });
+    expect(dig(pod, 'volumes')).toContainEqual({
+      name: 'compiled-config',
+      projected: {
+        sources: [
+          {
+            configMap: {
+              name: 'aigateway-config',
+              optional: true,
+              items: [{ key: 'config.json', path: 'config.json' }],
+            },
+          },
+          {
+            secret: {
+              name: 'aigateway-credentials',
+              optional: true,
+              items: [{ key: 'credentials.json', path: 'credentials.json' }],
+            },
+          },
+        ],
+      },
+    });
+    expect(dig(find(objects, 'PodDisruptionBudget', 'aigateway-gateway'), 'spec.maxUnavailable')).toBe(1);
+    expect(dig(find(objects, 'HorizontalPodAutoscaler', 'aigateway-gateway'), 'spec')).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 10,
+    });
+    expect(dig(find(objects, 'Service', 'aigateway-gateway'), 'spec.ports.0')).toMatchObject({
+      port: 80,
+      targetPort: 'http',
+    });
+
+    const op = find(objects, 'Deployment', 'aigateway-operator');
+    const opContainer = dig(op, 'spec.template.spec.containers.0');
+    expect(dig(op, 'spec.replicas')).toBe(2);
+    expect(dig(opContainer, 'args')).toEqual(['operator', '--namespace', NS]);
+    expect(dig(opContainer, 'env')).toContainEqual({ name: 'AIGW_OUTPUT_NAME', value: 'aigateway' });
+    expect(dig(opContainer, 'env')).toContainEqual({ name: 'AIGW_LEASE_NAME', value: 'aigateway-operator' });
+    expect(dig(find(objects, 'Role', 'aigateway-operator'), 'rules')).toBeDefined();
+    expect(objects.some((o) => o.kind === 'ClusterRole' && o.metadata.name === 'aigateway-operator')).toBe(false);
+  });
+
+  it('follows the values: all namespaces, IRSA, fixed replicas, ServiceMonitor, NetworkPolicy, no policy', async () => {
+    const objects = await render([
+      'operator.allNamespaces=true',
+      'gateway.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::111122223333:role/aigateway',
+      'gateway.autoscaling.enabled=false',
+      'gateway.replicas=3',
+      'gateway.networkPolicy.enabled=true',
+      'gateway.networkPolicy.egressCIDRs={10.0.0.0/8}',
+      'gateway.serviceMonitor.enabled=true',
+      'admissionPolicy.enabled=false',
+    ]);
+    expect(dig(find(objects, 'ClusterRole', 'aigateway-operator'), 'rules')).toBeDefined();
+    expect(dig(find(objects, 'ClusterRoleBinding', 'aigateway-operator'), 'subjects')).toEqual([
+      { kind: 'ServiceAccount', name: 'aigateway-operator', namespace: NS },
+    ]);
+    expect(dig(find(objects, 'Deployment', 'aigateway-operator'), 'spec.template.spec.containers.0.args')).toEqual([
+      'operator',
+      '--all-namespaces',
+    ]);
+    expect(find(objects, 'ServiceAccount', 'aigateway-gateway').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/aigateway',
+    });
+    expect(dig(find(objects, 'Deployment', 'aigateway-gateway'), 'spec.replicas')).toBe(3);
+    expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+    expect(dig(find(objects, 'NetworkPolicy', 'aigateway-gateway'), 'spec.egress.1.to')).toEqual([
+      { ipBlock: { cidr: '10.0.0.0/8' } },
+    ]);
+    // No Prometheus Operator in the target cluster: no ServiceMonitor, no failed install.
+    expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+    expect(objects.some((o) => o.kind === 'ValidatingAdmissionPolicy')).toBe(false);
+    const withPrometheus = await render(
+      ['gateway.serviceMonitor.enabled=true'],
+      ['--api-versions', 'monitoring.coreos.com/v1'],
+    );
+    expect(dig(find(withPrometheus, 'ServiceMonitor', 'aigateway-gateway'), 'spec.endpoints')).toEqual([
+      { port: 'admin', path: '/metrics', interval: '30s' },
+    ]);
+  });
+
+  it('rejects values that do not fit the schema', async () => {
+    for (const bad of [
+      'gateway.replicas=0',
+      'image.pullPolicy=Sometimes',
+      'gateway.typo=1',
+      'gateway.networkPolicy.egressCIDRs={nowhere}',
+    ]) {
+      await expect(render([bad])).rejects.toThrow(/values don't meet the specifications of the schema/);
+    }
+  });
+
+  describe('on a real kube-apiserver', () => {
+    let cluster: Cluster;
+    let admin: KubeClient;
+    beforeAll(async () => {
+      // The chart installs the CRDs itself here.
+      cluster = await startCluster({ name: 'helm', applyCrds: false });
+      admin = await cluster.client('admin');
+      await helm(
+        ['install', 'aigateway', CHART, '--namespace', NS, '--create-namespace'],
+        cluster.kubeconfigPath('admin'),
+      );
+    });
+    afterAll(async () => {
+      await cluster?.stop();
+    });
+
+    it('helm install creates the CRDs and every object', async () => {
+      await eventually('CRDs served', async () =>
+        (
+          await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/aigateway.dev/v1alpha1')
+        ).resources.some((r) => r.name === 'models'),
+      );
+      for (const obj of await render()) {
+        const found = await admin.find<KubeObject>(await resourcePath(admin, obj));
+        expect(found, `${obj.kind} ${obj.metadata.name}`).toBeDefined();
+      }
+    });
+
+    it('every object of the values matrix is accepted by the API server (server-side dry run)', async () => {
+      const matrix = [
+        [],
+        ['operator.allNamespaces=true', 'gateway.networkPolicy.enabled=true', 'gateway.autoscaling.enabled=false'],
+        [
+          'admissionPolicy.enabled=false',
+          'gateway.serviceAccountCallers.enabled=false',
+          'operator.leaderElection.enabled=false',
+          'operator.replicas=1',
+        ],
+        [
+          'fullnameOverride=gw',
+          'gateway.podDisruptionBudget.maxUnavailable=50%',
+          'admissionPolicy.adminGroups={platform-admins}',
+        ],
+      ];
+      for (const set of matrix) {
+        for (const obj of await render(set)) {
+          const path = await resourcePath(admin, obj);
+          await expect(
+            admin.apply(path, obj, { fieldManager: 'dry-run', dryRun: true }),
+            `${obj.kind} ${obj.metadata.name} with ${set.join(',')}`,
+          ).resolves.toBeDefined();
+        }
+      }
+    });
+
+    describe('with the chart identities', () => {
+      beforeAll(async () => {
+        await cluster.apply(`
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: model-editors, namespace: ${NS} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: aigateway-model-editor }
+subjects:
+- { kind: User, name: "${USERS.alice.name}", apiGroup: rbac.authorization.k8s.io }
+- { kind: User, name: "${USERS.bob.name}", apiGroup: rbac.authorization.k8s.io }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: aws-keys, namespace: ${NS} }
+stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: prod, namespace: ${NS} }
+spec:
+  region: us-east-1
+  auth: { type: accessKey, accessKey: { secretRef: { name: aws-keys } } }
+  collaborators:
+  - { subject: "user:${USERS.alice.name}", role: Manager }
+  - { subject: "user:${USERS.bob.name}", role: User }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: research, namespace: ${NS} }
+spec:
+  region: us-west-2
+  auth: { type: default }
+  collaborators: [ { subject: "team:ml-platform", role: Manager } ]
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: finance, namespace: ${NS} }
+spec: { region: us-east-1, auth: { type: default } }
+`);
+      });
+
+      const newModel = (name: string, account: string) => ({
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'Model',
+        metadata: { name, namespace: NS },
+        spec: { account, modelId: 'amazon.nova-lite-v1:0' },
+      });
+      async function denied(p: Promise<unknown>): Promise<string> {
+        try {
+          await p;
+        } catch (err) {
+          expect(err).toBeInstanceOf(KubeApiError);
+          expect((err as KubeApiError).status).toBe(403);
+          return (err as KubeApiError).message;
+        }
+        throw new Error('request was allowed');
+      }
+
+      it('lets a Manager (by username or by group) create, change and delete Models of their account', async () => {
+        const alice = await cluster.client('alice');
+        await alice.create(pathFor(RESOURCES.models, NS), newModel('nova-lite', 'prod'));
+        await alice.create(pathFor(RESOURCES.models, NS), newModel('nova-research', 'research')); // team:ml-platform
+        await alice.mergePatch(pathFor(RESOURCES.models, NS, 'nova-lite'), { spec: { region: 'us-west-2' } });
+        await alice.delete(pathFor(RESOURCES.models, NS, 'nova-research'));
+        expect(await admin.find(pathFor(RESOURCES.models, NS, 'nova-research'))).toBeUndefined();
+      });
+
+      it('denies everyone else with a message that says who may', async () => {
+        const bob = await cluster.client('bob');
+        const message = await denied(bob.create(pathFor(RESOURCES.models, NS), newModel('bobs', 'prod')));
+        expect(message).toContain(
+          `only Managers of ProviderAccount prod may create its Models; ask an admin to add you (user:${USERS.bob.name})`,
+        );
+        expect(await denied(bob.delete(pathFor(RESOURCES.models, NS, 'nova-lite')))).toContain('may delete its Models');
+        expect(
+          await denied(bob.mergePatch(pathFor(RESOURCES.models, NS, 'nova-lite'), { spec: { region: 'us-east-2' } })),
+        ).toContain('may change its Models');
+        // A Manager of one account cannot move a Model into an account they do not manage.
+        const alice = await cluster.client('alice');
+        expect(
+          await denied(alice.mergePatch(pathFor(RESOURCES.models, NS, 'nova-lite'), { spec: { account: 'finance' } })),
+        ).toContain('only Managers of ProviderAccount finance may change');
+        // Admins are exempt.
+        await admin.create(pathFor(RESOURCES.models, NS), newModel('admin-made', 'finance'));
+      });
+
+      it("runs the operator with the chart's service account: it publishes, and is refused what it does not need", async () => {
+        const warnings: string[] = [];
+        const operator = await runOperator({
+          kubeConfig: cluster.kubeConfig('operator'),
+          namespace: NS,
+          leaseNamespace: NS,
+          leaseName: 'aigateway-operator',
+          outputName: 'aigateway',
+          credentialChecks: false,
+          retryPeriodMs: 300,
+          logger: {
+            info() {},
+            error: (m) => warnings.push(m),
+            warn: (m, f) => warnings.push(`${m} ${JSON.stringify(f)}`),
+          },
+        });
+        try {
+          const cm = await eventually('config published', async () => {
+            const c = await admin.find<KubeObject & { data: Record<string, string> }>(
+              pathFor(RESOURCES.configmaps, NS, 'aigateway-config'),
+            );
+            return c?.data['config.json']?.includes('prod/nova-lite') ? c : undefined;
+          });
+          expect(cm.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'aigateway-gateway' });
+          await eventually('model status', async () => {
+            const m = await admin.get<KubeObject & { status?: { conditions?: Condition[] } }>(
+              pathFor(RESOURCES.models, NS, 'nova-lite'),
+            );
+            return m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+          });
+          await eventually('event recorded', async () =>
+            (await admin.list<KubeObject & { reportingController: string }>(pathFor(RESOURCES.events, NS))).items.some(
+              (e) => e.reportingController === 'aigateway.dev/operator',
+            ),
+          );
+          const lease = await admin.get<KubeObject & { spec: { holderIdentity: string } }>(
+            pathFor(RESOURCES.leases, NS, 'aigateway-operator'),
+          );
+          expect(lease.spec.holderIdentity).toBe(operator.identity);
+          expect(warnings.filter((w) => /forbidden/i.test(w))).toEqual([]);
+        } finally {
+          await operator.stop();
+        }
+
+        const can = async (
+          verb: string,
+          resource: string,
+          opts: { group?: string; namespace?: string; subresource?: string; name?: string } = {},
+        ) => {
+          const review = await admin.create<KubeObject & { status: { allowed: boolean } }>(
+            '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+            {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: {
+                user: USERS.operator.name,
+                groups: USERS.operator.groups,
+                resourceAttributes: {
+                  verb,
+                  resource,
+                  group: opts.group ?? '',
+                  namespace: opts.namespace ?? NS,
+                  subresource: opts.subresource,
+                  name: opts.name,
+                },
+              },
+            },
+          );
+          return review.status.allowed;
+        };
+        expect(await can('list', 'secrets')).toBe(true);
+        expect(await can('patch', 'models', { group: 'aigateway.dev', subresource: 'status' })).toBe(true);
+        // Not needed, so not granted:
+        expect(await can('list', 'secrets', { namespace: 'default' })).toBe(false);
+        expect(await can('delete', 'secrets')).toBe(false);
+        expect(await can('update', 'models', { group: 'aigateway.dev' })).toBe(false);
+        expect(await can('delete', 'models', { group: 'aigateway.dev' })).toBe(false);
+        expect(await can('create', 'deployments', { group: 'apps' })).toBe(false);
+        expect(await can('delete', 'pods')).toBe(false);
+        expect(await can('update', 'leases', { group: 'coordination.k8s.io', name: 'someone-elses-lease' })).toBe(
+          false,
+        );
+      });
+    });
+  });
+});
