@@ -173,6 +173,7 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
         /claude-opus-4-1/,
         {
           reasoning: 'anthropic-thinking',
+          nativeStructuredOutput: true,
           exclusiveTemperatureTopP: true,
           maxOutputTokens: 32_000,
           promptCaching: CLAUDE_CACHE,
@@ -225,7 +226,7 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
       // Nova 2 Lite reasons through reasoningConfig and returns reasoning blocks it does not take back.
       [/nova-2-lite/, { reasoning: 'nova-reasoning-config', maxOutputTokens: 65_536, contextWindow: 1_000_000 }],
       [/nova-micro/, { images: false, documents: false, contextWindow: 128_000 }],
-      [/nova-premier/, { maxOutputTokens: 32_000, contextWindow: 1_000_000 }],
+      [/nova-premier/, { maxOutputTokens: 32_000, contextWindow: 1_000_000, promptCaching: undefined }],
       [
         /nova-sonic/,
         {
@@ -240,8 +241,8 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
     ],
   },
   'titan-text': {
-    // Titan Text: no system prompt, no tools, no media (Converse feature table).
-    defaults: { ...NO_CHAT, family: 'titan-text', documents: false, maxOutputTokens: 8192, contextWindow: 8192 },
+    // Titan Text: no system prompt, no tools, no images; document chat works (Converse feature table).
+    defaults: { ...NO_CHAT, family: 'titan-text', documents: true, maxOutputTokens: 8192, contextWindow: 8192 },
     patterns: [
       [/titan-text-lite/, { maxOutputTokens: 4096, contextWindow: 4096 }],
       [/titan-text-premier/, { maxOutputTokens: 3072, contextWindow: 32_000 }],
@@ -259,6 +260,8 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
     },
     patterns: [
       [/llama4-/, { images: true, maxOutputTokens: 8192, contextWindow: 1_000_000 }],
+      [/llama3-3-/, { maxOutputTokens: 8192 }],
+      [/llama3-1-405b/, { maxOutputTokens: 4096 }],
       [/llama3-2-(11b|90b)/, { images: true }],
       // Llama 3.0 and 3.2 1B/3B take no tools through Converse.
       [/llama3-(8b|70b)|llama3-2-(1b|3b)/, { tools: false, contextWindow: 8192 }],
@@ -279,10 +282,12 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
     },
     patterns: [
       // Mistral 7B / Mixtral instruct: no system prompt, no tools.
+      [/mistral-7b/, { systemPrompt: false, tools: false, toolChoiceAny: false, contextWindow: 32_000 }],
       [
-        /mistral-7b|mixtral-8x7b/,
-        { systemPrompt: false, tools: false, toolChoiceAny: false, documents: true, contextWindow: 32_000 },
+        /mixtral-8x7b/,
+        { systemPrompt: false, tools: false, toolChoiceAny: false, maxOutputTokens: 4096, contextWindow: 32_000 },
       ],
+      [/mistral-large-2402/, { contextWindow: 32_000 }],
       [/pixtral/, { images: true }],
       [/mistral-small/, { toolChoiceAny: false, contextWindow: 32_000 }],
     ],

@@ -1,0 +1,94 @@
+/**
+ * Every Converse body the chat translator produces for its golden fixtures must pass the emulator's
+ * Converse validation (an independent implementation of Bedrock's rules), and the gateway's capability
+ * table must agree with the emulator's catalog on what each model accepts: a disagreement means one of
+ * them misstates Bedrock.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CATALOG, lookupModel } from '../emulator/src/catalog.js';
+import { validateConverseRequest } from '../emulator/src/converse/validate.js';
+import type { CompiledModel } from '../gateway/src/config/index.js';
+import { capabilitiesFor, getCapabilities, parseModelId } from '../gateway/src/models/index.js';
+import { parseChatCompletionRequest, toConverseRequest } from '../gateway/src/translate/chat/index.js';
+
+interface RequestFixture {
+  name: string;
+  model: CompiledModel;
+  resolvedMedia?: Record<string, { base64: string; contentType: string }>;
+  openai: unknown;
+  bedrock?: unknown;
+}
+
+const dir = join(import.meta.dirname, '..', 'gateway', 'src', 'translate', 'chat', 'fixtures', 'request');
+const fixtures = readdirSync(dir)
+  .filter((file) => file.endsWith('.json'))
+  .sort()
+  .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as RequestFixture)
+  .filter((fixture) => fixture.bedrock !== undefined);
+
+function catalogModel(modelId: string) {
+  const foundation = parseModelId(modelId)?.foundationModelId;
+  return foundation ? lookupModel(foundation) : undefined;
+}
+
+describe('translated chat requests pass the emulator Converse validation', () => {
+  const cases = fixtures
+    .filter((fixture) => catalogModel(fixture.model.modelId) !== undefined)
+    // Reasoning blocks in fixtures carry made-up signatures, which a faithful Bedrock rejects.
+    .filter((fixture) => !JSON.stringify(fixture.bedrock).includes('reasoningContent'));
+
+  it('covers most fixtures', () => {
+    expect(cases.length).toBeGreaterThan(80);
+  });
+
+  it.each(cases.map((fixture) => [fixture.name, fixture] as const))('%s', (_name, fixture) => {
+    const request = parseChatCompletionRequest(fixture.openai);
+    const resolvedMedia = new Map(
+      Object.entries(fixture.resolvedMedia ?? {}).map(([url, m]) => [
+        url,
+        { bytes: new Uint8Array(Buffer.from(m.base64, 'base64')), contentType: m.contentType },
+      ]),
+    );
+    const plan = toConverseRequest(request, {
+      model: fixture.model,
+      capabilities: getCapabilities(fixture.model),
+      resolvedMedia,
+    });
+    const model = catalogModel(fixture.model.modelId)!;
+    // Through JSON, as on the wire.
+    const body: unknown = JSON.parse(JSON.stringify(plan.body));
+    expect(() => validateConverseRequest(body, model, { stream: plan.stream, signatureSecret: 'test' })).not.toThrow();
+  });
+});
+
+describe('capability table agrees with the emulator catalog', () => {
+  const chatModels = [...CATALOG.values()].filter((m) => m.type === 'chat');
+
+  it.each(chatModels.map((m) => [m.id, m] as const))('%s', (id, model) => {
+    const caps = capabilitiesFor(id, model.family);
+    expect({
+      system: caps.systemPrompt,
+      tools: caps.tools,
+      // The catalog has one flag for forced tool choice; `any` is the one every such model has.
+      forcedToolChoice: caps.toolChoiceAny,
+      images: caps.images,
+      documents: caps.documents,
+      caching: caps.promptCaching !== undefined,
+      structuredOutput: caps.nativeStructuredOutput,
+      maxOutputTokens: caps.maxOutputTokens,
+      thinking: caps.reasoning === 'anthropic-thinking',
+    }).toEqual({
+      system: model.system,
+      tools: model.tools,
+      forcedToolChoice: model.toolChoiceAnyTool,
+      images: model.images,
+      documents: model.documents,
+      caching: model.cacheMinTokens !== undefined,
+      structuredOutput: model.structuredOutput,
+      maxOutputTokens: model.maxOutputTokens,
+      thinking: model.reasoning === 'configurable',
+    });
+  });
+});
