@@ -4,6 +4,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTSIDER_KEY } from '../helpers/config-dir.js';
 import { MODELS, type Stack, startStack } from './stack.js';
 
 let stack: Stack;
@@ -183,6 +184,22 @@ describe('bad input is a 400 with a clear message', () => {
       if (expected.message) expect(error.message).toContain(expected.message);
     });
   }
+
+  it("403s a caller who is not a collaborator of the model's account, and 401s a missing key", async () => {
+    const outsider = new OpenAI({ baseURL: `${stack.gateway.url}/v1`, apiKey: OUTSIDER_KEY, maxRetries: 0 });
+    await expect(outsider.embeddings.create({ model: MODELS.titanV2, input: 'x' })).rejects.toBeInstanceOf(
+      OpenAI.PermissionDeniedError,
+    );
+    await expect(
+      outsider.images.generate({ model: MODELS.novaCanvas, prompt: 'x', size: '320x320' }),
+    ).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    const res = await fetch(`${stack.gateway.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODELS.titanV2, input: 'x' }),
+    });
+    expect(res.status).toBe(401);
+  });
 
   it('surfaces as the SDK BadRequestError', async () => {
     await expect(stack.client.embeddings.create({ model: MODELS.titanV2, input: '' })).rejects.toBeInstanceOf(

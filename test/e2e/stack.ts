@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
 import { ManifestDirSource } from '../../gateway/src/config/index.js';
 import { type RunningGateway, startGateway } from '../../gateway/src/server/index.js';
-import { type ConfigDir, DEMO_KEY, makeConfigDir } from '../helpers/config-dir.js';
+import { type ConfigDir, DEMO_KEY, makeConfigDir, OUTSIDER_KEY_MANIFEST } from '../helpers/config-dir.js';
 
 /** Models the examples do not ship, so every family and version is covered. */
 const EXTRA_MODELS = [
@@ -49,7 +49,10 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const emulator = await startEmulator({ port: 0 });
-  const config = await makeConfigDir({ emulatorUrl: emulator.url, extraFiles: { 'more-models.yaml': EXTRA_MODELS } });
+  const config = await makeConfigDir({
+    emulatorUrl: emulator.url,
+    extraFiles: { 'more-models.yaml': EXTRA_MODELS, 'outsider.yaml': OUTSIDER_KEY_MANIFEST },
+  });
   const gateway = await startGateway({
     source: new ManifestDirSource(config.dir),
     port: 0,
