@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, lookupModel } from '../emulator/src/catalog.js';
+import { makeRedactedContent, signReasoning } from '../emulator/src/converse/reasoning.js';
 import { validateConverseRequest } from '../emulator/src/converse/validate.js';
 import type { CompiledModel } from '../gateway/src/config/index.js';
 import { capabilitiesFor, getCapabilities, parseModelId } from '../gateway/src/models/index.js';
@@ -60,6 +61,47 @@ describe('translated chat requests pass the emulator Converse validation', () =>
     // Through JSON, as on the wire.
     const body: unknown = JSON.parse(JSON.stringify(plan.body));
     expect(() => validateConverseRequest(body, model, { stream: plan.stream, signatureSecret: 'test' })).not.toThrow();
+  });
+});
+
+describe('a thinking tool loop', () => {
+  it('sends thinking blocks back in a form Anthropic verifies', () => {
+    const secret = 'test';
+    const thinking = 'The user wants the weather; call get_weather.';
+    const model: CompiledModel = {
+      servedName: 'acct/claude',
+      account: 'acct',
+      name: 'claude',
+      modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      region: 'us-east-1',
+      type: 'chat',
+      family: 'anthropic',
+    };
+    const request = parseChatCompletionRequest({
+      model: model.servedName,
+      reasoning_effort: 'medium',
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: null,
+          thinking_blocks: [
+            { type: 'thinking', thinking, signature: signReasoning(thinking, secret) },
+            { type: 'redacted_thinking', data: makeRedactedContent(secret) },
+          ],
+          tool_calls: [
+            { id: 'tooluse_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'tooluse_1', content: '{"temp": 21}' },
+      ],
+    });
+    const plan = toConverseRequest(request, { model, capabilities: getCapabilities(model) });
+    expect(plan.reasoning).toBe(true);
+    const body: unknown = JSON.parse(JSON.stringify(plan.body));
+    const catalog = catalogModel(model.modelId)!;
+    expect(() => validateConverseRequest(body, catalog, { stream: false, signatureSecret: secret })).not.toThrow();
   });
 });
 
