@@ -14,7 +14,7 @@ import {
   fromConverseResponse,
   newChatCompletionId,
   parseChatCompletionRequest,
-  remoteMediaUrls,
+  remoteMediaTargets,
   streamErrorPayload,
   toConverseRequest,
 } from '../../translate/chat/index.js';
@@ -62,7 +62,8 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   };
   res.once('close', onClose);
 
-  const urls = remoteMediaUrls(chat);
+  // Targets carry the message part of each URL, so a refused download names it in `param`.
+  const urls = remoteMediaTargets(chat);
   let resolvedMedia: Awaited<ReturnType<NonNullable<ServerContext['mediaFetcher']>['fetchAll']>> | undefined;
   if (urls.length > 0) {
     if (!ctx.mediaFetcher) {
@@ -112,6 +113,11 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
 
   // Errors up to here (including retries exhausted before the first byte) are ordinary JSON errors.
   const stream = await ctx.upstream.stream(call);
+  if (abort.signal.aborted) {
+    // The caller left while the upstream was answering the headers; nobody will read the stream.
+    stream.cancel();
+    throw new GatewayError('client_closed_request', 'The client closed the connection.');
+  }
   abort.signal.addEventListener('abort', () => stream.cancel(), { once: true });
   reply.hijack();
   const sse = new SseWriter(res);

@@ -2,6 +2,8 @@ export { parseChatCompletionRequest } from './parse-request.js';
 export {
   type ConversePlan,
   isRemoteUrl,
+  type RemoteMediaTarget,
+  remoteMediaTargets,
   remoteMediaUrls,
   STRUCTURED_OUTPUT_TOOL_NAME,
   type StructuredOutputMode,

@@ -46,6 +46,30 @@ export function remoteMediaUrls(request: ChatCompletionRequest): string[] {
   return [...urls];
 }
 
+/** An http(s) image URL and the request parameter it came from, so a failed download names the part. */
+export interface RemoteMediaTarget {
+  url: string;
+  /** e.g. `messages[2].content[1].image_url.url` (the first part that uses the URL). */
+  param: string;
+}
+
+/**
+ * Like {@link remoteMediaUrls}, with the parameter of each URL's first occurrence: a refused or failed
+ * download is a 400 whose `param` points at the message part, as for every other content error.
+ */
+export function remoteMediaTargets(request: ChatCompletionRequest): RemoteMediaTarget[] {
+  const targets = new Map<string, string>();
+  request.messages.forEach((message, i) => {
+    if ((message.role !== 'user' && message.role !== 'tool') || typeof message.content === 'string') return;
+    message.content.forEach((part, j) => {
+      if (part.type !== 'image_url') return;
+      const url = part.image_url.url;
+      if (isRemoteUrl(url) && !targets.has(url)) targets.set(url, `messages[${i}].content[${j}].image_url.url`);
+    });
+  });
+  return [...targets].map(([url, param]) => ({ url, param }));
+}
+
 /** Whether a media URL must be fetched (http or https) rather than decoded inline. */
 export function isRemoteUrl(url: string): boolean {
   return /^https?:\/\//i.test(url);
