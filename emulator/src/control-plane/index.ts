@@ -3,6 +3,7 @@
  * port. Batch inference (Create/Get/List/StopModelInvocationJob) plugs in here by adding routes to
  * `CONTROL_PLANE_ROUTES`; requests are SigV4 (service `bedrock`) or API-key authenticated before a
  * route runs. Until a route matches, the emulator answers `UnknownOperationException` 404.
+ * ListFoundationModels / GetFoundationModel are registered by `foundation-models.ts`.
  */
 
 import type { Principal } from '../auth.js';
@@ -38,4 +39,9 @@ export function matchControlPlane(
     if (match) return { route, match };
   }
   return undefined;
+}
+
+/** Registers the built-in routes (called once by the server module). */
+export function registerBuiltinControlPlaneRoutes(routes: readonly ControlPlaneRoute[]): void {
+  for (const route of routes) if (!CONTROL_PLANE_ROUTES.includes(route)) CONTROL_PLANE_ROUTES.push(route);
 }
