@@ -20,7 +20,7 @@ import { CachePoints } from './cache-points.js';
 import type { ResolvedMedia } from './media.js';
 import { toConversation } from './messages.js';
 import type { ConversePlan } from './plan.js';
-import { planReasoning } from './reasoning.js';
+import { planReasoning, type ReasoningPlan } from './reasoning.js';
 import { planStructuredOutput } from './structured-output.js';
 import { toToolConfig } from './tools.js';
 
@@ -150,6 +150,105 @@ function foldSystem(system: SystemContentBlock[], messages: Message[], modelName
   );
 }
 
+/** `inferenceConfig`, or undefined when nothing is set. Converse caps temperature at 1 (OpenAI allows 2). */
+function inferenceConfig(
+  request: ChatCompletionRequest,
+  caps: ModelCapabilities,
+  reasoning: ReasoningPlan,
+  modelName: string,
+  warnings: string[],
+): InferenceConfiguration | undefined {
+  const inference: InferenceConfiguration = {};
+  if (reasoning.maxTokens !== undefined) inference.maxTokens = reasoning.maxTokens;
+  const temperature = request.temperature ?? undefined;
+  const topP = request.top_p ?? undefined;
+  if (reasoning.anthropicThinking) {
+    // Extended thinking refuses modified temperature / top_p / top_k (Anthropic docs).
+    if (temperature !== undefined) warnings.push('temperature ignored: not allowed with extended thinking.');
+    if (topP !== undefined) warnings.push('top_p ignored: not allowed with extended thinking.');
+  } else {
+    if (temperature !== undefined) {
+      if (temperature > 1) {
+        throw unsupportedValue(
+          'temperature',
+          `${temperature} is above 1, the maximum Bedrock accepts for model '${modelName}'.`,
+        );
+      }
+      inference.temperature = temperature;
+    }
+    if (topP !== undefined) {
+      if (caps.exclusiveTemperatureTopP && inference.temperature !== undefined) {
+        warnings.push(`top_p ignored: model '${modelName}' accepts temperature or top_p, not both.`);
+      } else inference.topP = topP;
+    }
+  }
+  if (request.stop != null) {
+    const list = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s.length > 0);
+    if (list.length > 0) inference.stopSequences = list;
+  }
+  return Object.keys(inference).length > 0 ? inference : undefined;
+}
+
+/**
+ * `additionalModelRequestFields`: the reasoning fields, `top_k` where the family reads it, then the
+ * caller's explicit `bedrock.additionalModelRequestFields`, which wins on conflicts.
+ */
+function additionalFields(
+  request: ChatCompletionRequest,
+  caps: ModelCapabilities,
+  reasoning: ReasoningPlan,
+  modelName: string,
+  warnings: string[],
+): JsonObject | undefined {
+  let fields: JsonObject = reasoning.fields;
+  if (request.top_k !== undefined) {
+    if (reasoning.anthropicThinking) {
+      warnings.push('top_k ignored: not allowed with extended thinking.');
+    } else {
+      switch (caps.topK) {
+        case 'top_k':
+          fields = mergeFields(fields, { top_k: request.top_k });
+          break;
+        case 'nova-inference-config':
+          fields = mergeFields(fields, { inferenceConfig: { topK: request.top_k } });
+          break;
+        case 'k':
+          fields = mergeFields(fields, { k: request.top_k });
+          break;
+        case 'none':
+          throw unsupportedParameter('top_k', `is not supported by model '${modelName}'.`);
+        default: {
+          const never: never = caps.topK;
+          return never;
+        }
+      }
+    }
+  }
+  const extra = request.bedrock?.additionalModelRequestFields;
+  if (extra) fields = mergeFields(fields, extra);
+  return Object.keys(fields).length > 0 ? fields : undefined;
+}
+
+/** The rest of the `bedrock` extension and `service_tier`, copied into the body. */
+function applyBedrockExtension(body: ConverseRequest, request: ChatCompletionRequest): void {
+  const ext = request.bedrock;
+  if (ext?.additionalModelResponseFieldPaths && ext.additionalModelResponseFieldPaths.length > 0) {
+    body.additionalModelResponseFieldPaths = ext.additionalModelResponseFieldPaths;
+  }
+  if (ext?.guardrailConfig) {
+    const { streamProcessingMode, ...guardrail } = ext.guardrailConfig;
+    // streamProcessingMode exists on ConverseStream only.
+    body.guardrailConfig = request.stream && streamProcessingMode ? { ...guardrail, streamProcessingMode } : guardrail;
+  }
+  if (ext?.performanceConfig) body.performanceConfig = ext.performanceConfig;
+  if (ext?.promptVariables) body.promptVariables = ext.promptVariables;
+  const tier = request.service_tier ?? undefined;
+  if (ext?.serviceTier) body.serviceTier = ext.serviceTier;
+  else if (tier === 'scale') {
+    throw unsupportedValue('service_tier', `'scale' has no Bedrock equivalent; use 'default', 'flex' or 'priority'.`);
+  } else if (tier !== undefined && tier !== 'auto') body.serviceTier = { type: tier };
+}
+
 /** Whether the last assistant turn calls tools without starting with reasoning blocks. */
 function lastToolTurnLacksThinking(messages: Message[]): boolean {
   for (let i = messages.length - 1; i >= 0; i--) {
@@ -227,86 +326,13 @@ export function toConverseRequest(request: ChatCompletionRequest, ctx: ChatTrans
   const body: ConverseRequest = { messages };
   if (caps.systemPrompt && system.length > 0) body.system = system;
 
-  // Inference parameters. Converse caps temperature at 1 (OpenAI allows 2).
-  const inference: InferenceConfiguration = {};
-  const maxTokens = reasoning.maxTokens;
-  if (maxTokens !== undefined) inference.maxTokens = maxTokens;
-  const temperature = request.temperature ?? undefined;
-  const topP = request.top_p ?? undefined;
-  if (reasoning.anthropicThinking) {
-    // Extended thinking refuses modified temperature / top_p / top_k (Anthropic docs).
-    if (temperature !== undefined) warnings.push('temperature ignored: not allowed with extended thinking.');
-    if (topP !== undefined) warnings.push('top_p ignored: not allowed with extended thinking.');
-  } else {
-    if (temperature !== undefined) {
-      if (temperature > 1) {
-        throw unsupportedValue(
-          'temperature',
-          `${temperature} is above 1, the maximum Bedrock accepts for model '${modelName}'.`,
-        );
-      }
-      inference.temperature = temperature;
-    }
-    if (topP !== undefined) {
-      if (caps.exclusiveTemperatureTopP && inference.temperature !== undefined) {
-        warnings.push(`top_p ignored: model '${modelName}' accepts temperature or top_p, not both.`);
-      } else inference.topP = topP;
-    }
-  }
-  if (request.stop != null) {
-    const list = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s.length > 0);
-    if (list.length > 0) inference.stopSequences = list;
-  }
-  if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-
+  const inference = inferenceConfig(request, caps, reasoning, modelName, warnings);
+  if (inference) body.inferenceConfig = inference;
   if (toolConfig) body.toolConfig = toolConfig;
   if (structured.outputConfig) body.outputConfig = structured.outputConfig;
-
-  // additionalModelRequestFields: reasoning, top_k, then the caller's explicit passthrough (wins).
-  let fields: JsonObject = reasoning.fields;
-  if (request.top_k !== undefined) {
-    if (reasoning.anthropicThinking) {
-      warnings.push('top_k ignored: not allowed with extended thinking.');
-    } else {
-      switch (caps.topK) {
-        case 'top_k':
-          fields = mergeFields(fields, { top_k: request.top_k });
-          break;
-        case 'nova-inference-config':
-          fields = mergeFields(fields, { inferenceConfig: { topK: request.top_k } });
-          break;
-        case 'k':
-          fields = mergeFields(fields, { k: request.top_k });
-          break;
-        case 'none':
-          throw unsupportedParameter('top_k', `is not supported by model '${modelName}'.`);
-        default: {
-          const never: never = caps.topK;
-          return never;
-        }
-      }
-    }
-  }
-  const ext = request.bedrock;
-  if (ext?.additionalModelRequestFields) fields = mergeFields(fields, ext.additionalModelRequestFields);
-  if (Object.keys(fields).length > 0) body.additionalModelRequestFields = fields;
-
-  if (ext?.additionalModelResponseFieldPaths && ext.additionalModelResponseFieldPaths.length > 0) {
-    body.additionalModelResponseFieldPaths = ext.additionalModelResponseFieldPaths;
-  }
-  if (ext?.guardrailConfig) {
-    const { streamProcessingMode, ...guardrail } = ext.guardrailConfig;
-    // streamProcessingMode exists on ConverseStream only.
-    body.guardrailConfig = request.stream && streamProcessingMode ? { ...guardrail, streamProcessingMode } : guardrail;
-  }
-  if (ext?.performanceConfig) body.performanceConfig = ext.performanceConfig;
-  if (ext?.promptVariables) body.promptVariables = ext.promptVariables;
-
-  const tier = request.service_tier ?? undefined;
-  if (ext?.serviceTier) body.serviceTier = ext.serviceTier;
-  else if (tier === 'scale') {
-    throw unsupportedValue('service_tier', `'scale' has no Bedrock equivalent; use 'default', 'flex' or 'priority'.`);
-  } else if (tier !== undefined && tier !== 'auto') body.serviceTier = { type: tier };
+  const fields = additionalFields(request, caps, reasoning, modelName, warnings);
+  if (fields) body.additionalModelRequestFields = fields;
+  applyBedrockExtension(body, request);
 
   const metadata = requestMetadata(request, warnings);
   if (metadata) body.requestMetadata = metadata;
