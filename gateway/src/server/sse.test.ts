@@ -1,0 +1,88 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors/index.js';
+import { SseWriter } from './sse.js';
+
+/** A response whose socket buffer is "full" until the test says otherwise. */
+class SlowResponse extends EventEmitter {
+  written: string[] = [];
+  head: { status: number; headers: Record<string, unknown> } | undefined;
+  destroyed = false;
+  writableEnded = false;
+  full = true;
+  writeHead(status: number, headers: Record<string, unknown>) {
+    this.head = { status, headers };
+    return this;
+  }
+  flushHeaders() {}
+  write(chunk: string): boolean {
+    this.written.push(chunk);
+    return !this.full;
+  }
+  end(chunk?: string) {
+    if (chunk) this.written.push(chunk);
+    this.writableEnded = true;
+  }
+}
+
+function writer(res: SlowResponse): SseWriter {
+  return new SseWriter(res as unknown as ServerResponse);
+}
+
+describe('SseWriter', () => {
+  it('writes SSE headers once', () => {
+    const res = new SlowResponse();
+    const sse = writer(res);
+    sse.start({ 'x-request-id': 'r1' });
+    sse.start({ 'x-request-id': 'r2' });
+    expect(res.head?.status).toBe(200);
+    expect(res.head?.headers).toMatchObject({
+      'x-request-id': 'r1',
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+  });
+
+  it('waits for drain when the caller reads slower than the model writes (backpressure)', async () => {
+    const res = new SlowResponse();
+    const sse = writer(res);
+    sse.start({});
+    let resolved = false;
+    const pending = sse.write(['{"a":1}', '{"b":2}']).then(() => {
+      resolved = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(res.written).toEqual(['data: {"a":1}\n\ndata: {"b":2}\n\n']);
+    expect(resolved).toBe(false);
+    res.full = false;
+    res.emit('drain');
+    await pending;
+    expect(resolved).toBe(true);
+  });
+
+  it('stops waiting when the caller disconnects instead of hanging', async () => {
+    const res = new SlowResponse();
+    const sse = writer(res);
+    sse.start({});
+    const pending = sse.write(['{}']);
+    res.destroyed = true;
+    res.emit('close');
+    await pending;
+    expect(sse.closed).toBe(true);
+    await sse.write(['{"ignored":true}']);
+    expect(res.written).toHaveLength(1);
+  });
+
+  it('ends with [DONE] on success and with an error event (no [DONE]) on failure', () => {
+    const ok = new SlowResponse();
+    writer(ok).end();
+    expect(ok.written).toEqual(['data: [DONE]\n\n']);
+    const failed = new SlowResponse();
+    writer(failed).fail(new GatewayError('upstream_error', 'Bedrock failed.').toBody());
+    expect(failed.written).toEqual([
+      'data: {"error":{"message":"Bedrock failed.","type":"api_error","param":null,"code":"upstream_error"}}\n\n',
+    ]);
+  });
+});

@@ -1,0 +1,56 @@
+/** The `aigw` command line: help, version, and clear errors for bad invocations. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/config-dir.js';
+import { ensureBuilt } from '../helpers/stack.js';
+
+const CLI = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');
+
+function aigw(...args: string[]) {
+  const res = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 15_000 });
+  return { code: res.status, out: res.stdout, err: res.stderr };
+}
+
+beforeAll(() => {
+  ensureBuilt();
+});
+
+describe('aigw', () => {
+  it('prints usage with --help and the package version with --version', () => {
+    const help = aigw('--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('aigw serve --config DIR');
+    expect(help.out).toContain('aigw emulator');
+    expect(help.out).toContain('aigw operator');
+    const version = aigw('--version');
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(version).toMatchObject({ code: 0, out: `aigw ${pkg.version}\n` });
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['serve'], /needs --config DIR or --compiled-config DIR/],
+    [['serve', '--config', 'a', '--compiled-config', 'b'], /either --config or --compiled-config/],
+    [['serve', '--config', 'examples', '--port', 'eighty'], /--port must be a port number/],
+    [['serve', '--config', 'examples', '--port', '70000'], /--port must be a port number/],
+    [['serve', '--config', 'examples', '--body-limit', 'lots'], /--body-limit must be a byte count/],
+    [['serve', '--config', 'examples', '--shutdown-grace', 'soon'], /--shutdown-grace must be a number of seconds/],
+    [['serve', '--config', 'examples', '--log-level', 'loud'], /--log-level must be one of/],
+    [['serve', '--config', 'examples', '--bogus'], /Unknown option '--bogus'/],
+    [['emulator', '--port', 'x'], /--port must be a port number/],
+    [['operator', '--namespace', 'a', '--all-namespaces'], /either --namespace or --all-namespaces/],
+  ])('rejects %j with exit code 2 and a hint', (args, message) => {
+    const res = aigw(...args);
+    expect(res.code).toBe(2);
+    expect(res.err).toMatch(message);
+    expect(res.err).toContain("Run 'aigw --help' for usage.");
+  });
+
+  it('exits 1 naming the directory when --config does not exist', () => {
+    const res = aigw('serve', '--config', '/nonexistent/aigw-config', '--port', '0', '--admin-port', '0');
+    expect(res.code).toBe(1);
+    expect(res.out + res.err).toMatch(/cannot read \/nonexistent\/aigw-config/);
+  });
+});
