@@ -4,7 +4,7 @@ import { isGatewayError } from '../../errors/index.js';
 import { getCapabilities } from '../../models/index.js';
 import { documentName, MAX_IMAGE_BYTES, sniffImageFormat, toFileBlock, toImageBlock } from './media.js';
 import { parseChatCompletionRequest } from './parse-request.js';
-import { remoteMediaUrls } from './plan.js';
+import { remoteMediaTargets, remoteMediaUrls } from './plan.js';
 import { toConverseRequest } from './to-converse.js';
 
 const PNG_HEAD = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -164,6 +164,11 @@ describe('remoteMediaUrls', () => {
       'https://a.example/1.png',
       'HTTP://b.example/2.jpg',
       'https://c.example/3.gif',
+    ]);
+    expect(remoteMediaTargets(request)).toEqual([
+      { url: 'https://a.example/1.png', param: 'messages[0].content[0].image_url.url' },
+      { url: 'HTTP://b.example/2.jpg', param: 'messages[0].content[2].image_url.url' },
+      { url: 'https://c.example/3.gif', param: 'messages[3].content[0].image_url.url' },
     ]);
   });
 });
