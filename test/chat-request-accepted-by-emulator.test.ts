@@ -64,6 +64,41 @@ describe('translated chat requests pass the emulator Converse validation', () =>
   });
 });
 
+describe('one OpenAI request, every chat model of the catalog', () => {
+  const body = {
+    model: 'acct/any',
+    messages: [
+      { role: 'system', content: 'Answer in one word.' },
+      { role: 'user', content: 'Capital of France?' },
+      { role: 'assistant', content: 'Paris.' },
+      { role: 'user', content: [{ type: 'text', text: 'And of Italy?' }] },
+    ],
+    max_tokens: 64,
+    temperature: 0.2,
+    stop: ['\n\n'],
+    user: 'user-42',
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  const chatModels = [...CATALOG.values()].filter((m) => m.type === 'chat');
+
+  it.each(chatModels.map((m) => [m.id, m] as const))('%s', (id, catalog) => {
+    const model: CompiledModel = {
+      servedName: `acct/${id}`,
+      account: 'acct',
+      name: id,
+      modelId: id,
+      region: 'us-east-1',
+      type: 'chat',
+      family: catalog.family,
+    };
+    const plan = toConverseRequest(parseChatCompletionRequest(body), { model, capabilities: getCapabilities(model) });
+    const wire: unknown = JSON.parse(JSON.stringify(plan.body));
+    expect(() => validateConverseRequest(wire, catalog, { stream: true, signatureSecret: 'test' })).not.toThrow();
+    expect(plan.body.inferenceConfig).toMatchObject({ maxTokens: 64, temperature: 0.2, stopSequences: ['\n\n'] });
+  });
+});
+
 describe('a thinking tool loop', () => {
   it('sends thinking blocks back in a form Anthropic verifies', () => {
     const secret = 'test';
