@@ -9,10 +9,9 @@
  * - A union has exactly one member set; an empty object (`{"auto":{}}`) counts as set.
  */
 
-/** Any JSON value (Smithy `document`). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-/** A JSON object (Smithy `document` restricted to objects). */
-export type JsonObject = { [key: string]: JsonValue };
+import type { JsonObject, JsonValue } from '../json.js';
+
+export type { JsonObject, JsonValue };
 
 // ---------------------------------------------------------------------------------------------
 // Content blocks

@@ -7,10 +7,9 @@
  * "Extension": the official OpenAI SDKs send them when given through `extra_body`.
  */
 
-/** Any JSON value. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-/** A JSON object. */
-export type JsonObject = { [key: string]: JsonValue };
+import type { JsonObject, JsonValue } from '../json.js';
+
+export type { JsonObject, JsonValue };
 
 /**
  * Prompt-cache marker (Anthropic's `cache_control`, as LiteLLM and others accept it on OpenAI
