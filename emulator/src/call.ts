@@ -56,11 +56,27 @@ export async function writeEventStream(
     'x-amzn-requestid': ctx.requestId,
     ...headers,
   });
+  state.count('streams', 'started');
+  // 'close' before we end means the client went away: stop producing, as Bedrock stops generating.
+  let ended = false;
+  let aborted = false;
+  ctx.res.once('close', () => {
+    if (!ended) {
+      aborted = true;
+      state.count('streams', 'aborted');
+    }
+  });
+  const finish = (outcome: 'completed' | 'failed'): void => {
+    ended = true;
+    state.count('streams', outcome);
+    ctx.res.end();
+  };
   await sleep(state.latency.timeToFirstTokenMs + call.faultLatencyMs);
   let sentDelta = false;
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     if (!event) continue;
+    if (aborted) return;
     if (call.streamFault && i >= (call.streamFault.afterEvents ?? 2)) {
       const exception = call.streamFault.exception ?? 'internalServerException';
       const payload: Record<string, unknown> = { message: streamFaultMessage(call.streamFault) };
@@ -69,12 +85,12 @@ export async function writeEventStream(
         payload.originalMessage = payload.message;
       }
       await writeChunk(ctx, encodeException(exception, payload));
-      ctx.res.end();
+      finish('failed');
       return;
     }
     if (event.isDelta && sentDelta) await sleep(state.latency.interTokenDelayMs);
     if (event.isDelta) sentDelta = true;
-    if (!(await writeChunk(ctx, encodeEvent(event.type, event.payload)))) return;
+    if (aborted || !(await writeChunk(ctx, encodeEvent(event.type, event.payload)))) return;
   }
-  ctx.res.end();
+  finish('completed');
 }

@@ -39,6 +39,8 @@ export interface EmulatorStats {
   authFailures: Record<string, number>;
   /** Faults injected, by kind. */
   faultsInjected: Record<string, number>;
+  /** Event streams: started, completed, failed (injected exception event), aborted (client went away). */
+  streams: Record<string, number>;
 }
 
 /** One prompt-cache entry. */
@@ -49,7 +51,7 @@ export interface CacheEntry {
 }
 
 function emptyStats(): EmulatorStats {
-  return { operations: {}, principals: {}, models: {}, sts: {}, authFailures: {}, faultsInjected: {} };
+  return { operations: {}, principals: {}, models: {}, sts: {}, authFailures: {}, faultsInjected: {}, streams: {} };
 }
 
 /** The clock the emulator reads; tests move it forward to prove expiry. */

@@ -390,10 +390,28 @@ describe('faults and latency', () => {
         messages: [{ role: 'user', content: [{ text: 'one two three four' }] }],
       }),
     );
+    let firstEventAt = 0;
     for await (const event of out.stream ?? []) {
-      if (event.messageStart) break;
+      if (event.messageStart) firstEventAt = Date.now();
     }
-    expect(Date.now() - started).toBeGreaterThanOrEqual(75);
+    expect(firstEventAt - started).toBeGreaterThanOrEqual(75);
+  });
+
+  it('a client that disconnects mid-stream stops the stream and is counted as aborted', async () => {
+    await admin('config', 'PUT', { latency: { interTokenDelayMs: 40 } });
+    const controller = new AbortController();
+    const response = await fetch(`${emu.url}/model/${encodeURIComponent(SONNET)}/converse-stream`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ABSKRW11bGF0b3JEZW1vS2V5', 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'w '.repeat(40) }] }] }),
+      signal: controller.signal,
+    });
+    const reader = response.body?.getReader();
+    await reader?.read();
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const stats = (await admin('stats', 'GET')) as { streams: Record<string, number> };
+    expect(stats.streams).toEqual({ started: 1, aborted: 1 });
   });
 
   it('stats count operations per principal and reset clears them', async () => {
