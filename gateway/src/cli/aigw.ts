@@ -120,6 +120,14 @@ async function serve(args: string[]): Promise<void> {
   const logger = pino({ level, base: { program: 'aigw-serve' } });
   // Loaded lazily so `aigw emulator` and `aigw --help` do not pay for the gateway's imports.
   const { startGateway } = await import('../server/index.js');
+  const { MediaFetcher, mediaFetchOptionsFromEnv } = await import('../fetch/index.js');
+  let mediaFetcher: InstanceType<typeof MediaFetcher>;
+  try {
+    // Image-URL fetching policy (AIGW_MEDIA_FETCH_*); a typo fails here rather than widening the policy.
+    mediaFetcher = new MediaFetcher(mediaFetchOptionsFromEnv(process.env));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({
@@ -129,6 +137,7 @@ async function serve(args: string[]): Promise<void> {
       adminPort,
       ...(values['admin-host'] ? { adminHost: values['admin-host'] } : {}),
       logger,
+      mediaFetcher,
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
       requireConfig: Boolean(values.config),

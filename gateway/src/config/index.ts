@@ -20,6 +20,8 @@ export {
 export {
   buildSnapshot,
   type Caller,
+  callerOfKubernetesIdentity,
+  type KubernetesIdentity,
   type ModelRoute,
   permittedAccounts,
   principalsOf,

@@ -110,3 +110,30 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** A Kubernetes identity as TokenReview reports it. */
+export interface KubernetesIdentity {
+  /** `system:serviceaccount:NS:NAME` for service accounts, else a user name. */
+  readonly username: string;
+  readonly groups: readonly string[];
+}
+
+const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
+
+/**
+ * The caller of a verified Kubernetes token (DESIGN.md, API keys): a service account is the principal
+ * `serviceaccount:NS:NAME`, another user `user:NAME`, and each group `team:GROUP`.
+ */
+export function callerOfKubernetesIdentity(snapshot: Snapshot, identity: KubernetesIdentity): Caller {
+  const subject = identity.username.startsWith(SERVICE_ACCOUNT_PREFIX)
+    ? `serviceaccount:${identity.username.slice(SERVICE_ACCOUNT_PREFIX.length)}`
+    : `user:${identity.username}`;
+  const teams = [...new Set(identity.groups)];
+  return Object.freeze({
+    subject,
+    teams: Object.freeze(teams),
+    source: 'kubernetes',
+    keyHash: '',
+    accounts: permittedAccounts(snapshot.config.accounts, principalsOf(subject, teams)),
+  });
+}

@@ -13,8 +13,9 @@ import Fastify, {
   type HTTPMethods,
   LogController,
 } from 'fastify';
+import { callerOfKubernetesIdentity } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { authenticateCaller } from './auth.js';
+import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
 import type { RequestState, ServerContext } from './context.js';
 import { toGatewayError } from './errors.js';
 import { ROUTE_MODULES } from './routes/index.js';
@@ -160,12 +161,34 @@ export function authenticateHook(ctx: ServerContext) {
       );
       return;
     }
+    request.aigw.snapshot = snapshot;
     try {
-      request.aigw.snapshot = snapshot;
       request.aigw.caller = authenticateCaller(request.headers.authorization, snapshot);
       done();
     } catch (err) {
-      done(err as Error);
+      // Not an api key: an in-cluster caller may present its projected service-account token.
+      const token = bearerTokenOf(request.headers.authorization);
+      const reviewer = ctx.identityReviewer;
+      if (!reviewer || !token || !looksLikeJwt(token) || !(err instanceof GatewayError)) {
+        done(err as Error);
+        return;
+      }
+      reviewer.review(token).then(
+        (identity) => {
+          if (!identity) return done(err);
+          request.aigw.caller = callerOfKubernetesIdentity(snapshot, identity);
+          done();
+        },
+        (reviewErr: unknown) => {
+          request.log.warn({ err: reviewErr, requestId: request.id }, 'token review failed');
+          done(
+            new GatewayError(
+              'upstream_unavailable',
+              'The gateway could not verify the service-account token; retry shortly.',
+            ),
+          );
+        },
+      );
     }
   };
 }

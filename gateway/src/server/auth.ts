@@ -13,8 +13,8 @@ import { GatewayError, modelNotFound } from '../errors/index.js';
 const MAX_TOKEN_LENGTH = 4096;
 
 /**
- * Authenticates the caller of a request from its Authorization header.
- * In-cluster service-account callers (TokenReview) are a later addition; they plug in here.
+ * Authenticates the caller of a request from its Authorization header against the api keys of the
+ * snapshot. (In-cluster service-account tokens are tried after this fails; see {@link looksLikeJwt}.)
  *
  * @throws GatewayError missing_api_key / invalid_api_key (401)
  */
@@ -35,6 +35,17 @@ export function authenticateCaller(authorization: string | undefined, snapshot: 
   const stored = Buffer.from(caller.keyHash, 'hex');
   if (stored.length !== digest.length || !timingSafeEqual(stored, digest)) throw invalidKey();
   return caller;
+}
+
+/** The bearer token of an Authorization header, if it has one. */
+export function bearerTokenOf(authorization: string | undefined): string | undefined {
+  const token = bearerToken(authorization);
+  return token ? token : undefined;
+}
+
+/** Kubernetes service-account tokens are JWTs: three base64url segments. API keys never look like that. */
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
 }
 
 function bearerToken(authorization: string | undefined): string | undefined {

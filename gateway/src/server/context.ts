@@ -3,7 +3,7 @@
  * upstream client, metrics and options. Per-request state rides on `request.aigw`.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Caller, Snapshot } from '../config/index.js';
+import type { Caller, KubernetesIdentity, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
@@ -24,6 +24,15 @@ export interface GatewayUpstream {
   close(): Promise<void>;
 }
 
+/**
+ * Verifies in-cluster callers' projected service-account tokens (Kubernetes TokenReview). Implementations
+ * should cache results for a short time: this runs on the request path.
+ */
+export interface IdentityReviewer {
+  /** The identity of a valid token, or undefined for a token Kubernetes does not accept. */
+  review(token: string): Promise<KubernetesIdentity | undefined>;
+}
+
 /** Where routes read the config from; `ConfigStore` implements it. */
 export interface SnapshotSource {
   readonly current: Snapshot | undefined;
@@ -39,6 +48,8 @@ export interface ServerContext {
   readonly mediaFetcher: MediaFetcher | undefined;
   /** Requests in progress, for graceful shutdown. */
   readonly activity: ActivityTracker;
+  /** Verifies Kubernetes service-account tokens of in-cluster callers; absent = API keys only. */
+  readonly identityReviewer?: IdentityReviewer | undefined;
 }
 
 /** Per-request state, created when the request arrives. */

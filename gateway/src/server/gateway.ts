@@ -13,7 +13,7 @@ import { GatewayMetrics } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
 import { ActivityTracker } from './activity.js';
 import { buildGatewayApp } from './app.js';
-import type { GatewayUpstream, ServerContext } from './context.js';
+import type { GatewayUpstream, IdentityReviewer, ServerContext } from './context.js';
 import { SERVER_DEFAULTS, type ServerOptions } from './options.js';
 
 export interface GatewayOptions {
@@ -37,6 +37,8 @@ export interface GatewayOptions {
   watch?: { pollIntervalMs?: number; debounceMs?: number } | false;
   /** Require a config at start (standalone); when false the gateway starts unready and waits for one (cluster). */
   requireConfig?: boolean;
+  /** Verifies in-cluster callers' service-account tokens (TokenReview); absent = API keys only. */
+  identityReviewer?: IdentityReviewer;
   /** Register process-level default metrics (CPU, memory, event loop); default false. */
   processMetrics?: boolean;
 }
@@ -86,7 +88,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const mediaFetcher = options.mediaFetcher === null ? undefined : (options.mediaFetcher ?? new MediaFetcher());
   const activity = new ActivityTracker();
-  const ctx: ServerContext = { store, upstream, metrics, options: serverOptions, logger, mediaFetcher, activity };
+  const ctx: ServerContext = {
+    store,
+    upstream,
+    metrics,
+    options: serverOptions,
+    logger,
+    mediaFetcher,
+    activity,
+    identityReviewer: options.identityReviewer,
+  };
   const app = await buildGatewayApp(ctx);
   const host = options.host ?? '127.0.0.1';
   try {

@@ -1,7 +1,14 @@
 export { ActivityTracker } from './activity.js';
 export { authenticateHook, buildGatewayApp, rejectOtherMethods, sendError } from './app.js';
-export { authenticateCaller, authorizeModel, mayUse } from './auth.js';
-export type { GatewayEventStream, GatewayUpstream, RequestState, ServerContext, SnapshotSource } from './context.js';
+export { authenticateCaller, authorizeModel, bearerTokenOf, looksLikeJwt, mayUse } from './auth.js';
+export type {
+  GatewayEventStream,
+  GatewayUpstream,
+  IdentityReviewer,
+  RequestState,
+  ServerContext,
+  SnapshotSource,
+} from './context.js';
 export { toGatewayError } from './errors.js';
 export { type GatewayOptions, type RunningGateway, startGateway } from './gateway.js';
 export { SERVER_DEFAULTS, type ServerOptions } from './options.js';

@@ -17,6 +17,8 @@ import { type RunningGateway, startGateway } from './index.js';
 let config: ConfigDir;
 let gateway: RunningGateway;
 const upstream = new FakeUpstream();
+const SA_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaGVja291dCJ9.c2lnbmF0dXJl';
+const LONELY_SA_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvdGhlciJ9.c2lnbmF0dXJl';
 
 beforeAll(async () => {
   config = await makeConfigDir({ extraFiles: { 'outsider.yaml': OUTSIDER_KEY_MANIFEST } });
@@ -29,6 +31,15 @@ beforeAll(async () => {
     mediaFetcher: null,
     server: { bodyLimitBytes: 64 * 1024 },
     watch: false,
+    identityReviewer: {
+      // Stands in for Kubernetes TokenReview: one service account in group `demo`, one in no group.
+      review: async (token) =>
+        token === SA_TOKEN
+          ? { username: 'system:serviceaccount:apps:checkout', groups: ['demo', 'system:serviceaccounts'] }
+          : token === LONELY_SA_TOKEN
+            ? { username: 'system:serviceaccount:apps:other', groups: [] }
+            : undefined,
+    },
   });
 });
 afterAll(async () => {
@@ -100,6 +111,19 @@ describe('caller auth and /v1/models', () => {
     const hidden = await call(`/v1/models/${SONNET}`, { key: OUTSIDER_KEY });
     expect(hidden.status).toBe(404);
     expect((await errorOf(hidden)).code).toBe('model_not_found');
+  });
+});
+
+describe('in-cluster callers (service-account tokens)', () => {
+  it('authorises a verified service account through its groups and refuses unknown tokens', async () => {
+    const listed = (await (await call('/v1/models', { key: SA_TOKEN })).json()) as { data: { id: string }[] };
+    expect(listed.data.map((m) => m.id)).toContain(SONNET);
+    const ok = await chat({ model: SONNET, messages: [{ role: 'user', content: 'hi' }] }, SA_TOKEN);
+    expect(ok.status).toBe(200);
+    const lonely = await chat({ model: SONNET, messages: [{ role: 'user', content: 'hi' }] }, LONELY_SA_TOKEN);
+    expect(lonely.status).toBe(403);
+    const forged = await call('/v1/models', { key: 'eyJhbGciOiJub25lIn0.e30.' + 'x' });
+    expect(forged.status).toBe(401);
   });
 });
 
