@@ -316,6 +316,34 @@ describe('errors in OpenAI shape', () => {
   });
 });
 
+describe('x-aigateway-warnings', () => {
+  it('tells the caller which parameters were ignored, on JSON and SSE responses', async () => {
+    for (const stream of [false, true]) {
+      const res = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'demo/us-meta-llama3-3-70b-instruct-v1-0',
+          stream,
+          messages: [
+            { role: 'user', content: [{ type: 'text', text: 'cache me', cache_control: { type: 'ephemeral' } }] },
+          ],
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-aigateway-warnings')).toMatch(/cache_control ignored/);
+      await res.text();
+    }
+    const plain = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: NOVA_LITE, messages: [{ role: 'user', content: 'plain' }] }),
+    });
+    expect(plain.headers.get('x-aigateway-warnings')).toBeNull();
+    await plain.text();
+  });
+});
+
 describe('x-request-id', () => {
   it('is on successes, streams, errors, 404s and 405s, and an incoming id is echoed', async () => {
     const headers = { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' };
