@@ -316,6 +316,37 @@ describe('errors in OpenAI shape', () => {
   });
 });
 
+describe('metrics of chat calls', () => {
+  it('counts tokens by kind and cost from the built-in price table or the Model pricing', async () => {
+    await client.chat.completions.create({ model: SONNET, messages: [{ role: 'user', content: 'priced call' }] });
+    await client.chat.completions.create({
+      model: MISTRAL_US_WEST_2,
+      messages: [{ role: 'user', content: 'priced by the Model' }],
+    });
+    const stream = await client.chat.completions.create({
+      model: SONNET,
+      stream: true,
+      messages: [{ role: 'user', content: 'streamed' }],
+    });
+    for await (const _ of stream) {
+      // drain
+    }
+    const text = await (await fetch(`${stack.gateway.admin!.url}/metrics`)).text();
+    const sonnet = 'account="demo",model="global-anthropic-claude-sonnet-4-5-20250929-v1-0"';
+    expect(text).toMatch(new RegExp(`aigw_tokens_total\\{${sonnet},kind="input"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`aigw_tokens_total\\{${sonnet},kind="output"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`aigw_cost_usd_total\\{${sonnet},subject="user:demo@example.com"\\} 0\\.0\\d+`));
+    expect(text).toMatch(
+      /aigw_cost_usd_total\{account="demo",model="mistral-mistral-large-2407-v1-0",subject="user:demo@example.com"\} \d/,
+    );
+    expect(text).toMatch(
+      /aigw_time_to_first_token_seconds_count\{account="demo",model="global-anthropic-claude-sonnet-4-5-20250929-v1-0"\} [1-9]/,
+    );
+    expect(text).toMatch(/aigw_gateway_overhead_seconds_count\{route="chat",kind="total"\} [1-9]/);
+    expect(text).toMatch(/aigw_gateway_overhead_seconds_count\{route="chat",kind="ttft"\} [1-9]/);
+  });
+});
+
 describe('x-aigateway-warnings', () => {
   it('tells the caller which parameters were ignored, on JSON and SSE responses', async () => {
     for (const stream of [false, true]) {

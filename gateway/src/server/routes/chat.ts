@@ -6,9 +6,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ModelRoute } from '../../config/index.js';
+import type { CompiledModel, ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
-import { getCapabilities } from '../../models/index.js';
+import { costFor, getCapabilities, type ModelPrice, priceFor } from '../../models/index.js';
 import {
   ChatStreamTranslator,
   fromConverseResponse,
@@ -180,16 +180,24 @@ function recordUsage(ctx: ServerContext, route: ModelRoute, subject: string, usa
   ctx.metrics.addTokens(account, model, 'output', usage.outputTokens);
   ctx.metrics.addTokens(account, model, 'cache_read', usage.cacheReadInputTokens);
   ctx.metrics.addTokens(account, model, 'cache_write', usage.cacheWriteInputTokens);
-  const pricing = route.model.pricing;
-  if (pricing) {
-    const usd =
-      ((usage.inputTokens ?? 0) * (pricing.inputPerMillionTokens ?? 0) +
-        (usage.outputTokens ?? 0) * (pricing.outputPerMillionTokens ?? 0) +
-        (usage.cacheReadInputTokens ?? 0) * (pricing.cacheReadPerMillionTokens ?? 0) +
-        (usage.cacheWriteInputTokens ?? 0) * (pricing.cacheWritePerMillionTokens ?? 0)) /
-      1_000_000;
-    if (usd > 0) ctx.metrics.cost.labels(account, model, subject).inc(usd);
+  const usd = costFor(priceOf(route.model), {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cacheReadTokens: usage.cacheReadInputTokens,
+    cacheWriteTokens: usage.cacheWriteInputTokens,
+  });
+  if (usd !== undefined && usd > 0) ctx.metrics.cost.labels(account, model, subject).inc(usd);
+}
+
+// Compiled models are immutable and live as long as their snapshot, so their price is resolved once.
+const prices = new WeakMap<CompiledModel, ModelPrice | null>();
+function priceOf(model: CompiledModel): ModelPrice | undefined {
+  let price = prices.get(model);
+  if (price === undefined) {
+    price = priceFor(model) ?? null;
+    prices.set(model, price);
   }
+  return price ?? undefined;
 }
 
 function recordStreamUsage(
