@@ -67,7 +67,22 @@ function resolveCredentials(
   };
 }
 
-function checkRegion(state: EmulatorState, region: string): boolean {
+const REGIONAL_HOST_RE =
+  /^(?:bedrock-runtime|bedrock|sts)(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com|api\.aws)(?::\d+)?$/;
+
+/**
+ * The region an AWS host name names (`bedrock-runtime.eu-west-1.amazonaws.com` → `eu-west-1`; the global
+ * `sts.amazonaws.com` → `us-east-1`), for callers that reach the emulator under real AWS host names.
+ */
+export function regionFromHost(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  if (/^sts\.amazonaws\.com(?::\d+)?$/.test(host)) return 'us-east-1';
+  return REGIONAL_HOST_RE.exec(host)?.[1];
+}
+
+function checkRegion(state: EmulatorState, region: string, host?: string): boolean {
+  const hostRegion = regionFromHost(host);
+  if (hostRegion !== undefined && region !== hostRegion) return false;
   return state.pinnedRegion ? region === state.pinnedRegion : KNOWN_REGIONS.includes(region);
 }
 
@@ -92,7 +107,7 @@ export async function authenticateSigV4(
       403,
     );
   }
-  if (!checkRegion(state, auth.region)) {
+  if (!checkRegion(state, auth.region, request.headers.host)) {
     throw new BedrockException('InvalidSignatureException', 'Credential should be scoped to a valid region. ', 403);
   }
   const { credentials, principal } = resolveCredentials(

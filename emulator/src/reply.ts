@@ -61,9 +61,29 @@ export function sendBytes(
   ctx.res.end(body);
 }
 
+/** Errors raised by the AWS front door rather than by Bedrock itself. */
+const FRONT_DOOR_ERRORS = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'MissingAuthenticationTokenException',
+  'IncompleteSignatureException',
+  'UnknownOperationException',
+]);
+
+/**
+ * The `x-amzn-ErrorType` value as AWS sends it: the type, then `:` and the Coral namespace
+ * (bedrock-wire.md §8). Clients keep what precedes the first `:`; sending the full form makes a client
+ * that compares the raw header fail here as it would against AWS.
+ */
+export function errorTypeHeader(name: string): string {
+  const namespace = FRONT_DOOR_ERRORS.has(name) ? 'com.amazon.coral.service' : 'com.amazon.bedrock';
+  return `${name}:http://internal.amazon.com/coral/${namespace}/`;
+}
+
 /** Writes a Bedrock error (rest-json wire format). */
 export function sendError(ctx: RequestContext, error: BedrockException): void {
-  sendJson(ctx, error.status, error.toBody(), { 'x-amzn-errortype': error.name });
+  sendJson(ctx, error.status, error.toBody(), { 'x-amzn-errortype': errorTypeHeader(error.name) });
 }
 
 /** Turns anything thrown into a Bedrock error response (unexpected errors become InternalServerException). */

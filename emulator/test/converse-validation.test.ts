@@ -562,7 +562,9 @@ describe('Converse validation (one case per rule)', () => {
     });
     const json = (await response.json()) as { message: string };
     expect(response.status).toBe(400);
-    expect(response.headers.get('x-amzn-errortype')).toBe('ValidationException');
+    expect(response.headers.get('x-amzn-errortype')).toBe(
+      'ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/',
+    );
     expect(response.headers.get('x-amzn-requestid')).toBeTruthy();
     if (typeof message === 'string') expect(json.message).toBe(message);
     else expect(json.message).toMatch(message);
