@@ -1,3 +1,4 @@
+export { fromConverseResponse } from './from-converse.js';
 export { parseChatCompletionRequest } from './parse-request.js';
 export {
   type ConversePlan,
@@ -8,8 +9,6 @@ export {
   STRUCTURED_OUTPUT_TOOL_NAME,
   type StructuredOutputMode,
 } from './plan.js';
-export { type ChatTranslationContext, toConverseRequest } from './to-converse.js';
-export { fromConverseResponse } from './from-converse.js';
 export {
   type ChatResponseOptions,
   type FinishMapping,
@@ -19,3 +18,4 @@ export {
   toFinish,
 } from './response-common.js';
 export { ChatStreamTranslator, streamErrorPayload } from './stream.js';
+export { type ChatTranslationContext, toConverseRequest } from './to-converse.js';

@@ -94,4 +94,16 @@ describe('parseChatCompletionRequest', () => {
       });
     }
   });
+
+  it('keeps a __proto__ key as data, never as a prototype', () => {
+    const parsed = parseChatCompletionRequest(
+      JSON.parse(
+        '{"model":"m","messages":[{"role":"user","content":"x"}],"metadata":{"__proto__":"a"},"bedrock":{"additionalModelRequestFields":{"__proto__":{"polluted":true}}}}',
+      ),
+    );
+    expect(Object.getPrototypeOf(parsed.metadata)).toBe(Object.prototype);
+    expect(Object.keys(parsed.metadata ?? {})).toEqual(['__proto__']);
+    expect(JSON.stringify(parsed.bedrock)).toBe('{"additionalModelRequestFields":{"__proto__":{"polluted":true}}}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });

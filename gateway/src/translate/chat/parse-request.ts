@@ -36,6 +36,7 @@ import type {
   ToolContentPart,
   UserContentPart,
 } from '../../wire/openai/index.js';
+import { setOwn } from './own-key.js';
 
 type Obj = Record<string, unknown>;
 
@@ -426,7 +427,7 @@ function parseThinking(value: unknown): ThinkingParam {
 function parseStringMap(value: unknown, param: string): Record<string, string> {
   const o = requireObject(value, param);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o)) out[k] = requireString(v, `${param}.${k}`);
+  for (const [k, v] of Object.entries(o)) setOwn(out, k, requireString(v, `${param}.${k}`));
   return out;
 }
 
@@ -489,7 +490,7 @@ function parseBedrock(value: unknown): BedrockExtension {
     const parsed: Record<string, { text: string }> = {};
     for (const [k, v] of Object.entries(vars)) {
       const entry = requireObject(v, `bedrock.promptVariables.${k}`);
-      parsed[k] = { text: requireString(entry.text, `bedrock.promptVariables.${k}.text`) };
+      setOwn(parsed, k, { text: requireString(entry.text, `bedrock.promptVariables.${k}.text`) });
     }
     out.promptVariables = parsed;
   }
@@ -580,7 +581,7 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
     const parsed: Record<string, number> = {};
     for (const [k, v] of Object.entries(bias)) {
       if (typeof v !== 'number') throw invalidType(`logit_bias.${k}`, 'a number');
-      parsed[k] = v;
+      setOwn(parsed, k, v);
     }
     req.logit_bias = parsed;
   }

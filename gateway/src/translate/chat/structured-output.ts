@@ -16,6 +16,7 @@ import { invalidValue } from '../../errors/index.js';
 import type { ModelCapabilities } from '../../models/index.js';
 import type { JsonObject, JsonValue, OutputConfig, Tool, ToolChoice } from '../../wire/bedrock/index.js';
 import type { ChatCompletionRequest } from '../../wire/openai/index.js';
+import { setOwn } from './own-key.js';
 import { STRUCTURED_OUTPUT_TOOL_NAME, type StructuredOutputMode } from './plan.js';
 
 export interface StructuredOutputPlan {
@@ -53,15 +54,19 @@ export function stripSchemaKeywords(
     if ((SCHEMA_MAP_KEYWORDS as readonly string[]).includes(key) && isObject(value)) {
       const map: JsonObject = {};
       for (const [name, sub] of Object.entries(value)) {
-        map[name] = isObject(sub) ? stripSchemaKeywords(sub, refused, removed) : sub;
+        setOwn(map, name, isObject(sub) ? stripSchemaKeywords(sub, refused, removed) : sub);
       }
-      out[key] = map;
+      setOwn(out, key, map);
     } else if ((SCHEMA_LIST_KEYWORDS as readonly string[]).includes(key) && Array.isArray(value)) {
-      out[key] = value.map((sub) => (isObject(sub) ? stripSchemaKeywords(sub, refused, removed) : sub));
+      setOwn(
+        out,
+        key,
+        value.map((sub) => (isObject(sub) ? stripSchemaKeywords(sub, refused, removed) : sub)),
+      );
     } else if ((SCHEMA_KEYWORDS as readonly string[]).includes(key) && isObject(value)) {
-      out[key] = stripSchemaKeywords(value, refused, removed);
+      setOwn(out, key, stripSchemaKeywords(value, refused, removed));
     } else {
-      out[key] = value;
+      setOwn(out, key, value);
     }
   }
   return out;

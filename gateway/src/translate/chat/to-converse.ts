@@ -19,6 +19,7 @@ import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { CachePoints } from './cache-points.js';
 import type { ResolvedMedia } from './media.js';
 import { toConversation } from './messages.js';
+import { setOwn } from './own-key.js';
 import type { ConversePlan } from './plan.js';
 import { planReasoning, type ReasoningPlan } from './reasoning.js';
 import { planStructuredOutput } from './structured-output.js';
@@ -89,10 +90,11 @@ function isPlainObject(v: JsonValue | undefined): v is JsonObject {
 
 /** Deep merge of JSON objects; `source` wins on conflicts. */
 function mergeFields(target: JsonObject, source: JsonObject): JsonObject {
-  const out: JsonObject = { ...target };
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(target)) setOwn(out, key, value);
   for (const [key, value] of Object.entries(source)) {
-    const existing = out[key];
-    out[key] = isPlainObject(existing) && isPlainObject(value) ? mergeFields(existing, value) : value;
+    const existing = Object.hasOwn(out, key) ? out[key] : undefined;
+    setOwn(out, key, isPlainObject(existing) && isPlainObject(value) ? mergeFields(existing, value) : value);
   }
   return out;
 }
@@ -116,10 +118,10 @@ function requestMetadata(request: ChatCompletionRequest, warnings: string[]): Re
     const key = sanitiseMetadata(k);
     const value = sanitiseMetadata(v);
     if (key !== k || value !== v) changed = true;
-    if (key.length > 0) out[key] = value;
+    if (key.length > 0) setOwn(out, key, value);
   }
   const extra = request.bedrock?.requestMetadata;
-  if (extra) Object.assign(out, extra);
+  if (extra) for (const [key, value] of Object.entries(extra)) setOwn(out, key, value);
   const count = Object.keys(out).length;
   if (count > MAX_METADATA_ENTRIES) {
     throw invalidValue(
