@@ -309,6 +309,33 @@ describe('multi-turn tool use with thinking (LiteLLM #14194)', () => {
     expect(turn2.reasoning).toBe('Reasoning about: the request');
   });
 
+  // Anthropic requires the last assistant tool-use turn to start with its thinking block when thinking is
+  // on ("Expected `thinking` or `redacted_thinking`, but found `tool_use`"). The emulator does not enforce
+  // this yet, so a translation that dropped thinking blocks would pass; this case pins the gap.
+  it.fails('a tool-use turn replayed without its thinking blocks while thinking is on is refused, as Anthropic does', async () => {
+    const user: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'use get_weather for Narvik' };
+    const turn1 = await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      reasoning_effort: 'low',
+      tools: [WEATHER],
+      messages: [user],
+    });
+    const { thinking_blocks: _dropped, reasoning_content: _r, ...bare } = turn1.choices[0]!.message as GatewayMessage;
+    const err = await apiError(
+      chat.client.chat.completions.create({
+        model: M.sonnet45,
+        reasoning_effort: 'low',
+        tools: [WEATHER],
+        messages: [
+          user,
+          bare as OpenAI.ChatCompletionAssistantMessageParam,
+          { role: 'tool', tool_call_id: bare.tool_calls![0]!.id, content: 'x' },
+        ],
+      }),
+    );
+    expect(err.status).toBe(400);
+  });
+
   it('a tampered thinking block is rejected upstream, so the replay above really was checked', async () => {
     const user: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'use get_weather for Tromso' };
     const turn1 = await chat.client.chat.completions.create({
