@@ -309,6 +309,7 @@ class ConversationBuilder {
   private finishTurns(): void {
     this.messages.forEach((message, t) => {
       if (message.role !== 'user') return;
+      message.content = toolResultsFirst(message.content);
       const param = `messages[${this.origins[t]}]`;
       let images = 0;
       let documents = 0;
@@ -337,6 +338,25 @@ class ConversationBuilder {
       if (documents > 0 && !hasText) message.content.push({ text: DOCUMENT_TEXT_SIBLING });
     });
   }
+}
+
+/**
+ * Anthropic requires the tool results of a user turn to come before any other content. A user
+ * message sent between an assistant's tool calls and the tool messages would merge ahead of the
+ * results, so results (each with the cache points that follow it) move to the front, keeping order.
+ */
+function toolResultsFirst(content: ContentBlock[]): ContentBlock[] {
+  const firstResult = content.findIndex((b) => 'toolResult' in b);
+  if (firstResult <= 0 || content.slice(0, firstResult).every((b) => 'cachePoint' in b)) return content;
+  const results: ContentBlock[] = [];
+  const rest: ContentBlock[] = [];
+  let target = rest;
+  for (const block of content) {
+    if ('toolResult' in block) target = results;
+    else if (!('cachePoint' in block)) target = rest;
+    target.push(block);
+  }
+  return [...results, ...rest];
 }
 
 /** Assembles Bedrock `system` and `messages` from the OpenAI messages. */
