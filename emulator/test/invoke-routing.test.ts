@@ -28,7 +28,13 @@ beforeAll(async () => {
       throw validationException(
         'Malformed input request: #: required key [prompt] not found, please reformat your input and try again.',
       );
-    return { body: { generation: prompt.toUpperCase(), stop_reason: 'stop' }, inputTokens: 7, outputTokens: 3 };
+    const generation = prompt.toUpperCase();
+    return {
+      body: { generation, stop_reason: 'stop' },
+      inputTokens: 7,
+      outputTokens: 3,
+      streamChunks: [{ generation: generation.slice(0, 1) }, { generation: generation.slice(1), stop_reason: 'stop' }],
+    };
   };
   emu = await startEmulator({ port: 0 });
   client = new BedrockRuntimeClient({
@@ -119,7 +125,7 @@ describe('InvokeModel routing', () => {
     expect(body.embedding).toHaveLength(256);
   });
 
-  it('InvokeModelWithResponseStream sends the native body as a chunk event', async () => {
+  it('InvokeModelWithResponseStream sends each native stream event as a chunk event', async () => {
     const out = await client.send(
       new InvokeModelWithResponseStreamCommand({
         modelId: LLAMA,
@@ -131,7 +137,7 @@ describe('InvokeModel routing', () => {
     for await (const event of out.body ?? []) {
       if (event.chunk?.bytes) chunks.push(JSON.parse(new TextDecoder().decode(event.chunk.bytes)));
     }
-    expect(chunks).toEqual([{ generation: 'ABC', stop_reason: 'stop' }]);
+    expect(chunks).toEqual([{ generation: 'A' }, { generation: 'BC', stop_reason: 'stop' }]);
   });
 
   it('streaming is refused for models that do not stream', async () => {

@@ -56,9 +56,14 @@ export async function handleInvoke(call: RuntimeCall, model: CatalogModel, strea
   const serviceTier = ctx.headers['x-amzn-bedrock-service-tier'];
   if (serviceTier) headers['x-amzn-bedrock-service-tier'] = serviceTier;
   if (stream) {
-    // One chunk carrying the whole native body, base64 in `bytes` (§5.1).
-    const bytes = Buffer.from(JSON.stringify(result.body)).toString('base64');
-    await writeEventStream(call, [{ type: 'chunk', payload: { bytes }, isDelta: true }], {
+    // Each native event (or the whole body) is one `chunk` with the JSON base64 in `bytes` (§5.1).
+    const chunks = result.streamChunks ?? [result.body];
+    const events = chunks.map((chunk) => ({
+      type: 'chunk',
+      payload: { bytes: Buffer.from(JSON.stringify(chunk)).toString('base64') },
+      isDelta: true,
+    }));
+    await writeEventStream(call, events, {
       'x-amzn-bedrock-content-type': 'application/json',
       ...headers,
     });

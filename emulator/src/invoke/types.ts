@@ -20,6 +20,11 @@ export interface InvokeResult {
   body: unknown;
   inputTokens?: number;
   outputTokens?: number;
+  /**
+   * For InvokeModelWithResponseStream: the native stream events, each sent as one `chunk` event
+   * (e.g. Anthropic's message_start … message_stop). Absent: the whole `body` is sent as one chunk.
+   */
+  streamChunks?: unknown[];
 }
 
 /** Validates a native InvokeModel body and produces the native response; throws BedrockException when invalid. */
