@@ -125,6 +125,20 @@ describe('official Bedrock runtime SDK against the emulator', () => {
     bad.destroy();
   });
 
+  it('AWS_BEARER_TOKEN_BEDROCK switches the SDK to the API key', async () => {
+    process.env.AWS_BEARER_TOKEN_BEDROCK = 'ABSKRW11bGF0b3JEZW1vS2V5';
+    try {
+      const viaEnv = new BedrockRuntimeClient({ endpoint: emu.url, region: 'us-east-1', maxAttempts: 1 });
+      const out = await viaEnv.send(
+        new ConverseCommand({ modelId: SONNET, messages: [{ role: 'user', content: [{ text: 'env key' }] }] }),
+      );
+      expect(out.output?.message?.content?.[0]?.text).toBe('Echo: env key');
+      viaEnv.destroy();
+    } finally {
+      delete process.env.AWS_BEARER_TOKEN_BEDROCK;
+    }
+  });
+
   it('a Bedrock API key works through the SDK bearer auth scheme', async () => {
     const bearer = new BedrockRuntimeClient({
       endpoint: emu.url,
