@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
 import { compileConfig, loadManifestDir } from '../../gateway/src/config/index.js';
-import { type ConfigDir, makeConfigDir, NOVA_LITE } from '../helpers/config-dir.js';
+import { type ConfigDir, DEMO_KEY, makeConfigDir, NOVA_LITE } from '../helpers/config-dir.js';
 import { type ChildGateway, ensureBuilt, openaiClient, spawnGateway } from '../helpers/stack.js';
 
 let emulator: RunningEmulator;
@@ -62,7 +62,7 @@ async function spawn(args: string[], env: Record<string, string> = {}): Promise<
 
 describe('SIGTERM', () => {
   it('fails readiness first, lets open streams finish, then exits 0', async () => {
-    const gw = await spawn(['--config', config.dir, '--shutdown-delay', '0.3', '--shutdown-grace', '20']);
+    const gw = await spawn(['--config', config.dir, '--shutdown-delay', '1', '--shutdown-grace', '20']);
     const client = openaiClient(gw.url);
     emulator.state.latency = { fixedMs: 0, timeToFirstTokenMs: 0, interTokenDelayMs: 15 };
     const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
@@ -86,6 +86,11 @@ describe('SIGTERM', () => {
         interval: 20,
       })
       .toBe(503);
+    // Still served during the delay, but the client is told to reconnect (to a pod that stays).
+    const during = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${DEMO_KEY}` } });
+    expect(during.status).toBe(200);
+    expect(during.headers.get('connection')).toBe('close');
+    await during.text();
 
     const texts = await Promise.all(
       iterators.map(async (it, n) => {

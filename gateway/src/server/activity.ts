@@ -2,6 +2,8 @@
 export class ActivityTracker {
   #active = 0;
   #waiters: (() => void)[] = [];
+  /** Set when shutdown began: responses then ask keep-alive clients to reconnect (elsewhere). */
+  draining = false;
 
   get active(): number {
     return this.#active;

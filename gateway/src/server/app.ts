@@ -62,6 +62,9 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // While draining, a kept-alive client would keep this pod busy; `Connection: close` sends its next
+    // request through the load balancer to a pod that is staying.
+    if (ctx.activity.draining) reply.header('connection', 'close');
     const state: RequestState = {
       startedAt: performance.now(),
       route: request.routeOptions.config.metricRoute ?? 'other',

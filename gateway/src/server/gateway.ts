@@ -148,6 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     shutdown(opts = {}) {
       closing ??= (async () => {
         draining = true;
+        activity.draining = true;
         const delayMs = opts.delayMs ?? serverOptions.shutdownDelayMs;
         const graceMs = opts.graceMs ?? serverOptions.shutdownGraceMs;
         logger.info({ inflight: activity.active, delayMs, graceMs }, 'shutting down: readiness failing, draining');

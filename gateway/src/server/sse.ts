@@ -34,7 +34,6 @@ export class SseWriter {
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       // nginx and similar proxies buffer responses unless told not to; SSE must flow chunk by chunk.
       'x-accel-buffering': 'no',
     });

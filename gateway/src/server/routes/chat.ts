@@ -121,7 +121,11 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   abort.signal.addEventListener('abort', () => stream.cancel(), { once: true });
   reply.hijack();
   const sse = new SseWriter(res);
-  sse.start(headers);
+  // A hijacked reply bypasses fastify's header writing: carry over what hooks set (request id, and
+  // `connection: close` while draining).
+  const hookHeaders: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) hookHeaders[name] = value;
+  sse.start({ ...hookHeaders, ...headers });
   const translator = new ChatStreamTranslator(responseOptions);
   let firstTokenAt: number | undefined;
   try {
