@@ -310,9 +310,9 @@ describe('multi-turn tool use with thinking (LiteLLM #14194)', () => {
   });
 
   // Anthropic requires the last assistant tool-use turn to start with its thinking block when thinking is
-  // on ("Expected `thinking` or `redacted_thinking`, but found `tool_use`"). The emulator does not enforce
-  // this yet, so a translation that dropped thinking blocks would pass; this case pins the gap.
-  it.fails('a tool-use turn replayed without its thinking blocks while thinking is on is refused, as Anthropic does', async () => {
+  // on ("Expected `thinking` or `redacted_thinking`, but found `tool_use`"). Clients that do not send the
+  // blocks back get thinking turned off for that turn (docs/chat-request-mapping.md, Reasoning).
+  it('a tool-use turn replayed without its thinking blocks turns thinking off for that turn, with a warning', async () => {
     const user: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'use get_weather for Narvik' };
     const turn1 = await chat.client.chat.completions.create({
       model: M.sonnet45,
@@ -321,19 +321,23 @@ describe('multi-turn tool use with thinking (LiteLLM #14194)', () => {
       messages: [user],
     });
     const { thinking_blocks: _dropped, reasoning_content: _r, ...bare } = turn1.choices[0]!.message as GatewayMessage;
-    const err = await apiError(
-      chat.client.chat.completions.create({
+    const callId = bare.tool_calls![0]!.id;
+    const { data, response } = await chat.client.chat.completions
+      .create({
         model: M.sonnet45,
         reasoning_effort: 'low',
         tools: [WEATHER],
         messages: [
           user,
           bare as OpenAI.ChatCompletionAssistantMessageParam,
-          { role: 'tool', tool_call_id: bare.tool_calls![0]!.id, content: 'x' },
+          { role: 'tool', tool_call_id: callId, content: 'x' },
         ],
-      }),
-    );
-    expect(err.status).toBe(400);
+      })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe(`Tool results: ${callId}: x`);
+    expect((data.choices[0]!.message as GatewayMessage).reasoning_content).toBeUndefined();
+    expect(thinkingOf(chat.lastBody())).toBeUndefined();
+    expect(response.headers.get('x-aigateway-warnings')).toMatch(/reasoning turned off for this turn/);
   });
 
   it('a tampered thinking block is rejected upstream, so the replay above really was checked', async () => {
