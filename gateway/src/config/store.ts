@@ -48,6 +48,7 @@ export class ConfigStore {
   #debounce: NodeJS.Timeout | undefined;
   #listeners: ((outcome: ReloadOutcome) => void)[] = [];
   #closed = false;
+  #lastPendingReason: string | undefined;
 
   constructor(options: ConfigStoreOptions) {
     this.source = options.source;
@@ -128,7 +129,13 @@ export class ConfigStore {
 
   async #reloadOnce(force: boolean): Promise<ReloadOutcome> {
     const outcome = await this.#attempt(force);
-    for (const listener of this.#listeners) listener(outcome);
+    for (const listener of this.#listeners) {
+      try {
+        listener(outcome);
+      } catch (err) {
+        this.#logger.error({ err }, 'config reload listener failed');
+      }
+    }
     return outcome;
   }
 
@@ -152,11 +159,15 @@ export class ConfigStore {
       return { result: 'rejected', error };
     }
     if (loaded.status === 'pending') {
-      // Not remembered: the next poll or file event tries again.
-      this.#logger.info({ source: this.source.description }, `config not loaded yet: ${loaded.reason}`);
+      // Not remembered: the next poll or file event tries again. Logged once per reason, not per poll.
+      if (loaded.reason !== this.#lastPendingReason) {
+        this.#logger.info({ source: this.source.description }, `config not loaded yet: ${loaded.reason}`);
+      }
+      this.#lastPendingReason = loaded.reason;
       return { result: 'pending', reason: loaded.reason };
     }
     this.#lastFingerprint = fingerprint;
+    this.#lastPendingReason = undefined;
     for (const note of loaded.notes) this.#logger.warn({ source: this.source.description }, note);
     if (current && current.revision === loaded.config.revision) {
       return { result: 'unchanged', revision: current.revision };
