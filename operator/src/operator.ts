@@ -33,10 +33,11 @@ import { WorkQueue } from './queue.js';
 import { type CredentialCheck, computeStatuses, sameStatus } from './status.js';
 import { ListWatch } from './watch.js';
 
+/** Structured logger, pino's call shape (`logger.info({ fields }, 'message')`). */
 export interface OperatorLogger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+  info(fields: Record<string, unknown>, msg: string): void;
+  warn(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
 }
 
 export interface OperatorOptions {
@@ -98,7 +99,7 @@ function eventSuffix(): string {
 const silentLogger: OperatorLogger = { info() {}, warn() {}, error() {} };
 
 function jsonLogger(): OperatorLogger {
-  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+  const write = (level: string) => (fields: Record<string, unknown>, msg: string) =>
     process.stderr.write(
       `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg, ...fields })}\n`,
     );
@@ -161,12 +162,12 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       },
       {
         onStartedLeading: () => {
-          logger.info('became leader', { identity });
+          logger.info({ identity }, 'became leader');
           startController();
           events.emit('leading');
         },
         onStoppedLeading: () => {
-          logger.warn('lost leadership', { identity });
+          logger.warn({ identity }, 'lost leadership');
           void stopController();
           events.emit('stoppedLeading');
         },
@@ -219,7 +220,7 @@ class Controller {
   ) {
     const ns = options.namespace;
     const onError = (err: unknown) =>
-      options.logger.warn('watch failed; retrying', { error: String((err as Error)?.message ?? err) });
+      options.logger.warn({ error: String((err as Error)?.message ?? err) }, 'watch failed; retrying');
     this.accounts = new ListWatch(client, { path: pathFor(RESOURCES.provideraccounts, ns), onError });
     this.models = new ListWatch(client, { path: pathFor(RESOURCES.models, ns), onError });
     this.secrets = new ListWatch(client, { path: pathFor(RESOURCES.secrets, ns), onError });
@@ -276,11 +277,14 @@ class Controller {
       } catch (err) {
         if (this.abort.signal.aborted) return;
         const delay = this.queue.addRateLimited(ns);
-        this.options.logger.warn('reconcile failed; retrying', {
-          namespace: ns,
-          retryInMs: delay,
-          error: String((err as Error)?.message ?? err),
-        });
+        this.options.logger.warn(
+          {
+            namespace: ns,
+            retryInMs: delay,
+            error: String((err as Error)?.message ?? err),
+          },
+          'reconcile failed; retrying',
+        );
         this.options.events.emit('error', err);
       } finally {
         this.queue.done(ns);
@@ -333,12 +337,15 @@ class Controller {
       signal: this.abort.signal,
     });
     if (previousRevision !== revision) {
-      logger.info('published config', {
-        namespace: ns,
-        revision,
-        models: result.config.models.length,
-        problems: result.problems.length,
-      });
+      logger.info(
+        {
+          namespace: ns,
+          revision,
+          models: result.config.models.length,
+          problems: result.problems.length,
+        },
+        'published config',
+      );
       await this.nudgeGateways(ns, revision);
     }
 
@@ -412,11 +419,14 @@ class Controller {
         });
       } catch (err) {
         if (!isKubeStatus(err, 404))
-          this.options.logger.warn('could not annotate gateway pod', {
-            namespace: ns,
-            pod: pod.metadata.name,
-            error: String(err),
-          });
+          this.options.logger.warn(
+            {
+              namespace: ns,
+              pod: pod.metadata.name,
+              error: String(err),
+            },
+            'could not annotate gateway pod',
+          );
       }
     }
   }
@@ -470,7 +480,7 @@ class Controller {
         });
       } catch (err) {
         // Events are best effort: status already says the same.
-        this.options.logger.warn('could not record event', { error: String((err as Error)?.message ?? err) });
+        this.options.logger.warn({ error: String((err as Error)?.message ?? err) }, 'could not record event');
       }
     }
   }

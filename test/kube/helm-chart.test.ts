@@ -392,8 +392,8 @@ spec: { region: us-east-1, auth: { type: default } }
           retryPeriodMs: 300,
           logger: {
             info() {},
-            error: (m) => warnings.push(m),
-            warn: (m, f) => warnings.push(`${m} ${JSON.stringify(f)}`),
+            error: (f, m) => warnings.push(`${m} ${JSON.stringify(f)}`),
+            warn: (f, m) => warnings.push(`${m} ${JSON.stringify(f)}`),
           },
         });
         try {

@@ -47,7 +47,7 @@ describe.skipIf(!availability.run)('operator on a real kube-apiserver', () => {
       namespace: NS,
       leaderElection: false,
       credentialChecks: false,
-      logger: { info() {}, warn: (m, f) => console.log('WARN', m, JSON.stringify(f)), error() {} },
+      logger: { info() {}, warn: (f, m) => console.log('WARN', m, JSON.stringify(f)), error() {} },
       ...extra,
     });
 
