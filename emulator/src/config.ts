@@ -128,6 +128,12 @@ export function parseEmulatorConfig(text: string, source = 'config'): EmulatorOp
     if (audience !== undefined) identity.webIdentityAudience = audience;
     const containerRole = str(id, 'containerCredentialsRole', where, true);
     if (containerRole !== undefined) identity.containerCredentialsRole = containerRole;
+    if (id.deniedModels !== undefined) {
+      if (!Array.isArray(id.deniedModels) || !id.deniedModels.every((m) => typeof m === 'string')) {
+        throw new EmulatorConfigError(`${where}.deniedModels must be a list of model ids`);
+      }
+      identity.deniedModels = id.deniedModels as string[];
+    }
     options.identity = identity;
   }
   return options;

@@ -40,6 +40,8 @@ const STREAM_EXCEPTIONS = [
   'modelTimeoutException',
 ];
 const STREAM_OPERATIONS = ['ConverseStream', 'InvokeModelWithResponseStream'];
+/** STS actions (and the container-credentials endpoint) that faults can name. */
+export const STS_OPERATIONS = ['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity', 'ContainerCredentials'];
 
 /** Parses the JSON of `POST /_emulator/faults`: one fault, a list, or `{"faults": [...]}`. */
 export function parseFaults(body: unknown): Fault[] {
@@ -86,10 +88,12 @@ export function parseFaults(body: unknown): Fault[] {
  * `stream-error` faults apply only to streaming operations.
  */
 export function takeFault(state: EmulatorState, operation: string, modelIds: readonly string[]): Fault | undefined {
+  const sts = STS_OPERATIONS.includes(operation);
   const index = state.faults.findIndex(
     (f) =>
       (f.model === undefined || modelIds.includes(f.model)) &&
-      (f.operation === undefined || f.operation === operation) &&
+      // STS calls are faulted only by faults that name their action, so runtime faults never hit STS.
+      (sts ? f.operation === operation : f.operation === undefined || f.operation === operation) &&
       (f.type !== 'stream-error' || STREAM_OPERATIONS.includes(operation)),
   );
   const fault = state.faults[index];

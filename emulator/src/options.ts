@@ -39,6 +39,11 @@ export interface IdentityConfig {
    * returns for any non-empty Authorization token.
    */
   readonly containerCredentialsRole: string;
+  /**
+   * Foundation model ids the account has no access to: runtime calls answer 403 AccessDeniedException
+   * (model access not granted in the Bedrock console).
+   */
+  readonly deniedModels: readonly string[];
 }
 
 /** Latency the emulator adds (all in milliseconds). */
@@ -90,6 +95,7 @@ export const BUILTIN_IDENTITY: IdentityConfig = {
   ],
   webIdentityAudience: 'sts.amazonaws.com',
   containerCredentialsRole: 'arn:aws:iam::111122223333:role/BedrockOpen',
+  deniedModels: [],
 };
 
 /** Regions a SigV4 scope or API key may name (Bedrock regions plus the common commercial ones). */
@@ -145,5 +151,6 @@ export function mergeIdentity(extra: Partial<IdentityConfig> | undefined): Ident
     roles: [...BUILTIN_IDENTITY.roles, ...(extra?.roles ?? [])],
     webIdentityAudience: extra?.webIdentityAudience ?? BUILTIN_IDENTITY.webIdentityAudience,
     containerCredentialsRole: extra?.containerCredentialsRole ?? BUILTIN_IDENTITY.containerCredentialsRole,
+    deniedModels: [...BUILTIN_IDENTITY.deniedModels, ...(extra?.deniedModels ?? [])],
   };
 }

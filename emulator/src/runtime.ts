@@ -90,6 +90,13 @@ export async function handleRuntime(
     streamFault: fault?.type === 'stream-error' ? fault : undefined,
   };
   const { model } = resolveModel(route.modelId);
+  if (state.identity.deniedModels.includes(model.id)) {
+    throw new BedrockException(
+      'AccessDeniedException',
+      "You don't have access to the model with the specified model ID.",
+      403,
+    );
+  }
   switch (route.operation) {
     case 'Converse':
       return converse(call, model);

@@ -9,8 +9,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { authenticateSigV4, type Principal } from './auth.js';
 import { signableOf } from './call.js';
 import { BedrockException } from './errors.js';
-import { type RequestContext, sendBytes, sendJson } from './reply.js';
+import { takeFault } from './faults.js';
+import { type RequestContext, sendBytes, sendJson, sleep } from './reply.js';
 import type { EmulatorState, TemporaryCredentials } from './state.js';
+import { dropConnection } from './transport.js';
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const SESSION_NAME_RE = /^[\w+=,.@-]*$/;
@@ -268,6 +270,31 @@ async function authenticate(state: EmulatorState, ctx: RequestContext): Promise<
   }
 }
 
+/**
+ * Applies a fault that names this STS action (`{"type":"throttle","operation":"AssumeRole"}`); true when
+ * the request was answered (or dropped) by the fault.
+ */
+async function applyStsFault(state: EmulatorState, ctx: RequestContext, action: string): Promise<boolean> {
+  const fault = takeFault(state, action, []);
+  if (!fault) return false;
+  switch (fault.type) {
+    case 'drop':
+      dropConnection(ctx.req);
+      return true;
+    case 'latency':
+      await sleep(fault.latencyMs ?? 0);
+      return false;
+    case 'throttle':
+      throw new StsError('Throttling', fault.message ?? 'Rate exceeded', 400);
+    case 'error':
+      throw fault.status === 503
+        ? new StsError('ServiceUnavailable', fault.message ?? 'Service is unavailable', 503)
+        : new StsError('InternalFailure', fault.message ?? 'An internal error occurred.', 500);
+    default:
+      throw new StsError('InternalFailure', fault.message ?? 'An internal error occurred.', 500);
+  }
+}
+
 /** Whether a request is an STS call: `POST /` with a form body, or `GET /?Action=...`. */
 export function isStsRequest(ctx: RequestContext): boolean {
   return ctx.rawPath === '/' && (ctx.method === 'POST' || (ctx.method === 'GET' && 'Action' in ctx.query));
@@ -292,6 +319,7 @@ export async function handleSts(state: EmulatorState, ctx: RequestContext): Prom
       );
     }
     state.count('sts', action);
+    if (await applyStsFault(state, ctx, action)) return;
     if (action === 'AssumeRole') return await assumeRole(state, ctx, params);
     if (action === 'AssumeRoleWithWebIdentity') return assumeRoleWithWebIdentity(state, ctx, params);
     const caller = await authenticate(state, ctx);
@@ -309,9 +337,21 @@ export async function handleSts(state: EmulatorState, ctx: RequestContext): Prom
  * EKS Pod Identity / ECS container credentials (bedrock-wire.md §9.5): `GET /v1/credentials` with the raw
  * token in `Authorization`; any non-empty single-line token gets credentials of the configured role.
  */
-export function handleContainerCredentials(state: EmulatorState, ctx: RequestContext): void {
+export async function handleContainerCredentials(state: EmulatorState, ctx: RequestContext): Promise<void> {
   const token = ctx.headers.authorization ?? '';
   state.count('sts', 'ContainerCredentials');
+  const fault = takeFault(state, 'ContainerCredentials', []);
+  if (fault?.type === 'drop') {
+    dropConnection(ctx.req);
+    return;
+  }
+  if (fault?.type === 'latency') await sleep(fault.latencyMs ?? 0);
+  else if (fault) {
+    sendJson(ctx, fault.status === 503 ? 503 : 500, {
+      message: fault.message ?? 'Credentials are temporarily unavailable.',
+    });
+    return;
+  }
   if (token.trim() === '' || /[\r\n]/.test(token)) {
     sendJson(ctx, 401, { message: 'Authorization token is missing or invalid.' });
     return;

@@ -336,6 +336,33 @@ describe('structured output and token counting', () => {
   });
 });
 
+describe('model access', () => {
+  it('a model the account was not granted answers 403 AccessDeniedException', async () => {
+    const denied = await startEmulator({
+      port: 0,
+      identity: { deniedModels: ['anthropic.claude-sonnet-4-5-20250929-v1:0'] },
+    });
+    const other = new BedrockRuntimeClient({
+      endpoint: denied.url,
+      region: 'us-east-1',
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+    });
+    try {
+      await expect(
+        other.send(new ConverseCommand({ modelId: SONNET, messages: [{ role: 'user', content: [{ text: 'x' }] }] })),
+      ).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: "You don't have access to the model with the specified model ID.",
+        $metadata: { httpStatusCode: 403 },
+      });
+    } finally {
+      other.destroy();
+      await denied.close();
+    }
+  });
+});
+
 describe('faults and latency', () => {
   it('throttle, 500, 503 and model timeout faults return the modelled errors, then clear', async () => {
     await admin('faults', 'POST', [

@@ -181,6 +181,24 @@ describe('STS through the official SDK', () => {
     expect((await stats()).sts.ContainerCredentials).toBe(1);
   });
 
+  it('faults that name an STS action fail that action only', async () => {
+    await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify([
+        { type: 'throttle', operation: 'AssumeRole', count: 1 },
+        { type: 'throttle', count: 1, model: 'no-such-model' },
+      ]),
+    });
+    await expect(sts.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'gw' }))).rejects.toMatchObject({
+      name: 'Throttling',
+      message: 'Rate exceeded',
+      $metadata: { httpStatusCode: 400 },
+    });
+    // The unfiltered runtime fault is not applied to STS.
+    await expect(sts.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'gw' }))).resolves.toBeDefined();
+    await fetch(`${emu.url}/_emulator/faults`, { method: 'DELETE' });
+  });
+
   it('counts STS calls so callers can prove credential caching', async () => {
     const before = (await stats()).sts.GetCallerIdentity ?? 0;
     await sts.send(new GetCallerIdentityCommand({}));
