@@ -203,12 +203,13 @@ export function generateConverseOutput(
   const toolSpecs = request.tools.flatMap((t) => (t.kind === 'toolSpec' ? [t] : []));
   let calls: typeof toolSpecs = [];
   if (!lastHasResults && directives.stop === undefined && toolSpecs.length > 0) {
-    const choice = request.toolChoice?.kind ?? 'auto';
+    const choice = request.toolChoice ?? { kind: 'auto' };
     const named = toolSpecs.filter((t) => mentioned(directives.text, t.name));
-    if (choice === 'tool') calls = toolSpecs.filter((t) => t.name === (request.toolChoice as { name: string }).name);
+    if (choice.kind === 'tool') calls = toolSpecs.filter((t) => t.name === choice.name);
     else if (directives.tools !== undefined) calls = toolSpecs.slice(0, directives.tools);
     else if (named.length > 0) calls = named;
-    else if (choice === 'any') calls = toolSpecs.slice(0, 1);
+    // `any` must call at least one tool (bedrock-wire.md §2.2).
+    if (choice.kind === 'any' && calls.length === 0) calls = toolSpecs.slice(0, 1);
   }
 
   if (directives.stop !== undefined) {
