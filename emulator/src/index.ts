@@ -10,6 +10,7 @@ import { listenDual } from './transport.js';
 
 export { CATALOG, type CatalogModel, lookupModel, resolveModel } from './catalog.js';
 export { CONTROL_PLANE_ROUTES, type ControlPlaneRoute } from './control-plane/index.js';
+export { GUARDRAIL_MESSAGE, STOP_REASONS, type StopReason } from './converse/generate.js';
 export { BedrockException, validationException } from './errors.js';
 export type { Fault, FaultType } from './faults.js';
 export {
@@ -22,6 +23,7 @@ export {
   type LatencyConfig,
 } from './options.js';
 export { EmulatorClock, EmulatorState, type EmulatorStats } from './state.js';
+export { CHARS_PER_TOKEN, countTokens, IMAGE_TOKENS } from './tokens.js';
 
 /** A running emulator. */
 export interface RunningEmulator {
