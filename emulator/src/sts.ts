@@ -176,6 +176,14 @@ function checkSessionAndDuration(
 async function assumeRole(state: EmulatorState, ctx: RequestContext, params: URLSearchParams): Promise<void> {
   const caller = await authenticate(state, ctx);
   const { roleArn, sessionName, duration } = checkSessionAndDuration(state, params);
+  // Role chaining (a role session assuming a role) is capped at one hour by IAM.
+  if (caller.arn.includes(':assumed-role/') && duration > 3600) {
+    throw new StsError(
+      'ValidationError',
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      400,
+    );
+  }
   const externalId = params.get('ExternalId');
   if (externalId !== null) {
     if (externalId.length < 2 || externalId.length > 1224) {

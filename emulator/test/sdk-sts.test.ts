@@ -117,6 +117,34 @@ describe('STS through the official SDK', () => {
     }
   });
 
+  it('role chaining is capped at one hour', async () => {
+    const first = await sts.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'outer' }));
+    const chained = new STSClient({
+      endpoint: emu.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: first.Credentials?.AccessKeyId ?? '',
+        secretAccessKey: first.Credentials?.SecretAccessKey ?? '',
+        sessionToken: first.Credentials?.SessionToken ?? '',
+      },
+    });
+    try {
+      await expect(
+        chained.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'inner', DurationSeconds: 7200 })),
+      ).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      });
+      const ok = await chained.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'inner' }));
+      expect(ok.AssumedRoleUser?.Arn).toBe('arn:aws:sts::111122223333:assumed-role/BedrockOpen/inner');
+      const who = await chained.send(new GetCallerIdentityCommand({}));
+      expect(who.Arn).toBe('arn:aws:sts::111122223333:assumed-role/BedrockOpen/outer');
+    } finally {
+      chained.destroy();
+    }
+  });
+
   it('AssumeRoleWithWebIdentity accepts a live JWT for sts.amazonaws.com and rejects others', async () => {
     const anonymous = new STSClient({ endpoint: emu.url, region: 'us-east-1', maxAttempts: 1 });
     const exp = Math.floor(Date.now() / 1000) + 3600;
