@@ -46,6 +46,8 @@ export interface CatalogModel {
   readonly profiles: readonly string[];
   /** Whether the streaming operations accept the model. */
   readonly streaming: boolean;
+  /** Claude 4.6+: `thinking: {"type": "adaptive"}` (the model picks its own budget) is accepted. */
+  readonly adaptiveThinking?: boolean;
 }
 
 type Entry = Omit<CatalogModel, 'id'>;
@@ -173,6 +175,29 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     structuredOutput: true,
     requiresProfile: true,
     profiles: GEO_GLOBAL,
+  },
+  // Claude 4.6: ids without a date or `:0` suffix; 1M-token context; adaptive thinking.
+  'anthropic.claude-sonnet-4-6': {
+    ...CLAUDE,
+    contextWindow: 1_000_000,
+    maxOutputTokens: 64_000,
+    reasoning: 'configurable',
+    adaptiveThinking: true,
+    cacheMinTokens: 2048,
+    structuredOutput: true,
+    requiresProfile: true,
+    profiles: ['us', 'eu', 'jp', 'global'],
+  },
+  'anthropic.claude-opus-4-6-v1': {
+    ...CLAUDE,
+    contextWindow: 1_000_000,
+    maxOutputTokens: 128_000,
+    reasoning: 'configurable',
+    adaptiveThinking: true,
+    cacheMinTokens: 4096,
+    structuredOutput: true,
+    requiresProfile: true,
+    profiles: ['us', 'eu', 'jp', 'apac', 'global'],
   },
   // Amazon Nova
   'amazon.nova-micro-v1:0': {

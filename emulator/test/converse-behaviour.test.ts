@@ -234,6 +234,21 @@ describe('reasoning', () => {
     expect(again.stopReason).toBe('end_turn');
   });
 
+  it('Claude 4.6 accepts adaptive thinking; earlier models do not', async () => {
+    const out = await client.send(
+      new ConverseCommand({
+        modelId: 'global.anthropic.claude-sonnet-4-6',
+        messages: [{ role: 'user', content: [{ text: 'plan it' }] }],
+        additionalModelRequestFields: { thinking: { type: 'adaptive' } },
+      }),
+    );
+    expect(out.output?.message?.content?.[0]?.reasoningContent?.reasoningText?.text).toBe('Reasoning about: plan it');
+    await expect(ask('plan it', { additionalModelRequestFields: { thinking: { type: 'adaptive' } } })).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: "thinking.type: Input should be 'enabled' or 'disabled'",
+    });
+  });
+
   it('streams reasoning deltas then one signature delta', async () => {
     const out = await client.send(
       new ConverseStreamCommand({

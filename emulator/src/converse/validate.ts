@@ -630,33 +630,12 @@ function checkReasoningBlocks(messages: readonly Message[], model: CatalogModel,
   });
 }
 
-function parseThinking(
+/** Settings Anthropic rejects while thinking is on (extended-thinking "feature compatibility"). */
+function checkThinkingCompatibility(
   extra: JsonObject,
-  model: CatalogModel,
   inference: { maxTokens: number; temperature: number | undefined; topP: number | undefined },
   choice: ToolChoice | undefined,
-): number | undefined {
-  const thinking = extra.thinking;
-  if (thinking === undefined) return undefined;
-  if (model.reasoning !== 'configurable') throw extraneousKey('thinking');
-  const obj = expectObject(thinking, 'thinking');
-  checkKeys(obj, ['type', 'budget_tokens']);
-  if (obj.type === 'disabled') return undefined;
-  if (obj.type !== 'enabled') throw validationException("thinking.type: Input should be 'enabled' or 'disabled'");
-  const budget = obj.budget_tokens;
-  if (typeof budget !== 'number' || !Number.isInteger(budget)) {
-    throw validationException('thinking.enabled.budget_tokens: Field required');
-  }
-  if (budget < 1024) {
-    throw validationException('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
-  }
-  const betas = Array.isArray(extra.anthropic_beta) ? extra.anthropic_beta : [];
-  const interleaved = betas.some((b) => typeof b === 'string' && b.startsWith('interleaved-thinking'));
-  if (!interleaved && inference.maxTokens <= budget) {
-    throw validationException(
-      `\`max_tokens\` must be greater than \`thinking.budget_tokens\`. Please consult our documentation at ${MAX_TOKENS_LIMIT_DOC}#max-tokens-and-context-window-size`,
-    );
-  }
+): void {
   if (inference.temperature !== undefined && inference.temperature !== 1) {
     throw validationException(
       `\`temperature\` may only be set to 1 when thinking is enabled. Please consult our documentation at ${MAX_TOKENS_LIMIT_DOC}#feature-compatibility`,
@@ -675,6 +654,48 @@ function parseThinking(
   if (choice?.kind === 'any' || choice?.kind === 'tool') {
     throw validationException('Thinking may not be enabled when tool_choice forces tool use.');
   }
+}
+
+function parseThinking(
+  extra: JsonObject,
+  model: CatalogModel,
+  inference: { maxTokens: number; temperature: number | undefined; topP: number | undefined },
+  choice: ToolChoice | undefined,
+): number | undefined {
+  const thinking = extra.thinking;
+  if (thinking === undefined) return undefined;
+  if (model.reasoning !== 'configurable') throw extraneousKey('thinking');
+  const obj = expectObject(thinking, 'thinking');
+  checkKeys(obj, ['type', 'budget_tokens']);
+  if (obj.type === 'disabled') return undefined;
+  if (obj.type === 'adaptive' && model.adaptiveThinking) {
+    // Adaptive thinking has no budget: the model sizes its reasoning within maxTokens.
+    checkKeys(obj, ['type']);
+    checkThinkingCompatibility(extra, inference, choice);
+    return inference.maxTokens;
+  }
+  if (obj.type !== 'enabled') {
+    throw validationException(
+      model.adaptiveThinking
+        ? "thinking.type: Input should be 'enabled', 'disabled' or 'adaptive'"
+        : "thinking.type: Input should be 'enabled' or 'disabled'",
+    );
+  }
+  const budget = obj.budget_tokens;
+  if (typeof budget !== 'number' || !Number.isInteger(budget)) {
+    throw validationException('thinking.enabled.budget_tokens: Field required');
+  }
+  if (budget < 1024) {
+    throw validationException('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+  }
+  const betas = Array.isArray(extra.anthropic_beta) ? extra.anthropic_beta : [];
+  const interleaved = betas.some((b) => typeof b === 'string' && b.startsWith('interleaved-thinking'));
+  if (!interleaved && inference.maxTokens <= budget) {
+    throw validationException(
+      `\`max_tokens\` must be greater than \`thinking.budget_tokens\`. Please consult our documentation at ${MAX_TOKENS_LIMIT_DOC}#max-tokens-and-context-window-size`,
+    );
+  }
+  checkThinkingCompatibility(extra, inference, choice);
   return budget;
 }
 
