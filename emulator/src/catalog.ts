@@ -191,7 +191,8 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
   'anthropic.claude-opus-4-6-v1': {
     ...CLAUDE,
     contextWindow: 1_000_000,
-    maxOutputTokens: 128_000,
+    // Anthropic lists 128K output for its own API; 64K is what the gateway capability table uses too.
+    maxOutputTokens: 64_000,
     reasoning: 'configurable',
     adaptiveThinking: true,
     cacheMinTokens: 4096,
