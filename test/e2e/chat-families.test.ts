@@ -101,6 +101,43 @@ describe('the same request on every family', () => {
   });
 });
 
+describe('sampling parameters per family', () => {
+  it('Claude 4.5 takes temperature or top_p, not both: temperature is kept, top_p dropped with a warning', async () => {
+    const { data, response } = await chat.client.chat.completions
+      .create({ model: M.sonnet45, temperature: 0.4, top_p: 0.8, messages: [{ role: 'user', content: 'both' }] })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe('Echo: both');
+    expect(chat.lastBody().inferenceConfig).toEqual({ temperature: 0.4 });
+    expect(response.headers.get('x-aigateway-warnings')).toMatch(/top_p ignored/);
+    await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      top_p: 0.8,
+      messages: [{ role: 'user', content: 'p' }],
+    });
+    expect(chat.lastBody().inferenceConfig).toEqual({ topP: 0.8 });
+  });
+
+  it('other families get both', async () => {
+    for (const model of [M.novaLite, M.llama33, M.sonnet37]) {
+      await chat.client.chat.completions.create({
+        model,
+        temperature: 0.4,
+        top_p: 0.8,
+        messages: [{ role: 'user', content: 'b' }],
+      });
+      expect(chat.lastBody().inferenceConfig).toEqual({ temperature: 0.4, topP: 0.8 });
+    }
+  });
+
+  it('max_tokens above the model maximum is lowered to it with a warning', async () => {
+    const { response } = await chat.client.chat.completions
+      .create({ model: M.llama33, max_tokens: 100_000, messages: [{ role: 'user', content: 'long' }] })
+      .withResponse();
+    expect(chat.lastBody().inferenceConfig!.maxTokens).toBe(8192);
+    expect(response.headers.get('x-aigateway-warnings')).toMatch(/max_tokens lowered from 100000 to 8192/);
+  });
+});
+
 describe('every Converse stopReason', () => {
   const cases = [
     ['end_turn', 'stop', undefined, 'Echo: go'],

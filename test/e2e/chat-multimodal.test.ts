@@ -316,9 +316,10 @@ function filePart(
 function documentOf(body: { messages: { content: Record<string, unknown>[] }[] }): {
   name: string;
   format: string;
+  source: unknown;
 } {
   const block = body.messages[0]!.content.find((b) => 'document' in b);
-  return block!.document as { name: string; format: string };
+  return block!.document as { name: string; format: string; source: unknown };
 }
 
 describe.each([
@@ -450,6 +451,48 @@ describe('documents the gateway refuses', () => {
       );
       expect(err.status).toBe(400);
       expect(err.message).toMatch(message);
+    }
+  });
+
+  it.each([
+    [
+      'docx',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'memo.docx',
+      Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(64, 7)]),
+    ],
+    [
+      'xlsx',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'sheet.xlsx',
+      Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(64, 8)]),
+    ],
+    [
+      'doc',
+      'application/msword',
+      'old.doc',
+      Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(64, 9)]),
+    ],
+    ['html', 'text/html', 'page.html', Buffer.from('<html><body>hi</body></html>')],
+    ['txt', 'text/plain', 'notes.txt', Buffer.from('plain notes')],
+    ['md', 'text/markdown', 'README.md', Buffer.from('# Title')],
+  ])('%s documents reach Bedrock with their format (Anthropic and Nova)', async (format, mime, filename, bytes) => {
+    for (const model of [M.sonnet45, M.novaLite]) {
+      const res = await chat.client.chat.completions.create({
+        model,
+        messages: [
+          {
+            role: 'user',
+            content: [filePart({ file_data: dataUri(mime, bytes), filename }), { type: 'text', text: 'read' }],
+          },
+        ],
+      });
+      expect(res.choices[0]!.message.content).toBe('Echo: read');
+      expect(documentOf(chat.lastBody())).toEqual({
+        format,
+        name: filename.slice(0, filename.lastIndexOf('.')),
+        source: { bytes: bytes.toString('base64') },
+      });
     }
   });
 

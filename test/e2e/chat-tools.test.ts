@@ -432,3 +432,104 @@ describe('OpenAI-minted tool call ids round-trip', () => {
     expect(uses[1]).toMatch(/^[a-zA-Z0-9_.:-]+$/);
   });
 });
+
+describe('tool loop details', () => {
+  it('a tool without parameters gets arguments "{}" (stream and not), as OpenAI clients expect to JSON.parse them', async () => {
+    const ping: OpenAI.ChatCompletionTool = { type: 'function', function: { name: 'ping' } };
+    for (const model of [M.sonnet45, M.novaLite]) {
+      const res = await chat.client.chat.completions.create({
+        model,
+        tools: [ping],
+        tool_choice: 'required',
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      const call = res.choices[0]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+      expect(call.function).toEqual({ name: 'ping', arguments: '{}' });
+      const got = await collect(
+        await chat.client.chat.completions.create({
+          model,
+          stream: true,
+          tools: [ping],
+          tool_choice: 'required',
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+      );
+      expect(got.toolCalls.map((c) => [c.index, c.name, c.arguments])).toEqual([[0, 'ping', '{}']]);
+    }
+  });
+
+  it('a user message between the tool calls and their results is placed after the results (Anthropic requires results first)', async () => {
+    const assistant = await firstTurn(M.sonnet45);
+    const [weatherId, timeId] = ids(assistant);
+    const res = await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      tools: TOOLS,
+      messages: [
+        { role: 'user', content: 'weather and time [[tools:2]]' },
+        assistant,
+        { role: 'user', content: 'hurry up' },
+        { role: 'tool', tool_call_id: weatherId, content: 'sunny' },
+        { role: 'tool', tool_call_id: timeId, content: 'noon' },
+      ],
+    });
+    expect(res.choices[0]!.message.content).toBe(`Tool results: ${weatherId}: sunny; ${timeId}: noon`);
+    expect(chat.lastBody().messages[2]!.content.map((b) => Object.keys(b)[0])).toEqual([
+      'toolResult',
+      'toolResult',
+      'text',
+    ]);
+  });
+
+  it('JSON arrays and scalars stay text; an image in a tool result is an image block inside the result', async () => {
+    const assistant = await firstTurn(M.sonnet45);
+    const [weatherId, timeId] = ids(assistant);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(16, 1)]);
+    const res = await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      tools: TOOLS,
+      messages: [
+        { role: 'user', content: 'weather and time [[tools:2]]' },
+        assistant,
+        { role: 'tool', tool_call_id: weatherId, content: '[1, 2, 3]' },
+        {
+          role: 'tool',
+          tool_call_id: timeId,
+          content: [
+            { type: 'text', text: 'a clock face:' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
+          ],
+        } as unknown as OpenAI.ChatCompletionToolMessageParam,
+      ],
+    });
+    expect(res.choices[0]!.message.content).toBe(
+      `Tool results: ${weatherId}: [1, 2, 3]; ${timeId}: a clock face: [image]`,
+    );
+    expect(chat.lastBody().messages[2]!.content).toEqual([
+      { toolResult: { toolUseId: weatherId, content: [{ text: '[1, 2, 3]' }] } },
+      {
+        toolResult: {
+          toolUseId: timeId,
+          content: [{ text: 'a clock face:' }, { image: { format: 'png', source: { bytes: png.toString('base64') } } }],
+        },
+      },
+    ]);
+  });
+
+  it('an empty error result gets a text (Bedrock refuses empty error results); an empty success stays empty', async () => {
+    const assistant = await firstTurn(M.novaLite);
+    const [weatherId, timeId] = ids(assistant);
+    const res = await chat.client.chat.completions.create({
+      model: M.novaLite,
+      tools: TOOLS,
+      messages: [
+        { role: 'user', content: 'weather and time [[tools:2]]' },
+        assistant,
+        { role: 'tool', tool_call_id: weatherId, content: '', is_error: true } as OpenAI.ChatCompletionToolMessageParam,
+        { role: 'tool', tool_call_id: timeId, content: '' },
+      ],
+    });
+    expect(res.choices[0]!.message.content).toBe(
+      `Tool results: ${weatherId} (error): The tool call failed.; ${timeId}: `,
+    );
+  });
+});
