@@ -4,6 +4,8 @@
  * cluster mode reading the operator's compiled config from a directory.
  */
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +144,44 @@ describe('AWS default credential chain', () => {
     expect((emulator.state.stats.sts.ContainerCredentials ?? 0) - fetchesBefore).toBe(1);
     gw.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
+  });
+});
+
+describe('tracing', () => {
+  it('exports request and Bedrock spans over OTLP when an endpoint is configured, flushed on shutdown', async () => {
+    const received: Buffer[] = [];
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') received.push(Buffer.concat(chunks));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (collector.address() as AddressInfo).port;
+      const gw = await spawn(['--config', config.dir], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${DEMO_KEY}`,
+          'content-type': 'application/json',
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        },
+        body: JSON.stringify({ model: NOVA_LITE, messages: [{ role: 'user', content: 'traced prompt' }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+      gw.kill('SIGTERM');
+      expect(await gw.exited).toBe(0);
+      const exported = Buffer.concat(received).toString('latin1');
+      expect(exported).toContain('gen_ai.request.model');
+      expect(exported).toContain('POST /v1/chat/completions');
+      expect(exported).not.toContain('traced prompt');
+    } finally {
+      collector.close();
+    }
   });
 });
 

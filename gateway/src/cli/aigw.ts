@@ -128,6 +128,10 @@ async function serve(args: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
+  const { tracingFromEnv } = await import('../telemetry/index.js');
+  const tracing = tracingFromEnv(process.env, { version: packageVersion() });
+  if (tracing) logger.info({}, 'tracing: exporting spans over OTLP');
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({
@@ -138,6 +142,7 @@ async function serve(args: string[]): Promise<void> {
       ...(values['admin-host'] ? { adminHost: values['admin-host'] } : {}),
       logger,
       mediaFetcher,
+      ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
       requireConfig: Boolean(values.config),
@@ -156,13 +161,16 @@ async function serve(args: string[]): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'signal received');
-    gateway.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    gateway
+      .shutdown()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

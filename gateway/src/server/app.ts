@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+import { SpanStatusCode } from '@opentelemetry/api';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -15,6 +16,7 @@ import Fastify, {
 } from 'fastify';
 import { callerOfKubernetesIdentity } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
+import { startServerSpan } from '../telemetry/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
 import type { RequestState, ServerContext } from './context.js';
 import { toGatewayError } from './errors.js';
@@ -74,6 +76,13 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       model: '-',
       upstreamMs: undefined,
       metricStatus: undefined,
+      span: ctx.tracer
+        ? startServerSpan(ctx.tracer, `${request.method} ${request.routeOptions.url ?? 'unmatched'}`, request.headers, {
+            'http.request.method': request.method,
+            'http.route': request.routeOptions.url ?? 'unmatched',
+            'url.path': request.url.split('?', 1)[0] ?? '',
+          })
+        : undefined,
     };
     request.aigw = state;
     const gauge = metrics.inflight.labels(state.route);
@@ -84,11 +93,17 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       gauge.dec();
       ctx.activity.end();
       const seconds = (performance.now() - state.startedAt) / 1000;
+      const status = state.metricStatus ?? (reply.raw.writableFinished ? reply.raw.statusCode : 499);
+      if (state.span) {
+        state.span.setAttribute('http.response.status_code', reply.raw.statusCode);
+        if (status >= 500) state.span.setStatus({ code: SpanStatusCode.ERROR });
+        state.span.end();
+      }
       metrics.observeRequest({
         route: state.route,
         account: state.account,
         model: state.model,
-        status: state.metricStatus ?? (reply.raw.writableFinished ? reply.raw.statusCode : 499),
+        status,
         seconds,
         ...(state.upstreamMs !== undefined ? { overheadSeconds: seconds - state.upstreamMs / 1000 } : {}),
       });
@@ -98,6 +113,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
 
   app.setErrorHandler((err, request, reply) => {
     const { error, internal } = toGatewayError(err, options);
+    request.aigw?.span?.setAttribute('error.type', error.code);
     if (internal) request.log.error({ err, requestId: request.id }, 'request failed');
     else if (error.status >= 500)
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'request failed upstream');

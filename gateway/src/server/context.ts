@@ -2,6 +2,7 @@
  * What routes get from the server: the config store (a request takes `store.current` once), the
  * upstream client, metrics and options. Per-request state rides on `request.aigw`.
  */
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller, KubernetesIdentity, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
@@ -50,6 +51,8 @@ export interface ServerContext {
   readonly activity: ActivityTracker;
   /** Verifies Kubernetes service-account tokens of in-cluster callers; absent = API keys only. */
   readonly identityReviewer?: IdentityReviewer | undefined;
+  /** OpenTelemetry tracer; absent = no spans (the common, zero-cost case). */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Per-request state, created when the request arrives. */
@@ -67,6 +70,8 @@ export interface RequestState {
   upstreamMs: number | undefined;
   /** Status to report in metrics when it differs from the HTTP status (a stream that failed after 200). */
   metricStatus: number | undefined;
+  /** The request's server span when tracing is on. */
+  span: Span | undefined;
 }
 
 declare module 'fastify' {

@@ -4,6 +4,7 @@
  * grace period, then the rest closes). Used by `aigw serve` and by the end-to-end tests in-process.
  */
 import type { AddressInfo } from 'node:net';
+import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   requireConfig?: boolean;
   /** Verifies in-cluster callers' service-account tokens (TokenReview); absent = API keys only. */
   identityReviewer?: IdentityReviewer;
+  /** OpenTelemetry tracer for request and upstream spans; absent = tracing off. */
+  tracer?: Tracer;
   /** Register process-level default metrics (CPU, memory, event loop); default false. */
   processMetrics?: boolean;
 }
@@ -97,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     mediaFetcher,
     activity,
     identityReviewer: options.identityReviewer,
+    tracer: options.tracer,
   };
   const app = await buildGatewayApp(ctx);
   const host = options.host ?? '127.0.0.1';

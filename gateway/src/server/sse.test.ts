@@ -80,7 +80,7 @@ describe('SseWriter', () => {
     writer(ok).end();
     expect(ok.written).toEqual(['data: [DONE]\n\n']);
     const failed = new SlowResponse();
-    writer(failed).fail(new GatewayError('upstream_error', 'Bedrock failed.').toBody());
+    writer(failed).fail(JSON.stringify(new GatewayError('upstream_error', 'Bedrock failed.').toBody()));
     expect(failed.written).toEqual([
       'data: {"error":{"message":"Bedrock failed.","type":"api_error","param":null,"code":"upstream_error"}}\n\n',
     ]);

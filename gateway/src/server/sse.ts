@@ -5,7 +5,6 @@
  * caller pauses the upstream read instead of buffering the whole answer in memory.
  */
 import type { ServerResponse } from 'node:http';
-import type { OpenAIErrorBody } from '../errors/index.js';
 
 const DONE = 'data: [DONE]\n\n';
 
@@ -55,10 +54,13 @@ export class SseWriter {
     this.#res.end(DONE);
   }
 
-  /** Ends a failed stream with an error event and no `[DONE]`, so SDKs raise instead of reporting success. */
-  fail(body: OpenAIErrorBody): void {
+  /**
+   * Ends a failed stream with an error event and no `[DONE]`, so SDKs raise instead of reporting success.
+   * @param payload the serialized OpenAI error envelope (`streamErrorPayload`).
+   */
+  fail(payload: string): void {
     if (this.closed) return;
-    this.#res.end(`data: ${JSON.stringify(body)}\n\n`);
+    this.#res.end(`data: ${payload}\n\n`);
   }
 
   #drain(): Promise<void> {

@@ -5,10 +5,12 @@
  * `[DONE]`; a caller that disconnects aborts the upstream call.
  */
 import { performance } from 'node:perf_hooks';
+import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CompiledModel, ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { costFor, getCapabilities, type ModelPrice, priceFor } from '../../models/index.js';
+import { endSpanWithError, GEN_AI, GEN_AI_PROVIDER, startClientSpan } from '../../telemetry/index.js';
 import {
   ChatStreamTranslator,
   fromConverseResponse,
@@ -19,6 +21,7 @@ import {
   toConverseRequest,
 } from '../../translate/chat/index.js';
 import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wire/bedrock/index.js';
+import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { authorizeModel } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -53,6 +56,9 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     );
   }
 
+  const span = state.span;
+  if (span) span.setAttributes(requestAttributes(chat));
+
   // The caller going away (socket closed before the response finished) aborts media downloads,
   // retries and the upstream request itself.
   const abort = new AbortController();
@@ -84,7 +90,16 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   });
   const headers: Record<string, string> = { 'x-request-id': request.id };
   if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
+  const traced =
+    ctx.tracer && span
+      ? startClientSpan(ctx.tracer, span, `${plan.stream ? 'ConverseStream' : 'Converse'} ${route.model.modelId}`, {
+          ...requestAttributes(chat),
+          [GEN_AI.requestModel]: route.model.modelId,
+          'cloud.region': route.model.region,
+        })
+      : undefined;
   const call = {
+    ...(traced ? { headers: traced.headers } : {}),
     account: route.account,
     credentials: route.credentials,
     region: route.model.region,
@@ -101,21 +116,39 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   };
 
   if (!plan.stream) {
-    const upstream = await ctx.upstream.send(call);
-    state.upstreamMs = upstream.upstreamMs;
-    const converse = parseConverseResponse(upstream.body);
-    const completion = fromConverseResponse(converse, responseOptions);
-    recordUsage(ctx, route, state.caller!.subject, converse.usage);
+    let completion: ReturnType<typeof fromConverseResponse>;
+    try {
+      const upstream = await ctx.upstream.send(call);
+      state.upstreamMs = upstream.upstreamMs;
+      const converse = parseConverseResponse(upstream.body);
+      completion = fromConverseResponse(converse, responseOptions);
+      recordUsage(ctx, route, state.caller!.subject, converse.usage);
+      traced?.span.setAttribute('aigw.upstream.attempts', upstream.attempts);
+    } catch (err) {
+      if (traced) endSpanWithError(traced.span, errorCode(err));
+      throw err;
+    }
+    const finish = completion.choices[0]?.finish_reason;
+    for (const s of [span, traced?.span])
+      s?.setAttributes(responseAttributes(completion.id, chat.model, finish, completion.usage));
+    traced?.span.end();
     reply.headers(headers);
     await reply.type('application/json').send(JSON.stringify(completion));
     return;
   }
 
   // Errors up to here (including retries exhausted before the first byte) are ordinary JSON errors.
-  const stream = await ctx.upstream.stream(call);
+  let stream: Awaited<ReturnType<ServerContext['upstream']['stream']>>;
+  try {
+    stream = await ctx.upstream.stream(call);
+  } catch (err) {
+    if (traced) endSpanWithError(traced.span, errorCode(err));
+    throw err;
+  }
   if (abort.signal.aborted) {
     // The caller left while the upstream was answering the headers; nobody will read the stream.
     stream.cancel();
+    if (traced) endSpanWithError(traced.span, 'client_closed_request');
     throw new GatewayError('client_closed_request', 'The client closed the connection.');
   }
   abort.signal.addEventListener('abort', () => stream.cancel(), { once: true });
@@ -128,6 +161,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   sse.start({ ...hookHeaders, ...headers });
   const translator = new ChatStreamTranslator(responseOptions);
   let firstTokenAt: number | undefined;
+  let failure: string | undefined;
   try {
     for await (const event of stream) {
       // UpstreamEvent is `{type, payload}`; the translator takes Converse's union shape `{[type]: payload}`.
@@ -146,24 +180,75 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
         }
         await sse.write(chunks);
       }
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted) {
+        failure = 'client_closed_request';
+        return;
+      }
     }
     await sse.write(translator.end());
     state.upstreamMs = stream.timing.totalMs;
     sse.end();
   } catch (err) {
     stream.cancel();
-    if (abort.signal.aborted || sse.closed) return; // the caller left; nobody to tell
+    if (abort.signal.aborted || sse.closed) {
+      failure = 'client_closed_request';
+      return; // the caller left; nobody to tell
+    }
     const { error, internal } = toGatewayError(err, ctx.options);
+    failure = error.code;
     if (internal) request.log.error({ err, requestId: request.id }, 'stream failed');
     else
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'stream failed after start');
     state.metricStatus = error.status;
-    sse.fail(JSON.parse(streamErrorPayload(error)));
+    sse.fail(streamErrorPayload(error));
   } finally {
     recordStreamUsage(ctx, route, state.caller!.subject, translator);
     res.off('close', onClose);
+    if (span || traced) {
+      const attributes = responseAttributes(responseOptions.id, chat.model, translator.finishReason, translator.usage);
+      span?.setAttributes(attributes);
+      if (failure) span?.setAttribute('error.type', failure);
+      if (traced) {
+        traced.span.setAttributes(attributes);
+        if (failure) endSpanWithError(traced.span, failure);
+        else traced.span.end();
+      }
+    }
   }
+}
+
+/** GenAI request attributes: the model and sampling settings, never message text. */
+function requestAttributes(chat: ChatCompletionRequest): Attributes {
+  const attributes: Attributes = {
+    [GEN_AI.operationName]: 'chat',
+    [GEN_AI.system]: GEN_AI_PROVIDER,
+    [GEN_AI.providerName]: GEN_AI_PROVIDER,
+    [GEN_AI.requestModel]: chat.model,
+  };
+  const maxTokens = chat.max_completion_tokens ?? chat.max_tokens;
+  if (typeof maxTokens === 'number') attributes[GEN_AI.requestMaxTokens] = maxTokens;
+  if (typeof chat.temperature === 'number') attributes[GEN_AI.requestTemperature] = chat.temperature;
+  if (typeof chat.top_p === 'number') attributes[GEN_AI.requestTopP] = chat.top_p;
+  return attributes;
+}
+
+function responseAttributes(
+  id: string,
+  model: string,
+  finish: string | null | undefined,
+  usage: { prompt_tokens: number; completion_tokens: number } | undefined,
+): Attributes {
+  const attributes: Attributes = { [GEN_AI.responseId]: id, [GEN_AI.responseModel]: model };
+  if (finish) attributes[GEN_AI.responseFinishReasons] = [finish];
+  if (usage) {
+    attributes[GEN_AI.usageInputTokens] = usage.prompt_tokens;
+    attributes[GEN_AI.usageOutputTokens] = usage.completion_tokens;
+  }
+  return attributes;
+}
+
+function errorCode(err: unknown): string {
+  return err instanceof GatewayError ? err.code : 'internal_error';
 }
 
 function parseConverseResponse(body: Uint8Array): ConverseResponse {

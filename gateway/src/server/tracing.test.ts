@@ -1,0 +1,125 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ConfigDir, DEMO_KEY, makeConfigDir, NOVA_LITE } from '../../../test/helpers/config-dir.js';
+import { FakeUpstream, streamEvents } from '../../../test/helpers/fake-upstream.js';
+import { ManifestDirSource } from '../config/index.js';
+import { GatewayError } from '../errors/index.js';
+import { type RunningGateway, startGateway } from './index.js';
+
+const exporter = new InMemorySpanExporter();
+// register() installs the W3C trace-context propagator the gateway extracts and injects with.
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+provider.register();
+const upstream = new FakeUpstream();
+let config: ConfigDir;
+let gateway: RunningGateway;
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+
+beforeAll(async () => {
+  config = await makeConfigDir();
+  gateway = await startGateway({
+    source: new ManifestDirSource(config.dir),
+    port: 0,
+    adminPort: null,
+    upstream,
+    logger: pino({ level: 'silent' }),
+    mediaFetcher: null,
+    watch: false,
+    tracer: provider.getTracer('test'),
+  });
+});
+afterAll(async () => {
+  await gateway?.close();
+  await config?.remove();
+  await provider.shutdown();
+});
+beforeEach(() => {
+  exporter.reset();
+  upstream.script = { events: streamEvents('one two three') };
+});
+
+function chat(body: Record<string, unknown>): Promise<Response> {
+  return fetch(`${gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json', traceparent: PARENT },
+    body: JSON.stringify(body),
+  });
+}
+
+async function spans() {
+  // The server span ends when the response closes, just after the client has read it.
+  await new Promise((r) => setTimeout(r, 20));
+  const all = exporter.getFinishedSpans();
+  const server = all.find((s) => s.kind === SpanKind.SERVER);
+  const client = all.find((s) => s.kind === SpanKind.CLIENT);
+  return { all, server: server!, client: client! };
+}
+
+describe('tracing', () => {
+  it('continues the caller trace with a server span and a Bedrock client span carrying GenAI attributes', async () => {
+    const res = await chat({
+      model: NOVA_LITE,
+      max_tokens: 50,
+      temperature: 0.3,
+      messages: [{ role: 'user', content: 'secret prompt' }],
+    });
+    const body = (await res.json()) as { id: string };
+    const { server, client } = await spans();
+    expect(server.name).toBe('POST /v1/chat/completions');
+    expect(server.spanContext().traceId).toBe(TRACE_ID);
+    expect(server.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(server.attributes).toMatchObject({
+      'http.response.status_code': 200,
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': 'aws.bedrock',
+      'gen_ai.request.model': NOVA_LITE,
+      'gen_ai.request.max_tokens': 50,
+      'gen_ai.request.temperature': 0.3,
+      'gen_ai.response.id': body.id,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': 7,
+      'gen_ai.usage.output_tokens': 2,
+    });
+    expect(client.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    expect(client.attributes).toMatchObject({
+      'gen_ai.request.model': 'amazon.nova-lite-v1:0',
+      'cloud.region': 'us-east-1',
+    });
+    // The upstream request carries the client span's context.
+    const sent = upstream.calls.at(-1)?.headers?.traceparent;
+    expect(sent).toBe(`00-${TRACE_ID}-${client.spanContext().spanId}-01`);
+    // No prompt or completion text in any attribute.
+    expect(JSON.stringify([server.attributes, client.attributes])).not.toMatch(/secret prompt|fake upstream/);
+  });
+
+  it('records streams and marks a stream that failed mid-way as an error', async () => {
+    upstream.script = {
+      events: streamEvents('a b').slice(0, 2),
+      failWith: new GatewayError('upstream_unavailable', 'down'),
+    };
+    const res = await chat({ model: NOVA_LITE, stream: true, messages: [{ role: 'user', content: 'x' }] });
+    await res.text();
+    const { server, client } = await spans();
+    expect(server.attributes['error.type']).toBe('upstream_unavailable');
+    expect(client.status.code).toBe(SpanStatusCode.ERROR);
+    expect(client.attributes['error.type']).toBe('upstream_unavailable');
+  });
+
+  it('marks an upstream failure before any byte on both spans', async () => {
+    upstream.sendError = new GatewayError('rate_limit_exceeded', 'slow down');
+    try {
+      const res = await chat({ model: NOVA_LITE, messages: [{ role: 'user', content: 'x' }] });
+      expect(res.status).toBe(429);
+      await res.text();
+    } finally {
+      upstream.sendError = undefined;
+    }
+    const { server, client } = await spans();
+    expect(server.attributes).toMatchObject({ 'http.response.status_code': 429, 'error.type': 'rate_limit_exceeded' });
+    expect(client.attributes['error.type']).toBe('rate_limit_exceeded');
+  });
+});
