@@ -9,6 +9,9 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 
+/** The first bytes of the HTTP/2 client connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`). */
+const PREFACE_START = 'PRI ';
+
 /** The incoming request, whichever protocol carried it. */
 export type IncomingRequest = http.IncomingMessage | http2.Http2ServerRequest;
 
@@ -54,14 +57,17 @@ export async function listenDual(listener: RequestListener, port: number, host: 
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.once('error', () => socket.destroy());
+    let seen = Buffer.alloc(0);
     const route = (): void => {
-      const head: Buffer | null = socket.read();
-      if (head === null) {
+      const chunk: Buffer | null = socket.read();
+      if (chunk !== null) seen = Buffer.concat([seen, chunk]);
+      // Wait until four bytes decide, unless what arrived already cannot be the HTTP/2 preface.
+      if (chunk === null || (seen.length < 4 && PREFACE_START.startsWith(seen.toString('latin1')))) {
         socket.once('readable', route);
         return;
       }
-      socket.unshift(head);
-      const target = head.subarray(0, 4).toString('latin1') === 'PRI ' ? h2 : h1;
+      socket.unshift(seen);
+      const target = seen.subarray(0, 4).toString('latin1') === PREFACE_START ? h2 : h1;
       target.emit('connection', socket);
     };
     socket.once('readable', route);
