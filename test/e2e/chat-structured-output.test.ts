@@ -217,3 +217,61 @@ describe('structured output edge cases', () => {
     }
   });
 });
+
+describe('structured output with reasoning', () => {
+  it('native output with thinking on Sonnet 4.5: reasoning_content plus JSON content (stream and not)', async () => {
+    const request = {
+      model: M.sonnet45,
+      reasoning_effort: 'low' as const,
+      messages: MESSAGES,
+      response_format: SCHEMA_FORMAT,
+    };
+    const res = await chat.client.chat.completions.create(request);
+    const message = res.choices[0]!.message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
+    expect(message.reasoning_content).toBe('Reasoning about: Describe a person as JSON');
+    expect(JSON.parse(message.content!)).toEqual(STRIPPED);
+    const got = await collect(await chat.client.chat.completions.create({ ...request, stream: true }));
+    expect(got.reasoning).toBe('Reasoning about: Describe a person as JSON');
+    expect(JSON.parse(got.content)).toEqual(STRIPPED);
+    expect(got.finishReason).toBe('stop');
+  });
+
+  it('forced-tool output with thinking (tool choice auto): the preamble text is dropped, stream and not', async () => {
+    const request = {
+      model: M.sonnet37,
+      reasoning_effort: 'low' as const,
+      // Under `auto` the emulator calls the tools the text names, after a "Calling …" preamble.
+      messages: [{ role: 'user' as const, content: 'answer via json_response' }],
+      response_format: SCHEMA_FORMAT,
+    };
+    const res = await chat.client.chat.completions.create(request);
+    expect(JSON.parse(res.choices[0]!.message.content!)).toEqual(WITH_MINIMUM);
+    expect(res.choices[0]!.finish_reason).toBe('stop');
+    const got = await collect(await chat.client.chat.completions.create({ ...request, stream: true }));
+    expect(got.reasoning).toBe('Reasoning about: answer via json_response');
+    expect(JSON.parse(got.content)).toEqual(WITH_MINIMUM);
+    expect(got.toolCallDeltas).toEqual([]);
+    expect(got.finishReason).toBe('stop');
+  });
+
+  it('caller tool and JSON tool in one turn: tool_calls for the caller, the JSON as content, stream and not', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+    ];
+    const request = {
+      model: M.novaLite,
+      tools,
+      messages: [{ role: 'user' as const, content: 'both at once [[tools:2]]' }],
+      response_format: SCHEMA_FORMAT,
+    };
+    const res = await chat.client.chat.completions.create(request);
+    const calls = (res.choices[0]!.message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
+    expect(calls.map((c) => [c.function.name, c.function.arguments])).toEqual([['lookup', '{"q":"q"}']]);
+    expect(JSON.parse(res.choices[0]!.message.content!)).toEqual(WITH_MINIMUM);
+    expect(res.choices[0]!.finish_reason).toBe('tool_calls');
+    const got = await collect(await chat.client.chat.completions.create({ ...request, stream: true }));
+    expect(got.toolCalls.map((c) => [c.index, c.name, c.arguments])).toEqual([[0, 'lookup', '{"q":"q"}']]);
+    expect(JSON.parse(got.content)).toEqual(WITH_MINIMUM);
+    expect(got.finishReason).toBe('tool_calls');
+  });
+});
