@@ -28,6 +28,8 @@ export interface Fault {
   exception?: string;
   /** Overrides the error message. */
   message?: string;
+  /** `throttle` / `error`: a `Retry-After` header (seconds) on the response; Bedrock itself sends none. */
+  retryAfterSeconds?: number;
 }
 
 const TYPES: readonly FaultType[] = ['throttle', 'error', 'timeout', 'latency', 'stream-error', 'drop'];
@@ -61,6 +63,8 @@ export function parseFaults(body: unknown): Fault[] {
     if (typeof f.operation === 'string') fault.operation = f.operation;
     if (typeof f.count === 'number' && f.count > 0) fault.count = Math.floor(f.count);
     if (typeof f.message === 'string') fault.message = f.message;
+    if (typeof f.retryAfterSeconds === 'number' && f.retryAfterSeconds >= 0)
+      fault.retryAfterSeconds = f.retryAfterSeconds;
     if (fault.type === 'error') {
       const status = f.status ?? 500;
       if (status !== 500 && status !== 503) throw validationException('An error fault has status 500 or 503.');

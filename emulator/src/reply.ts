@@ -82,8 +82,8 @@ export function errorTypeHeader(name: string): string {
 }
 
 /** Writes a Bedrock error (rest-json wire format). */
-export function sendError(ctx: RequestContext, error: BedrockException): void {
-  sendJson(ctx, error.status, error.toBody(), { 'x-amzn-errortype': errorTypeHeader(error.name) });
+export function sendError(ctx: RequestContext, error: BedrockException, headers: Record<string, string> = {}): void {
+  sendJson(ctx, error.status, error.toBody(), { 'x-amzn-errortype': errorTypeHeader(error.name), ...headers });
 }
 
 /** Turns anything thrown into a Bedrock error response (unexpected errors become InternalServerException). */

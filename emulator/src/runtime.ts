@@ -77,7 +77,11 @@ export async function handleRuntime(
   const faultError = fault ? faultException(fault) : undefined;
   if (faultError) {
     await sleep(state.latency.fixedMs);
-    sendError(ctx, faultError);
+    sendError(
+      ctx,
+      faultError,
+      fault?.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
+    );
     return;
   }
   const call: RuntimeCall = {

@@ -243,7 +243,9 @@ describe('reasoning', () => {
       }),
     );
     expect(out.output?.message?.content?.[0]?.reasoningContent?.reasoningText?.text).toBe('Reasoning about: plan it');
-    await expect(ask('plan it', { additionalModelRequestFields: { thinking: { type: 'adaptive' } } })).rejects.toMatchObject({
+    await expect(
+      ask('plan it', { additionalModelRequestFields: { thinking: { type: 'adaptive' } } }),
+    ).rejects.toMatchObject({
       name: 'ValidationException',
       message: "thinking.type: Input should be 'enabled' or 'disabled'",
     });
@@ -397,6 +399,18 @@ describe('faults and latency', () => {
     });
     await expect(ask('a')).rejects.toMatchObject({ name: 'ModelTimeoutException', $metadata: { httpStatusCode: 408 } });
     expect((await ask('a')).stopReason).toBe('end_turn');
+  });
+
+  it('a throttle fault can carry Retry-After', async () => {
+    await admin('faults', 'POST', { type: 'throttle', count: 1, retryAfterSeconds: 2 });
+    const response = await fetch(`${emu.url}/model/${encodeURIComponent(SONNET)}/converse`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ABSKRW11bGF0b3JEZW1vS2V5' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'x' }] }] }),
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('2');
+    expect(await response.json()).toEqual({ message: 'Too many requests, please wait before trying again.' });
   });
 
   it('a fault filtered to another model leaves this one alone', async () => {
