@@ -48,6 +48,8 @@ export interface CatalogModel {
   readonly streaming: boolean;
   /** Claude 4.6+: `thinking: {"type": "adaptive"}` (the model picks its own budget) is accepted. */
   readonly adaptiveThinking?: boolean;
+  /** Video content blocks (Nova Lite / Pro / Premier). */
+  readonly video?: boolean;
 }
 
 type Entry = Omit<CatalogModel, 'id'>;
@@ -220,6 +222,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     tools: true,
     toolChoiceAnyTool: true,
     images: true,
+    video: true,
     cacheMinTokens: 1024,
     profiles: GEO,
   },
@@ -231,6 +234,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     tools: true,
     toolChoiceAnyTool: true,
     images: true,
+    video: true,
     cacheMinTokens: 1024,
     profiles: GEO,
   },
@@ -242,6 +246,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     tools: true,
     toolChoiceAnyTool: true,
     images: true,
+    video: true,
     requiresProfile: true,
     profiles: ['us'],
   },

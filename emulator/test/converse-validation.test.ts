@@ -375,6 +375,25 @@ const CASES: Case[] = [
     message: /^The document at messages\.0\.content\.1\.document is \d+ bytes; the maximum document size is 4\.5 MB\.$/,
   },
   {
+    name: 'video on a model without video input',
+    body: { messages: [user(text('watch'), { video: { format: 'mp4', source: { bytes: PNG } } })] },
+    message:
+      "This model doesn't support the video content block that you provided. Try again with a supported content block.",
+  },
+  {
+    name: 'video format outside the enum',
+    model: 'amazon.nova-lite-v1:0',
+    body: { messages: [user(text('watch'), { video: { format: 'avi', source: { bytes: PNG } } })] },
+    message:
+      /Value 'avi' at 'messages\.0\.content\.1\.video\.format' failed to satisfy constraint: Member must satisfy enum value set: \[mkv, mov, mp4/,
+  },
+  {
+    name: 'guardContent image format outside png/jpeg',
+    body: { messages: [user(text('x'), { guardContent: { image: { format: 'gif', source: { bytes: PNG } } } })] },
+    message:
+      /Value 'gif' at 'messages\.0\.content\.1\.guardContent\.image\.format' failed to satisfy constraint: Member must satisfy enum value set: \[png, jpeg\]/,
+  },
+  {
     name: 'maxTokens zero',
     body: { messages: [user(text('hi'))], inferenceConfig: { maxTokens: 0 } },
     message:

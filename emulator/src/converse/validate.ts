@@ -422,11 +422,68 @@ function parseContentBlock(
         checkKeys(obj, ['text', 'qualifiers']);
         return { kind: 'guardContent', text: expectString(obj.text, `${path}.guardContent.text.text`), raw: value };
       }
+      const img = expectObject(gv, `${path}.guardContent.image`);
+      checkKeys(img, ['format', 'source']);
+      enumCheck(img.format, `${path}.guardContent.image.format`, ['png', 'jpeg']);
       return { kind: 'other', member, raw: value };
     }
+    case 'video':
+    case 'audio':
+      parseMedia(member, inner, `${path}.${member}`, role, model);
+      return { kind: 'other', member, raw: value };
     default:
       return { kind: 'other', member, raw: value };
   }
+}
+
+const VIDEO_FORMATS = ['mkv', 'mov', 'mp4', 'webm', 'flv', 'mpeg', 'mpg', 'wmv', 'three_gp'];
+const AUDIO_FORMATS = [
+  'mp3',
+  'opus',
+  'wav',
+  'aac',
+  'flac',
+  'mp4',
+  'ogg',
+  'mkv',
+  'mka',
+  'x-aac',
+  'm4a',
+  'mpeg',
+  'mpga',
+  'pcm',
+  'webm',
+];
+
+/** Video and audio blocks: user turns only, format enums of the service model, models that take them. */
+function parseMedia(
+  member: 'video' | 'audio',
+  value: unknown,
+  path: string,
+  role: 'user' | 'assistant',
+  model: CatalogModel,
+): void {
+  if (role !== 'user') {
+    throw validationException(
+      `The ${member} content block at ${path.replace(/\.(video|audio)$/, '')} is only allowed in user messages.`,
+    );
+  }
+  if (member === 'video' ? !model.video : true) {
+    throw validationException(
+      `This model doesn't support the ${member} content block that you provided. Try again with a supported content block.`,
+    );
+  }
+  const obj = expectObject(value, path);
+  checkKeys(obj, ['format', 'source']);
+  enumCheck(obj.format, `${path}.format`, member === 'video' ? VIDEO_FORMATS : AUDIO_FORMATS);
+  const [sm, sv] = unionMember(
+    obj.source,
+    `${path}.source`,
+    ['bytes', 's3Location'],
+    `${member === 'video' ? 'Video' : 'Audio'}Source`,
+  );
+  if (sm === 'bytes') decodeBase64(sv, `${path}.source.bytes`);
+  else parseS3Location(sv, `${path}.source.s3Location`);
 }
 
 function parseSystem(value: unknown, model: CatalogModel, counters: Counters): SystemBlock[] {
