@@ -44,6 +44,7 @@ describe('model status reasons', () => {
     });
     expect(s?.conditions).toEqual([
       expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Served', observedGeneration: 1 }),
+      expect.objectContaining({ type: 'CredentialsReady', status: 'Unknown', reason: 'Checking' }),
     ]);
   });
 
@@ -91,6 +92,14 @@ describe('account status', () => {
     ]);
     const s = computeStatuses({ accounts, models, result, checks, now: 'now' }).accounts.get('bedrock');
     expect(s?.models).toBe(2);
+    const models2 = computeStatuses({ accounts, models, result, checks, now: 'now' }).models;
+    expect(models2.get('a')?.conditions[1]).toMatchObject({
+      type: 'CredentialsReady',
+      status: 'False',
+      reason: 'AccessDenied',
+      message: 'account bedrock: InvalidClientTokenId: bad key',
+    });
+    expect(models2.get('c')?.conditions[1]).toMatchObject({ status: 'Unknown', reason: 'AccountMissing' });
     expect(s?.conditions).toEqual([
       expect.objectContaining({
         type: 'Ready',

@@ -192,7 +192,26 @@ export function computeStatuses(input: StatusInput): {
         observedGeneration: generation,
       };
     }
-    status.conditions = mergeConditions(model.status?.conditions, [ready], now);
+    // Mirrors the account's check so `kubectl get model -o yaml` shows why calls would fail.
+    const accountCredentials = accounts
+      .get(model.spec?.account ?? '')
+      ?.conditions.find((c) => c.type === 'CredentialsReady');
+    const credentials: Omit<Condition, 'lastTransitionTime'> = accountCredentials
+      ? {
+          type: 'CredentialsReady',
+          status: accountCredentials.status,
+          reason: accountCredentials.reason,
+          message: `account ${model.spec.account}: ${accountCredentials.message}`,
+          observedGeneration: generation,
+        }
+      : {
+          type: 'CredentialsReady',
+          status: 'Unknown',
+          reason: 'AccountMissing',
+          message: `ProviderAccount '${model.spec?.account ?? ''}' not found`,
+          observedGeneration: generation,
+        };
+    status.conditions = mergeConditions(model.status?.conditions, [ready, credentials], now);
     models.set(name, status);
   }
   return { accounts, models };

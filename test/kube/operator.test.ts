@@ -333,6 +333,48 @@ spec: { account: no-such-account, modelId: "amazon.nova-lite-v1:0" }
     }
   });
 
+  it('with --all-namespaces, publishes one config per namespace that has accounts or models, and none elsewhere', async () => {
+    await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: team-x }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: team-empty }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: x, namespace: team-x }
+spec: { region: eu-west-1, auth: { type: default } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: nova, namespace: team-x }
+spec: { account: x, modelId: "eu.amazon.nova-lite-v1:0" }
+`);
+    await operator?.stop();
+    operator = await runOperator({
+      kubeConfig: cluster.kubeConfig('admin'),
+      allNamespaces: true,
+      leaderElection: false,
+      credentialChecks: false,
+    });
+    const config = await eventually('team-x config', async () => {
+      const cm = await admin.find<KubeObject & { data: Record<string, string> }>(
+        pathFor(RESOURCES.configmaps, 'team-x', 'aigateway-config'),
+      );
+      return cm ? (JSON.parse(cm.data['config.json'] ?? '{}') as CompiledConfig) : undefined;
+    });
+    expect(config).toMatchObject({
+      namespace: 'team-x',
+      models: [expect.objectContaining({ servedName: 'x/nova', region: 'eu-west-1' })],
+    });
+    // The namespace served before keeps its (unchanged) config; an empty namespace gets none.
+    expect(await admin.find(pathFor(RESOURCES.configmaps, NS, 'aigateway-config'))).toBeDefined();
+    expect(await admin.find(pathFor(RESOURCES.configmaps, 'team-empty', 'aigateway-config'))).toBeUndefined();
+  });
+
   it('resumes its watch after a server-side timeout and relists after 410 Gone', async () => {
     const client = await cluster.client('admin');
     // A version far older than the API server's watch cache window is answered with 410 Gone.
