@@ -254,9 +254,28 @@ describe('structured output with reasoning', () => {
     expect(got.finishReason).toBe('stop');
   });
 
+  it('when the model answers in text instead of calling the JSON tool, that text is the content (stream and not)', async () => {
+    const request = {
+      model: M.sonnet37,
+      reasoning_effort: 'low' as const,
+      // Tool choice is auto with thinking, and this text names no tool: the emulator answers in text.
+      messages: [{ role: 'user' as const, content: 'just talk' }],
+      response_format: SCHEMA_FORMAT,
+    };
+    const res = await chat.client.chat.completions.create(request);
+    expect(res.choices[0]!.message.content).toBe('Echo: just talk');
+    expect(res.choices[0]!.finish_reason).toBe('stop');
+    const got = await collect(await chat.client.chat.completions.create({ ...request, stream: true }));
+    expect(got.content).toBe('Echo: just talk');
+    expect(got.finishReason).toBe('stop');
+  });
+
   it('caller tool and JSON tool in one turn: tool_calls for the caller, the JSON as content, stream and not', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
-      { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+      {
+        type: 'function',
+        function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } },
+      },
     ];
     const request = {
       model: M.novaLite,

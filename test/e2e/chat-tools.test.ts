@@ -8,7 +8,7 @@
  * `toolChoice: auto` it writes `Calling <names>.` first. After tool results it answers
  * `Tool results: <id>: <content>; <id> (error): <content>`.
  */
-import type OpenAI from 'openai';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { apiError, collect, M, useChatStack } from './chat-stack.js';
 
@@ -531,5 +531,34 @@ describe('tool loop details', () => {
     expect(res.choices[0]!.message.content).toBe(
       `Tool results: ${weatherId} (error): The tool call failed.; ${timeId}: `,
     );
+  });
+});
+
+describe('a stream that breaks during a tool call', () => {
+  it('ends with an error the SDK raises, never a finish_reason for a half-streamed call', async () => {
+    await fetch(`${chat.stack.emulator.url}/_emulator/faults`, {
+      method: 'POST',
+      // messageStart, text deltas, then the tool call's start and first fragment: break after that.
+      body: JSON.stringify({ type: 'stream-error', afterEvents: 7, count: 1 }),
+    });
+    const stream = await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      stream: true,
+      tools: TOOLS,
+      messages: [{ role: 'user', content: 'call get_weather' }],
+    });
+    const seen: OpenAI.ChatCompletionChunk[] = [];
+    const error = await (async () => {
+      try {
+        for await (const chunk of stream) seen.push(chunk);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(seen.some((c) => c.choices[0]?.delta.tool_calls)).toBe(true);
+    expect(seen.some((c) => c.choices[0]?.finish_reason)).toBe(false);
+    await fetch(`${chat.stack.emulator.url}/_emulator/faults`, { method: 'DELETE' });
   });
 });
