@@ -516,3 +516,83 @@ describe('documents the gateway refuses', () => {
     }
   });
 });
+
+describe('image input details', () => {
+  it('the same URL used twice is fetched once and sent twice', async () => {
+    const url = `http://images.test:${port}/cat.jpg`;
+    const before = requested.length;
+    const res = await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'twice' },
+            { type: 'image_url', image_url: { url, detail: 'low' } },
+            { type: 'image_url', image_url: { url, detail: 'high' } },
+          ],
+        },
+      ],
+    });
+    expect(res.usage!.prompt_tokens).toBe(2000 + tokens('twice'));
+    expect(requested.slice(before)).toEqual([`images.test:${port}/cat.jpg`]);
+    expect(chat.lastBody().messages[0]!.content.filter((b) => 'image' in b)).toHaveLength(2);
+  });
+
+  it('base64 wrapped at 76 columns and base64url data are accepted and sent as standard base64', async () => {
+    const bytes = Buffer.concat([PNG, Buffer.alloc(200, 0xfb)]);
+    const standard = bytes.toString('base64');
+    const wrapped = standard.replace(/(.{76})/g, '$1\r\n');
+    const url64 = bytes.toString('base64url');
+    for (const data of [wrapped, url64]) {
+      const res = await chat.client.chat.completions.create({
+        model: M.novaLite,
+        messages: imageMessage(`data:image/png;base64,${data}`),
+      });
+      expect(res.choices[0]!.message.content).toBe('Echo: what is in this picture');
+      expect(chat.lastBody().messages[0]!.content[1]).toEqual({
+        image: { format: 'png', source: { bytes: standard } },
+      });
+    }
+  });
+
+  it('an image URL in a tool result is fetched too', async () => {
+    const first = await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      tools: [{ type: 'function', function: { name: 'snapshot' } }],
+      tool_choice: 'required',
+      messages: [{ role: 'user', content: 'take one' }],
+    });
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    const res = await chat.client.chat.completions.create({
+      model: M.sonnet45,
+      tools: [{ type: 'function', function: { name: 'snapshot' } }],
+      messages: [
+        { role: 'user', content: 'take one' },
+        first.choices[0]!.message,
+        {
+          role: 'tool',
+          tool_call_id: call.id,
+          content: [{ type: 'image_url', image_url: { url: `http://images.test:${port}/cat.png` } }],
+        } as unknown as OpenAI.ChatCompletionToolMessageParam,
+      ],
+    });
+    expect(res.choices[0]!.message.content).toBe(`Tool results: ${call.id}: [image]`);
+    const refused = await apiError(
+      chat.client.chat.completions.create({
+        model: M.sonnet45,
+        tools: [{ type: 'function', function: { name: 'snapshot' } }],
+        messages: [
+          { role: 'user', content: 'take one' },
+          first.choices[0]!.message,
+          {
+            role: 'tool',
+            tool_call_id: call.id,
+            content: [{ type: 'image_url', image_url: { url: 'http://metadata.test/x.png' } }],
+          } as unknown as OpenAI.ChatCompletionToolMessageParam,
+        ],
+      }),
+    );
+    expect([refused.status, refused.param]).toEqual([400, 'messages[2].content[0].image_url.url']);
+  });
+});
