@@ -16,6 +16,8 @@ export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN="${GOTOOLCHA
 # The machine has 2 cores: one package at a time keeps memory bounded for kube-apiserver.
 GO_P="${GO_P:-2}"
 
+# The Go toolchain lives in /usr/local/go on the project's machines; a non-login shell may lack it in PATH.
+command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { echo "build.sh: go is required" >&2; exit 1; }
 
 log() { echo "[build.sh $(date -u +%H:%M:%S)] $*"; }
