@@ -257,3 +257,41 @@ describe('ttl, limits and models without caching', () => {
     expect(usageOf(res.usage)).toEqual({ prompt: tokens('plain'), read: 0, write: 0, writeDetail: 0 });
   });
 });
+
+describe('cache tokens in the gateway metrics', () => {
+  async function tokenCounter(kind: string): Promise<number> {
+    const text = await (await fetch(`${chat.stack.gateway.admin!.url}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('aigw_tokens_total{') &&
+          l.includes('account="demo"') &&
+          l.includes('model="global-anthropic-claude-sonnet-4-5-20250929-v1-0"') &&
+          l.includes(`kind="${kind}"`),
+      );
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  }
+
+  it.each([false, true])('count cache reads and writes separately from input (stream: %s)', async (stream) => {
+    const before = {
+      input: await tokenCounter('input'),
+      read: await tokenCounter('cache_read'),
+      write: await tokenCounter('cache_write'),
+    };
+    const request: OpenAI.ChatCompletionCreateParamsNonStreaming = {
+      model: M.sonnet45,
+      messages: [
+        { role: 'system', content: [cached(longText(1300))] },
+        { role: 'user', content: 'metrics please' },
+      ],
+    };
+    await twice(request, stream);
+    const q = tokens('metrics please');
+    expect({
+      input: (await tokenCounter('input')) - before.input,
+      read: (await tokenCounter('cache_read')) - before.read,
+      write: (await tokenCounter('cache_write')) - before.write,
+    }).toEqual({ input: 2 * q, read: 1300, write: 1300 });
+  });
+});
