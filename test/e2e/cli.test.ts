@@ -9,7 +9,15 @@ import { ensureBuilt } from '../helpers/stack.js';
 const CLI = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');
 
 function aigw(...args: string[]) {
-  const res = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 15_000 });
+  return aigwWithEnv({}, ...args);
+}
+function aigwWithEnv(env: Record<string, string>, ...args: string[]) {
+  const res = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 15_000,
+    env: { ...process.env, ...env },
+  });
   return { code: res.status, out: res.stdout, err: res.stderr };
 }
 
@@ -46,6 +54,15 @@ describe('aigw', () => {
     expect(res.code).toBe(2);
     expect(res.err).toMatch(message);
     expect(res.err).toContain("Run 'aigw --help' for usage.");
+  });
+
+  it('rejects malformed upstream and media-fetch environment variables by name', () => {
+    const upstream = aigwWithEnv({ AIGW_UPSTREAM_MAX_ATTEMPTS: 'many' }, 'serve', '--config', 'examples');
+    expect(upstream.code).toBe(2);
+    expect(upstream.err).toMatch(/AIGW_UPSTREAM_MAX_ATTEMPTS must be a non-negative integer/);
+    const media = aigwWithEnv({ AIGW_MEDIA_FETCH: 'perhaps' }, 'serve', '--config', 'examples');
+    expect(media.code).toBe(2);
+    expect(media.err).toMatch(/AIGW_MEDIA_FETCH/);
   });
 
   it('exits 1 naming the directory when --config does not exist', () => {

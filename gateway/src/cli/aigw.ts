@@ -78,6 +78,23 @@ function parseBytes(value: string | undefined, flag: string): number | undefined
   return bytes;
 }
 
+/**
+ * Upstream client options from `AIGW_UPSTREAM_<OPTION>` variables (`maxAttempts` →
+ * `AIGW_UPSTREAM_MAX_ATTEMPTS`), each a non-negative integer in the option's unit (docs/configuration.md,
+ * Upstream).
+ */
+function upstreamOptionsFromEnv(env: NodeJS.ProcessEnv, keys: readonly string[]): Record<string, number> {
+  const options: Record<string, number> = {};
+  for (const key of keys) {
+    const name = `AIGW_UPSTREAM_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (!/^\d+$/.test(value.trim())) throw new UsageError(`${name} must be a non-negative integer, got '${value}'`);
+    options[key] = Number(value.trim());
+  }
+  return options;
+}
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 async function serve(args: string[]): Promise<void> {
@@ -128,6 +145,8 @@ async function serve(args: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
+  const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
@@ -142,6 +161,7 @@ async function serve(args: string[]): Promise<void> {
       ...(values['admin-host'] ? { adminHost: values['admin-host'] } : {}),
       logger,
       mediaFetcher,
+      upstreamOptions,
       ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
