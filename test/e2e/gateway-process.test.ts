@@ -108,6 +108,38 @@ describe('SIGTERM', () => {
   });
 });
 
+describe('SIGTERM grace period', () => {
+  it('cuts streams that outlive the grace period and still exits 0', async () => {
+    const gw = await spawn(['--config', config.dir, '--shutdown-grace', '0.3']);
+    emulator.state.latency = { fixedMs: 0, timeToFirstTokenMs: 0, interTokenDelayMs: 50 };
+    const words = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
+    const stream = await openaiClient(gw.url).chat.completions.create({
+      model: NOVA_LITE,
+      stream: true,
+      messages: [{ role: 'user', content: words }],
+    });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    const signalledAt = Date.now();
+    gw.kill('SIGTERM');
+    const outcome = await (async () => {
+      try {
+        for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+          // keep reading until the gateway closes the connection
+        }
+        return 'completed';
+      } catch {
+        return 'cut';
+      }
+    })();
+    expect(outcome).toBe('cut');
+    expect(await gw.exited).toBe(0);
+    // 100 tokens × 50 ms would take 5 s; the grace period is 0.3 s.
+    expect(Date.now() - signalledAt).toBeLessThan(3000);
+    expect(gw.output()).toContain('grace period over');
+  });
+});
+
 describe('AWS default credential chain', () => {
   it('signs with access keys from the environment', async () => {
     const gw = await spawn(['--config', config.dir], {
