@@ -562,3 +562,38 @@ describe('a stream that breaks during a tool call', () => {
     await fetch(`${chat.stack.emulator.url}/_emulator/faults`, { method: 'DELETE' });
   });
 });
+
+describe('the SSE wire of a tool-call stream', () => {
+  it('role chunk, text, tool-call deltas, an empty-delta finish chunk, the usage chunk, then [DONE]; one id throughout', async () => {
+    const res = await fetch(`${chat.stack.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-aigw-demo-0000000000000000', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: M.novaLite,
+        stream: true,
+        stream_options: { include_usage: true },
+        tools: TOOLS,
+        messages: [{ role: 'user', content: 'weather and time [[tools:2]]' }],
+      }),
+    });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e.length > 0)
+      .map((e) => e.replace(/^data: /, ''));
+    expect(events.at(-1)).toBe('[DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as OpenAI.ChatCompletionChunk);
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(chunks.every((c) => c.model === M.novaLite && c.object === 'chat.completion.chunk')).toBe(true);
+    expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
+    const usage = chunks.at(-1)!;
+    expect(usage.choices).toEqual([]);
+    expect(usage.usage!.total_tokens).toBe(usage.usage!.prompt_tokens + usage.usage!.completion_tokens);
+    const finish = chunks.at(-2)!;
+    expect(finish.choices[0]).toMatchObject({ index: 0, delta: {}, finish_reason: 'tool_calls' });
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.usage).toBeNull();
+    const kinds = chunks.slice(1, -2).map((c) => (c.choices[0]!.delta.tool_calls ? 'tool' : 'text'));
+    // All text first, then every tool delta: the order Bedrock produced.
+    expect(kinds.join(',')).toMatch(/^(text,)*tool(,tool)*$/);
+  });
+});
