@@ -284,6 +284,42 @@ describe('compileConfig', () => {
       'Secret/k2 stringData.token: the same token is already used',
     ],
     [{ secrets: [secret('s', { data: { k: 'not base64!' } })] }, 'Secret/s data.k: must be a base64 string'],
+    [
+      { accounts: [account('a', { endpont: 'http://x' })] },
+      'ProviderAccount/a spec.endpont: unknown field (did you mean endpoint?)',
+    ],
+    [
+      {
+        accounts: [
+          account('a', {
+            auth: { type: 'accessKey', accessKey: { secretRef: { name: 'aws-keys', accesKeyIdKey: 'X' } } },
+          }),
+        ],
+        secrets: [keys],
+      },
+      'spec.auth.accessKey.secretRef.accesKeyIdKey: unknown field (did you mean accessKeyIdKey?)',
+    ],
+    [
+      {
+        accounts: [
+          account('a', {
+            auth: { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/R', externalID: 'x' } },
+          }),
+        ],
+      },
+      'spec.auth.assumeRole.externalID: unknown field (did you mean externalId?)',
+    ],
+    [
+      { accounts: [account('a', { collaborators: [{ subject: 'user:a', role: 'User', expires: 'never' }] })] },
+      'spec.collaborators[0].expires: unknown field',
+    ],
+    [
+      {
+        accounts: [account('a', {})],
+        models: [model('m', { account: 'a', modelId: 'amazon.nova-lite-v1:0', regoin: 'us-west-2' })],
+      },
+      'Model/m spec.regoin: unknown field (did you mean region?)',
+    ],
   ])('reports %#: %s', (set, expected) => {
     const problems = problemText(set as Partial<ResourceSet>);
     expect(problems.join('\n')).toContain(expected);

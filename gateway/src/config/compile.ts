@@ -305,6 +305,7 @@ function compileAccount(
     report('spec', 'is required');
     return undefined;
   }
+  checkFields(spec, ACCOUNT_SPEC_FIELDS, 'spec', report);
   if (spec.provider !== 'aws-bedrock') report('spec.provider', 'must be aws-bedrock');
   const region = spec.region;
   if (typeof region !== 'string' || !REGION_RE.test(region)) {
@@ -327,6 +328,7 @@ function compileAccount(
   if (spec.batch !== undefined && spec.batch !== null) {
     if (!isRec(spec.batch)) report('spec.batch', 'must be an object');
     else {
+      checkFields(spec.batch, BATCH_FIELDS, 'spec.batch', report);
       batch = {};
       for (const field of ['s3Bucket', 's3Prefix', 'roleArn'] as const) {
         const value = spec.batch[field];
@@ -353,6 +355,7 @@ function compileAccount(
           report(path, 'must be an object with subject and role');
           return;
         }
+        if (!checkFields(c, COLLABORATOR_FIELDS, path, report)) return;
         if (typeof c.subject !== 'string' || !SUBJECT_RE.test(c.subject)) {
           report(
             `${path}.subject`,
@@ -385,6 +388,7 @@ function compileAuth(
     report('spec.auth', 'is required');
     return undefined;
   }
+  if (!checkFields(auth, AUTH_FIELDS, 'spec.auth', report)) return undefined;
   const type = auth.type;
   if (!AUTH_TYPES.includes(type as AuthType)) {
     report('spec.auth.type', `must be one of ${AUTH_TYPES.join(', ')}`);
@@ -406,6 +410,7 @@ function compileAuth(
         report('spec.auth.accessKey', 'is required when spec.auth.type is accessKey');
         return undefined;
       }
+      if (!checkFields(block, ['secretRef'], 'spec.auth.accessKey', report)) return undefined;
       return readKeyPair(block.secretRef, 'spec.auth.accessKey.secretRef', secrets, credentials, report)
         ? { type: 'accessKey' }
         : undefined;
@@ -416,9 +421,10 @@ function compileAuth(
         report('spec.auth.apiKey', 'is required when spec.auth.type is apiKey');
         return undefined;
       }
+      if (!checkFields(block, ['secretRef'], 'spec.auth.apiKey', report)) return undefined;
       const path = 'spec.auth.apiKey.secretRef';
       const ref = secretRef(block.secretRef, path, secrets, report);
-      if (!ref) return undefined;
+      if (!ref || !checkFields(ref.ref, API_KEY_REF_FIELDS, path, report)) return undefined;
       const keyName = optionalString(ref.ref.key, `${path}.key`, report) ?? CONFIG_DEFAULTS.apiKeyKey;
       const value = ref.secret.values.get(keyName);
       if (!value) {
@@ -435,7 +441,7 @@ function compileAuth(
         report(path, 'is required when spec.auth.type is assumeRole');
         return undefined;
       }
-      let ok = true;
+      let ok = checkFields(block, ASSUME_ROLE_FIELDS, path, report);
       if (typeof block.roleArn !== 'string' || !ROLE_ARN_RE.test(block.roleArn)) {
         report(
           `${path}.roleArn`,
@@ -494,7 +500,7 @@ function readKeyPair(
   report: Report,
 ): boolean {
   const ref = secretRef(rawRef, path, secrets, report);
-  if (!ref) return false;
+  if (!ref || !checkFields(ref.ref, KEY_PAIR_REF_FIELDS, path, report)) return false;
   const idKey =
     optionalString(ref.ref.accessKeyIdKey, `${path}.accessKeyIdKey`, report) ?? CONFIG_DEFAULTS.accessKeyIdKey;
   const secretKey =
@@ -565,6 +571,7 @@ function compileModel(
     report('spec', 'is required');
     return undefined;
   }
+  if (!checkFields(spec, MODEL_SPEC_FIELDS, 'spec', report)) ok = false;
   const accountName = spec.account;
   let account: CompiledAccount | undefined;
   if (typeof accountName !== 'string' || accountName === '') {
@@ -685,6 +692,57 @@ function endpointUrl(value: unknown): string | undefined {
     return undefined;
   // Keep the path (VPC endpoints may sit behind a path prefix) without a trailing slash.
   return url.toString().replace(/\/+$/, '');
+}
+
+// Fields of each object, as in the CRDs (crds/). `kubectl apply` rejects unknown fields by default
+// (server-side strict field validation), so a typo such as `endpont:` must not be dropped silently here
+// either: the account would quietly call the public endpoint instead.
+const ACCOUNT_SPEC_FIELDS = [
+  'provider',
+  'region',
+  'endpoint',
+  'controlPlaneEndpoint',
+  'stsEndpoint',
+  's3Endpoint',
+  'auth',
+  'batch',
+  'collaborators',
+] as const;
+const AUTH_FIELDS = ['type', 'accessKey', 'assumeRole', 'apiKey'] as const;
+const KEY_PAIR_REF_FIELDS = ['name', 'accessKeyIdKey', 'secretAccessKeyKey', 'sessionTokenKey'] as const;
+const API_KEY_REF_FIELDS = ['name', 'key'] as const;
+const ASSUME_ROLE_FIELDS = ['roleArn', 'externalId', 'sessionName', 'durationSeconds', 'sourceSecretRef'] as const;
+const BATCH_FIELDS = ['s3Bucket', 's3Prefix', 'roleArn'] as const;
+const COLLABORATOR_FIELDS = ['subject', 'role'] as const;
+const MODEL_SPEC_FIELDS = ['account', 'modelId', 'region', 'type', 'pricing'] as const;
+
+/** Reports fields not in `known` (with a suggestion for near misses); false when there were any. */
+function checkFields(object: Rec, known: readonly string[], path: string, report: Report): boolean {
+  let ok = true;
+  for (const key of Object.keys(object)) {
+    if (known.includes(key)) continue;
+    const guess = known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    report(
+      `${path}.${key}`,
+      `unknown field${guess ? ` (did you mean ${guess}?)` : `; expected one of ${known.join(', ')}`}`,
+    );
+    ok = false;
+  }
+  return ok;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] ?? 0;
+      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] ?? 0;
 }
 
 function optionalString(value: unknown, path: string, report: Report): string | undefined {
