@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,30 @@ describe('ConfigStore with a manifest directory', () => {
     await writeFile(join(dir, 'all.yaml'), manifests('eu-west-1'));
     await reloaded;
     expect(store.current?.models.get('a/m')?.model.region).toBe('eu-west-1');
+  });
+});
+
+describe('ConfigStore on a Kubernetes volume', () => {
+  it('follows kubelet atomic updates (a new timestamped dir and a renamed ..data symlink)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aigw-volume-'));
+    // The layout kubelet creates for a ConfigMap or Secret volume.
+    await mkdir(join(dir, '..2026_01_01_00_00_00.1'));
+    await writeFile(join(dir, '..2026_01_01_00_00_00.1', 'all.yaml'), manifests('us-east-1'));
+    await symlink('..2026_01_01_00_00_00.1', join(dir, '..data'));
+    await symlink('..data/all.yaml', join(dir, 'all.yaml'));
+    store = new ConfigStore({ source: new ManifestDirSource(dir), debounceMs: 20, pollIntervalMs: 60_000 });
+    await store.reload();
+    expect(store.current?.models.get('a/m')?.model.region).toBe('us-east-1');
+    store.watch();
+
+    const reloaded = waitFor(store, 'loaded');
+    await mkdir(join(dir, '..2026_01_01_00_01_00.2'));
+    await writeFile(join(dir, '..2026_01_01_00_01_00.2', 'all.yaml'), manifests('eu-central-1'));
+    await symlink('..2026_01_01_00_01_00.2', join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    await rm(join(dir, '..2026_01_01_00_00_00.1'), { recursive: true });
+    await reloaded;
+    expect(store.current?.models.get('a/m')?.model.region).toBe('eu-central-1');
   });
 });
 
