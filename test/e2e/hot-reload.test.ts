@@ -116,6 +116,48 @@ describe('hot reload', () => {
     expect(fixed.choices[0]?.message.content).toBe('Echo: fixed');
   });
 
+  it('lets a request that started before a reload finish on its snapshot, even if the reload removed its model', async () => {
+    const added = nextReload('loaded');
+    await stack.config.write(
+      'doomed.yaml',
+      'apiVersion: aigateway.dev/v1alpha1\nkind: Model\nmetadata: { name: doomed, namespace: default }\nspec: { account: demo, modelId: amazon.nova-lite-v1:0 }\n',
+    );
+    await added;
+    stack.emulator.state.latency = { fixedMs: 600, timeToFirstTokenMs: 0, interTokenDelayMs: 0 };
+    try {
+      const inFlight = stack
+        .client()
+        .chat.completions.create({ model: 'demo/doomed', messages: [{ role: 'user', content: 'last words' }] });
+      await new Promise((r) => setTimeout(r, 100));
+      const removed = nextReload('loaded');
+      await stack.config.write('doomed.yaml', '# removed\n');
+      await removed;
+      expect(stack.gateway.store.current?.models.has('demo/doomed')).toBe(false);
+      expect((await inFlight).choices[0]?.message.content).toBe('Echo: last words');
+    } finally {
+      stack.emulator.state.latency = { fixedMs: 0, timeToFirstTokenMs: 0, interTokenDelayMs: 0 };
+    }
+    await expect(
+      stack.client().chat.completions.create({ model: 'demo/doomed', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('keeps assumed-role credentials across reloads (no STS call per reload)', async () => {
+    const roleModel = 'demo-role/us-anthropic-claude-3-5-haiku-20241022-v1-0';
+    await stack.client().chat.completions.create({ model: roleModel, messages: [{ role: 'user', content: 'warm' }] });
+    const before = stack.emulator.state.stats.sts.AssumeRole ?? 0;
+    for (let version = 20; version < 23; version++) {
+      const loaded = nextReload('loaded');
+      await stack.config.write('reload-probe.yaml', extraModel(version));
+      await loaded;
+      const res = await stack
+        .client()
+        .chat.completions.create({ model: roleModel, messages: [{ role: 'user', content: `v${version}` }] });
+      expect(res.choices[0]?.message.content).toBe(`Echo: v${version}`);
+    }
+    expect(stack.emulator.state.stats.sts.AssumeRole ?? 0).toBe(before);
+  });
+
   it('removing a caller key takes effect on the next request', async () => {
     const loaded = nextReload('loaded');
     await stack.config.write(
