@@ -126,7 +126,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       unsupportedSurfaceError(path) ??
       new GatewayError(
         'not_found',
-        `Unknown request URL: ${request.method} ${path}. See the gateway's API documentation.`,
+        `Unknown request URL: ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}. See the gateway's API documentation.`,
       );
     sendError(reply, error);
   });
