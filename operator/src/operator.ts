@@ -346,8 +346,10 @@ class Controller {
         },
         'published config',
       );
-      await this.nudgeGateways(ns, revision);
     }
+    // Level-triggered: any gateway pod not yet annotated with this revision is nudged, also after an
+    // operator restart that happened between publishing and nudging.
+    await this.nudgeGateways(ns, revision);
 
     // Status.
     const checks = new Map<string, CredentialCheck>();
@@ -413,6 +415,7 @@ class Controller {
       throw err;
     }
     for (const pod of pods) {
+      if (pod.metadata.annotations?.[REVISION_ANNOTATION] === revision || pod.metadata.deletionTimestamp) continue;
       try {
         await this.client.mergePatch(pathFor(RESOURCES.pods, ns, pod.metadata.name), {
           metadata: { annotations: { [REVISION_ANNOTATION]: revision } },

@@ -333,6 +333,31 @@ kind: ProviderAccount
 metadata: { name: finance, namespace: ${NS} }
 spec: { region: us-east-1, auth: { type: default } }
 `);
+        // The API server picks up a new policy, binding and params asynchronously: wait until it
+        // enforces them (a dry-run create by a non-Manager is refused) before testing it.
+        const bob = await cluster.client('bob');
+        for (const account of ['prod', 'research', 'finance']) {
+          await eventually(
+            `admission policy enforced for ${account}`,
+            () =>
+              bob
+                .request('POST', pathFor(RESOURCES.models, NS), {
+                  body: {
+                    apiVersion: 'aigateway.dev/v1alpha1',
+                    kind: 'Model',
+                    metadata: { name: 'probe', namespace: NS },
+                    spec: { account, modelId: 'amazon.nova-lite-v1:0' },
+                  },
+                  query: { dryRun: 'All' },
+                })
+                .then(
+                  () => false,
+                  (err: unknown) =>
+                    err instanceof KubeApiError && err.message.includes(`only Managers of ProviderAccount ${account}`),
+                ),
+            30_000,
+          );
+        }
       });
 
       const newModel = (name: string, account: string) => ({

@@ -231,7 +231,9 @@ export class KubeClient {
       headers: { accept: 'application/json', ...(await this.authHeaders()) },
       dispatcher: this.dispatcher,
       signal,
-      bodyTimeout: 0,
+      // The server ends a watch after timeoutSeconds and sends bookmarks meanwhile; a stream silent
+      // for longer than that is a dead connection, and the caller resumes on a new one.
+      bodyTimeout: (Number(query?.timeoutSeconds ?? 300) + 60) * 1000,
     });
     if (res.statusCode >= 300) throw toApiError(res.statusCode, await res.body.text());
     let buffered = '';
