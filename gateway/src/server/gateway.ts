@@ -126,6 +126,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return undefined;
       },
       readyInfo: () => ({ revision: store.current?.revision ?? null }),
+    }).catch(async (err: unknown) => {
+      // e.g. the admin port is taken: do not leave the API listener and watcher running.
+      await app.close();
+      store.close();
+      await upstream.close();
+      throw err;
     });
   }
   logger.info(

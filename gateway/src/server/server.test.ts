@@ -278,3 +278,42 @@ describe('admin server', () => {
     expect(metrics).toMatch(/aigw_config_revision_info\{revision="[0-9a-f]+"\} 1/);
   });
 });
+
+describe('startup failures', () => {
+  it('fails to start when the admin port is taken and frees the API port again', async () => {
+    const second = startGateway({
+      source: new ManifestDirSource(config.dir),
+      port: 0,
+      adminPort: gateway.admin!.port,
+      upstream: new FakeUpstream(),
+      logger: pino({ level: 'silent' }),
+      mediaFetcher: null,
+      watch: false,
+    });
+    await expect(second).rejects.toThrow(/EADDRINUSE/);
+  });
+
+  it('refuses to start on a config with problems, naming them', async () => {
+    const bad = await makeConfigDir({
+      extraFiles: {
+        'bad.yaml':
+          'apiVersion: aigateway.dev/v1alpha1\nkind: Model\nmetadata: { name: x }\nspec: { account: demo, modelId: "??" }\n',
+      },
+    });
+    try {
+      await expect(
+        startGateway({
+          source: new ManifestDirSource(bad.dir),
+          port: 0,
+          adminPort: null,
+          upstream: new FakeUpstream(),
+          logger: pino({ level: 'silent' }),
+          mediaFetcher: null,
+          watch: false,
+        }),
+      ).rejects.toThrow(/config rejected: .*bad\.yaml#1 spec\.modelId/);
+    } finally {
+      await bad.remove();
+    }
+  });
+});
