@@ -119,10 +119,17 @@ export class GatewayMetrics {
     if (o.overheadSeconds !== undefined) this.overhead.labels(o.route, 'total').observe(Math.max(0, o.overheadSeconds));
   }
 
-  /** Streams: time to first token and the gateway's share of it. */
-  observeFirstToken(account: string, model: string, seconds: number, addedSeconds: number | undefined): void {
+  /** Streams: from request arrival to the first content token written to the caller. */
+  observeFirstToken(account: string, model: string, seconds: number): void {
     this.timeToFirstToken.labels(account, model).observe(seconds);
-    if (addedSeconds !== undefined) this.overhead.labels('chat', 'ttft').observe(Math.max(0, addedSeconds));
+  }
+
+  /**
+   * Streams: the gateway's share of the time to the first streamed byte: (first chunk written − request
+   * arrival) − (first upstream event − upstream call start).
+   */
+  observeAddedFirstByte(route: string, seconds: number): void {
+    this.overhead.labels(route, 'ttft').observe(Math.max(0, seconds));
   }
 
   addTokens(account: string, model: string, kind: TokenKind, count: number | undefined): void {

@@ -160,6 +160,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) hookHeaders[name] = value;
   sse.start({ ...hookHeaders, ...headers });
   const translator = new ChatStreamTranslator(responseOptions);
+  let firstChunkAt: number | undefined;
   let firstTokenAt: number | undefined;
   let failure: string | undefined;
   try {
@@ -167,16 +168,17 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       // UpstreamEvent is `{type, payload}`; the translator takes Converse's union shape `{[type]: payload}`.
       const chunks = translator.push({ [event.type]: event.payload } as unknown as ConverseStreamEvent);
       if (chunks.length > 0) {
-        if (firstTokenAt === undefined) {
-          firstTokenAt = performance.now();
-          const ttftMs = firstTokenAt - state.startedAt;
+        if (firstChunkAt === undefined) {
+          // The role chunk answers Bedrock's messageStart: compare it with the first upstream event.
+          firstChunkAt = performance.now();
           const upstreamFirst = stream.timing.firstEventMs;
-          ctx.metrics.observeFirstToken(
-            route.account.name,
-            route.model.name,
-            ttftMs / 1000,
-            upstreamFirst === undefined ? undefined : (ttftMs - upstreamFirst) / 1000,
-          );
+          if (upstreamFirst !== undefined) {
+            ctx.metrics.observeAddedFirstByte('chat', (firstChunkAt - state.startedAt - upstreamFirst) / 1000);
+          }
+        }
+        if (firstTokenAt === undefined && event.type === 'contentBlockDelta') {
+          firstTokenAt = performance.now();
+          ctx.metrics.observeFirstToken(route.account.name, route.model.name, (firstTokenAt - state.startedAt) / 1000);
         }
         await sse.write(chunks);
       }
