@@ -165,6 +165,10 @@ describe('compileConfig', () => {
     [{ accounts: [account('a', { provider: 'openai' })] }, 'ProviderAccount/a spec.provider: must be aws-bedrock'],
     [{ accounts: [account('a', { endpoint: 'ftp://x' })] }, 'ProviderAccount/a spec.endpoint: must be an http(s) URL'],
     [
+      { accounts: [account('a', { stsEndpoint: 'https://user:hunter2@sts.example' })] },
+      'spec.stsEndpoint: must be an http(s) URL without credentials',
+    ],
+    [
       { accounts: [account('a', { auth: { type: 'accessKey' } })] },
       'spec.auth.accessKey: is required when spec.auth.type is accessKey',
     ],
@@ -323,6 +327,7 @@ describe('compileConfig', () => {
   ])('reports %#: %s', (set, expected) => {
     const problems = problemText(set as Partial<ResourceSet>);
     expect(problems.join('\n')).toContain(expected);
+    expect(problems.join('\n')).not.toContain('hunter2');
   });
 
   it('leaves a broken account and its models out but keeps the rest (operator mode)', () => {

@@ -317,7 +317,8 @@ function compileAccount(
     if (value === undefined || value === null) continue;
     const url = endpointUrl(value);
     if (url === undefined)
-      report(`spec.${field}`, `must be an http(s) URL without query or fragment, got ${show(value)}`);
+      // The value is not echoed: a URL with user:password@ would put a credential in the logs.
+      report(`spec.${field}`, 'must be an http(s) URL without credentials, query or fragment');
     else endpoints[field] = url;
   }
 
