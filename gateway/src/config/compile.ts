@@ -689,8 +689,8 @@ function endpointUrl(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username)
-    return undefined;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.search || url.hash || url.username || url.password) return undefined;
   // Keep the path (VPC endpoints may sit behind a path prefix) without a trailing slash.
   return url.toString().replace(/\/+$/, '');
 }
