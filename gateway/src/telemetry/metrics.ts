@@ -45,7 +45,7 @@ export class GatewayMetrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
     const registers = [this.registry];
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'aigw_process_' });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'aigw_' });
     this.requests = new Counter({
       name: 'aigw_requests_total',
       help: 'Requests answered, by route, account, model and HTTP status.',
@@ -74,7 +74,7 @@ export class GatewayMetrics {
     });
     this.cost = new Counter({
       name: 'aigw_cost_usd_total',
-      help: "Estimated cost in USD from the Model's pricing, by account, model and caller subject.",
+      help: "Estimated cost in USD from the Model's pricing or the built-in Bedrock price table, by account, model and caller subject.",
       labelNames: ['account', 'model', 'subject'],
       registers,
     });
