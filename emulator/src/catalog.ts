@@ -4,8 +4,12 @@
  *
  * Capabilities follow the Bedrock User Guide table "Supported models and model features" (Converse) and
  * the providers' model cards; `cacheMinTokens` follows the prompt-caching page (1,024 tokens per
- * checkpoint for Claude Sonnet/Opus and Nova, 2,048 for Claude 3.5 Haiku, 4,096 for Claude Haiku 4.5 and
- * Opus 4.5).
+ * checkpoint for Claude Sonnet/Opus, 1,000 for Nova, 2,048 for Claude 3.5 Haiku, 4,096 for Claude Haiku 4.5
+ * and Opus 4.5). The same page lists the fields that take checkpoints (Claude: system, messages and tools;
+ * Nova Micro / Lite / Pro / Premier: system and messages only) and the models with the 1-hour TTL (Claude
+ * 4.5 and later). `additionalFields` follows each provider's native request body on the Bedrock "Inference
+ * request parameters" pages: Converse merges `additionalModelRequestFields` into that body, and Bedrock's
+ * schema check rejects keys the body does not have.
  */
 
 import { type ModelFamily, type ModelType, parseModelId } from '../../gateway/src/models/index.js';
@@ -50,6 +54,20 @@ export interface CatalogModel {
   readonly adaptiveThinking?: boolean;
   /** Video content blocks (Nova Lite / Pro / Premier). */
   readonly video?: boolean;
+  /** `cachePoint` entries accepted in `toolConfig.tools` (Claude; not Nova). */
+  readonly cacheTools?: boolean;
+  /** `cachePoint.ttl: "1h"` accepted (Claude 4.5 and later). */
+  readonly cacheTtl1h?: boolean;
+  /**
+   * `inferenceConfig.temperature` and `topP` may not both be set (Claude Sonnet 4.5, Haiku 4.5, Opus 4.1
+   * and later: "`temperature` and `top_p` cannot both be specified for this model").
+   */
+  readonly exclusiveTemperatureTopP?: boolean;
+  /**
+   * Top-level keys the model's native body takes through `additionalModelRequestFields` (any other key is
+   * extraneous); undefined when the emulator does not check them (Titan Text, gpt-oss).
+   */
+  readonly additionalFields?: readonly string[];
 }
 
 type Entry = Omit<CatalogModel, 'id'>;
@@ -85,6 +103,36 @@ const NON_CHAT = {
   streaming: false,
 } as const satisfies Partial<Entry>;
 
+/** Anthropic Messages body keys Converse does not set itself. */
+const CLAUDE_FIELDS = ['top_k', 'thinking', 'anthropic_beta', 'reasoning_config', 'output_config'] as const;
+/** Nova: only `inferenceConfig` (its `topK`) is merged from `additionalModelRequestFields`. */
+const NOVA_FIELDS = ['inferenceConfig'] as const;
+/** Llama native body: prompt, temperature, top_p, max_gen_len (and images); no top_k. */
+const LLAMA_FIELDS = ['temperature', 'top_p', 'max_gen_len'] as const;
+/** Mistral text-completion body (7B, Mixtral, Small and Large 24.02): prompt, max_tokens, stop, temperature, top_p, top_k. */
+const MISTRAL_TEXT_FIELDS = ['max_tokens', 'stop', 'temperature', 'top_p', 'top_k'] as const;
+/** Mistral chat-completion body (Large 24.07, Pixtral): messages, tools, tool_choice, max_tokens, top_p, temperature; no top_k. */
+const MISTRAL_CHAT_FIELDS = ['max_tokens', 'temperature', 'top_p'] as const;
+/** Cohere Command R / R+ chat body. */
+const COHERE_FIELDS = [
+  'documents',
+  'search_queries_only',
+  'preamble',
+  'max_tokens',
+  'temperature',
+  'p',
+  'k',
+  'prompt_truncation',
+  'frequency_penalty',
+  'presence_penalty',
+  'seed',
+  'return_prompt',
+  'stop_sequences',
+  'raw_prompting',
+] as const;
+/** DeepSeek R1 native body: prompt, temperature, top_p, max_tokens, stop. */
+const DEEPSEEK_FIELDS = ['temperature', 'top_p', 'max_tokens', 'stop'] as const;
+
 const CLAUDE = {
   ...CHAT_DEFAULTS,
   family: 'anthropic',
@@ -93,7 +141,12 @@ const CLAUDE = {
   toolChoiceAnyTool: true,
   images: true,
   documents: true,
+  additionalFields: CLAUDE_FIELDS,
 } as const;
+/** Claude models whose prompt cache takes checkpoints in tools (every Claude model that caches). */
+const CLAUDE_CACHE = { cacheTools: true } as const;
+/** Claude 4.5 and later: 1-hour cache TTL, and temperature / top_p mutually exclusive. */
+const CLAUDE_45 = { cacheTools: true, cacheTtl1h: true, exclusiveTemperatureTopP: true } as const;
 
 const GEO = ['us', 'eu', 'apac'] as const;
 const GEO_GLOBAL = ['us', 'eu', 'apac', 'global'] as const;
@@ -117,6 +170,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     cacheMinTokens: 2048,
     requiresProfile: true,
     profiles: ['us'],
+    ...CLAUDE_CACHE,
   },
   'anthropic.claude-3-7-sonnet-20250219-v1:0': {
     ...CLAUDE,
@@ -125,6 +179,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     cacheMinTokens: 1024,
     requiresProfile: true,
     profiles: GEO,
+    ...CLAUDE_CACHE,
   },
   'anthropic.claude-sonnet-4-20250514-v1:0': {
     ...CLAUDE,
@@ -133,6 +188,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     cacheMinTokens: 1024,
     requiresProfile: true,
     profiles: GEO_GLOBAL,
+    ...CLAUDE_CACHE,
   },
   'anthropic.claude-sonnet-4-5-20250929-v1:0': {
     ...CLAUDE,
@@ -142,6 +198,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     structuredOutput: true,
     requiresProfile: true,
     profiles: [...GEO_GLOBAL, 'jp', 'au'],
+    ...CLAUDE_45,
   },
   'anthropic.claude-haiku-4-5-20251001-v1:0': {
     ...CLAUDE,
@@ -151,6 +208,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     structuredOutput: true,
     requiresProfile: true,
     profiles: [...GEO_GLOBAL, 'jp', 'au'],
+    ...CLAUDE_45,
   },
   'anthropic.claude-opus-4-20250514-v1:0': {
     ...CLAUDE,
@@ -159,6 +217,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     cacheMinTokens: 1024,
     requiresProfile: true,
     profiles: ['us'],
+    ...CLAUDE_CACHE,
   },
   'anthropic.claude-opus-4-1-20250805-v1:0': {
     ...CLAUDE,
@@ -168,6 +227,8 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     structuredOutput: true,
     requiresProfile: true,
     profiles: ['us'],
+    ...CLAUDE_CACHE,
+    exclusiveTemperatureTopP: true,
   },
   'anthropic.claude-opus-4-5-20251101-v1:0': {
     ...CLAUDE,
@@ -177,6 +238,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     structuredOutput: true,
     requiresProfile: true,
     profiles: GEO_GLOBAL,
+    ...CLAUDE_45,
   },
   // Claude 4.6: ids without a date or `:0` suffix; 1M-token context; adaptive thinking.
   'anthropic.claude-sonnet-4-6': {
@@ -189,6 +251,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     structuredOutput: true,
     requiresProfile: true,
     profiles: ['us', 'eu', 'jp', 'global'],
+    ...CLAUDE_45,
   },
   'anthropic.claude-opus-4-6-v1': {
     ...CLAUDE,
@@ -201,6 +264,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     structuredOutput: true,
     requiresProfile: true,
     profiles: ['us', 'eu', 'jp', 'apac', 'global'],
+    ...CLAUDE_45,
   },
   // Amazon Nova
   'amazon.nova-micro-v1:0': {
@@ -211,8 +275,9 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     tools: true,
     toolChoiceAnyTool: true,
     documents: false,
-    cacheMinTokens: 1024,
+    cacheMinTokens: 1000,
     profiles: GEO,
+    additionalFields: NOVA_FIELDS,
   },
   'amazon.nova-lite-v1:0': {
     ...CHAT_DEFAULTS,
@@ -223,8 +288,9 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     toolChoiceAnyTool: true,
     images: true,
     video: true,
-    cacheMinTokens: 1024,
+    cacheMinTokens: 1000,
     profiles: GEO,
+    additionalFields: NOVA_FIELDS,
   },
   'amazon.nova-pro-v1:0': {
     ...CHAT_DEFAULTS,
@@ -235,8 +301,9 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     toolChoiceAnyTool: true,
     images: true,
     video: true,
-    cacheMinTokens: 1024,
+    cacheMinTokens: 1000,
     profiles: GEO,
+    additionalFields: NOVA_FIELDS,
   },
   'amazon.nova-premier-v1:0': {
     ...CHAT_DEFAULTS,
@@ -247,8 +314,11 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     toolChoiceAnyTool: true,
     images: true,
     video: true,
+    // Listed with Micro / Lite / Pro on the prompt-caching page (system and messages checkpoints).
+    cacheMinTokens: 1000,
     requiresProfile: true,
     profiles: ['us'],
+    additionalFields: NOVA_FIELDS,
   },
   // Amazon Titan Text: no system prompt and no tools through Converse.
   'amazon.titan-text-express-v1': {
@@ -273,8 +343,20 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     system: false,
   },
   // Meta Llama
-  'meta.llama3-8b-instruct-v1:0': { ...CHAT_DEFAULTS, family: 'meta', contextWindow: 8192, maxOutputTokens: 2048 },
-  'meta.llama3-70b-instruct-v1:0': { ...CHAT_DEFAULTS, family: 'meta', contextWindow: 8192, maxOutputTokens: 2048 },
+  'meta.llama3-8b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 8192,
+    maxOutputTokens: 2048,
+    additionalFields: LLAMA_FIELDS,
+  },
+  'meta.llama3-70b-instruct-v1:0': {
+    ...CHAT_DEFAULTS,
+    family: 'meta',
+    contextWindow: 8192,
+    maxOutputTokens: 2048,
+    additionalFields: LLAMA_FIELDS,
+  },
   'meta.llama3-1-8b-instruct-v1:0': {
     ...CHAT_DEFAULTS,
     family: 'meta',
@@ -282,6 +364,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     maxOutputTokens: 2048,
     tools: true,
     profiles: ['us'],
+    additionalFields: LLAMA_FIELDS,
   },
   'meta.llama3-1-70b-instruct-v1:0': {
     ...CHAT_DEFAULTS,
@@ -290,6 +373,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     maxOutputTokens: 2048,
     tools: true,
     profiles: ['us'],
+    additionalFields: LLAMA_FIELDS,
   },
   'meta.llama3-1-405b-instruct-v1:0': {
     ...CHAT_DEFAULTS,
@@ -297,6 +381,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     contextWindow: 128_000,
     maxOutputTokens: 4096,
     tools: true,
+    additionalFields: LLAMA_FIELDS,
   },
   'meta.llama3-2-11b-instruct-v1:0': {
     ...CHAT_DEFAULTS,
@@ -307,6 +392,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     images: true,
     requiresProfile: true,
     profiles: ['us'],
+    additionalFields: LLAMA_FIELDS,
   },
   'meta.llama3-2-90b-instruct-v1:0': {
     ...CHAT_DEFAULTS,
@@ -317,6 +403,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     images: true,
     requiresProfile: true,
     profiles: ['us'],
+    additionalFields: LLAMA_FIELDS,
   },
   'meta.llama3-3-70b-instruct-v1:0': {
     ...CHAT_DEFAULTS,
@@ -326,6 +413,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     tools: true,
     requiresProfile: true,
     profiles: ['us'],
+    additionalFields: LLAMA_FIELDS,
   },
   // Mistral
   'mistral.mistral-7b-instruct-v0:2': {
@@ -334,6 +422,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     contextWindow: 32_000,
     maxOutputTokens: 8192,
     system: false,
+    additionalFields: MISTRAL_TEXT_FIELDS,
   },
   'mistral.mixtral-8x7b-instruct-v0:1': {
     ...CHAT_DEFAULTS,
@@ -341,6 +430,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     contextWindow: 32_000,
     maxOutputTokens: 4096,
     system: false,
+    additionalFields: MISTRAL_TEXT_FIELDS,
   },
   'mistral.mistral-small-2402-v1:0': {
     ...CHAT_DEFAULTS,
@@ -348,6 +438,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     contextWindow: 32_000,
     maxOutputTokens: 8192,
     tools: true,
+    additionalFields: MISTRAL_TEXT_FIELDS,
   },
   'mistral.mistral-large-2402-v1:0': {
     ...CHAT_DEFAULTS,
@@ -356,6 +447,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     maxOutputTokens: 8192,
     tools: true,
     toolChoiceAnyTool: true,
+    additionalFields: MISTRAL_TEXT_FIELDS,
   },
   'mistral.mistral-large-2407-v1:0': {
     ...CHAT_DEFAULTS,
@@ -364,6 +456,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     maxOutputTokens: 8192,
     tools: true,
     toolChoiceAnyTool: true,
+    additionalFields: MISTRAL_CHAT_FIELDS,
   },
   'mistral.pixtral-large-2502-v1:0': {
     ...CHAT_DEFAULTS,
@@ -375,6 +468,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     images: true,
     requiresProfile: true,
     profiles: ['us', 'eu'],
+    additionalFields: MISTRAL_CHAT_FIELDS,
   },
   // Cohere Command R / R+
   'cohere.command-r-v1:0': {
@@ -383,6 +477,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     contextWindow: 128_000,
     maxOutputTokens: 4000,
     tools: true,
+    additionalFields: COHERE_FIELDS,
   },
   'cohere.command-r-plus-v1:0': {
     ...CHAT_DEFAULTS,
@@ -390,6 +485,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     contextWindow: 128_000,
     maxOutputTokens: 4000,
     tools: true,
+    additionalFields: COHERE_FIELDS,
   },
   // DeepSeek R1 always reasons and has no tool use on Bedrock.
   'deepseek.r1-v1:0': {
@@ -400,6 +496,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
     reasoning: 'always',
     requiresProfile: true,
     profiles: ['us'],
+    additionalFields: DEEPSEEK_FIELDS,
   },
   // OpenAI open-weight models
   'openai.gpt-oss-20b-1:0': {

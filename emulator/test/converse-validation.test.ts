@@ -7,6 +7,7 @@ const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const HAIKU3 = 'anthropic.claude-3-haiku-20240307-v1:0';
 const LLAMA = 'meta.llama3-1-8b-instruct-v1:0';
 const TITAN = 'amazon.titan-text-express-v1';
+const NOVA_LITE = 'amazon.nova-lite-v1:0';
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32)]).toString(
   'base64',
 );
@@ -523,6 +524,100 @@ const CASES: Case[] = [
     message: 'messages.1.content.0: Invalid `data` in `redacted_thinking` block',
   },
   {
+    name: 'temperature and topP together on a model that takes one of them',
+    body: { messages: [user(text('hi'))], inferenceConfig: { temperature: 0.5, topP: 0.9 } },
+    message: '`temperature` and `top_p` cannot both be specified for this model. Please use only one.',
+  },
+  {
+    name: 'assistant prefill while thinking is enabled',
+    body: {
+      messages: [user(text('Name a colour')), assistant(text('The colour is'))],
+      inferenceConfig: { maxTokens: 4096 },
+      additionalModelRequestFields: thinking(2048),
+    },
+    message:
+      /^messages\.1\.content\.0\.type: Expected `thinking` or `redacted_thinking`, but found `text`\. When `thinking` is enabled, a final `assistant` message must start with a thinking block/,
+  },
+  {
+    name: 'text before the toolResult in the user turn answering a tool call',
+    body: {
+      toolConfig: tools('f'),
+      messages: [
+        user(text('hi')),
+        assistant({ toolUse: { toolUseId: 'tooluse_1', name: 'f', input: {} } }),
+        user(text('here it is'), { toolResult: { toolUseId: 'tooluse_1', content: [text('ok')] } }),
+      ],
+    },
+    message:
+      'messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: tooluse_1. Each `tool_use` block must have a corresponding `tool_result` block in the next message.',
+  },
+  {
+    name: 'tool-use turn without its reasoning blocks while thinking is enabled',
+    body: {
+      toolConfig: tools('f'),
+      inferenceConfig: { maxTokens: 4096 },
+      additionalModelRequestFields: thinking(2048),
+      messages: [
+        user(text('hi')),
+        assistant({ toolUse: { toolUseId: 'tooluse_1', name: 'f', input: {} } }),
+        user({ toolResult: { toolUseId: 'tooluse_1', content: [text('ok')] } }),
+      ],
+    },
+    message: /^messages\.1\.content\.0\.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`\./,
+  },
+  {
+    name: 'additionalModelRequestFields key the Llama body does not take',
+    model: LLAMA,
+    body: { messages: [user(text('hi'))], additionalModelRequestFields: { top_k: 5 } },
+    message:
+      'Malformed input request: extraneous key [top_k] is not permitted, please reformat your input and try again.',
+  },
+  {
+    name: 'Anthropic-style top_k on Nova (Nova reads inferenceConfig.topK)',
+    model: NOVA_LITE,
+    body: { messages: [user(text('hi'))], additionalModelRequestFields: { top_k: 5 } },
+    message:
+      'Malformed input request: extraneous key [top_k] is not permitted, please reformat your input and try again.',
+  },
+  {
+    name: 'top_k on Mistral Large 24.07 (chat-completion body without top_k)',
+    model: 'mistral.mistral-large-2407-v1:0',
+    body: { messages: [user(text('hi'))], additionalModelRequestFields: { top_k: 5 } },
+    message:
+      'Malformed input request: extraneous key [top_k] is not permitted, please reformat your input and try again.',
+  },
+  {
+    name: 'top_k on Cohere Command R (its field is k)',
+    model: 'cohere.command-r-v1:0',
+    body: { messages: [user(text('hi'))], additionalModelRequestFields: { top_k: 5 } },
+    message:
+      'Malformed input request: extraneous key [top_k] is not permitted, please reformat your input and try again.',
+  },
+  {
+    name: 'cachePoint in toolConfig.tools on Nova',
+    model: NOVA_LITE,
+    body: {
+      toolConfig: { tools: [...tools('f').tools, { cachePoint: { type: 'default' } }] },
+      messages: [user(text('hi'))],
+    },
+    message:
+      "This model doesn't support cache checkpoints in toolConfig.tools. Remove the cachePoint at toolConfig.tools.1 and try again.",
+  },
+  {
+    name: 'cachePoint ttl 1h on Nova',
+    model: NOVA_LITE,
+    body: { messages: [user(text('hi'), { cachePoint: { type: 'default', ttl: '1h' } })] },
+    message:
+      "This model doesn't support the 1h cache TTL at messages.0.content.1.cachePoint.ttl. Remove ttl or set it to 5m and try again.",
+  },
+  {
+    name: 'cachePoint ttl 1h on a Claude model before 4.5',
+    model: 'us.anthropic.claude-3-7-sonnet-20250219-v1:0',
+    body: { system: [{ text: 'x' }, { cachePoint: { type: 'default', ttl: '1h' } }], messages: [user(text('hi'))] },
+    message:
+      "This model doesn't support the 1h cache TTL at system.1.cachePoint.ttl. Remove ttl or set it to 5m and try again.",
+  },
+  {
     name: 'requestMetadata value with a forbidden character',
     body: { messages: [user(text('hi'))], requestMetadata: { team: 'a&b' } },
     message:
@@ -587,6 +682,91 @@ describe('Converse validation (one case per rule)', () => {
     expect(response.headers.get('x-amzn-requestid')).toBeTruthy();
     if (typeof message === 'string') expect(json.message).toBe(message);
     else expect(json.message).toMatch(message);
+  });
+
+  // The counterparts of the rules above that Bedrock accepts, so each rule is shown to be narrow.
+  it.each<{ name: string; model?: string; body: Record<string, unknown> }>([
+    {
+      name: 'temperature alone on Claude Sonnet 4.5',
+      body: { messages: [user(text('hi'))], inferenceConfig: { temperature: 0.5 } },
+    },
+    {
+      name: 'temperature and topP together on Claude 3 Haiku',
+      model: HAIKU3,
+      body: { messages: [user(text('hi'))], inferenceConfig: { temperature: 0.5, topP: 0.9 } },
+    },
+    {
+      name: 'an assistant prefill without thinking',
+      body: { messages: [user(text('Name a colour')), assistant(text('The colour is'))] },
+    },
+    {
+      name: 'toolResult first, then text, in the answering user turn',
+      body: {
+        toolConfig: tools('f'),
+        messages: [
+          user(text('hi')),
+          assistant(text('calling'), { toolUse: { toolUseId: 'tooluse_1', name: 'f', input: {} } }),
+          user({ toolResult: { toolUseId: 'tooluse_1', content: [text('ok')] } }, text('and more')),
+        ],
+      },
+    },
+    {
+      name: 'thinking on with an earlier tool turn without reasoning, when the last turn is a new question',
+      body: {
+        toolConfig: tools('f'),
+        inferenceConfig: { maxTokens: 4096 },
+        additionalModelRequestFields: thinking(2048),
+        messages: [
+          user(text('hi')),
+          assistant({ toolUse: { toolUseId: 'tooluse_1', name: 'f', input: {} } }),
+          user({ toolResult: { toolUseId: 'tooluse_1', content: [text('ok')] } }),
+          assistant(text('done')),
+          user(text('next question')),
+        ],
+      },
+    },
+    {
+      name: 'Nova inferenceConfig.topK',
+      model: NOVA_LITE,
+      body: { messages: [user(text('hi'))], additionalModelRequestFields: { inferenceConfig: { topK: 5 } } },
+    },
+    {
+      name: 'Mistral 7B top_k',
+      model: 'mistral.mistral-7b-instruct-v0:2',
+      body: { messages: [user(text('hi'))], additionalModelRequestFields: { top_k: 5 } },
+    },
+    {
+      name: 'Cohere k',
+      model: 'cohere.command-r-v1:0',
+      body: { messages: [user(text('hi'))], additionalModelRequestFields: { k: 5 } },
+    },
+    {
+      name: 'Nova cache points in system and messages',
+      model: NOVA_LITE,
+      body: {
+        system: [{ text: 'sys' }, { cachePoint: { type: 'default' } }],
+        messages: [user(text('hi'), { cachePoint: { type: 'default' } })],
+      },
+    },
+    {
+      name: 'Nova Premier caches too',
+      model: 'us.amazon.nova-premier-v1:0',
+      body: { messages: [user(text('hi'), { cachePoint: { type: 'default' } })] },
+    },
+    {
+      name: 'ttl 1h and tool cache points on Claude Sonnet 4.5',
+      body: {
+        toolConfig: { tools: [...tools('f').tools, { cachePoint: { type: 'default', ttl: '1h' } }] },
+        messages: [user(text('hi'), { cachePoint: { type: 'default', ttl: '1h' } })],
+      },
+    },
+  ])('accepts $name', async ({ model, body }) => {
+    const response = await fetch(`${emu.url}/model/${encodeURIComponent(model ?? SONNET)}/converse`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ABSKRW11bGF0b3JEZW1vS2V5', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
   });
 
   it('the same rules guard ConverseStream before the stream starts', async () => {

@@ -656,6 +656,124 @@ function checkToolPairing(messages: readonly Message[]): void {
   });
 }
 
+/**
+ * Where the model's prompt cache takes checkpoints (Bedrock prompt-caching page: Nova caches system and
+ * messages but not tools; the 1-hour TTL exists on Claude 4.5 and later only).
+ */
+function checkCachePointSupport(
+  model: CatalogModel,
+  system: readonly SystemBlock[],
+  messages: readonly Message[],
+  tools: readonly ToolEntry[],
+): void {
+  const toolPoint = tools.findIndex((t) => t.kind === 'cachePoint');
+  if (toolPoint >= 0 && !model.cacheTools) {
+    throw validationException(
+      `This model doesn't support cache checkpoints in toolConfig.tools. Remove the cachePoint at toolConfig.tools.${toolPoint} and try again.`,
+    );
+  }
+  if (model.cacheTtl1h) return;
+  const located: { path: string; block: { kind: string; ttl?: '5m' | '1h' } }[] = [
+    ...tools.map((block, i) => ({ path: `toolConfig.tools.${i}`, block })),
+    ...system.map((block, i) => ({ path: `system.${i}`, block })),
+    ...messages.flatMap((m, i) => m.content.map((block, j) => ({ path: `messages.${i}.content.${j}`, block }))),
+  ];
+  const long = located.find(({ block }) => block.kind === 'cachePoint' && block.ttl === '1h');
+  if (long) {
+    throw validationException(
+      `This model doesn't support the 1h cache TTL at ${long.path}.cachePoint.ttl. Remove ttl or set it to 5m and try again.`,
+    );
+  }
+}
+
+/**
+ * `additionalModelRequestFields` is merged into the model's native request body, which Bedrock validates
+ * against the provider's schema: a key the body does not have (e.g. `top_k` for Llama, whose body takes
+ * only temperature, top_p and max_gen_len) is extraneous. Nova reads `inferenceConfig.topK` from it.
+ */
+function checkAdditionalFields(extra: JsonObject, model: CatalogModel): void {
+  if (model.additionalFields === undefined) return;
+  checkKeys(extra, model.additionalFields);
+  if (model.family === 'amazon-nova' && extra.inferenceConfig !== undefined) {
+    const ic = expectObject(extra.inferenceConfig, 'inferenceConfig');
+    checkKeys(ic, ['topK']);
+    if (ic.topK !== undefined) rangeCheck(ic.topK, 'inferenceConfig.topK', 0, undefined);
+  }
+}
+
+/**
+ * Anthropic: the user turn answering tool calls must begin with their tool results; text (or anything
+ * else) before a result leaves that `tool_use` "without `tool_result` blocks immediately after".
+ */
+function checkToolResultsFirst(messages: readonly Message[]): void {
+  messages.forEach((message, i) => {
+    const prev = messages[i - 1];
+    if (message.role !== 'user' || prev?.role !== 'assistant') return;
+    const uses = prev.content.flatMap((b) => (b.kind === 'toolUse' ? [b.toolUseId] : []));
+    if (uses.length === 0) return;
+    const leading = new Set<string>();
+    for (const block of message.content) {
+      if (block.kind === 'toolResult') leading.add(block.toolUseId);
+      else if (block.kind !== 'cachePoint') break;
+    }
+    const late = uses.filter((id) => !leading.has(id));
+    if (late.length > 0) {
+      throw validationException(
+        `messages.${i - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${late.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
+      );
+    }
+  });
+}
+
+/** Anthropic's name of a Converse content block, as its errors show it. */
+function anthropicBlockType(block: ContentBlock): string {
+  switch (block.kind) {
+    case 'text':
+      return 'text';
+    case 'toolUse':
+      return 'tool_use';
+    case 'toolResult':
+      return 'tool_result';
+    case 'image':
+      return 'image';
+    case 'document':
+      return 'document';
+    case 'reasoning':
+      return 'thinking';
+    case 'cachePoint':
+      return 'cache_control';
+    case 'guardContent':
+      return 'text';
+    case 'other':
+      return block.member;
+    default: {
+      const never: never = block;
+      return never;
+    }
+  }
+}
+
+/**
+ * With thinking on, Anthropic requires the final assistant message to start with a thinking block: a
+ * trailing assistant message (a prefill, which extended thinking does not allow), or the assistant turn
+ * whose tool calls the last user turn answers.
+ */
+function checkThinkingFinalTurn(messages: readonly Message[]): void {
+  const lastIndex = messages.length - 1;
+  const last = messages[lastIndex];
+  if (!last) return;
+  let index: number | undefined;
+  if (last.role === 'assistant') index = lastIndex;
+  else if (last.content.some((b) => b.kind === 'toolResult') && messages[lastIndex - 1]?.role === 'assistant') {
+    index = lastIndex - 1;
+  }
+  const first = index === undefined ? undefined : messages[index]?.content[0];
+  if (!first || first.kind === 'reasoning') return;
+  throw validationException(
+    `messages.${index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${anthropicBlockType(first)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at ${MAX_TOKENS_LIMIT_DOC}`,
+  );
+}
+
 function checkReasoningBlocks(messages: readonly Message[], model: CatalogModel, secret: string): void {
   messages.forEach((message, i) => {
     let seenOther = false;
@@ -877,6 +995,13 @@ export function validateConverseRequest(
     }
     if (ic.temperature !== undefined) temperature = rangeCheck(ic.temperature, 'inferenceConfig.temperature', 0, 1);
     if (ic.topP !== undefined) topP = rangeCheck(ic.topP, 'inferenceConfig.topP', 0, 1);
+    // Claude Sonnet 4.5, Haiku 4.5, Opus 4.1 and later sample with one of the two only; Anthropic refuses
+    // the pair whatever the values.
+    if (model.exclusiveTemperatureTopP && temperature !== undefined && topP !== undefined) {
+      throw validationException(
+        '`temperature` and `top_p` cannot both be specified for this model. Please use only one.',
+      );
+    }
     if (ic.stopSequences !== undefined) {
       const list = expectArray(ic.stopSequences, 'inferenceConfig.stopSequences');
       if (list.length > 2500) {
@@ -918,16 +1043,18 @@ export function validateConverseRequest(
       `A maximum of ${MAX_CACHE_POINTS} blocks with cache_control may be provided. Found ${counters.cachePoints}.`,
     );
   }
+  if (counters.cachePoints > 0) checkCachePointSupport(model, system, messages, tools);
 
   let thinkingBudget: number | undefined;
   if (root.additionalModelRequestFields !== undefined) {
     const extra = expectObject(root.additionalModelRequestFields, 'additionalModelRequestFields');
-    if (model.family === 'anthropic')
-      checkKeys(extra, ['top_k', 'thinking', 'anthropic_beta', 'reasoning_config', 'output_config']);
+    checkAdditionalFields(extra, model);
     if (extra.top_k !== undefined) rangeCheck(extra.top_k, 'top_k', 0, undefined);
     thinkingBudget = parseThinking(extra, model, { maxTokens, temperature, topP }, toolChoice);
   }
   checkReasoningBlocks(messages, model, options.signatureSecret);
+  if (model.family === 'anthropic') checkToolResultsFirst(messages);
+  if (thinkingBudget !== undefined) checkThinkingFinalTurn(messages);
 
   let additionalModelResponseFieldPaths: string[] = [];
   if (root.additionalModelResponseFieldPaths !== undefined) {

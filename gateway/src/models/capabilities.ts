@@ -131,7 +131,8 @@ const CLAUDE_CACHE: PromptCachingCapability = { minTokens: 1024, maxCheckpoints:
 // Claude 4.5 models cache with a 1-hour TTL as well; Haiku and Opus 4.5 need 4096-token prefixes.
 const CLAUDE_45_CACHE: PromptCachingCapability = { minTokens: 1024, maxCheckpoints: 4, ttl1h: true, tools: true };
 const CLAUDE_45_LARGE_MIN_CACHE: PromptCachingCapability = { ...CLAUDE_45_CACHE, minTokens: 4096 };
-// Nova caches system and messages, not tool definitions.
+// Nova (Micro, Lite, Pro, Premier) caches system and messages, not tool definitions, with the 5-minute TTL
+// only (Bedrock prompt-caching page: "fields that accept cache checkpoints" and the 1-hour TTL models).
 const NOVA_CACHE: PromptCachingCapability = { minTokens: 1000, maxCheckpoints: 4, ttl1h: false, tools: false };
 
 // Claude 4.5 and later: extended thinking, native structured output, 1-hour cache, and no
@@ -226,7 +227,7 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
       // Nova 2 Lite reasons through reasoningConfig and returns reasoning blocks it does not take back.
       [/nova-2-lite/, { reasoning: 'nova-reasoning-config', maxOutputTokens: 65_536, contextWindow: 1_000_000 }],
       [/nova-micro/, { images: false, documents: false, contextWindow: 128_000 }],
-      [/nova-premier/, { maxOutputTokens: 32_000, contextWindow: 1_000_000, promptCaching: undefined }],
+      [/nova-premier/, { maxOutputTokens: 32_000, contextWindow: 1_000_000 }],
       [
         /nova-sonic/,
         {
@@ -276,19 +277,29 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
       tools: true,
       toolChoiceAny: true,
       documents: true,
-      topK: 'top_k',
+      // Mistral's chat-completion body (Large 24.07, Pixtral and later) has no top_k; only the
+      // text-completion models below take it (Bedrock "Mistral AI" inference parameter pages).
+      topK: 'none',
       maxOutputTokens: 8192,
       contextWindow: 128_000,
     },
     patterns: [
       // Mistral 7B / Mixtral instruct: no system prompt, no tools.
-      [/mistral-7b/, { systemPrompt: false, tools: false, toolChoiceAny: false, contextWindow: 32_000 }],
+      [/mistral-7b/, { systemPrompt: false, tools: false, toolChoiceAny: false, topK: 'top_k', contextWindow: 32_000 }],
       [
         /mixtral-8x7b/,
-        { systemPrompt: false, tools: false, toolChoiceAny: false, maxOutputTokens: 4096, contextWindow: 32_000 },
+        {
+          systemPrompt: false,
+          tools: false,
+          toolChoiceAny: false,
+          topK: 'top_k',
+          maxOutputTokens: 4096,
+          contextWindow: 32_000,
+        },
       ],
-      [/mistral-large-2402/, { contextWindow: 32_000 }],
+      [/mistral-large-2402/, { topK: 'top_k', contextWindow: 32_000 }],
       [/pixtral/, { images: true }],
+      [/mistral-small-2402/, { toolChoiceAny: false, topK: 'top_k', contextWindow: 32_000 }],
       [/mistral-small/, { toolChoiceAny: false, contextWindow: 32_000 }],
     ],
   },

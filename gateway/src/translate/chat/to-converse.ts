@@ -251,15 +251,26 @@ function applyBedrockExtension(body: ConverseRequest, request: ChatCompletionReq
   } else if (tier !== undefined && tier !== 'auto') body.serviceTier = { type: tier };
 }
 
-/** Whether the last assistant turn calls tools without starting with reasoning blocks. */
-function lastToolTurnLacksThinking(messages: Message[]): boolean {
+/**
+ * Why the conversation cannot be sent with extended thinking on, if it cannot. Anthropic requires the
+ * final assistant message to start with a thinking block ("Expected `thinking` or `redacted_thinking`,
+ * but found ..."): a trailing assistant message (a prefill, which extended thinking does not allow), or
+ * the last assistant turn of an ongoing tool loop.
+ */
+function thinkingConflict(messages: Message[]): 'prefill' | 'tool-turn' | undefined {
+  const last = messages.at(-1);
+  if (last?.role === 'assistant') {
+    const first = last.content[0];
+    return first && 'reasoningContent' in first ? undefined : 'prefill';
+  }
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
     if (message.role !== 'assistant') continue;
     const first = message.content[0];
-    return message.content.some((b) => 'toolUse' in b) && !(first && 'reasoningContent' in first);
+    const lacks = message.content.some((b) => 'toolUse' in b) && !(first && 'reasoningContent' in first);
+    return lacks ? 'tool-turn' : undefined;
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -285,12 +296,16 @@ export function toConverseRequest(request: ChatCompletionRequest, ctx: ChatTrans
     warnings,
     resolvedMedia: ctx.resolvedMedia,
   });
-  if (reasoning.anthropicThinking && lastToolTurnLacksThinking(conversation.messages)) {
-    // Anthropic requires the assistant turn of an ongoing tool loop to start with its thinking
-    // blocks when thinking is on ("Expected thinking... found tool_use"); clients that do not send
-    // `thinking_blocks` back would otherwise get an upstream 400 on every tool follow-up.
+  const conflict = reasoning.anthropicThinking ? thinkingConflict(conversation.messages) : undefined;
+  if (conflict) {
+    // Bedrock would answer 400 for the whole request; the conversation is what the caller cannot change
+    // mid-loop, so reasoning gives way for this turn (docs/chat-request-mapping.md, Reasoning). Clients
+    // that do not send `thinking_blocks` back would otherwise fail on every tool follow-up, and a prefill
+    // is an explicit instruction about the answer's start.
     warnings.push(
-      'reasoning turned off for this turn: the last assistant tool call came without its thinking_blocks, which extended thinking requires.',
+      conflict === 'prefill'
+        ? 'reasoning turned off for this turn: the conversation ends with an assistant message (prefill), which extended thinking does not allow.'
+        : 'reasoning turned off for this turn: the last assistant tool call came without its thinking_blocks, which extended thinking requires.',
     );
     reasoning = { fields: {}, maxTokens: requestedMax, enabled: false, anthropicThinking: false };
   }
