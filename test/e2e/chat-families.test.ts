@@ -7,6 +7,7 @@
  */
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { converseDirect } from './chat-direct.js';
 import { apiError, collect, M, useChatStack } from './chat-stack.js';
 
 const chat = useChatStack();
@@ -102,6 +103,23 @@ describe('the same request on every family', () => {
 });
 
 describe('sampling parameters per family', () => {
+  it('straight to Bedrock, temperature and topP together on Claude 4.5 are refused (Claude 3.7 takes them)', async () => {
+    const body = {
+      messages: [{ role: 'user', content: [{ text: 'both' }] }],
+      inferenceConfig: { temperature: 0.4, topP: 0.8 },
+    };
+    const refused = await converseDirect(chat, 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', body);
+    expect(refused).toMatchObject({
+      ok: false,
+      name: 'ValidationException',
+      status: 400,
+      message: '`temperature` and `top_p` cannot both be specified for this model. Please use only one.',
+    });
+    expect(await converseDirect(chat, 'us.anthropic.claude-3-7-sonnet-20250219-v1:0', body)).toMatchObject({
+      ok: true,
+    });
+  });
+
   it('Claude 4.5 takes temperature or top_p, not both: temperature is kept, top_p dropped with a warning', async () => {
     const { data, response } = await chat.client.chat.completions
       .create({ model: M.sonnet45, temperature: 0.4, top_p: 0.8, messages: [{ role: 'user', content: 'both' }] })
@@ -321,7 +339,7 @@ describe('top_k and the bedrock extra-body passthrough', () => {
   it.each([
     ['Anthropic', M.sonnet45, { top_k: 7 }],
     ['Nova', M.novaLite, { inferenceConfig: { topK: 7 } }],
-    ['Mistral', M.mistralLarge, { top_k: 7 }],
+    ['Mistral 7B', M.mistral7b, { top_k: 7 }],
     ['Cohere', M.commandR, { k: 7 }],
   ])('%s: top_k lands where the family reads it (stream and not)', async (_f, model, fields) => {
     for (const stream of [false, true]) {
@@ -339,16 +357,50 @@ describe('top_k and the bedrock extra-body passthrough', () => {
     }
   });
 
-  it('Llama takes no top_k: 400 naming the model', async () => {
-    const err = await apiError(
-      chat.client.chat.completions.create({
-        model: M.llama33,
-        top_k: 5,
-        messages: [{ role: 'user', content: 'x' }],
-      } as Extra),
-    );
-    expect([err.status, err.param]).toEqual([400, 'top_k']);
-    expect(err.message).toContain(M.llama33);
+  it.each([
+    ['Llama', M.llama33, 'us.meta.llama3-3-70b-instruct-v1:0'],
+    ['Mistral Large 24.07 (chat-completion body)', M.mistralLarge, 'mistral.mistral-large-2407-v1:0'],
+  ])(
+    '%s takes no top_k: Bedrock refuses the field, so the gateway answers 400 naming the model',
+    async (_f, model, id) => {
+      const direct = await converseDirect(chat, id, {
+        messages: [{ role: 'user', content: [{ text: 'x' }] }],
+        additionalModelRequestFields: { top_k: 5 },
+      });
+      expect(direct).toMatchObject({
+        ok: false,
+        status: 400,
+        message:
+          'Malformed input request: extraneous key [top_k] is not permitted, please reformat your input and try again.',
+      });
+      const calls = chat.callCount();
+      const err = await apiError(
+        chat.client.chat.completions.create({
+          model,
+          top_k: 5,
+          messages: [{ role: 'user', content: 'x' }],
+        } as Extra),
+      );
+      expect([err.status, err.param]).toEqual([400, 'top_k']);
+      expect(err.message).toContain(model);
+      expect(chat.callCount()).toBe(calls);
+    },
+  );
+
+  it.each([
+    ['Nova (reads inferenceConfig.topK)', 'amazon.nova-lite-v1:0', { top_k: 5 }, 'top_k'],
+    ['Cohere (reads k)', 'cohere.command-r-v1:0', { top_k: 5 }, 'top_k'],
+    ['Nova inferenceConfig with another key', 'amazon.nova-lite-v1:0', { inferenceConfig: { top_k: 5 } }, 'top_k'],
+  ])('straight to Bedrock, a native field in the wrong family shape is refused: %s', async (_f, id, fields, key) => {
+    const direct = await converseDirect(chat, id, {
+      messages: [{ role: 'user', content: [{ text: 'x' }] }],
+      additionalModelRequestFields: fields,
+    });
+    expect(direct).toMatchObject({
+      ok: false,
+      status: 400,
+      message: expect.stringContaining(`extraneous key [${key}]`),
+    });
   });
 
   it('bedrock.additionalModelRequestFields passes model-specific fields through and wins over mapped ones', async () => {
