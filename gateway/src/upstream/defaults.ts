@@ -22,7 +22,11 @@ export interface UpstreamOptions {
   streamIdleTimeoutMs: number;
   /** TCP + TLS connect timeout, ms. */
   connectTimeoutMs: number;
-  /** Connections per upstream origin (undici pool size). */
+  /**
+   * Connections per upstream origin (undici pool size). HTTP/1.1 without pipelining carries one call per
+   * connection, and a stream holds its connection until it ends, so this is also the most concurrent
+   * calls (streams included) one origin can have; calls past it wait in the pool's queue.
+   */
   connections: number;
   /** How long an idle keep-alive connection is kept, ms (capped by the server's keep-alive hint). */
   keepAliveTimeoutMs: number;
@@ -50,7 +54,9 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamOptions> = Object.freeze({
   deadlineMs: 600_000,
   streamIdleTimeoutMs: 300_000,
   connectTimeoutMs: 10_000,
-  connections: 256,
+  // One process must hold ≥ 1,000 concurrent streams to one region (DESIGN.md, Performance), each on its
+  // own connection; a smaller cap makes the streams past it wait silently for a free connection.
+  connections: 4096,
   keepAliveTimeoutMs: 60_000,
   maxResponseBytes: 64 * 1024 * 1024,
   maxEventBytes: 24 * 1024 * 1024 + 128 * 1024 + 16,

@@ -2,7 +2,7 @@
  * What the non-streaming and streaming response translators share: options, finish-reason and usage
  * mapping (openai-to-bedrock.md §2.2, §2.3, §10).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { ServiceTier, StopReason, TokenUsage } from '../../wire/bedrock/index.js';
 import type { CompletionUsage, FinishDetail, FinishReason, ServiceTierResult } from '../../wire/openai/index.js';
 
@@ -27,9 +27,21 @@ export interface ChatResponseOptions {
   plan: ResponsePlan;
 }
 
+const ID_BYTES = 18;
+// One CSPRNG call fills ids for 256 requests: a call per id cost more than the rest of the id's work
+// (node:crypto's randomUUID batches the same way).
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idOffset = idPool.length;
+
 /** A fresh `chatcmpl-` id: 24 random base64url characters (144 bits), like OpenAI's length. */
 export function newChatCompletionId(): string {
-  return `chatcmpl-${randomBytes(18).toString('base64url')}`;
+  if (idOffset === idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  const id = idPool.toString('base64url', idOffset, idOffset + ID_BYTES);
+  idOffset += ID_BYTES;
+  return `chatcmpl-${id}`;
 }
 
 /** `finish_reason` plus, where the reason alone hides what happened, a {@link FinishDetail}. */
