@@ -283,8 +283,34 @@ describe.skipIf(!availability.run)('Helm chart', () => {
           'admissionPolicy.adminGroups={platform-admins}',
         ],
       ];
-      for (const set of matrix) {
-        for (const obj of await render(set)) {
+      // A stand-in for the Prometheus Operator's CRD, so the ServiceMonitor is checked too.
+      await cluster.apply(`
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: servicemonitors.monitoring.coreos.com }
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: { kind: ServiceMonitor, plural: servicemonitors, singular: servicemonitor, listKind: ServiceMonitorList }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+`);
+      await eventually('ServiceMonitor served', async () =>
+        (
+          await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/monitoring.coreos.com/v1')
+        ).resources.some((r) => r.name === 'servicemonitors'),
+      );
+      const renders = await Promise.all(matrix.map((set) => render(set)));
+      renders.push(
+        await render(['gateway.serviceMonitor.enabled=true'], ['--api-versions', 'monitoring.coreos.com/v1']),
+      );
+      expect(renders.at(-1)?.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
+      for (const [i, objects] of renders.entries()) {
+        const set = matrix[i] ?? ['gateway.serviceMonitor.enabled=true'];
+        for (const obj of objects) {
           const path = await resourcePath(admin, obj);
           await expect(
             admin.apply(path, obj, { fieldManager: 'dry-run', dryRun: true }),
