@@ -9,6 +9,7 @@
  */
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { converseDirect } from './chat-direct.js';
 import { apiError, collect, type GatewayMessage, M, tokens, useChatStack } from './chat-stack.js';
 
 const chat = useChatStack();
@@ -96,6 +97,58 @@ describe('reasoning_effort → Anthropic thinking budget', () => {
     expect([err.status, err.param]).toEqual([400, 'thinking.budget_tokens']);
     expect(chat.callCount()).toBe(before);
   });
+});
+
+const FINAL_TURN_RULE =
+  /^messages\.1\.content\.0\.type: Expected `thinking` or `redacted_thinking`, but found `(text|tool_use)`\. When `thinking` is enabled, a final `assistant` message must start with a thinking block/;
+
+describe('an assistant prefill with thinking (Anthropic allows no prefill while thinking)', () => {
+  const prefill: OpenAI.ChatCompletionMessageParam[] = [
+    { role: 'user', content: 'Name a colour' },
+    { role: 'assistant', content: 'The colour is' },
+  ];
+
+  it('straight to Bedrock, a trailing assistant message with thinking on is refused', async () => {
+    const refused = await converseDirect(chat, 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', {
+      messages: [
+        { role: 'user', content: [{ text: 'Name a colour' }] },
+        { role: 'assistant', content: [{ text: 'The colour is' }] },
+      ],
+      inferenceConfig: { maxTokens: 4096 },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } },
+    });
+    expect(refused).toMatchObject({ ok: false, name: 'ValidationException', status: 400 });
+    expect(refused.ok ? '' : refused.message).toMatch(FINAL_TURN_RULE);
+    expect(refused.ok ? '' : refused.message).toContain('found `text`');
+  });
+
+  it.each([
+    ['reasoning_effort', { reasoning_effort: 'medium' as const }],
+    ['the native thinking parameter', { thinking: { type: 'enabled' as const, budget_tokens: 2048 } }],
+  ])(
+    'through the gateway (%s): reasoning is turned off for that turn with a warning, the prefill is kept',
+    async (_how, extra) => {
+      for (const stream of [false, true]) {
+        const request = { model: M.sonnet45, messages: prefill, ...extra } as Params;
+        const { data, response } = stream
+          ? await chat.client.chat.completions.create({ ...request, stream: true }).withResponse()
+          : await chat.client.chat.completions.create(request).withResponse();
+        expect(response.status).toBe(200);
+        expect(response.headers.get('x-aigateway-warnings')).toMatch(/reasoning turned off for this turn.*prefill/);
+        const body = chat.lastBody();
+        expect(thinkingOf(body)).toBeUndefined();
+        expect(body.messages.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'The colour is' }] });
+        if (stream) {
+          const got = await collect(data as AsyncIterable<OpenAI.ChatCompletionChunk>);
+          expect(got.reasoning).toBe('');
+          expect(got.finishReason).toBe('stop');
+        } else {
+          const message = (data as OpenAI.ChatCompletion).choices[0]!.message as GatewayMessage;
+          expect(message.reasoning_content).toBeUndefined();
+        }
+      }
+    },
+  );
 });
 
 describe('parameters Bedrock forbids with thinking', () => {
@@ -338,6 +391,33 @@ describe('multi-turn tool use with thinking (LiteLLM #14194)', () => {
     expect((data.choices[0]!.message as GatewayMessage).reasoning_content).toBeUndefined();
     expect(thinkingOf(chat.lastBody())).toBeUndefined();
     expect(response.headers.get('x-aigateway-warnings')).toMatch(/reasoning turned off for this turn/);
+  });
+
+  it('straight to Bedrock, the same tool turn without its reasoning block is refused while thinking is on', async () => {
+    const messages = [
+      { role: 'user', content: [{ text: 'use get_weather for Narvik' }] },
+      {
+        role: 'assistant',
+        content: [{ toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Narvik' } } }],
+      },
+      { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'x' }] } }] },
+    ];
+    const toolConfig = { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }] };
+    const refused = await converseDirect(chat, 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', {
+      messages,
+      toolConfig,
+      inferenceConfig: { maxTokens: 4096 },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } },
+    });
+    expect(refused).toMatchObject({ ok: false, name: 'ValidationException', status: 400 });
+    expect(refused.ok ? '' : refused.message).toMatch(FINAL_TURN_RULE);
+    expect(refused.ok ? '' : refused.message).toContain('found `tool_use`');
+    // Without thinking the same history is fine.
+    expect(
+      await converseDirect(chat, 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', { messages, toolConfig }),
+    ).toMatchObject({
+      ok: true,
+    });
   });
 
   it('a tampered thinking block is rejected upstream, so the replay above really was checked', async () => {
