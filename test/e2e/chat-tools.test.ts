@@ -10,6 +10,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { converseDirect } from './chat-direct.js';
 import { apiError, collect, M, useChatStack } from './chat-stack.js';
 
 const chat = useChatStack();
@@ -456,6 +457,37 @@ describe('tool loop details', () => {
       );
       expect(got.toolCalls.map((c) => [c.index, c.name, c.arguments])).toEqual([[0, 'ping', '{}']]);
     }
+  });
+
+  it('straight to Bedrock, Claude refuses text before the tool results of the answering turn', async () => {
+    const turn = (...first: Record<string, unknown>[]) => ({
+      toolConfig: { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }] },
+      messages: [
+        { role: 'user', content: [{ text: 'weather' }] },
+        { role: 'assistant', content: [{ toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: {} } }] },
+        { role: 'user', content: first },
+      ],
+    });
+    const result = { toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'sunny' }] } };
+    const refused = await converseDirect(
+      chat,
+      'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      turn({ text: 'hurry up' }, result),
+    );
+    expect(refused).toMatchObject({
+      ok: false,
+      name: 'ValidationException',
+      status: 400,
+      message:
+        'messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: tooluse_1. Each `tool_use` block must have a corresponding `tool_result` block in the next message.',
+    });
+    expect(
+      await converseDirect(
+        chat,
+        'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        turn(result, { text: 'hurry up' }),
+      ),
+    ).toMatchObject({ ok: true });
   });
 
   it('a user message between the tool calls and their results is placed after the results (Anthropic requires results first)', async () => {
