@@ -5,6 +5,7 @@
  * applied and stops being served when deleted; CredentialsReady comes from STS and Bedrock calls the
  * operator really makes against the emulator.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { CompiledDirSource, type Condition } from '../../gateway/src/config/inde
 import { type RunningGateway, startGateway } from '../../gateway/src/server/index.js';
 import { type RunningOperator, runOperator } from '../../operator/src/index.js';
 import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { ensureBuilt, spawnGateway } from '../helpers/stack.js';
+import { type Cluster, kubeSuiteAvailability, REPO_ROOT, startCluster } from './harness.js';
 import { VolumeProjector } from './projector.js';
 
 const availability = kubeSuiteAvailability();
@@ -199,5 +201,107 @@ spec: { account: bedrock, modelId: "amazon.nova-lite-v1:0" }
     // The checks really went to the emulator's STS.
     expect(emulator.state.stats.sts.GetCallerIdentity).toBeGreaterThanOrEqual(1);
     expect(emulator.state.stats.sts.AssumeRole).toBeGreaterThanOrEqual(1);
+  });
+
+  it('works the same with the real processes: `aigw operator` and `aigw serve --compiled-config`', async () => {
+    const ns = 'team-b';
+    await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${ns} }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: aws-keys, namespace: ${ns} }
+stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: alice-key, namespace: ${ns} }
+stringData: { token: ${TOKEN}, subject: "user:alice@example.com", teams: "ml-platform" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: bedrock, namespace: ${ns} }
+spec:
+  region: us-east-1
+  endpoint: ${emulator.url}
+  stsEndpoint: ${emulator.url}
+  auth: { type: accessKey, accessKey: { secretRef: { name: aws-keys } } }
+  collaborators: [ { subject: "team:ml-platform", role: User } ]
+`);
+    ensureBuilt();
+    const cli = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');
+    const operatorProcess = spawn(
+      process.execPath,
+      [cli, 'operator', '--namespace', ns, '--kubeconfig', cluster.kubeconfigPath('admin')],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let operatorLog = '';
+    operatorProcess.stderr?.on('data', (d: Buffer) => {
+      operatorLog += d.toString();
+    });
+    operatorProcess.stdout?.on('data', (d: Buffer) => {
+      operatorLog += d.toString();
+    });
+    const processDir = mkdtempSync(join(tmpdir(), 'aigw-compiled-proc-'));
+    const processProjector = new VolumeProjector(await cluster.client('admin'), {
+      namespace: ns,
+      configMap: 'aigateway-config',
+      secret: 'aigateway-credentials',
+      dir: processDir,
+    });
+    processProjector.start();
+    const child = await spawnGateway(['--compiled-config', processDir]);
+    try {
+      const models = async () => {
+        const res = await fetch(`${child.url}/v1/models`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        return res.status === 200 ? ((await res.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id) : [];
+      };
+      // The operator process takes the Lease first, then publishes.
+      await within(
+        20_000,
+        `operator process published (log: ${operatorLog.slice(-500)})`,
+        async () => (await admin.find(pathFor(RESOURCES.configmaps, ns, 'aigateway-config'))) !== undefined,
+      );
+      const applied = Date.now();
+      await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: haiku, namespace: ${ns} }
+spec: { account: bedrock, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
+`);
+      await within(5000, 'bedrock/haiku served by the gateway process', async () =>
+        (await models()).includes('bedrock/haiku'),
+      );
+      expect(Date.now() - applied).toBeLessThan(5000);
+      const res = await fetch(`${child.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'bedrock/haiku', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 }),
+      });
+      expect(res.status).toBe(200);
+      const lease = await admin.get<KubeObject & { spec: { holderIdentity: string } }>(
+        pathFor(RESOURCES.leases, ns, 'aigateway-operator'),
+      );
+      expect(lease.spec.holderIdentity).toMatch(/.+/);
+    } finally {
+      child.kill();
+      await child.exited;
+      const exited = new Promise((r) => operatorProcess.once('exit', r));
+      operatorProcess.kill('SIGTERM');
+      await exited;
+      await processProjector.stop();
+      rmSync(processDir, { recursive: true, force: true });
+    }
+    // SIGTERM released the Lease, so a successor would not have to wait it out.
+    const released = await admin.get<KubeObject & { spec: { holderIdentity?: string } }>(
+      pathFor(RESOURCES.leases, ns, 'aigateway-operator'),
+    );
+    expect(released.spec.holderIdentity ?? '').toBe('');
   });
 });
