@@ -15,3 +15,12 @@ export { SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export { ROUTE_MODULES, type RouteModule } from './routes/index.js';
 export { SseWriter } from './sse.js';
 export { notYetAvailableError, unsupportedSurfaceError } from './surfaces.js';
+export {
+  createTokenReviewer,
+  jwtExpiry,
+  TOKEN_REVIEW_DEFAULTS,
+  TOKEN_REVIEW_PATH,
+  TokenReviewer,
+  type TokenReviewOptions,
+  type TokenReviewTransport,
+} from './token-review.js';
