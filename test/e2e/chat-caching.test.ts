@@ -6,11 +6,14 @@
  * including both (stream and not).
  *
  * The emulator caches a prefix (tools → system → messages, up to a cachePoint) of at least the model's
- * minimum (1,024 tokens for Sonnet 4.5 and Nova, 4,096 for Haiku 4.5) and counts one token per four
+ * minimum (1,024 tokens for Sonnet 4.5, 1,000 for Nova, 4,096 for Haiku 4.5) and counts one token per four
  * characters, so every number below is exact.
  */
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { CATALOG } from '../../emulator/src/catalog.js';
+import { capabilitiesFor } from '../../gateway/src/models/index.js';
+import { converseDirect } from './chat-direct.js';
 import { apiError, collect, type GatewayUsage, M, tokens, useChatStack } from './chat-stack.js';
 
 const chat = useChatStack();
@@ -158,6 +161,20 @@ describe('cache points on tools', () => {
     expect(usageOf(second.usage)).toMatchObject({ write: 0, read: toolTokens });
   });
 
+  it('straight to Bedrock, Nova refuses a cachePoint in toolConfig.tools', async () => {
+    const refused = await converseDirect(chat, 'amazon.nova-lite-v1:0', {
+      toolConfig: {
+        tools: [
+          { toolSpec: { name: 'search_docs', inputSchema: { json: { type: 'object' } } } },
+          { cachePoint: { type: 'default' } },
+        ],
+      },
+      messages: [{ role: 'user', content: [{ text: 'hello' }] }],
+    });
+    expect(refused).toMatchObject({ ok: false, name: 'ValidationException', status: 400 });
+    expect(refused.ok ? '' : refused.message).toMatch(/cache checkpoints in toolConfig\.tools/);
+  });
+
   it('Nova does not cache tool definitions: the marker is dropped with a warning, the request still works', async () => {
     const { data, response } = await chat.client.chat.completions
       .create({ model: M.novaLite, tools: [tool(1200)], messages: [{ role: 'user', content: 'hello' }] })
@@ -169,6 +186,17 @@ describe('cache points on tools', () => {
 });
 
 describe('ttl, limits and models without caching', () => {
+  it('straight to Bedrock, ttl 1h is refused on Nova and on Claude before 4.5', async () => {
+    for (const id of ['amazon.nova-lite-v1:0', 'us.anthropic.claude-3-7-sonnet-20250219-v1:0']) {
+      const refused = await converseDirect(chat, id, {
+        system: [{ text: 'sys' }, { cachePoint: { type: 'default', ttl: '1h' } }],
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+      });
+      expect(refused).toMatchObject({ ok: false, name: 'ValidationException', status: 400 });
+      expect(refused.ok ? '' : refused.message).toMatch(/1h cache TTL at system\.1\.cachePoint\.ttl/);
+    }
+  });
+
   it('ttl 1h is passed on Claude 4.5 and dropped (5 minutes) on Nova with a warning', async () => {
     await chat.client.chat.completions.create({
       model: M.sonnet45,
@@ -293,5 +321,37 @@ describe('cache tokens in the gateway metrics', () => {
       read: (await tokenCounter('cache_read')) - before.read,
       write: (await tokenCounter('cache_write')) - before.write,
     }).toEqual({ input: 2 * q, read: 1300, write: 1300 });
+  });
+});
+
+// The gateway's capability table and the emulator's catalog are independent readings of the Bedrock
+// prompt-caching and parameter pages; where they disagree one of them misstates Bedrock, and the gateway
+// would either refuse what Bedrock takes or send what it refuses.
+describe('capability table and emulator catalog agree on caching and sampling details', () => {
+  const chatModels = [...CATALOG.values()].filter((m) => m.type === 'chat');
+
+  it.each(chatModels.map((m) => [m.id, m] as const))('%s', (id, model) => {
+    const caps = capabilitiesFor(id, model.family);
+    expect({
+      cacheMinTokens: caps.promptCaching?.minTokens,
+      cacheTools: caps.promptCaching?.tools ?? false,
+      cacheTtl1h: caps.promptCaching?.ttl1h ?? false,
+      exclusiveTemperatureTopP: caps.exclusiveTemperatureTopP,
+    }).toEqual({
+      cacheMinTokens: model.cacheMinTokens,
+      cacheTools: model.cacheMinTokens !== undefined && model.cacheTools === true,
+      cacheTtl1h: model.cacheMinTokens !== undefined && model.cacheTtl1h === true,
+      exclusiveTemperatureTopP: model.exclusiveTemperatureTopP === true,
+    });
+    // Where the gateway puts top_k must be a field the model's native body takes.
+    const topKField = { top_k: 'top_k', k: 'k', 'nova-inference-config': 'inferenceConfig', none: undefined }[
+      caps.topK
+    ];
+    if (topKField !== undefined && model.additionalFields !== undefined) {
+      expect(model.additionalFields).toContain(topKField);
+    }
+    if (topKField === undefined && model.additionalFields !== undefined) {
+      expect(model.additionalFields).not.toContain('top_k');
+    }
   });
 });

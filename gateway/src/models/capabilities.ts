@@ -168,7 +168,10 @@ const ROWS: Partial<Record<ModelFamily, FamilyRow>> = {
     },
     opaque: CLAUDE_45,
     patterns: [
-      [/claude-(haiku|opus)-4-5/, { ...CLAUDE_45, promptCaching: CLAUDE_45_LARGE_MIN_CACHE }],
+      // Minimum cacheable prefix (Anthropic / Bedrock prompt-caching pages): 4,096 tokens for Haiku 4.5 and
+      // Opus 4.5 / 4.6, 2,048 for Sonnet 4.6.
+      [/claude-(haiku|opus)-4-5|claude-opus-4-6/, { ...CLAUDE_45, promptCaching: CLAUDE_45_LARGE_MIN_CACHE }],
+      [/claude-sonnet-4-6/, { ...CLAUDE_45, promptCaching: { ...CLAUDE_45_CACHE, minTokens: 2048 } }],
       [/claude-(sonnet|haiku|opus)-4-[5-9]|claude-(sonnet|haiku|opus)-[5-9]/, CLAUDE_45],
       [
         /claude-opus-4-1/,
