@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -72,6 +74,13 @@ export interface OperatorOptions {
   /** Verify credentials against STS/Bedrock (default true); false leaves CredentialsReady Unknown. */
   credentialChecks?: boolean | CredentialCheckerOptions;
   logger?: OperatorLogger;
+  /**
+   * Serve `/healthz` (alive) and `/readyz` (a standby, or a leader whose caches are synced) on this
+   * port for kubelet probes; default AIGW_OPERATOR_HEALTH_PORT, else none. 0 picks a free port.
+   */
+  healthPort?: number;
+  /** Address of the health server (default 0.0.0.0). */
+  healthHost?: string;
 }
 
 export interface ReconciledEvent {
@@ -85,6 +94,8 @@ export interface RunningOperator {
   isLeader(): boolean;
   /** `reconciled` (ReconciledEvent), `leading`, `stoppedLeading`, `error` (unknown). */
   readonly events: EventEmitter;
+  /** Base URL of the health server when one runs. */
+  readonly healthUrl: string | undefined;
   /**
    * Stops reconciling, releases the lease (so a standby takes over at once) and closes connections.
    * `releaseLease: false` stops like a crashed process would: the standby waits out the lease.
@@ -176,14 +187,33 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     elector.start();
   }
 
+  const isLeader = () => (elector ? elector.isLeader : true);
+  const healthPortEnv = process.env.AIGW_OPERATOR_HEALTH_PORT;
+  const healthPort = options.healthPort ?? (healthPortEnv ? Number(healthPortEnv) : undefined);
+  let health: Server | undefined;
+  let healthUrl: string | undefined;
+  if (healthPort !== undefined) {
+    health = createServer((req, res) => {
+      // A standby is ready (it is doing its job: waiting); a leader once its caches are synced.
+      const ok = req.url === '/healthz' || (req.url === '/readyz' && (!isLeader() || controller?.synced === true));
+      res.writeHead(ok ? 200 : req.url === '/readyz' ? 503 : 404, { 'content-type': 'text/plain' });
+      res.end(ok ? 'ok\n' : req.url === '/readyz' ? 'caches not synced\n' : 'not found\n');
+    });
+    await new Promise<void>((resolve) => health?.listen(healthPort, options.healthHost ?? '0.0.0.0', resolve));
+    const address = health.address() as AddressInfo;
+    healthUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
   let stopped: Promise<void> | undefined;
   return {
     identity,
     events,
-    isLeader: () => (elector ? elector.isLeader : true),
+    healthUrl,
+    isLeader,
     async stop(stopOptions) {
       if (stopped) return stopped;
       stopped = (async () => {
+        await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
         await stopController();
         await elector?.stop({ release: stopOptions?.releaseLease ?? true });
         await client.close();
@@ -213,6 +243,8 @@ class Controller {
   private readonly abort = new AbortController();
   private worker: Promise<void> | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** True once every cache has listed. */
+  synced = false;
 
   constructor(
     private readonly client: KubeClient,
@@ -263,6 +295,7 @@ class Controller {
   private async run(): Promise<void> {
     await Promise.all([this.accounts.synced, this.models.synced, this.secrets.synced, this.outputs.synced]);
     if (this.abort.signal.aborted) return;
+    this.synced = true;
     for (const ns of this.namespaces()) this.queue.add(ns);
     this.resyncTimer = setInterval(() => {
       for (const ns of this.namespaces()) this.queue.add(ns);

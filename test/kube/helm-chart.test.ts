@@ -185,6 +185,11 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     expect(dig(opContainer, 'args')).toEqual(['operator', '--namespace', NS]);
     expect(dig(opContainer, 'env')).toContainEqual({ name: 'AIGW_OUTPUT_NAME', value: 'aigateway' });
     expect(dig(opContainer, 'env')).toContainEqual({ name: 'AIGW_LEASE_NAME', value: 'aigateway-operator' });
+    expect(opContainer).toMatchObject({
+      readinessProbe: { httpGet: { path: '/readyz', port: 'health' } },
+      livenessProbe: { httpGet: { path: '/healthz', port: 'health' } },
+      securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+    });
     expect(dig(find(objects, 'Role', 'aigateway-operator'), 'rules')).toBeDefined();
     expect(objects.some((o) => o.kind === 'ClusterRole' && o.metadata.name === 'aigateway-operator')).toBe(false);
   });

@@ -302,9 +302,14 @@ spec: { account: no-such-account, modelId: "amazon.nova-lite-v1:0" }
       renewDeadlineMs: 2000,
       retryPeriodMs: 300,
     };
-    const a = await runOperator({ ...common, identity: 'op-a' });
+    const a = await runOperator({ ...common, identity: 'op-a', healthPort: 0, healthHost: '127.0.0.1' });
     await eventually('a leads', async () => a.isLeader());
-    const b = await runOperator({ ...common, identity: 'op-b' });
+    const b = await runOperator({ ...common, identity: 'op-b', healthPort: 0, healthHost: '127.0.0.1' });
+    // Probes: both alive; the leader is ready once its caches synced, the standby is ready as a standby.
+    for (const op of [a, b]) {
+      expect((await fetch(`${op.healthUrl}/healthz`)).status).toBe(200);
+      await eventually('ready', async () => (await fetch(`${op.healthUrl}/readyz`)).status === 200);
+    }
     try {
       await new Promise((r) => setTimeout(r, 1500));
       expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
