@@ -252,17 +252,13 @@ function applyBedrockExtension(body: ConverseRequest, request: ChatCompletionReq
 }
 
 /**
- * Why the conversation cannot be sent with extended thinking on, if it cannot. Anthropic requires the
- * final assistant message to start with a thinking block ("Expected `thinking` or `redacted_thinking`,
- * but found ..."): a trailing assistant message (a prefill, which extended thinking does not allow), or
- * the last assistant turn of an ongoing tool loop.
+ * Why the conversation cannot be sent with extended thinking on, if it cannot. Anthropic does not allow
+ * pre-filled assistant text with thinking (a trailing assistant message, even one that starts with
+ * thinking blocks), and it requires the last assistant turn of an ongoing tool loop to start with its
+ * thinking blocks ("Expected `thinking` or `redacted_thinking`, but found `tool_use`").
  */
 function thinkingConflict(messages: Message[]): 'prefill' | 'tool-turn' | undefined {
-  const last = messages.at(-1);
-  if (last?.role === 'assistant') {
-    const first = last.content[0];
-    return first && 'reasoningContent' in first ? undefined : 'prefill';
-  }
+  if (messages.at(-1)?.role === 'assistant') return 'prefill';
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
     if (message.role !== 'assistant') continue;
