@@ -26,6 +26,7 @@ import {
   type TokenReviewer,
 } from '../../gateway/src/server/index.js';
 import type { KubeClient } from '../../operator/src/kube/index.js';
+import { spawnGateway } from '../helpers/stack.js';
 import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
 
 const availability = kubeSuiteAvailability();
@@ -94,6 +95,14 @@ current-context: ${name}
     });
     gateways.push(gateway);
     return gateway;
+  }
+
+  async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check().catch(() => false))) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   function openai(gateway: RunningGateway, token: string): OpenAI {
@@ -310,6 +319,44 @@ spec: { account: payments, modelId: "amazon.nova-lite-v1:0" }
     expect(await chatStatus(strict, checkoutToken)).toBe(401);
     // And the other way round: a token for the gateway is no good to the default reviewer.
     expect(await chatStatus(gateway, await mintToken('apps', 'checkout', ['aigateway']))).toBe(401);
+  });
+
+  it('aigw serve --token-review accepts service-account callers, reviewing as the KUBECONFIG identity', async () => {
+    const kubeconfig = kubeconfigWithToken('gateway-cli', await mintToken(GATEWAY_NS, GATEWAY_SA));
+    const child = await spawnGateway(['--compiled-config', join(dir, 'compiled'), '--token-review'], {
+      KUBECONFIG: kubeconfig,
+    });
+    try {
+      await eventually(async () => (await fetch(`${child.adminUrl}/readyz`)).ok);
+      const models = [];
+      for await (const m of new OpenAI({
+        apiKey: checkoutToken,
+        baseURL: `${child.url}/v1`,
+        maxRetries: 0,
+      }).models.list())
+        models.push(m.id);
+      expect(models).toEqual([CHAT_MODEL]);
+      expect(child.output()).toContain('token review: in-cluster service-account callers accepted');
+      expect(child.output()).not.toContain(checkoutToken);
+    } finally {
+      child.kill();
+      await child.exited;
+    }
+  });
+
+  it('aigw serve --token-review warns at startup when the gateway may not create TokenReviews', async () => {
+    const child = await spawnGateway(['--compiled-config', join(dir, 'compiled'), '--token-review'], {
+      KUBECONFIG: cluster.kubeconfigPath('bob'),
+    });
+    try {
+      expect(child.output()).toMatch(/token review: Kubernetes TokenReview failed: the API server answered 403/);
+      // API keys are unaffected; a service-account token gets 503 rather than a misleading 401.
+      const res = await fetch(`${child.url}/v1/models`, { headers: { authorization: `Bearer ${checkoutToken}` } });
+      expect(res.status).toBe(503);
+    } finally {
+      child.kill();
+      await child.exited;
+    }
   });
 
   it('answers 503, not 401, when the gateway itself may not create TokenReviews', async () => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CompiledDirSource, type ConfigSource, ManifestDirSource } from '../config/index.js';
-import { SERVER_DEFAULTS } from '../server/index.js';
+import { SERVER_DEFAULTS, type TokenReviewer } from '../server/index.js';
 
 const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
 
@@ -32,6 +32,10 @@ serve options:
   --shutdown-grace SECS    time in-flight requests get after SIGTERM (default ${SERVER_DEFAULTS.shutdownGraceMs / 1000})
   --shutdown-delay SECS    time /readyz fails before the listener closes (default ${SERVER_DEFAULTS.shutdownDelayMs / 1000})
   --log-level LEVEL        trace, debug, info, warn, error or silent (default info; env AIGW_LOG_LEVEL)
+  --token-review           accept in-cluster callers' service-account tokens, verified with Kubernetes
+                           TokenReview (API server from KUBECONFIG, else the pod's service account)
+  --token-review-audience AUD
+                           audience the tokens must carry (repeatable; default the API server's)
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */
@@ -114,6 +118,8 @@ async function serve(args: string[]): Promise<void> {
       'shutdown-grace': { type: 'string' },
       'shutdown-delay': { type: 'string' },
       'log-level': { type: 'string' },
+      'token-review': { type: 'boolean' },
+      'token-review-audience': { type: 'string', multiple: true },
     },
   });
   if (values.config && values['compiled-config'])
@@ -121,6 +127,8 @@ async function serve(args: string[]): Promise<void> {
   if (!values.config && !values['compiled-config'])
     throw new UsageError('aigw serve needs --config DIR or --compiled-config DIR');
   if (values.namespace && !values.config) throw new UsageError('--namespace applies to --config only');
+  if (values['token-review-audience'] && !values['token-review'])
+    throw new UsageError('--token-review-audience needs --token-review');
   const level = values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const port = parsePort(values.port, '--port', 8080);
@@ -151,6 +159,22 @@ async function serve(args: string[]): Promise<void> {
   const { tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
   if (tracing) logger.info({}, 'tracing: exporting spans over OTLP');
+  let identityReviewer: TokenReviewer | undefined;
+  if (values['token-review']) {
+    const { createTokenReviewer } = await import('../server/index.js');
+    const audiences = values['token-review-audience'] ?? [];
+    try {
+      identityReviewer = await createTokenReviewer({ audiences });
+    } catch (err) {
+      logger.fatal({}, (err as Error).message);
+      process.exitCode = 1;
+      return;
+    }
+    // Not fatal: API keys keep working, and RBAC applied a moment later fixes reviews without a restart.
+    const problem = await identityReviewer.probe();
+    if (problem) logger.warn({}, `token review: ${problem}`);
+    else logger.info({ audiences }, 'token review: in-cluster service-account callers accepted');
+  }
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({
@@ -167,8 +191,10 @@ async function serve(args: string[]): Promise<void> {
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
       requireConfig: Boolean(values.config),
       processMetrics: true,
+      ...(identityReviewer ? { identityReviewer } : {}),
     });
   } catch (err) {
+    await identityReviewer?.close();
     logger.fatal({}, (err as Error).message);
     process.exitCode = 1;
     return;
@@ -184,6 +210,7 @@ async function serve(args: string[]): Promise<void> {
     gateway
       .shutdown()
       .then(() => tracing?.shutdown())
+      .then(() => identityReviewer?.close())
       .then(
         () => process.exit(0),
         (err: unknown) => {

@@ -214,6 +214,37 @@ describe('TokenReviewer', () => {
   });
 });
 
+describe('TokenReviewer.probe', () => {
+  it('says why reviews cannot work, and nothing when they can', async () => {
+    const reviewer = new TokenReviewer(api, { now });
+    expect(await reviewer.probe()).toBeUndefined();
+    api.failWith = Object.assign(new Error('tokenreviews.authentication.k8s.io is forbidden'), { status: 403 });
+    expect(await reviewer.probe()).toMatch(/answered 403/);
+  });
+});
+
+describe('createTokenReviewer', () => {
+  it('refuses to start without a cluster rather than falling back to localhost:8080', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'aigw-home-'));
+    const saved = {
+      HOME: process.env.HOME,
+      KUBECONFIG: process.env.KUBECONFIG,
+      HOST: process.env.KUBERNETES_SERVICE_HOST,
+    };
+    process.env.HOME = home;
+    delete process.env.KUBECONFIG;
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      await expect(createTokenReviewer()).rejects.toThrow(/run in a pod .* or set KUBECONFIG/);
+    } finally {
+      if (saved.HOME !== undefined) process.env.HOME = saved.HOME;
+      if (saved.KUBECONFIG !== undefined) process.env.KUBECONFIG = saved.KUBECONFIG;
+      if (saved.HOST !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved.HOST;
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('jwtExpiry', () => {
   it('reads exp in ms and ignores tokens without one', () => {
     expect(jwtExpiry(jwt('x', { exp: 1_700_000_000 }))).toBe(1_700_000_000_000);

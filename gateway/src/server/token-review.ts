@@ -132,6 +132,20 @@ export class TokenReviewer implements IdentityReviewer {
     return review;
   }
 
+  /**
+   * Sends one TokenReview for a token that cannot be valid, to find out at startup whether the API
+   * server is reachable and lets the gateway review tokens at all (RBAC). Resolves to undefined when it
+   * does, else to why not; never throws.
+   */
+  async probe(): Promise<string | undefined> {
+    try {
+      await this.ask('aigw-startup-probe');
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
   /** Forgets every cached result. */
   clear(): void {
     this.accepted.clear();
