@@ -236,6 +236,40 @@ spec: { account: bedrock, modelId: "amazon.titan-embed-text-v2:0", type: chat }
     expect(pod.metadata.annotations?.['aigateway.dev/config-revision']).toBe(config.revision);
   });
 
+  it('follows a rotated Secret and an edited Model: new revision, new credentials, observedGeneration moves', async () => {
+    const before = await compiled();
+    await cluster.apply(`
+apiVersion: v1
+kind: Secret
+metadata: { name: aws-keys, namespace: ${NS} }
+stringData: { AWS_ACCESS_KEY_ID: AKIAROTATEDEXAMPLE01, AWS_SECRET_ACCESS_KEY: rotated-secret }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: claude-haiku, namespace: ${NS} }
+spec: { account: bedrock, modelId: "anthropic.claude-3-haiku-20240307-v1:0", region: us-west-2 }
+`);
+    const after = await eventually('new revision', async () => {
+      const c = await compiled();
+      return c.credentials.accounts.bedrock?.accessKeyId === 'AKIAROTATEDEXAMPLE01' &&
+        c.config.models.some((m) => m.servedName === 'bedrock/claude-haiku' && m.region === 'us-west-2')
+        ? c
+        : undefined;
+    });
+    expect(after.config.revision).not.toBe(before.config.revision);
+    expect(after.credentials.revision).toBe(after.config.revision);
+    const model = await eventually('status follows the edit', async () => {
+      const m = await getModel('claude-haiku');
+      return m.status?.resolvedRegion === 'us-west-2' ? m : undefined;
+    });
+    expect(condition(model, 'Ready')?.observedGeneration).toBe(model.metadata.generation);
+    expect(model.metadata.generation).toBeGreaterThan(1);
+    await eventually('pod nudged again', async () => {
+      const p = await admin.get<KubeObject>(pathFor(RESOURCES.pods, NS, 'gateway-0'));
+      return p.metadata.annotations?.['aigateway.dev/config-revision'] === after.config.revision;
+    });
+  });
+
   it('changes nothing when restarted', async () => {
     // Let the previous changes settle.
     await new Promise((r) => setTimeout(r, 1500));
