@@ -1,2 +1,2 @@
-export * from './registry.js';
 export * from './bedrock.js';
+export * from './registry.js';
