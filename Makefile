@@ -5,7 +5,7 @@ PORT ?= 8080
 ADMIN_PORT ?= 9090
 EMULATOR_PORT ?= 4566
 
-.PHONY: all install build typecheck lint test test-fast run bench e2e-kind clean
+.PHONY: all install build typecheck lint test run bench e2e-kind clean
 
 all: build
 
@@ -41,3 +41,8 @@ bench: build
 
 clean:
 	rm -rf dist
+
+## e2e-kind: kind cluster, image build and load, helm install, smoke call through the gateway Service.
+## Needs Docker and kind; not run in CI (this project's CI machines have no container engine).
+e2e-kind:
+	bash test/kube/tools/e2e-kind.sh
