@@ -19,6 +19,11 @@ export interface LoadOptions {
   ratePerSec?: number;
   /** Measure time to first token with this probe (streaming targets). */
   firstToken?: FirstTokenProbe;
+  /**
+   * Closed loop only: start the workers evenly over this many ms instead of all at once, so a run with
+   * many long-lived streams measures steady state rather than one burst of connection set-ups.
+   */
+  rampMs?: number;
 }
 
 export interface LoadResult {
@@ -65,7 +70,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
   };
 
-  const worker = async (): Promise<void> => {
+  const worker = async (index: number): Promise<void> => {
+    const ramp = intervalNs > 0n ? 0 : (options.rampMs ?? 0);
+    if (ramp > 0) await new Promise((r) => setTimeout(r, (index * ramp) / options.concurrency));
     for (;;) {
       let scheduledAt: bigint;
       if (intervalNs > 0n) {
@@ -81,7 +88,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
   };
 
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  await Promise.all(Array.from({ length: options.concurrency }, (_, i) => worker(i)));
   result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await pool.close();
   return result;
