@@ -5,11 +5,12 @@
  * policy lets only Managers of an account edit its Models.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition } from '../../gateway/src/config/index.js';
+import { createTokenReviewer } from '../../gateway/src/server/index.js';
 import { runOperator } from '../../operator/src/index.js';
 import {
   KubeApiError,
@@ -126,6 +127,7 @@ describe.skipIf(!availability.run)('Helm chart', () => {
         '8080',
         '--admin-port',
         '9090',
+        '--token-review',
       ],
       lifecycle: { preStop: { sleep: { seconds: 5 } } },
       securityContext: {
@@ -231,6 +233,35 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     expect(dig(find(withPrometheus, 'ServiceMonitor', 'aigateway-gateway'), 'spec.endpoints')).toEqual([
       { port: 'admin', path: '/metrics', interval: '30s' },
     ]);
+  });
+
+  it('lets service-account callers in only when asked: TokenReview rights, API token, --token-review', async () => {
+    const on = await render(['gateway.serviceAccountCallers.audiences={aigateway,other}']);
+    const gw = find(on, 'Deployment', 'aigateway-gateway');
+    expect(dig(gw, 'spec.template.spec.automountServiceAccountToken')).toBe(true);
+    expect((dig(gw, 'spec.template.spec.containers.0.args') as string[]).slice(-5)).toEqual([
+      '--token-review',
+      '--token-review-audience',
+      'aigateway',
+      '--token-review-audience',
+      'other',
+    ]);
+    // The one right the gateway has: create TokenReviews.
+    expect(dig(find(on, 'ClusterRole', 'aigateway-gateway-token-review'), 'rules')).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    ]);
+    expect(dig(find(on, 'ClusterRoleBinding', 'aigateway-gateway-token-review'), 'subjects')).toEqual([
+      { kind: 'ServiceAccount', name: 'aigateway-gateway', namespace: NS },
+    ]);
+
+    const off = await render(['gateway.serviceAccountCallers.enabled=false']);
+    const gwOff = find(off, 'Deployment', 'aigateway-gateway');
+    expect(dig(gwOff, 'spec.template.spec.automountServiceAccountToken')).toBe(false);
+    expect(dig(gwOff, 'spec.template.spec.containers.0.args')).not.toContain('--token-review');
+    expect(off.some((o) => o.metadata.name === 'aigateway-gateway-token-review')).toBe(false);
+    await expect(render(['gateway.serviceAccountCallers.audiences=aigateway'])).rejects.toThrow(
+      /values don't meet the specifications of the schema/,
+    );
   });
 
   it('rejects values that do not fit the schema', async () => {
@@ -518,6 +549,70 @@ spec: { region: us-east-1, auth: { type: default } }
         expect(await can('update', 'leases', { group: 'coordination.k8s.io', name: 'someone-elses-lease' })).toBe(
           false,
         );
+      });
+
+      it("reviews callers' tokens with the chart's gateway service account, which may do nothing else", async () => {
+        const mint = async (namespace: string, name: string) =>
+          (
+            await admin.request<{ status: { token: string } }>(
+              'POST',
+              `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+              {
+                body: {
+                  apiVersion: 'authentication.k8s.io/v1',
+                  kind: 'TokenRequest',
+                  spec: { expirationSeconds: 600 },
+                },
+              },
+            )
+          ).status.token;
+        await cluster.apply(`
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: checkout, namespace: ${NS} }
+`);
+        const kubeconfig = join(cluster.dir, 'kubeconfig-chart-gateway.yaml');
+        writeFileSync(
+          kubeconfig,
+          `apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: "${cluster.server}", insecure-skip-tls-verify: true } }]
+users: [{ name: gw, user: { token: "${await mint(NS, 'aigateway-gateway')}" } }]
+contexts: [{ name: gw, context: { cluster: c, user: gw } }]
+current-context: gw
+`,
+          { mode: 0o600 },
+        );
+        const reviewer = await createTokenReviewer({ kubeconfig });
+        try {
+          expect(await reviewer.probe()).toBeUndefined();
+          expect(await reviewer.review(await mint(NS, 'checkout'))).toMatchObject({
+            username: `system:serviceaccount:${NS}:checkout`,
+          });
+        } finally {
+          await reviewer.close();
+        }
+        const gatewaySa = {
+          user: `system:serviceaccount:${NS}:aigateway-gateway`,
+          groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'],
+        };
+        const can = async (verb: string, resource: string, group = '', namespace: string | undefined = NS) => {
+          const review = await admin.create<KubeObject & { status: { allowed: boolean } }>(
+            '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+            {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: { ...gatewaySa, resourceAttributes: { verb, resource, group, namespace } },
+            },
+          );
+          return review.status.allowed;
+        };
+        expect(await can('create', 'tokenreviews', 'authentication.k8s.io', undefined)).toBe(true);
+        // Its config comes from a volume; it reads nothing from the API.
+        expect(await can('get', 'secrets')).toBe(false);
+        expect(await can('list', 'configmaps')).toBe(false);
+        expect(await can('create', 'subjectaccessreviews', 'authorization.k8s.io', undefined)).toBe(false);
+        expect(await can('patch', 'pods')).toBe(false);
       });
     });
   });
