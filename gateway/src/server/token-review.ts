@@ -278,7 +278,7 @@ function tokenReviewUnavailable(err: unknown): GatewayError {
   return new GatewayError(
     'upstream_unavailable',
     `Kubernetes TokenReview failed: ${detail.slice(0, 500)}. Service-account tokens cannot be verified; retry shortly.`,
-    { cause: err, retryAfterSeconds: 1 },
+    { cause: err },
   );
 }
 
