@@ -308,7 +308,7 @@ spec: { account: payments, modelId: "amazon.nova-lite-v1:0" }
       status = await chatStatus(gateway, token);
     }
     expect(status).toBe(401);
-  });
+  }, 60_000);
 
   it('with a dedicated audience, accepts tokens minted for it and refuses API-server tokens', async () => {
     const gatewayToken = await mintToken(GATEWAY_NS, GATEWAY_SA);
@@ -342,7 +342,7 @@ spec: { account: payments, modelId: "amazon.nova-lite-v1:0" }
       child.kill();
       await child.exited;
     }
-  });
+  }, 120_000);
 
   it('aigw serve --token-review warns at startup when the gateway may not create TokenReviews', async () => {
     const child = await spawnGateway(['--compiled-config', join(dir, 'compiled'), '--token-review'], {
@@ -357,7 +357,7 @@ spec: { account: payments, modelId: "amazon.nova-lite-v1:0" }
       child.kill();
       await child.exited;
     }
-  });
+  }, 120_000);
 
   it('answers 503, not 401, when the gateway itself may not create TokenReviews', async () => {
     // bob has no RBAC on tokenreviews: the API server answers 403 to the gateway.
