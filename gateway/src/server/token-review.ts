@@ -101,7 +101,8 @@ export class TokenReviewer implements IdentityReviewer {
     this.transport = transport;
     this.now = now ?? Date.now;
     this.onClose = onClose;
-    this.options = Object.freeze({ ...TOKEN_REVIEW_DEFAULTS, ...stripUndefined(rest) });
+    const merged = { ...TOKEN_REVIEW_DEFAULTS, ...stripUndefined(rest) };
+    this.options = Object.freeze({ ...merged, audiences: Object.freeze([...merged.audiences]) });
   }
 
   /** Number of cached results (accepted + refused); for tests and diagnostics. */
