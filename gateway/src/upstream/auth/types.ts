@@ -1,7 +1,7 @@
 import type { AuthType } from '../../config/index.js';
 
 /**
- * A request about to go to Bedrock, in the shape `@smithy/signature-v4` signs. The body is the
+ * A request about to go to Bedrock, as the signer sees it. The body is the
  * final bytes (signatures cover them), the path is already percent-encoded once (§1) and headers
  * use lower-case names, `host` included.
  */
