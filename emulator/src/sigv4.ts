@@ -4,40 +4,17 @@
  * then compared in constant time (bedrock-wire.md §9.1).
  */
 
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BedrockException } from './errors.js';
 
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
 /**
- * SHA-256 / HMAC-SHA256 on node:crypto for the smithy signer. Every request is verified, so the native
- * hash keeps the emulator cheap under benchmark load (the pure-JS hash costs several times more).
+ * SHA-256 / HMAC-SHA256 on node:crypto (`@smithy/hash-node`) for the smithy signer. Every request is
+ * verified, so the native hash keeps the emulator cheap under benchmark load (the pure-JS hash costs
+ * several times more).
  */
-export class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
+export const NodeSha256 = Hash.bind(null, 'sha256');
 
 /** The parts of an incoming request SigV4 covers. */
 export interface SignableRequest {
