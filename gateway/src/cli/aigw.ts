@@ -18,7 +18,7 @@ const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
 Usage:
   aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
   aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
-  aigw emulator [--port 4566] [--host 127.0.0.1]
+  aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE]
   aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
   aigw --help | --version
 
@@ -228,17 +228,22 @@ async function emulator(args: string[]): Promise<void> {
     args,
     strict: true,
     allowPositionals: false,
-    options: { port: { type: 'string' }, host: { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' } },
   });
-  const port = parsePort(values.port, '--port', 4566);
   // A computed specifier keeps the emulator out of the gateway's module graph (and typecheck) when
   // it is not being run.
   const modulePath = '../../../emulator/src/index.js';
   const mod = (await import(modulePath)) as {
-    startEmulator?: (o: { port: number; host?: string }) => Promise<{ url: string; close(): Promise<void> }>;
+    startEmulator?: (o: { port?: number; host?: string }) => Promise<{ url: string; close(): Promise<void> }>;
+    loadEmulatorConfig?: (path: string) => Promise<{ port?: number; host?: string }>;
   };
-  if (!mod.startEmulator) throw new Error('this build does not include the emulator');
-  const running = await mod.startEmulator({ port, ...(values.host ? { host: values.host } : {}) });
+  if (!mod.startEmulator || !mod.loadEmulatorConfig) throw new Error('this build does not include the emulator');
+  // docs/emulator.md: `--config FILE` holds the startEmulator options (region, latency, identities);
+  // flags given on the command line win over the file's port and host.
+  const fromFile = values.config === undefined ? {} : await mod.loadEmulatorConfig(values.config);
+  const port = parsePort(values.port, '--port', fromFile.port ?? 4566);
+  const host = values.host ?? fromFile.host;
+  const running = await mod.startEmulator({ ...fromFile, port, ...(host ? { host } : {}) });
   process.stdout.write(`aigw emulator listening on ${running.url}\n`);
   const stop = () => {
     running.close().then(
