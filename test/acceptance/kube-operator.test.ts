@@ -1,0 +1,843 @@
+/**
+ * Acceptance (black box): the CRDs as DESIGN.md writes them, `aigw operator` as a process against a
+ * real kube-apiserver, its status, Events and compiled outputs, and `aigw serve --compiled-config`
+ * fed from those outputs and called with the official openai SDK. Only public surfaces: the API
+ * server, the CLI, HTTP. Skips cleanly without the kube binaries (fails under CI=true).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
+import { type KubeClient, KubeApiError, type KubeObject } from '../../operator/src/kube/index.js';
+import { type Cluster, kubeSuiteAvailability, REPO_ROOT, startCluster } from '../kube/harness.js';
+
+const availability = kubeSuiteAvailability();
+const NS = 'ai';
+const CLI = join(REPO_ROOT, 'dist/gateway/src/cli/aigw.js');
+const GROUP = '/apis/aigateway.dev/v1alpha1';
+const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const BAD_SECRET = 'bad-secret-value-that-must-never-leak';
+const BEDROCK_API_KEY = 'ABSKRW11bGF0b3JEZW1vS2V5';
+const TOKENS = {
+  alice: 'sk-acc-alice-7d1f0c3a9e2b44c1',
+  carol: 'sk-acc-carol-2b8e6f1d0a9c47e3',
+  bob: 'sk-acc-bob-5c3a1e9f7b2d40a8',
+};
+const SONNET = 'global-anthropic-claude-sonnet-4-5-20250929-v1-0';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+type Obj = KubeObject & {
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown> & { conditions?: Condition[] };
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+function cond(obj: Obj, type: string): Condition | undefined {
+  return obj.status?.conditions?.find((c) => c.type === type);
+}
+
+function spawnLogged(args: string[], env: Record<string, string> = {}): { child: ChildProcess; log: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (b: Buffer) => chunks.push(b));
+  child.stderr?.on('data', (b: Buffer) => chunks.push(b));
+  return { child, log: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(t);
+}
+
+describe.skipIf(!availability.run)(
+  'acceptance: CRDs, aigw operator and the compiled config on a real API server',
+  () => {
+    let cluster: Cluster;
+    let admin: KubeClient;
+    let emu: RunningEmulator;
+    let operator: { child: ChildProcess; log: () => string };
+    let gateway: { child: ChildProcess; log: () => string } | undefined;
+    let compiledDir: string;
+    let gatewayPort = 0;
+    let adminPort = 0;
+
+    const pa = (name: string) => admin.get<Obj>(`${GROUP}/namespaces/${NS}/provideraccounts/${name}`);
+    const model = (name: string) => admin.get<Obj>(`${GROUP}/namespaces/${NS}/models/${name}`);
+    const dryRunCreate = async (obj: unknown): Promise<string | undefined> => {
+      const o = obj as { kind: string };
+      const plural = o.kind === 'Model' ? 'models' : 'provideraccounts';
+      try {
+        await admin.request('POST', `${GROUP}/namespaces/${NS}/${plural}`, { body: obj, query: { dryRun: 'All' } });
+        return undefined;
+      } catch (err) {
+        if (err instanceof KubeApiError) return `${err.status} ${err.message}`;
+        throw err;
+      }
+    };
+
+    beforeAll(async () => {
+      if (!existsSync(CLI)) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
+      emu = await startEmulator({ port: 0 });
+      cluster = await startCluster({ name: 'acc-operator' });
+      admin = await cluster.client('admin');
+      const e = emu.url;
+      await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${NS} }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: aws-keys, namespace: ${NS} }
+stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: "${SECRET_ACCESS_KEY}" }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: bad-keys, namespace: ${NS} }
+stringData: { AWS_ACCESS_KEY_ID: AKIABADBADBADBADBAD1, AWS_SECRET_ACCESS_KEY: "${BAD_SECRET}" }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: bedrock-api-key, namespace: ${NS} }
+stringData: { apiKey: ${BEDROCK_API_KEY} }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: alice-key, namespace: ${NS} }
+stringData: { token: "${TOKENS.alice}", subject: "user:alice@example.com", teams: "research" }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: carol-key, namespace: ${NS} }
+stringData: { token: "${TOKENS.carol}", subject: "user:carol@example.com", teams: "ml-platform,research" }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: bob-key, namespace: ${NS} }
+stringData: { token: "${TOKENS.bob}", subject: "user:bob@example.com" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: tfy-ai-bedrock, namespace: ${NS} }
+spec:
+  provider: aws-bedrock
+  region: us-east-1
+  endpoint: ${e}
+  controlPlaneEndpoint: ${e}
+  stsEndpoint: ${e}
+  s3Endpoint: ${e}
+  auth:
+    type: accessKey
+    accessKey: { secretRef: { name: aws-keys, accessKeyIdKey: AWS_ACCESS_KEY_ID, secretAccessKeyKey: AWS_SECRET_ACCESS_KEY } }
+  batch:
+    s3Bucket: my-bucket
+    s3Prefix: aigateway/
+    roleArn: "arn:aws:iam::111122223333:role/BedrockBatch"
+  collaborators:
+    - { subject: "user:alice@example.com", role: Manager }
+    - { subject: "team:ml-platform",      role: User }
+    - { subject: "serviceaccount:apps:checkout", role: User }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: roles, namespace: ${NS} }
+spec:
+  region: us-east-1
+  endpoint: ${e}
+  stsEndpoint: ${e}
+  auth:
+    type: assumeRole
+    assumeRole: { roleArn: "arn:aws:iam::111122223333:role/BedrockAccess", externalId: "aigw-demo-external-id", sessionName: "aigateway", durationSeconds: 3600,
+                  sourceSecretRef: { name: aws-keys } }
+  collaborators:
+    - { subject: "team:ml-platform", role: User }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: keyed, namespace: ${NS} }
+spec:
+  region: us-east-1
+  endpoint: ${e}
+  controlPlaneEndpoint: ${e}
+  auth:
+    type: apiKey
+    apiKey: { secretRef: { name: bedrock-api-key, key: apiKey } }
+  collaborators:
+    - { subject: "user:alice@example.com", role: User }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: ambient, namespace: ${NS} }
+spec:
+  region: eu-west-1
+  auth: { type: default }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: badkeys, namespace: ${NS} }
+spec:
+  region: us-east-1
+  endpoint: ${e}
+  stsEndpoint: ${e}
+  auth: { type: accessKey, accessKey: { secretRef: { name: bad-keys } } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: nosecret, namespace: ${NS} }
+spec:
+  region: us-east-1
+  stsEndpoint: ${e}
+  auth: { type: accessKey, accessKey: { secretRef: { name: missing-secret } } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: ${SONNET}, namespace: ${NS} }
+spec:
+  account: tfy-ai-bedrock
+  modelId: global.anthropic.claude-sonnet-4-5-20250929-v1:0
+  region: us-west-2
+  type: chat
+  pricing:
+    inputPerMillionTokens: 3
+    outputPerMillionTokens: 15
+    cacheReadPerMillionTokens: 0.3
+    cacheWritePerMillionTokens: 3.75
+    perImage: 0.04
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: titan-embed, namespace: ${NS} }
+spec: { account: tfy-ai-bedrock, modelId: "amazon.titan-embed-text-v2:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: haiku-arn, namespace: ${NS} }
+spec: { account: tfy-ai-bedrock, modelId: "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: haiku, namespace: ${NS} }
+spec: { account: roles, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: nova-lite, namespace: ${NS} }
+spec: { account: keyed, modelId: "us.amazon.nova-lite-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: titan-as-chat, namespace: ${NS} }
+spec: { account: tfy-ai-bedrock, modelId: "amazon.titan-embed-text-v2:0", type: chat }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: future-claude, namespace: ${NS} }
+spec: { account: tfy-ai-bedrock, modelId: "us.anthropic.claude-opus-9-20300101-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: orphan, namespace: ${NS} }
+spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
+`);
+      const healthPort = await freePort();
+      operator = spawnLogged(
+        ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('admin'), '--no-leader-election'],
+        { AIGW_OPERATOR_HEALTH_PORT: String(healthPort), AIGW_LOG_LEVEL: 'debug' },
+      );
+      compiledDir = mkdtempSync(join(tmpdir(), 'aigw-acc-compiled-'));
+    }, 180_000);
+
+    afterAll(async () => {
+      await stop(gateway?.child);
+      await stop(operator?.child);
+      await cluster?.stop();
+      await emu?.close();
+      if (compiledDir) rmSync(compiledDir, { recursive: true, force: true });
+    }, 60_000);
+
+    // ---------------------------------------------------------------- CRDs, as DESIGN.md writes them
+    describe('CRDs', () => {
+      const designAccount = (auth: Record<string, unknown>) => ({
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'ProviderAccount',
+        metadata: { name: 'design-example', namespace: NS },
+        spec: {
+          provider: 'aws-bedrock',
+          region: 'us-east-1',
+          endpoint: 'https://bedrock-runtime.us-east-1.amazonaws.com',
+          controlPlaneEndpoint: 'https://bedrock.us-east-1.amazonaws.com',
+          stsEndpoint: 'https://sts.us-east-1.amazonaws.com',
+          s3Endpoint: 'https://s3.us-east-1.amazonaws.com',
+          auth,
+          batch: {
+            s3Bucket: 'my-bucket',
+            s3Prefix: 'aigateway/',
+            roleArn: 'arn:aws:iam::111122223333:role/BedrockBatch',
+          },
+          collaborators: [
+            { subject: 'user:alice@example.com', role: 'Manager' },
+            { subject: 'team:ml-platform', role: 'User' },
+            { subject: 'serviceaccount:apps:checkout', role: 'User' },
+          ],
+        },
+      });
+      const designModel = (spec: Record<string, unknown> = {}, name = 'design-model') => ({
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'Model',
+        metadata: { name, namespace: NS },
+        spec: {
+          account: 'tfy-ai-bedrock',
+          modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+          region: 'us-west-2',
+          type: 'chat',
+          pricing: {
+            inputPerMillionTokens: 3,
+            outputPerMillionTokens: 15,
+            cacheReadPerMillionTokens: 0.3,
+            cacheWritePerMillionTokens: 3.75,
+            perImage: 0.04,
+          },
+          ...spec,
+        },
+      });
+
+      it('accepts every field of the DESIGN.md ProviderAccount, for each auth type', async () => {
+        const variants: Array<Record<string, unknown>> = [
+          {
+            type: 'accessKey',
+            accessKey: {
+              secretRef: {
+                name: 'aws-keys',
+                accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
+                secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
+                sessionTokenKey: 'AWS_SESSION_TOKEN',
+              },
+            },
+          },
+          {
+            type: 'assumeRole',
+            assumeRole: {
+              roleArn: 'arn:aws:iam::111122223333:role/bedrock',
+              externalId: 'tenant-42',
+              sessionName: 'aigateway',
+              durationSeconds: 3600,
+              sourceSecretRef: { name: 'aws-keys' },
+            },
+          },
+          { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/bedrock' } },
+          { type: 'apiKey', apiKey: { secretRef: { name: 'bedrock-api-key', key: 'apiKey' } } },
+          { type: 'apiKey', apiKey: { secretRef: { name: 'bedrock-api-key' } } },
+          { type: 'accessKey', accessKey: { secretRef: { name: 'x' } } },
+          { type: 'default' },
+        ];
+        for (const auth of variants) {
+          expect(await dryRunCreate(designAccount(auth)), JSON.stringify(auth)).toBeUndefined();
+        }
+      });
+
+      it('accepts every field of the DESIGN.md Model, and ids of every documented form', async () => {
+        expect(await dryRunCreate(designModel())).toBeUndefined();
+        const ids: Array<[string, Record<string, unknown>]> = [
+          ['anthropic.claude-3-haiku-20240307-v1:0', { region: undefined, type: undefined }],
+          ['us.anthropic.claude-3-5-haiku-20241022-v1:0', { region: 'us-east-2' }],
+          ['eu.anthropic.claude-3-7-sonnet-20250219-v1:0', { region: 'eu-central-1' }],
+          ['apac.amazon.nova-lite-v1:0', { region: 'ap-southeast-1', type: undefined }],
+          ['arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123xyz', { region: undefined }],
+          [
+            'arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-text-v2:0',
+            { region: 'us-west-2', type: 'embedding' },
+          ],
+          ['amazon.nova-canvas-v1:0', { region: undefined, type: 'image', pricing: { perImage: 0.04 } }],
+        ];
+        for (const [modelId, extra] of ids) {
+          const spec: Record<string, unknown> = { modelId, ...extra };
+          for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
+          const m = designModel(spec, 'm-ok');
+          for (const k of Object.keys(extra)) if (extra[k] === undefined) delete (m.spec as Record<string, unknown>)[k];
+          expect(await dryRunCreate(m), modelId).toBeUndefined();
+        }
+      });
+
+      it('rejects invalid ProviderAccounts with messages that name the problem', async () => {
+        const cases: Array<[string, (a: ReturnType<typeof designAccount>) => void, RegExp]> = [
+          ['bad region', (a) => (a.spec.region = 'mars'), /region/i],
+          ['accessKey without its block', (a) => (a.spec.auth = { type: 'accessKey' }), /accessKey/],
+          [
+            'two auth blocks',
+            (a) =>
+              (a.spec.auth = {
+                type: 'apiKey',
+                apiKey: { secretRef: { name: 'k' } },
+                accessKey: { secretRef: { name: 'x' } },
+              }),
+            /accessKey|apiKey/,
+          ],
+          ['unknown auth type', (a) => (a.spec.auth = { type: 'iamUser' }), /type/],
+          ['unknown provider', (a) => (a.spec.provider = 'openai'), /provider/],
+          [
+            'bad role ARN',
+            (a) => (a.spec.auth = { type: 'assumeRole', assumeRole: { roleArn: 'my-role' } }),
+            /roleArn/,
+          ],
+          [
+            'too-short session',
+            (a) =>
+              (a.spec.auth = {
+                type: 'assumeRole',
+                assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/r', durationSeconds: 60 },
+              }),
+            /durationSeconds/,
+          ],
+          ['bad collaborator subject', (a) => (a.spec.collaborators = [{ subject: 'alice', role: 'User' }]), /subject/],
+          ['bad collaborator role', (a) => (a.spec.collaborators = [{ subject: 'user:alice', role: 'Owner' }]), /role/],
+          [
+            'duplicate subject',
+            (a) =>
+              (a.spec.collaborators = [
+                { subject: 'user:alice', role: 'User' },
+                { subject: 'user:alice', role: 'Manager' },
+              ]),
+            /alice|[Dd]uplicate|once/,
+          ],
+          ['endpoint that is no URL', (a) => (a.spec.endpoint = 'bedrock.local'), /endpoint/],
+          ['upper-case name', (a) => (a.metadata.name = 'Prod'), /name/],
+        ];
+        for (const [what, mutate, pattern] of cases) {
+          const a = designAccount({ type: 'default' });
+          mutate(a);
+          const msg = await dryRunCreate(a);
+          expect(msg, what).toBeDefined();
+          expect(msg, what).toMatch(/^422 /);
+          expect(msg, what).toMatch(pattern);
+        }
+      });
+
+      it('rejects invalid Models with messages that name the problem', async () => {
+        const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+          ['no account', { account: undefined }, /account/],
+          ['model id that is no Bedrock id', { modelId: 'gpt-4o', region: undefined }, /modelId/],
+          ['unknown type', { type: 'audio' }, /type/],
+          ['negative price', { pricing: { inputPerMillionTokens: -1 } }, /inputPerMillionTokens|pricing/],
+          ['empty pricing', { pricing: {} }, /pricing/],
+          [
+            'eu profile in a US region',
+            { modelId: 'eu.anthropic.claude-3-7-sonnet-20250219-v1:0', region: 'us-east-1' },
+            /region|eu/,
+          ],
+          [
+            'ARN whose region contradicts spec.region',
+            {
+              modelId: 'arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+              region: 'us-east-1',
+            },
+            /region/,
+          ],
+          ['bad region', { region: 'west' }, /region/],
+        ];
+        for (const [what, spec, pattern] of cases) {
+          const m = designModel({}, 'm-bad');
+          Object.assign(m.spec, spec);
+          for (const k of Object.keys(spec)) if (spec[k] === undefined) delete (m.spec as Record<string, unknown>)[k];
+          const msg = await dryRunCreate(m);
+          expect(msg, what).toBeDefined();
+          expect(msg, what).toMatch(/^422 /);
+          expect(msg, what).toMatch(pattern);
+        }
+      });
+
+      it('serves printer columns through the Table API (kubectl get)', async () => {
+        await until('tfy-ai-bedrock Ready', async () => cond(await pa('tfy-ai-bedrock'), 'Ready')?.status === 'True');
+        const table = await admin.request<{
+          columnDefinitions: Array<{ name: string; priority?: number }>;
+          rows: Array<{ cells: unknown[]; object: { metadata: { name: string } } }>;
+        }>('GET', `${GROUP}/namespaces/${NS}/provideraccounts`, {
+          headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+        });
+        const cols = table.columnDefinitions.map((c) => c.name);
+        for (const c of ['Name', 'Provider', 'Region', 'Auth', 'Models', 'Ready', 'Age']) expect(cols).toContain(c);
+        const row = table.rows.find((r) => r.cells[0] === 'tfy-ai-bedrock');
+        expect(row).toBeDefined();
+        const cell = (name: string) => row?.cells[cols.indexOf(name)];
+        expect(cell('Provider')).toBe('aws-bedrock');
+        expect(cell('Region')).toBe('us-east-1');
+        expect(cell('Auth')).toBe('accessKey');
+        expect(cell('Models')).toBe(4); // sonnet, titan-embed, haiku-arn, future-claude; not titan-as-chat
+        expect(cell('Ready')).toBe('True');
+
+        await until('sonnet Ready', async () => cond(await model(SONNET), 'Ready')?.status === 'True');
+        const mt = await admin.request<{
+          columnDefinitions: Array<{ name: string }>;
+          rows: Array<{ cells: unknown[] }>;
+        }>('GET', `${GROUP}/namespaces/${NS}/models`, {
+          headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+        });
+        const mcols = mt.columnDefinitions.map((c) => c.name);
+        for (const c of ['Account', 'Model ID', 'Region', 'Type', 'Ready']) expect(mcols).toContain(c);
+        const mrow = mt.rows.find((r) => r.cells[0] === SONNET);
+        expect(mrow?.cells[mcols.indexOf('Account')]).toBe('tfy-ai-bedrock');
+        expect(mrow?.cells[mcols.indexOf('Region')]).toBe('us-west-2');
+        expect(mrow?.cells[mcols.indexOf('Type')]).toBe('chat');
+        expect(mrow?.cells[mcols.indexOf('Ready')]).toBe('True');
+      });
+    });
+
+    // ---------------------------------------------------------------- the operator's status
+    describe('aigw operator', () => {
+      it('reports Ready and CredentialsReady (verified for real) with observedGeneration', async () => {
+        const a = await until('tfy-ai-bedrock verified', async () => {
+          const o = await pa('tfy-ai-bedrock');
+          return cond(o, 'CredentialsReady')?.status === 'True' ? o : undefined;
+        });
+        const gen = a.metadata.generation;
+        expect(a.status?.observedGeneration).toBe(gen);
+        expect(a.status?.models).toBe(4);
+        for (const type of ['Ready', 'CredentialsReady']) {
+          const c = cond(a, type);
+          expect(c?.observedGeneration, type).toBe(gen);
+          expect(c?.reason, type).toMatch(/^[A-Za-z]/);
+          expect(c?.message.length, type).toBeGreaterThan(0);
+          expect(Number.isNaN(Date.parse(c?.lastTransitionTime ?? ''))).toBe(false);
+        }
+        expect(cond(a, 'Ready')).toMatchObject({ status: 'True', reason: 'Compiled' });
+        expect(cond(a, 'CredentialsReady')).toMatchObject({ status: 'True', reason: 'Verified' });
+      }, 30_000);
+
+      it('verifies assumeRole (with external id) and apiKey accounts; default is NotVerifiable', async () => {
+        const roles = await until('roles verified', async () => {
+          const o = await pa('roles');
+          return cond(o, 'CredentialsReady')?.status === 'True' ? o : undefined;
+        });
+        expect(cond(roles, 'CredentialsReady')?.reason).toBe('Verified');
+        const keyed = await until('keyed verified', async () => {
+          const o = await pa('keyed');
+          return cond(o, 'CredentialsReady')?.status === 'True' ? o : undefined;
+        });
+        expect(cond(keyed, 'CredentialsReady')?.reason).toBe('Verified');
+        const ambient = await until('ambient status', async () => {
+          const o = await pa('ambient');
+          return cond(o, 'Ready') ? o : undefined;
+        });
+        expect(cond(ambient, 'Ready')?.status).toBe('True');
+        expect(cond(ambient, 'CredentialsReady')).toMatchObject({ status: 'Unknown', reason: 'NotVerifiable' });
+        expect(ambient.status?.models).toBe(0);
+      }, 30_000);
+
+      it('says why credentials fail, without leaking them', async () => {
+        const bad = await until('badkeys refused', async () => {
+          const o = await pa('badkeys');
+          return cond(o, 'CredentialsReady')?.status === 'False' ? o : undefined;
+        });
+        expect(cond(bad, 'CredentialsReady')?.reason).toBe('AccessDenied');
+        expect(cond(bad, 'CredentialsReady')?.message).toMatch(/token|invalid|denied|recogni/i);
+        expect(cond(bad, 'Ready')).toMatchObject({ status: 'False', reason: 'CredentialsInvalid' });
+        expect(JSON.stringify(bad.status)).not.toContain(BAD_SECRET);
+
+        const missing = await until('nosecret reported', async () => {
+          const o = await pa('nosecret');
+          return cond(o, 'Ready')?.status === 'False' ? o : undefined;
+        });
+        expect(cond(missing, 'Ready')?.reason).toBe('SecretMissing');
+        expect(cond(missing, 'Ready')?.message).toContain('missing-secret');
+      }, 30_000);
+
+      it('fills Model status: resolvedRegion, family, type, servedName, Ready', async () => {
+        const sonnet = await until('sonnet status', async () => {
+          const o = await model(SONNET);
+          return o.status?.resolvedRegion ? o : undefined;
+        });
+        expect(sonnet.status).toMatchObject({
+          observedGeneration: sonnet.metadata.generation,
+          resolvedRegion: 'us-west-2',
+          family: 'anthropic',
+          type: 'chat',
+          servedName: `tfy-ai-bedrock/${SONNET}`,
+        });
+        expect(cond(sonnet, 'Ready')).toMatchObject({ status: 'True', reason: 'Served', observedGeneration: 1 });
+
+        const arn = await model('haiku-arn');
+        expect(arn.status).toMatchObject({ resolvedRegion: 'eu-west-1', family: 'anthropic', type: 'chat' });
+        const titan = await model('titan-embed');
+        expect(titan.status).toMatchObject({ resolvedRegion: 'us-east-1', type: 'embedding' });
+        expect(String(titan.status?.family)).toMatch(/titan/);
+        const nova = await model('nova-lite');
+        expect(nova.status).toMatchObject({ family: 'amazon-nova', resolvedRegion: 'us-east-1' });
+
+        const orphan = await until('orphan status', async () => {
+          const o = await model('orphan');
+          return cond(o, 'Ready') ? o : undefined;
+        });
+        expect(cond(orphan, 'Ready')).toMatchObject({ status: 'False', reason: 'AccountMissing' });
+        expect(cond(orphan, 'Ready')?.message).toContain('no-such-account');
+
+        // The API server cannot know that a Titan embedding id is no chat model; the operator says so.
+        const contradiction = await until('titan-as-chat status', async () => {
+          const o = await model('titan-as-chat');
+          return cond(o, 'Ready') ? o : undefined;
+        });
+        expect(cond(contradiction, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidModelId' });
+        expect(cond(contradiction, 'Ready')?.message).toMatch(/embedding/);
+        // A model id newer than any built-in table is still served (family from its id).
+        const future = await model('future-claude');
+        expect(cond(future, 'Ready')?.status).toBe('True');
+        expect(future.status).toMatchObject({ family: 'anthropic', type: 'chat', resolvedRegion: 'us-east-1' });
+      }, 30_000);
+
+      it('records Events on the objects it judges', async () => {
+        const events = await until('events', async () => {
+          const list = await admin.list<KubeObject & { regarding?: { name: string }; reason?: string; note?: string }>(
+            `/apis/events.k8s.io/v1/namespaces/${NS}/events`,
+          );
+          const core = await admin.list<
+            KubeObject & { involvedObject?: { name: string }; reason?: string; message?: string }
+          >(`/api/v1/namespaces/${NS}/events`);
+          const names = new Set([
+            ...list.items.map((e) => e.regarding?.name),
+            ...core.items.map((e) => e.involvedObject?.name),
+          ]);
+          return names.has('badkeys') && names.has('orphan') && names.has('tfy-ai-bedrock')
+            ? JSON.stringify([list.items, core.items])
+            : undefined;
+        });
+        expect(events).not.toContain(BAD_SECRET);
+        expect(events).not.toContain(SECRET_ACCESS_KEY);
+      }, 30_000);
+
+      it('publishes a config without secrets (token hashes only) and a credentials Secret with one revision', async () => {
+        const cm = await until('config ConfigMap', () =>
+          admin.find<KubeObject & { data?: Record<string, string> }>(
+            `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+          ),
+        );
+        const config = cm.data?.['config.json'] ?? '';
+        expect(config.length).toBeGreaterThan(0);
+        for (const secret of [SECRET_ACCESS_KEY, BAD_SECRET, BEDROCK_API_KEY, ...Object.values(TOKENS)]) {
+          expect(config).not.toContain(secret);
+        }
+        expect(config).toContain(createHash('sha256').update(TOKENS.alice).digest('hex'));
+        const parsed = JSON.parse(config) as { revision: string; models: Array<{ servedName: string }> };
+        expect(parsed.models.map((m) => m.servedName)).toContain(`tfy-ai-bedrock/${SONNET}`);
+        expect(parsed.models.map((m) => m.servedName)).not.toContain('no-such-account/orphan');
+
+        const sec = await admin.get<KubeObject & { data?: Record<string, string>; type?: string }>(
+          `/api/v1/namespaces/${NS}/secrets/aigateway-credentials`,
+        );
+        const creds = Buffer.from(sec.data?.['credentials.json'] ?? '', 'base64').toString('utf8');
+        expect(creds).toContain(SECRET_ACCESS_KEY);
+        expect(creds).toContain(BEDROCK_API_KEY);
+        expect((JSON.parse(creds) as { revision: string }).revision).toBe(parsed.revision);
+        // The operator's log never carries a secret.
+        for (const secret of [SECRET_ACCESS_KEY, BAD_SECRET, BEDROCK_API_KEY, ...Object.values(TOKENS)]) {
+          expect(operator.log()).not.toContain(secret);
+        }
+        // Nothing secret in any status either.
+        const all = JSON.stringify([
+          await admin.list(`${GROUP}/namespaces/${NS}/provideraccounts`),
+          await admin.list(`${GROUP}/namespaces/${NS}/models`),
+        ]);
+        for (const secret of [SECRET_ACCESS_KEY, BAD_SECRET, BEDROCK_API_KEY]) expect(all).not.toContain(secret);
+        writeFileSync(join(compiledDir, 'config.json'), config);
+        writeFileSync(join(compiledDir, 'credentials.json'), creds);
+      }, 30_000);
+    });
+
+    // ---------------------------------------------------------------- the gateway on the outputs
+    describe('aigw serve --compiled-config, called with the openai SDK', () => {
+      const client = (token: string) =>
+        new OpenAI({ apiKey: token, baseURL: `http://127.0.0.1:${gatewayPort}/v1`, maxRetries: 0, timeout: 15_000 });
+
+      beforeAll(async () => {
+        gatewayPort = await freePort();
+        adminPort = await freePort();
+        gateway = spawnLogged([
+          'serve',
+          '--compiled-config',
+          compiledDir,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(gatewayPort),
+          '--admin-port',
+          String(adminPort),
+        ]);
+        await until(
+          'gateway ready',
+          async () => {
+            if (gateway?.child.exitCode !== null) throw new Error(`gateway exited: ${gateway?.log()}`);
+            return (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok;
+          },
+          20_000,
+        );
+      }, 30_000);
+
+      it('lists exactly the models each caller may use', async () => {
+        const alice = (await client(TOKENS.alice).models.list()).data.map((m) => m.id).sort();
+        expect(alice).toEqual(
+          [
+            `tfy-ai-bedrock/${SONNET}`,
+            'tfy-ai-bedrock/haiku-arn',
+            'tfy-ai-bedrock/future-claude',
+            'tfy-ai-bedrock/titan-embed',
+            'keyed/nova-lite',
+          ].sort(),
+        );
+        const carol = (await client(TOKENS.carol).models.list()).data.map((m) => m.id).sort();
+        expect(carol).toContain('roles/haiku');
+        expect(carol).toContain(`tfy-ai-bedrock/${SONNET}`);
+        expect(carol).not.toContain('keyed/nova-lite');
+        const bob = (await client(TOKENS.bob).models.list()).data;
+        expect(bob).toEqual([]);
+      });
+
+      it('serves chat through access keys, an assumed role and a Bedrock API key', async () => {
+        const a = await client(TOKENS.alice).chat.completions.create({
+          model: `tfy-ai-bedrock/${SONNET}`,
+          messages: [{ role: 'user', content: 'Hello' }],
+          max_tokens: 32,
+        });
+        expect(a.choices[0]?.message.content?.length).toBeGreaterThan(0);
+        expect(a.usage?.prompt_tokens).toBeGreaterThan(0);
+        const c = await client(TOKENS.carol).chat.completions.create({
+          model: 'roles/haiku',
+          messages: [{ role: 'user', content: 'Hello' }],
+          max_tokens: 32,
+        });
+        expect(c.choices[0]?.message.content?.length).toBeGreaterThan(0);
+        const k = await client(TOKENS.alice).chat.completions.create({
+          model: 'keyed/nova-lite',
+          messages: [{ role: 'user', content: 'Hello' }],
+          max_tokens: 32,
+        });
+        expect(k.choices[0]?.message.content?.length).toBeGreaterThan(0);
+        const e = await client(TOKENS.alice).embeddings.create({ model: 'tfy-ai-bedrock/titan-embed', input: 'hi' });
+        expect(e.data[0]?.embedding.length).toBeGreaterThan(0);
+      });
+
+      it('refuses non-collaborators (403), unknown keys (401) and models it does not serve (404)', async () => {
+        const err = async (p: Promise<unknown>) => {
+          try {
+            await p;
+          } catch (e) {
+            return e as InstanceType<typeof OpenAI.APIError>;
+          }
+          throw new Error('expected an error');
+        };
+        const msg = [{ role: 'user' as const, content: 'hi' }];
+        const forbidden = await err(
+          client(TOKENS.bob).chat.completions.create({ model: `tfy-ai-bedrock/${SONNET}`, messages: msg }),
+        );
+        expect(forbidden.status).toBe(403);
+        expect(forbidden.error).toMatchObject({ type: expect.any(String) });
+        const unknown = await err(client('sk-not-a-key').models.list());
+        expect(unknown.status).toBe(401);
+        const missing = await err(
+          client(TOKENS.alice).chat.completions.create({ model: 'no-such-account/orphan', messages: msg }),
+        );
+        expect(missing.status).toBe(404);
+        const badAccount = await err(
+          client(TOKENS.alice).chat.completions.create({ model: 'badkeys/x', messages: msg }),
+        );
+        expect(badAccount.status).toBe(404);
+        for (const secret of [SECRET_ACCESS_KEY, BEDROCK_API_KEY, ...Object.values(TOKENS)]) {
+          expect(gateway?.log()).not.toContain(secret);
+        }
+      });
+    });
+
+    // ---------------------------------------------------------------- changes
+    describe('changes', () => {
+      it('an edited Model gets a new observedGeneration, region and revision', async () => {
+        const before = await admin.get<KubeObject & { data?: Record<string, string> }>(
+          `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+        );
+        const rev0 = (JSON.parse(before.data?.['config.json'] ?? '{}') as { revision: string }).revision;
+        await admin.mergePatch(`${GROUP}/namespaces/${NS}/models/titan-embed`, { spec: { region: 'us-west-2' } });
+        const m = await until('titan moved', async () => {
+          const o = await model('titan-embed');
+          return o.status?.observedGeneration === 2 ? o : undefined;
+        });
+        expect(m.metadata.generation).toBe(2);
+        expect(m.status?.resolvedRegion).toBe('us-west-2');
+        expect(cond(m, 'Ready')?.observedGeneration).toBe(2);
+        const rev1 = await until('new revision', async () => {
+          const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(
+            `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+          );
+          const r = (JSON.parse(cm.data?.['config.json'] ?? '{}') as { revision: string }).revision;
+          return r !== rev0 ? r : undefined;
+        });
+        expect(rev1).not.toBe(rev0);
+      }, 30_000);
+
+      it('fixing a missing Secret makes the account Ready', async () => {
+        await cluster.apply(`
+apiVersion: v1
+kind: Secret
+metadata: { name: missing-secret, namespace: ${NS} }
+stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: "${SECRET_ACCESS_KEY}" }
+`);
+        const a = await until('nosecret ready', async () => {
+          const o = await pa('nosecret');
+          return cond(o, 'Ready')?.status === 'True' ? o : undefined;
+        });
+        expect(cond(a, 'Ready')?.reason).toBe('Compiled');
+      }, 30_000);
+
+      it('deleting an account marks its Models AccountMissing', async () => {
+        await admin.delete(`${GROUP}/namespaces/${NS}/provideraccounts/roles`);
+        const m = await until('haiku orphaned', async () => {
+          const o = await model('haiku');
+          return cond(o, 'Ready')?.reason === 'AccountMissing' ? o : undefined;
+        });
+        expect(cond(m, 'Ready')?.status).toBe('False');
+      }, 30_000);
+    });
+  },
+);
