@@ -215,7 +215,11 @@ export class BedrockUpstream {
     const outcome = await this.execute(call, true);
     // From here the stream is the caller's: only its abort and the idle timeout end it.
     outcome.attempt.clearTimer();
-    return new UpstreamEventStream(outcome, this.options.maxEventBytes);
+    if (!outcome.stream) {
+      // Unreachable: streaming attempts always keep their response body.
+      throw new GatewayError('upstream_error', 'Bedrock answered a streaming call without a body.');
+    }
+    return new UpstreamEventStream(outcome, outcome.stream, this.options.maxEventBytes);
   }
 
   /** Closes cached auth and, unless one was injected, the connection pools. */
@@ -267,44 +271,62 @@ export class BedrockUpstream {
       let error: GatewayError;
       let retryAfterMs: number | undefined;
       try {
-        const response = await this.dispatcher.request({
-          origin: endpoint.origin,
-          path,
-          method: 'POST',
-          headers: request.headers,
-          body: call.body,
-          signal: attempt.signal,
-          // Deadlines come from AttemptSignal; for streams the idle timeout guards the body.
-          headersTimeout: 0,
-          bodyTimeout: streaming ? options.streamIdleTimeoutMs : 0,
-        });
-        const headersAt = performance.now();
+        let response: ResponseHead;
+        let stream: Dispatcher.ResponseData['body'] | undefined;
+        let bytes: Uint8Array | undefined;
+        let headersAt: number;
+        if (streaming) {
+          const streamed = await this.dispatcher.request({
+            origin: endpoint.origin,
+            path,
+            method: 'POST',
+            headers: request.headers,
+            body: call.body,
+            signal: attempt.signal,
+            // Deadlines come from AttemptSignal; for streams the idle timeout guards the body.
+            headersTimeout: 0,
+            bodyTimeout: options.streamIdleTimeoutMs,
+          });
+          headersAt = performance.now();
+          response = streamed;
+          stream = streamed.body;
+        } else {
+          // Non-streaming: the body is part of the attempt, so a reset or timeout while reading it
+          // is retried like any other (nothing has reached the caller yet).
+          const buffered = await this.exchange(endpoint.origin, path, request.headers, call.body, attempt, (head) => {
+            responseStatus = head.statusCode;
+            responseId = headerValue(head.headers['x-amzn-requestid']);
+          });
+          headersAt = buffered.headersAt;
+          response = buffered;
+          bytes = buffered.body;
+        }
         responseStatus = response.statusCode;
         responseId = headerValue(response.headers['x-amzn-requestid']);
         if (response.statusCode >= 200 && response.statusCode < 300) {
           const outcome: AttemptOutcome = {
             response,
+            stream,
             attempt,
             attempts: attemptNo,
             startedAt,
             headersAt,
             callerSignal: call.signal,
-            body: undefined,
+            body: bytes,
             hooks,
           };
           if (streaming) return outcome;
-          // Non-streaming: the body is part of the attempt, so a reset or timeout while reading it
-          // is retried like any other (nothing has reached the caller yet).
-          outcome.body = await readBody(response.body, options.maxResponseBytes);
           attempt.dispose();
           hooks?.end({ status: responseStatus, requestId: responseId, error: undefined, willRetry: false });
           return outcome;
         }
-        let errorBody: Uint8Array | undefined;
-        try {
-          errorBody = await readBody(response.body, MAX_ERROR_BODY_BYTES);
-        } catch {
-          errorBody = undefined;
+        let errorBody: Uint8Array | undefined = bytes;
+        if (stream) {
+          try {
+            errorBody = await readBody(stream, MAX_ERROR_BODY_BYTES);
+          } catch {
+            errorBody = undefined;
+          }
         }
         attempt.dispose();
         retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
@@ -349,6 +371,71 @@ export class BedrockUpstream {
     }
   }
 
+  /**
+   * One non-streaming exchange, buffered, on undici's dispatch API: a handler collects the body chunks
+   * directly, without the Readable stream, async iterator, AbortController and async-context resource
+   * that `request()` sets up per call (together the largest per-request cost of the client after
+   * signing). A 2xx body is capped at maxResponseBytes (GatewayError, not retried); an error body at
+   * MAX_ERROR_BODY_BYTES, past which it is dropped (the status and headers still map the error).
+   */
+  private exchange(
+    origin: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | Uint8Array,
+    attempt: AttemptSignal,
+    onHead: (head: ResponseHead) => void,
+  ): Promise<BufferedResponse> {
+    const maxResponseBytes = this.options.maxResponseBytes;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let limit = 0;
+      let head: ResponseHead | undefined;
+      let headersAt = 0;
+      let overflow: GatewayError | undefined;
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          attempt.onAbort((reason) => controller.abort(reason));
+        },
+        onResponseStart(_controller, statusCode, responseHeaders) {
+          headersAt = performance.now();
+          head = { statusCode, headers: responseHeaders };
+          limit = statusCode >= 200 && statusCode < 300 ? maxResponseBytes : MAX_ERROR_BODY_BYTES;
+          onHead(head);
+        },
+        onResponseData(controller, chunk) {
+          size += chunk.byteLength;
+          if (size > limit) {
+            overflow = new GatewayError('upstream_error', `The Bedrock response exceeded ${limit} bytes.`);
+            controller.abort(overflow);
+            return;
+          }
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          if (!head) return reject(new GatewayError('upstream_error', 'Bedrock sent no response.'));
+          const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+          resolve({ ...head, headersAt, body: bytes });
+        },
+        onResponseError(_controller, error) {
+          // An oversized error body is dropped; the error is still mapped from the status and headers.
+          if (overflow && head && limit === MAX_ERROR_BODY_BYTES) resolve({ ...head, headersAt, body: undefined });
+          else reject(overflow ?? error);
+        },
+      };
+      try {
+        // Deadlines come from AttemptSignal, not undici's per-phase timeouts.
+        this.dispatcher.dispatch(
+          { origin, path, method: 'POST', headers, body, headersTimeout: 0, bodyTimeout: 0 },
+          handler,
+        );
+      } catch (error) {
+        reject(error);
+      }
+    });
+  }
+
   private transportError(thrown: unknown, attempt: AttemptSignal): GatewayError {
     if (attempt.timedOut) {
       return new GatewayError('upstream_timeout', `Bedrock did not respond within ${attempt.timeoutMs} ms.`, {
@@ -368,8 +455,22 @@ export class BedrockUpstream {
   }
 }
 
+/** Status and headers of an upstream response. */
+interface ResponseHead {
+  statusCode: number;
+  headers: Dispatcher.ResponseData['headers'];
+}
+
+interface BufferedResponse extends ResponseHead {
+  headersAt: number;
+  /** Undefined when an error body was too large to keep. */
+  body: Uint8Array | undefined;
+}
+
 interface AttemptOutcome {
-  response: Dispatcher.ResponseData;
+  response: ResponseHead;
+  /** Streaming calls: the response body to decode. */
+  stream: Dispatcher.ResponseData['body'] | undefined;
   attempt: AttemptSignal;
   attempts: number;
   startedAt: number;
@@ -392,13 +493,15 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
   readonly attempts: number;
   readonly timing: StreamTiming;
   private readonly outcome: AttemptOutcome;
+  private readonly body: Dispatcher.ResponseData['body'];
   private readonly maxEventBytes: number;
   private consumed = false;
   private finished = false;
 
   /** @internal Created by {@link BedrockUpstream.stream}. */
-  constructor(outcome: AttemptOutcome, maxEventBytes: number) {
+  constructor(outcome: AttemptOutcome, body: Dispatcher.ResponseData['body'], maxEventBytes: number) {
     this.outcome = outcome;
+    this.body = body;
     this.maxEventBytes = maxEventBytes;
     this.status = outcome.response.statusCode;
     this.requestId = headerValue(outcome.response.headers['x-amzn-requestid']) ?? '';
@@ -415,7 +518,7 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
 
   /** Stops reading and destroys the upstream request (idempotent). */
   cancel(): void {
-    this.outcome.response.body.destroy();
+    this.body.destroy();
     this.outcome.attempt.dispose();
     // Never iterated: the generator's cleanup will not run, so close the attempt here.
     if (!this.consumed) this.finish(undefined);
@@ -428,11 +531,12 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
   }
 
   private async *events(): AsyncGenerator<UpstreamEvent> {
-    const { response, callerSignal, startedAt } = this.outcome;
+    const { callerSignal, startedAt } = this.outcome;
+    const body = this.body;
     const decoder = new EventStreamDecoder(this.maxEventBytes);
     let failure: GatewayError | undefined;
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
         const events = decoder.push(chunk);
         if (events.length > 0 && this.timing.firstEventMs === undefined) {
           this.timing.firstEventMs = performance.now() - startedAt;
@@ -447,7 +551,7 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
       throw failure;
     } finally {
       // Early exit (break, exception frame, abort): make sure the socket is not left half-read.
-      if (!response.body.destroyed) response.body.destroy();
+      if (!body.destroyed) body.destroy();
       this.outcome.attempt.dispose();
       this.finish(failure);
     }
@@ -465,9 +569,15 @@ function streamError(error: unknown, callerSignal: AbortSignal): GatewayError {
   return new GatewayError('upstream_error', 'The connection to Bedrock was lost mid-stream.', { cause: error });
 }
 
-/** Links one attempt to the caller's signal and its own timeout. */
+/**
+ * Links one attempt to the caller's signal and its own timeout. Streaming attempts read it as an
+ * AbortSignal (undici `request()`); buffered ones register a callback ({@link AttemptSignal.onAbort}),
+ * so the AbortController is only created when a signal is asked for.
+ */
 class AttemptSignal {
-  private readonly controller = new AbortController();
+  private controller: AbortController | undefined;
+  private hook: ((reason: Error) => void) | undefined;
+  private reason: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   timedOut = false;
 
@@ -475,13 +585,31 @@ class AttemptSignal {
     private readonly parent: AbortSignal,
     readonly timeoutMs: number,
   ) {
-    if (parent.aborted) this.controller.abort(parent.reason);
+    if (parent.aborted) this.abort(parent.reason);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
     this.timer = setTimeout(this.onTimeout, timeoutMs);
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
     return this.controller.signal;
+  }
+
+  /** Calls `hook` when the attempt is aborted (at once if it already was). */
+  onAbort(hook: (reason: Error) => void): void {
+    this.hook = hook;
+    if (this.reason) hook(this.reason);
+  }
+
+  private abort(reason: unknown): void {
+    if (this.reason) return;
+    // undici wants an Error; AbortSignal reasons are DOMExceptions unless the caller chose otherwise.
+    this.reason = reason instanceof Error ? reason : new DOMException('The operation was aborted.', 'AbortError');
+    this.controller?.abort(this.reason);
+    this.hook?.(this.reason);
   }
 
   clearTimer(): void {
@@ -496,13 +624,13 @@ class AttemptSignal {
 
   private readonly onParentAbort = (): void => {
     this.clearTimer();
-    this.controller.abort(this.parent.reason);
+    this.abort(this.parent.reason);
   };
 
   private readonly onTimeout = (): void => {
     this.timer = undefined;
     this.timedOut = true;
-    this.controller.abort(new DOMException(`No response within ${this.timeoutMs} ms`, 'TimeoutError'));
+    this.abort(new DOMException(`No response within ${this.timeoutMs} ms`, 'TimeoutError'));
   };
 }
 
