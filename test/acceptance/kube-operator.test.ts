@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
-import { type KubeClient, KubeApiError, type KubeObject } from '../../operator/src/kube/index.js';
+import { KubeApiError, type KubeClient, type KubeObject } from '../../operator/src/kube/index.js';
 import { type Cluster, kubeSuiteAvailability, REPO_ROOT, startCluster } from '../kube/harness.js';
 
 const availability = kubeSuiteAvailability();

@@ -1,0 +1,482 @@
+/**
+ * Acceptance (black box): the Helm chart `charts/aigateway` rendered with default values and the
+ * overrides users reach for first (IRSA, fixed replicas, ServiceMonitor), installed with `helm
+ * install` on a real kube-apiserver; `aigw operator` running under the chart's own service account
+ * and RBAC; and the Manager admission policy judged for real users, groups and impersonated users.
+ * Skips cleanly without the kube binaries (fails under CI=true).
+ */
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeApiError, type KubeClient, type KubeObject } from '../../operator/src/kube/index.js';
+import {
+  type Cluster,
+  findBinary,
+  kubeSuiteAvailability,
+  parseYamlObjects,
+  REPO_ROOT,
+  startCluster,
+} from '../kube/harness.js';
+
+const availability = kubeSuiteAvailability(['kube-apiserver', 'etcd', 'helm']);
+const run = promisify(execFile);
+const CHART = join(REPO_ROOT, 'charts/aigateway');
+const CLI = join(REPO_ROOT, 'dist/gateway/src/cli/aigw.js');
+// The harness's operator identity is `system:serviceaccount:aigateway-system:aigateway-operator`, the
+// service account the chart creates for release `aigateway` in namespace `aigateway-system`.
+const NS = 'aigateway-system';
+const GROUP = '/apis/aigateway.dev/v1alpha1';
+
+type Obj = KubeObject & {
+  spec?: Record<string, unknown> & {
+    replicas?: number;
+    template?: {
+      metadata?: { labels?: Record<string, string> };
+      spec: {
+        serviceAccountName?: string;
+        volumes?: Array<{ name: string; projected?: { sources: Array<Record<string, { name: string }>> } }>;
+        containers: Array<{ name: string; args?: string[]; env?: Array<{ name: string; value?: string }> }>;
+      };
+    };
+  };
+  status?: Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason: string }> };
+};
+
+async function helm(args: string[], kubeconfig?: string): Promise<string> {
+  const bin = findBinary('helm') as string;
+  const { stdout } = await run(bin, args, {
+    env: {
+      ...process.env,
+      ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}),
+      HELM_CACHE_HOME: '/tmp/aigw-acc-helm/cache',
+      HELM_CONFIG_HOME: '/tmp/aigw-acc-helm/config',
+      HELM_DATA_HOME: '/tmp/aigw-acc-helm/data',
+    },
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+async function helmError(args: string[]): Promise<string> {
+  try {
+    await helm(args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error(`helm ${args.join(' ')} succeeded`);
+}
+
+async function render(sets: string[] = [], release = 'aigateway'): Promise<Obj[]> {
+  return parseYamlObjects(
+    await helm(['template', release, CHART, '--namespace', NS, ...sets.flatMap((s) => ['--set', s])]),
+  ) as Obj[];
+}
+
+function find(objs: Obj[], kind: string, nameSuffix: string): Obj | undefined {
+  return objs.find((o) => o.kind === kind && o.metadata.name.endsWith(nameSuffix));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+describe.skipIf(!availability.run)('acceptance: the Helm chart on a real API server', () => {
+  describe('helm template', () => {
+    it('renders a complete, consistent install with default values', async () => {
+      const objs = await render();
+      const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+      for (const k of [
+        'Deployment/aigateway-operator',
+        'Deployment/aigateway-gateway',
+        'ServiceAccount/aigateway-operator',
+        'ServiceAccount/aigateway-gateway',
+        'ValidatingAdmissionPolicy/aigateway-model-managers',
+        'ValidatingAdmissionPolicyBinding/aigateway-model-managers',
+        'ClusterRole/aigateway-model-editor',
+      ]) {
+        expect(kinds).toContain(k);
+      }
+      expect(objs.some((o) => o.kind === 'Service')).toBe(true);
+      expect(objs.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(true);
+      expect(objs.some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
+      // No ServiceMonitor by default.
+      expect(objs.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+
+      // The operator publishes under the names the gateway mounts.
+      const op = find(objs, 'Deployment', '-operator');
+      const gw = find(objs, 'Deployment', '-gateway');
+      const opEnv = Object.fromEntries(
+        (op?.spec?.template?.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]),
+      );
+      const output = opEnv.AIGW_OUTPUT_NAME;
+      expect(output).toBeTruthy();
+      const sources = gw?.spec?.template?.spec.volumes?.find((v) => v.projected)?.projected?.sources ?? [];
+      expect(sources.map((s) => s.configMap?.name ?? s.secret?.name).sort()).toEqual(
+        [`${output}-config`, `${output}-credentials`].sort(),
+      );
+      // Pods the operator nudges carry the label it selects on.
+      expect(gw?.spec?.template?.metadata?.labels?.['aigateway.dev/gateway']).toBe(output);
+      // With the HPA on, the Deployment leaves replicas to it (a helm upgrade must not reset the scale).
+      expect(gw?.spec?.replicas).toBeUndefined();
+      const args = gw?.spec?.template?.spec.containers[0]?.args ?? [];
+      expect(args.slice(0, 2)).toEqual(['serve', '--compiled-config']);
+      expect(op?.spec?.template?.spec.containers[0]?.args?.[0]).toBe('operator');
+      // Nothing secret is rendered into the chart.
+      expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
+    });
+
+    it('takes the common overrides: IRSA annotations, fixed replicas, ServiceMonitor', async () => {
+      const role = 'arn:aws:iam::111122223333:role/aigateway-gateway';
+      const objs = await render([
+        `gateway.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=${role}`,
+        'gateway.autoscaling.enabled=false',
+        'gateway.replicas=3',
+        'operator.replicas=1',
+        'operator.leaderElection.enabled=false',
+        'gateway.serviceMonitor.enabled=true',
+        'gateway.serviceMonitor.force=true',
+        'gateway.serviceMonitor.labels.release=prom',
+      ]);
+      const sa = find(objs, 'ServiceAccount', '-gateway');
+      expect(sa?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(role);
+      expect(find(objs, 'Deployment', '-gateway')?.spec?.replicas).toBe(3);
+      expect(objs.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+      const op = find(objs, 'Deployment', '-operator');
+      expect(op?.spec?.replicas).toBe(1);
+      const env = Object.fromEntries((op?.spec?.template?.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+      expect(env.AIGW_LEADER_ELECTION).toBe('false');
+      const sm = objs.find((o) => o.kind === 'ServiceMonitor');
+      expect(sm).toBeDefined();
+      expect(sm?.metadata.labels?.release).toBe('prom');
+      const endpoints = (sm?.spec as { endpoints: Array<{ port: string; path?: string; interval?: string }> })
+        .endpoints;
+      expect(endpoints[0]).toMatchObject({ path: '/metrics', interval: '30s' });
+      // The ServiceMonitor's port is a named port of a Service that selects the gateway pods.
+      const svc = objs.find(
+        (o) =>
+          o.kind === 'Service' &&
+          ((o.spec as { ports: Array<{ name: string }> }).ports ?? []).some((p) => p.name === endpoints[0]?.port),
+      );
+      expect(svc, `Service with port ${endpoints[0]?.port}`).toBeDefined();
+    });
+
+    it('keeps names consistent for another release name', async () => {
+      const objs = await render([], 'gw');
+      const op = find(objs, 'Deployment', '-operator');
+      const gw = find(objs, 'Deployment', '-gateway');
+      const env = Object.fromEntries((op?.spec?.template?.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+      const sources = gw?.spec?.template?.spec.volumes?.find((v) => v.projected)?.projected?.sources ?? [];
+      expect(sources.map((s) => s.configMap?.name ?? s.secret?.name)).toContain(`${env.AIGW_OUTPUT_NAME}-config`);
+      expect(gw?.spec?.template?.metadata?.labels?.['aigateway.dev/gateway']).toBe(env.AIGW_OUTPUT_NAME);
+    });
+
+    it('refuses unknown keys and out-of-range values with a message', async () => {
+      expect(await helmError(['template', 'x', CHART, '--set', 'gateway.replicaz=3'])).toMatch(/replicaz/);
+      expect(await helmError(['template', 'x', CHART, '--set', 'gateway.replicas=-1'])).toMatch(/replicas/);
+      expect(await helmError(['template', 'x', CHART, '--set', 'image.pullPolicy=Sometimes'])).toMatch(/pullPolicy/);
+    });
+  });
+
+  describe('helm install, the operator under the chart RBAC, the Manager policy', () => {
+    let cluster: Cluster;
+    let admin: KubeClient;
+    let operator: ChildProcess | undefined;
+    const opLog: Buffer[] = [];
+
+    beforeAll(async () => {
+      if (!existsSync(CLI)) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
+      cluster = await startCluster({ name: 'acc-helm' });
+      admin = await cluster.client('admin');
+      await helm(
+        [
+          'install',
+          'aigateway',
+          CHART,
+          '--namespace',
+          NS,
+          '--create-namespace',
+          '--set',
+          'gateway.serviceMonitor.enabled=true',
+          '--wait=false',
+        ],
+        cluster.kubeconfigPath('admin'),
+      );
+      await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: prod, namespace: ${NS} }
+spec:
+  region: us-east-1
+  auth: { type: default }
+  collaborators:
+    - { subject: "user:alice@example.com", role: Manager }
+    - { subject: "user:bob@example.com", role: User }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: shared, namespace: ${NS} }
+spec:
+  region: eu-west-1
+  auth: { type: default }
+  collaborators:
+    - { subject: "team:ml-platform", role: Manager }
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: gateway-pod-1
+  namespace: ${NS}
+  labels: { aigateway.dev/gateway: aigateway, app.kubernetes.io/name: aigateway, app.kubernetes.io/instance: aigateway, app.kubernetes.io/component: gateway }
+spec:
+  containers: [{ name: gateway, image: example.invalid/aigateway:0 }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: model-editors, namespace: ${NS} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: aigateway-model-editor }
+subjects:
+  - { apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.com }
+  - { apiGroup: rbac.authorization.k8s.io, kind: User, name: dave@example.com }
+  - { apiGroup: rbac.authorization.k8s.io, kind: Group, name: ml-platform }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: impersonator }
+rules: [{ apiGroups: [""], resources: [users, groups], verbs: [impersonate] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: bob-impersonates }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: impersonator }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.com }]
+`);
+      const healthPort = await freePort();
+      // As the chart runs it: its service account (token user), its env, leader election on.
+      operator = spawn(
+        process.execPath,
+        [CLI, 'operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('operator')],
+        {
+          env: {
+            ...process.env,
+            POD_NAME: 'aigateway-operator-0',
+            POD_NAMESPACE: NS,
+            AIGW_OUTPUT_NAME: 'aigateway',
+            AIGW_LEASE_NAME: 'aigateway-operator',
+            AIGW_LEADER_ELECTION: 'true',
+            AIGW_OPERATOR_HEALTH_PORT: String(healthPort),
+            AIGW_LOG_LEVEL: 'info',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      operator.stdout?.on('data', (b: Buffer) => opLog.push(b));
+      operator.stderr?.on('data', (b: Buffer) => opLog.push(b));
+    }, 180_000);
+
+    afterAll(async () => {
+      if (operator && operator.exitCode === null) {
+        const exited = new Promise<void>((r) => operator?.once('exit', () => r()));
+        operator.kill('SIGTERM');
+        const t = setTimeout(() => operator?.kill('SIGKILL'), 8000);
+        await exited;
+        clearTimeout(t);
+      }
+      await cluster?.stop();
+    }, 60_000);
+
+    it('installed every rendered object (ServiceMonitor skipped without its CRD)', async () => {
+      const dep = await admin.get<Obj>(`/apis/apps/v1/namespaces/${NS}/deployments/aigateway-gateway`);
+      expect(dep.metadata.name).toBe('aigateway-gateway');
+      await admin.get(`/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/aigateway-model-managers`);
+      const status = await helm(['status', 'aigateway', '-n', NS, '-o', 'json'], cluster.kubeconfigPath('admin'));
+      expect((JSON.parse(status) as { info: { status: string } }).info.status).toBe('deployed');
+    });
+
+    it('the operator publishes under the chart RBAC, sets status and nudges gateway pods', async () => {
+      const prod = await until(
+        'prod status',
+        async () => {
+          const o = await admin.get<Obj>(`${GROUP}/namespaces/${NS}/provideraccounts/prod`);
+          return o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? o : undefined;
+        },
+        30_000,
+      );
+      expect(prod.status?.observedGeneration).toBe(prod.metadata.generation);
+      const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(
+        `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+      );
+      const revision = (JSON.parse(cm.data?.['config.json'] ?? '{}') as { revision: string }).revision;
+      await admin.get(`/api/v1/namespaces/${NS}/secrets/aigateway-credentials`);
+      const pod = await until('pod nudged', async () => {
+        const p = await admin.get<KubeObject>(`/api/v1/namespaces/${NS}/pods/gateway-pod-1`);
+        return p.metadata.annotations?.['aigateway.dev/config-revision'] ? p : undefined;
+      });
+      expect(pod.metadata.annotations?.['aigateway.dev/config-revision']).toBe(revision);
+      const log = Buffer.concat(opLog).toString('utf8');
+      expect(log).not.toMatch(/forbidden/i);
+    }, 40_000);
+
+    it('Managers may create, change and delete Models of their accounts', async () => {
+      const alice = await cluster.client('alice');
+      const path = `${GROUP}/namespaces/${NS}/models`;
+      await alice.create(path, {
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'Model',
+        metadata: { name: 'claude', namespace: NS },
+        spec: { account: 'prod', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+      });
+      await alice.mergePatch(`${path}/claude`, { spec: { region: 'us-west-2' } });
+      // Through a group: alice is in ml-platform, a Manager team of `shared`.
+      await alice.create(path, {
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'Model',
+        metadata: { name: 'nova', namespace: NS },
+        spec: { account: 'shared', modelId: 'eu.amazon.nova-lite-v1:0' },
+      });
+      await alice.delete(`${path}/nova`);
+      const m = await until('claude served', async () => {
+        const o = await admin.get<Obj>(`${path}/claude`);
+        return o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? o : undefined;
+      });
+      expect(m.status?.resolvedRegion).toBe('us-west-2');
+    });
+
+    it('everyone else is refused with a message that says what to do', async () => {
+      const bob = await cluster.client('bob');
+      const path = `${GROUP}/namespaces/${NS}/models`;
+      const refusal = async (p: Promise<unknown>): Promise<KubeApiError> => {
+        try {
+          await p;
+        } catch (err) {
+          if (err instanceof KubeApiError) return err;
+          throw err;
+        }
+        throw new Error('expected a refusal');
+      };
+      // bob is only a User of prod.
+      const create = await refusal(
+        bob.create(path, {
+          apiVersion: 'aigateway.dev/v1alpha1',
+          kind: 'Model',
+          metadata: { name: 'bobs', namespace: NS },
+          spec: { account: 'prod', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+        }),
+      );
+      expect(create.status).toBe(403);
+      expect(create.message).toMatch(/Manager/);
+      expect(create.message).toMatch(/prod/);
+      expect(create.message).toContain('user:bob@example.com');
+      const change = await refusal(bob.mergePatch(`${path}/claude`, { spec: { region: 'us-east-2' } }));
+      expect(change.status).toBe(403);
+      const del = await refusal(bob.delete(`${path}/claude`));
+      expect(del.status).toBe(403);
+      // A Manager of one account cannot move a Model into an account they do not manage.
+      const alice = await cluster.client('alice');
+      await alice.create(path, {
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'Model',
+        metadata: { name: 'mover', namespace: NS },
+        spec: { account: 'shared', modelId: 'eu.amazon.nova-lite-v1:0' },
+      });
+      const other = await admin.apply(
+        `${GROUP}/namespaces/${NS}/provideraccounts/other`,
+        {
+          apiVersion: 'aigateway.dev/v1alpha1',
+          kind: 'ProviderAccount',
+          metadata: { name: 'other', namespace: NS },
+          spec: { region: 'eu-west-1', auth: { type: 'default' } },
+        },
+        { fieldManager: 'acc' },
+      );
+      expect(other.metadata.name).toBe('other');
+      const move = await refusal(alice.mergePatch(`${path}/mover`, { spec: { account: 'other' } }));
+      expect(move.status).toBe(403);
+      expect(move.message).toContain('other');
+    });
+
+    it('judges impersonated users and groups like real ones', async () => {
+      const bob = await cluster.client('bob');
+      const path = `${GROUP}/namespaces/${NS}/models`;
+      const model = (name: string, account: string) => ({
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'Model',
+        metadata: { name, namespace: NS },
+        spec: { account, modelId: 'eu.amazon.nova-lite-v1:0' },
+      });
+      // carol, impersonated as a member of ml-platform, manages `shared`.
+      await bob.request('POST', path, {
+        body: model('carols', 'shared'),
+        headers: { 'impersonate-user': 'carol@example.com', 'impersonate-group': 'ml-platform' },
+      });
+      // dave has RBAC on Models but is no collaborator at all.
+      let refused: KubeApiError | undefined;
+      try {
+        await bob.request('POST', path, {
+          body: model('daves', 'shared'),
+          headers: { 'impersonate-user': 'dave@example.com' },
+        });
+      } catch (err) {
+        refused = err as KubeApiError;
+      }
+      expect(refused?.status).toBe(403);
+      expect(refused?.message).toContain('user:dave@example.com');
+      // Admins are exempt.
+      await admin.create(path, model('admins', 'prod'));
+    });
+
+    it('a namespace without ProviderAccounts accepts no Models from non-admins', async () => {
+      await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: empty }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: model-editors, namespace: empty }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: aigateway-model-editor }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: ml-platform }]
+`);
+      const alice = await cluster.client('alice');
+      let refused: KubeApiError | undefined;
+      try {
+        await alice.create(`${GROUP}/namespaces/empty/models`, {
+          apiVersion: 'aigateway.dev/v1alpha1',
+          kind: 'Model',
+          metadata: { name: 'x', namespace: 'empty' },
+          spec: { account: 'prod', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+        });
+      } catch (err) {
+        refused = err as KubeApiError;
+      }
+      // The API server answers 422 when a binding finds no param at all; still a refusal naming the policy.
+      expect([403, 422]).toContain(refused?.status);
+      expect(refused?.message).toContain('aigateway-model-managers');
+    });
+  });
+});
