@@ -3,7 +3,16 @@
  * front of `aigw emulator` (Nova Canvas, Titan Image v1/v2, Stability SD3 / Core / Ultra).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, expectOpenAIError, M, type MediaStack, metricValue, pixel, post, startMediaStack } from './media-stack.js';
+import {
+  decodePng,
+  expectOpenAIError,
+  M,
+  type MediaStack,
+  metricValue,
+  pixel,
+  post,
+  startMediaStack,
+} from './media-stack.js';
 
 let stack: MediaStack;
 beforeAll(async () => {
@@ -48,7 +57,12 @@ describe('images.generate: Nova Canvas and Titan Image', () => {
   });
 
   it('Nova Canvas n=7: seven distinct images (calls split 5 + 2)', async () => {
-    const res = await stack.client.images.generate({ model: M.novaCanvas, prompt: 'seven birds', n: 7, size: '512x512' });
+    const res = await stack.client.images.generate({
+      model: M.novaCanvas,
+      prompt: 'seven birds',
+      n: 7,
+      size: '512x512',
+    });
     expect(res.data).toHaveLength(7);
     const colours = new Set(res.data?.map((d) => colour(d.b64_json as string)));
     expect(colours.size).toBe(7);
@@ -60,14 +74,20 @@ describe('images.generate: Nova Canvas and Titan Image', () => {
       expect(res.data).toHaveLength(1);
     }
     for (const style of ['photorealism', 'FLAT_VECTOR_ILLUSTRATION', 'vivid', 'natural']) {
-      const res = await post(stack, '/images/generations', { model: M.novaCanvas, prompt: 's', size: '512x512', style });
+      const res = await post(stack, '/images/generations', {
+        model: M.novaCanvas,
+        prompt: 's',
+        size: '512x512',
+        style,
+      });
       expect(res.status, res.text).toBe(200);
     }
   });
 
   it('seeds are reproducible: same prompt and seed give the same picture, another seed another', async () => {
     const gen = async (seed: number) =>
-      (await post(stack, '/images/generations', { model: M.titanImageV2, prompt: 'seeded', size: '512x512', seed })).json as {
+      (await post(stack, '/images/generations', { model: M.titanImageV2, prompt: 'seeded', size: '512x512', seed }))
+        .json as {
         data: { b64_json: string }[];
       };
     const a = await gen(7);
@@ -84,7 +104,12 @@ describe('images.generate: Nova Canvas and Titan Image', () => {
         [1152, 640],
         [384, 704],
       ] as const) {
-        const res = await stack.client.images.generate({ model, prompt: 'a hill', size: `${w}x${h}` as '1024x1024', n: 2 });
+        const res = await stack.client.images.generate({
+          model,
+          prompt: 'a hill',
+          size: `${w}x${h}` as '1024x1024',
+          n: 2,
+        });
         expect(res.data).toHaveLength(2);
         for (const d of res.data ?? []) {
           const png = decodePng(d.b64_json as string);
@@ -107,16 +132,27 @@ describe('images.generate: Nova Canvas and Titan Image', () => {
   });
 
   it('images withheld by the content filter: the rest is returned with x-aigateway-images-filtered', async () => {
-    const res = await post(stack, '/images/generations', { model: M.novaCanvas, prompt: 'x [[filter:1]]', n: 3, size: '512x512' });
+    const res = await post(stack, '/images/generations', {
+      model: M.novaCanvas,
+      prompt: 'x [[filter:1]]',
+      n: 3,
+      size: '512x512',
+    });
     expect(res.status, res.text).toBe(200);
     expect((res.json as { data: unknown[] }).data).toHaveLength(2);
     expect(res.headers.get('x-aigateway-images-filtered')).toBe('1');
   });
 
   it('all images withheld: 400 content_policy_violation; a blocked prompt: 400', async () => {
-    const all = expectOpenAIError(await post(stack, '/images/generations', { model: M.titanImageV2, prompt: 'x [[filter:all]]', size: '512x512' }), 400);
+    const all = expectOpenAIError(
+      await post(stack, '/images/generations', { model: M.titanImageV2, prompt: 'x [[filter:all]]', size: '512x512' }),
+      400,
+    );
     expect(all.code).toBe('content_policy_violation');
-    expectOpenAIError(await post(stack, '/images/generations', { model: M.novaCanvas, prompt: 'x [[blocked]]', size: '512x512' }), 400);
+    expectOpenAIError(
+      await post(stack, '/images/generations', { model: M.novaCanvas, prompt: 'x [[blocked]]', size: '512x512' }),
+      400,
+    );
   });
 });
 
@@ -152,9 +188,17 @@ describe('images.generate: Stability', () => {
   });
 
   it('a filtered Stability image is withheld, an inference error is a 502', async () => {
-    const all = expectOpenAIError(await post(stack, '/images/generations', { model: M.imageUltra, prompt: 'x [[filter:all]]' }), 400);
+    const all = expectOpenAIError(
+      await post(stack, '/images/generations', { model: M.imageUltra, prompt: 'x [[filter:all]]' }),
+      400,
+    );
     expect(all.code).toBe('content_policy_violation');
-    const some = await post(stack, '/images/generations', { model: M.sd35Large, prompt: 'x [[filter:odd-seeds]]', n: 2, seed: 10 });
+    const some = await post(stack, '/images/generations', {
+      model: M.sd35Large,
+      prompt: 'x [[filter:odd-seeds]]',
+      n: 2,
+      seed: 10,
+    });
     expect(some.status, some.text).toBe(200);
     expect((some.json as { data: unknown[] }).data).toHaveLength(1);
     expect(some.headers.get('x-aigateway-images-filtered')).toBe('1');
@@ -166,16 +210,37 @@ describe('images.generate: Stability', () => {
 
 describe('images.generate: bad input is a clear 4xx in OpenAI shape', () => {
   const cases: { name: string; body: unknown; status?: number; param?: string; code?: string }[] = [
-    { name: 'response_format url', body: { model: M.novaCanvas, prompt: 'p', response_format: 'url' }, param: 'response_format', code: 'unsupported_value' },
-    { name: 'Nova size not a multiple of 16', body: { model: M.novaCanvas, prompt: 'p', size: '1000x1000' }, param: 'size' },
+    {
+      name: 'response_format url',
+      body: { model: M.novaCanvas, prompt: 'p', response_format: 'url' },
+      param: 'response_format',
+      code: 'unsupported_value',
+    },
+    {
+      name: 'Nova size not a multiple of 16',
+      body: { model: M.novaCanvas, prompt: 'p', size: '1000x1000' },
+      param: 'size',
+    },
     { name: 'Nova size too many pixels', body: { model: M.novaCanvas, prompt: 'p', size: '4096x4096' }, param: 'size' },
     { name: 'Nova size aspect over 4:1', body: { model: M.novaCanvas, prompt: 'p', size: '320x1600' }, param: 'size' },
     { name: 'Nova size too small', body: { model: M.novaCanvas, prompt: 'p', size: '256x256' }, param: 'size' },
     { name: 'size garbage', body: { model: M.novaCanvas, prompt: 'p', size: 'big' }, param: 'size' },
     { name: 'size a number', body: { model: M.novaCanvas, prompt: 'p', size: 1024 }, param: 'size' },
-    { name: 'Titan size not in the list', body: { model: M.titanImageV2, prompt: 'p', size: '1024x768' }, param: 'size' },
-    { name: 'Titan v1 size not in the list', body: { model: M.titanImageV1, prompt: 'p', size: '1792x1024' }, param: 'size' },
-    { name: 'Stability size with no aspect ratio', body: { model: M.imageCore, prompt: 'p', size: '1000x700' }, param: 'size' },
+    {
+      name: 'Titan size not in the list',
+      body: { model: M.titanImageV2, prompt: 'p', size: '1024x768' },
+      param: 'size',
+    },
+    {
+      name: 'Titan v1 size not in the list',
+      body: { model: M.titanImageV1, prompt: 'p', size: '1792x1024' },
+      param: 'size',
+    },
+    {
+      name: 'Stability size with no aspect ratio',
+      body: { model: M.imageCore, prompt: 'p', size: '1000x700' },
+      param: 'size',
+    },
     { name: 'Stability quality hd', body: { model: M.imageCore, prompt: 'p', quality: 'hd' }, param: 'quality' },
     { name: 'Stability style', body: { model: M.imageCore, prompt: 'p', style: 'PHOTOREALISM' }, param: 'style' },
     { name: 'Stability cfg_scale', body: { model: M.sd3Large, prompt: 'p', cfg_scale: 5 }, param: 'cfg_scale' },
@@ -191,12 +256,24 @@ describe('images.generate: bad input is a clear 4xx in OpenAI shape', () => {
     { name: 'prompt not a string', body: { model: M.novaCanvas, prompt: ['a'] }, param: 'prompt' },
     { name: 'Nova prompt over 1,024 chars', body: { model: M.novaCanvas, prompt: 'a'.repeat(1025) }, param: 'prompt' },
     { name: 'Titan prompt over 512 chars', body: { model: M.titanImageV1, prompt: 'a'.repeat(513) }, param: 'prompt' },
-    { name: 'Stability prompt over 10,000 chars', body: { model: M.sd3Large, prompt: 'a'.repeat(10_001) }, param: 'prompt' },
-    { name: 'Nova seed over its maximum', body: { model: M.novaCanvas, prompt: 'p', seed: 858_993_460 }, param: 'seed' },
+    {
+      name: 'Stability prompt over 10,000 chars',
+      body: { model: M.sd3Large, prompt: 'a'.repeat(10_001) },
+      param: 'prompt',
+    },
+    {
+      name: 'Nova seed over its maximum',
+      body: { model: M.novaCanvas, prompt: 'p', seed: 858_993_460 },
+      param: 'seed',
+    },
     { name: 'negative seed', body: { model: M.titanImageV2, prompt: 'p', seed: -1 }, param: 'seed' },
     { name: 'cfg_scale out of range', body: { model: M.novaCanvas, prompt: 'p', cfg_scale: 11 }, param: 'cfg_scale' },
     { name: 'stream true', body: { model: M.novaCanvas, prompt: 'p', stream: true } },
-    { name: 'output_format jpeg', body: { model: M.novaCanvas, prompt: 'p', output_format: 'jpeg' }, param: 'output_format' },
+    {
+      name: 'output_format jpeg',
+      body: { model: M.novaCanvas, prompt: 'p', output_format: 'jpeg' },
+      param: 'output_format',
+    },
     { name: 'SDXL is refused', body: { model: M.sdxl, prompt: 'p' }, param: 'model' },
     { name: 'embedding model', body: { model: M.titanEmbedV2, prompt: 'p' }, param: 'model' },
     { name: 'chat model', body: { model: M.novaLite, prompt: 'p' }, param: 'model' },
@@ -212,15 +289,22 @@ describe('images.generate: bad input is a clear 4xx in OpenAI shape', () => {
   }
 
   it('a bad size names the valid choices', async () => {
-    const titan = expectOpenAIError(await post(stack, '/images/generations', { model: M.titanImageV2, prompt: 'p', size: '1024x768' }), 400);
+    const titan = expectOpenAIError(
+      await post(stack, '/images/generations', { model: M.titanImageV2, prompt: 'p', size: '1024x768' }),
+      400,
+    );
     expect(titan.message).toContain('1173x640');
-    const stab = expectOpenAIError(await post(stack, '/images/generations', { model: M.imageCore, prompt: 'p', size: '1000x700' }), 400);
+    const stab = expectOpenAIError(
+      await post(stack, '/images/generations', { model: M.imageCore, prompt: 'p', size: '1000x700' }),
+      400,
+    );
     expect(stab.message).toContain('16:9');
   });
 });
 
 describe('images cost in /metrics', () => {
-  const cost = (model: string) => metricValue(stack, 'aigw_cost_usd_total', { account: 'media', model: model.slice('media/'.length) });
+  const cost = (model: string) =>
+    metricValue(stack, 'aigw_cost_usd_total', { account: 'media', model: model.slice('media/'.length) });
 
   it('Nova Canvas is priced per image by size and quality', async () => {
     let before = await cost(M.novaCanvas);
@@ -229,7 +313,13 @@ describe('images cost in /metrics', () => {
     // Nova Canvas on-demand, standard quality up to 1024x1024: USD 0.04 per image.
     expect(after - before).toBeCloseTo(0.12, 6);
     before = after;
-    await stack.client.images.generate({ model: M.novaCanvas, prompt: 'priced', n: 2, size: '2048x2048', quality: 'hd' });
+    await stack.client.images.generate({
+      model: M.novaCanvas,
+      prompt: 'priced',
+      n: 2,
+      size: '2048x2048',
+      quality: 'hd',
+    });
     after = await cost(M.novaCanvas);
     // Premium up to 2048x2048: USD 0.08 per image.
     expect(after - before).toBeCloseTo(0.16, 6);
@@ -237,7 +327,12 @@ describe('images cost in /metrics', () => {
 
   it('filtered images are not charged; Titan and Stability images are priced', async () => {
     let before = await cost(M.titanImageV2);
-    await post(stack, '/images/generations', { model: M.titanImageV2, prompt: 'x [[filter:1]]', n: 3, size: '512x512' });
+    await post(stack, '/images/generations', {
+      model: M.titanImageV2,
+      prompt: 'x [[filter:1]]',
+      n: 3,
+      size: '512x512',
+    });
     let after = await cost(M.titanImageV2);
     // Titan Image v2 standard up to 512x512: USD 0.008 per image; two were returned.
     expect(after - before).toBeCloseTo(0.016, 6);
@@ -253,7 +348,10 @@ describe('images cost in /metrics', () => {
 
   it('requests are counted by route and status', async () => {
     const ok = await metricValue(stack, 'aigw_requests_total', { route: 'images_generations', status: '200' });
-    const anyRoute = await metricValue(stack, 'aigw_requests_total', { model: 'amazon-nova-canvas-v1-0', status: '200' });
+    const anyRoute = await metricValue(stack, 'aigw_requests_total', {
+      model: 'amazon-nova-canvas-v1-0',
+      status: '200',
+    });
     expect(Math.max(ok, anyRoute)).toBeGreaterThan(0);
   });
 });

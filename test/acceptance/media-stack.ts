@@ -4,7 +4,7 @@
  * Only public surfaces are used: the CLI, HTTP, the admin `/metrics` page and the official SDK.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +106,7 @@ function buildOnce(): void {
   try {
     let fresh = false;
     try {
-      fresh = Date.now() - statSync(stamp).mtimeMs < 60_000;
+      fresh = Date.now() - statSync(stamp).mtimeMs < 15_000;
     } catch {
       fresh = false;
     }
@@ -229,7 +229,7 @@ export async function post(
       ...(init.raw ? {} : { 'content-type': 'application/json' }),
       ...init.headers,
     },
-    body: init.raw ? (body as BodyInit) : JSON.stringify(body),
+    body: init.raw ? (body as string) : JSON.stringify(body),
   });
   const text = await res.text();
   let json: unknown;
@@ -251,7 +251,9 @@ export function expectOpenAIError(
   expect(res.status, res.text.slice(0, 500)).toBe(status);
   expect(res.headers.get('x-request-id')).toBeTruthy();
   const body = res.json as OpenAIErrorBody;
-  expect(body, res.text.slice(0, 500)).toMatchObject({ error: { message: expect.any(String), type: expect.any(String) } });
+  expect(body, res.text.slice(0, 500)).toMatchObject({
+    error: { message: expect.any(String), type: expect.any(String) },
+  });
   expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
   expect(body.error.message.length).toBeGreaterThan(10);
   // Never a leaked upstream secret in what a caller sees.

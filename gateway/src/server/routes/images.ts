@@ -240,6 +240,11 @@ function multipartError(err: unknown): unknown {
     case 'FST_MP_PREMATURE_CLOSE':
       return new GatewayError('invalid_request', 'The multipart form data is malformed or incomplete.');
     default:
+      // busboy reports a body that ends before its closing boundary ("Unexpected end of multipart data",
+      // "Part terminated early ...") or a Content-Type without a boundary ("Multipart: Boundary not
+      // found") as plain Errors without a code; the caller's bytes are at fault, so this is a 400.
+      if (!(err instanceof GatewayError) && err instanceof Error && /multipart/i.test(err.message))
+        return new GatewayError('invalid_request', 'The multipart form data is malformed or incomplete.');
       return err;
   }
 }

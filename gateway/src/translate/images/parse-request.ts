@@ -13,11 +13,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Fields shared by JSON generation bodies and multipart edit forms. Multipart values arrive as strings,
- * so numbers are accepted in either form.
+ * so a form's numbers are parsed from text; a JSON body must send JSON numbers, as OpenAI requires
+ * (`"n": "2"` is an invalid_type there too).
  */
-function readNumber(value: unknown, param: string, integer: boolean): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'string' ? Number(value) : value;
+function readNumber(value: unknown, param: string, integer: boolean, form: boolean): number | undefined {
+  if (value === undefined || value === null || (form && value === '')) return undefined;
+  const n = form && typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
     throw invalidType(param, integer ? 'an integer' : 'a number');
   return n;
@@ -73,8 +74,8 @@ function checkOutputFormat(value: unknown): void {
   throw unsupportedValue('output_format', `'${f}' is not offered; Bedrock image models return PNG.`);
 }
 
-function readN(value: unknown): number {
-  const n = readNumber(value, 'n', true) ?? 1;
+function readN(value: unknown, form: boolean): number {
+  const n = readNumber(value, 'n', true, form) ?? 1;
   if (n < 1 || n > MAX_IMAGES_PER_REQUEST)
     throw invalidValue(`Invalid 'n' ${n}: expected 1 to ${MAX_IMAGES_PER_REQUEST}.`, 'n');
   return n;
@@ -91,7 +92,7 @@ function readPrompt(value: unknown, required: boolean): string {
 }
 
 /** The optional fields common to generation and edits (OpenAI fields plus the documented extensions). */
-function readCommon(src: Record<string, unknown>) {
+function readCommon(src: Record<string, unknown>, form: boolean) {
   const out: {
     size?: string;
     quality?: 'standard' | 'premium';
@@ -109,12 +110,12 @@ function readCommon(src: Record<string, unknown>) {
     if (negative.length === 0) throw invalidValue("'negative_prompt' must not be empty when given.", 'negative_prompt');
     out.negativePrompt = negative;
   }
-  const seed = readNumber(src.seed, 'seed', true);
+  const seed = readNumber(src.seed, 'seed', true, form);
   if (seed !== undefined) {
     if (seed < 0) throw invalidValue("'seed' must be 0 or greater.", 'seed');
     out.seed = seed;
   }
-  const cfg = readNumber(src.cfg_scale, 'cfg_scale', false);
+  const cfg = readNumber(src.cfg_scale, 'cfg_scale', false, form);
   if (cfg !== undefined) {
     if (cfg < 1.1 || cfg > 10) throw invalidValue(`Invalid 'cfg_scale' ${cfg}: expected 1.1 to 10.`, 'cfg_scale');
     out.cfgScale = cfg;
@@ -142,8 +143,8 @@ export function parseImageGenerationRequest(body: unknown): ImageGenerationReque
   const request: ImageGenerationRequest = {
     model,
     prompt: readPrompt(body.prompt, true),
-    n: readN(body.n),
-    ...readCommon(body),
+    n: readN(body.n, false),
+    ...readCommon(body, false),
   };
   const style = readString(body.style, 'style');
   if (style !== undefined && style !== 'vivid' && style !== 'natural') request.style = style;
@@ -178,8 +179,8 @@ export function parseImageEditRequest(
     model,
     prompt: readPrompt(fields.prompt, false),
     images,
-    n: readN(fields.n),
-    ...readCommon(fields),
+    n: readN(fields.n, true),
+    ...readCommon(fields, true),
   };
   if (masks[0]) request.mask = masks[0];
   const maskPrompt = readString(fields.mask_prompt, 'mask_prompt');
@@ -190,7 +191,7 @@ export function parseImageEditRequest(
       throw invalidValue(`Invalid 'edit_mode' '${mode}': expected ${EDIT_MODES.join(', ')}.`, 'edit_mode');
     request.editMode = mode as ImageEditMode;
   }
-  const similarity = readNumber(fields.similarity_strength, 'similarity_strength', false);
+  const similarity = readNumber(fields.similarity_strength, 'similarity_strength', false, true);
   if (similarity !== undefined) {
     if (similarity < 0.2 || similarity > 1)
       throw invalidValue(`Invalid 'similarity_strength' ${similarity}: expected 0.2 to 1.0.`, 'similarity_strength');
