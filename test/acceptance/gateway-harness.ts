@@ -1,0 +1,162 @@
+/**
+ * Black-box harness for the gateway acceptance suites: runs `aigw emulator` and `aigw serve --config DIR`
+ * as real processes from the built CLI (`npm run build` first), on free localhost ports, with manifests
+ * written to a temp dir the way a user would write them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(REPO_ROOT, 'dist/gateway/src/cli/aigw.js');
+
+/** Emulator identities (docs/emulator.md). */
+export const EMU_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+export const EMU_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+export const EMU_BEDROCK_API_KEY = 'ABSKRW11bGF0b3JEZW1vS2V5';
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` until it returns true or the time is up. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export interface RunningProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  stop: () => Promise<void>;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): RunningProcess {
+  if (!existsSync(CLI)) throw new Error(`build the CLI first (npm run build): ${CLI} is missing`);
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OTEL_SDK_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+export interface Emulator extends RunningProcess {
+  url: string;
+  /** POST /_emulator/faults */
+  fault: (f: Record<string, unknown>) => Promise<void>;
+  clearFaults: () => Promise<void>;
+  stats: () => Promise<{ operations: Record<string, number>; sts: Record<string, number>; models: Record<string, number> }>;
+  setLatency: (l: Record<string, number>) => Promise<void>;
+}
+
+export async function startEmulatorProcess(): Promise<Emulator> {
+  const port = await freePort();
+  const p = run(['emulator', '--port', String(port), '--host', '127.0.0.1']);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/_emulator/health`)).ok, 15_000, 'emulator');
+  return {
+    ...p,
+    url,
+    fault: async (f) => {
+      const r = await fetch(`${url}/_emulator/faults`, { method: 'POST', body: JSON.stringify(f), headers: { 'content-type': 'application/json' } });
+      if (!r.ok) throw new Error(`fault refused: ${r.status} ${await r.text()}`);
+    },
+    clearFaults: async () => {
+      await fetch(`${url}/_emulator/faults`, { method: 'DELETE' });
+    },
+    stats: async () => (await (await fetch(`${url}/_emulator/stats`)).json()) as Awaited<ReturnType<Emulator['stats']>>,
+    setLatency: async (l) => {
+      const r = await fetch(`${url}/_emulator/config`, { method: 'PUT', body: JSON.stringify({ latency: l }), headers: { 'content-type': 'application/json' } });
+      if (!r.ok) throw new Error(`latency refused: ${r.status}`);
+    },
+  };
+}
+
+export interface Gateway extends RunningProcess {
+  baseURL: string;
+  origin: string;
+  admin: string;
+  dir: string;
+}
+
+export async function makeConfigDir(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'aigw-acc-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}
+
+export async function startGatewayProcess(
+  dir: string,
+  opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<Gateway> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const p = run(
+    ['serve', '--config', dir, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1', ...(opts.args ?? [])],
+    opts.env,
+  );
+  const admin = `http://127.0.0.1:${adminPort}`;
+  try {
+    await waitFor(async () => (await fetch(`${admin}/readyz`)).ok, 20_000, 'gateway readiness');
+  } catch (e) {
+    await p.stop();
+    throw new Error(`${(e as Error).message}\n${p.output()}`);
+  }
+  return { ...p, origin: `http://127.0.0.1:${port}`, baseURL: `http://127.0.0.1:${port}/v1`, admin, dir };
+}
+
+export async function removeDir(dir: string | undefined): Promise<void> {
+  if (dir) await rm(dir, { recursive: true, force: true });
+}
+
+/** Parses an SSE body into its `data:` payloads. */
+export function sseData(body: string): string[] {
+  return body
+    .split(/\r?\n\r?\n/)
+    .flatMap((ev) => ev.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()))
+    .filter((d) => d.length > 0);
+}
