@@ -4,6 +4,7 @@
  * (bedrock-wire.md §8, front-door table).
  */
 
+import { createHash } from 'node:crypto';
 import { BedrockException } from './errors.js';
 import { KNOWN_REGIONS, MAX_CLOCK_SKEW_MS } from './options.js';
 import {
@@ -134,6 +135,17 @@ export async function authenticateSigV4(
       `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(now + MAX_CLOCK_SKEW_MS)} (${formatAmzDate(now)} + 5 min.)`,
       403,
     );
+  }
+  // A signed `x-amz-content-sha256` stands in for the body in the canonical request, so a body changed
+  // after signing would still verify; the service hashes what it received, and a different hash means
+  // the signature was not made over this body.
+  const declaredHash = request.headers['x-amz-content-sha256'];
+  if (
+    declaredHash !== undefined &&
+    /^[0-9a-fA-F]{64}$/.test(declaredHash) &&
+    declaredHash.toLowerCase() !== createHash('sha256').update(request.body).digest('hex')
+  ) {
+    throw new BedrockException('InvalidSignatureException', SIGNATURE_MISMATCH_MESSAGE, 403);
   }
   const expected = await computeSignature({
     request,
