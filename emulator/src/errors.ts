@@ -67,15 +67,30 @@ export function validationException(message: string): BedrockException {
 export function constraintException(violations: readonly ConstraintViolation[]): BedrockException {
   const n = violations.length;
   const parts = violations.map(
-    (v) => `Value '${v.value}' at '${v.path}' failed to satisfy constraint: ${v.constraint}`,
+    (v) =>
+      `Value ${v.value === null ? 'null' : `'${v.value}'`} at '${coralPath(v.path)}' failed to satisfy constraint: ${v.constraint}`,
   );
   return validationException(`${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`);
 }
 
+/**
+ * The service framework writes list positions 1-based with a `member` segment
+ * (`toolConfig.tools.1.member.toolSpec.name` for the first tool), unlike Bedrock's own messages, which
+ * say `messages.0.content.1`; `path` is given in the 0-based form and converted here.
+ */
+function coralPath(path: string): string {
+  return path
+    .split('.')
+    .map((segment) => (/^\d+$/.test(segment) ? `${Number(segment) + 1}.member` : segment))
+    .join('.');
+}
+
 /** One violated service-model constraint. */
 export interface ConstraintViolation {
+  /** 0-based dotted path (`messages.0.role`). */
   readonly path: string;
-  readonly value: string;
+  /** The offending value; `null` for a missing required member (written unquoted, as AWS does). */
+  readonly value: string | null;
   readonly constraint: string;
 }
 

@@ -110,7 +110,7 @@ const CASES: Case[] = [
     name: 'unknown role',
     body: { messages: [{ role: 'system', content: [text('hi')] }] },
     message:
-      "1 validation error detected: Value 'system' at 'messages.0.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
+      "1 validation error detected: Value 'system' at 'messages.1.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
   },
   {
     name: 'toolUse without toolConfig',
@@ -183,13 +183,13 @@ const CASES: Case[] = [
     name: 'tool name with a forbidden character',
     body: { toolConfig: tools('get weather'), messages: [user(text('hi'))] },
     message:
-      "1 validation error detected: Value 'get weather' at 'toolConfig.tools.0.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_-]+$",
+      "1 validation error detected: Value 'get weather' at 'toolConfig.tools.1.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_-]+$",
   },
   {
     name: 'tool name longer than 64',
     body: { toolConfig: tools('x'.repeat(65)), messages: [user(text('hi'))] },
     message:
-      /at 'toolConfig\.tools\.0\.toolSpec\.name' failed to satisfy constraint: Member must have length less than or equal to 64$/,
+      /at 'toolConfig\.tools\.1\.member\.toolSpec\.name' failed to satisfy constraint: Member must have length less than or equal to 64$/,
   },
   {
     name: 'toolUseId with a forbidden character',
@@ -198,7 +198,7 @@ const CASES: Case[] = [
       messages: [user(text('hi')), assistant({ toolUse: { toolUseId: 'tool use', name: 'f', input: {} } })],
     },
     message:
-      /Value 'tool use' at 'messages\.1\.content\.0\.toolUse\.toolUseId' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+      /Value 'tool use' at 'messages\.2\.member\.content\.1\.member\.toolUse\.toolUseId' failed to satisfy constraint: Member must satisfy regular expression pattern/,
   },
   {
     name: 'toolChoice any on a model without forced tool use',
@@ -279,13 +279,13 @@ const CASES: Case[] = [
     name: 'cachePoint ttl outside the enum',
     body: { messages: [user(text('hi'), { cachePoint: { type: 'default', ttl: '2h' } })] },
     message:
-      /Value '2h' at 'messages\.0\.content\.1\.cachePoint\.ttl' failed to satisfy constraint: Member must satisfy enum value set: \[5m, 1h\]/,
+      /Value '2h' at 'messages\.1\.member\.content\.2\.member\.cachePoint\.ttl' failed to satisfy constraint: Member must satisfy enum value set: \[5m, 1h\]/,
   },
   {
     name: 'image format jpg instead of jpeg',
     body: { messages: [user(text('look'), image('jpg'))] },
     message:
-      "1 validation error detected: Value 'jpg' at 'messages.0.content.1.image.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]",
+      "1 validation error detected: Value 'jpg' at 'messages.1.member.content.2.member.image.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]",
   },
   {
     name: 'image bytes that are not the declared format',
@@ -339,13 +339,13 @@ const CASES: Case[] = [
     name: 'document name longer than 200',
     body: { messages: [user(text('read'), doc('a'.repeat(201)))] },
     message:
-      /at 'messages\.0\.content\.1\.document\.name' failed to satisfy constraint: Member must have length less than or equal to 200$/,
+      /at 'messages\.1\.member\.content\.2\.member\.document\.name' failed to satisfy constraint: Member must have length less than or equal to 200$/,
   },
   {
     name: 'document format outside the enum',
     body: { messages: [user(text('read'), { document: { format: 'rtf', name: 'r', source: { bytes: PDF } } })] },
     message:
-      /Value 'rtf' at 'messages\.0\.content\.1\.document\.format' failed to satisfy constraint: Member must satisfy enum value set: \[pdf, csv, doc, docx, xls, xlsx, html, txt, md\]/,
+      /Value 'rtf' at 'messages\.1\.member\.content\.2\.member\.document\.format' failed to satisfy constraint: Member must satisfy enum value set: \[pdf, csv, doc, docx, xls, xlsx, html, txt, md\]/,
   },
   {
     name: 'document without a sibling text block',
@@ -386,13 +386,13 @@ const CASES: Case[] = [
     model: 'amazon.nova-lite-v1:0',
     body: { messages: [user(text('watch'), { video: { format: 'avi', source: { bytes: PNG } } })] },
     message:
-      /Value 'avi' at 'messages\.0\.content\.1\.video\.format' failed to satisfy constraint: Member must satisfy enum value set: \[mkv, mov, mp4/,
+      /Value 'avi' at 'messages\.1\.member\.content\.2\.member\.video\.format' failed to satisfy constraint: Member must satisfy enum value set: \[mkv, mov, mp4/,
   },
   {
     name: 'guardContent image format outside png/jpeg',
     body: { messages: [user(text('x'), { guardContent: { image: { format: 'gif', source: { bytes: PNG } } } })] },
     message:
-      /Value 'gif' at 'messages\.0\.content\.1\.guardContent\.image\.format' failed to satisfy constraint: Member must satisfy enum value set: \[png, jpeg\]/,
+      /Value 'gif' at 'messages\.1\.member\.content\.2\.member\.guardContent\.image\.format' failed to satisfy constraint: Member must satisfy enum value set: \[png, jpeg\]/,
   },
   {
     name: 'maxTokens zero',
@@ -423,7 +423,7 @@ const CASES: Case[] = [
     name: 'empty stop sequence',
     body: { messages: [user(text('hi'))], inferenceConfig: { stopSequences: [''] } },
     message:
-      "1 validation error detected: Value '' at 'inferenceConfig.stopSequences.0' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      "1 validation error detected: Value '' at 'inferenceConfig.stopSequences.1.member' failed to satisfy constraint: Member must have length greater than or equal to 1",
   },
   {
     name: 'thinking on a model without reasoning',

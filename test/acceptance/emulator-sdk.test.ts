@@ -2,11 +2,7 @@
  * Acceptance: `aigw emulator` driven by the official AWS SDK v3 clients, as a user pointing the SDK at a
  * local Bedrock would. Expectations come from docs/emulator.md and Bedrock's documented behaviour.
  */
-import {
-  BedrockClient,
-  GetFoundationModelCommand,
-  ListFoundationModelsCommand,
-} from '@aws-sdk/client-bedrock';
+import { BedrockClient, GetFoundationModelCommand, ListFoundationModelsCommand } from '@aws-sdk/client-bedrock';
 import {
   BedrockRuntimeClient,
   type ContentBlock,
@@ -28,8 +24,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCESS_KEY,
   ACCOUNT,
-  EXTERNAL_ID,
   type EmulatorProcess,
+  EXTERNAL_ID,
   LONG_TERM_API_KEY,
   OPEN_ROLE,
   ROLE_WITH_EXTERNAL_ID,
@@ -74,7 +70,12 @@ async function faults(body: unknown): Promise<void> {
 beforeAll(async () => {
   emu = await spawnEmulator();
   // The default runtime client speaks HTTP/2 (h2c here); the second one forces HTTP/1.1.
-  runtime = new BedrockRuntimeClient({ endpoint: emu.url, region: 'us-east-1', credentials: ACCESS_KEY, maxAttempts: 1 });
+  runtime = new BedrockRuntimeClient({
+    endpoint: emu.url,
+    region: 'us-east-1',
+    credentials: ACCESS_KEY,
+    maxAttempts: 1,
+  });
   runtimeH1 = new BedrockRuntimeClient({
     endpoint: emu.url,
     region: 'us-east-1',
@@ -122,7 +123,10 @@ describe('Converse through the SDK', () => {
 
   it('honours [[reply:X]], stop sequences and maxTokens', async () => {
     const exact = await runtime.send(
-      new ConverseCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'say [[reply:Bonjour tout le monde]]' }] }] }),
+      new ConverseCommand({
+        modelId: HAIKU,
+        messages: [{ role: 'user', content: [{ text: 'say [[reply:Bonjour tout le monde]]' }] }],
+      }),
     );
     expect(exact.output?.message?.content?.[0]?.text).toBe('Bonjour tout le monde');
 
@@ -314,14 +318,25 @@ describe('Converse validation as Bedrock reports it (ValidationException 400)', 
       ),
     );
     expect(err.name).toBe('ValidationException');
-    expect(err.message).toMatch(/^1 validation error detected: Value '1\.5' at 'inferenceConfig\.temperature' failed to satisfy constraint: Member must have value less than or equal to 1/);
+    expect(err.message).toMatch(
+      /^1 validation error detected: Value '1\.5' at 'inferenceConfig\.temperature' failed to satisfy constraint: Member must have value less than or equal to 1/,
+    );
   });
 
   it('rejects an unknown model id and an on-demand call of a profile-only model', async () => {
     const unknown = await rejection(
-      runtime.send(new ConverseCommand({ modelId: 'anthropic.claude-nope-v1:0', messages: [{ role: 'user', content: [{ text: 'a' }] }] })),
+      runtime.send(
+        new ConverseCommand({
+          modelId: 'anthropic.claude-nope-v1:0',
+          messages: [{ role: 'user', content: [{ text: 'a' }] }],
+        }),
+      ),
     );
-    expect(unknown).toEqual({ name: 'ValidationException', message: 'The provided model identifier is invalid.', status: 400 });
+    expect(unknown).toEqual({
+      name: 'ValidationException',
+      message: 'The provided model identifier is invalid.',
+      status: 400,
+    });
     const profileOnly = await rejection(
       runtime.send(
         new ConverseCommand({
@@ -350,7 +365,9 @@ describe('Converse validation as Bedrock reports it (ValidationException 400)', 
 
   it('rejects ConverseStream errors before the stream as ordinary errors', async () => {
     const err = await rejection(
-      runtime.send(new ConverseStreamCommand({ modelId: HAIKU, messages: [{ role: 'assistant', content: [{ text: 'a' }] }] })),
+      runtime.send(
+        new ConverseStreamCommand({ modelId: HAIKU, messages: [{ role: 'assistant', content: [{ text: 'a' }] }] }),
+      ),
     );
     expect(err.name).toBe('ValidationException');
     expect(err.status).toBe(400);
@@ -373,7 +390,9 @@ describe('ConverseStream through the SDK', () => {
         }),
       );
       const events = await collect(out.stream);
-      const kinds = events.map((e) => Object.keys(e).find((k) => (e as unknown as Record<string, unknown>)[k] !== undefined));
+      const kinds = events.map((e) =>
+        Object.keys(e).find((k) => (e as unknown as Record<string, unknown>)[k] !== undefined),
+      );
       expect(kinds[0]).toBe('messageStart');
       expect(kinds.slice(-3)).toEqual(['contentBlockStop', 'messageStop', 'metadata']);
       expect(kinds).not.toContain('contentBlockStart'); // text blocks start with a delta on Bedrock
@@ -393,7 +412,12 @@ describe('ConverseStream through the SDK', () => {
         messages: [{ role: 'user', content: [{ text: 'lookup [[tools:1]]' }] }],
         toolConfig: {
           tools: [
-            { toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object', properties: { q: { type: 'string' } } } } } },
+            {
+              toolSpec: {
+                name: 'lookup',
+                inputSchema: { json: { type: 'object', properties: { q: { type: 'string' } } } },
+              },
+            },
           ],
           toolChoice: { any: {} },
         },
@@ -412,9 +436,18 @@ describe('ConverseStream through the SDK', () => {
   });
 
   it('raises an injected stream exception as the SDK error after the first events', async () => {
-    await faults({ type: 'stream-error', operation: 'ConverseStream', afterEvents: 2, exception: 'throttlingException', count: 1 });
+    await faults({
+      type: 'stream-error',
+      operation: 'ConverseStream',
+      afterEvents: 2,
+      exception: 'throttlingException',
+      count: 1,
+    });
     const out = await runtime.send(
-      new ConverseStreamCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'a b c d e f g h' }] }] }),
+      new ConverseStreamCommand({
+        modelId: HAIKU,
+        messages: [{ role: 'user', content: [{ text: 'a b c d e f g h' }] }],
+      }),
     );
     const seen: ConverseStreamOutput[] = [];
     let caught: unknown;
@@ -426,9 +459,17 @@ describe('ConverseStream through the SDK', () => {
     expect(seen.length).toBe(2);
     expect((caught as Error | undefined)?.name).toBe('ThrottlingException');
 
-    await faults({ type: 'stream-error', operation: 'ConverseStream', exception: 'modelStreamErrorException', count: 1 });
+    await faults({
+      type: 'stream-error',
+      operation: 'ConverseStream',
+      exception: 'modelStreamErrorException',
+      count: 1,
+    });
     const out2 = await runtime.send(
-      new ConverseStreamCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'a b c d e f g h' }] }] }),
+      new ConverseStreamCommand({
+        modelId: HAIKU,
+        messages: [{ role: 'user', content: [{ text: 'a b c d e f g h' }] }],
+      }),
     );
     let caught2: unknown;
     try {
@@ -438,7 +479,9 @@ describe('ConverseStream through the SDK', () => {
     } catch (err) {
       caught2 = err;
     }
-    expect((caught2 as { name?: string; originalStatusCode?: number } | undefined)?.name).toBe('ModelStreamErrorException');
+    expect((caught2 as { name?: string; originalStatusCode?: number } | undefined)?.name).toBe(
+      'ModelStreamErrorException',
+    );
     expect((caught2 as { originalStatusCode?: number }).originalStatusCode).toBe(500);
   });
 });
@@ -473,7 +516,12 @@ describe('faults through the SDK', () => {
   });
 
   it('the SDK retries a throttle with its standard retry strategy and then succeeds', async () => {
-    const retrying = new BedrockRuntimeClient({ endpoint: emu.url, region: 'us-east-1', credentials: ACCESS_KEY, maxAttempts: 3 });
+    const retrying = new BedrockRuntimeClient({
+      endpoint: emu.url,
+      region: 'us-east-1',
+      credentials: ACCESS_KEY,
+      maxAttempts: 3,
+    });
     try {
       await faults({ type: 'throttle', operation: 'Converse', count: 1 });
       const out = await retrying.send(
@@ -570,18 +618,26 @@ describe('InvokeModel, CountTokens and bearer keys through the SDK', () => {
         }),
       ),
     );
-    expect(err).toMatchObject({ name: 'ValidationException', message: 'The model is unsupported for streaming.', status: 400 });
+    expect(err).toMatchObject({
+      name: 'ValidationException',
+      message: 'The model is unsupported for streaming.',
+      status: 400,
+    });
   });
 
   it('refuses Converse on an embedding model', async () => {
     const err = await rejection(
       runtime.send(
-        new ConverseCommand({ modelId: 'amazon.titan-embed-text-v2:0', messages: [{ role: 'user', content: [{ text: 'x' }] }] }),
+        new ConverseCommand({
+          modelId: 'amazon.titan-embed-text-v2:0',
+          messages: [{ role: 'user', content: [{ text: 'x' }] }],
+        }),
       ),
     );
     expect(err).toEqual({
       name: 'ValidationException',
-      message: "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+      message:
+        "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
       status: 400,
     });
   });
@@ -596,7 +652,10 @@ describe('InvokeModel, CountTokens and bearer keys through the SDK', () => {
     const err = await rejection(
       runtime.send(new CountTokensCommand({ modelId: 'amazon.nova-lite-v1:0', input: { converse: { messages } } })),
     );
-    expect(err).toMatchObject({ name: 'ValidationException', message: "The provided model doesn't support counting tokens." });
+    expect(err).toMatchObject({
+      name: 'ValidationException',
+      message: "The provided model doesn't support counting tokens.",
+    });
   });
 
   it('authenticates with the long-term API key as a bearer token (SDK token auth)', async () => {
@@ -655,7 +714,11 @@ describe('control plane through @aws-sdk/client-bedrock', () => {
       );
       expect(profileOnly.modelDetails?.inferenceTypesSupported).toEqual(['INFERENCE_PROFILE']);
       const err = await rejection(cp.send(new GetFoundationModelCommand({ modelIdentifier: 'nope.nope-v1' })));
-      expect(err).toEqual({ name: 'ValidationException', message: 'The provided model identifier is invalid.', status: 400 });
+      expect(err).toEqual({
+        name: 'ValidationException',
+        message: 'The provided model identifier is invalid.',
+        status: 400,
+      });
     } finally {
       cp.destroy();
     }
@@ -687,14 +750,17 @@ describe('STS through @aws-sdk/client-sts', () => {
         status: 403,
       });
       const tooLong = await rejection(
-        client.send(
-          new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'acc', DurationSeconds: 50_000 }),
-        ),
+        client.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'acc', DurationSeconds: 50_000 })),
       );
       expect(tooLong).toMatchObject({ name: 'ValidationError', status: 400 });
 
       const assumed = await client.send(
-        new AssumeRoleCommand({ RoleArn: ROLE_WITH_EXTERNAL_ID, RoleSessionName: 'acc-session', ExternalId: EXTERNAL_ID, DurationSeconds: 900 }),
+        new AssumeRoleCommand({
+          RoleArn: ROLE_WITH_EXTERNAL_ID,
+          RoleSessionName: 'acc-session',
+          ExternalId: EXTERNAL_ID,
+          DurationSeconds: 900,
+        }),
       );
       const creds = assumed.Credentials;
       expect(creds?.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
@@ -711,7 +777,12 @@ describe('STS through @aws-sdk/client-sts', () => {
         sessionToken: creds?.SessionToken ?? '',
       };
       const asRole = new STSClient({ endpoint: emu.url, region: 'us-east-1', credentials: temp, maxAttempts: 1 });
-      const rt = new BedrockRuntimeClient({ endpoint: emu.url, region: 'us-east-1', credentials: temp, maxAttempts: 1 });
+      const rt = new BedrockRuntimeClient({
+        endpoint: emu.url,
+        region: 'us-east-1',
+        credentials: temp,
+        maxAttempts: 1,
+      });
       const noToken = new BedrockRuntimeClient({
         endpoint: emu.url,
         region: 'us-east-1',
@@ -790,7 +861,13 @@ describe('STS through @aws-sdk/client-sts', () => {
       );
       expect(expired).toMatchObject({ name: 'ExpiredTokenException', status: 400 });
       const notJwt = await rejection(
-        anon.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'irsa', WebIdentityToken: 'abcdef' })),
+        anon.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: OPEN_ROLE,
+            RoleSessionName: 'irsa',
+            WebIdentityToken: 'abcdef',
+          }),
+        ),
       );
       // STS sends the code InvalidIdentityToken; the SDK maps it to its modelled exception class.
       expect(notJwt).toEqual({

@@ -945,7 +945,7 @@ export function validateConverseRequest(
   const root = expectObject(body, 'body');
   checkKeys(root, TOP_LEVEL_KEYS);
   if (root.messages === undefined) {
-    throw constraintException([{ path: 'messages', value: 'null', constraint: 'Member must not be null' }]);
+    throw constraintException([{ path: 'messages', value: null, constraint: 'Member must not be null' }]);
   }
   const counters: Counters = { images: 0, documents: 0, cachePoints: 0 };
   const rawMessages = expectArray(root.messages, 'messages');
