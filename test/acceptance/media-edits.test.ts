@@ -17,6 +17,7 @@ import {
   makePng,
   metricValue,
   pixel,
+  rawPng,
   startMediaStack,
 } from './media-stack.js';
 
@@ -137,6 +138,71 @@ describe('images.edit through the SDK', () => {
     const out = decodePng(res.data?.[0]?.b64_json as string);
     expect(isRed(pixel(out, W / 2, H - 10))).toBe(true);
     expect(isRed(pixel(out, W / 2, 10))).toBe(false);
+  });
+
+  it('other PNG kinds: palette+tRNS source, gray+alpha mask, 1-bit mask, 16-bit source, RGB colour key', async () => {
+    const half = (left: number[], right: number[]) => (x: number) => (x < W / 2 ? left : right);
+    // Palette: index 0 opaque red, index 1 fully transparent (tRNS); the left half uses index 1.
+    const paletteSource = rawPng({
+      width: W,
+      height: H,
+      colorType: 3,
+      bitDepth: 8,
+      row: () => Buffer.from(Array.from({ length: W }, (_, x) => (x < W / 2 ? 1 : 0))),
+      chunks: [
+        ['PLTE', Buffer.from([255, 0, 0, 0, 0, 0])],
+        ['tRNS', Buffer.from([255, 0])],
+      ],
+    });
+    const grayAlphaMask = rawPng({
+      width: W,
+      height: H,
+      colorType: 4,
+      bitDepth: 8,
+      row: () => Buffer.from(Array.from({ length: W }, (_, x) => half([0, 0], [0, 255])(x)).flat()),
+    });
+    // 1-bit grayscale, Bedrock style: black (0) left = edit, white (1) right = keep.
+    const oneBitMask = rawPng({
+      width: W,
+      height: H,
+      colorType: 0,
+      bitDepth: 1,
+      row: () => Buffer.from(Array.from({ length: W / 8 }, (_, i) => (i * 8 < W / 2 ? 0x00 : 0xff))),
+    });
+    const red16 = rawPng({
+      width: W,
+      height: H,
+      colorType: 6,
+      bitDepth: 16,
+      row: () => Buffer.concat(Array.from({ length: W }, () => Buffer.from([255, 255, 0, 0, 0, 0, 255, 255]))),
+    });
+    // RGB with a tRNS colour key: green pixels (left) are transparent, red (right) opaque.
+    const colourKey = rawPng({
+      width: W,
+      height: H,
+      colorType: 2,
+      bitDepth: 8,
+      row: () => Buffer.from(Array.from({ length: W }, (_, x) => half([0, 255, 0], [255, 0, 0])(x)).flat()),
+      chunks: [['tRNS', Buffer.from([0, 0, 0, 255, 0, 0])]],
+    });
+    const cases: [string, Buffer, Buffer | undefined][] = [
+      ['palette source, no mask', paletteSource, undefined],
+      ['gray+alpha mask', redSource, grayAlphaMask],
+      ['1-bit mask on a 16-bit source', red16, oneBitMask],
+      ['colour-key transparency, no mask', colourKey, undefined],
+    ];
+    for (const [name, image, mask] of cases) {
+      const res = await edit({
+        model: M.novaCanvas,
+        image: await png(image),
+        ...(mask ? { mask: await png(mask, 'mask.png') } : {}),
+        prompt: name,
+      });
+      const out = decodePng(res.data?.[0]?.b64_json as string);
+      expect([out.width, out.height], name).toEqual([W, H]);
+      expect(isRed(pixel(out, W - 10, H / 2)), name).toBe(true);
+      expect(isRed(pixel(out, 10, H / 2)), name).toBe(false);
+    }
   });
 
   it('no mask on an opaque image: a variation at the requested size', async () => {

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { PNG } from 'pngjs';
 import { expect } from 'vitest';
@@ -302,4 +303,51 @@ export async function metricValue(stack: MediaStack, name: string, labels: Recor
     }
   }
   return total;
+}
+
+/**
+ * A PNG written chunk by chunk, for the colour types and bit depths `pngjs` cannot write (palette with
+ * tRNS, 1-bit grayscale, 16-bit RGBA): the kinds of files image editors and screenshot tools produce.
+ */
+export function rawPng(opts: {
+  width: number;
+  height: number;
+  colorType: 0 | 2 | 3 | 4 | 6;
+  bitDepth: 1 | 8 | 16;
+  /** Filter-less scanlines (without the leading filter byte). */
+  row: (y: number) => Buffer;
+  /** Chunks between IHDR and IDAT, e.g. PLTE and tRNS. */
+  chunks?: [string, Buffer][];
+}): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(opts.width, 0);
+  ihdr.writeUInt32BE(opts.height, 4);
+  ihdr[8] = opts.bitDepth;
+  ihdr[9] = opts.colorType;
+  const rows: Buffer[] = [];
+  for (let y = 0; y < opts.height; y++) rows.push(Buffer.from([0]), opts.row(y));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    ...(opts.chunks ?? []).map(([t, d]) => chunk(t, d)),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function crc32(bytes: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
 }
