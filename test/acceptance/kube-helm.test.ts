@@ -174,8 +174,9 @@ describe.skipIf(!availability.run)('acceptance: the Helm chart on a real API ser
       const sm = objs.find((o) => o.kind === 'ServiceMonitor');
       expect(sm).toBeDefined();
       expect(sm?.metadata.labels?.release).toBe('prom');
-      const endpoints = (sm?.spec as { endpoints: Array<{ port: string; path?: string; interval?: string }> })
-        .endpoints;
+      const endpoints = (
+        (sm?.spec ?? { endpoints: [] }) as { endpoints: Array<{ port: string; path?: string; interval?: string }> }
+      ).endpoints;
       expect(endpoints[0]).toMatchObject({ path: '/metrics', interval: '30s' });
       // The ServiceMonitor's port is a named port of a Service that selects the gateway pods.
       const svc = objs.find(

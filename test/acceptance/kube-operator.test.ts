@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -838,6 +838,199 @@ stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: "$
         });
         expect(cond(m, 'Ready')?.status).toBe('False');
       }, 30_000);
+
+      it('a rotated Secret is re-verified at once and republished', async () => {
+        const credsOf = async () => {
+          const sec = await admin.get<KubeObject & { data?: Record<string, string> }>(
+            `/api/v1/namespaces/${NS}/secrets/aigateway-credentials`,
+          );
+          return Buffer.from(sec.data?.['credentials.json'] ?? '', 'base64').toString('utf8');
+        };
+        await admin.mergePatch(`/api/v1/namespaces/${NS}/secrets/aws-keys`, {
+          stringData: { AWS_SECRET_ACCESS_KEY: BAD_SECRET },
+        });
+        const t0 = Date.now();
+        const refused = await until(
+          'rotation noticed',
+          async () => {
+            const o = await pa('tfy-ai-bedrock');
+            return cond(o, 'CredentialsReady')?.status === 'False' ? o : undefined;
+          },
+          15_000,
+        );
+        expect(Date.now() - t0).toBeLessThan(10_000);
+        expect(cond(refused, 'CredentialsReady')?.reason).toBe('AccessDenied');
+        expect(JSON.stringify(refused.status)).not.toContain(BAD_SECRET);
+        await until('new credentials published', async () => (await credsOf()).includes(BAD_SECRET));
+        await admin.mergePatch(`/api/v1/namespaces/${NS}/secrets/aws-keys`, {
+          stringData: { AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY },
+        });
+        await until(
+          'verified again',
+          async () => cond(await pa('tfy-ai-bedrock'), 'CredentialsReady')?.status === 'True',
+          15_000,
+        );
+        for (const secret of [SECRET_ACCESS_KEY, BAD_SECRET]) expect(operator.log()).not.toContain(secret);
+      }, 40_000);
+
+      it('a deleted api-key Secret is revoked; malformed ones are skipped without taking others down', async () => {
+        const hash = (t: string) => createHash('sha256').update(t).digest('hex');
+        const configOf = async () => {
+          const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(
+            `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+          );
+          return JSON.parse(cm.data?.['config.json'] ?? '{}') as {
+            revision: string;
+            apiKeys: Array<{ sha256: string; subject: string; teams: string[] }>;
+          };
+        };
+        await admin.delete(`/api/v1/namespaces/${NS}/secrets/carol-key`);
+        await until(
+          'carol revoked',
+          async () => !(await configOf()).apiKeys.some((k) => k.sha256 === hash(TOKENS.carol)),
+        );
+        await cluster.apply(`
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: no-token, namespace: ${NS} }
+stringData: { subject: "user:nobody@example.com" }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: no-prefix, namespace: ${NS} }
+stringData: { token: "sk-acc-noprefix-0000000000", subject: "mallory" }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: alice-copy, namespace: ${NS} }
+stringData: { token: "${TOKENS.alice}", subject: "user:mallory@example.com" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: late-model, namespace: ${NS} }
+spec: { account: tfy-ai-bedrock, modelId: "amazon.nova-micro-v1:0" }
+`);
+        const cfg = await until('late model published', async () => {
+          const c = await configOf();
+          return (c as unknown as { models: Array<{ servedName: string }> }).models.some(
+            (m) => m.servedName === 'tfy-ai-bedrock/late-model',
+          )
+            ? c
+            : undefined;
+        });
+        // alice's own key still resolves to alice and nobody else: a copied token never grants another subject.
+        const aliceKeys = cfg.apiKeys.filter((k) => k.sha256 === hash(TOKENS.alice));
+        expect(aliceKeys.map((k) => k.subject)).not.toContain('user:mallory@example.com');
+        expect(cfg.apiKeys.map((k) => k.subject)).not.toContain('mallory');
+        expect(cfg.apiKeys.some((k) => k.sha256 === hash(TOKENS.bob))).toBe(true);
+        const log = operator.log();
+        expect(log).not.toContain('sk-acc-noprefix-0000000000');
+      }, 30_000);
+
+      it('an inference profile outside the account region is reported, not served', async () => {
+        await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: eu-profile, namespace: ${NS} }
+spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-20250219-v1:0" }
+`);
+        const m = await until('eu-profile judged', async () => {
+          const o = await model('eu-profile');
+          return cond(o, 'Ready') ? o : undefined;
+        });
+        expect(cond(m, 'Ready')).toMatchObject({ status: 'False', reason: 'RegionUnsupported' });
+        expect(cond(m, 'Ready')?.message).toMatch(/us-east-1/);
+      }, 30_000);
+
+      it('the gateway hot-reloads new outputs, and never a half-updated pair', async () => {
+        const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(
+          `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+        );
+        const sec = await admin.get<KubeObject & { data?: Record<string, string> }>(
+          `/api/v1/namespaces/${NS}/secrets/aigateway-credentials`,
+        );
+        const config = cm.data?.['config.json'] ?? '';
+        const creds = Buffer.from(sec.data?.['credentials.json'] ?? '', 'base64').toString('utf8');
+        const newRev = (JSON.parse(config) as { revision: string }).revision;
+        const readyRevision = async () =>
+          ((await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json()) as { revision?: string }).revision;
+        const oldRev = await readyRevision();
+        expect(oldRev).not.toBe(newRev);
+        // Only config.json first, as kubelet may project it: the gateway must wait for credentials.json.
+        writeFileSync(join(compiledDir, 'config.json.tmp'), config);
+        renameSync(join(compiledDir, 'config.json.tmp'), join(compiledDir, 'config.json'));
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(await readyRevision()).toBe(oldRev);
+        writeFileSync(join(compiledDir, 'credentials.json.tmp'), creds);
+        renameSync(join(compiledDir, 'credentials.json.tmp'), join(compiledDir, 'credentials.json'));
+        await until('new revision loaded', async () => (await readyRevision()) === newRev, 10_000);
+        const oa = new OpenAI({
+          apiKey: TOKENS.alice,
+          baseURL: `http://127.0.0.1:${gatewayPort}/v1`,
+          maxRetries: 0,
+        });
+        const ids = (await oa.models.list()).data.map((m) => m.id);
+        expect(ids).toContain('tfy-ai-bedrock/late-model');
+        expect(ids).not.toContain('tfy-ai-bedrock/eu-profile');
+        const r = await oa.chat.completions.create({
+          model: 'tfy-ai-bedrock/late-model',
+          messages: [{ role: 'user', content: 'Hi' }],
+          max_tokens: 16,
+        });
+        expect(r.choices[0]?.message.content?.length).toBeGreaterThan(0);
+      }, 30_000);
+
+      it('a restarted operator republishes nothing new and keeps condition times', async () => {
+        const cmRev = async () => {
+          const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(
+            `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+          );
+          return {
+            rev: (JSON.parse(cm.data?.['config.json'] ?? '{}') as { revision: string }).revision,
+            rv: cm.metadata.resourceVersion,
+          };
+        };
+        const before = await cmRev();
+        const acct = await pa('tfy-ai-bedrock');
+        const t0 = Date.now();
+        await stop(operator.child);
+        expect(Date.now() - t0).toBeLessThan(8000);
+        expect(operator.child.exitCode).toBe(0);
+        const healthPort = await freePort();
+        operator = spawnLogged(
+          ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('admin'), '--no-leader-election'],
+          { AIGW_OPERATOR_HEALTH_PORT: String(healthPort) },
+        );
+        await until('operator healthy', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 15_000);
+        await new Promise((r) => setTimeout(r, 2500));
+        const after = await cmRev();
+        expect(after.rev).toBe(before.rev);
+        expect(after.rv).toBe(before.rv);
+        const again = await pa('tfy-ai-bedrock');
+        expect(cond(again, 'Ready')?.lastTransitionTime).toBe(cond(acct, 'Ready')?.lastTransitionTime);
+      }, 40_000);
+
+      it('bad operator flags exit 2 with a message', () => {
+        let status: number | null = null;
+        let stderr = '';
+        try {
+          execFileSync(process.execPath, [CLI, 'operator', '--namespace'], { stdio: 'pipe' });
+        } catch (err) {
+          status = (err as { status: number }).status;
+          stderr = String((err as { stderr: Buffer }).stderr);
+        }
+        expect(status).toBe(2);
+        expect(stderr).toMatch(/namespace/);
+        try {
+          execFileSync(process.execPath, [CLI, 'operator', '--namespace', NS, '--all-namespaces'], { stdio: 'pipe' });
+        } catch (err) {
+          status = (err as { status: number }).status;
+        }
+        expect(status).toBe(2);
+      });
     });
   },
 );

@@ -139,6 +139,23 @@ describe('compileConfig', () => {
     expect(JSON.stringify(config)).not.toContain('sk-alice-123456');
   });
 
+  it('keeps a reused token with the oldest api-key Secret, whatever the names', () => {
+    const apiKey = (name: string, created: string, subject: string) => {
+      const s = secret(name, { type: 'aigateway.dev/api-key', stringData: { token: 'sk-shared-123456', subject } });
+      return { ...s, metadata: { ...s.metadata, creationTimestamp: created } } as typeof s;
+    };
+    // Listed by name, as the API server lists them: the newer copy comes first.
+    const { config, problems } = compile({
+      secrets: [
+        apiKey('a-copy', '2026-02-01T00:00:00Z', 'user:mallory@example.com'),
+        apiKey('alice-key', '2026-01-01T00:00:00Z', 'user:alice@example.com'),
+      ],
+    });
+    expect(config.apiKeys.map((k) => k.subject)).toEqual(['user:alice@example.com']);
+    expect(problems.map((p) => `${p.name} ${p.message}`)).toEqual([
+      expect.stringMatching(/^a-copy .*same token is already used/),
+    ]);
+  });
   it('revision changes with credentials and stays stable for the same input', () => {
     const set = {
       accounts: [account('acct', { auth: { type: 'accessKey', accessKey: { secretRef: { name: 'aws-keys' } } } })],

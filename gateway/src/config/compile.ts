@@ -105,7 +105,10 @@ export function compileConfig(resources: ResourceSet, options: CompileOptions): 
   const secrets = new Map<string, SecretData>();
   const apiKeys: CompiledApiKey[] = [];
   const tokenHashes = new Set<string>();
-  for (const raw of resources.secrets.filter(inNamespace)) {
+  // Oldest first, so that when two api-key Secrets carry the same token the one already in service
+  // keeps it: a Secret created later (whatever its name) must never take over a live caller's token
+  // and change its subject. Objects without a creationTimestamp (manifest directories) keep their order.
+  for (const raw of resources.secrets.filter(inNamespace).sort(olderFirst)) {
     const secret = raw as unknown as Rec;
     const name = nameOf(secret);
     const report = problemSink(problems, 'Secret', namespace, name, raw);
@@ -757,6 +760,22 @@ function optionalString(value: unknown, path: string, report: Report): string | 
 
 function nameOf(object: Rec): string {
   return isRec(object.metadata) && typeof object.metadata.name === 'string' ? object.metadata.name : '';
+}
+
+/**
+ * Orders objects by `metadata.creationTimestamp` (RFC 3339 UTC, so string order is time order), then
+ * by name; objects without a timestamp sort first and keep their relative order (sort is stable).
+ */
+function olderFirst(a: unknown, b: unknown): number {
+  const created = (o: unknown) =>
+    isRec(o) && isRec(o.metadata) && typeof o.metadata.creationTimestamp === 'string'
+      ? o.metadata.creationTimestamp
+      : '';
+  const ta = created(a);
+  const tb = created(b);
+  if (ta === '' || tb === '') return ta === tb ? 0 : ta === '' ? -1 : 1;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return cmp(nameOf(a as Rec), nameOf(b as Rec));
 }
 
 function isRec(value: unknown): value is Rec {
