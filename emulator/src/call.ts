@@ -56,6 +56,10 @@ export async function writeEventStream(
     'x-amzn-requestid': ctx.requestId,
     ...headers,
   });
+  // Bedrock answers 200 as soon as the stream is accepted and the first event follows when the model
+  // produces it; Node would otherwise hold the headers back until the first frame, folding the
+  // time-to-first-token delay into time-to-headers (the SDK's send() resolves on the headers).
+  ctx.res.flushHeaders?.();
   state.count('streams', 'started');
   // 'close' before we end means the client went away: stop producing, as Bedrock stops generating.
   let ended = false;

@@ -20,6 +20,8 @@ export interface OutgoingResponse {
   writeHead(status: number, headers: Record<string, string | number>): unknown;
   write(chunk: Uint8Array | string): boolean;
   end(chunk?: Uint8Array | string): unknown;
+  /** Sends the status line and headers now instead of with the first body write. */
+  flushHeaders?(): void;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   readonly writableEnded: boolean;
   readonly destroyed?: boolean;

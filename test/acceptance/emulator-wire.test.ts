@@ -655,6 +655,67 @@ describe('event-stream framing', () => {
   });
 });
 
+describe('stream pacing', () => {
+  it('timeToFirstTokenMs delays the first event, not the 200 headers (HTTP/1.1 and h2c)', async () => {
+    await raw(
+      'PUT',
+      '/_emulator/config',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ latency: { timeToFirstTokenMs: 400 } }),
+    );
+    try {
+      const body = converseBody('paced stream');
+      const h1 = await new Promise<{ headersAt: number; firstDataAt: number }>((resolve, reject) => {
+        const t0 = performance.now();
+        const req = h1request(
+          {
+            host: '127.0.0.1',
+            port: emu.port,
+            method: 'POST',
+            path: modelPath(HAIKU, 'converse-stream'),
+            headers: bearer(LONG_TERM_API_KEY),
+          },
+          (res) => {
+            const headersAt = performance.now() - t0;
+            res.once('data', () => resolve({ headersAt, firstDataAt: performance.now() - t0 }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(h1.headersAt).toBeLessThan(250);
+      expect(h1.firstDataAt).toBeGreaterThanOrEqual(390);
+
+      const session = h2connect(`http://127.0.0.1:${emu.port}`);
+      try {
+        const h2 = await new Promise<{ headersAt: number; firstDataAt: number }>((resolve, reject) => {
+          const t0 = performance.now();
+          let headersAt = -1;
+          const stream = session.request({
+            [h2c.HTTP2_HEADER_METHOD]: 'POST',
+            [h2c.HTTP2_HEADER_PATH]: modelPath(HAIKU, 'converse-stream'),
+            ...bearer(LONG_TERM_API_KEY),
+          });
+          stream.on('response', () => {
+            headersAt = performance.now() - t0;
+          });
+          stream.once('data', () => resolve({ headersAt, firstDataAt: performance.now() - t0 }));
+          stream.on('error', reject);
+          stream.end(body);
+        });
+        expect(h2.headersAt).toBeGreaterThanOrEqual(0);
+        expect(h2.headersAt).toBeLessThan(250);
+        expect(h2.firstDataAt).toBeGreaterThanOrEqual(390);
+      } finally {
+        session.close();
+      }
+    } finally {
+      await admin('POST', 'reset');
+    }
+  });
+});
+
 describe('InvokeModel headers', () => {
   it('reports token counts and latency in X-Amzn-Bedrock-* headers', async () => {
     const r = await raw(
