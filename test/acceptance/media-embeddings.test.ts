@@ -232,7 +232,80 @@ describe('embeddings: bad input is a clear 4xx in OpenAI shape', () => {
   });
 });
 
+describe('embeddings when Bedrock misbehaves', () => {
+  const faults = (body?: unknown) =>
+    fetch(`${stack.emulatorURL}/_emulator/faults`, {
+      method: body === undefined ? 'DELETE' : 'POST',
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+  const invokeCount = async () =>
+    ((await (await fetch(`${stack.emulatorURL}/_emulator/stats`)).json()) as { operations: Record<string, number> })
+      .operations.InvokeModel ?? 0;
+
+  it('throttled calls are retried and nothing is lost', async () => {
+    await faults({ type: 'throttle', operation: 'InvokeModel', model: 'amazon.titan-embed-text-v2:0', count: 3 });
+    try {
+      const input = Array.from({ length: 20 }, (_, i) => `retry ${i}`);
+      const res = await stack.client.embeddings.create({ model: M.titanEmbedV2, input, dimensions: 256 });
+      expect(res.data.map((d) => d.index)).toEqual(input.map((_, i) => i));
+      for (const d of res.data) expect(d.embedding).toHaveLength(256);
+    } finally {
+      await faults();
+    }
+  });
+
+  it('a failing call fails the whole request in OpenAI shape, never a partial list', async () => {
+    await faults({ type: 'error', operation: 'InvokeModel', model: 'cohere.embed-english-v3' });
+    try {
+      const res = await post(stack, '/embeddings', {
+        model: M.cohereEn,
+        input: Array.from({ length: 300 }, (_, i) => `t${i}`),
+      });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect((res.json as { error: { message: string; type: string } }).error.type).toBeTruthy();
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect(res.text).not.toContain('"embedding"');
+    } finally {
+      await faults();
+    }
+  });
+
+  it('a caller that leaves stops the fan-out: the remaining texts are not sent to Bedrock', async () => {
+    await faults({ type: 'latency', latencyMs: 200, operation: 'InvokeModel', model: 'amazon.titan-embed-text-v1' });
+    try {
+      const before = await invokeCount();
+      const controller = new AbortController();
+      const pending = stack.client.embeddings
+        .create(
+          { model: M.titanEmbedV1, input: Array.from({ length: 400 }, (_, i) => `leave ${i}`) },
+          { signal: controller.signal },
+        )
+        .catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 300));
+      controller.abort();
+      await pending;
+      await new Promise((r) => setTimeout(r, 1500));
+      // 8 calls at a time of 200 ms each: a fan-out that kept going would have sent about 70 calls by now
+      // (of 400); one that stops when the caller leaves sends the first two or three rounds only.
+      expect((await invokeCount()) - before).toBeLessThan(40);
+    } finally {
+      await faults();
+    }
+  });
+});
+
 describe('embeddings cost and tokens in /metrics', () => {
+  it('a Model by foundation-model ARN embeds; a Model pricing overrides the built-in price', async () => {
+    const byArn = await stack.client.embeddings.create({ model: M.titanEmbedArn, input: 'arn', dimensions: 512 });
+    expect(byArn.data[0]?.embedding).toHaveLength(512);
+    const labels = { account: 'media', model: 'embed-priced' };
+    const before = await metricValue(stack, 'aigw_cost_usd_total', labels);
+    await stack.client.embeddings.create({ model: M.embedPriced, input: 'y'.repeat(400) });
+    const after = await metricValue(stack, 'aigw_cost_usd_total', labels);
+    // 100 tokens at USD 1,000 per million.
+    expect(after - before).toBeCloseTo(0.1, 9);
+  });
+
   it('input tokens and USD cost grow per request for Titan v2 and Cohere', async () => {
     for (const model of [M.titanEmbedV2, M.cohereMulti, M.titanEmbedV1]) {
       // Metrics label the account and the Model name apart.

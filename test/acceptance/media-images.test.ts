@@ -346,6 +346,12 @@ describe('images cost in /metrics', () => {
     expect(after - before).toBeGreaterThan(0);
   });
 
+  it('a Model pricing perImage overrides the built-in price', async () => {
+    const before = await cost(M.canvasPriced);
+    await stack.client.images.generate({ model: M.canvasPriced, prompt: 'priced privately', n: 3, size: '512x512' });
+    expect((await cost(M.canvasPriced)) - before).toBeCloseTo(1.5, 9);
+  });
+
   it('requests are counted by route and status', async () => {
     const ok = await metricValue(stack, 'aigw_requests_total', { route: 'images_generations', status: '200' });
     const anyRoute = await metricValue(stack, 'aigw_requests_total', {

@@ -34,6 +34,12 @@ export const M = {
   imageUltra: 'media/stability-stable-image-ultra-v1-1',
   sdxl: 'media/stability-stable-diffusion-xl-v1',
   novaLite: 'media/amazon-nova-lite-v1-0',
+  /** Titan v2 by foundation-model ARN. */
+  titanEmbedArn: 'media/titan-embed-by-arn',
+  /** Nova Canvas with a private price of USD 0.5 per image. */
+  canvasPriced: 'media/canvas-priced',
+  /** Titan v2 with a private price of USD 1,000 per million input tokens. */
+  embedPriced: 'media/embed-priced',
 } as const;
 
 const MODEL_IDS = [
@@ -61,6 +67,22 @@ metadata: { name: ${id.replace(/[.:]/g, '-')}, namespace: media }
 spec: { account: media, modelId: "${id}" }
 `,
   ).join('');
+  const extra = `---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: titan-embed-by-arn, namespace: media }
+spec: { account: media, modelId: "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: canvas-priced, namespace: media }
+spec: { account: media, modelId: "amazon.nova-canvas-v1:0", type: image, pricing: { perImage: 0.5 } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: embed-priced, namespace: media }
+spec: { account: media, modelId: "amazon.titan-embed-text-v2:0", pricing: { inputPerMillionTokens: 1000 } }
+`;
   return `apiVersion: aigateway.dev/v1alpha1
 kind: ProviderAccount
 metadata: { name: media, namespace: media }
@@ -84,7 +106,7 @@ kind: Secret
 type: aigateway.dev/api-key
 metadata: { name: media-key, namespace: media }
 stringData: { token: ${API_KEY}, subject: "user:media@example.com", teams: media-testers }
-${models}`;
+${models}${extra}`;
 }
 
 /**
