@@ -248,7 +248,9 @@ function assumeRoleWithWebIdentity(state: EmulatorState, ctx: RequestContext, pa
   if (!(exp > now)) {
     throw new StsError(
       'ExpiredTokenException',
-      `Token expired: current date/time ${now} must be before the expiration date/time ${Number.isNaN(exp) ? 'missing' : exp}`,
+      // STS states both instants in epoch seconds (the JWT's own unit), e.g. `current date/time
+      // 1731098245 must be before the expiration date/time 1731095240`.
+      `Token expired: current date/time ${Math.floor(now / 1000)} must be before the expiration date/time ${Number.isNaN(exp) ? 'missing' : Math.floor(exp / 1000)}`,
       400,
     );
   }

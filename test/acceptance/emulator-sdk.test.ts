@@ -860,6 +860,10 @@ describe('STS through @aws-sdk/client-sts', () => {
         ),
       );
       expect(expired).toMatchObject({ name: 'ExpiredTokenException', status: 400 });
+      // STS states both instants in epoch seconds.
+      expect(expired.message).toMatch(
+        new RegExp(`^Token expired: current date/time \\d{10} must be before the expiration date/time ${now - 10}$`),
+      );
       const notJwt = await rejection(
         anon.send(
           new AssumeRoleWithWebIdentityCommand({
