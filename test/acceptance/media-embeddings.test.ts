@@ -147,6 +147,21 @@ describe('embeddings through the openai SDK', () => {
     expect(err.message).toMatch(/2,?048/);
   });
 
+  it('explicit nulls for optional fields mean "not given" (clients that serialise None send them)', async () => {
+    for (const model of [M.titanEmbedV2, M.cohereEn]) {
+      const res = await post(stack, '/embeddings', {
+        model,
+        input: 'nulls',
+        encoding_format: null,
+        dimensions: null,
+        user: null,
+        ...(model === M.cohereEn ? { input_type: null, truncate: null } : { normalize: null }),
+      });
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect((res.json as { data: { embedding: number[] }[] }).data[0]?.embedding).toHaveLength(1024);
+    }
+  });
+
   it('user is accepted', async () => {
     const res = await stack.client.embeddings.create({ model: M.titanEmbedV2, input: 'hello', user: 'end-user-42' });
     expect(res.data).toHaveLength(1);

@@ -64,20 +64,24 @@ export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
     input: texts,
     singleInput,
     encodingFormat:
-      encoding_format === undefined ? 'float' : oneOf(encoding_format, ['float', 'base64'], 'encoding_format'),
+      encoding_format === undefined || encoding_format === null
+        ? 'float'
+        : oneOf(encoding_format, ['float', 'base64'], 'encoding_format'),
   };
   if (dimensions !== undefined && dimensions !== null) {
     if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1)
       throw invalidType('dimensions', 'a positive integer');
     request.dimensions = dimensions;
   }
-  if (user !== undefined) {
+  // An explicit null means "not given", as for dimensions and the image fields: clients that serialise
+  // every optional field (None in Python, null in JSON) send it, and OpenAI treats it as absent.
+  if (user !== undefined && user !== null) {
     if (typeof user !== 'string') throw invalidType('user', 'a string');
     request.user = user;
   }
-  if (input_type !== undefined) request.inputType = oneOf(input_type, INPUT_TYPES, 'input_type');
-  if (truncate !== undefined) request.truncate = oneOf(truncate, TRUNCATE, 'truncate');
-  if (body.normalize !== undefined) {
+  if (input_type !== undefined && input_type !== null) request.inputType = oneOf(input_type, INPUT_TYPES, 'input_type');
+  if (truncate !== undefined && truncate !== null) request.truncate = oneOf(truncate, TRUNCATE, 'truncate');
+  if (body.normalize !== undefined && body.normalize !== null) {
     if (typeof body.normalize !== 'boolean') throw invalidType('normalize', 'a boolean');
     request.normalize = body.normalize;
   }
