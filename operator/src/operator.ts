@@ -12,7 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
+  API_KEY_SECRET_TYPE,
   type CompiledAccount,
+  type CompileProblem,
   type Condition,
   compileConfig,
   type Model,
@@ -240,6 +242,8 @@ class Controller {
   private readonly secrets: ListWatch<Secret & KubeObject>;
   private readonly outputs: ListWatch<KubeObject>;
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 60_000 });
+  /** Problems of api-key Secrets already reported, per namespace (`name|version|path|message`). */
+  private readonly reportedKeyProblems = new Map<string, Set<string>>();
   private readonly abort = new AbortController();
   private worker: Promise<void> | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -405,6 +409,7 @@ class Controller {
       const status = statuses.models.get(model.metadata.name);
       if (status) await this.writeStatus(RESOURCES.models, model, status);
     }
+    await this.reportKeyProblems(ns, secrets, result.problems);
     this.options.events.emit('reconciled', {
       namespace: ns,
       revision,
@@ -486,38 +491,82 @@ class Controller {
     await this.recordTransitions(object, object.status?.conditions ?? [], status.conditions);
   }
 
+  /**
+   * api-key Secrets have no status, and a refused one only shows as a caller's 401: each new problem
+   * (per Secret version) becomes a Warning Event on the Secret and a log line naming it. The problem
+   * messages never contain the token.
+   */
+  private async reportKeyProblems(ns: string, secrets: KubeObject[], problems: CompileProblem[]): Promise<void> {
+    const before = this.reportedKeyProblems.get(ns) ?? new Set<string>();
+    const now = new Set<string>();
+    for (const p of problems) {
+      if (p.kind !== 'Secret') continue;
+      const secret = secrets.find((s) => s.metadata.name === p.name);
+      if (!secret || (secret as KubeObject & { type?: string }).type !== API_KEY_SECRET_TYPE) continue;
+      const key = `${p.name}|${secret.metadata.resourceVersion ?? ''}|${p.path}|${p.message}`;
+      now.add(key);
+      if (before.has(key)) continue;
+      this.options.logger.warn(
+        { namespace: ns, secret: p.name, field: p.path, problem: p.message },
+        'api-key Secret not served',
+      );
+      // Listed core objects carry no apiVersion/kind.
+      await this.recordEvent(
+        { ...secret, apiVersion: 'v1', kind: 'Secret' },
+        'Warning',
+        'InvalidApiKey',
+        `${p.path}: ${p.message}; this key is not served`,
+      );
+    }
+    this.reportedKeyProblems.set(ns, now);
+  }
+
   /** One Kubernetes Event per condition whose status or reason changed. */
   private async recordTransitions(object: KubeObject, before: Condition[], after: Condition[]): Promise<void> {
     for (const c of after) {
       const old = before.find((b) => b.type === c.type);
       if (old && old.status === c.status && old.reason === c.reason) continue;
-      const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-      try {
-        await this.client.create(pathFor(RESOURCES.events, object.metadata.namespace), {
-          apiVersion: 'events.k8s.io/v1',
-          kind: 'Event',
-          // Named like kubectl's events (`<object>.<unique hex>`); generateName ending in `.` is rejected.
-          metadata: { name: `${object.metadata.name}.${eventSuffix()}`, namespace: object.metadata.namespace },
-          eventTime: now,
-          reportingController: 'aigateway.dev/operator',
-          reportingInstance: this.options.identity,
-          action: 'Reconcile',
-          type: c.status === 'False' ? 'Warning' : 'Normal',
-          reason: c.type === 'Ready' ? c.reason : `${c.type}${c.reason}`,
-          note: `${c.type}=${c.status}: ${c.message}`.slice(0, 1024),
-          regarding: {
-            apiVersion: object.apiVersion,
-            kind: object.kind,
-            name: object.metadata.name,
-            namespace: object.metadata.namespace,
-            uid: object.metadata.uid,
-            resourceVersion: object.metadata.resourceVersion,
-          },
-        });
-      } catch (err) {
-        // Events are best effort: status already says the same.
-        this.options.logger.warn({ error: String((err as Error)?.message ?? err) }, 'could not record event');
-      }
+      await this.recordEvent(
+        object,
+        c.status === 'False' ? 'Warning' : 'Normal',
+        c.type === 'Ready' ? c.reason : `${c.type}${c.reason}`,
+        `${c.type}=${c.status}: ${c.message}`,
+      );
+    }
+  }
+
+  /** Creates one `events.k8s.io/v1` Event regarding `object`; best effort (status says the same). */
+  private async recordEvent(
+    object: KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    note: string,
+  ): Promise<void> {
+    const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+    try {
+      await this.client.create(pathFor(RESOURCES.events, object.metadata.namespace), {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        // Named like kubectl's events (`<object>.<unique hex>`); generateName ending in `.` is rejected.
+        metadata: { name: `${object.metadata.name}.${eventSuffix()}`, namespace: object.metadata.namespace },
+        eventTime: now,
+        reportingController: 'aigateway.dev/operator',
+        reportingInstance: this.options.identity,
+        action: 'Reconcile',
+        type,
+        reason,
+        note: note.slice(0, 1024),
+        regarding: {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          name: object.metadata.name,
+          namespace: object.metadata.namespace,
+          uid: object.metadata.uid,
+          resourceVersion: object.metadata.resourceVersion,
+        },
+      });
+    } catch (err) {
+      this.options.logger.warn({ error: String((err as Error)?.message ?? err) }, 'could not record event');
     }
   }
 }

@@ -926,8 +926,24 @@ spec: { account: tfy-ai-bedrock, modelId: "amazon.nova-micro-v1:0" }
         expect(aliceKeys.map((k) => k.subject)).not.toContain('user:mallory@example.com');
         expect(cfg.apiKeys.map((k) => k.subject)).not.toContain('mallory');
         expect(cfg.apiKeys.some((k) => k.sha256 === hash(TOKENS.bob))).toBe(true);
+        // Secrets have no status: the operator explains a key it does not serve with a Warning Event.
+        const notes = await until('api-key Events', async () => {
+          const list = await admin.list<
+            KubeObject & { regarding?: { name: string }; reason?: string; note?: string; type?: string }
+          >(`/apis/events.k8s.io/v1/namespaces/${NS}/events`);
+          const about = (name: string) => list.items.filter((e) => e.regarding?.name === name && e.type === 'Warning');
+          return about('no-prefix').length > 0 && about('alice-copy').length > 0 && about('no-token').length > 0
+            ? { noPrefix: about('no-prefix'), copy: about('alice-copy'), all: JSON.stringify(list.items) }
+            : undefined;
+        });
+        expect(notes.noPrefix[0]?.note).toMatch(/subject/);
+        expect(notes.copy[0]?.note).toMatch(/same token/);
+        expect(notes.all).not.toContain('sk-acc-noprefix-0000000000');
+        expect(notes.all).not.toContain(TOKENS.alice);
         const log = operator.log();
+        expect(log).toContain('no-prefix');
         expect(log).not.toContain('sk-acc-noprefix-0000000000');
+        expect(log).not.toContain(TOKENS.alice);
       }, 30_000);
 
       it('an inference profile outside the account region is reported, not served', async () => {
