@@ -119,6 +119,40 @@ describe('images.generate: Nova Canvas and Titan Image', () => {
     }
   });
 
+  it('a seed at each family maximum with n over one call still works (later calls must not overflow)', async () => {
+    for (const [model, seed, size] of [
+      [M.novaCanvas, 858_993_459, '320x320'],
+      [M.titanImageV2, 2_147_483_646, '512x512'],
+      [M.imageCore, 4_294_967_294, '1:1'],
+    ] as const) {
+      const res = await post(stack, '/images/generations', { model, prompt: 'edge seed', n: 6, seed, size });
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect((res.json as { data: unknown[] }).data).toHaveLength(6);
+    }
+  });
+
+  it('prompt and negative_prompt at their exact limits are accepted', async () => {
+    for (const [model, limit, size] of [
+      [M.novaCanvas, 1024, '320x320'],
+      [M.titanImageV1, 512, '512x512'],
+    ] as const) {
+      const ok = await post(stack, '/images/generations', {
+        model,
+        prompt: 'p'.repeat(limit),
+        negative_prompt: 'n'.repeat(limit),
+        size,
+      });
+      expect(ok.status, ok.text.slice(0, 300)).toBe(200);
+      const bad = await post(stack, '/images/generations', {
+        model,
+        prompt: 'p',
+        negative_prompt: 'n'.repeat(limit + 1),
+        size,
+      });
+      expect(expectOpenAIError(bad, 400).param).toBe('negative_prompt');
+    }
+  });
+
   it('negative_prompt and cfg_scale extensions are accepted', async () => {
     const res = await post(stack, '/images/generations', {
       model: M.novaCanvas,
