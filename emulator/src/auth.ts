@@ -52,6 +52,9 @@ function resolveCredentials(
 ): { credentials: SigningCredentials; principal: (via: Principal['via']) => Principal } {
   const user = state.identity.users.find((u) => u.accessKeyId === accessKeyId);
   if (user) {
+    // A session token belongs to temporary credentials; AWS refuses one sent with a long-term key (the
+    // classic stale AWS_SESSION_TOKEN next to fresh AKIA keys).
+    if (sessionToken !== undefined) throw new BedrockException('UnrecognizedClientException', INVALID_TOKEN, 403);
     return { credentials: user, principal: (via) => userPrincipal(state, user.name, via) };
   }
   const temp = state.temporaryCredentials.get(accessKeyId);
@@ -133,6 +136,14 @@ export async function authenticateSigV4(
     throw new BedrockException(
       'InvalidSignatureException',
       `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(now + MAX_CLOCK_SKEW_MS)} (${formatAmzDate(now)} + 5 min.)`,
+      403,
+    );
+  }
+  // AWS checks this after the clock skew: the host must be covered by the signature.
+  if (!auth.signedHeaders.includes('host') && !auth.signedHeaders.includes(':authority')) {
+    throw new BedrockException(
+      'InvalidSignatureException',
+      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
       403,
     );
   }

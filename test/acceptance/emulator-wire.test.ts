@@ -279,6 +279,44 @@ describe('SigV4 front door', () => {
     expectError(r, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   });
 
+  it('refuses a session token sent with a long-term access key', async () => {
+    const r = await post(modelPath(HAIKU), converseBody('x'), {
+      credentials: { ...ACCESS_KEY, sessionToken: 'stale-token' },
+    });
+    expectError(r, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+  });
+
+  it('requires the host to be a signed header', async () => {
+    const signer = new SignatureV4({
+      service: 'bedrock',
+      region: 'us-east-1',
+      credentials: ACCESS_KEY,
+      sha256: Sha256,
+    });
+    const host = `127.0.0.1:${emu.port}`;
+    const path = modelPath(HAIKU);
+    const body = converseBody('x');
+    const req = await signer.sign(
+      httpRequest({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: host,
+        path,
+        headers: { host, 'content-type': 'application/json' },
+        body,
+      }),
+      { unsignableHeaders: new Set(['host']) },
+    );
+    expect(String(req.headers.authorization)).not.toMatch(/SignedHeaders=[^,]*host/);
+    const r = await raw('POST', path, req.headers as Record<string, string>, body);
+    expectError(
+      r,
+      403,
+      'InvalidSignatureException',
+      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    );
+  });
+
   it('rejects a scope for the wrong service (bedrock-runtime is not the signing name)', async () => {
     const r = await post(modelPath(HAIKU), converseBody('x'), { service: 'bedrock-runtime' });
     expectError(r, 403, 'InvalidSignatureException', /^Credential should be scoped to correct service: 'bedrock'\./);
