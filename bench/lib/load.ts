@@ -79,7 +79,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         scheduledAt = nextSlot;
         nextSlot += intervalNs;
         const waitNs = scheduledAt - process.hrtime.bigint();
-        if (waitNs > 0n) await new Promise((r) => setTimeout(r, Number(waitNs / 1_000_000n)));
+        // Rounded up: a timer that fired before the slot would send early and report less than the latency.
+        if (waitNs > 0n) await new Promise((r) => setTimeout(r, Math.ceil(Number(waitNs) / 1e6)));
       } else {
         scheduledAt = process.hrtime.bigint();
       }
