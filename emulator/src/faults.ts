@@ -42,6 +42,13 @@ const STREAM_EXCEPTIONS = [
   'modelTimeoutException',
 ];
 const STREAM_OPERATIONS = ['ConverseStream', 'InvokeModelWithResponseStream'];
+const RUNTIME_OPERATIONS = [
+  'Converse',
+  'ConverseStream',
+  'InvokeModel',
+  'InvokeModelWithResponseStream',
+  'CountTokens',
+];
 /** STS actions (and the container-credentials endpoint) that faults can name. */
 export const STS_OPERATIONS = ['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity', 'ContainerCredentials'];
 
@@ -59,9 +66,25 @@ export function parseFaults(body: unknown): Fault[] {
       throw validationException(`Fault type must be one of: ${TYPES.join(', ')}.`);
     }
     const fault: Fault = { type: f.type as FaultType };
-    if (typeof f.model === 'string') fault.model = f.model;
-    if (typeof f.operation === 'string') fault.operation = f.operation;
-    if (typeof f.count === 'number' && f.count > 0) fault.count = Math.floor(f.count);
+    // A misspelt operation or a bad count would otherwise be dropped silently, leaving a fault that
+    // never fires or one that never stops; refuse them instead.
+    if (f.model !== undefined) {
+      if (typeof f.model !== 'string' || f.model === '') throw validationException('A fault model is a model id.');
+      fault.model = f.model;
+    }
+    if (f.operation !== undefined) {
+      const operations = [...RUNTIME_OPERATIONS, ...STS_OPERATIONS];
+      if (typeof f.operation !== 'string' || !operations.includes(f.operation)) {
+        throw validationException(`A fault operation is one of: ${operations.join(', ')}.`);
+      }
+      fault.operation = f.operation;
+    }
+    if (f.count !== undefined) {
+      if (typeof f.count !== 'number' || !Number.isInteger(f.count) || f.count < 1) {
+        throw validationException('A fault count is a whole number >= 1 (leave it out to fault until cleared).');
+      }
+      fault.count = f.count;
+    }
     if (typeof f.message === 'string') fault.message = f.message;
     if (typeof f.retryAfterSeconds === 'number' && f.retryAfterSeconds >= 0)
       fault.retryAfterSeconds = f.retryAfterSeconds;

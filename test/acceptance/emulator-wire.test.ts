@@ -941,7 +941,6 @@ describe('admin API', () => {
       ],
     });
     expect(added.status).toBe(200);
-    expect(((await admin('GET', 'faults')).json() as unknown as unknown[]).length ?? 0).toBeGreaterThanOrEqual(0);
     const listed = JSON.parse((await admin('GET', 'faults')).text) as unknown[] | { faults: unknown[] };
     const list = Array.isArray(listed) ? listed : listed.faults;
     expect(list).toHaveLength(2);
@@ -964,6 +963,24 @@ describe('admin API', () => {
     expect(r.status).toBe(400);
     const r2 = await raw('POST', '/_emulator/faults', { 'content-type': 'application/json' }, '{not json');
     expect(r2.status).toBe(400);
+    // A typo must not leave a fault that never fires (operation) or never stops (count).
+    for (const bad of [
+      { type: 'throttle', operation: 'converse' },
+      { type: 'throttle', count: 0 },
+      { type: 'throttle', count: -1 },
+      { type: 'throttle', count: 1.5 },
+      { type: 'throttle', count: '2' },
+      [
+        { type: 'throttle', count: 1 },
+        { type: 'error', operation: 'Chat' },
+      ],
+    ]) {
+      const r3 = await admin('POST', 'faults', bad);
+      expect(r3.status, JSON.stringify(bad)).toBe(400);
+      expect(String(r3.json().message)).toMatch(/^A fault (operation|count) is /);
+    }
+    const listed = JSON.parse((await admin('GET', 'faults')).text) as { faults: unknown[] };
+    expect(listed.faults).toEqual([]); // nothing from a refused list was added
   });
 
   it('a drop fault closes the connection without a response', async () => {
