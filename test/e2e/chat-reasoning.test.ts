@@ -241,7 +241,9 @@ describe.each([
       }),
     );
     expect(got.reasoning).toBe('Reasoning about: why is the sky blue');
-    expect(got.thinkingBlocks).toEqual([{ type: 'thinking', thinking: '', signature: expect.any(String) }]);
+    expect(got.thinkingBlocks).toEqual([
+      { type: 'thinking', thinking: 'Reasoning about: why is the sky blue', signature: expect.any(String) },
+    ]);
     expect(got.content).toBe('Echo: why is the sky blue');
     expect(got.finishReason).toBe('stop');
     // Reasoning deltas all come before the first content delta.

@@ -62,6 +62,12 @@ export class ChatStreamTranslator {
   private structuredSeen = false;
   /** Text seen in structured tool mode before the tool started; sent only if the tool never comes. */
   private heldText = '';
+  /**
+   * Reasoning text of the open reasoning block. The signature chunk repeats it so that its
+   * `thinking_blocks` entry is complete: the openai SDK's stream accumulator keeps only the last value of
+   * a non-standard delta field, and Anthropic refuses a replayed block whose text differs from what it signed.
+   */
+  private reasoningText = '';
   private finish: FinishReason | undefined;
   private openaiUsage: CompletionUsage | undefined;
   private upstreamUsage: TokenUsage | undefined;
@@ -164,13 +170,15 @@ export class ChatStreamTranslator {
       const reasoning = delta.reasoningContent;
       if ('text' in reasoning) {
         if (reasoning.text !== '') {
+          this.reasoningText += reasoning.text;
           out.push(`${this.head}{"reasoning_content":${JSON.stringify(reasoning.text)}}${this.tail}`);
         }
       } else if ('signature' in reasoning) {
         // The signature closes a reasoning block; clients that replay thinking need it (Anthropic verifies it).
         out.push(
-          `${this.head}{"thinking_blocks":[{"type":"thinking","thinking":"","signature":${JSON.stringify(reasoning.signature)}}]}${this.tail}`,
+          `${this.head}{"thinking_blocks":[{"type":"thinking","thinking":${JSON.stringify(this.reasoningText)},"signature":${JSON.stringify(reasoning.signature)}}]}${this.tail}`,
         );
+        this.reasoningText = '';
       } else {
         out.push(
           `${this.head}{"thinking_blocks":[{"type":"redacted_thinking","data":${JSON.stringify(reasoning.redactedContent)}}]}${this.tail}`,
@@ -208,6 +216,7 @@ export class ChatStreamTranslator {
   }
 
   private onBlockStop(contentBlockIndex: number, out: string[]): void {
+    this.reasoningText = '';
     const tool = this.tools.get(contentBlockIndex);
     if (tool === undefined || tool.hasInput) return;
     // A tool called without arguments streams input "" (bedrock-wire.md §4); OpenAI clients JSON.parse it.
