@@ -468,6 +468,33 @@ describe('chat completions, streaming', () => {
     expect(content).toBe('Echo: ponder');
   });
 
+  it('thinking + tools: the message the SDK stream helper accumulates can be sent back as is', async () => {
+    const c = client(KEYS.alice);
+    const tools = [
+      { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+    ];
+    const user = { role: 'user' as const, content: 'please lookup the thing' };
+    const final = await c.chat.completions
+      .stream({ model: MODELS.claude, messages: [user], tools, reasoning_effort: 'medium' })
+      .finalChatCompletion();
+    const message = final.choices[0]?.message;
+    const call = message?.tool_calls?.[0];
+    if (!message || call?.type !== 'function') throw new Error('expected a tool call');
+    const blocks = (message as unknown as { thinking_blocks?: Array<{ thinking: string }> }).thinking_blocks;
+    expect(blocks?.[0]?.thinking).toBe('Reasoning about: please lookup the thing');
+    const { data, response } = await c.chat.completions
+      .create({
+        model: MODELS.claude,
+        messages: [user, message as OpenAI.Chat.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call.id, content: 'found' }],
+        tools,
+        reasoning_effort: 'medium',
+      })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe(`Tool results: ${call.id}: found`);
+    // Thinking stayed on: the replayed block was accepted, not dropped with a warning.
+    expect(response.headers.get('x-aigateway-warnings') ?? '').not.toMatch(/thinking/);
+  });
+
   it('a mid-stream Bedrock exception ends the stream with an SSE error event and no [DONE]', async () => {
     await emu.fault({ type: 'stream-error', model: 'amazon.nova-lite-v1:0', operation: 'ConverseStream', count: 1, afterEvents: 3 });
     try {
@@ -709,12 +736,22 @@ describe('errors', () => {
   });
 
   it('bodies above the limit are 413 in OpenAI shape', async () => {
-    const r = await post('/v1/chat/completions', {
-      model: MODELS.nova,
-      messages: [{ role: 'user', content: 'x'.repeat(21 * 1024 * 1024) }],
-    });
-    expect(r.status).toBe(413);
-    expectOpenAIError(r.json, 'request_too_large');
+    // A caller still writing its body when the gateway answers must read the 413, not a reset (EPIPE) that
+    // the SDK would report as a connection error and retry. Several tries: the race is timing-dependent.
+    for (let i = 0; i < 3; i++) {
+      const r = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x'.repeat(21 * 1024 * 1024) }] });
+      expect(r.status).toBe(413);
+      expectOpenAIError(r.json, 'request_too_large');
+    }
+    const e = await apiError(
+      client(KEYS.alice).chat.completions.create({
+        model: MODELS.nova,
+        messages: [{ role: 'user', content: 'x'.repeat(21 * 1024 * 1024) }],
+      }),
+    );
+    expect(e.status).toBe(413);
+    expect(e.code).toBe('request_too_large');
+    expect(e.type).toBe('invalid_request_error');
   });
 });
 

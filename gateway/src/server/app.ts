@@ -117,6 +117,13 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     if (internal) request.log.error({ err, requestId: request.id }, 'request failed');
     else if (error.status >= 500)
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'request failed upstream');
+    if (error.code === 'request_too_large' && !ctx.activity.draining && declaredBodyWithin(request, options.bodyLimitBytes * 4)) {
+      // fastify closes the connection after a body error, so a caller still sending its body gets a reset
+      // (EPIPE) instead of this 413, and the openai SDKs report a connection error and retry the upload.
+      // On a kept connection Node reads and discards the rest of a declared-length body, then the caller
+      // reads the 413. Bodies declared far above the limit (or chunked ones) still get the connection closed.
+      reply.removeHeader('connection');
+    }
     sendError(reply, error);
   });
 
@@ -133,6 +140,12 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
 
   for (const module of ROUTE_MODULES) await app.register(async (scope) => module.register(scope, ctx));
   return app;
+}
+
+/** Whether the request declared a Content-Length of at most `cap` bytes. */
+function declaredBodyWithin(request: FastifyRequest, cap: number): boolean {
+  const declared = Number(request.headers['content-length']);
+  return Number.isFinite(declared) && declared <= cap;
 }
 
 /**
