@@ -210,6 +210,39 @@ describe.skipIf(!availability.run)('acceptance: the Helm chart on a real API ser
     let operator: ChildProcess | undefined;
     const opLog: Buffer[] = [];
 
+    /** Runs `aigw operator` as the chart does: its service account (a token user here), its env, leader election on. */
+    function startOperator(scope: string[], healthPort: number): void {
+      operator = spawn(
+        process.execPath,
+        [CLI, 'operator', ...scope, '--kubeconfig', cluster.kubeconfigPath('operator')],
+        {
+          env: {
+            ...process.env,
+            POD_NAME: 'aigateway-operator-0',
+            POD_NAMESPACE: NS,
+            AIGW_OUTPUT_NAME: 'aigateway',
+            AIGW_LEASE_NAME: 'aigateway-operator',
+            AIGW_LEADER_ELECTION: 'true',
+            AIGW_OPERATOR_HEALTH_PORT: String(healthPort),
+            AIGW_LOG_LEVEL: 'info',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      operator.stdout?.on('data', (b: Buffer) => opLog.push(b));
+      operator.stderr?.on('data', (b: Buffer) => opLog.push(b));
+    }
+
+    async function stopOperator(): Promise<void> {
+      const child = operator;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(t);
+    }
+
     beforeAll(async () => {
       if (!existsSync(CLI)) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
       cluster = await startCluster({ name: 'acc-helm' });
@@ -238,6 +271,11 @@ spec:
   collaborators:
     - { subject: "user:alice@example.com", role: Manager }
     - { subject: "user:bob@example.com", role: User }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: other, namespace: ${NS} }
+spec: { region: eu-west-1, auth: { type: default } }
 ---
 apiVersion: aigateway.dev/v1alpha1
 kind: ProviderAccount
@@ -277,37 +315,35 @@ metadata: { name: bob-impersonates }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: impersonator }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.com }]
 `);
-      const healthPort = await freePort();
-      // As the chart runs it: its service account (token user), its env, leader election on.
-      operator = spawn(
-        process.execPath,
-        [CLI, 'operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('operator')],
-        {
-          env: {
-            ...process.env,
-            POD_NAME: 'aigateway-operator-0',
-            POD_NAMESPACE: NS,
-            AIGW_OUTPUT_NAME: 'aigateway',
-            AIGW_LEASE_NAME: 'aigateway-operator',
-            AIGW_LEADER_ELECTION: 'true',
-            AIGW_OPERATOR_HEALTH_PORT: String(healthPort),
-            AIGW_LOG_LEVEL: 'info',
+      startOperator(['--namespace', NS], await freePort());
+      // The API server's admission policy sees new ProviderAccounts through an informer: wait until it
+      // judges with all of them (alice may create in prod; bob, no Manager of other, may not).
+      const aliceClient = await cluster.client('alice');
+      const bobClient = await cluster.client('bob');
+      const dry = (c: KubeClient, account: string) =>
+        c.request('POST', `${GROUP}/namespaces/${NS}/models`, {
+          query: { dryRun: 'All' },
+          body: {
+            apiVersion: 'aigateway.dev/v1alpha1',
+            kind: 'Model',
+            metadata: { name: 'probe', namespace: NS },
+            spec: { account, modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
           },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      operator.stdout?.on('data', (b: Buffer) => opLog.push(b));
-      operator.stderr?.on('data', (b: Buffer) => opLog.push(b));
+        });
+      await until('admission policy in effect', async () => {
+        await dry(aliceClient, 'prod');
+        await dry(aliceClient, 'shared');
+        try {
+          await dry(bobClient, 'other');
+          return false;
+        } catch (err) {
+          return err instanceof KubeApiError && err.status === 403;
+        }
+      });
     }, 180_000);
 
     afterAll(async () => {
-      if (operator && operator.exitCode === null) {
-        const exited = new Promise<void>((r) => operator?.once('exit', () => r()));
-        operator.kill('SIGTERM');
-        const t = setTimeout(() => operator?.kill('SIGKILL'), 8000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopOperator();
       await cluster?.stop();
     }, 60_000);
 
@@ -339,6 +375,17 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.
         return p.metadata.annotations?.['aigateway.dev/config-revision'] ? p : undefined;
       });
       expect(pod.metadata.annotations?.['aigateway.dev/config-revision']).toBe(revision);
+      // The outputs live as long as the chart's gateway Deployment.
+      const dep = await admin.get<KubeObject>(`/apis/apps/v1/namespaces/${NS}/deployments/aigateway-gateway`);
+      expect(cm.metadata.ownerReferences?.map((o) => o.uid)).toContain(dep.metadata.uid);
+      // Events are recorded under the chart's rights.
+      const events = await until('events', async () => {
+        const list = await admin.list<KubeObject & { regarding?: { name: string } }>(
+          `/apis/events.k8s.io/v1/namespaces/${NS}/events`,
+        );
+        return list.items.some((e) => e.regarding?.name === 'prod') ? list.items : undefined;
+      });
+      expect(events.length).toBeGreaterThan(0);
       const log = Buffer.concat(opLog).toString('utf8');
       expect(log).not.toMatch(/forbidden/i);
     }, 40_000);
@@ -405,17 +452,6 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.
         metadata: { name: 'mover', namespace: NS },
         spec: { account: 'shared', modelId: 'eu.amazon.nova-lite-v1:0' },
       });
-      const other = await admin.apply(
-        `${GROUP}/namespaces/${NS}/provideraccounts/other`,
-        {
-          apiVersion: 'aigateway.dev/v1alpha1',
-          kind: 'ProviderAccount',
-          metadata: { name: 'other', namespace: NS },
-          spec: { region: 'eu-west-1', auth: { type: 'default' } },
-        },
-        { fieldManager: 'acc' },
-      );
-      expect(other.metadata.name).toBe('other');
       const move = await refusal(alice.mergePatch(`${path}/mover`, { spec: { account: 'other' } }));
       expect(move.status).toBe(403);
       expect(move.message).toContain('other');
@@ -451,33 +487,89 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.
       await admin.create(path, model('admins', 'prod'));
     });
 
-    it('a namespace without ProviderAccounts accepts no Models from non-admins', async () => {
+    it('admins are exempt, also where no ProviderAccount exists (yet)', async () => {
       await cluster.apply(`
 apiVersion: v1
 kind: Namespace
 metadata: { name: empty }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: model-editors, namespace: empty }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: aigateway-model-editor }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: ml-platform }]
 `);
-      const alice = await cluster.client('alice');
-      let refused: KubeApiError | undefined;
-      try {
-        await alice.create(`${GROUP}/namespaces/empty/models`, {
-          apiVersion: 'aigateway.dev/v1alpha1',
-          kind: 'Model',
-          metadata: { name: 'x', namespace: 'empty' },
-          spec: { account: 'prod', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
-        });
-      } catch (err) {
-        refused = err as KubeApiError;
-      }
-      // The API server answers 422 when a binding finds no param at all; still a refusal naming the policy.
-      expect([403, 422]).toContain(refused?.status);
-      expect(refused?.message).toContain('aigateway-model-managers');
+      // A Model before its account, as `kubectl apply -f dir/` may order them.
+      await admin.create(`${GROUP}/namespaces/empty/models`, {
+        apiVersion: 'aigateway.dev/v1alpha1',
+        kind: 'Model',
+        metadata: { name: 'early', namespace: 'empty' },
+        spec: { account: 'later', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+      });
+      // An account and its Model in one apply, in a fresh namespace.
+      await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: fresh }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: acct, namespace: fresh }
+spec: { region: us-east-1, auth: { type: default } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: haiku, namespace: fresh }
+spec: { account: acct, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
+`);
     });
+
+    it('helm upgrade to operator.allNamespaces: the operator serves another namespace under the ClusterRole', async () => {
+      await helm(
+        ['upgrade', 'aigateway', CHART, '--namespace', NS, '--reuse-values', '--set', 'operator.allNamespaces=true'],
+        cluster.kubeconfigPath('admin'),
+      );
+      await stopOperator();
+      startOperator(['--all-namespaces'], await freePort());
+      await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: team-b }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: keys, namespace: team-b }
+stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: not-checked-here }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: team-b-bedrock, namespace: team-b }
+spec:
+  region: us-west-2
+  stsEndpoint: http://127.0.0.1:9
+  auth: { type: accessKey, accessKey: { secretRef: { name: keys } } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: haiku, namespace: team-b }
+spec: { account: team-b-bedrock, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
+`);
+      const m = await until(
+        'team-b model served',
+        async () => {
+          const o = await admin.get<Obj>(`${GROUP}/namespaces/team-b/models/haiku`);
+          return o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? o : undefined;
+        },
+        30_000,
+      );
+      expect(m.status?.resolvedRegion).toBe('us-west-2');
+      const cm = await until('team-b config', () =>
+        admin.find<KubeObject & { data?: Record<string, string> }>(
+          `/api/v1/namespaces/team-b/configmaps/aigateway-config`,
+        ),
+      );
+      const config = JSON.parse(cm.data?.['config.json'] ?? '{}') as { models: Array<{ servedName: string }> };
+      expect(config.models.map((x) => x.servedName)).toEqual(['team-b-bedrock/haiku']);
+      // The release namespace is still served too.
+      const prod = await admin.get<Obj>(`${GROUP}/namespaces/${NS}/provideraccounts/prod`);
+      expect(prod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      const log = Buffer.concat(opLog).toString('utf8');
+      expect(log).not.toMatch(/forbidden/i);
+      expect(log).not.toContain('not-checked-here');
+    }, 60_000);
   });
 });
