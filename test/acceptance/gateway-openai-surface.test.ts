@@ -495,6 +495,23 @@ describe('chat completions, streaming', () => {
     expect(response.headers.get('x-aigateway-warnings') ?? '').not.toMatch(/thinking/);
   });
 
+  it('an upstream refusal before the first event is an ordinary JSON error, not a 200 stream', async () => {
+    await emu.fault({ type: 'throttle', model: 'amazon.nova-lite-v1:0', operation: 'ConverseStream', count: 10 });
+    try {
+      const e = await apiError(
+        client(KEYS.alice).chat.completions.create({ model: MODELS.nova, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      );
+      expect(e.status).toBe(429);
+      expect(e.type).toBe('rate_limit_error');
+    } finally {
+      await emu.clearFaults();
+    }
+    const denied = await apiError(
+      client(KEYS.bob).chat.completions.create({ model: MODELS.nova, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    );
+    expect(denied.status).toBe(403);
+  });
+
   it('a mid-stream Bedrock exception ends the stream with an SSE error event and no [DONE]', async () => {
     await emu.fault({ type: 'stream-error', model: 'amazon.nova-lite-v1:0', operation: 'ConverseStream', count: 1, afterEvents: 3 });
     try {
@@ -801,5 +818,48 @@ describe('admin port and metrics', () => {
     // Secrets never in metrics.
     expect(text).not.toContain(KEYS.alice);
     expect(text).not.toContain(EMU_SECRET_ACCESS_KEY);
+  });
+});
+
+describe('upstream credentials that do not work', () => {
+  let bad: Gateway | undefined;
+  let badDir: string | undefined;
+  beforeAll(async () => {
+    const wrongSecret = 'WRONGsecretWRONGsecretWRONGsecretWRONG00';
+    const wrongApiKey = 'ABSKbm9wZW5vcGVub3Bl';
+    badDir = await makeConfigDir({
+      'accounts.yaml': accountsYaml(emu.url)
+        .replace(EMU_SECRET_ACCESS_KEY, wrongSecret)
+        .replace(Buffer.from(EMU_BEDROCK_API_KEY).toString('base64'), Buffer.from(wrongApiKey).toString('base64')),
+      'models.yaml': modelsYaml(),
+      'keys.yaml': apiKeysYaml(),
+    });
+    // No AWS_* in the environment: the default chain finds nothing.
+    bad = await startGatewayProcess(badDir);
+  }, 30_000);
+  afterAll(async () => {
+    await bad?.stop();
+    await removeDir(badDir);
+  });
+
+  it('each auth type fails with an OpenAI error that names no secret, never a hang or a crash', async () => {
+    for (const model of [MODELS.nova, MODELS.roleNova, MODELS.bearerNova, MODELS.chainNova]) {
+      for (const stream of [false, true]) {
+        const res = await fetch(`${bad?.baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.alice}` },
+          body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'x' }] }),
+        });
+        expect([403, 502, 503], `${model} stream=${stream}`).toContain(res.status);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        const text = await res.text();
+        const err = expectOpenAIError(JSON.parse(text));
+        expect(text).not.toContain('WRONGsecret');
+        expect(text).not.toContain('ABSKbm9wZW5vcGVub3Bl');
+        expect(['upstream_access_denied', 'upstream_credentials_unavailable'], `${model}: ${err.message}`).toContain(err.code);
+      }
+    }
+    // The process is still serving.
+    expect((await fetch(`${bad?.admin}/healthz`)).status).toBe(200);
   });
 });
