@@ -696,6 +696,50 @@ describe('InvokeModel, CountTokens and bearer keys through the SDK', () => {
   });
 });
 
+describe('SDK conventions and load', () => {
+  it('uses AWS_BEARER_TOKEN_BEDROCK when no credentials are configured', async () => {
+    const saved = process.env.AWS_BEARER_TOKEN_BEDROCK;
+    process.env.AWS_BEARER_TOKEN_BEDROCK = LONG_TERM_API_KEY;
+    const client = new BedrockRuntimeClient({ endpoint: emu.url, region: 'us-east-1', maxAttempts: 1 });
+    try {
+      const out = await client.send(
+        new ConverseCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'env bearer' }] }] }),
+      );
+      expect(out.output?.message?.content?.[0]?.text).toBe('Echo: env bearer');
+    } finally {
+      client.destroy();
+      if (saved === undefined) delete process.env.AWS_BEARER_TOKEN_BEDROCK;
+      else process.env.AWS_BEARER_TOKEN_BEDROCK = saved;
+    }
+  });
+
+  it('serves 40 concurrent streams over one HTTP/2 client, each with its own exact text', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const out = await runtime.send(
+          new ConverseStreamCommand({
+            modelId: HAIKU,
+            messages: [{ role: 'user', content: [{ text: `stream number ${i} of many` }] }],
+          }),
+        );
+        const events = await collect(out.stream);
+        return events.map((e) => e.contentBlockDelta?.delta?.text ?? '').join('');
+      }),
+    );
+    results.forEach((text, i) => {
+      expect(text).toBe(`Echo: stream number ${i} of many`);
+    });
+  });
+
+  it('a drop fault surfaces as a network error in the SDK, and the client recovers', async () => {
+    await faults({ type: 'drop', operation: 'Converse', count: 1 });
+    const req = () =>
+      runtime.send(new ConverseCommand({ modelId: HAIKU, messages: [{ role: 'user', content: [{ text: 'x' }] }] }));
+    await expect(req()).rejects.toThrow();
+    expect((await req()).stopReason).toBe('end_turn');
+  });
+});
+
 describe('control plane through @aws-sdk/client-bedrock', () => {
   it('lists and gets foundation models', async () => {
     const cp = new BedrockClient({ endpoint: emu.url, region: 'us-east-1', credentials: ACCESS_KEY, maxAttempts: 1 });
