@@ -1047,6 +1047,149 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
         }
         expect(status).toBe(2);
       });
+
+      it('an edited account moves observedGeneration on every condition, and its Ready message counts models', async () => {
+        await admin.mergePatch(`${GROUP}/namespaces/${NS}/provideraccounts/tfy-ai-bedrock`, {
+          spec: {
+            collaborators: [
+              { subject: 'user:alice@example.com', role: 'Manager' },
+              { subject: 'team:ml-platform', role: 'User' },
+              { subject: 'serviceaccount:apps:checkout', role: 'User' },
+              { subject: 'user:erin@example.com', role: 'User' },
+            ],
+          },
+        });
+        const a = await until('account observed', async () => {
+          const o = await pa('tfy-ai-bedrock');
+          return o.status?.observedGeneration === o.metadata.generation &&
+            (o.status?.conditions ?? []).every((c) => c.observedGeneration === o.metadata.generation)
+            ? o
+            : undefined;
+        });
+        expect(a.metadata.generation).toBeGreaterThan(1);
+        expect(cond(a, 'Ready')?.message).toContain(String(a.status?.models));
+      }, 30_000);
+
+      it('status written by someone else is put right', async () => {
+        await admin.request('PATCH', `${GROUP}/namespaces/${NS}/models/${SONNET}/status`, {
+          body: { status: { resolvedRegion: 'mars-east-1' } },
+          contentType: 'application/merge-patch+json',
+        });
+        const m = await until('status restored', async () => {
+          const o = await model(SONNET);
+          return o.status?.resolvedRegion === 'us-west-2' ? o : undefined;
+        });
+        expect(cond(m, 'Ready')?.status).toBe('True');
+      }, 30_000);
+
+      it('kubectl get -o wide shows the CredentialsReady reason and the Model Ready reason', async () => {
+        const wide = async (plural: string) =>
+          admin.request<{
+            columnDefinitions: Array<{ name: string; priority: number }>;
+            rows: Array<{ cells: unknown[] }>;
+          }>('GET', `${GROUP}/namespaces/${NS}/${plural}`, {
+            headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+          });
+        const pat = await wide('provideraccounts');
+        const pcols = pat.columnDefinitions.map((c) => c.name);
+        const credCol = pat.columnDefinitions.findIndex((c) => c.priority === 1);
+        expect(credCol).toBeGreaterThan(0);
+        const bad = pat.rows.find((r) => r.cells[0] === 'badkeys');
+        expect(bad?.cells[credCol]).toBe('AccessDenied');
+        expect(bad?.cells[pcols.indexOf('Ready')]).toBe('False');
+        const mt = await wide('models');
+        const reasonCol = mt.columnDefinitions.findIndex((c) => c.priority === 1);
+        expect(mt.rows.find((r) => r.cells[0] === 'orphan')?.cells[reasonCol]).toBe('AccountMissing');
+      });
+
+      it('a wrong key name in a secretRef is named in the status', async () => {
+        await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: wrongkey, namespace: ${NS} }
+spec:
+  region: us-east-1
+  stsEndpoint: ${emu.url}
+  auth: { type: accessKey, accessKey: { secretRef: { name: aws-keys, accessKeyIdKey: ACCESS_KEY } } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: wrongtoken, namespace: ${NS} }
+spec:
+  region: us-east-1
+  stsEndpoint: ${emu.url}
+  auth: { type: accessKey, accessKey: { secretRef: { name: aws-keys, sessionTokenKey: TOKEN } } }
+`);
+        for (const [name, key] of [
+          ['wrongkey', 'ACCESS_KEY'],
+          ['wrongtoken', 'TOKEN'],
+        ] as const) {
+          const a = await until(`${name} judged`, async () => {
+            const o = await pa(name);
+            return cond(o, 'Ready') ? o : undefined;
+          });
+          expect(cond(a, 'Ready'), name).toMatchObject({ status: 'False', reason: 'SecretMissing' });
+          expect(cond(a, 'Ready')?.message, name).toContain(key);
+          expect(JSON.stringify(a.status)).not.toContain(SECRET_ACCESS_KEY);
+        }
+      }, 30_000);
+
+      it('a burst of 60 Models is served and judged within seconds', async () => {
+        const docs = Array.from(
+          { length: 60 },
+          (_, i) => `apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: bulk-${i}, namespace: ${NS} }
+spec: { account: keyed, modelId: "amazon.nova-micro-v1:0", region: us-east-1 }`,
+        ).join('\n---\n');
+        const t0 = Date.now();
+        await cluster.apply(docs);
+        await until(
+          'bulk served',
+          async () => {
+            const list = await admin.list<Obj>(`${GROUP}/namespaces/${NS}/models`);
+            const bulk = list.items.filter((m) => m.metadata.name.startsWith('bulk-'));
+            return bulk.length === 60 && bulk.every((m) => cond(m, 'Ready')?.status === 'True');
+          },
+          30_000,
+        );
+        expect(Date.now() - t0).toBeLessThan(15_000);
+        const keyed = await pa('keyed');
+        expect(keyed.status?.models).toBe(61);
+      }, 40_000);
+
+      it('aigw serve --compiled-config on an empty directory starts unready and answers 503', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'aigw-acc-empty-'));
+        const [port, aport] = [await freePort(), await freePort()];
+        const gw = spawnLogged([
+          'serve',
+          '--compiled-config',
+          dir,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--admin-port',
+          String(aport),
+        ]);
+        try {
+          const res = await until('admin up', async () => {
+            if (gw.child.exitCode !== null) throw new Error(gw.log());
+            return await fetch(`http://127.0.0.1:${aport}/readyz`);
+          });
+          expect(res.status).toBe(503);
+          const api = await fetch(`http://127.0.0.1:${port}/v1/models`, {
+            headers: { authorization: `Bearer ${TOKENS.alice}` },
+          });
+          expect(api.status).toBe(503);
+          const body = (await api.json()) as { error: { message: string; type: string } };
+          expect(body.error.message.length).toBeGreaterThan(0);
+          expect(api.headers.get('x-request-id')).toBeTruthy();
+        } finally {
+          await stop(gw.child);
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }, 30_000);
     });
   },
 );
