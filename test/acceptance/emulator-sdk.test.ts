@@ -556,6 +556,37 @@ describe('InvokeModel, CountTokens and bearer keys through the SDK', () => {
     expect(body.inputTextTokenCount).toBe(tokens('hello world'));
   });
 
+  it('echoes performance and service tier headers and refuses values outside their enums', async () => {
+    const body = JSON.stringify({ inputText: 'tiers' });
+    const out = await runtime.send(
+      new InvokeModelCommand({
+        modelId: 'amazon.titan-embed-text-v2:0',
+        contentType: 'application/json',
+        body,
+        performanceConfigLatency: 'optimized',
+        serviceTier: 'flex',
+      }),
+    );
+    expect(out.performanceConfigLatency).toBe('optimized');
+    expect(out.serviceTier).toBe('flex');
+    const err = await rejection(
+      runtime.send(
+        new InvokeModelCommand({
+          modelId: 'amazon.titan-embed-text-v2:0',
+          contentType: 'application/json',
+          body,
+          serviceTier: 'gold' as never,
+        }),
+      ),
+    );
+    expect(err).toEqual({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value 'gold' at 'serviceTier' failed to satisfy constraint: Member must satisfy enum value set: [priority, default, flex, reserved]",
+      status: 400,
+    });
+  });
+
   it('embeds with Cohere v3 by type', async () => {
     const out = await runtime.send(
       new InvokeModelCommand({

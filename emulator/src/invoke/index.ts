@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseJsonBody, type RuntimeCall, writeEventStream } from '../call.js';
 import type { CatalogModel } from '../catalog.js';
-import { validationException } from '../errors.js';
+import { constraintException, validationException } from '../errors.js';
 import { sendBytes, sleep } from '../reply.js';
 import { INVOKE_HANDLERS } from './models.js';
 import type { InvokeContext, InvokeHandler } from './types.js';
@@ -27,6 +27,25 @@ export function invokeHandlerFor(model: CatalogModel): InvokeHandler {
   return handler;
 }
 
+/** Header-bound request members with enum values (service model), by header and member name. */
+const ENUM_HEADERS: ReadonlyArray<readonly [header: string, member: string, values: readonly string[]]> = [
+  ['x-amzn-bedrock-trace', 'trace', ['ENABLED', 'DISABLED', 'ENABLED_FULL']],
+  ['x-amzn-bedrock-performanceconfig-latency', 'performanceConfigLatency', ['standard', 'optimized']],
+  ['x-amzn-bedrock-service-tier', 'serviceTier', ['priority', 'default', 'flex', 'reserved']],
+];
+
+/** Rejects out-of-enum values the way the service validates its members (generic constraint form). */
+function checkEnumHeaders(headers: Readonly<Record<string, string | undefined>>): void {
+  for (const [header, member, values] of ENUM_HEADERS) {
+    const value = headers[header];
+    if (value !== undefined && !values.includes(value)) {
+      throw constraintException([
+        { path: member, value, constraint: `Member must satisfy enum value set: [${values.join(', ')}]` },
+      ]);
+    }
+  }
+}
+
 /** Handles an InvokeModel (or, with `stream`, InvokeModelWithResponseStream) call. */
 export async function handleInvoke(call: RuntimeCall, model: CatalogModel, stream: boolean): Promise<void> {
   const { ctx, state } = call;
@@ -39,6 +58,7 @@ export async function handleInvoke(call: RuntimeCall, model: CatalogModel, strea
   if (!['application/json', '*/*'].includes(accept.split(';')[0]?.trim().toLowerCase() ?? '')) {
     throw validationException(`The provided Accept Type '${accept}' is not supported.`);
   }
+  checkEnumHeaders(ctx.headers);
   if (stream && !model.streaming) throw validationException('The model is unsupported for streaming.');
   const handler = invokeHandlerFor(model);
   const invokeContext: InvokeContext = {
