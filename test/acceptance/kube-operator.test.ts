@@ -449,6 +449,43 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
           ],
           ['endpoint that is no URL', (a) => (a.spec.endpoint = 'bedrock.local'), /endpoint/],
           ['upper-case name', (a) => (a.metadata.name = 'Prod'), /name/],
+          ['name with a dot', (a) => (a.metadata.name = 'prod.eu'), /name/],
+          ['bad batch role', (a) => (a.spec.batch.roleArn = 'BedrockBatch'), /roleArn/],
+          ['bad bucket name', (a) => (a.spec.batch.s3Bucket = 'My_Bucket'), /s3Bucket/],
+          [
+            'service account without a name',
+            (a) => (a.spec.collaborators = [{ subject: 'serviceaccount:apps', role: 'User' }]),
+            /subject/,
+          ],
+          [
+            'external id with a space',
+            (a) =>
+              (a.spec.auth = {
+                type: 'assumeRole',
+                assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/r', externalId: 'tenant 42' },
+              }),
+            /externalId/,
+          ],
+          [
+            'session name too long',
+            (a) =>
+              (a.spec.auth = {
+                type: 'assumeRole',
+                assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/r', sessionName: 'x'.repeat(65) },
+              }),
+            /sessionName/,
+          ],
+          [
+            'secretRef without a name',
+            (a) => (a.spec.auth = { type: 'apiKey', apiKey: { secretRef: { key: 'apiKey' } } }),
+            /name/,
+          ],
+          [
+            'too many collaborators',
+            (a) =>
+              (a.spec.collaborators = Array.from({ length: 257 }, (_, i) => ({ subject: `user:u${i}`, role: 'User' }))),
+            /collaborators/,
+          ],
         ];
         for (const [what, mutate, pattern] of cases) {
           const a = designAccount({ type: 'default' });
@@ -481,6 +518,8 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
             /region/,
           ],
           ['bad region', { region: 'west' }, /region/],
+          ['a model id with a space', { modelId: 'anthropic.claude 3', region: undefined }, /modelId/],
+          ['an ARN of another service', { modelId: 'arn:aws:s3:::my-bucket/model', region: undefined }, /modelId/],
         ];
         for (const [what, spec, pattern] of cases) {
           const m = designModel({}, 'm-bad');
@@ -1038,7 +1077,7 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
           status = (err as { status: number }).status;
           stderr = String((err as { stderr: Buffer }).stderr);
         }
-        expect(status).toBe(2);
+        expect(status, stderr).toBe(2);
         expect(stderr).toMatch(/namespace/);
         try {
           execFileSync(process.execPath, [CLI, 'operator', '--namespace', NS, '--all-namespaces'], { stdio: 'pipe' });
