@@ -217,6 +217,37 @@ describe('SIGTERM', () => {
   });
 });
 
+describe('SIGTERM past the grace period', () => {
+  it('a stream still open when the grace period ends gets a final shutting_down error event, then the process exits 0', async () => {
+    const g = await newGateway(['--shutdown-grace', '1']);
+    await emu.setLatency({ interTokenDelayMs: 300 });
+    try {
+      const stream = await sdk(g, KEYS.alice).chat.completions.create({
+        model: MODELS.nova,
+        stream: true,
+        messages: [{ role: 'user', content: 'a b c d e f g h i j k l m n o p q r s t u v w x y z' }],
+      });
+      let text = '';
+      const read = (async () => {
+        for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+      })();
+      await sleep(400);
+      g.child.kill('SIGTERM');
+      const err = await read.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(APIError);
+      expect((err as APIError).code).toBe('shutting_down');
+      expect(text.startsWith('Echo: a')).toBe(true);
+      const code = await Promise.race([g.exited, sleep(10_000).then(() => `still running:\n${g.output().slice(-2000)}`)]);
+      expect(code).toBe(0);
+    } finally {
+      await emu.setLatency({ interTokenDelayMs: 0 });
+    }
+  });
+});
+
 describe('CLI', () => {
   it('exits 2 on a bad flag and 1 on a config that cannot be served', async () => {
     const bad = spawnSync(process.execPath, [CLI, 'serve', '--config', '/nonexistent', '--port', 'abc'], { encoding: 'utf8', timeout: 10_000 });

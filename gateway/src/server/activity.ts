@@ -4,6 +4,20 @@ export class ActivityTracker {
   #waiters: (() => void)[] = [];
   /** Set when shutdown began: responses then ask keep-alive clients to reconnect (elsewhere). */
   draining = false;
+  readonly #cut = new AbortController();
+
+  /**
+   * Aborted when the shutdown grace period is over: streams still open end with a final `shutting_down`
+   * error event before their connection is closed, so callers see why the answer stopped.
+   */
+  get graceOver(): AbortSignal {
+    return this.#cut.signal;
+  }
+
+  /** Tells open streams that the grace period is over. */
+  endGrace(): void {
+    this.#cut.abort();
+  }
 
   get active(): number {
     return this.#active;

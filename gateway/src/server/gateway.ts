@@ -165,7 +165,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         if (delayMs > 0) await sleep(delayMs);
         const closed = app.close();
         const drained = await Promise.race([activity.idle().then(() => true), sleep(graceMs).then(() => false)]);
-        if (!drained) logger.warn({ inflight: activity.active }, 'grace period over: closing remaining connections');
+        if (!drained) {
+          logger.warn({ inflight: activity.active }, 'grace period over: closing remaining connections');
+          // Open streams write their final error event; give them a moment before the sockets go.
+          activity.endGrace();
+          await Promise.race([activity.idle(), sleep(STREAM_CUT_FLUSH_MS)]);
+        }
         // Idle keep-alive connections (and, past the grace period, unfinished ones) would hold close() open.
         app.server.closeAllConnections();
         await closed;
@@ -187,6 +192,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   return gateway;
 }
+
+/** How long streams cut at the end of the grace period get to write their error event. */
+const STREAM_CUT_FLUSH_MS = 500;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -152,6 +152,13 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     throw new GatewayError('client_closed_request', 'The client closed the connection.');
   }
   abort.signal.addEventListener('abort', () => stream.cancel(), { once: true });
+  // Past the shutdown grace period the stream is cut; the caller gets a `shutting_down` error event.
+  let cutByShutdown = false;
+  const onGraceOver = () => {
+    cutByShutdown = true;
+    stream.cancel();
+  };
+  ctx.activity.graceOver.addEventListener('abort', onGraceOver, { once: true });
   reply.hijack();
   const sse = new SseWriter(res);
   // A hijacked reply bypasses fastify's header writing: carry over what hooks set (request id, and
@@ -196,7 +203,12 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       failure = 'client_closed_request';
       return; // the caller left; nobody to tell
     }
-    const { error, internal } = toGatewayError(err, ctx.options);
+    const { error, internal } = cutByShutdown
+      ? {
+          error: new GatewayError('shutting_down', 'The gateway is shutting down and ended this stream; retry the request.'),
+          internal: false,
+        }
+      : toGatewayError(err, ctx.options);
     failure = error.code;
     if (internal) request.log.error({ err, requestId: request.id }, 'stream failed');
     else
@@ -206,6 +218,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   } finally {
     recordStreamUsage(ctx, route, state.caller!.subject, translator);
     res.off('close', onClose);
+    ctx.activity.graceOver.removeEventListener('abort', onGraceOver);
     if (span || traced) {
       const attributes = responseAttributes(responseOptions.id, chat.model, translator.finishReason, translator.usage);
       span?.setAttributes(attributes);
