@@ -130,6 +130,9 @@ async function converse(call: RuntimeCall, model: CatalogModel): Promise<void> {
     metrics: { latencyMs: elapsedMs(call.ctx) },
   };
   if (output.additionalModelResponseFields) body.additionalModelResponseFields = output.additionalModelResponseFields;
+  // Bedrock reports the performance and service tier a request was served with (Converse response members).
+  if (output.performanceConfig) body.performanceConfig = output.performanceConfig;
+  if (output.serviceTier) body.serviceTier = output.serviceTier;
   sendJson(call.ctx, 200, body);
 }
 

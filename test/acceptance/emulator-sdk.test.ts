@@ -121,6 +121,24 @@ describe('Converse through the SDK', () => {
     }
   });
 
+  it('reports the performance config and service tier it served, in Converse and in stream metadata', async () => {
+    const request = {
+      modelId: HAIKU,
+      messages: [{ role: 'user' as const, content: [{ text: 'tiers' }] }],
+      performanceConfig: { latency: 'optimized' as const },
+      serviceTier: { type: 'flex' as const },
+    };
+    const out = await runtime.send(new ConverseCommand(request));
+    expect(out.performanceConfig).toEqual({ latency: 'optimized' });
+    expect(out.serviceTier).toEqual({ type: 'flex' });
+    const streamed = await runtime.send(new ConverseStreamCommand(request));
+    const metadata = (await collect(streamed.stream)).at(-1)?.metadata;
+    expect(metadata?.performanceConfig).toEqual({ latency: 'optimized' });
+    expect(metadata?.serviceTier).toEqual({ type: 'flex' });
+    const plain = await runtime.send(new ConverseCommand({ modelId: HAIKU, messages: request.messages }));
+    expect(plain.serviceTier).toBeUndefined();
+  });
+
   it('honours [[reply:X]], stop sequences and maxTokens', async () => {
     const exact = await runtime.send(
       new ConverseCommand({

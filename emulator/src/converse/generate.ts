@@ -49,6 +49,9 @@ export interface ConverseOutput {
   stopReason: StopReason;
   usage: Usage;
   additionalModelResponseFields: JsonObject | undefined;
+  /** Echo of the request's `performanceConfig` / `serviceTier`: the settings the reply was served with. */
+  performanceConfig: { latency?: string } | undefined;
+  serviceTier: { type: string } | undefined;
 }
 
 /** The text a blocked guardrail returns by default. */
@@ -283,5 +286,12 @@ export function generateConverseOutput(
       if (hit) additionalModelResponseFields[hit.key] = hit.value;
     }
   }
-  return { content, stopReason, usage, additionalModelResponseFields };
+  return {
+    content,
+    stopReason,
+    usage,
+    additionalModelResponseFields,
+    performanceConfig: request.performanceConfig,
+    serviceTier: request.serviceTier,
+  };
 }

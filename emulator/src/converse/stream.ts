@@ -71,7 +71,13 @@ export function converseStreamEvents(output: ConverseOutput, latencyMs: () => nu
   events.push({
     type: 'metadata',
     get payload() {
-      return { usage: output.usage, metrics: { latencyMs: latencyMs() } };
+      return {
+        usage: output.usage,
+        metrics: { latencyMs: latencyMs() },
+        // The metadata event carries the same performanceConfig / serviceTier members as Converse.
+        ...(output.performanceConfig ? { performanceConfig: output.performanceConfig } : {}),
+        ...(output.serviceTier ? { serviceTier: output.serviceTier } : {}),
+      };
     },
     isDelta: false,
   });

@@ -65,4 +65,8 @@ export interface ConverseRequest {
   additionalModelResponseFieldPaths: string[];
   /** Parsed JSON schema of native structured output. */
   outputSchema: JsonObject | undefined;
+  /** `performanceConfig` as sent, reported back in the response. */
+  performanceConfig: { latency?: string } | undefined;
+  /** `serviceTier` as sent, reported back in the response. */
+  serviceTier: { type: string } | undefined;
 }

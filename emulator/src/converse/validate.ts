@@ -1128,5 +1128,8 @@ export function validateConverseRequest(
     thinkingBudget,
     additionalModelResponseFieldPaths,
     outputSchema,
+    performanceConfig:
+      root.performanceConfig === undefined ? undefined : (root.performanceConfig as { latency?: string }),
+    serviceTier: root.serviceTier === undefined ? undefined : (root.serviceTier as { type: string }),
   };
 }
