@@ -93,9 +93,10 @@ export interface Emulator extends RunningProcess {
   setLatency: (l: Record<string, number>) => Promise<void>;
 }
 
-export async function startEmulatorProcess(): Promise<Emulator> {
+/** Starts `aigw emulator`; `configFile` is its optional `--config FILE` (e.g. a pinned region). */
+export async function startEmulatorProcess(configFile?: string): Promise<Emulator> {
   const port = await freePort();
-  const p = run(['emulator', '--port', String(port), '--host', '127.0.0.1']);
+  const p = run(['emulator', '--port', String(port), '--host', '127.0.0.1', ...(configFile ? ['--config', configFile] : [])]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/_emulator/health`)).ok, 15_000, 'emulator');
   return {

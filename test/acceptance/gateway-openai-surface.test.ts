@@ -863,3 +863,46 @@ describe('upstream credentials that do not work', () => {
     expect((await fetch(`${bad?.admin}/healthz`)).status).toBe(200);
   });
 });
+
+describe('regions: the Model region override and an ARN region are what requests are signed for', () => {
+  let euEmu: Emulator | undefined;
+  let euGw: Gateway | undefined;
+  let euDir: string | undefined;
+  beforeAll(async () => {
+    euDir = await makeConfigDir({ 'emulator.yaml': 'region: eu-west-1\n' });
+    // An emulator pinned to eu-west-1 refuses SigV4 scopes of any other region.
+    euEmu = await startEmulatorProcess(`${euDir}/emulator.yaml`);
+    euGw = await startGatewayProcess(
+      await makeConfigDir({
+        'accounts.yaml': accountsYaml(euEmu.url),
+        'models.yaml': `${modelsYaml()}---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: nova-lite-eu-arn, namespace: acc }
+spec: { account: keys, modelId: "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0" }
+`,
+        'keys.yaml': apiKeysYaml(),
+      }),
+    );
+  }, 30_000);
+  afterAll(async () => {
+    await euGw?.stop();
+    await euEmu?.stop();
+    await removeDir(euGw?.dir);
+    await removeDir(euDir);
+  });
+
+  it('serves the eu-west-1 models of a us-east-1 account; the other regions are signed as such', async () => {
+    const c = new OpenAI({ baseURL: euGw?.baseURL, apiKey: KEYS.alice, maxRetries: 0 });
+    // region: eu-west-1 on the Model
+    expect((await c.chat.completions.create({ model: MODELS.microEu, messages: [{ role: 'user', content: 'eu' }] })).choices[0]?.message.content).toBe('Echo: eu');
+    // an ARN's own region
+    expect((await c.chat.completions.create({ model: 'keys/nova-lite-eu-arn', messages: [{ role: 'user', content: 'arn' }] })).choices[0]?.message.content).toBe('Echo: arn');
+    // the account's us-east-1 and the us-west-2 ARN are signed for their own regions, which this endpoint refuses
+    for (const model of [MODELS.nova, MODELS.novaArn]) {
+      const e = await apiError(c.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] }));
+      expect(e.status, model).toBe(403);
+      expect(e.message).toMatch(/region/);
+    }
+  });
+});
