@@ -783,6 +783,25 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
         });
         expect(a.choices[0]?.message.content?.length).toBeGreaterThan(0);
         expect(a.usage?.prompt_tokens).toBeGreaterThan(0);
+        // The Model's private pricing reaches the gateway's cost metric through the compiled config.
+        const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+        const line = metrics
+          .split('\n')
+          .find(
+            (l) =>
+              l.startsWith('aigw_cost_usd_total{') &&
+              l.includes(`model="${SONNET}"`) &&
+              l.includes('subject="user:alice@example.com"'),
+          );
+        expect(
+          line,
+          metrics
+            .split('\n')
+            .filter((l) => l.startsWith('aigw_cost'))
+            .join('\n'),
+        ).toBeDefined();
+        const expected = ((a.usage?.prompt_tokens ?? 0) * 3 + (a.usage?.completion_tokens ?? 0) * 15) / 1e6;
+        expect(Number(line?.split(' ').at(-1))).toBeCloseTo(expected, 9);
         const c = await client(TOKENS.carol).chat.completions.create({
           model: 'roles/haiku',
           messages: [{ role: 'user', content: 'Hello' }],
