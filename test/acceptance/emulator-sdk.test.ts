@@ -806,6 +806,15 @@ describe('control plane through @aws-sdk/client-bedrock', () => {
         new GetFoundationModelCommand({ modelIdentifier: 'anthropic.claude-sonnet-4-5-20250929-v1:0' }),
       );
       expect(profileOnly.modelDetails?.inferenceTypesSupported).toEqual(['INFERENCE_PROFILE']);
+      const badFilter = await rejection(
+        cp.send(new ListFoundationModelsCommand({ byOutputModality: 'VIDEO' as never })),
+      );
+      expect(badFilter).toEqual({
+        name: 'ValidationException',
+        message:
+          "1 validation error detected: Value 'VIDEO' at 'byOutputModality' failed to satisfy constraint: Member must satisfy enum value set: [TEXT, IMAGE, EMBEDDING]",
+        status: 400,
+      });
       const err = await rejection(cp.send(new GetFoundationModelCommand({ modelIdentifier: 'nope.nope-v1' })));
       expect(err).toEqual({
         name: 'ValidationException',

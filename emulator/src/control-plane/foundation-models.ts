@@ -5,7 +5,7 @@
  */
 
 import { CATALOG, type CatalogModel } from '../catalog.js';
-import { INVALID_MODEL_MESSAGE, validationException } from '../errors.js';
+import { constraintException, INVALID_MODEL_MESSAGE, validationException } from '../errors.js';
 import { sendJson } from '../reply.js';
 import type { EmulatorState } from '../state.js';
 import type { ControlPlaneRoute } from './index.js';
@@ -67,6 +67,19 @@ export const FOUNDATION_MODEL_ROUTES: readonly ControlPlaneRoute[] = [
       const byProvider = firstValue(ctx.query.byProvider)?.toLowerCase();
       const byOutput = firstValue(ctx.query.byOutputModality);
       const byInference = firstValue(ctx.query.byInferenceType);
+      // The filters are service-model enums; a value outside them is refused rather than matching nothing.
+      // (INFERENCE_PROFILE is not in the enum but is what profile-only models report, so it filters too.)
+      const filters: ReadonlyArray<readonly [string, string | undefined, readonly string[]]> = [
+        ['byOutputModality', byOutput, ['TEXT', 'IMAGE', 'EMBEDDING']],
+        ['byInferenceType', byInference, ['ON_DEMAND', 'PROVISIONED', 'INFERENCE_PROFILE']],
+      ];
+      for (const [member, value, values] of filters) {
+        if (value !== undefined && !values.includes(value)) {
+          throw constraintException([
+            { path: member, value, constraint: `Member must satisfy enum value set: [${values.join(', ')}]` },
+          ]);
+        }
+      }
       const summaries = [...CATALOG.values()]
         .map((m) => foundationModelSummary(m, regionOf(state)))
         .filter(
