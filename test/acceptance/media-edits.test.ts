@@ -5,8 +5,10 @@
  * The emulator paints the region Bedrock would redraw and keeps the rest of a PNG source, so each test
  * can see which region a mask selected: a red source stays red where it was kept.
  */
+import { randomFillSync } from 'node:crypto';
 import { toFile } from 'openai';
 import type { ImageEditParamsNonStreaming as ImageEditParams } from 'openai/resources/images';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_KEY,
@@ -422,6 +424,32 @@ describe('images.edit: bad input is a clear 4xx in OpenAI shape', () => {
       if (c.param) expect(err.param).toBe(c.param);
     });
   }
+
+  it('images over InvokeModel 25,000,000-byte body: a 400 up front, and the next edit is not held up', async () => {
+    // Three 1400x1400 noise PNGs, stored uncompressed: ~7.8 MB each, within the 10 MB file limit, but
+    // ~31 MB once base64-encoded into one IMAGE_VARIATION body.
+    const noise = new PNG({ width: 1400, height: 1400 });
+    randomFillSync(noise.data);
+    for (let i = 3; i < noise.data.length; i += 4) noise.data[i] = 255;
+    const big = PNG.sync.write(noise, { deflateLevel: 0 });
+    expect(big.length).toBeLessThan(10 * 1024 * 1024);
+    const err = expectOpenAIError(
+      await postForm(
+        form({ model: M.novaCanvas, prompt: 'x' }, [
+          ['image[]', big, 'a.png'],
+          ['image[]', big, 'b.png'],
+          ['image[]', big, 'c.png'],
+        ]),
+      ),
+      400,
+    );
+    expect(err.param).toBe('image');
+    expect(err.message).toContain('25,000,000');
+    const started = Date.now();
+    const ok = await edit({ model: M.novaCanvas, image: await png(redSource), prompt: 'next', size: '512x512' });
+    expect(ok.data).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 
   it('too many text fields is a 400', async () => {
     const fields: Record<string, string> = { model: M.novaCanvas, prompt: 'x' };

@@ -16,7 +16,7 @@ import {
   toBase64,
   toBedrockMask,
 } from './image-bytes.js';
-import { CANVAS_LIMITS, type CanvasLimits, type ImageModelKind } from './models.js';
+import { CANVAS_LIMITS, type CanvasLimits, type ImageModelKind, INVOKE_MODEL_MAX_BODY_BYTES } from './models.js';
 import { type ImageSize, novaCanvasSize, titanImageSize } from './sizes.js';
 
 export type CanvasModelKind = Exclude<ImageModelKind, 'stability'>;
@@ -194,7 +194,7 @@ export function toCanvasEditRequests(
   const size = mode === 'variation' ? sizeFor(options.kind, request.size) : undefined;
   const text = request.prompt.trim().length > 0 ? request.prompt : undefined;
 
-  return batches(request.n, request.seed, limits).map((batch): CanvasImageRequest => {
+  const bodies = batches(request.n, request.seed, limits).map((batch): CanvasImageRequest => {
     const imageGenerationConfig = baseConfig(request, batch, size);
     switch (mode) {
       case 'inpainting': {
@@ -237,6 +237,26 @@ export function toCanvasEditRequests(
       }
     }
   });
+  checkInvokeBodySize(bodies, request.images);
+  return bodies;
+}
+
+/**
+ * InvokeModel takes at most 25,000,000 bytes of body and the base64 images are nearly all of it (4 bytes
+ * per 3 uploaded). Bedrock answers a larger body with a 413 before reading it, so such an edit is refused
+ * here with a message that says what to change. The exact size is measured only near the limit.
+ */
+function checkInvokeBodySize(bodies: readonly CanvasImageRequest[], images: ImageEditRequest['images']): void {
+  const uploaded = images.reduce((sum, img) => sum + img.bytes.byteLength, 0);
+  if ((uploaded * 4) / 3 < INVOKE_MODEL_MAX_BODY_BYTES * 0.9) return;
+  for (const body of bodies) {
+    const size = Buffer.byteLength(JSON.stringify(body));
+    if (size > INVOKE_MODEL_MAX_BODY_BYTES)
+      throw invalidValue(
+        `The uploaded image(s) make a Bedrock request of ${size.toLocaleString('en-US')} bytes; InvokeModel accepts at most ${INVOKE_MODEL_MAX_BODY_BYTES.toLocaleString('en-US')} (images travel base64-encoded). Send fewer or smaller images.`,
+        'image',
+      );
+  }
 }
 
 /** One Nova/Titan call's answer with the number of images it asked for. */

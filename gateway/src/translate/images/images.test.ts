@@ -119,6 +119,9 @@ function pixelsOf(b64: string): Array<[number, number, number, number]> {
 const opaque = png(4, 2, () => [10, 20, 30, 255]);
 // Left half transparent = "edit here" in OpenAI's convention.
 const alphaMask = png(4, 2, (x) => (x < 2 ? [0, 0, 0, 0] : [255, 255, 255, 255]));
+// The header says 4x2; the bytes after IEND only make the upload large (explicit variations are not decoded).
+const nineAndAHalfMb = new Uint8Array(9_500_000);
+nineAndAHalfMb.set(opaque);
 const file = (field: string, bytes: Uint8Array): UploadedImage => ({
   field,
   bytes,
@@ -278,6 +281,13 @@ describe('image edits', () => {
       { code: 'unsupported_value', param: 'response_format' },
     ],
     ['n as text', { prompt: 'x', n: 'two' }, [file('image', opaque)], { code: 'invalid_type', param: 'n' }],
+    [
+      // Two 9.5 MB uploads are 25.3 MB of base64: more than InvokeModel's 25,000,000-byte body.
+      'images over the InvokeModel body limit',
+      { prompt: 'x', edit_mode: 'variation' },
+      [file('image[]', nineAndAHalfMb), file('image[]', nineAndAHalfMb)],
+      { code: 'invalid_value', param: 'image', message: '25,000,000' },
+    ],
   ];
   for (const [name, fields, files, expected] of bad) {
     it(`refuses ${name}`, () => expectGatewayError(() => edit(fields, files), { status: 400, ...expected }));

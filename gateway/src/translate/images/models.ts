@@ -41,5 +41,7 @@ export const CANVAS_LIMITS: Readonly<Record<Exclude<ImageModelKind, 'stability'>
 /** Stability seeds: 0–4,294,967,294 where 0 means random. */
 export const STABILITY_MAX_SEED = 4_294_967_294;
 export const STABILITY_MAX_PROMPT = 10_000;
+/** Largest InvokeModel request body Bedrock accepts, bytes (bedrock-wire.md §6). */
+export const INVOKE_MODEL_MAX_BODY_BYTES = 25_000_000;
 /** OpenAI's own bound on `n`. */
 export const MAX_IMAGES_PER_REQUEST = 10;
