@@ -1007,6 +1007,24 @@ describe('admin API', () => {
 });
 
 describe('aigw emulator --config FILE', () => {
+  it('refuses a missing or invalid file with a message and exit code 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aigw-emu-acc-'));
+    try {
+      const bad = join(dir, 'bad.yaml');
+      await writeFile(bad, 'latency: { fixedMs: -3 }\n');
+      for (const [file, pattern] of [
+        [bad, /bad\.yaml.*fixedMs/],
+        [join(dir, 'missing.yaml'), /missing\.yaml/],
+      ] as const) {
+        await expect(spawnEmulator(['--config', file])).rejects.toThrow(/exited with 1/);
+        // the reason is printed for the user
+        await expect(spawnEmulator(['--config', file])).rejects.toThrow(pattern);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('pins the region and adds identities from the file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'aigw-emu-acc-'));
     const file = join(dir, 'emulator.yaml');
@@ -1017,6 +1035,7 @@ describe('aigw emulator --config FILE', () => {
         'identity:',
         '  users: [{ name: ci, accessKeyId: AKIACI0000000000000, secretAccessKey: s3cr3t }]',
         '  apiKeys: [{ key: ABSKY2lrZXk, user: ci }]',
+        '  deniedModels: [amazon.nova-lite-v1:0]',
         '',
       ].join('\n'),
     );
@@ -1031,6 +1050,13 @@ describe('aigw emulator --config FILE', () => {
       expectError(wrongRegion, 403, 'InvalidSignatureException', /^Credential should be scoped to a valid region\./);
       const key = await raw('POST', modelPath(HAIKU), bearer('ABSKY2lrZXk'), converseBody('key'));
       expect(key.status, key.text).toBe(200);
+      const denied = await raw('POST', modelPath('eu.amazon.nova-lite-v1:0'), bearer('ABSKY2lrZXk'), converseBody('x'));
+      expectError(
+        denied,
+        403,
+        'AccessDeniedException',
+        "You don't have access to the model with the specified model ID.",
+      );
       const foreignKey = await shortTermKey({ region: 'us-west-2' });
       expectError(
         await raw('POST', modelPath(HAIKU), bearer(foreignKey), converseBody('x')),
