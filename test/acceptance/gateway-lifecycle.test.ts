@@ -182,6 +182,49 @@ spec: { account: keys, modelId: "amazon.nova-lite-v1:0" }
   });
 });
 
+describe('hot reload removing accounts', () => {
+  it('streams of accounts removed from DIR mid-flight still finish; new requests get 404', async () => {
+    const g = await newGateway();
+    await emu.setLatency({ interTokenDelayMs: 60 });
+    try {
+      const streams = await Promise.all(
+        [MODELS.roleNova, MODELS.nova].map((model) =>
+          sdk(g, KEYS.alice).chat.completions.create({
+            model,
+            stream: true,
+            messages: [{ role: 'user', content: 'a b c d e f g h i j k l m n o p' }],
+          }),
+        ),
+      );
+      const drop = (yaml: string, marker: RegExp) =>
+        yaml
+          .split('---\n')
+          .filter((d) => !marker.test(d))
+          .join('---\n');
+      await writeFile(join(g.dir, 'accounts.yaml'), drop(accountsYaml(emu.url), /name: (role|keys),/));
+      await writeFile(join(g.dir, 'models.yaml'), drop(modelsYaml(), /account: (role|keys)\n/));
+      const texts = await Promise.all(
+        streams.map(async (s) => {
+          let text = '';
+          for await (const c of s) text += c.choices[0]?.delta.content ?? '';
+          return text;
+        }),
+      );
+      expect(texts).toEqual(['Echo: a b c d e f g h i j k l m n o p', 'Echo: a b c d e f g h i j k l m n o p']);
+      await waitFor(async () => !(await modelIds(g, KEYS.alice)).includes(MODELS.nova), 10_000, 'models gone');
+      const gone = await sdk(g, KEYS.alice)
+        .chat.completions.create({ model: MODELS.roleNova, messages: [{ role: 'user', content: 'x' }] })
+        .catch((e: unknown) => e);
+      expect((gone as APIError).status).toBe(404);
+      // The accounts that stayed still serve.
+      const r = await sdk(g, KEYS.alice).chat.completions.create({ model: MODELS.bearerNova, messages: [{ role: 'user', content: 'y' }] });
+      expect(r.choices[0]?.message.content).toBe('Echo: y');
+    } finally {
+      await emu.setLatency({ interTokenDelayMs: 0 });
+    }
+  });
+});
+
 describe('SIGTERM', () => {
   it('fails readiness, drains an open stream to [DONE], refuses new work and exits 0', async () => {
     const g = await newGateway(['--shutdown-grace', '10']);
