@@ -116,6 +116,16 @@ function expectError(r: Reply, status: number, type: string, message?: string | 
   const errorType = String(r.headers['x-amzn-errortype']);
   expect(errorType.split(':')[0]).toBe(type);
   expect(errorType).toMatch(ERROR_TYPE_SUFFIX);
+  // Front-door (authentication, routing) errors come from the service framework, the rest from Bedrock.
+  const frontDoor = [
+    'MissingAuthenticationTokenException',
+    'IncompleteSignatureException',
+    'InvalidSignatureException',
+    'UnrecognizedClientException',
+    'ExpiredTokenException',
+    'UnknownOperationException',
+  ].includes(type);
+  expect(errorType.endsWith(frontDoor ? '/com.amazon.coral.service/' : '/com.amazon.bedrock/')).toBe(true);
   expect(r.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
   expect(String(r.headers['content-type'])).toContain('application/json');
   const body = r.json();
@@ -679,6 +689,8 @@ describe('event-stream framing', () => {
     const last = frames.at(-1);
     expect(last?.headers[':message-type']).toBe('exception');
     expect(last?.headers[':exception-type']).toBe('modelStreamErrorException');
+    expect(last?.headers[':content-type']).toBe('application/json');
+    expect(last?.headers[':event-type']).toBeUndefined();
     expect(last?.payload).toMatchObject({ message: 'boom', originalStatusCode: 500 });
   });
 
