@@ -96,7 +96,11 @@ export function createRequestListener(state: EmulatorState): RequestListener {
         startedAt,
       };
       if (body === undefined) {
-        sendError(ctx, new BedrockException('ValidationException', 'Request body is too large.', 413));
+        // The rest of the body was never read, so this HTTP/1.1 connection cannot carry another request.
+        // Without `Connection: close` a keep-alive client (undici) sends its next call on it and waits until
+        // the socket times out (~65 s). HTTP/2 has no connection header; its stream simply ends.
+        const close: Record<string, string> = req.httpVersionMajor === 1 ? { connection: 'close' } : {};
+        sendError(ctx, new BedrockException('ValidationException', 'Request body is too large.', 413), close);
         return;
       }
       try {

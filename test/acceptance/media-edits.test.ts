@@ -9,6 +9,7 @@ import { randomFillSync } from 'node:crypto';
 import { toFile } from 'openai';
 import type { ImageEditParamsNonStreaming as ImageEditParams } from 'openai/resources/images';
 import { PNG } from 'pngjs';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_KEY,
@@ -38,6 +39,9 @@ const RED = [255, 0, 0, 255];
 const redSource = makePng(W, H, () => RED);
 /** OpenAI-style mask: the left half fully transparent (= edit), the right half opaque (= keep). */
 const leftHalfMask = makePng(W, H, (x) => (x < W / 2 ? [0, 0, 0, 0] : [0, 0, 0, 255]));
+
+/** The emulator's built-in demo Bedrock API key (docs/emulator.md). */
+const EMULATOR_API_KEY = 'ABSKRW11bGF0b3JEZW1vS2V5';
 
 const png = (bytes: Buffer, name = 'image.png') => toFile(bytes, name, { type: 'image/png' });
 const isRed = (p: number[]) => p[0] === 255 && p[1] === 0 && p[2] === 0;
@@ -449,6 +453,36 @@ describe('images.edit: bad input is a clear 4xx in OpenAI shape', () => {
     const ok = await edit({ model: M.novaCanvas, image: await png(redSource), prompt: 'next', size: '512x512' });
     expect(ok.data).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('the emulator closes the connection after a too-large InvokeModel body, so the next call is not stuck', async () => {
+    // One keep-alive connection, as the gateway's pool uses: the 413 must not leave it half-read.
+    const agent = new Agent({ connections: 1, pipelining: 1 });
+    try {
+      const invoke = (body: string | Buffer) =>
+        request(`${stack.emulatorURL}/model/amazon.nova-canvas-v1:0/invoke`, {
+          dispatcher: agent,
+          method: 'POST',
+          headers: { authorization: `Bearer ${EMULATOR_API_KEY}`, 'content-type': 'application/json' },
+          body,
+        });
+      const tooBig = await invoke(Buffer.alloc(30_000_000, 0x61));
+      expect(tooBig.statusCode).toBe(413);
+      await tooBig.body.text();
+      const started = Date.now();
+      const next = await invoke(
+        JSON.stringify({
+          taskType: 'TEXT_IMAGE',
+          textToImageParams: { text: 'after the 413' },
+          imageGenerationConfig: { width: 320, height: 320 },
+        }),
+      );
+      expect(next.statusCode).toBe(200);
+      await next.body.text();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await agent.close();
+    }
   });
 
   it('too many text fields is a 400', async () => {
