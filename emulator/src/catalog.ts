@@ -557,9 +557,10 @@ export interface ResolvedModel {
 /**
  * Resolves a runtime model id (foundation id, system inference-profile id, or their ARNs) as Bedrock does:
  * unknown ids and profiles that do not contain the model are `The provided model identifier is invalid.`;
- * a foundation id of a profile-only model gets the on-demand throughput message (bedrock-wire.md §1).
+ * a foundation id of a profile-only model gets the on-demand throughput message (bedrock-wire.md §1),
+ * unless `options.countOnly` (CountTokens names the foundation model and runs no inference).
  */
-export function resolveModel(requestedId: string): ResolvedModel {
+export function resolveModel(requestedId: string, options: { countOnly?: boolean } = {}): ResolvedModel {
   const parsed = parseModelId(requestedId);
   if (!parsed?.foundationModelId) throw validationException(INVALID_MODEL_MESSAGE);
   const model = CATALOG.get(parsed.foundationModelId);
@@ -568,7 +569,7 @@ export function resolveModel(requestedId: string): ResolvedModel {
   if (viaProfile && !model.profiles.includes(parsed.profilePrefix ?? '')) {
     throw validationException(INVALID_MODEL_MESSAGE);
   }
-  if (!viaProfile && model.requiresProfile) {
+  if (!viaProfile && model.requiresProfile && !options.countOnly) {
     throw validationException(
       `Invocation of model ID ${model.id} with on-demand throughput isn\u2019t supported. Retry your request with the ID or ARN of an inference profile that contains this model.`,
     );

@@ -93,7 +93,10 @@ export async function handleRuntime(
     faultLatencyMs: fault?.type === 'latency' ? (fault.latencyMs ?? 0) : 0,
     streamFault: fault?.type === 'stream-error' ? fault : undefined,
   };
-  const { model } = resolveModel(route.modelId);
+  // CountTokens takes "the identifier or ARN of the foundation model" and invokes nothing, so the
+  // on-demand throughput rule does not apply: its supported list (Claude 3.5 Haiku, 3.7 Sonnet, Sonnet 4,
+  // Opus 4, ...) is mostly profile-only models, counted under their foundation ids.
+  const { model } = resolveModel(route.modelId, { countOnly: route.operation === 'CountTokens' });
   if (state.identity.deniedModels.includes(model.id)) {
     throw new BedrockException(
       'AccessDeniedException',

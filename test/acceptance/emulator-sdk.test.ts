@@ -698,6 +698,15 @@ describe('InvokeModel, CountTokens and bearer keys through the SDK', () => {
     );
     const conversed = await runtime.send(new ConverseCommand({ modelId: HAIKU, messages }));
     expect(counted.inputTokens).toBe(conversed.usage?.inputTokens);
+    // CountTokens names the foundation model, also for models that are invoked only through a profile.
+    const profileOnly = await runtime.send(
+      new CountTokensCommand({
+        modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0',
+        input: { converse: { messages } },
+      }),
+    );
+    const viaProfile = await runtime.send(new ConverseCommand({ modelId: SONNET_45, messages }));
+    expect(profileOnly.inputTokens).toBe(viaProfile.usage?.inputTokens);
     const err = await rejection(
       runtime.send(new CountTokensCommand({ modelId: 'amazon.nova-lite-v1:0', input: { converse: { messages } } })),
     );
