@@ -19,6 +19,7 @@ import {
   type MediaStack,
   makePng,
   metricValue,
+  OUTSIDER_KEY,
   pixel,
   rawPng,
   startMediaStack,
@@ -528,6 +529,29 @@ describe('images.edit: bad input is a clear 4xx in OpenAI shape', () => {
       });
       const text = await res.text();
       expectOpenAIError({ status: res.status, headers: res.headers, json: JSON.parse(text), text }, 400);
+    }
+  });
+
+  it('a caller who may not use the account gets a 403/404 on all three endpoints, never the model', async () => {
+    const headers = { authorization: `Bearer ${OUTSIDER_KEY}` };
+    const asJson = async (path: string, body: unknown) => {
+      const res = await fetch(`${stack.baseURL}${path}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, json: JSON.parse(text) as unknown, text };
+    };
+    const results = [
+      await asJson('/embeddings', { model: M.titanEmbedV2, input: 'x' }),
+      await asJson('/images/generations', { model: M.novaCanvas, prompt: 'x' }),
+      await postForm(form({ model: M.novaCanvas, prompt: 'x' }, [['image', redSource]]), headers),
+    ];
+    for (const res of results) {
+      expect([403, 404], res.text).toContain(res.status);
+      expectOpenAIError(res, res.status);
+      expect(res.text).not.toContain('"data"');
     }
   });
 

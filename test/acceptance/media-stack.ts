@@ -19,6 +19,9 @@ const CLI = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');
 /** The caller key every suite uses; its team is a collaborator of the `media` account. */
 export const API_KEY = 'sk-media-acceptance-0123456789abcdef';
 
+/** A valid key whose subject and teams are no collaborator of the `media` account. */
+export const OUTSIDER_KEY = 'sk-media-outsider-0123456789abcdef';
+
 /** Served names: `media/<Bedrock id with . and : replaced by ->`. */
 export const M = {
   titanEmbedV1: 'media/amazon-titan-embed-text-v1',
@@ -106,6 +109,12 @@ kind: Secret
 type: aigateway.dev/api-key
 metadata: { name: media-key, namespace: media }
 stringData: { token: ${API_KEY}, subject: "user:media@example.com", teams: media-testers }
+---
+apiVersion: v1
+kind: Secret
+type: aigateway.dev/api-key
+metadata: { name: outsider-key, namespace: media }
+stringData: { token: ${OUTSIDER_KEY}, subject: "user:outsider@example.com", teams: elsewhere }
 ${models}${extra}`;
 }
 
