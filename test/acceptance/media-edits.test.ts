@@ -257,6 +257,28 @@ describe('images.edit through the SDK', () => {
     }
   });
 
+  it('moderation on edits: withheld images are reported, all withheld is content_policy_violation', async () => {
+    const some = await postForm(
+      form({ model: M.novaCanvas, prompt: 'x [[filter:1]]', n: '3' }, [
+        ['image', redSource],
+        ['mask', leftHalfMask, 'mask.png'],
+      ]),
+    );
+    expect(some.status, some.text.slice(0, 300)).toBe(200);
+    expect((some.json as { data: unknown[] }).data).toHaveLength(2);
+    expect(some.headers.get('x-aigateway-images-filtered')).toBe('1');
+    const all = expectOpenAIError(
+      await postForm(
+        form({ model: M.titanImageV2, prompt: 'x [[filter:all]]' }, [
+          ['image', redSource],
+          ['mask', leftHalfMask, 'mask.png'],
+        ]),
+      ),
+      400,
+    );
+    expect(all.code).toBe('content_policy_violation');
+  });
+
   it('each edited image is priced', async () => {
     const labels = { account: 'media', model: 'amazon-nova-canvas-v1-0' };
     const before = await metricValue(stack, 'aigw_cost_usd_total', labels);
