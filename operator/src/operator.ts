@@ -201,7 +201,20 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       res.writeHead(ok ? 200 : req.url === '/readyz' ? 503 : 404, { 'content-type': 'text/plain' });
       res.end(ok ? 'ok\n' : req.url === '/readyz' ? 'caches not synced\n' : 'not found\n');
     });
-    await new Promise<void>((resolve) => health?.listen(healthPort, options.healthHost ?? '0.0.0.0', resolve));
+    const host = options.healthHost ?? '0.0.0.0';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        health?.once('error', reject);
+        health?.listen(healthPort, host, resolve);
+      });
+    } catch (err) {
+      // A taken port is a start-up error with a message, not an unhandled 'error' event; what already
+      // runs (controller, elector, client) is stopped so the process can exit.
+      await stopController();
+      await elector?.stop({ release: true });
+      await client.close();
+      throw new Error(`operator health server cannot listen on ${host}:${healthPort}: ${(err as Error).message}`);
+    }
     const address = health.address() as AddressInfo;
     healthUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   }
@@ -297,7 +310,13 @@ class Controller {
   }
 
   private async run(): Promise<void> {
-    await Promise.all([this.accounts.synced, this.models.synced, this.secrets.synced, this.outputs.synced]);
+    // A stop before the caches ever synced (API server unreachable, list forbidden) must not wait
+    // for a sync that will not come.
+    const aborted = new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve()));
+    await Promise.race([
+      Promise.all([this.accounts.synced, this.models.synced, this.secrets.synced, this.outputs.synced]),
+      aborted,
+    ]);
     if (this.abort.signal.aborted) return;
     this.synced = true;
     for (const ns of this.namespaces()) this.queue.add(ns);

@@ -1087,6 +1087,42 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
         expect(cond(again, 'Ready')?.lastTransitionTime).toBe(cond(acct, 'Ready')?.lastTransitionTime);
       }, 40_000);
 
+      it('without the rights it needs the operator stays unready, says why, and stops cleanly', async () => {
+        const healthPort = await freePort();
+        const op = spawnLogged(
+          ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('bob'), '--no-leader-election'],
+          { AIGW_OPERATOR_HEALTH_PORT: String(healthPort) },
+        );
+        try {
+          await until('forbidden logged', async () => /forbidden/.test(op.log()), 15_000);
+          expect((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status).toBe(503);
+          expect((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status).toBe(200);
+        } finally {
+          const t0 = Date.now();
+          await stop(op.child);
+          expect(Date.now() - t0).toBeLessThan(5000);
+        }
+        expect(op.child.exitCode, op.log()).toBe(0);
+      }, 30_000);
+
+      it('a taken health port stops the operator with a message, not a stack trace', async () => {
+        const blocker = createServer();
+        await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', () => r()));
+        const port = (blocker.address() as { port: number }).port;
+        try {
+          const op = spawnLogged(
+            ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('admin'), '--no-leader-election'],
+            { AIGW_OPERATOR_HEALTH_PORT: String(port) },
+          );
+          const code = await until('operator exit', async () => op.child.exitCode ?? undefined, 15_000);
+          expect(code, op.log()).toBe(1);
+          expect(op.log()).toContain(String(port));
+          expect(op.log()).not.toMatch(/Unhandled 'error' event|at Server\./);
+        } finally {
+          blocker.close();
+        }
+      }, 20_000);
+
       it('bad operator flags exit 2 with a message', () => {
         let status: number | null = null;
         let stderr = '';
