@@ -416,6 +416,23 @@ describe('SigV4 front door', () => {
       expect(((await res.json()) as { message: string }).message).toBe(
         'The security token included in the request is expired',
       );
+      // STS reports the same as its own ExpiredToken (400, XML).
+      const gci = 'Action=GetCallerIdentity&Version=2011-06-15';
+      const stsSigner = new SignatureV4({ service: 'sts', region: 'us-east-1', credentials: creds, sha256: Sha256 });
+      const stsReq2 = await stsSigner.sign(
+        httpRequest({
+          method: 'POST',
+          protocol: 'http:',
+          hostname: host,
+          path: '/',
+          headers: { host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+          body: gci,
+        }),
+        { signingDate: new Date(local.state.clock.now()) },
+      );
+      const expiredSts = await fetch(`${local.url}/`, { method: 'POST', headers: stsReq2.headers, body: gci });
+      expect(expiredSts.status).toBe(400);
+      expect(await expiredSts.text()).toContain('<Code>ExpiredToken</Code>');
     } finally {
       await local.close();
     }
