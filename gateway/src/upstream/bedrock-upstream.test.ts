@@ -353,6 +353,26 @@ describe('BedrockUpstream.send', () => {
     }
   });
 
+  it('still maps an error whose body is too large to keep, from its status and error type', async () => {
+    const upstream = fastRetries();
+    try {
+      // Past 1 MiB the error body is dropped, not buffered; the x-amzn-ErrorType header still names the error.
+      handlers = [
+        (_req, res) =>
+          json(res, 400, { message: 'x'.repeat(2 * 1024 * 1024) }, { 'x-amzn-errortype': 'ValidationException' }),
+        ok,
+      ];
+      const error = await rejection(upstream.send(call()));
+      expect(error).toMatchObject({ code: 'invalid_request', status: 400 });
+      expect(seen).toHaveLength(1);
+      // The connection it was cut on is not reused by accident: the next call succeeds.
+      handlers = [ok];
+      expect((await upstream.send(call())).status).toBe(200);
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('stops immediately when the caller goes away', async () => {
     const upstream = fastRetries();
     try {
