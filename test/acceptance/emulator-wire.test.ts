@@ -889,6 +889,30 @@ describe('STS on the wire (awsQuery XML)', () => {
     expect(u.text).toContain('<Code>MissingAuthenticationToken</Code>');
   });
 
+  it('STS is faulted only by faults naming its action, with STS codes', async () => {
+    const body = stsForm({ Action: 'GetCallerIdentity' });
+    const send = async () =>
+      raw('POST', '/', await signed('/', body, { service: 'sts', extraHeaders: stsHeaders }), body);
+    await admin('POST', 'faults', { type: 'throttle', count: 1 }); // no operation: runtime only
+    expect((await send()).status).toBe(200);
+    await admin('DELETE', 'faults');
+    await admin('POST', 'faults', [
+      { type: 'throttle', operation: 'GetCallerIdentity', count: 1 },
+      { type: 'error', status: 503, operation: 'GetCallerIdentity', count: 1 },
+      { type: 'error', operation: 'ContainerCredentials', count: 1 },
+    ]);
+    const throttled = await send();
+    expect(throttled.status).toBe(400);
+    expect(throttled.text).toMatch(/<Code>Throttling<\/Code>\s*<Message>Rate exceeded<\/Message>/);
+    const unavailable = await send();
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.text).toContain('<Code>ServiceUnavailable</Code>');
+    expect((await send()).status).toBe(200);
+    const creds = await raw('GET', '/v1/credentials', { authorization: 'pod-token' });
+    expect(creds.status).toBe(500);
+    expect(String(creds.headers['content-type'])).toContain('application/json');
+  });
+
   it('rejects a bedrock-scoped signature on STS', async () => {
     const body = stsForm({ Action: 'GetCallerIdentity' });
     const headers = await signed('/', body, { service: 'bedrock', extraHeaders: stsHeaders });
