@@ -296,10 +296,12 @@ describe('images.edit through the SDK', () => {
 
 describe('images.edit: bad input is a clear 4xx in OpenAI shape', () => {
   it('a model that cannot edit: 400 naming the editable models', async () => {
-    for (const model of [M.imageCore, M.sd3Large]) {
+    for (const model of [M.imageCore, M.sd3Large, M.sdxl]) {
       const err = expectOpenAIError(await postForm(form({ model, prompt: 'x' }, [['image', redSource]])), 400);
       expect(err.message).toMatch(/Nova Canvas|nova-canvas/i);
       expect(err.message).toMatch(/Titan/i);
+      // Only models that can edit are offered, not the generation-only Stability ones.
+      expect(err.message).not.toMatch(/stability\.(sd3|stable-image)/);
     }
     expectOpenAIError(await postForm(form({ model: M.titanEmbedV2, prompt: 'x' }, [['image', redSource]])), 400);
     expectOpenAIError(await postForm(form({ model: M.novaLite, prompt: 'x' }, [['image', redSource]])), 400);

@@ -72,7 +72,11 @@ export const imagesRoutes: RouteModule = {
   },
 };
 
-function imageRoute(request: FastifyRequest, model: string): { route: ModelRoute; kind: ImageModelKind } {
+function imageRoute(
+  request: FastifyRequest,
+  model: string,
+  surface: 'generations' | 'edits',
+): { route: ModelRoute; kind: ImageModelKind } {
   const state = request.aigw;
   const route = authorizeModel(state.snapshot!, state.caller!, model);
   state.account = route.account.name;
@@ -87,7 +91,9 @@ function imageRoute(request: FastifyRequest, model: string): { route: ModelRoute
   if (kind === undefined)
     throw new GatewayError(
       'invalid_value',
-      `The model '${model}' (${route.model.modelId}) has no image translation in this gateway; supported: ${Object.keys(IMAGE_MODELS).join(', ')}.`,
+      surface === 'edits'
+        ? `The model '${model}' (${route.model.modelId}) cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`
+        : `The model '${model}' (${route.model.modelId}) has no image translation in this gateway; supported: ${Object.keys(IMAGE_MODELS).join(', ')}.`,
       { param: 'model' },
     );
   return { route, kind };
@@ -95,7 +101,7 @@ function imageRoute(request: FastifyRequest, model: string): { route: ModelRoute
 
 async function generateImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const parsed = parseImageGenerationRequest(request.body);
-  const { route, kind } = imageRoute(request, parsed.model);
+  const { route, kind } = imageRoute(request, parsed.model, 'generations');
   if (kind === 'stability') {
     const bodies = toStabilityImageRequests(parsed);
     await run(ctx, request, reply, route, bodies, (responses, created) =>
@@ -115,7 +121,7 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
     );
   const { fields, files } = await readForm(request);
   const parsed = parseImageEditRequest(fields, files);
-  const { route, kind } = imageRoute(request, parsed.model);
+  const { route, kind } = imageRoute(request, parsed.model, 'edits');
   if (kind === 'stability')
     throw new GatewayError(
       'invalid_value',
