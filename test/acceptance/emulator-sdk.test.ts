@@ -958,6 +958,7 @@ describe('STS through @aws-sdk/client-sts', () => {
       );
       expect(out.Credentials?.AccessKeyId).toMatch(/^ASIA/);
       expect(out.SubjectFromWebIdentityToken).toBe('system:serviceaccount:ai:gateway');
+      expect(out.Audience).toBe('sts.amazonaws.com');
       expect(out.Provider).toBe('oidc.eks.us-east-1.amazonaws.com/id/ABC');
       expect(out.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/BedrockOpen/irsa`);
 

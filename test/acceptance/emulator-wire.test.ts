@@ -940,6 +940,8 @@ describe('STS on the wire (awsQuery XML)', () => {
   });
 });
 
+const stsFormBody = (action: string) => new URLSearchParams({ Action: action, Version: '2011-06-15' }).toString();
+
 describe('container credentials (EKS Pod Identity)', () => {
   it('serves credentials to the SDK http provider and 401 without a token', async () => {
     const provider = fromHttp({
@@ -950,6 +952,20 @@ describe('container credentials (EKS Pod Identity)', () => {
     expect(creds.accessKeyId).toMatch(/^ASIA/);
     expect(creds.sessionToken).toBeTruthy();
     expect(creds.expiration?.getTime()).toBeGreaterThan(Date.now());
+    // docs: the role BedrockOpen, session eks-pod-identity, one hour
+    expect((creds.expiration?.getTime() ?? 0) - Date.now()).toBeLessThanOrEqual(3_600_000 + 5_000);
+    const who = stsFormBody('GetCallerIdentity');
+    const whoReq = await signed('/', who, {
+      service: 'sts',
+      credentials: {
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        sessionToken: creds.sessionToken ?? '',
+      },
+      extraHeaders: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    });
+    const whoAmI = await raw('POST', '/', whoReq, who);
+    expect(whoAmI.text).toContain('<Arn>arn:aws:sts::111122223333:assumed-role/BedrockOpen/eks-pod-identity</Arn>');
     const r = await raw('GET', '/v1/credentials', {});
     expect(r.status).toBe(401);
     // the credentials work against the runtime
