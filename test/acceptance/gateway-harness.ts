@@ -95,10 +95,13 @@ export interface Emulator extends RunningProcess {
 
 /** Starts `aigw emulator`; `configFile` is its optional `--config FILE` (e.g. a pinned region). */
 export async function startEmulatorProcess(configFile?: string): Promise<Emulator> {
-  const port = await freePort();
-  const p = run(['emulator', '--port', String(port), '--host', '127.0.0.1', ...(configFile ? ['--config', configFile] : [])]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/_emulator/health`)).ok, 15_000, 'emulator');
+  const { p, url } = await withFreshPorts(async () => {
+    const port = await freePort();
+    const p = run(['emulator', '--port', String(port), '--host', '127.0.0.1', ...(configFile ? ['--config', configFile] : [])]);
+    const url = `http://127.0.0.1:${port}`;
+    await untilUp(p, async () => (await fetch(`${url}/_emulator/health`)).ok, 'emulator');
+    return { p, url };
+  });
   return {
     ...p,
     url,
@@ -134,20 +137,45 @@ export async function startGatewayProcess(
   dir: string,
   opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {},
 ): Promise<Gateway> {
-  const port = await freePort();
-  const adminPort = await freePort();
-  const p = run(
-    ['serve', '--config', dir, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1', ...(opts.args ?? [])],
-    opts.env,
-  );
-  const admin = `http://127.0.0.1:${adminPort}`;
-  try {
-    await waitFor(async () => (await fetch(`${admin}/readyz`)).ok, 20_000, 'gateway readiness');
-  } catch (e) {
-    await p.stop();
-    throw new Error(`${(e as Error).message}\n${p.output()}`);
-  }
+  const { p, port, admin } = await withFreshPorts(async () => {
+    const port = await freePort();
+    const adminPort = await freePort();
+    const p = run(
+      ['serve', '--config', dir, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1', ...(opts.args ?? [])],
+      opts.env,
+    );
+    const admin = `http://127.0.0.1:${adminPort}`;
+    await untilUp(p, async () => (await fetch(`${admin}/readyz`)).ok, 'gateway readiness');
+    return { p, port, admin };
+  });
   return { ...p, origin: `http://127.0.0.1:${port}`, baseURL: `http://127.0.0.1:${port}/v1`, admin, dir };
+}
+
+/** Waits for a started process to answer; fails at once (with its output) if it exits instead. */
+async function untilUp(p: RunningProcess, check: () => Promise<boolean>, what: string): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    if (p.child.exitCode !== null) throw new PortOrStartError(`${what}: process exited ${p.child.exitCode}\n${p.output()}`);
+    if (await check().catch(() => false)) return;
+    if (Date.now() > until) {
+      await p.stop();
+      throw new PortOrStartError(`timed out waiting for ${what}\n${p.output()}`);
+    }
+    await sleep(100);
+  }
+}
+
+class PortOrStartError extends Error {}
+
+/** Other suites on this machine pick free ports too: a port taken between probe and listen is retried. */
+async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof PortOrStartError) || !/EADDRINUSE/.test(e.message)) throw e;
+    }
+  }
 }
 
 export async function removeDir(dir: string | undefined): Promise<void> {
