@@ -1105,6 +1105,107 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
         expect(op.child.exitCode, op.log()).toBe(0);
       }, 30_000);
 
+      it('an STS that never answers gives Timeout without holding up publishing', async () => {
+        const sockets: import('node:net').Socket[] = [];
+        const tarpit = createServer((sock) => sockets.push(sock));
+        await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', () => r()));
+        const port = (tarpit.address() as { port: number }).port;
+        try {
+          await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: slowsts, namespace: ${NS} }
+spec:
+  region: us-east-1
+  stsEndpoint: http://127.0.0.1:${port}
+  auth: { type: accessKey, accessKey: { secretRef: { name: aws-keys } } }
+`);
+          await new Promise((r) => setTimeout(r, 500));
+          await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: after-slow, namespace: ${NS} }
+spec: { account: tfy-ai-bedrock, modelId: "amazon.nova-pro-v1:0" }
+`);
+          await until(
+            'after-slow served',
+            async () => cond(await model('after-slow'), 'Ready')?.status === 'True',
+            5000,
+          );
+          const slow = await until(
+            'slowsts judged',
+            async () => {
+              const o = await pa('slowsts');
+              const c = cond(o, 'CredentialsReady');
+              return c && c.status !== 'Unknown' ? o : undefined;
+            },
+            45_000,
+          );
+          expect(cond(slow, 'CredentialsReady')).toMatchObject({ status: 'False', reason: 'Timeout' });
+        } finally {
+          for (const s of sockets) s.destroy();
+          tarpit.close();
+        }
+      }, 60_000);
+
+      it('a refused assumed role shows in status, and callers get a clean OpenAI error', async () => {
+        await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: wrongext, namespace: ${NS} }
+spec:
+  region: us-east-1
+  endpoint: ${emu.url}
+  stsEndpoint: ${emu.url}
+  auth:
+    type: assumeRole
+    assumeRole: { roleArn: "arn:aws:iam::111122223333:role/BedrockAccess", externalId: "not-the-external-id", sourceSecretRef: { name: aws-keys } }
+  collaborators: [{ subject: "user:alice@example.com", role: User }]
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: haiku, namespace: ${NS} }
+spec: { account: wrongext, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
+`);
+        const a = await until('wrongext refused', async () => {
+          const o = await pa('wrongext');
+          return cond(o, 'CredentialsReady')?.status === 'False' ? o : undefined;
+        });
+        expect(cond(a, 'CredentialsReady')?.reason).toBe('AccessDenied');
+        // Feed the gateway the new outputs and call the model.
+        const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(
+          `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+        );
+        const sec = await admin.get<KubeObject & { data?: Record<string, string> }>(
+          `/api/v1/namespaces/${NS}/secrets/aigateway-credentials`,
+        );
+        const config = cm.data?.['config.json'] ?? '';
+        writeFileSync(
+          join(compiledDir, 'credentials.json'),
+          Buffer.from(sec.data?.['credentials.json'] ?? '', 'base64').toString('utf8'),
+        );
+        writeFileSync(join(compiledDir, 'config.json'), config);
+        const rev = (JSON.parse(config) as { revision: string }).revision;
+        await until('loaded', async () => {
+          const r = (await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json()) as { revision?: string };
+          return r.revision === rev;
+        });
+        const res = await fetch(`http://127.0.0.1:${gatewayPort}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'wrongext/haiku', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        const text = await res.text();
+        expect(res.status, text).toBeGreaterThanOrEqual(400);
+        const body = JSON.parse(text) as { error: { message: string; type: string; code: unknown } };
+        expect(body.error.message.length).toBeGreaterThan(0);
+        expect(text).not.toContain(SECRET_ACCESS_KEY);
+        expect(text).not.toContain('not-the-external-id');
+        // The caller's 403 names the refused role, not the caller's fault, in OpenAI's shape.
+        expect(res.status).toBe(403);
+        expect(body.error.type).toBe('permission_error');
+      }, 40_000);
+
       it('a taken health port stops the operator with a message, not a stack trace', async () => {
         const blocker = createServer();
         await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', () => r()));
