@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** Counts requests and streams in progress so a graceful shutdown knows when everything has finished. */
 export class ActivityTracker {
   #active = 0;
@@ -5,6 +7,11 @@ export class ActivityTracker {
   /** Set when shutdown began: responses then ask keep-alive clients to reconnect (elsewhere). */
   draining = false;
   readonly #cut = new AbortController();
+
+  constructor() {
+    // Every open stream listens on this one signal; Node would warn of a leak past 10 listeners.
+    setMaxListeners(0, this.#cut.signal);
+  }
 
   /**
    * Aborted when the shutdown grace period is over: streams still open end with a final `shutting_down`

@@ -158,7 +158,8 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     cutByShutdown = true;
     stream.cancel();
   };
-  ctx.activity.graceOver.addEventListener('abort', onGraceOver, { once: true });
+  if (ctx.activity.graceOver.aborted) onGraceOver();
+  else ctx.activity.graceOver.addEventListener('abort', onGraceOver, { once: true });
   reply.hijack();
   const sse = new SseWriter(res);
   // A hijacked reply bypasses fastify's header writing: carry over what hooks set (request id, and
