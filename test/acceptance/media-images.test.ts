@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  API_KEY,
   decodePng,
   expectOpenAIError,
   M,
@@ -321,6 +322,24 @@ describe('images.generate: bad input is a clear 4xx in OpenAI shape', () => {
       if (c.code) expect(err.code).toBe(c.code);
     });
   }
+
+  it('a form or text body is a 415, as on the other JSON routes', async () => {
+    const f = new FormData();
+    f.append('model', M.novaCanvas);
+    f.append('prompt', 'x');
+    for (const init of [
+      { body: f },
+      { body: JSON.stringify({ model: M.novaCanvas, prompt: 'x' }), headers: { 'content-type': 'text/plain' } },
+    ]) {
+      const res = await fetch(`${stack.baseURL}/images/generations`, {
+        method: 'POST',
+        ...init,
+        headers: { authorization: `Bearer ${API_KEY}`, ...init.headers },
+      });
+      const text = await res.text();
+      expectOpenAIError({ status: res.status, headers: res.headers, json: JSON.parse(text), text }, 415);
+    }
+  });
 
   it('a bad size names the valid choices', async () => {
     const titan = expectOpenAIError(

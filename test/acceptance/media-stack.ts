@@ -14,7 +14,13 @@ import { PNG } from 'pngjs';
 import { expect } from 'vitest';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');
+/**
+ * The suites build the CLI into a private directory (same sources, same tsconfig.build.json) so that
+ * another suite rebuilding `dist/` at the same moment cannot hand them half-written modules, and they
+ * cannot break a process another suite runs from `dist/`. Under node_modules so packages resolve.
+ */
+const BUILD_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'aigw-media-acceptance');
+const CLI = join(BUILD_DIR, 'gateway', 'src', 'cli', 'aigw.js');
 
 /** The caller key every suite uses; its team is a collaborator of the `media` account. */
 export const API_KEY = 'sk-media-acceptance-0123456789abcdef';
@@ -119,12 +125,13 @@ ${models}${extra}`;
 }
 
 /**
- * Builds `dist/` once per run of the suites. Several suite files start in parallel forks, so a
+ * Builds the CLI once per run of the suites. Several suite files start in parallel forks, so a
  * directory lock serialises the build and a fresh stamp lets later suites skip it.
  */
 function buildOnce(): void {
-  const lock = join(tmpdir(), 'aigw-media-acceptance-build.lock');
-  const stamp = join(tmpdir(), 'aigw-media-acceptance-build.stamp');
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const lock = join(BUILD_DIR, '.build.lock');
+  const stamp = join(BUILD_DIR, '.build.stamp');
   const deadline = Date.now() + 90_000;
   for (;;) {
     try {
@@ -146,7 +153,13 @@ function buildOnce(): void {
       try {
         execFileSync(
           process.execPath,
-          [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+          [
+            join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+            '-p',
+            'tsconfig.build.json',
+            '--outDir',
+            BUILD_DIR,
+          ],
           { cwd: REPO_ROOT, stdio: 'pipe' },
         );
       } catch {

@@ -100,6 +100,13 @@ function imageRoute(
 }
 
 async function generateImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // The multipart parser registered for edits also accepts forms here; a form is the wrong media type for
+  // generations (as on every other JSON route), not a JSON body that is "not an object".
+  if (request.isMultipart())
+    throw new GatewayError(
+      'unsupported_media_type',
+      "Unsupported Content-Type. Send the request body as JSON with 'Content-Type: application/json'.",
+    );
   const parsed = parseImageGenerationRequest(request.body);
   const { route, kind } = imageRoute(request, parsed.model, 'generations');
   if (kind === 'stability') {
