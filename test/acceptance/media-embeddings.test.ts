@@ -28,7 +28,10 @@ function decodeBase64Vector(b64: string): number[] {
 describe('embeddings through the openai SDK', () => {
   it('Titan v2 with a string input: one unit-length 1024-dim vector, usage, echoed model', async () => {
     const text = 'The quick brown fox jumps over the lazy dog';
-    const res = await stack.client.embeddings.create({ model: M.titanEmbedV2, input: text });
+    const { data: res, response } = await stack.client.embeddings
+      .create({ model: M.titanEmbedV2, input: text })
+      .withResponse();
+    expect(response.headers.get('x-request-id')).toBeTruthy();
     expect(res.object).toBe('list');
     expect(res.model).toBe(M.titanEmbedV2);
     expect(res.data).toHaveLength(1);

@@ -30,7 +30,11 @@ const colour = (b64: string) => {
 
 describe('images.generate: Nova Canvas and Titan Image', () => {
   it('Nova Canvas default: one b64 PNG of 1024x1024, no url, created set', async () => {
-    const res = await stack.client.images.generate({ model: M.novaCanvas, prompt: 'a lighthouse at dusk' });
+    const { data: res, response } = await stack.client.images
+      .generate({ model: M.novaCanvas, prompt: 'a lighthouse at dusk' })
+      .withResponse();
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+    expect(response.headers.get('x-aigateway-images-filtered')).toBeNull();
     expect(res.created).toBeGreaterThan(1_600_000_000);
     expect(res.data).toHaveLength(1);
     const item = res.data?.[0];
