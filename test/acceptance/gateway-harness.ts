@@ -89,7 +89,11 @@ export interface Emulator extends RunningProcess {
   /** POST /_emulator/faults */
   fault: (f: Record<string, unknown>) => Promise<void>;
   clearFaults: () => Promise<void>;
-  stats: () => Promise<{ operations: Record<string, number>; sts: Record<string, number>; models: Record<string, number> }>;
+  stats: () => Promise<{
+    operations: Record<string, number>;
+    sts: Record<string, number>;
+    models: Record<string, number>;
+  }>;
   setLatency: (l: Record<string, number>) => Promise<void>;
 }
 
@@ -97,7 +101,14 @@ export interface Emulator extends RunningProcess {
 export async function startEmulatorProcess(configFile?: string): Promise<Emulator> {
   const { p, url } = await withFreshPorts(async () => {
     const port = await freePort();
-    const p = run(['emulator', '--port', String(port), '--host', '127.0.0.1', ...(configFile ? ['--config', configFile] : [])]);
+    const p = run([
+      'emulator',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      ...(configFile ? ['--config', configFile] : []),
+    ]);
     const url = `http://127.0.0.1:${port}`;
     await untilUp(p, async () => (await fetch(`${url}/_emulator/health`)).ok, 'emulator');
     return { p, url };
@@ -106,7 +117,11 @@ export async function startEmulatorProcess(configFile?: string): Promise<Emulato
     ...p,
     url,
     fault: async (f) => {
-      const r = await fetch(`${url}/_emulator/faults`, { method: 'POST', body: JSON.stringify(f), headers: { 'content-type': 'application/json' } });
+      const r = await fetch(`${url}/_emulator/faults`, {
+        method: 'POST',
+        body: JSON.stringify(f),
+        headers: { 'content-type': 'application/json' },
+      });
       if (!r.ok) throw new Error(`fault refused: ${r.status} ${await r.text()}`);
     },
     clearFaults: async () => {
@@ -114,7 +129,11 @@ export async function startEmulatorProcess(configFile?: string): Promise<Emulato
     },
     stats: async () => (await (await fetch(`${url}/_emulator/stats`)).json()) as Awaited<ReturnType<Emulator['stats']>>,
     setLatency: async (l) => {
-      const r = await fetch(`${url}/_emulator/config`, { method: 'PUT', body: JSON.stringify({ latency: l }), headers: { 'content-type': 'application/json' } });
+      const r = await fetch(`${url}/_emulator/config`, {
+        method: 'PUT',
+        body: JSON.stringify({ latency: l }),
+        headers: { 'content-type': 'application/json' },
+      });
       if (!r.ok) throw new Error(`latency refused: ${r.status}`);
     },
   };
@@ -141,7 +160,18 @@ export async function startGatewayProcess(
     const port = await freePort();
     const adminPort = await freePort();
     const p = run(
-      ['serve', '--config', dir, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1', ...(opts.args ?? [])],
+      [
+        'serve',
+        '--config',
+        dir,
+        '--port',
+        String(port),
+        '--admin-port',
+        String(adminPort),
+        '--host',
+        '127.0.0.1',
+        ...(opts.args ?? []),
+      ],
       opts.env,
     );
     const admin = `http://127.0.0.1:${adminPort}`;
@@ -155,7 +185,8 @@ export async function startGatewayProcess(
 async function untilUp(p: RunningProcess, check: () => Promise<boolean>, what: string): Promise<void> {
   const until = Date.now() + 20_000;
   for (;;) {
-    if (p.child.exitCode !== null) throw new PortOrStartError(`${what}: process exited ${p.child.exitCode}\n${p.output()}`);
+    if (p.child.exitCode !== null)
+      throw new PortOrStartError(`${what}: process exited ${p.child.exitCode}\n${p.output()}`);
     if (await check().catch(() => false)) return;
     if (Date.now() > until) {
       await p.stop();
@@ -186,6 +217,11 @@ export async function removeDir(dir: string | undefined): Promise<void> {
 export function sseData(body: string): string[] {
   return body
     .split(/\r?\n\r?\n/)
-    .flatMap((ev) => ev.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()))
+    .flatMap((ev) =>
+      ev
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim()),
+    )
     .filter((d) => d.length > 0);
 }

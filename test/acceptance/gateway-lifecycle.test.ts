@@ -10,9 +10,9 @@ import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLI,
-  type Emulator,
   EMU_ACCESS_KEY_ID,
   EMU_SECRET_ACCESS_KEY,
+  type Emulator,
   type Gateway,
   makeConfigDir,
   removeDir,
@@ -21,7 +21,7 @@ import {
   startGatewayProcess,
   waitFor,
 } from './gateway-harness.js';
-import { KEYS, MODELS, accountsYaml, apiKeysYaml, modelsYaml } from './gateway-manifests.js';
+import { accountsYaml, apiKeysYaml, KEYS, MODELS, modelsYaml } from './gateway-manifests.js';
 
 let emu: Emulator;
 const gateways: Gateway[] = [];
@@ -124,7 +124,10 @@ spec: { account: keys, modelId: "amazon.nova-lite-v1:0", regoin: us-east-1 }
     expect(g.output()).toMatch(/config rejected:.*models\.yaml/);
     expect(await revision(g)).toBe(good);
     expect((await fetch(`${g.admin}/readyz`)).status).toBe(200);
-    const r = await sdk(g, KEYS.alice).chat.completions.create({ model: MODELS.nova, messages: [{ role: 'user', content: 'still here' }] });
+    const r = await sdk(g, KEYS.alice).chat.completions.create({
+      model: MODELS.nova,
+      messages: [{ role: 'user', content: 'still here' }],
+    });
     expect(r.choices[0]?.message.content).toBe('Echo: still here');
     expect((await modelIds(g, KEYS.alice)).includes('keys/broken')).toBe(false);
     const metrics = await (await fetch(`${g.admin}/metrics`)).text();
@@ -134,7 +137,14 @@ spec: { account: keys, modelId: "amazon.nova-lite-v1:0", regoin: us-east-1 }
     await writeFile(join(g.dir, 'zz-garbage.yaml'), 'kind: [unclosed\n  : : :\n');
     await sleep(1500);
     expect(await revision(g)).toBe(good);
-    expect((await sdk(g, KEYS.alice).chat.completions.create({ model: MODELS.nova, messages: [{ role: 'user', content: 'ok' }] })).choices[0]?.message.content).toBe('Echo: ok');
+    expect(
+      (
+        await sdk(g, KEYS.alice).chat.completions.create({
+          model: MODELS.nova,
+          messages: [{ role: 'user', content: 'ok' }],
+        })
+      ).choices[0]?.message.content,
+    ).toBe('Echo: ok');
 
     // Fixing the files brings the next config in (an empty file is an empty manifest list).
     await writeFile(join(g.dir, 'zz-garbage.yaml'), '');
@@ -160,7 +170,10 @@ spec: { account: keys, modelId: "amazon.nova-lite-v1:0" }
         messages: [{ role: 'user', content: 'a b c d e f g h i j k l m n o p' }],
       });
       // Remove the caller's access mid-stream.
-      await writeFile(join(g.dir, 'keys.yaml'), apiKeysYaml({ withTemp: false }).replace(KEYS.alice, 'sk-acc-alice-rotated-000000'));
+      await writeFile(
+        join(g.dir, 'keys.yaml'),
+        apiKeysYaml({ withTemp: false }).replace(KEYS.alice, 'sk-acc-alice-rotated-000000'),
+      );
       let text = '';
       for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
       expect(text).toBe('Echo: a b c d e f g h i j k l m n o p');
@@ -217,7 +230,10 @@ describe('hot reload removing accounts', () => {
         .catch((e: unknown) => e);
       expect((gone as APIError).status).toBe(404);
       // The accounts that stayed still serve.
-      const r = await sdk(g, KEYS.alice).chat.completions.create({ model: MODELS.bearerNova, messages: [{ role: 'user', content: 'y' }] });
+      const r = await sdk(g, KEYS.alice).chat.completions.create({
+        model: MODELS.bearerNova,
+        messages: [{ role: 'user', content: 'y' }],
+      });
       expect(r.choices[0]?.message.content).toBe('Echo: y');
     } finally {
       await emu.setLatency({ interTokenDelayMs: 0 });
@@ -249,10 +265,17 @@ describe('SIGTERM', () => {
       const text = body
         .split('\n')
         .filter((l) => l.startsWith('data: {'))
-        .map((l) => (JSON.parse(l.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '')
+        .map(
+          (l) =>
+            (JSON.parse(l.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
+            '',
+        )
         .join('');
       expect(text).toBe('Echo: one two three four five six seven eight nine ten eleven twelve');
-      const code = await Promise.race([g.exited, sleep(12_000).then(() => `still running:\n${g.output().slice(-2000)}`)]);
+      const code = await Promise.race([
+        g.exited,
+        sleep(12_000).then(() => `still running:\n${g.output().slice(-2000)}`),
+      ]);
       expect(code).toBe(0);
     } finally {
       await emu.setLatency({ interTokenDelayMs: 0 });
@@ -283,7 +306,10 @@ describe('SIGTERM past the grace period', () => {
       expect(err).toBeInstanceOf(APIError);
       expect((err as APIError).code).toBe('shutting_down');
       expect(text.startsWith('Echo: a')).toBe(true);
-      const code = await Promise.race([g.exited, sleep(10_000).then(() => `still running:\n${g.output().slice(-2000)}`)]);
+      const code = await Promise.race([
+        g.exited,
+        sleep(10_000).then(() => `still running:\n${g.output().slice(-2000)}`),
+      ]);
       expect(code).toBe(0);
     } finally {
       await emu.setLatency({ interTokenDelayMs: 0 });
@@ -293,7 +319,10 @@ describe('SIGTERM past the grace period', () => {
 
 describe('CLI', () => {
   it('exits 2 on a bad flag and 1 on a config that cannot be served', async () => {
-    const bad = spawnSync(process.execPath, [CLI, 'serve', '--config', '/nonexistent', '--port', 'abc'], { encoding: 'utf8', timeout: 10_000 });
+    const bad = spawnSync(process.execPath, [CLI, 'serve', '--config', '/nonexistent', '--port', 'abc'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr + bad.stdout).toMatch(/port/);
 
@@ -302,10 +331,14 @@ describe('CLI', () => {
       'keys.yaml': apiKeysYaml(),
     });
     dirs.push(dir);
-    const broken = spawnSync(process.execPath, [CLI, 'serve', '--config', dir, '--port', '0', '--admin-port', '0', '--host', '127.0.0.1'], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const broken = spawnSync(
+      process.execPath,
+      [CLI, 'serve', '--config', dir, '--port', '0', '--admin-port', '0', '--host', '127.0.0.1'],
+      {
+        encoding: 'utf8',
+        timeout: 10_000,
+      },
+    );
     expect(broken.status).toBe(1);
     expect(broken.stderr + broken.stdout).toMatch(/accounts\.yaml#1 spec\.auth\.type/);
   });

@@ -109,8 +109,17 @@ export const MODELS = {
 
 export function modelsYaml(): string {
   return [
-    model('global-anthropic-claude-sonnet-4-5-20250929-v1-0', 'keys', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0'),
-    model('amazon-nova-lite-v1-0', 'keys', 'amazon.nova-lite-v1:0', '  pricing: { inputPerMillionTokens: 1000, outputPerMillionTokens: 2000 }\n'),
+    model(
+      'global-anthropic-claude-sonnet-4-5-20250929-v1-0',
+      'keys',
+      'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    ),
+    model(
+      'amazon-nova-lite-v1-0',
+      'keys',
+      'amazon.nova-lite-v1:0',
+      '  pricing: { inputPerMillionTokens: 1000, outputPerMillionTokens: 2000 }\n',
+    ),
     model('nova-pro-arn', 'keys', 'arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-pro-v1:0'),
     model(
       'haiku-profile-arn',

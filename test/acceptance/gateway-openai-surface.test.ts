@@ -7,10 +7,10 @@
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Emulator,
+  EMU_ACCESS_KEY_ID,
   EMU_BEDROCK_API_KEY,
   EMU_SECRET_ACCESS_KEY,
-  EMU_ACCESS_KEY_ID,
+  type Emulator,
   type Gateway,
   makeConfigDir,
   removeDir,
@@ -18,10 +18,9 @@ import {
   startEmulatorProcess,
   startGatewayProcess,
 } from './gateway-harness.js';
-import { KEYS, MODELS, accountsYaml, apiKeysYaml, modelsYaml } from './gateway-manifests.js';
+import { accountsYaml, apiKeysYaml, KEYS, MODELS, modelsYaml } from './gateway-manifests.js';
 
-const PNG_1X1 =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
 let emu: Emulator;
 let gw: Gateway;
@@ -48,7 +47,10 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> | undefined };
 }
 
-function expectOpenAIError(json: unknown, code?: string): { message: string; type: string; param: unknown; code: string } {
+function expectOpenAIError(
+  json: unknown,
+  code?: string,
+): { message: string; type: string; param: unknown; code: string } {
   expect(json).toBeTypeOf('object');
   const err = (json as { error: { message: string; type: string; param: unknown; code: string } }).error;
   expect(err).toBeTypeOf('object');
@@ -83,7 +85,11 @@ beforeAll(async () => {
   });
   // The `default` account takes the AWS default chain from the gateway's environment.
   gw = await startGatewayProcess(dir, {
-    env: { AWS_ACCESS_KEY_ID: EMU_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EMU_SECRET_ACCESS_KEY, AWS_REGION: 'us-east-1' },
+    env: {
+      AWS_ACCESS_KEY_ID: EMU_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: EMU_SECRET_ACCESS_KEY,
+      AWS_REGION: 'us-east-1',
+    },
   });
 }, 60_000);
 
@@ -316,14 +322,30 @@ describe('chat completions, non-streaming', () => {
     // image/jpg is a common alias; bytes that are really PNG must not turn into a 5xx
     const jpgAlias = await post('/v1/chat/completions', {
       model: MODELS.nova,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: `data:image/jpg;base64,${PNG_1X1}` } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'x' },
+            { type: 'image_url', image_url: { url: `data:image/jpg;base64,${PNG_1X1}` } },
+          ],
+        },
+      ],
     });
     expect(jpgAlias.status).toBeLessThan(500);
 
     // an image on a model without vision is a clear 400, not a 5xx
     const noVision = await post('/v1/chat/completions', {
       model: MODELS.llama,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG_1X1}` } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'x' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG_1X1}` } },
+          ],
+        },
+      ],
     });
     expect(noVision.status).toBe(400);
     expectOpenAIError(noVision.json);
@@ -331,7 +353,15 @@ describe('chat completions, non-streaming', () => {
     // garbage base64 claiming to be an image
     const garbage = await post('/v1/chat/completions', {
       model: MODELS.nova,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'x' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+      ],
     });
     expect(garbage.status).toBe(400);
     expectOpenAIError(garbage.json);
@@ -471,7 +501,10 @@ describe('chat completions, streaming', () => {
   it('thinking + tools: the message the SDK stream helper accumulates can be sent back as is', async () => {
     const c = client(KEYS.alice);
     const tools = [
-      { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+      {
+        type: 'function' as const,
+        function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } },
+      },
     ];
     const user = { role: 'user' as const, content: 'please lookup the thing' };
     const final = await c.chat.completions
@@ -485,7 +518,11 @@ describe('chat completions, streaming', () => {
     const { data, response } = await c.chat.completions
       .create({
         model: MODELS.claude,
-        messages: [user, message as OpenAI.Chat.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call.id, content: 'found' }],
+        messages: [
+          user,
+          message as OpenAI.Chat.ChatCompletionMessageParam,
+          { role: 'tool', tool_call_id: call.id, content: 'found' },
+        ],
         tools,
         reasoning_effort: 'medium',
       })
@@ -499,7 +536,11 @@ describe('chat completions, streaming', () => {
     await emu.fault({ type: 'throttle', model: 'amazon.nova-lite-v1:0', operation: 'ConverseStream', count: 10 });
     try {
       const e = await apiError(
-        client(KEYS.alice).chat.completions.create({ model: MODELS.nova, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+        client(KEYS.alice).chat.completions.create({
+          model: MODELS.nova,
+          stream: true,
+          messages: [{ role: 'user', content: 'x' }],
+        }),
       );
       expect(e.status).toBe(429);
       expect(e.type).toBe('rate_limit_error');
@@ -507,13 +548,23 @@ describe('chat completions, streaming', () => {
       await emu.clearFaults();
     }
     const denied = await apiError(
-      client(KEYS.bob).chat.completions.create({ model: MODELS.nova, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      client(KEYS.bob).chat.completions.create({
+        model: MODELS.nova,
+        stream: true,
+        messages: [{ role: 'user', content: 'x' }],
+      }),
     );
     expect(denied.status).toBe(403);
   });
 
   it('a mid-stream Bedrock exception ends the stream with an SSE error event and no [DONE]', async () => {
-    await emu.fault({ type: 'stream-error', model: 'amazon.nova-lite-v1:0', operation: 'ConverseStream', count: 1, afterEvents: 3 });
+    await emu.fault({
+      type: 'stream-error',
+      model: 'amazon.nova-lite-v1:0',
+      operation: 'ConverseStream',
+      count: 1,
+      afterEvents: 3,
+    });
     try {
       const res = await fetch(`${gw.baseURL}/chat/completions`, {
         method: 'POST',
@@ -536,7 +587,14 @@ describe('chat completions, streaming', () => {
   });
 
   it('the SDK surfaces a mid-stream error as an exception', async () => {
-    await emu.fault({ type: 'stream-error', model: 'amazon.nova-lite-v1:0', operation: 'ConverseStream', count: 1, afterEvents: 3, exception: 'throttlingException' });
+    await emu.fault({
+      type: 'stream-error',
+      model: 'amazon.nova-lite-v1:0',
+      operation: 'ConverseStream',
+      count: 1,
+      afterEvents: 3,
+      exception: 'throttlingException',
+    });
     try {
       const stream = await client(KEYS.alice).chat.completions.create({
         model: MODELS.nova,
@@ -568,7 +626,9 @@ describe('errors', () => {
     expect(wrong.code).toBe('invalid_api_key');
     expect(wrong.message).not.toContain('sk-wrong-key-123456');
 
-    const basic = await fetch(`${gw.baseURL}/models`, { headers: { authorization: `Basic ${Buffer.from(`x:${KEYS.alice}`).toString('base64')}` } });
+    const basic = await fetch(`${gw.baseURL}/models`, {
+      headers: { authorization: `Basic ${Buffer.from(`x:${KEYS.alice}`).toString('base64')}` },
+    });
     expect(basic.status).toBe(401);
     expectOpenAIError(await basic.json());
   });
@@ -580,7 +640,10 @@ describe('errors', () => {
     expect(denied.status).toBe(403);
     expect(denied.code).toBe('model_access_denied');
     const missing = await apiError(
-      client(KEYS.alice).chat.completions.create({ model: 'keys/no-such-model', messages: [{ role: 'user', content: 'x' }] }),
+      client(KEYS.alice).chat.completions.create({
+        model: 'keys/no-such-model',
+        messages: [{ role: 'user', content: 'x' }],
+      }),
     );
     expect(missing.status).toBe(404);
     expect(missing.code).toBe('model_not_found');
@@ -606,27 +669,64 @@ describe('errors', () => {
       ['temperature string', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }], temperature: 'hot' }],
       ['max_tokens 0', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }],
       ['max_tokens negative', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }], max_tokens: -5 }],
-      ['bad tool args', {
-        model: MODELS.nova,
-        messages: [
-          { role: 'user', content: 'x' },
-          { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{not json' } }] },
-          { role: 'tool', tool_call_id: 'c1', content: 'r' },
-        ],
-        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
-      }],
-      ['bad tool name', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'bad name!' } }] }],
-      ['tools on llama3.3 w/o toolChoice ok? tool_choice required', {
-        model: MODELS.llama,
-        messages: [{ role: 'user', content: 'x' }],
-        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
-        tool_choice: 'required',
-      }],
-      ['max_tokens above model max', { model: MODELS.llama, messages: [{ role: 'user', content: 'x' }], max_tokens: 'lots' }],
-      ['bad image url', { model: MODELS.nova, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x/y.png' } }] }] }],
-      ['unknown content part', { model: MODELS.nova, messages: [{ role: 'user', content: [{ type: 'hologram', hologram: {} }] }] }],
+      [
+        'bad tool args',
+        {
+          model: MODELS.nova,
+          messages: [
+            { role: 'user', content: 'x' },
+            {
+              role: 'assistant',
+              tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{not json' } }],
+            },
+            { role: 'tool', tool_call_id: 'c1', content: 'r' },
+          ],
+          tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+        },
+      ],
+      [
+        'bad tool name',
+        {
+          model: MODELS.nova,
+          messages: [{ role: 'user', content: 'x' }],
+          tools: [{ type: 'function', function: { name: 'bad name!' } }],
+        },
+      ],
+      [
+        'tools on llama3.3 w/o toolChoice ok? tool_choice required',
+        {
+          model: MODELS.llama,
+          messages: [{ role: 'user', content: 'x' }],
+          tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+          tool_choice: 'required',
+        },
+      ],
+      [
+        'max_tokens above model max',
+        { model: MODELS.llama, messages: [{ role: 'user', content: 'x' }], max_tokens: 'lots' },
+      ],
+      [
+        'bad image url',
+        {
+          model: MODELS.nova,
+          messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x/y.png' } }] }],
+        },
+      ],
+      [
+        'unknown content part',
+        { model: MODELS.nova, messages: [{ role: 'user', content: [{ type: 'hologram', hologram: {} }] }] },
+      ],
       ['stream not bool', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }], stream: 'yes' }],
-      ['tool message without id', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }, { role: 'tool', content: 'r' }] }],
+      [
+        'tool message without id',
+        {
+          model: MODELS.nova,
+          messages: [
+            { role: 'user', content: 'x' },
+            { role: 'tool', content: 'r' },
+          ],
+        },
+      ],
     ];
     for (const [name, body] of cases) {
       const r = await post('/v1/chat/completions', body);
@@ -637,9 +737,17 @@ describe('errors', () => {
   });
 
   it('400 names the offending param', async () => {
-    const r = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }], n: 3 });
+    const r = await post('/v1/chat/completions', {
+      model: MODELS.nova,
+      messages: [{ role: 'user', content: 'x' }],
+      n: 3,
+    });
     expect(expectOpenAIError(r.json).param).toBe('n');
-    const t = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }], temperature: 1.5 });
+    const t = await post('/v1/chat/completions', {
+      model: MODELS.nova,
+      messages: [{ role: 'user', content: 'x' }],
+      temperature: 1.5,
+    });
     expect(expectOpenAIError(t.json).param).toBe('temperature');
   });
 
@@ -692,7 +800,13 @@ describe('errors', () => {
   });
 
   it('upstream throttling is a 429 rate_limit_error with Retry-After when Bedrock gave one', async () => {
-    await emu.fault({ type: 'throttle', model: 'amazon.nova-lite-v1:0', operation: 'Converse', count: 10, retryAfterSeconds: 60 });
+    await emu.fault({
+      type: 'throttle',
+      model: 'amazon.nova-lite-v1:0',
+      operation: 'Converse',
+      count: 10,
+      retryAfterSeconds: 60,
+    });
     try {
       const r = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }] });
       expect(r.status).toBe(429);
@@ -707,7 +821,10 @@ describe('errors', () => {
     await emu.fault({ type: 'throttle', model: 'amazon.nova-lite-v1:0', operation: 'Converse', count: 1 });
     await emu.fault({ type: 'error', status: 503, model: 'amazon.nova-lite-v1:0', operation: 'Converse', count: 1 });
     try {
-      const r = await client(KEYS.alice).chat.completions.create({ model: MODELS.nova, messages: [{ role: 'user', content: 'retry me' }] });
+      const r = await client(KEYS.alice).chat.completions.create({
+        model: MODELS.nova,
+        messages: [{ role: 'user', content: 'retry me' }],
+      });
       expect(r.choices[0]?.message.content).toBe('Echo: retry me');
     } finally {
       await emu.clearFaults();
@@ -724,7 +841,10 @@ describe('errors', () => {
     for (const [fault, statuses] of cases) {
       await emu.fault({ ...fault, model: 'amazon.nova-lite-v1:0', operation: 'Converse' });
       try {
-        const r = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }] });
+        const r = await post('/v1/chat/completions', {
+          model: MODELS.nova,
+          messages: [{ role: 'user', content: 'x' }],
+        });
         expect(statuses, `${JSON.stringify(fault)} → ${r.status} ${r.text}`).toContain(r.status);
         expectOpenAIError(r.json);
       } finally {
@@ -756,7 +876,10 @@ describe('errors', () => {
     // A caller still writing its body when the gateway answers must read the 413, not a reset (EPIPE) that
     // the SDK would report as a connection error and retry. Several tries: the race is timing-dependent.
     for (let i = 0; i < 3; i++) {
-      const r = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x'.repeat(21 * 1024 * 1024) }] });
+      const r = await post('/v1/chat/completions', {
+        model: MODELS.nova,
+        messages: [{ role: 'user', content: 'x'.repeat(21 * 1024 * 1024) }],
+      });
       expect(r.status).toBe(413);
       expectOpenAIError(r.json, 'request_too_large');
     }
@@ -774,7 +897,11 @@ describe('errors', () => {
 
 describe('request ids', () => {
   it('echoes a sane x-request-id and generates one otherwise, on success and on error', async () => {
-    const ok = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }] }, { 'x-request-id': 'my-req-42' });
+    const ok = await post(
+      '/v1/chat/completions',
+      { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }] },
+      { 'x-request-id': 'my-req-42' },
+    );
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-request-id')).toBe('my-req-42');
     const gen = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }] });
@@ -782,7 +909,11 @@ describe('request ids', () => {
     expect(id1).toBeTruthy();
     const gen2 = await post('/v1/chat/completions', { model: MODELS.nova, messages: [{ role: 'user', content: 'x' }] });
     expect(gen2.headers.get('x-request-id')).not.toBe(id1);
-    const evil = await post('/v1/chat/completions', { model: MODELS.nova, messages: [] }, { 'x-request-id': 'a b<script>' });
+    const evil = await post(
+      '/v1/chat/completions',
+      { model: MODELS.nova, messages: [] },
+      { 'x-request-id': 'a b<script>' },
+    );
     expect(evil.headers.get('x-request-id')).not.toBe('a b<script>');
     expect(evil.headers.get('x-request-id')).toBeTruthy();
     const models = await fetch(`${gw.baseURL}/models`, { headers: { authorization: `Bearer ${KEYS.alice}` } });
@@ -796,11 +927,18 @@ describe('admin port and metrics', () => {
     const ready = await fetch(`${gw.admin}/readyz`);
     expect(ready.status).toBe(200);
     // One streamed request so TTFT is observed.
-    const s = await client(KEYS.alice).chat.completions.create({ model: MODELS.nova, stream: true, messages: [{ role: 'user', content: 'metrics please' }] });
+    const s = await client(KEYS.alice).chat.completions.create({
+      model: MODELS.nova,
+      stream: true,
+      messages: [{ role: 'user', content: 'metrics please' }],
+    });
     for await (const _ of s) {
       // drain
     }
-    await client(KEYS.alice).chat.completions.create({ model: MODELS.nova, messages: [{ role: 'user', content: 'metrics again' }] });
+    await client(KEYS.alice).chat.completions.create({
+      model: MODELS.nova,
+      messages: [{ role: 'user', content: 'metrics again' }],
+    });
     const text = await (await fetch(`${gw.admin}/metrics`)).text();
     const line = (re: RegExp) => text.split('\n').find((l) => re.test(l));
     expect(line(/^aigw_requests_total\{.*account="keys".*\} \d+/), 'requests_total').toBeTruthy();
@@ -856,7 +994,9 @@ describe('upstream credentials that do not work', () => {
         const err = expectOpenAIError(JSON.parse(text));
         expect(text).not.toContain('WRONGsecret');
         expect(text).not.toContain('ABSKbm9wZW5vcGVub3Bl');
-        expect(['upstream_access_denied', 'upstream_credentials_unavailable'], `${model}: ${err.message}`).toContain(err.code);
+        expect(['upstream_access_denied', 'upstream_credentials_unavailable'], `${model}: ${err.message}`).toContain(
+          err.code,
+        );
       }
     }
     // The process is still serving.
@@ -895,9 +1035,19 @@ spec: { account: keys, modelId: "arn:aws:bedrock:eu-west-1::foundation-model/ama
   it('serves the eu-west-1 models of a us-east-1 account; the other regions are signed as such', async () => {
     const c = new OpenAI({ baseURL: euGw?.baseURL, apiKey: KEYS.alice, maxRetries: 0 });
     // region: eu-west-1 on the Model
-    expect((await c.chat.completions.create({ model: MODELS.microEu, messages: [{ role: 'user', content: 'eu' }] })).choices[0]?.message.content).toBe('Echo: eu');
+    expect(
+      (await c.chat.completions.create({ model: MODELS.microEu, messages: [{ role: 'user', content: 'eu' }] }))
+        .choices[0]?.message.content,
+    ).toBe('Echo: eu');
     // an ARN's own region
-    expect((await c.chat.completions.create({ model: 'keys/nova-lite-eu-arn', messages: [{ role: 'user', content: 'arn' }] })).choices[0]?.message.content).toBe('Echo: arn');
+    expect(
+      (
+        await c.chat.completions.create({
+          model: 'keys/nova-lite-eu-arn',
+          messages: [{ role: 'user', content: 'arn' }],
+        })
+      ).choices[0]?.message.content,
+    ).toBe('Echo: arn');
     // the account's us-east-1 and the us-west-2 ARN are signed for their own regions, which this endpoint refuses
     for (const model of [MODELS.nova, MODELS.novaArn]) {
       const e = await apiError(c.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] }));

@@ -117,7 +117,11 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     if (internal) request.log.error({ err, requestId: request.id }, 'request failed');
     else if (error.status >= 500)
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'request failed upstream');
-    if (error.code === 'request_too_large' && !ctx.activity.draining && declaredBodyWithin(request, options.bodyLimitBytes * 4)) {
+    if (
+      error.code === 'request_too_large' &&
+      !ctx.activity.draining &&
+      declaredBodyWithin(request, options.bodyLimitBytes * 4)
+    ) {
       // fastify closes the connection after a body error, so a caller still sending its body gets a reset
       // (EPIPE) instead of this 413, and the openai SDKs report a connection error and retry the upload.
       // On a kept connection Node reads and discards the rest of a declared-length body, then the caller

@@ -206,7 +206,10 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     }
     const { error, internal } = cutByShutdown
       ? {
-          error: new GatewayError('shutting_down', 'The gateway is shutting down and ended this stream; retry the request.'),
+          error: new GatewayError(
+            'shutting_down',
+            'The gateway is shutting down and ended this stream; retry the request.',
+          ),
           internal: false,
         }
       : toGatewayError(err, ctx.options);
