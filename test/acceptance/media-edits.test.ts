@@ -244,6 +244,18 @@ describe('images.edit through the SDK', () => {
     expect([out.width, out.height]).toEqual([W, H]);
   });
 
+  it('a repeated plain image field (as some clients send lists) is a multi-image variation too', async () => {
+    const res = await postForm(
+      form({ model: M.novaCanvas, prompt: 'two sources', size: '512x512' }, [
+        ['image', redSource, 'a.png'],
+        ['image', makePng(W, H, () => [0, 0, 255, 255]), 'b.png'],
+      ]),
+    );
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    const out = decodePng((res.json as { data: { b64_json: string }[] }).data[0]?.b64_json as string);
+    expect([out.width, out.height]).toEqual([512, 512]);
+  });
+
   it('size equal to the source (or auto) is accepted for inpainting', async () => {
     for (const size of [`${W}x${H}`, 'auto']) {
       const res = await edit({
