@@ -12,13 +12,46 @@ import { type RequestContext, sleep, writeChunk } from './reply.js';
 import type { SignableRequest } from './sigv4.js';
 import type { EmulatorState } from './state.js';
 
-/** Parses a JSON request body; malformed JSON is a ValidationException. */
+/**
+ * Deepest object/array nesting a request body may have. The service's JSON reader refuses bodies nested
+ * beyond a fixed depth (the common parser default is 1000); without a bound a hostile body would exhaust
+ * the stack of the recursive validators here and surface as a 500.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Deepest `{`/`[` nesting of JSON text, ignoring brackets inside strings. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/** Parses a JSON request body; malformed or too deeply nested JSON is a ValidationException. */
 export function parseJsonBody(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw validationException('Malformed input request, please reformat your input and try again.');
   }
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw validationException('Malformed input request, please reformat your input and try again.');
+  }
+  return value;
 }
 
 /** The SigV4-relevant view of a request. */

@@ -297,6 +297,63 @@ describe('Converse validation (docs/emulator.md, one request per rule)', () => {
   });
 });
 
+describe('hostile bodies get a clean answer, never a 500', () => {
+  const deep = (n: number) => JSON.parse(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`) as unknown;
+
+  it('refuses JSON nested beyond 1000 levels as malformed; 900 levels are fine', async () => {
+    const body = (n: number) => ({
+      toolConfig: { tools: [tool('f')] },
+      messages: [
+        user(text('x')),
+        assistant({ toolUse: { toolUseId: 't1', name: 'f', input: deep(n) } }),
+        user({ toolResult: { toolUseId: 't1', content: [text('r')] } }),
+      ],
+    });
+    const tooDeep = await fetch(`${emu.url}/model/${encodeURIComponent(HAIKU3)}/converse`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${LONG_TERM_API_KEY}`, 'content-type': 'application/json' },
+      // built as text: JSON.stringify itself cannot serialise 20,000 levels
+      body: JSON.stringify(body(1)).replace('{"a":1}', `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`),
+    });
+    expect(tooDeep.status).toBe(400);
+    expect(((await tooDeep.json()) as { message: string }).message).toBe(
+      'Malformed input request, please reformat your input and try again.',
+    );
+    const fine = await converse(HAIKU3, body(900));
+    expect(fine.status).toBe(200);
+  });
+
+  it('bounds values generated from schemas with absurd minLength / minItems', async () => {
+    const r = await converse(HAIKU3, {
+      messages: [user(text('go [[tools:1]]'))],
+      toolConfig: {
+        tools: [
+          {
+            toolSpec: {
+              name: 'f',
+              inputSchema: {
+                json: {
+                  type: 'object',
+                  properties: {
+                    s: { type: 'string', minLength: 1_000_000_000 },
+                    a: { type: 'array', minItems: 100_000_000, items: { type: 'integer' } },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    expect(r.status).toBe(200);
+    const use = (r.json.output as { message: { content: Array<{ toolUse?: { input: { s: string; a: number[] } } }> } })
+      .message.content[1]?.toolUse;
+    expect(use?.input.s.startsWith('s')).toBe(true);
+    expect(use?.input.s.length).toBe(262_144);
+    expect(use?.input.a).toHaveLength(1_024);
+  });
+});
+
 describe('deterministic replies (docs/emulator.md)', () => {
   it('[[stop:<reason>]] sets the stop reason; guardrail_intervened answers the guardrail text', async () => {
     const g = await converse(HAIKU3, { messages: [user(text('hello [[stop:guardrail_intervened]]'))] });

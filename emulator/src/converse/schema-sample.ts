@@ -5,6 +5,10 @@
 
 import type { JsonObject } from './types.js';
 
+/** Caps on generated sizes: 262,144 characters (64,000 tokens, the largest output limit, at 4 characters a token) and 1,024 array items. */
+export const MAX_SAMPLE_STRING = 262_144;
+export const MAX_SAMPLE_ITEMS = 1_024;
+
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -53,7 +57,8 @@ export function sampleFromSchema(
       return out;
     }
     case 'array': {
-      const count = Math.max(typeof schema.minItems === 'number' ? schema.minItems : 1, 1);
+      // Bounded: no model writes more than its output limit, and an absurd minItems must not exhaust memory.
+      const count = Math.min(Math.max(typeof schema.minItems === 'number' ? schema.minItems : 1, 1), MAX_SAMPLE_ITEMS);
       return Array.from({ length: count }, () => sampleFromSchema(schema.items, root, name, depth + 1));
     }
     case 'integer':
@@ -78,7 +83,7 @@ export function sampleFromSchema(
           return '00000000-0000-4000-8000-000000000000';
       }
       const min = typeof schema.minLength === 'number' ? schema.minLength : 0;
-      return name.padEnd(min, 'x');
+      return name.padEnd(Math.min(min, MAX_SAMPLE_STRING), 'x');
     }
   }
 }
