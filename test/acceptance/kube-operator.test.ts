@@ -406,6 +406,48 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
         }
       });
 
+      it('fills the documented defaults', async () => {
+        const created = await admin.request<Obj>('POST', `${GROUP}/namespaces/${NS}/provideraccounts`, {
+          query: { dryRun: 'All' },
+          body: {
+            apiVersion: 'aigateway.dev/v1alpha1',
+            kind: 'ProviderAccount',
+            metadata: { name: 'defaults', namespace: NS },
+            spec: {
+              region: 'us-east-1',
+              auth: {
+                type: 'assumeRole',
+                assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/r', sourceSecretRef: { name: 'k' } },
+              },
+            },
+          },
+        });
+        expect(created.spec).toMatchObject({
+          provider: 'aws-bedrock',
+          auth: {
+            assumeRole: {
+              sessionName: 'aigateway',
+              durationSeconds: 3600,
+              sourceSecretRef: {
+                name: 'k',
+                accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
+                secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
+              },
+            },
+          },
+        });
+        const key = await admin.request<Obj>('POST', `${GROUP}/namespaces/${NS}/provideraccounts`, {
+          query: { dryRun: 'All' },
+          body: {
+            apiVersion: 'aigateway.dev/v1alpha1',
+            kind: 'ProviderAccount',
+            metadata: { name: 'defaults', namespace: NS },
+            spec: { region: 'us-east-1', auth: { type: 'apiKey', apiKey: { secretRef: { name: 'k' } } } },
+          },
+        });
+        expect(key.spec).toMatchObject({ auth: { apiKey: { secretRef: { name: 'k', key: 'apiKey' } } } });
+      });
+
       it('rejects invalid ProviderAccounts with messages that name the problem', async () => {
         const cases: Array<[string, (a: ReturnType<typeof designAccount>) => void, RegExp]> = [
           ['bad region', (a) => (a.spec.region = 'mars'), /region/i],
@@ -895,6 +937,22 @@ stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: "$
           return cond(o, 'Ready')?.reason === 'AccountMissing' ? o : undefined;
         });
         expect(cond(m, 'Ready')?.status).toBe('False');
+        // Its credentials and models leave the outputs.
+        const out = await until('outputs without roles', async () => {
+          const sec = await admin.get<KubeObject & { data?: Record<string, string> }>(
+            `/api/v1/namespaces/${NS}/secrets/aigateway-credentials`,
+          );
+          const creds = JSON.parse(Buffer.from(sec.data?.['credentials.json'] ?? '', 'base64').toString('utf8')) as {
+            accounts: Record<string, unknown>;
+          };
+          return Object.keys(creds.accounts).includes('roles') ? undefined : creds;
+        });
+        expect(Object.keys(out.accounts)).toContain('tfy-ai-bedrock');
+        const cm = await admin.get<KubeObject & { data?: Record<string, string> }>(
+          `/api/v1/namespaces/${NS}/configmaps/aigateway-config`,
+        );
+        const config = JSON.parse(cm.data?.['config.json'] ?? '{}') as { models: Array<{ servedName: string }> };
+        expect(config.models.map((x) => x.servedName)).not.toContain('roles/haiku');
       }, 30_000);
 
       it('a rotated Secret is re-verified at once and republished', async () => {
