@@ -1,9 +1,12 @@
 /**
  * Black-box harness for the gateway acceptance suites: runs `aigw emulator` and `aigw serve --config DIR`
- * as real processes from the built CLI (`npm run build` first), on free localhost ports, with manifests
- * written to a temp dir the way a user would write them.
+ * as real processes from the CLI built by `tsc -p tsconfig.build.json` (what `npm run build` runs), on
+ * free localhost ports, with manifests written to a temp dir the way a user would write them.
+ *
+ * The CLI is built into a private directory per test process: other suites rebuild `dist/` while these
+ * run, and a process started from a half-written `dist/` misbehaves in ways that look like product bugs.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -11,7 +14,29 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(REPO_ROOT, 'dist/gateway/src/cli/aigw.js');
+// Inside the repo (git-ignored `.aigw-run/`) so that the built files resolve the repo's node_modules and
+// the CLI finds the repo's package.json for `--version`.
+const BUILD_DIR = join(REPO_ROOT, '.aigw-run', `gateway-acceptance-${process.pid}`);
+export const CLI = join(BUILD_DIR, 'gateway/src/cli/aigw.js');
+
+/** Builds the CLI into this process's private directory (call once in `beforeAll`). */
+export function buildCli(): void {
+  try {
+    execFileSync(
+      process.execPath,
+      [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR],
+      { cwd: REPO_ROOT, stdio: 'pipe' },
+    );
+  } catch {
+    // tsc emits even when another file of the tree has a type error; whether the CLI exists is what counts.
+  }
+  if (!existsSync(CLI)) throw new Error(`the CLI build produced no ${CLI}`);
+}
+
+/** Removes the private build (call in `afterAll`). */
+export async function removeCliBuild(): Promise<void> {
+  await rm(BUILD_DIR, { recursive: true, force: true });
+}
 
 /** Emulator identities (docs/emulator.md). */
 export const EMU_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
@@ -57,7 +82,7 @@ export interface RunningProcess {
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): RunningProcess {
-  if (!existsSync(CLI)) throw new Error(`build the CLI first (npm run build): ${CLI} is missing`);
+  if (!existsSync(CLI)) throw new Error(`call buildCli() first: ${CLI} is missing`);
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OTEL_SDK_DISABLED: 'true', ...env },

@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildCli,
   CLI,
   EMU_ACCESS_KEY_ID,
   EMU_SECRET_ACCESS_KEY,
   type Emulator,
   type Gateway,
   makeConfigDir,
+  removeCliBuild,
   removeDir,
   sleep,
   startEmulatorProcess,
@@ -28,13 +30,15 @@ const gateways: Gateway[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
+  buildCli();
   emu = await startEmulatorProcess();
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
   for (const g of gateways) await g.stop();
   await emu?.stop();
   for (const d of dirs) await removeDir(d);
+  await removeCliBuild();
 });
 
 async function newGateway(args: string[] = []): Promise<Gateway> {

@@ -7,12 +7,14 @@
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildCli,
   EMU_ACCESS_KEY_ID,
   EMU_BEDROCK_API_KEY,
   EMU_SECRET_ACCESS_KEY,
   type Emulator,
   type Gateway,
   makeConfigDir,
+  removeCliBuild,
   removeDir,
   sseData,
   startEmulatorProcess,
@@ -77,6 +79,7 @@ async function apiError(p: Promise<unknown>): Promise<APIError> {
 }
 
 beforeAll(async () => {
+  buildCli();
   emu = await startEmulatorProcess();
   dir = await makeConfigDir({
     'accounts.yaml': accountsYaml(emu.url),
@@ -97,6 +100,7 @@ afterAll(async () => {
   await gw?.stop();
   await emu?.stop();
   await removeDir(dir);
+  await removeCliBuild();
 });
 
 describe('models', () => {
