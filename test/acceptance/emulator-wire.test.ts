@@ -1105,6 +1105,7 @@ describe('aigw emulator --config FILE', () => {
         '  users: [{ name: ci, accessKeyId: AKIACI0000000000000, secretAccessKey: s3cr3t }]',
         '  apiKeys: [{ key: ABSKY2lrZXk, user: ci }]',
         '  deniedModels: [amazon.nova-lite-v1:0]',
+        '  roles: [{ arn: "arn:aws:iam::111122223333:role/Batch", externalId: batch-ext, maxSessionDuration: 3600 }]',
         '',
       ].join('\n'),
     );
@@ -1126,6 +1127,29 @@ describe('aigw emulator --config FILE', () => {
         'AccessDeniedException',
         "You don't have access to the model with the specified model ID.",
       );
+      const assume = async (params: Record<string, string>) => {
+        const form = new URLSearchParams({
+          Action: 'AssumeRole',
+          Version: '2011-06-15',
+          RoleSessionName: 'cfg',
+          ...params,
+        }).toString();
+        const headers = await signed('/', form, {
+          service: 'sts',
+          region: 'eu-west-1',
+          credentials: ci,
+          extraHeaders: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        });
+        return raw('POST', '/', headers, form);
+      };
+      const role = 'arn:aws:iam::111122223333:role/Batch';
+      expect((await assume({ RoleArn: role })).status).toBe(403); // external id required
+      const tooLong = await assume({ RoleArn: role, ExternalId: 'batch-ext', DurationSeconds: '7200' });
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.text).toContain('<Code>ValidationError</Code>');
+      const ok2 = await assume({ RoleArn: role, ExternalId: 'batch-ext', DurationSeconds: '3600' });
+      expect(ok2.status, ok2.text).toBe(200);
+      expect(ok2.text).toContain('<Arn>arn:aws:sts::111122223333:assumed-role/Batch/cfg</Arn>');
       const foreignKey = await shortTermKey({ region: 'us-west-2' });
       expectError(
         await raw('POST', modelPath(HAIKU), bearer(foreignKey), converseBody('x')),
