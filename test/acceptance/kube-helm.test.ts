@@ -347,6 +347,52 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.
       await cluster?.stop();
     }, 60_000);
 
+    it('a server-side dry run accepts the chart with many overrides at once', async () => {
+      const out = await helm(
+        [
+          'install',
+          'edge',
+          CHART,
+          '--namespace',
+          'edge-ns',
+          '--create-namespace',
+          '--dry-run=server',
+          '--set',
+          'fullnameOverride=edge-gw',
+          '--set',
+          'commonLabels.team=ml',
+          '--set',
+          'gateway.networkPolicy.enabled=true',
+          '--set',
+          'gateway.networkPolicy.egressCIDRs={10.0.0.0/8}',
+          '--set',
+          'gateway.serviceAccountCallers.enabled=false',
+          '--set',
+          'gateway.service.type=LoadBalancer',
+          '--set',
+          'gateway.podDisruptionBudget.maxUnavailable=50%',
+          '--set',
+          'operator.allNamespaces=true',
+          '--set',
+          'admissionPolicy.adminUsers={root@example.com}',
+          '--set',
+          'image.tag=1.2.3',
+          '-o',
+          'json',
+        ],
+        cluster.kubeconfigPath('admin'),
+      );
+      const objs = parseYamlObjects((JSON.parse(out) as { manifest: string }).manifest) as Obj[];
+      expect(objs.length).toBeGreaterThan(10);
+      const gw = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edge-gw-gateway');
+      expect(gw?.spec?.template?.spec.containers[0]?.args).not.toContain('--token-review');
+      expect(objs.every((o) => o.metadata.labels?.team === 'ml')).toBe(true);
+      const op = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edge-gw-operator');
+      const env = Object.fromEntries((op?.spec?.template?.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+      expect(env.AIGW_OUTPUT_NAME).toBe('edge-gw');
+      expect(op?.spec?.template?.spec.containers[0]?.args).toContain('--all-namespaces');
+    }, 60_000);
+
     it('installed every rendered object (ServiceMonitor skipped without its CRD)', async () => {
       const dep = await admin.get<Obj>(`/apis/apps/v1/namespaces/${NS}/deployments/aigateway-gateway`);
       expect(dep.metadata.name).toBe('aigateway-gateway');
