@@ -285,6 +285,7 @@ spec:
   auth: { type: default }
   collaborators:
     - { subject: "team:ml-platform", role: Manager }
+    - { subject: "serviceaccount:apps:ci", role: Manager }
 ---
 apiVersion: v1
 kind: Pod
@@ -307,7 +308,7 @@ subjects:
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: { name: impersonator }
-rules: [{ apiGroups: [""], resources: [users, groups], verbs: [impersonate] }]
+rules: [{ apiGroups: [""], resources: [users, groups, serviceaccounts], verbs: [impersonate] }]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -529,6 +530,39 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.
       }
       expect(refused?.status).toBe(403);
       expect(refused?.message).toContain('user:dave@example.com');
+      // A service account listed as Manager (e.g. a CI pipeline), and one that is not.
+      await admin.apply(
+        `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings/sa-model-editors`,
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'sa-model-editors', namespace: NS },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'aigateway-model-editor' },
+          subjects: [
+            { kind: 'ServiceAccount', name: 'ci', namespace: 'apps' },
+            { kind: 'ServiceAccount', name: 'other', namespace: 'apps' },
+          ],
+        },
+        { fieldManager: 'acc' },
+      );
+      await until('sa rights', async () => {
+        await bob.request('POST', path, {
+          query: { dryRun: 'All' },
+          body: model('ci-made', 'shared'),
+          headers: { 'impersonate-user': 'system:serviceaccount:apps:ci' },
+        });
+        return true;
+      });
+      let saRefused: KubeApiError | undefined;
+      try {
+        await bob.request('POST', path, {
+          body: model('other-made', 'shared'),
+          headers: { 'impersonate-user': 'system:serviceaccount:apps:other' },
+        });
+      } catch (err) {
+        saRefused = err as KubeApiError;
+      }
+      expect(saRefused?.status).toBe(403);
       // Admins are exempt.
       await admin.create(path, model('admins', 'prod'));
     });
