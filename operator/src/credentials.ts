@@ -40,6 +40,16 @@ export function credentialFingerprint(account: CompiledAccount, credentials: Acc
     .digest('hex');
 }
 
+/**
+ * The default chain is the gateway pod's identity (IRSA / Pod Identity), which the operator does not
+ * share; the gateway reports its own failures per request.
+ */
+const NOT_VERIFIABLE: CredentialCheck = {
+  status: 'Unknown',
+  reason: 'NotVerifiable',
+  message: "auth.type default uses the gateway pod's AWS identity, which the operator cannot use to verify",
+};
+
 export class CredentialChecker {
   private readonly entries = new Map<string, Entry>();
   private readonly okTtl: number;
@@ -61,6 +71,9 @@ export class CredentialChecker {
     credentials: AccountCredentials | undefined,
     onDone: () => void,
   ): CredentialCheck | undefined {
+    // Nothing to call for the default chain: answer at once instead of a "check in progress" that
+    // flips the condition (and records two Events) on every operator start.
+    if (account.auth.type === 'default') return NOT_VERIFIABLE;
     const key = `${account.namespace}/${account.name}`;
     const fp = credentialFingerprint(account, credentials);
     const entryKey = `${key}#${fp}`;
@@ -114,13 +127,7 @@ export class CredentialChecker {
         case 'apiKey':
           return await this.checkApiKey(account, credentials?.apiKey ?? '');
         case 'default':
-          // The default chain is the gateway pod's identity (IRSA / Pod Identity), which the operator
-          // does not share; the gateway reports its own failures per request.
-          return {
-            status: 'Unknown',
-            reason: 'NotVerifiable',
-            message: "auth.type default uses the gateway pod's AWS identity, which the operator cannot use to verify",
-          };
+          return NOT_VERIFIABLE;
       }
     } catch (err) {
       return { status: 'False', reason: reasonOf(err), message: messageOf(err) };

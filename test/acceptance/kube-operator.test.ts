@@ -292,7 +292,7 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
         ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('admin'), '--no-leader-election'],
         { AIGW_OPERATOR_HEALTH_PORT: String(healthPort), AIGW_LOG_LEVEL: 'debug' },
       );
-      compiledDir = mkdtempSync(join(tmpdir(), 'aigw-acc-compiled-'));
+      compiledDir = mkdtempSync(join(tmpdir(), 'kacc-compiled-'));
     }, 180_000);
 
     afterAll(async () => {
@@ -1412,7 +1412,7 @@ spec: { account: keyed, modelId: "amazon.nova-micro-v1:0", region: us-east-1 }`,
       }, 40_000);
 
       it('aigw serve --compiled-config on an empty directory starts unready and answers 503', async () => {
-        const dir = mkdtempSync(join(tmpdir(), 'aigw-acc-empty-'));
+        const dir = mkdtempSync(join(tmpdir(), 'kacc-empty-'));
         const [port, aport] = [await freePort(), await freePort()];
         const gw = spawnLogged([
           'serve',
@@ -1443,6 +1443,18 @@ spec: { account: keyed, modelId: "amazon.nova-micro-v1:0", region: us-east-1 }`,
           rmSync(dir, { recursive: true, force: true });
         }
       }, 30_000);
+
+      it('records one Event per change, not one per reconcile', async () => {
+        const list = await admin.list<KubeObject & { regarding?: { name: string; kind: string }; reason?: string }>(
+          `/apis/events.k8s.io/v1/namespaces/${NS}/events`,
+        );
+        // ambient never changed: its first Ready and CredentialsReady, nothing more (through a restart
+        // and dozens of reconciles of its namespace).
+        const ambient = list.items.filter(
+          (e) => e.regarding?.kind === 'ProviderAccount' && e.regarding.name === 'ambient',
+        );
+        expect(ambient.map((e) => e.reason).sort()).toEqual(['Compiled', 'CredentialsReadyNotVerifiable']);
+      });
     });
   },
 );
