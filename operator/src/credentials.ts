@@ -40,6 +40,14 @@ export function credentialFingerprint(account: CompiledAccount, credentials: Acc
     .digest('hex');
 }
 
+/** Reasons of a finished check (what `check` answers), as opposed to Checking / NotChecked. */
+export const CHECK_RESULT_REASONS: ReadonlySet<string> = new Set([
+  'Verified',
+  'AccessDenied',
+  'Timeout',
+  'CheckFailed',
+]);
+
 /**
  * The default chain is the gateway pod's identity (IRSA / Pod Identity), which the operator does not
  * share; the gateway reports its own failures per request.
@@ -70,6 +78,7 @@ export class CredentialChecker {
     account: CompiledAccount,
     credentials: AccountCredentials | undefined,
     onDone: () => void,
+    previous?: CredentialCheck,
   ): CredentialCheck | undefined {
     // Nothing to call for the default chain: answer at once instead of a "check in progress" that
     // flips the condition (and records two Events) on every operator start.
@@ -81,9 +90,13 @@ export class CredentialChecker {
     const fresh =
       entry?.result && Date.now() - entry.at < (entry.result.status === 'True' ? this.okTtl : this.failedTtl);
     if (entry && (fresh || entry.pending)) return entry.result;
+    // First sight of this account in this process (operator start, leader failover): keep the result
+    // its status already shows while the recheck runs, so a restart does not flip the condition
+    // through Checking. Credentials that change later do show Checking.
+    const seen = [...this.entries.keys()].some((k) => k.startsWith(`${key}#`));
     // Forget checks of older credentials of the same account.
     for (const k of this.entries.keys()) if (k.startsWith(`${key}#`) && k !== entryKey) this.entries.delete(k);
-    const next: Entry = { at: Date.now(), result: entry?.result };
+    const next: Entry = { at: Date.now(), result: entry?.result ?? (seen ? undefined : previous) };
     next.pending = this.check(account, credentials).then((result) => {
       next.result = result;
       next.at = Date.now();

@@ -21,7 +21,7 @@ import {
   type ProviderAccount,
   type Secret,
 } from '../../gateway/src/config/index.js';
-import { CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
+import { CHECK_RESULT_REASONS, CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
 import {
   isKubeStatus,
   KubeClient,
@@ -411,10 +411,17 @@ class Controller {
     const checks = new Map<string, CredentialCheck>();
     if (this.options.checker) {
       for (const account of result.config.accounts) {
+        const shown = accounts
+          .find((a) => a.metadata.name === account.name)
+          ?.status?.conditions?.find((c) => c.type === 'CredentialsReady');
         const check = this.options.checker.current(
           account as CompiledAccount,
           result.credentials.accounts[account.name],
           () => this.queue.add(ns),
+          // Only a finished check's answer stands in for the recheck.
+          shown && CHECK_RESULT_REASONS.has(shown.reason)
+            ? { status: shown.status, reason: shown.reason, message: shown.message }
+            : undefined,
         );
         if (check) checks.set(account.name, check);
       }

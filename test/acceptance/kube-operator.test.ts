@@ -1143,6 +1143,11 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
         expect(after.rv).toBe(before.rv);
         const again = await pa('tfy-ai-bedrock');
         expect(cond(again, 'Ready')?.lastTransitionTime).toBe(cond(acct, 'Ready')?.lastTransitionTime);
+        // The recheck after a restart does not flip CredentialsReady through Checking.
+        expect(cond(again, 'CredentialsReady')).toMatchObject({ status: 'True', reason: 'Verified' });
+        expect(cond(again, 'CredentialsReady')?.lastTransitionTime).toBe(
+          cond(acct, 'CredentialsReady')?.lastTransitionTime,
+        );
       }, 40_000);
 
       it('without the rights it needs the operator stays unready, says why, and stops cleanly', async () => {
