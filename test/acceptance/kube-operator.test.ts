@@ -383,6 +383,36 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
         }
       });
 
+      it('accepts every AWS region form', async () => {
+        for (const region of [
+          'us-gov-west-1',
+          'ap-southeast-3',
+          'eu-central-2',
+          'il-central-1',
+          'ca-west-1',
+          'mx-central-1',
+          'cn-north-1',
+        ]) {
+          const a = designAccount({ type: 'default' });
+          a.spec.region = region;
+          expect(await dryRunCreate(a), region).toBeUndefined();
+        }
+        const profiles: Array<[string, string]> = [
+          ['us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0', 'us-gov-west-1'],
+          ['jp.anthropic.claude-sonnet-4-5-20250929-v1:0', 'ap-northeast-1'],
+          ['au.anthropic.claude-sonnet-4-5-20250929-v1:0', 'ap-southeast-2'],
+          ['ca.anthropic.claude-sonnet-4-5-20250929-v1:0', 'ca-central-1'],
+          ['apac.anthropic.claude-sonnet-4-20250514-v1:0', 'ap-south-1'],
+          ['us.anthropic.claude-sonnet-4-20250514-v1:0', 'us-east-2'],
+        ];
+        for (const [modelId, region] of profiles) {
+          expect(
+            await dryRunCreate(designModel({ modelId, region, pricing: undefined }, 'm-geo')),
+            modelId,
+          ).toBeUndefined();
+        }
+      });
+
       it('accepts every field of the DESIGN.md Model, and ids of every documented form', async () => {
         expect(await dryRunCreate(designModel())).toBeUndefined();
         const ids: Array<[string, Record<string, unknown>]> = [
@@ -560,6 +590,16 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
             /region/,
           ],
           ['bad region', { region: 'west' }, /region/],
+          [
+            'us profile in GovCloud',
+            { modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-gov-west-1' },
+            /region/,
+          ],
+          [
+            'jp profile outside Japan',
+            { modelId: 'jp.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
+            /region/,
+          ],
           ['a model id with a space', { modelId: 'anthropic.claude 3', region: undefined }, /modelId/],
           ['an ARN of another service', { modelId: 'arn:aws:s3:::my-bucket/model', region: undefined }, /modelId/],
         ];
