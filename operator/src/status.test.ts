@@ -83,6 +83,19 @@ describe('model status reasons', () => {
 });
 
 describe('account status', () => {
+  it.each(['Timeout', 'CheckFailed'])(
+    'keeps the account Ready when the check ended in %s (nothing was refused)',
+    (reason) => {
+      const accounts = [account('bedrock')];
+      const models = [model('a', {})];
+      const result = compileConfig({ accounts, models, secrets: [keys] }, { namespace: NS });
+      const checks = new Map([['bedrock', { status: 'False' as const, reason, message: 'TimeoutError: no answer' }]]);
+      const s = computeStatuses({ accounts, models, result, checks, now: 'now' }).accounts.get('bedrock');
+      expect(s?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Compiled' });
+      expect(s?.conditions.find((c) => c.type === 'CredentialsReady')).toMatchObject({ status: 'False', reason });
+    },
+  );
+
   it('counts served models and carries the credential check', () => {
     const accounts = [account('bedrock')];
     const models = [model('a', {}), model('b', { modelId: 'amazon.nova-pro-v1:0' }), model('c', { account: 'other' })];

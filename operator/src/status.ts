@@ -138,7 +138,10 @@ export function computeStatuses(input: StatusInput): {
           };
       const served = result.config.models.filter((m) => m.account === name).length;
       next.push(
-        check?.status === 'False'
+        // Only credentials AWS refused make the account not Ready (docs/resources.md); a check that
+        // timed out or could not reach STS/Bedrock (operator egress, an outage) says so in
+        // CredentialsReady while the account stays in service.
+        check?.status === 'False' && check.reason === 'AccessDenied'
           ? {
               type: 'Ready',
               status: 'False',

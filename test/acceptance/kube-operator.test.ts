@@ -1245,6 +1245,8 @@ spec: { account: tfy-ai-bedrock, modelId: "amazon.nova-pro-v1:0" }
             45_000,
           );
           expect(cond(slow, 'CredentialsReady')).toMatchObject({ status: 'False', reason: 'Timeout' });
+          // Nothing was refused: the account stays Ready (in service) and CredentialsReady says why.
+          expect(cond(slow, 'Ready')).toMatchObject({ status: 'True', reason: 'Compiled' });
         } finally {
           for (const s of sockets) s.destroy();
           tarpit.close();
