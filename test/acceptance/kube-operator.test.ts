@@ -1153,6 +1153,16 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
           max_tokens: 16,
         });
         expect(r.choices[0]?.message.content?.length).toBeGreaterThan(0);
+        // A broken pair (truncated by a bad copy) is refused; the last good config keeps serving.
+        writeFileSync(join(compiledDir, 'config.json'), config.slice(0, config.length / 2));
+        writeFileSync(join(compiledDir, 'credentials.json'), '{"revision":');
+        await new Promise((res) => setTimeout(res, 1500));
+        const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+        expect(ready.status).toBe(200);
+        expect(await readyRevision()).toBe(newRev);
+        expect((await oa.models.list()).data.map((m) => m.id)).toContain('tfy-ai-bedrock/late-model');
+        writeFileSync(join(compiledDir, 'credentials.json'), creds);
+        writeFileSync(join(compiledDir, 'config.json'), config);
       }, 30_000);
 
       it('a restarted operator republishes nothing new and keeps condition times', async () => {
