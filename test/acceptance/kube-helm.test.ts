@@ -5,8 +5,7 @@
  * and RBAC; and the Manager admission policy judged for real users, groups and impersonated users.
  * Skips cleanly without the kube binaries (fails under CI=true).
  */
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,11 +19,11 @@ import {
   REPO_ROOT,
   startCluster,
 } from '../kube/harness.js';
+import { buildCli, CLI, removeCliBuild } from './gateway-harness.js';
 
 const availability = kubeSuiteAvailability(['kube-apiserver', 'etcd', 'helm']);
 const run = promisify(execFile);
 const CHART = join(REPO_ROOT, 'charts/aigateway');
-const CLI = join(REPO_ROOT, 'dist/gateway/src/cli/aigw.js');
 // The harness's operator identity is `system:serviceaccount:aigateway-system:aigateway-operator`, the
 // service account the chart creates for release `aigateway` in namespace `aigateway-system`.
 const NS = 'aigateway-system';
@@ -244,7 +243,8 @@ describe.skipIf(!availability.run)('acceptance: the Helm chart on a real API ser
     }
 
     beforeAll(async () => {
-      if (!existsSync(CLI)) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
+      // A private build: other suites rebuilding dist/ meanwhile cannot hand us half-written modules.
+      buildCli();
       cluster = await startCluster({ name: 'acc-helm' });
       admin = await cluster.client('admin');
       await helm(
@@ -346,6 +346,7 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.
     afterAll(async () => {
       await stopOperator();
       await cluster?.stop();
+      await removeCliBuild();
     }, 60_000);
 
     it('a server-side dry run accepts the chart with many overrides at once', async () => {
