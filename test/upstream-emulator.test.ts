@@ -293,6 +293,36 @@ describe('upstream ⇄ emulator: streams, retries and faults', () => {
     expect(error.code).toBe('rate_limit_exceeded');
   });
 
+  it('retries a stream whose first frame is a throttling exception: nothing had reached the caller', async () => {
+    await admin('POST', '/_emulator/faults', {
+      type: 'stream-error',
+      afterEvents: 0,
+      exception: 'throttlingException',
+      count: 1,
+    });
+    const stream = await upstream.stream(call(accessKeyAccount(), ACCESS_KEYS, { operation: 'converse-stream' }));
+    expect(stream.attempts).toBe(2);
+    const events = await collect(stream);
+    expect(events[0]?.type).toBe('messageStart');
+    expect(events.at(-1)?.type).toBe('metadata');
+  });
+
+  it('a stream that keeps failing at its first frame rejects stream() itself (an ordinary error, no 200)', async () => {
+    await admin('POST', '/_emulator/faults', {
+      type: 'stream-error',
+      afterEvents: 0,
+      exception: 'validationException',
+      count: 5,
+    });
+    const error = await failure(
+      upstream.stream(call(accessKeyAccount(), ACCESS_KEYS, { operation: 'converse-stream' })),
+    );
+    expect(error.code).toBe('invalid_request');
+    // A validation error is not retried.
+    expect((await stats()).faultsInjected['stream-error']).toBe(1);
+    await admin('DELETE', '/_emulator/faults');
+  });
+
   it('aborting mid-stream ends the iteration at once and closes the upstream request', async () => {
     await admin('PUT', '/_emulator/config', { latency: { interTokenDelayMs: 200 } });
     try {

@@ -240,6 +240,37 @@ describe('streaming chat', () => {
     expect(last.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
     expect(Object.keys(last.error).sort()).toEqual(['code', 'message', 'param', 'type']);
   });
+
+  it('a throttle that is the stream first frame is retried; one that persists is a plain 429, not a 200 stream', async () => {
+    await injectFault({ type: 'stream-error', afterEvents: 0, exception: 'throttlingException', count: 1 });
+    const stream = await client.chat.completions.create({
+      model: NOVA_LITE,
+      stream: true,
+      messages: [{ role: 'user', content: 'first frame throttled once' }],
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Echo: first frame throttled once');
+
+    await injectFault({ type: 'stream-error', afterEvents: 0, exception: 'throttlingException', count: 50 });
+    try {
+      const raw = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: NOVA_LITE,
+          stream: true,
+          messages: [{ role: 'user', content: 'always throttled' }],
+        }),
+      });
+      expect(raw.status).toBe(429);
+      expect(raw.headers.get('content-type')).toContain('application/json');
+      const body = (await raw.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    } finally {
+      await fetch(`${stack.emulator.url}/_emulator/faults`, { method: 'DELETE' });
+    }
+  });
 });
 
 describe('errors in OpenAI shape', () => {

@@ -97,9 +97,14 @@ export function fromBedrockHttpError(input: BedrockHttpErrorInput): GatewayError
 
 /**
  * Maps an `exception` frame of an event stream (`:exception-type` + JSON payload) to a gateway error.
- * The stream has already begun, so these are never retryable by the gateway.
+ * Once events have reached the caller nothing may be retried; an exception that is the stream's very
+ * first frame (`firstFrame`) reached nobody yet, so it keeps the exception's own retryability.
  */
-export function fromBedrockStreamException(exceptionType: string, payload: unknown): GatewayError {
+export function fromBedrockStreamException(
+  exceptionType: string,
+  payload: unknown,
+  options: { firstFrame?: boolean } = {},
+): GatewayError {
   const rule = bedrockExceptionRule(exceptionType) ?? { code: 'upstream_error', retryable: false };
   let message = bedrockMessage(payload) ?? `Bedrock stream failed with ${exceptionType}.`;
   // modelStreamErrorException carries what the model itself returned (§4).
@@ -107,7 +112,8 @@ export function fromBedrockStreamException(exceptionType: string, payload: unkno
     const status = typeof payload.originalStatusCode === 'number' ? ` (status ${payload.originalStatusCode})` : '';
     message = `${message} Model error${status}: ${redactSecrets(payload.originalMessage)}`;
   }
-  return buildError({ code: rule.code, retryable: false }, exceptionType, message, undefined, undefined);
+  const retryable = options.firstFrame === true && rule.retryable;
+  return buildError({ code: rule.code, retryable }, exceptionType, message, undefined, undefined);
 }
 
 /** Maps an `error` frame (`:message-type: error`, a failure outside the service model, §5). */

@@ -208,8 +208,9 @@ export class BedrockUpstream {
 
   /**
    * A streaming call (ConverseStream, InvokeModelWithResponseStream). Resolves once the 200 response
-   * headers arrived (retries happen only up to here); the events are then read from the returned
-   * stream. Throws GatewayError.
+   * and its first event arrived (retries happen only up to here, so an exception as the first frame is
+   * retried or thrown like an HTTP error); the events are then read from the returned stream. Throws
+   * GatewayError.
    */
   async stream(call: UpstreamCall): Promise<UpstreamEventStream> {
     const outcome = await this.execute(call, true);
@@ -315,7 +316,12 @@ export class BedrockUpstream {
             body: bytes,
             hooks,
           };
-          if (streaming) return outcome;
+          if (streaming) {
+            // Hold the stream until its first frame: an exception there (a throttle, say) has reached
+            // nobody yet, so it is retried or answered as an ordinary error, not as a 200 that fails at once.
+            outcome.primed = await primeEventStream(stream!, this.options.maxEventBytes);
+            return outcome;
+          }
           attempt.dispose();
           hooks?.end({ status: responseStatus, requestId: responseId, error: undefined, willRetry: false });
           return outcome;
@@ -479,6 +485,33 @@ interface AttemptOutcome {
   /** The whole body of a non-streaming response. */
   body: Uint8Array | undefined;
   hooks: UpstreamAttemptHooks | undefined;
+  /** Streaming calls: the body read up to its first decoded event. */
+  primed?: PrimedStream;
+}
+
+/** An event stream read up to its first event, inside the attempt (so a failure there is still retried). */
+interface PrimedStream {
+  iterator: AsyncIterator<Uint8Array>;
+  decoder: EventStreamDecoder;
+  events: UpstreamEvent[];
+  done: boolean;
+  firstEventAt: number | undefined;
+}
+
+async function primeEventStream(body: Dispatcher.ResponseData['body'], maxEventBytes: number): Promise<PrimedStream> {
+  const iterator = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const decoder = new EventStreamDecoder(maxEventBytes);
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return { iterator, decoder, events: [], done: true, firstEventAt: undefined };
+      const events = decoder.push(next.value);
+      if (events.length > 0) return { iterator, decoder, events, done: false, firstEventAt: performance.now() };
+    }
+  } catch (error) {
+    body.destroy();
+    throw error;
+  }
 }
 
 /**
@@ -531,19 +564,28 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
   }
 
   private async *events(): AsyncGenerator<UpstreamEvent> {
-    const { callerSignal, startedAt } = this.outcome;
+    const { callerSignal, startedAt, primed } = this.outcome;
     const body = this.body;
-    const decoder = new EventStreamDecoder(this.maxEventBytes);
+    const decoder = primed?.decoder ?? new EventStreamDecoder(this.maxEventBytes);
+    const rest: AsyncIterable<Uint8Array> = primed
+      ? { [Symbol.asyncIterator]: () => primed.iterator }
+      : (body as AsyncIterable<Uint8Array>);
     let failure: GatewayError | undefined;
     try {
-      for await (const chunk of body as AsyncIterable<Uint8Array>) {
-        const events = decoder.push(chunk);
-        if (events.length > 0 && this.timing.firstEventMs === undefined) {
-          this.timing.firstEventMs = performance.now() - startedAt;
-        }
-        for (const event of events) yield event;
+      if (primed) {
+        if (primed.firstEventAt !== undefined) this.timing.firstEventMs = primed.firstEventAt - startedAt;
+        for (const event of primed.events) yield event;
         decoder.throwIfFailed();
       }
+      if (!primed?.done)
+        for await (const chunk of rest) {
+          const events = decoder.push(chunk);
+          if (events.length > 0 && this.timing.firstEventMs === undefined) {
+            this.timing.firstEventMs = performance.now() - startedAt;
+          }
+          for (const event of events) yield event;
+          decoder.throwIfFailed();
+        }
       decoder.end();
       this.timing.totalMs = performance.now() - startedAt;
     } catch (error) {

@@ -13,7 +13,7 @@ export interface UpstreamOptions {
   maxRetryAfterMs: number;
   /**
    * Per attempt, ms: for `send` until the whole response body arrived; for `stream` until the 200
-   * response headers arrived (a stream then lives under {@link UpstreamOptions.streamIdleTimeoutMs}).
+   * response and its first event arrived (a stream then lives under {@link UpstreamOptions.streamIdleTimeoutMs}).
    */
   attemptTimeoutMs: number;
   /** All attempts and backoff waits of one call together, ms (for `stream`: until the headers). */

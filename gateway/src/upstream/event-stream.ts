@@ -23,6 +23,8 @@ export class EventStreamDecoder {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
   private pending: Uint8Array = EMPTY;
   private failure: GatewayError | undefined;
+  /** Whether any frame was decoded yet: an exception as the first frame may still be retried. */
+  private decodedAny = false;
 
   constructor(private readonly maxMessageBytes: number) {}
 
@@ -46,7 +48,8 @@ export class EventStreamDecoder {
       if (buffer.byteLength - offset < total) break;
       let event: UpstreamEvent;
       try {
-        event = toEvent(this.decode(buffer.subarray(offset, offset + total)));
+        event = toEvent(this.decode(buffer.subarray(offset, offset + total)), !this.decodedAny);
+        this.decodedAny = true;
       } catch (error) {
         // An exception frame often arrives in the same read as the events before it: hand those
         // out first and raise the error on the next call (see throwIfFailed).
@@ -107,7 +110,7 @@ function parsePayload(body: Uint8Array): unknown {
   return payload;
 }
 
-function toEvent(message: Message): UpstreamEvent {
+function toEvent(message: Message, firstFrame: boolean): UpstreamEvent {
   const messageType = headerString(message, ':message-type') ?? 'event';
   if (messageType === 'event') {
     return { type: headerString(message, ':event-type') ?? '', payload: parsePayload(message.body) };
@@ -119,7 +122,9 @@ function toEvent(message: Message): UpstreamEvent {
     } catch {
       payload = undefined;
     }
-    throw fromBedrockStreamException(headerString(message, ':exception-type') ?? 'internalServerException', payload);
+    throw fromBedrockStreamException(headerString(message, ':exception-type') ?? 'internalServerException', payload, {
+      firstFrame,
+    });
   }
   throw fromBedrockStreamErrorFrame(headerString(message, ':error-code'), headerString(message, ':error-message'));
 }
