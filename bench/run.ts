@@ -17,7 +17,7 @@
  *          on a shared machine disturbs the measurement less
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -152,6 +152,8 @@ async function main(): Promise<void> {
       process.stderr.write(`--priority ignored: ${(error as Error).message}\n`);
     }
   }
+  // Other work on the machine moves the tails; the report says how busy it was.
+  const loadAtStart = loadavg();
   const managed: Managed[] = [];
   const stopAll = () => Promise.all(managed.map((m) => m.stop()));
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
@@ -287,7 +289,14 @@ async function main(): Promise<void> {
       }
     }
 
-    const report: Record<string, unknown> = { date: new Date().toISOString(), rounds: ROUNDS, secondsPerRun: SECONDS };
+    const loadAtEnd = loadavg();
+    const report: Record<string, unknown> = {
+      date: new Date().toISOString(),
+      rounds: ROUNDS,
+      secondsPerRun: SECONDS,
+      cpus: cpus().length,
+      loadAverage: { start: loadAtStart, end: loadAtEnd },
+    };
     const lines: string[] = [];
     for (const [name, s] of Object.entries(scenarios)) {
       lines.push(`\n### ${s.title}\n`);
@@ -335,6 +344,10 @@ async function main(): Promise<void> {
     lines.push(`| ${managed.map((m) => m.rssMiB().toFixed(1)).join(' | ')} |`);
     report.rssMiB = Object.fromEntries(managed.map((m) => [m.name, m.rssMiB()]));
 
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+    lines.push(
+      `\n${cpus().length} CPUs, Node ${process.version}; load average (1, 5, 15 min) at start ${load(loadAtStart)}, at end ${load(loadAtEnd)}.`,
+    );
     writeFileSync(args.out, JSON.stringify(report, null, 2));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
