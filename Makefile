@@ -24,8 +24,8 @@ typecheck: $(NODE_MODULES)
 lint: $(NODE_MODULES)
 	npx biome check .
 
-## test: typecheck, lint, then every suite (unit, end-to-end, and the kube-apiserver suite when its binaries are built).
-test: build typecheck
+## test: build, typecheck, lint, then every suite (unit, end-to-end, and the kube-apiserver suite when its binaries are built).
+test: build typecheck lint
 	npx vitest run
 
 ## run: the Bedrock emulator on :$(EMULATOR_PORT) and the gateway on :$(PORT) serving examples/.
