@@ -17,6 +17,7 @@ import Fastify, {
 import { callerOfKubernetesIdentity } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import { startServerSpan } from '../telemetry/index.js';
+import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
 import type { RequestState, ServerContext } from './context.js';
 import { toGatewayError } from './errors.js';
@@ -115,6 +116,12 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     const { error, internal } = toGatewayError(err, options);
     request.aigw?.span?.setAttribute('error.type', error.code);
     if (internal) request.log.error({ err, requestId: request.id }, 'request failed');
+    else if (error instanceof CredentialError)
+      // AWS's own answer (principal and role names) is for the platform team, not the caller.
+      request.log.warn(
+        { code: error.code, requestId: request.id, detail: error.detail },
+        'upstream credentials failed',
+      );
     else if (error.status >= 500)
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'request failed upstream');
     if (

@@ -9,6 +9,7 @@ export {
   AssumeRoleAuth,
   type AwsCredentials,
   authCacheKey,
+  CredentialError,
   createUpstreamAuth,
   DefaultChainAuth,
   RefreshingCredentials,

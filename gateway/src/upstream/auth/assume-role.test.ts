@@ -170,9 +170,12 @@ describe('assumed-role credentials', () => {
           status: 403,
         });
       }
-      const message = ((failures[0] as PromiseRejectedResult).reason as Error).message;
-      expect(message).toContain('not authorized to perform: sts:AssumeRole');
-      expect(message).not.toContain(source.secretAccessKey!);
+      const reason = (failures[0] as PromiseRejectedResult).reason as Error & { detail: string };
+      // The caller learns which account and AWS's code; the principal and role names stay in the log detail.
+      expect(reason.message).toBe('Assuming the role of account role-acct was denied by AWS (AccessDenied).');
+      expect(reason.message).not.toContain('arn:aws:iam');
+      expect(reason.detail).toContain('not authorized to perform: sts:AssumeRole');
+      expect(reason.detail).not.toContain(source.secretAccessKey!);
       expect(bedrockCalls).toHaveLength(0);
       // The failure is replayed for credentialFailureBackoffMs instead of one STS call per request.
       expect(stsCalls).toHaveLength(1);

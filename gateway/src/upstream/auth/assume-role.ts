@@ -59,7 +59,7 @@ export class AssumeRoleAuth implements UpstreamAuth {
       masterCredentials: source,
       clientConfig,
     });
-    const what = `AssumeRole of ${settings.roleArn} for account ${account.name}`;
+    const what = `Assuming the role of account ${account.name}`;
     this.credentials = new RefreshingCredentials(() => assume(), {
       refreshBeforeMs: options.refreshBeforeMs,
       jitterMs: options.jitterMs,

@@ -12,6 +12,7 @@ export { AssumeRoleAuth, type AssumeRoleAuthOptions } from './assume-role.js';
 export { DefaultChainAuth, type DefaultChainAuthOptions } from './default-chain.js';
 export { RefreshingCredentials, type RefreshingCredentialsOptions } from './refreshing-credentials.js';
 export { type AwsCredentials, BEDROCK_SIGNING_NAME, type CredentialSource, SigV4Signer } from './sigv4.js';
+export { CredentialError } from './sts-errors.js';
 export type { Clock, SignableRequest, UpstreamAuth } from './types.js';
 
 export interface CreateUpstreamAuthOptions {

@@ -15,13 +15,32 @@ const DENIED = new Set([
   'UnrecognizedClientException',
 ]);
 
-/** Turns a failure to obtain AWS credentials (STS, web identity, container provider) into a GatewayError. */
-export function credentialError(error: unknown, what: string): GatewayError {
+/**
+ * Turns a failure to obtain AWS credentials (STS, web identity, container provider) into a GatewayError.
+ *
+ * The caller sees which account's credentials failed and AWS's error code, nothing more: AWS's own text
+ * names the gateway's IAM principal and role ARNs, which are the platform team's business, not every
+ * caller's. That text travels in `detail` (redacted of secrets), which the server logs.
+ */
+export function credentialError(error: unknown, what: string): CredentialError {
   const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
   const raw = error instanceof Error ? error.message : String(error);
-  const message = redactSecrets(raw);
+  const detail = `${what}: ${redactSecrets(raw)}`;
+  const code = name ? ` (${name})` : '';
   if (DENIED.has(name)) {
-    return new GatewayError('upstream_access_denied', `${what} was denied by AWS: ${message}`, { cause: error });
+    return new CredentialError('upstream_access_denied', `${what} was denied by AWS${code}.`, detail, error);
   }
-  return new GatewayError('upstream_credentials_unavailable', `${what} failed: ${message}`, { cause: error });
+  return new CredentialError('upstream_credentials_unavailable', `${what} failed${code}.`, detail, error);
+}
+
+/** A credential failure: a caller-safe message, and AWS's full (redacted) answer for the logs. */
+export class CredentialError extends GatewayError {
+  constructor(
+    code: 'upstream_access_denied' | 'upstream_credentials_unavailable',
+    message: string,
+    readonly detail: string,
+    cause: unknown,
+  ) {
+    super(code, message, { cause });
+  }
 }
