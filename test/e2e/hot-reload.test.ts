@@ -82,6 +82,18 @@ describe('hot reload', () => {
     expect(models.data.map((m) => m.id)).not.toContain('demo/reload-probe-9');
   });
 
+  it('keeps each model created time across reloads (it is not the reload time)', async () => {
+    const before = await stack.client().models.retrieve(NOVA_LITE);
+    await new Promise((r) => setTimeout(r, 1_100)); // a reload a second later would show a new time
+    const loaded = nextReload('loaded');
+    await stack.config.write('created-probe.yaml', extraModel(42));
+    await loaded;
+    const after = await stack.client().models.retrieve(NOVA_LITE);
+    expect(after.created).toBe(before.created);
+    const listed = (await stack.client().models.list()).data.find((m) => m.id === NOVA_LITE);
+    expect(listed?.created).toBe(before.created);
+  });
+
   it('rejects an invalid edit and keeps serving the last good config', async () => {
     const before = stack.gateway.store.current!.revision;
     const rejected = nextReload('rejected');

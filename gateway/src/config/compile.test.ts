@@ -38,6 +38,19 @@ function problemText(set: Partial<ResourceSet>): string[] {
 }
 
 describe('compileConfig', () => {
+  it('carries a Model creationTimestamp as its created time (Unix seconds), and none without one', () => {
+    const stamped = model('stamped', { account: 'acct', modelId: 'amazon.nova-lite-v1:0' });
+    stamped.metadata.creationTimestamp = '2026-01-02T03:04:05Z';
+    const { config, problems } = compile({
+      accounts: [account('acct', {})],
+      models: [stamped, model('plain', { account: 'acct', modelId: 'amazon.nova-pro-v1:0' })],
+    });
+    expect(problems).toEqual([]);
+    const byName = Object.fromEntries(config.models.map((m) => [m.name, m]));
+    expect(byName.stamped?.created).toBe(Date.UTC(2026, 0, 2, 3, 4, 5) / 1000);
+    expect(byName.plain?.created).toBeUndefined();
+  });
+
   it('compiles an access-key account with default key names and reads credentials from data or stringData', () => {
     const b64 = secret('aws-keys', {
       data: {

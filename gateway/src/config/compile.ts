@@ -163,6 +163,8 @@ export function compileConfig(resources: ResourceSet, options: CompileOptions): 
     modelNames.add(name);
     const compiled = compileModel(model, name, accounts, brokenAccounts, report);
     if (!compiled) continue;
+    const created = creationSeconds(model);
+    if (created !== undefined) compiled.created = created;
     if (models.has(compiled.servedName)) {
       report('metadata.name', `duplicate Model '${name}' (served as '${compiled.servedName}')`);
       continue;
@@ -650,6 +652,14 @@ function compileModel(
   };
   if (pricing) compiled.pricing = pricing;
   return compiled;
+}
+
+/** `metadata.creationTimestamp` as Unix seconds, when the object carries one (objects read from a cluster do). */
+function creationSeconds(object: Rec): number | undefined {
+  const stamp = isRec(object.metadata) ? object.metadata.creationTimestamp : undefined;
+  if (typeof stamp !== 'string') return undefined;
+  const ms = Date.parse(stamp);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 
 /** undefined = no pricing; null = invalid (reported). */

@@ -13,6 +13,7 @@ export interface ObjectMeta {
   namespace?: string;
   uid?: string;
   generation?: number;
+  creationTimestamp?: string;
   resourceVersion?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
@@ -163,6 +164,8 @@ export interface CompiledModel {
   type: ModelType;
   family: ModelFamily;
   pricing?: ModelPricing;
+  /** Unix seconds of the Model's `metadata.creationTimestamp`, when known (served as `created`). */
+  created?: number;
 }
 
 export interface CompiledApiKey {

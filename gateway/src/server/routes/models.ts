@@ -15,8 +15,27 @@ interface ModelObject {
   owned_by: string;
 }
 
-function toModelObject(route: ModelRoute, created: number): ModelObject {
-  return { id: route.model.servedName, object: 'model', created, owned_by: route.account.name };
+// Without a creationTimestamp (manifest files), `created` is when this process first served the name, so it
+// stays the same across reloads instead of changing with every config revision.
+const firstServed = new Map<string, number>();
+
+function createdOf(route: ModelRoute, loadedAt: number): number {
+  if (route.model.created !== undefined) return route.model.created;
+  let created = firstServed.get(route.model.servedName);
+  if (created === undefined) {
+    created = Math.floor(loadedAt / 1000);
+    firstServed.set(route.model.servedName, created);
+  }
+  return created;
+}
+
+function toModelObject(route: ModelRoute, loadedAt: number): ModelObject {
+  return {
+    id: route.model.servedName,
+    object: 'model',
+    created: createdOf(route, loadedAt),
+    owned_by: route.account.name,
+  };
 }
 
 // Callers are per snapshot, so the serialized list can be cached per caller until the next reload.
@@ -25,9 +44,10 @@ const listCache = new WeakMap<Caller, string>();
 function listFor(snapshot: Snapshot, caller: Caller): string {
   let body = listCache.get(caller);
   if (body === undefined) {
-    const created = Math.floor(snapshot.loadedAt / 1000);
     const data: ModelObject[] = [];
-    for (const route of snapshot.models.values()) if (mayUse(caller, route)) data.push(toModelObject(route, created));
+    for (const route of snapshot.models.values()) {
+      if (mayUse(caller, route)) data.push(toModelObject(route, snapshot.loadedAt));
+    }
     body = JSON.stringify({ object: 'list', data });
     listCache.set(caller, body);
   }
@@ -60,7 +80,7 @@ export const modelsRoutes: RouteModule = {
         }
         return reply
           .type('application/json; charset=utf-8')
-          .send(JSON.stringify(toModelObject(route, Math.floor(snapshot!.loadedAt / 1000))));
+          .send(JSON.stringify(toModelObject(route, snapshot!.loadedAt)));
       },
     );
     rejectOtherMethods(app, '/v1/models', ['GET']);
