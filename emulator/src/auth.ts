@@ -35,6 +35,9 @@ const EXPIRED_TOKEN = 'The security token included in the request is expired';
 const API_KEY_FORMAT = 'Invalid API Key format: Must start with pre-defined prefix';
 const API_KEY_INVALID = 'Authentication failed: Please make sure your API Key is valid.';
 const SHORT_TERM_PREFIX = 'bedrock-api-key-';
+/** Short-term keys are presigned for this host and live at most 12 hours (bedrock-wire.md §9.2). */
+const SHORT_TERM_HOST = 'bedrock.amazonaws.com';
+const SHORT_TERM_MAX_SECONDS = 12 * 60 * 60;
 const LONG_TERM_PREFIX = 'ABSK';
 
 function userPrincipal(state: EmulatorState, name: string, via: Principal['via']): Principal {
@@ -209,7 +212,9 @@ export async function authenticateApiKey(state: EmulatorState, key: string): Pro
     !checkRegion(state, region) ||
     Number.isNaN(signedAt) ||
     !Number.isInteger(expiresIn) ||
-    expiresIn <= 0
+    expiresIn <= 0 ||
+    expiresIn > SHORT_TERM_MAX_SECONDS ||
+    url.host !== SHORT_TERM_HOST
   ) {
     throw apiKeyError(API_KEY_INVALID);
   }

@@ -254,7 +254,9 @@ async function shortTermKey(opts: {
   region?: string;
   sessionToken?: string;
   accessKeyId?: string;
+  host?: string;
 }): Promise<string> {
+  const host = opts.host ?? 'bedrock.amazonaws.com';
   const signer = new SignatureV4({
     credentials: {
       accessKeyId: opts.accessKeyId ?? 'AKIDEXAMPLE',
@@ -269,15 +271,15 @@ async function shortTermKey(opts: {
     {
       method: 'POST',
       protocol: 'https:',
-      hostname: 'bedrock.amazonaws.com',
+      hostname: host,
       path: '/',
       query: { Action: 'CallWithBearerToken' },
-      headers: { host: 'bedrock.amazonaws.com' },
+      headers: { host },
     },
     { signingDate: new Date(opts.date ?? T0), expiresIn: opts.expires ?? 43_200 },
   );
   const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
-  return `bedrock-api-key-${Buffer.from(`bedrock.amazonaws.com/?${query}&Version=1`).toString('base64')}`;
+  return `bedrock-api-key-${Buffer.from(`${host}/?${query}&Version=1`).toString('base64')}`;
 }
 
 describe('Bedrock API keys', () => {
@@ -307,6 +309,16 @@ describe('Bedrock API keys', () => {
     await expect(authenticateApiKey(newState({ now: T0 + 43_200_000 }), key)).rejects.toMatchObject(invalid);
     await expect(authenticateApiKey(state, await shortTermKey({ secret: 'other' }))).rejects.toMatchObject(invalid);
     await expect(authenticateApiKey(newState({ region: 'eu-west-1' }), key)).rejects.toMatchObject(invalid);
+  });
+
+  it('rejects short-term keys that live longer than 12 hours or were presigned for another host', async () => {
+    const invalid = { message: 'Authentication failed: Please make sure your API Key is valid.' };
+    await expect(authenticateApiKey(newState(), await shortTermKey({ expires: 43_201 }))).rejects.toMatchObject(
+      invalid,
+    );
+    await expect(
+      authenticateApiKey(newState(), await shortTermKey({ host: 'bedrock-runtime.us-east-1.amazonaws.com' })),
+    ).rejects.toMatchObject(invalid);
   });
 
   it('accepts a short-term key signed with temporary credentials', async () => {
