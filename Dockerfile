@@ -31,5 +31,7 @@ COPY --from=build --chown=65532:65532 /src/dist ./dist
 COPY --chown=65532:65532 package.json ./
 USER 65532:65532
 EXPOSE 8080 9090
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/gateway/src/cli/aigw.js"]
+# A 4 MiB young-generation semi-space keeps RSS 20-25 MiB lower under load at no measurable CPU or p99 cost
+# (docs/benchmarks.md, memory section).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "/app/dist/gateway/src/cli/aigw.js"]
 CMD ["serve", "--compiled-config", "/etc/aigateway/compiled"]
