@@ -3,8 +3,11 @@ import {
   type CanvasImageRequest,
   type CanvasImageResponse,
   type ImageGenerationConfig,
+  type ImageVariationParams,
+  type InPaintingParams,
   NOVA_CANVAS_STYLES,
   type NovaCanvasStyle,
+  type OutPaintingParams,
 } from '../../wire/bedrock/index.js';
 import type { ImageEditRequest, ImageGenerationRequest, ImagesResponse } from '../../wire/openai/index.js';
 import {
@@ -198,9 +201,7 @@ export function toCanvasEditRequests(
     const imageGenerationConfig = baseConfig(request, batch, size);
     switch (mode) {
       case 'inpainting': {
-        const p: { image: string; text?: string; negativeText?: string; maskPrompt?: string; maskImage?: string } = {
-          image: sourceB64,
-        };
+        const p: InPaintingParams = { image: sourceB64 };
         if (text) p.text = text;
         if (request.negativePrompt) p.negativeText = request.negativePrompt;
         if (maskImage) p.maskImage = toBase64(maskImage);
@@ -208,14 +209,7 @@ export function toCanvasEditRequests(
         return { taskType: 'INPAINTING', inPaintingParams: p, imageGenerationConfig };
       }
       case 'outpainting': {
-        const p: {
-          image: string;
-          text: string;
-          negativeText?: string;
-          maskPrompt?: string;
-          maskImage?: string;
-          outPaintingMode?: 'DEFAULT' | 'PRECISE';
-        } = { image: sourceB64, text: request.prompt };
+        const p: OutPaintingParams = { image: sourceB64, text: request.prompt };
         if (request.negativePrompt) p.negativeText = request.negativePrompt;
         if (maskImage) p.maskImage = toBase64(maskImage);
         else p.maskPrompt = request.maskPrompt;
@@ -223,9 +217,7 @@ export function toCanvasEditRequests(
         return { taskType: 'OUTPAINTING', outPaintingParams: p, imageGenerationConfig };
       }
       case 'variation': {
-        const p: { images: string[]; text?: string; negativeText?: string; similarityStrength?: number } = {
-          images: request.images.map((img) => toBase64(img.bytes)),
-        };
+        const p: ImageVariationParams = { images: request.images.map((img) => toBase64(img.bytes)) };
         if (text) p.text = text;
         if (request.negativePrompt) p.negativeText = request.negativePrompt;
         if (request.similarityStrength !== undefined) p.similarityStrength = request.similarityStrength;
