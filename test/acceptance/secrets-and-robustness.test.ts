@@ -561,6 +561,62 @@ describe('hostile HTTP on the public port', () => {
     await healthy();
   });
 
+  it('refuses odd encodings, URLs, multipart forms and garbage with a 4xx', async () => {
+    const form = (body: string, boundary = 'B') =>
+      post(body, { 'content-type': `multipart/form-data; boundary=${boundary}` }, '/v1/images/edits');
+    const cases: [string, (string | Buffer)[]][] = [
+      ['gzip body', [post(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), { 'content-encoding': 'gzip' })]],
+      [
+        'bad percent-encoding',
+        [`GET /v1/models/%E0%A4%A HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.alice}\r\n\r\n`],
+      ],
+      ['100 KiB URL', [`GET /v1/models/${'a'.repeat(100 * 1024)} HTTP/1.1\r\nhost: x\r\n\r\n`]],
+      [
+        'dot segments',
+        [
+          `GET /v1/../../admin/../v1/models/..%2f..%2f HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.alice}\r\n\r\n`,
+        ],
+      ],
+      ['garbage request line', ['\x00\x01\x02 hello there\r\n\r\n']],
+      ['TLS hello on plain port', [Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])]],
+      ['header with a NUL', [`GET /v1/models HTTP/1.1\r\nhost: x\r\nx-a: a\x00b\r\n\r\n`]],
+      ['unterminated multipart', [form('--B\r\ncontent-disposition: form-data; name="prompt"\r\n\r\nhello')]],
+      ['multipart without boundary', [form('--B--\r\n', '')]],
+      [
+        'multipart of 5000 fields',
+        [
+          form(
+            `${Array.from({ length: 5000 }, (_, i) => `--B\r\ncontent-disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join('')}--B--\r\n`,
+          ),
+        ],
+      ],
+      [
+        'multipart file without image',
+        [
+          form(
+            '--B\r\ncontent-disposition: form-data; name="image"; filename="a.png"\r\ncontent-type: image/png\r\n\r\nnot a png\r\n--B--\r\n',
+          ),
+        ],
+      ],
+      [
+        'embeddings of a 100k-deep input',
+        [
+          post(
+            `{"model":"${MODELS.embed}","input":[${'['.repeat(50_000)}1${']'.repeat(50_000)}]}`,
+            {},
+            '/v1/embeddings',
+          ),
+        ],
+      ],
+    ];
+    for (const [what, parts] of cases) {
+      const r = await raw(parts, { waitMs: 8_000, until: (t) => completeResponses(t) >= 1 });
+      clean(r, what);
+      if (r.status) expect(r.status, `${what}: ${r.text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+    }
+    await healthy();
+  }, 30_000);
+
   it('answers a body over the limit declared up front without reading it', async () => {
     const r = await raw([post('', { 'content-length': String(2 ** 40) })]);
     clean(r, 'huge declared length');
