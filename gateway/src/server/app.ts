@@ -37,6 +37,14 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     keepAliveTimeout: options.keepAliveTimeoutMs,
+    // Node enforces the request deadline only when the server is constructed with it (Fastify assigns
+    // `requestTimeout` afterwards, which on its own never fires, and its default 0 turns it off), and
+    // checks deadlines on an interval (30 s by default), kept below the timeout so short ones hold.
+    requestTimeout: options.requestTimeoutMs,
+    http: {
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(options.requestTimeoutMs / 4))),
+    },
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];

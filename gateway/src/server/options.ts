@@ -16,6 +16,12 @@ export interface ServerOptions {
   keepAliveTimeoutMs: number;
   /** Largest incoming `x-request-id` honoured; longer or oddly shaped ids are replaced. */
   maxRequestIdLength: number;
+  /**
+   * Time a caller has to send a whole request (headers and body), ms; then 408 and the connection
+   * closes, so a client that stalls mid-body cannot hold a connection forever. Responses (streams
+   * included) are not limited by it. Node's own default.
+   */
+  requestTimeoutMs: number;
 }
 
 export const SERVER_DEFAULTS: Readonly<ServerOptions> = Object.freeze({
@@ -24,4 +30,5 @@ export const SERVER_DEFAULTS: Readonly<ServerOptions> = Object.freeze({
   shutdownDelayMs: 0,
   keepAliveTimeoutMs: 65_000,
   maxRequestIdLength: 128,
+  requestTimeoutMs: 300_000,
 });
