@@ -617,6 +617,64 @@ describe('hostile HTTP on the public port', () => {
     await healthy();
   }, 30_000);
 
+  it('answers bodies of many small items within the limit quickly (no quadratic work)', async () => {
+    const msgs = Array.from({ length: 300_000 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: 'a' }));
+    const bodies: [string, string][] = [
+      [
+        '300k messages',
+        JSON.stringify({ model: MODELS.nova, messages: [...msgs, { role: 'user', content: 'x' }], max_tokens: 10 }),
+      ],
+      [
+        '300k user messages in a row',
+        JSON.stringify({
+          model: MODELS.nova,
+          messages: msgs.map(() => ({ role: 'user', content: 'a' })),
+          max_tokens: 10,
+        }),
+      ],
+      [
+        '300k content parts',
+        JSON.stringify({
+          model: MODELS.nova,
+          messages: [{ role: 'user', content: msgs.map(() => ({ type: 'text', text: 'a' })) }],
+          max_tokens: 10,
+        }),
+      ],
+      [
+        '100k tools',
+        JSON.stringify({
+          model: MODELS.nova,
+          messages: [{ role: 'user', content: 'x' }],
+          tools: Array.from({ length: 100_000 }, (_, i) => ({
+            type: 'function',
+            function: { name: `f${i}`, parameters: { type: 'object' } },
+          })),
+        }),
+      ],
+      [
+        '300k stop strings',
+        JSON.stringify({
+          model: MODELS.nova,
+          messages: [{ role: 'user', content: 'x' }],
+          stop: msgs.map((_, i) => `s${i}`),
+        }),
+      ],
+      ['300k embedding inputs', JSON.stringify({ model: MODELS.embed, input: msgs.map(() => 'a') })],
+    ];
+    for (const [what, body] of bodies) {
+      const t0 = Date.now();
+      const r = await raw([post(body, {}, what.includes('embedding') ? '/v1/embeddings' : '/v1/chat/completions')], {
+        waitMs: 15_000,
+      });
+      const ms = Date.now() - t0;
+      if (process.env.AIGW_PROBE)
+        console.log(what, r.status, ms, r.text.slice(r.text.indexOf('\r\n\r\n') + 4, r.text.indexOf('\r\n\r\n') + 200));
+      clean(r, what);
+      expect(ms, what).toBeLessThan(5_000);
+    }
+    await healthy();
+  }, 60_000);
+
   it('answers a body over the limit declared up front without reading it', async () => {
     const r = await raw([post('', { 'content-length': String(2 ** 40) })]);
     clean(r, 'huge declared length');
