@@ -675,6 +675,23 @@ describe('hostile HTTP on the public port', () => {
     await healthy();
   }, 60_000);
 
+  it('keeps caller-chosen model names and paths out of metric labels (bounded cardinality)', async () => {
+    const auth = { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' };
+    for (let i = 0; i < 50; i++) {
+      await fetch(`${rgw.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ model: `keys/zz-unknown-model-${i}`, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      await fetch(`${rgw.origin}/zz-unknown-path-${i}`, { headers: auth });
+      await fetch(`${rgw.baseURL}/models/zz-unknown-id-${i}`, { headers: auth });
+    }
+    const metrics = await (await fetch(`${rgw.admin}/metrics`)).text();
+    expect(metrics).toContain('aigw_');
+    expect(metrics).not.toMatch(/zz-unknown/);
+    await healthy();
+  }, 30_000);
+
   it('answers a body over the limit declared up front without reading it', async () => {
     const r = await raw([post('', { 'content-length': String(2 ** 40) })]);
     clean(r, 'huge declared length');
