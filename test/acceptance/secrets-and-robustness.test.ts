@@ -256,6 +256,20 @@ stringData:
       10_000,
       'reload log',
     );
+    // Other ways a manifest carrying a secret can be wrong: the messages must name the field, not echo it.
+    const variants = [
+      `apiVersion: v1\nkind: Secret\nmetadata: { name: bad-b64, namespace: acc }\ntype: Opaque\ndata:\n  apiKey: "!!${CANARY.reloadSecret}!!"\n`,
+      `apiVersion: v1\nkind: Secret\ntype: aigateway.dev/api-key\nmetadata: { name: dup-key, namespace: acc }\nstringData:\n  token: ${KEYS.bob}\n  subject: "user:dup@example.com"\n`,
+      `apiVersion: v1\nkind: Secret\ntype: aigateway.dev/api-key\nmetadata: { name: map-token, namespace: acc }\nstringData:\n  token: { nested: ${CANARY.reloadToken} }\n  subject: "user:x@example.com"\n`,
+      `apiVersion: v1\nkind: Secret\ntype: aigateway.dev/api-key\nmetadata: { name: short, namespace: acc }\nstringData:\n  token: "${CANARY.reloadSecret.slice(0, 30)}\t"\n  subject: 42\n`,
+      `apiVersion: v1\nkind: Secret\nmetadata: { name: canary-bedrock-key, namespace: acc }\ntype: Opaque\nstringData:\n  apiKey: ${CANARY.reloadSecret}\n  other: [${CANARY.reloadToken}\n`,
+    ];
+    for (const v of variants) {
+      const at = gw.output().length;
+      await writeFile(join(dir, 'broken.yaml'), v);
+      await waitFor(async () => /config (rejected|reloaded)/.test(gw.output().slice(at)), 10_000, `reload of ${v}`);
+    }
+    const mid = gw.output().length;
     await writeFile(
       join(dir, 'broken.yaml'),
       `apiVersion: v1
@@ -267,7 +281,6 @@ stringData:
   extra: ${CANARY.reloadSecret}
 `,
     );
-    const mid = gw.output().length;
     await waitFor(async () => /config (rejected|reloaded)/.test(gw.output().slice(mid)), 10_000, 'second reload log');
     expect((await chat(MODELS.nova, KEYS.alice)).status).toBe(200);
   }, 20_000);
@@ -286,6 +299,8 @@ stringData:
     // the failures above were logged (with AWS's own text), and so were the rejected manifests
     expect(out).toMatch(/upstream_access_denied/);
     expect(out).toMatch(/config rejected/);
+    expect(out).toMatch(/data\.apiKey: must be a base64 string/);
+    expect(out).toMatch(/same token is already used by another api-key Secret/);
     expect(out).toMatch(/gateway stopped/);
     expect(leaks(out)).toEqual([]);
   }, 20_000);
