@@ -6,5 +6,4 @@ export {
   MediaFetcher,
   type MediaFetcherInit,
   type MediaFetchTarget,
-  sniffImageType,
 } from './media-fetcher.js';

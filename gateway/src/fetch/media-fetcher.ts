@@ -15,6 +15,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
 import { GatewayError, isGatewayError } from '../errors/index.js';
+import { sniffImageFormat } from '../translate/chat/index.js';
 import { type AddressRefusal, classifyAddress } from './address-policy.js';
 import { MEDIA_FETCH_DEFAULTS, type MediaFetchOptions } from './defaults.js';
 
@@ -180,7 +181,8 @@ export class MediaFetcher {
         const bytes = new Uint8Array(Buffer.concat(chunks, total));
         // Servers often label images application/octet-stream (object stores) or mislabel them; the bytes'
         // signature decides, because Bedrock rejects an image whose declared format does not match.
-        const contentType = sniffImageType(bytes) ?? declared;
+        const sniffed = sniffImageFormat(bytes);
+        const contentType = sniffed ? `image/${sniffed}` : declared;
         if (contentType === undefined || !this.options.allowedContentTypes.includes(contentType)) {
           throw this.unsupportedType(param, contentType);
         }
@@ -329,31 +331,6 @@ function normaliseContentType(value: string | undefined): string | undefined {
   if (type === '') return undefined;
   // `image/jpg` is common in the wild but not a registered type; Bedrock's format name is jpeg.
   return type === 'image/jpg' || type === 'image/pjpeg' ? 'image/jpeg' : type;
-}
-
-/** Recognises Bedrock's four image formats by their file signatures. */
-export function sniffImageType(bytes: Uint8Array): string | undefined {
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
-    return 'image/png';
-  }
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.length >= 6 && bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x38) {
-    return 'image/gif';
-  }
-  if (
-    bytes.length >= 12 &&
-    bytes[0] === 0x52 &&
-    bytes[1] === 0x49 &&
-    bytes[2] === 0x46 &&
-    bytes[3] === 0x46 &&
-    bytes[8] === 0x57 &&
-    bytes[9] === 0x45 &&
-    bytes[10] === 0x42 &&
-    bytes[11] === 0x50
-  ) {
-    return 'image/webp';
-  }
-  return undefined;
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -1,4 +1,5 @@
 export { fromConverseResponse } from './from-converse.js';
+export { sniffImageFormat } from './media.js';
 export { parseChatCompletionRequest } from './parse-request.js';
 export {
   type ConversePlan,
