@@ -8,6 +8,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Caller, ModelRoute, Snapshot } from '../config/index.js';
 import { GatewayError, modelNotFound } from '../errors/index.js';
+import type { ModelType } from '../models/index.js';
+import type { RequestState } from './context.js';
 
 /** Longest bearer token considered (hashing megabytes of header would be a cheap DoS). */
 const MAX_TOKEN_LENGTH = 4096;
@@ -82,6 +84,25 @@ export function authorizeModel(snapshot: Snapshot, caller: Caller, model: string
     throw new GatewayError(
       'model_access_denied',
       `You are not allowed to use the model '${model}'. Ask a Manager of the account '${route.account.name}' to add you or one of your teams as a collaborator.`,
+      { param: 'model' },
+    );
+  }
+  return route;
+}
+
+/**
+ * The model a surface request names: authorised for its caller (404/403 as {@link authorizeModel}),
+ * recorded as the request's metric labels, and of the surface's type (a 400 naming the surface otherwise).
+ */
+export function routeForSurface(state: RequestState, model: string, type: ModelType, surface: string): ModelRoute {
+  const route = authorizeModel(state.snapshot!, state.caller!, model);
+  state.account = route.account.name;
+  state.model = route.model.name;
+  if (route.model.type !== type) {
+    const article = route.model.type === 'chat' ? 'a' : 'an';
+    throw new GatewayError(
+      'invalid_value',
+      `The model '${model}' is ${article} ${route.model.type} model and cannot be used with ${surface}.`,
       { param: 'model' },
     );
   }

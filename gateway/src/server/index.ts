@@ -1,6 +1,6 @@
 export { ActivityTracker } from './activity.js';
 export { authenticateHook, buildGatewayApp, rejectOtherMethods, sendError } from './app.js';
-export { authenticateCaller, authorizeModel, bearerTokenOf, looksLikeJwt, mayUse } from './auth.js';
+export { authenticateCaller, authorizeModel, bearerTokenOf, looksLikeJwt, mayUse, routeForSurface } from './auth.js';
 export type {
   GatewayEventStream,
   GatewayUpstream,

@@ -23,7 +23,7 @@ import {
 import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wire/bedrock/index.js';
 import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
-import { authorizeModel } from '../auth.js';
+import { routeForSurface } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { toGatewayError } from '../errors.js';
 import { SseWriter } from '../sse.js';
@@ -43,18 +43,8 @@ export const chatRoutes: RouteModule = {
 
 async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const state = request.aigw;
-  const snapshot = state.snapshot!;
   const chat = parseChatCompletionRequest(request.body);
-  const route = authorizeModel(snapshot, state.caller!, chat.model);
-  state.account = route.account.name;
-  state.model = route.model.name;
-  if (route.model.type !== 'chat') {
-    throw new GatewayError(
-      'invalid_value',
-      `The model '${chat.model}' is an ${route.model.type} model and cannot be used with /v1/chat/completions.`,
-      { param: 'model' },
-    );
-  }
+  const route = routeForSurface(state, chat.model, 'chat', '/v1/chat/completions');
 
   const span = state.span;
   if (span) span.setAttributes(requestAttributes(chat));

@@ -19,7 +19,7 @@ import {
 import type { CohereEmbedResponse, TitanEmbedResponse } from '../../wire/bedrock/index.js';
 import type { EmbeddingsResponse } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
-import { authorizeModel } from '../auth.js';
+import { routeForSurface } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
@@ -38,17 +38,8 @@ export const embeddingsRoutes: RouteModule = {
 
 async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const state = request.aigw;
-  const snapshot = state.snapshot!;
   const parsed = parseEmbeddingsRequest(request.body);
-  const route = authorizeModel(snapshot, state.caller!, parsed.model);
-  state.account = route.account.name;
-  state.model = route.model.name;
-  if (route.model.type !== 'embedding')
-    throw new GatewayError(
-      'invalid_value',
-      `The model '${parsed.model}' is a ${route.model.type} model and cannot be used with /v1/embeddings.`,
-      { param: 'model' },
-    );
+  const route = routeForSurface(state, parsed.model, 'embedding', '/v1/embeddings');
   const kind = embeddingModelKind(parseModelId(route.model.modelId)?.foundationModelId);
   if (kind === undefined)
     throw new GatewayError(

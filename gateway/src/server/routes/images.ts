@@ -28,7 +28,7 @@ import {
 import type { CanvasImageRequest, CanvasImageResponse, StabilityImageResponse } from '../../wire/bedrock/index.js';
 import type { UploadedImage } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
-import { authorizeModel } from '../auth.js';
+import { routeForSurface } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
@@ -78,15 +78,7 @@ function imageRoute(
   surface: 'generations' | 'edits',
 ): { route: ModelRoute; kind: ImageModelKind } {
   const state = request.aigw;
-  const route = authorizeModel(state.snapshot!, state.caller!, model);
-  state.account = route.account.name;
-  state.model = route.model.name;
-  if (route.model.type !== 'image')
-    throw new GatewayError(
-      'invalid_value',
-      `The model '${model}' is a ${route.model.type} model and cannot be used with the Images API.`,
-      { param: 'model' },
-    );
+  const route = routeForSurface(state, model, 'image', 'the Images API');
   const kind = imageModelKind(parseModelId(route.model.modelId)?.foundationModelId);
   if (kind === undefined)
     throw new GatewayError(
