@@ -149,12 +149,12 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
         if (j.status === 'Submitted' || j.status === 'Validating') expect(j.processedRecordCount).toBe(0);
         return TERMINAL.includes(j.status ?? '');
       });
-      expect(seen).toEqual(
-        ['Submitted', 'Validating', 'Scheduled', 'InProgress', 'Completed'].filter((s) => seen.includes(s)),
-      );
-      expect(seen[0]).toBe('Submitted');
+      // Each step lasts 250 ms, so every status up to the run is seen; a 3-record run may end within one poll.
+      expect(seen.slice(0, 3)).toEqual(['Submitted', 'Validating', 'Scheduled']);
       expect(seen.at(-1)).toBe('Completed');
-      expect(seen).toContain('Scheduled');
+      expect(
+        seen.filter((s) => !['Submitted', 'Validating', 'Scheduled', 'InProgress', 'Completed'].includes(s)),
+      ).toEqual([]);
     } finally {
       await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 5 }) });
     }
