@@ -250,10 +250,29 @@ describe('emulator S3 through @aws-sdk/client-s3 (path-style)', () => {
   });
 
   it('tells S3 apart from Bedrock by the signing service, whatever the path', async () => {
+    const before = emu.state.stats.operations.Converse ?? 0;
     await s3.send(new CreateBucketCommand({ Bucket: 'model' }));
     await s3.send(new PutObjectCommand({ Bucket: 'model', Key: 'x/converse', Body: 'not a model call' }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'model', Key: 'x/converse' }));
     expect(await got.Body?.transformToString()).toBe('not a model call');
+    expect(emu.state.stats.operations.Converse ?? 0).toBe(before);
+    expect(emu.state.stats.operations['S3:PutObject']).toBeGreaterThan(0);
+  });
+
+  it('starts with the demo bucket by default (make run)', async () => {
+    const plain = await startEmulator({ port: 0 });
+    const c = new S3Client({
+      endpoint: plain.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
+    try {
+      expect((await c.send(new HeadBucketCommand({ Bucket: 'aigw-demo' }))).$metadata.httpStatusCode).toBe(200);
+    } finally {
+      c.destroy();
+      await plain.close();
+    }
   });
 
   it('refuses uploads beyond the storage budget with EntityTooLarge', async () => {

@@ -381,6 +381,36 @@ function listObjectsV2(store: ObjectStore, bucket: string, query: Record<string,
   );
 }
 
+/** The S3 operation a request is, for statistics (`S3:PutObject`, ...). */
+function s3OperationName(method: string, bucket: string, key: string, query: Record<string, unknown>): string {
+  if (bucket === '') return method === 'GET' ? 'ListBuckets' : method;
+  if (key === '') {
+    if (method === 'POST' && query.delete !== undefined) return 'DeleteObjects';
+    if (method === 'GET') return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    return (
+      ({ PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' } as Record<string, string>)[method] ?? method
+    );
+  }
+  if (query.uploadId !== undefined) {
+    return (
+      (
+        {
+          PUT: 'UploadPart',
+          POST: 'CompleteMultipartUpload',
+          DELETE: 'AbortMultipartUpload',
+          GET: 'ListParts',
+        } as Record<string, string>
+      )[method] ?? method
+    );
+  }
+  if (method === 'POST' && query.uploads !== undefined) return 'CreateMultipartUpload';
+  return (
+    ({ PUT: 'PutObject', GET: 'GetObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' } as Record<string, string>)[
+      method
+    ] ?? method
+  );
+}
+
 /** Handles one S3 request end to end (body, auth, operation, response). */
 export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<void> {
   const { method, rawPath, query, headers, requestId, res } = ctx;
@@ -399,7 +429,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
       headers,
       body: raw,
     });
-    state.count('operations', `S3:${method}`);
+    state.count('operations', `S3:${s3OperationName(method, bucket, key, query)}`);
     if (bucket === '') {
       if (method !== 'GET') throw new S3Error('MethodNotAllowed');
       const buckets = store
