@@ -259,6 +259,32 @@ describe('emulator S3 through @aws-sdk/client-s3 (path-style)', () => {
     expect(emu.state.stats.operations['S3:PutObject']).toBeGreaterThan(0);
   });
 
+  it('accepts temporary credentials from the emulator STS (assumed-role accounts)', async () => {
+    const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
+    const sts = new STSClient({ endpoint: emu.url, region: 'us-east-1', credentials: CREDENTIALS });
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/BedrockOpen', RoleSessionName: 'files' }),
+    );
+    sts.destroy();
+    const temp = client({
+      accessKeyId: Credentials?.AccessKeyId ?? '',
+      secretAccessKey: Credentials?.SecretAccessKey ?? '',
+      sessionToken: Credentials?.SessionToken ?? '',
+    } as typeof CREDENTIALS);
+    try {
+      await temp.send(new PutObjectCommand({ Bucket: 'files', Key: 'by-role', Body: 'ok' }));
+      const got = await temp.send(new GetObjectCommand({ Bucket: 'files', Key: 'by-role' }));
+      expect(await got.Body?.transformToString()).toBe('ok');
+    } finally {
+      temp.destroy();
+    }
+    const forged = client({ ...CREDENTIALS, accessKeyId: Credentials?.AccessKeyId ?? '' });
+    await expect(forged.send(new GetObjectCommand({ Bucket: 'files', Key: 'by-role' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
+    forged.destroy();
+  });
+
   it('starts with the demo bucket by default (make run)', async () => {
     const plain = await startEmulator({ port: 0 });
     const c = new S3Client({
