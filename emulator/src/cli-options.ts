@@ -14,6 +14,7 @@ export const EMULATOR_CLI_FLAGS = [
   's3-endpoint',
   's3-region',
   's3-max-bytes',
+  's3-dir',
 ] as const;
 
 /** Environment variables read for the same settings. */
@@ -23,6 +24,7 @@ export const EMULATOR_ENV = {
   's3-endpoint': 'AIGW_EMULATOR_S3_ENDPOINT',
   's3-region': 'AIGW_EMULATOR_S3_REGION',
   's3-max-bytes': 'AIGW_EMULATOR_S3_MAX_BYTES',
+  's3-dir': 'AIGW_EMULATOR_S3_DIR',
 } as const;
 
 function wholeNumber(value: string, name: string): number {
@@ -49,6 +51,8 @@ export function applyEmulatorCliOptions(
   if (minRecords !== undefined) batch.minRecords = wholeNumber(minRecords, '--batch-min-records');
   const maxBytes = value('s3-max-bytes');
   if (maxBytes !== undefined) s3.maxBytes = wholeNumber(maxBytes, '--s3-max-bytes');
+  const dir = value('s3-dir');
+  if (dir !== undefined) s3.dir = dir;
   const endpoint = value('s3-endpoint');
   if (endpoint !== undefined) {
     if (!/^https?:\/\/[^\s/]+/.test(endpoint)) throw new EmulatorConfigError('--s3-endpoint must be an http(s) URL');

@@ -101,6 +101,8 @@ export function parseEmulatorConfig(text: string, source = 'config'): EmulatorOp
       }
       s3.buckets = data.s3.buckets as string[];
     }
+    const dir = str(data.s3, 'dir', `${source}.s3`, true);
+    if (dir !== undefined) s3.dir = dir;
     options.s3 = s3;
   }
   if (data.batch !== undefined) {

@@ -19,7 +19,7 @@ Usage:
   aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
   aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
   aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--batch-step-ms MS] [--batch-min-records N]
-                [--s3-endpoint URL] [--s3-region R] [--s3-max-bytes N]   (docs/emulator.md, Options)
+                [--s3-endpoint URL] [--s3-region R] [--s3-max-bytes N] [--s3-dir DIR]   (docs/emulator.md)
   aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
   aigw --help | --version
 
@@ -239,6 +239,7 @@ async function emulator(args: string[]): Promise<void> {
       's3-endpoint': { type: 'string' },
       's3-region': { type: 'string' },
       's3-max-bytes': { type: 'string' },
+      's3-dir': { type: 'string' },
     },
   });
   // A computed specifier keeps the emulator out of the gateway's module graph (and typecheck) when
