@@ -94,7 +94,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const mediaFetcher = options.mediaFetcher === null ? undefined : (options.mediaFetcher ?? new MediaFetcher());
   const activity = new ActivityTracker();
-  const imageWork = new ImageWorkPool(options.imageWork);
+  const imageWork = new ImageWorkPool(options.imageWork, {
+    pending: (jobs) => metrics.imageJobsPending.set(jobs),
+    outcome: (outcome) => metrics.imageJobs.labels(outcome).inc(),
+  });
   const ctx: ServerContext = {
     store,
     upstream,

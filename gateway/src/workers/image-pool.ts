@@ -16,17 +16,28 @@ import { IMAGE_WORK_DEFAULTS, type ImageWorkOptions } from './defaults.js';
 const WORKER_EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const WORKER_FILE = new URL(`../translate/images/edit-pixels${WORKER_EXTENSION}`, import.meta.url).href;
 
+/** How one job ended: `refused` when the queue was full, `failed` for a worker crash or out-of-memory. */
+export type ImageJobOutcome = 'done' | 'refused' | 'timeout' | 'cancelled' | 'failed';
+
+/** Receives the pool's counts (the gateway's metrics). */
+export interface ImageWorkObserver {
+  pending(jobs: number): void;
+  outcome(outcome: ImageJobOutcome): void;
+}
+
 export class ImageWorkPool {
   readonly options: Readonly<ImageWorkOptions>;
+  readonly #observer: ImageWorkObserver | undefined;
   #piscina: Piscina<EditPixelJob, EditPixelResult> | undefined;
   #admitted = 0;
   #closed = false;
 
-  constructor(options: Partial<ImageWorkOptions> = {}) {
+  constructor(options: Partial<ImageWorkOptions> = {}, observer?: ImageWorkObserver) {
     const merged = { ...IMAGE_WORK_DEFAULTS };
     for (const [key, value] of Object.entries(options) as Array<[keyof ImageWorkOptions, number | undefined]>)
       if (value !== undefined) merged[key] = value;
     this.options = Object.freeze(merged);
+    this.#observer = observer;
   }
 
   /** Jobs running or waiting. */
@@ -42,25 +53,35 @@ export class ImageWorkPool {
   async run(job: EditPixelJob, signal?: AbortSignal): Promise<EditPixelResult> {
     if (this.#closed) throw new GatewayError('shutting_down', 'The gateway is shutting down; retry the request.');
     const { threads, queue, taskTimeoutMs, retryAfterSeconds } = this.options;
-    if (this.#admitted >= threads + queue)
+    if (this.#admitted >= threads + queue) {
+      this.#observer?.outcome('refused');
       throw new GatewayError(
         'server_overloaded',
         `The gateway is busy processing other images (${threads} running, ${queue} waiting); retry after ${retryAfterSeconds} s.`,
         { retryAfterSeconds },
       );
+    }
     this.#admitted++;
+    this.#observer?.pending(this.#admitted);
     const deadline = AbortSignal.timeout(taskTimeoutMs);
+    let outcome: ImageJobOutcome = 'failed';
     try {
-      return await this.#pool().run(job, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
+      const result = await this.#pool().run(job, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
+      outcome = 'done';
+      return result;
     } catch (err) {
-      if (signal?.aborted)
+      if (signal?.aborted) {
+        outcome = 'cancelled';
         throw new GatewayError('client_closed_request', 'The caller closed the request.', { cause: err });
-      if (deadline.aborted)
+      }
+      if (deadline.aborted) {
+        outcome = 'timeout';
         throw new GatewayError(
           'server_overloaded',
           `Processing the image took longer than ${taskTimeoutMs} ms; retry later or send a smaller image.`,
           { retryAfterSeconds, cause: err },
         );
+      }
       if ((err as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY')
         throw new GatewayError(
           'invalid_value',
@@ -70,6 +91,8 @@ export class ImageWorkPool {
       throw new GatewayError('internal_error', 'The image could not be processed.', { cause: err });
     } finally {
       this.#admitted--;
+      this.#observer?.pending(this.#admitted);
+      this.#observer?.outcome(outcome);
     }
   }
 

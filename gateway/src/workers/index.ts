@@ -1,2 +1,2 @@
 export { IMAGE_WORK_DEFAULTS, type ImageWorkOptions, imageWorkEnvName, imageWorkOptionsFromEnv } from './defaults.js';
-export { ImageWorkPool } from './image-pool.js';
+export { type ImageJobOutcome, type ImageWorkObserver, ImageWorkPool } from './image-pool.js';
