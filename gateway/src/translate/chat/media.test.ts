@@ -52,6 +52,21 @@ describe('images', () => {
     expect(err.message).toContain('3.75 MB');
   });
 
+  it('refuses a data URI longer than any image Bedrock accepts before scanning it, but keeps MIME-wrapped ones at the limit', () => {
+    // 18 MB of characters that are not even base64: refused by length, so the validating scans never run.
+    const huge = `data:image/png;base64,${'@'.repeat(18 * 1024 * 1024)}`;
+    const err = errorOf(() => toImageBlock(huge, undefined, 'p'));
+    expect(err).toMatchObject({ code: 'invalid_value', param: 'p' });
+    expect(err.message).toContain('Image too large');
+    // At the limit and wrapped with CRLF every 76 characters (MIME) it still goes through.
+    const wrapped = (
+      Buffer.from(png(MAX_IMAGE_BYTES))
+        .toString('base64')
+        .match(/.{1,76}/g) ?? []
+    ).join('\r\n');
+    expect(toImageBlock(`data:image/png;base64,${wrapped}`, undefined, 'p').format).toBe('png');
+  });
+
   it('applies the size limit to fetched images too', () => {
     const url = 'https://example.com/big.png';
     const resolved = new Map([[url, { bytes: png(MAX_IMAGE_BYTES + 10), contentType: 'image/png' }]]);

@@ -70,7 +70,27 @@ function normaliseBase64(raw: string, param: string): string {
   return b64;
 }
 
-function payloadFromBase64(raw: string, mime: string, param: string): Payload {
+/**
+ * Longest base64 text that can still decode to at most `maxBytes`: 4 characters per 3 bytes, plus the
+ * line breaks MIME encoders insert (CRLF every 76 characters) and padding. Checked before the payload is
+ * scanned, so the scans of one part never cover more than Bedrock could accept.
+ */
+function maxBase64Chars(maxBytes: number): number {
+  const chars = Math.ceil(maxBytes / 3) * 4;
+  return chars + Math.ceil(chars / 76) * 2 + 4;
+}
+
+function payloadFromBase64(
+  raw: string,
+  mime: string,
+  param: string,
+  limit: { bytes: number; what: 'Image' | 'File' },
+): Payload {
+  if (raw.length > maxBase64Chars(limit.bytes))
+    throw invalidValue(
+      `${limit.what} too large in '${param}': about ${mb((raw.length / 4) * 3)}; Bedrock accepts ${limit.what === 'Image' ? 'images up to 3.75 MB' : 'documents up to 4.5 MB and images up to 3.75 MB'}.`,
+      param,
+    );
   const base64 = normaliseBase64(raw, param);
   const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
   return {
@@ -126,7 +146,10 @@ export function toImageBlock(url: string, resolved: ResolvedMedia | undefined, p
   const data = parseDataUri(url, param);
   if (data) {
     if (!data.base64) throw invalidValue(`Invalid image data URI in '${param}': only base64 data is supported.`, param);
-    return imageBlockFromPayload(payloadFromBase64(data.data, data.mime, param), param);
+    return imageBlockFromPayload(
+      payloadFromBase64(data.data, data.mime, param, { bytes: MAX_IMAGE_BYTES, what: 'Image' }),
+      param,
+    );
   }
   if (isRemoteUrl(url)) {
     const media = resolved?.get(url);
@@ -237,7 +260,10 @@ export function toFileBlock(file: FileContentPart['file'], param: string): FileB
     throw invalidValue(`Invalid data URI in '${dataParam}': only base64 data is supported.`, dataParam);
   }
   const mime = (data?.mime || file.format || '').toLowerCase();
-  const payload = payloadFromBase64(data ? data.data : file.file_data, mime, dataParam);
+  const payload = payloadFromBase64(data ? data.data : file.file_data, mime, dataParam, {
+    bytes: Math.max(MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES),
+    what: 'File',
+  });
   if (sniffImageFormat(payload.head) || mime.startsWith('image/')) {
     return { image: imageBlockFromPayload(payload, dataParam) };
   }
