@@ -70,6 +70,10 @@ export class ImageWorkPool {
       outcome = 'done';
       return result;
     } catch (err) {
+      if (this.#closed) {
+        outcome = 'cancelled';
+        throw new GatewayError('shutting_down', 'The gateway is shutting down; retry the request.', { cause: err });
+      }
       if (signal?.aborted) {
         outcome = 'cancelled';
         throw new GatewayError('client_closed_request', 'The caller closed the request.', { cause: err });
