@@ -20,7 +20,7 @@ export interface ImageWorkOptions {
   maxPixels: number;
   /** V8 heap of each worker thread, MiB (`resourceLimits.maxOldGenerationSizeMb`); past it the job fails alone. */
   workerHeapMb: number;
-  /** Longest one image job may run, ms; then its thread is stopped and the caller gets 503. */
+  /** Longest one image job may take, waiting in the queue included, ms; then it is dropped (its thread stopped if it runs) and the caller gets 503. */
   taskTimeoutMs: number;
   /** `Retry-After` sent with the 503 of a full queue, seconds. */
   retryAfterSeconds: number;
