@@ -126,6 +126,11 @@ const MAX_INPUT_IMAGE_BYTES = 10 * 1024 * 1024;
 function inspect(file: { bytes: Uint8Array; field: string }, limits: InputImageLimits, maxPixels: number): ImageInfo {
   const param = file.field.replace(/\[\d*\]$/, '');
   if (file.bytes.byteLength > MAX_INPUT_IMAGE_BYTES) throw invalidValue(`'${file.field}' is larger than 10 MB.`, param);
+  if (limits.maxBytes !== undefined && file.bytes.byteLength > limits.maxBytes)
+    throw invalidValue(
+      `'${file.field}' is ${(file.bytes.byteLength / (1024 * 1024)).toFixed(1)} MB; ${limits.label} accepts input images up to ${limits.maxBytes / (1024 * 1024)} MB.`,
+      param,
+    );
   const info = readImageInfo(file.bytes);
   if (!info) throw invalidValue(`'${file.field}' must be a PNG or JPEG image.`, param);
   const problem = inputImageProblem(info, limits, maxPixels);

@@ -360,6 +360,15 @@ describe('image edits are refused from their headers before any pixel is decoded
     });
   }
 
+  it('refuses a Titan input over its documented 5 MB, which Nova Canvas takes', () => {
+    const titan = () =>
+      planCanvasEdit(parseImageEditRequest({ model: 'a/titan', prompt: 'x' }, [file('image', nineAndAHalfMb)]), {
+        kind: 'titan-image-v2',
+      });
+    expectGatewayError(titan, { status: 400, code: 'invalid_value', param: 'image', message: 'up to 5 MB' });
+    expect(plan([file('image', nineAndAHalfMb)]).mode).toBeUndefined(); // accepted; transparency decides the task
+  });
+
   it('plans no pixel work for an opaque RGB PNG, a mask prompt or a variation', () => {
     const rgb = new PNG({ width: 4, height: 2 });
     rgb.data.fill(200);

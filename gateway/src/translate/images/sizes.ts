@@ -125,12 +125,17 @@ export function stabilityAspectRatio(size: string | undefined): StabilityAspectR
   );
 }
 
+/** Titan Image Generator's largest input image (Bedrock user guide, titan-image-models: "Max input image size – 5 MB"). */
+const TITAN_MAX_INPUT_BYTES = 5 * 1024 * 1024;
+
 /** The largest input image of an edit, per model family, before the gateway decodes anything. */
 export interface InputImageLimits {
   /** Longest side, pixels. */
   maxSide: number;
   /** Width × height, pixels. */
   maxPixels: number;
+  /** Largest file, bytes, where the model documents one. */
+  maxBytes?: number;
   label: string;
 }
 
@@ -138,15 +143,25 @@ export interface InputImageLimits {
  * Input images of Nova Canvas follow its resolution rules (Nova user guide, image-gen-access: "Input
  * images for image generation" points to "Supported image resolutions"): sides up to 4096 and at most
  * 4,194,304 pixels. Titan Image Generator documents no larger input (its outputs stop at 1408 px a
- * side), so the same bounds apply; Bedrock's own finer rules (multiples of 16, Titan's fixed sizes) are
+ * side), so the same bounds apply, plus its documented 5 MB per file; Bedrock's own finer rules (multiples of 16, Titan's fixed sizes) are
  * left to Bedrock, as they cost nothing to check there.
  */
 export const CANVAS_INPUT_LIMITS: Readonly<
   Record<'nova-canvas' | 'titan-image-v1' | 'titan-image-v2', InputImageLimits>
 > = {
   'nova-canvas': { maxSide: NOVA_MAX_SIDE, maxPixels: NOVA_MAX_PIXELS, label: 'Nova Canvas' },
-  'titan-image-v1': { maxSide: NOVA_MAX_SIDE, maxPixels: NOVA_MAX_PIXELS, label: 'Titan Image Generator v1' },
-  'titan-image-v2': { maxSide: NOVA_MAX_SIDE, maxPixels: NOVA_MAX_PIXELS, label: 'Titan Image Generator v2' },
+  'titan-image-v1': {
+    maxSide: NOVA_MAX_SIDE,
+    maxPixels: NOVA_MAX_PIXELS,
+    maxBytes: TITAN_MAX_INPUT_BYTES,
+    label: 'Titan Image Generator v1',
+  },
+  'titan-image-v2': {
+    maxSide: NOVA_MAX_SIDE,
+    maxPixels: NOVA_MAX_PIXELS,
+    maxBytes: TITAN_MAX_INPUT_BYTES,
+    label: 'Titan Image Generator v2',
+  },
 };
 
 /**
