@@ -544,7 +544,6 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
         const size = object.size;
         const range = parseRange(headers.range, size);
         const out: Record<string, string> = objectHeaders(object);
-        if (object.parts !== undefined) out['x-amz-mp-parts-count'] = String(object.parts);
         // A full-object checksum is returned only for a whole-object read, when the client asks for it.
         if (!range && object.checksum && (headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED') {
           out[`x-amz-checksum-${object.checksum.algorithm}`] = object.checksum.value;
