@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -201,7 +202,11 @@ describe.each(MODES)('emulator S3 through @aws-sdk/client-s3 (path-style), objec
         }),
       ),
     ).rejects.toMatchObject({ name: 'EntityTooSmall' });
+    const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'files', Prefix: 'par' }));
+    expect(open.Uploads?.map((u) => [u.Key, u.UploadId])).toEqual([['parts', UploadId]]);
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'files', Key: 'parts', UploadId }));
+    const none = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'files' }));
+    expect(none.Uploads ?? []).toEqual([]);
     await expect(
       s3.send(new UploadPartCommand({ Bucket: 'files', Key: 'parts', UploadId, PartNumber: 3, Body: 'x' })),
     ).rejects.toMatchObject({ name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } });

@@ -388,7 +388,10 @@ function s3OperationName(method: string, bucket: string, key: string, query: Rec
   if (bucket === '') return method === 'GET' ? 'ListBuckets' : method;
   if (key === '') {
     if (method === 'POST' && query.delete !== undefined) return 'DeleteObjects';
-    if (method === 'GET') return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    if (method === 'GET') {
+      if (query.uploads !== undefined) return 'ListMultipartUploads';
+      return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    }
     return (
       ({ PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' } as Record<string, string>)[method] ?? method
     );
@@ -614,6 +617,28 @@ async function bucketOperation(state: EmulatorState, ctx: S3Request, bucket: str
       return;
     case 'GET': {
       if (!store.hasBucket(bucket)) throw new S3Error('NoSuchBucket', { fields: { BucketName: bucket } });
+      if (query.uploads !== undefined) {
+        // ListMultipartUploads, one page of up to 1000 (the emulator keeps few uploads; no markers needed).
+        const prefix = first(query.prefix) ?? '';
+        const uploads = store.listUploads(bucket, prefix);
+        const items = uploads
+          .slice(0, MAX_LIST_KEYS)
+          .map(
+            (u) =>
+              `<Upload>${element('Key', u.key)}${element('UploadId', u.uploadId)}${element('Initiated', isoDate(u.initiated))}${element('StorageClass', 'STANDARD')}</Upload>`,
+          )
+          .join('');
+        sendXml(
+          res,
+          200,
+          document(
+            'ListMultipartUploadsResult',
+            `${element('Bucket', bucket)}${element('Prefix', prefix)}${element('MaxUploads', MAX_LIST_KEYS)}${element('IsTruncated', uploads.length > MAX_LIST_KEYS)}${items}`,
+          ),
+          requestId,
+        );
+        return;
+      }
       if (query.location !== undefined) {
         const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region === 'us-east-1' ? '' : region}</LocationConstraint>`;
         sendXml(res, 200, xml, requestId);

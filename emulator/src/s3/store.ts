@@ -325,6 +325,14 @@ export class ObjectStore {
     return upload;
   }
 
+  /** Uploads in progress in a bucket (keys in byte order, then by start time). */
+  listUploads(bucketName: string, prefix: string): MultipartUpload[] {
+    this.bucket(bucketName);
+    return [...this.uploads.values()]
+      .filter((u) => u.bucket === bucketName && u.key.startsWith(prefix))
+      .sort((a, b) => byteOrder(a.key, b.key) || a.initiated - b.initiated);
+  }
+
   async putPart(upload: MultipartUpload, partNumber: number, body: Buffer): Promise<string> {
     this.reserve(body.length - (upload.parts.get(partNumber)?.size ?? 0));
     const etag = `"${(await md5Sliced(body)).toString('hex')}"`;
