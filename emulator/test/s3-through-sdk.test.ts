@@ -103,6 +103,21 @@ describe.each(MODES)('emulator S3 through @aws-sdk/client-s3 (path-style), objec
     expect(await got.Body?.transformToString()).toBe('first');
   });
 
+  it('lets exactly one of many concurrent conditional creates win (the others get 412 or 409)', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        s3.send(new PutObjectCommand({ Bucket: 'files', Key: 'race-marker', Body: `writer-${i}`, IfNoneMatch: '*' })),
+      ),
+    );
+    const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    expect(winners).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect([412, 409]).toContain(r.reason.$metadata.httpStatusCode);
+    }
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'files', Key: 'race-marker' }));
+    expect(await got.Body?.transformToString()).toBe(`writer-${winners[0]}`);
+  });
+
   it('serves byte ranges (206 with Content-Range) and refuses unsatisfiable ones (416)', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'files', Key: 'digits', Body: '0123456789' }));
     const mid = await s3.send(new GetObjectCommand({ Bucket: 'files', Key: 'digits', Range: 'bytes=2-5' }));

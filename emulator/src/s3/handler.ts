@@ -250,23 +250,31 @@ function checkReadConditions(headers: Readonly<Record<string, string>>, object: 
   return undefined;
 }
 
-/** PutObject / CompleteMultipartUpload conditions: `If-None-Match: *` (create only) and `If-Match: <etag>`. */
-function checkWriteConditions(
+/**
+ * PutObject / CompleteMultipartUpload conditions (`If-None-Match: *` creates only, `If-Match: <etag>`
+ * replaces only that version) as a precondition the store checks atomically with the write.
+ */
+function writeCondition(
   headers: Readonly<Record<string, string>>,
-  existing: StoredObject | undefined,
   key: string,
-): void {
+): ((existing: StoredObject | undefined) => void) | undefined {
   const ifNoneMatch = headers['if-none-match'];
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', { fields: { Header: 'If-None-Match' } });
-    if (existing) throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
-  }
   const ifMatch = headers['if-match'];
-  if (ifMatch !== undefined) {
-    if (!existing) throw new S3Error('NoSuchKey', { fields: { Key: key } });
-    if (!etagMatches(ifMatch, existing.etag))
-      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', { fields: { Header: 'If-None-Match' } });
   }
+  return (existing) => {
+    if (ifNoneMatch !== undefined && existing) {
+      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
+    }
+    if (ifMatch !== undefined) {
+      if (!existing) throw new S3Error('NoSuchKey', { fields: { Key: key } });
+      if (!etagMatches(ifMatch, existing.etag)) {
+        throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
+      }
+    }
+  };
 }
 
 interface ListMarker {
@@ -484,8 +492,9 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
           sendEmpty(res, 200, requestId, { etag, ...checksumHeaders });
           return;
         }
-        checkWriteConditions(headers, store.head(bucket, key), key);
+        const precondition = writeCondition(headers, key);
         const object = await store.put(bucket, key, data, {
+          ...(precondition ? { precondition } : {}),
           contentType: headers['content-type'] ?? 'binary/octet-stream',
           metadata: metadataOf(headers),
           ...(checksum ? { checksum } : {}),
@@ -519,8 +528,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
             if (!Number.isInteger(partNumber) || p.ETag === undefined) throw new S3Error('MalformedXML');
             return { partNumber, etag: p.ETag };
           });
-          checkWriteConditions(headers, store.head(bucket, key), key);
-          const object = await store.completeUpload(upload, parts);
+          const object = await store.completeUpload(upload, parts, writeCondition(headers, key));
           const host = headers.host ?? 'localhost';
           sendXml(
             res,
