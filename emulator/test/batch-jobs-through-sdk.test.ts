@@ -240,6 +240,16 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     const unreadable = await waitFor(noBucket.jobArn ?? '');
     expect(unreadable.status).toBe('Failed');
     expect(unreadable.message).toContain('NoSuchBucket');
+    const noOutput = await bedrock.send(
+      new CreateModelInvocationJobCommand(
+        jobInput('no-output', 'in/short.jsonl', {
+          outputDataConfig: { s3OutputDataConfig: { s3Uri: 's3://gone-bucket/out/' } },
+        }),
+      ),
+    );
+    const unwritable = await waitFor(noOutput.jobArn ?? '');
+    expect(unwritable).toMatchObject({ status: 'Failed', processedRecordCount: 0 });
+    expect(unwritable.message).toContain('could not write s3://gone-bucket/out/: NoSuchBucket');
   });
 
   it('refuses invalid requests with the service-model constraints, all at once', async () => {
