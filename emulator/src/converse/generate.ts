@@ -52,6 +52,8 @@ export interface ConverseOutput {
   /** Echo of the request's `performanceConfig` / `serviceTier`: the settings the reply was served with. */
   performanceConfig: { latency?: string } | undefined;
   serviceTier: { type: string } | undefined;
+  /** The stop sequence that ended the reply (`stopReason` `stop_sequence`), else null. */
+  stopSequence: string | null;
 }
 
 /** The text a blocked guardrail returns by default. */
@@ -293,5 +295,6 @@ export function generateConverseOutput(
     additionalModelResponseFields,
     performanceConfig: request.performanceConfig,
     serviceTier: request.serviceTier,
+    stopSequence: matchedStop,
   };
 }

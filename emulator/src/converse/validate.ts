@@ -200,7 +200,7 @@ export function imageMatchesFormat(bytes: Buffer, format: string): boolean {
   }
 }
 
-function documentMatchesFormat(bytes: Buffer, format: string): boolean {
+export function documentMatchesFormat(bytes: Buffer, format: string): boolean {
   switch (format) {
     case 'pdf':
       return bytes.subarray(0, 5).toString('latin1') === '%PDF-';
@@ -420,9 +420,7 @@ function parseContentBlock(
       const content = expectArray(
         required(obj, 'content', `${path}.toolResult.content`),
         `${path}.toolResult.content`,
-      ).map((c, k) =>
-        parseToolResultContent(c, `${path}.toolResult.content.${k}`, model, counters),
-      );
+      ).map((c, k) => parseToolResultContent(c, `${path}.toolResult.content.${k}`, model, counters));
       if (status === 'error' && content.length === 0) {
         throw validationException(
           `The content field at ${path}.toolResult cannot be empty when status value is error.`,
@@ -772,7 +770,7 @@ function checkAdditionalFields(extra: JsonObject, model: CatalogModel): void {
  * Anthropic: the user turn answering tool calls must begin with their tool results; text (or anything
  * else) before a result leaves that `tool_use` "without `tool_result` blocks immediately after".
  */
-function checkToolResultsFirst(messages: readonly Message[]): void {
+export function checkToolResultsFirst(messages: readonly Message[]): void {
   messages.forEach((message, i) => {
     const prev = messages[i - 1];
     if (message.role !== 'user' || prev?.role !== 'assistant') return;
@@ -825,7 +823,7 @@ function anthropicBlockType(block: ContentBlock): string {
  * trailing assistant message (a prefill, which extended thinking does not allow), or the assistant turn
  * whose tool calls the last user turn answers.
  */
-function checkThinkingFinalTurn(messages: readonly Message[]): void {
+export function checkThinkingFinalTurn(messages: readonly Message[]): void {
   const lastIndex = messages.length - 1;
   const last = messages[lastIndex];
   if (!last) return;
@@ -841,7 +839,7 @@ function checkThinkingFinalTurn(messages: readonly Message[]): void {
   );
 }
 
-function checkReasoningBlocks(messages: readonly Message[], model: CatalogModel, secret: string): void {
+export function checkReasoningBlocks(messages: readonly Message[], model: CatalogModel, secret: string): void {
   messages.forEach((message, i) => {
     let seenOther = false;
     message.content.forEach((block, j) => {
@@ -898,7 +896,7 @@ function checkThinkingCompatibility(
   }
 }
 
-function parseThinking(
+export function parseThinking(
   extra: JsonObject,
   model: CatalogModel,
   inference: { maxTokens: number; temperature: number | undefined; topP: number | undefined },
