@@ -6,6 +6,7 @@
 import {
   BedrockRuntimeClient,
   ConverseCommand,
+  CountTokensCommand,
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
@@ -132,6 +133,19 @@ describe('Claude InvokeModel replies', () => {
     expect(res.headers.get('x-amzn-bedrock-input-token-count')).toBe('5');
     expect(res.headers.get('x-amzn-bedrock-output-token-count')).toBe('4');
     expect(Number(res.headers.get('x-amzn-bedrock-invocation-latency'))).toBeGreaterThan(0);
+  });
+
+  it('CountTokens counts an InvokeModel body as the reply bills it', async () => {
+    const body = base({ system: 'You are terse.', messages: [{ role: 'user', content: 'count these tokens please' }] });
+    const counted = await client.send(
+      new CountTokensCommand({
+        modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0',
+        input: { invokeModel: { body: new TextEncoder().encode(JSON.stringify(body)) } },
+      }),
+    );
+    const reply = await invoke(body);
+    expect(counted.inputTokens).toBe(reply.usage.input_tokens);
+    expect(counted.inputTokens).toBe(11);
   });
 
   it('stops at a stop sequence and at max_tokens', async () => {
