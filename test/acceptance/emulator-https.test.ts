@@ -87,6 +87,16 @@ describe('aigw emulator --tls-port', () => {
     }
   });
 
+  it('--print-ca and --tls-ca-file without --tls-port are a usage error', () => {
+    const cli = join(import.meta.dirname, '..', '..', 'dist', 'gateway', 'src', 'cli', 'aigw.js');
+    const run = spawnSync(process.execPath, [cli, 'emulator', '--port', '0', '--print-ca'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--tls-ca-file and --print-ca need --tls-port');
+  });
+
   it.skipIf(boto3Missing !== undefined)(
     'boto3 with AWS_BEARER_TOKEN_BEDROCK and the CA bundle calls Converse and InvokeModel over HTTPS',
     () => {
