@@ -10,7 +10,7 @@ import { type CatalogModel, type ResolvedModel, resolveModel, unsupportedOperati
 import { generateConverseOutput, promptUnits } from './converse/generate.js';
 import { converseStreamEvents } from './converse/stream.js';
 import { validateConverseRequest } from './converse/validate.js';
-import { BedrockException, validationException } from './errors.js';
+import { BedrockException, constraintException, validationException } from './errors.js';
 import { faultException, takeFault } from './faults.js';
 import { anthropicBodyToConverse } from './invoke/anthropic-messages.js';
 import { handleInvoke } from './invoke/index.js';
@@ -175,6 +175,12 @@ async function countTokensOperation(call: RuntimeCall, model: CatalogModel): Pro
   } else if (invokeModel !== undefined && conv === undefined) {
     const b64 =
       typeof invokeModel === 'object' && invokeModel !== null ? (invokeModel as { body?: unknown }).body : undefined;
+    if (b64 === undefined || b64 === null) {
+      // InvokeModelTokensRequest.body is required in the service model.
+      throw constraintException([
+        { path: 'input.invokeModel.body', value: null, constraint: 'Member must not be null' },
+      ]);
+    }
     if (typeof b64 !== 'string')
       throw validationException('Malformed input request, please reformat your input and try again.');
     // The body is the Anthropic Messages body InvokeModel takes: validated and counted as InvokeModel

@@ -146,6 +146,19 @@ describe('Claude InvokeModel replies', () => {
     const reply = await invoke(body);
     expect(counted.inputTokens).toBe(reply.usage.input_tokens);
     expect(counted.inputTokens).toBe(11);
+    const missing = await fetch(
+      `${emu.url}/model/${encodeURIComponent('anthropic.claude-sonnet-4-5-20250929-v1:0')}/count-tokens`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ input: { invokeModel: {} } }),
+      },
+    );
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({
+      message:
+        "1 validation error detected: Value null at 'input.invokeModel.body' failed to satisfy constraint: Member must not be null",
+    });
   });
 
   it('stops at a stop sequence and at max_tokens', async () => {
