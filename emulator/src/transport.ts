@@ -116,11 +116,14 @@ export async function listenTls(
   server.on('session', (session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
+    // A reset connection ends its session; it is never the process's problem.
+    session.on('error', () => session.destroy());
   });
   server.on('secureConnection', (socket: net.Socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
   });
   // A client that gives up on the handshake (an untrusted certificate) is not the server's error.
   server.on('tlsClientError', () => {});

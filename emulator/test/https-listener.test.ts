@@ -5,6 +5,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -108,5 +109,33 @@ describe('HTTPS listener', () => {
       operations: Record<string, number>;
     };
     expect(stats.operations.Converse).toBeGreaterThanOrEqual(2);
+  });
+
+  it('plain HTTP, garbage and abandoned handshakes on the TLS port leave it serving', async () => {
+    const port = emu.tls?.port ?? 0;
+    // Each client writes its bytes, waits a moment for the server to react, then goes away.
+    const poke = (bytes: string) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write(bytes);
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+      });
+    await poke('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await poke('\x16\x03\x01\x00\x05hello');
+    const abandoned = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    await new Promise<void>((resolve) => abandoned.once('secureConnect', () => resolve()));
+    abandoned.destroy();
+    const res = await new Promise<number>((resolve, reject) => {
+      https
+        .get(`${tlsUrl}/_emulator/health`, { ca }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        })
+        .on('error', reject);
+    });
+    expect(res).toBe(200);
   });
 });
