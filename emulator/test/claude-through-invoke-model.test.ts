@@ -194,6 +194,18 @@ describe('Claude InvokeModel replies', () => {
     expect(second.stop_reason).toBe('end_turn');
   });
 
+  it('tool_choice none keeps the tools in the prompt but calls none', async () => {
+    const body = base({ tools: [WEATHER_TOOL], messages: [{ role: 'user', content: 'use get_weather please' }] });
+    const auto = await invoke(body);
+    const none = await invoke({ ...body, tool_choice: { type: 'none' } });
+    expect(auto.stop_reason).toBe('tool_use');
+    expect(none).toMatchObject({
+      stop_reason: 'end_turn',
+      content: [{ type: 'text', text: 'Echo: use get_weather please' }],
+    });
+    expect(none.usage.input_tokens).toBe(auto.usage.input_tokens);
+  });
+
   it('thinks when asked, signs the thinking, and refuses it altered when sent back', async () => {
     const body = base({
       max_tokens: 2048,

@@ -207,8 +207,8 @@ export function generateConverseOutput(
 
   const toolSpecs = request.tools.flatMap((t) => (t.kind === 'toolSpec' ? [t] : []));
   let calls: typeof toolSpecs = [];
-  if (!lastHasResults && directives.stop === undefined && toolSpecs.length > 0) {
-    const choice = request.toolChoice ?? { kind: 'auto' };
+  const choice = request.toolChoice ?? { kind: 'auto' };
+  if (!lastHasResults && directives.stop === undefined && toolSpecs.length > 0 && choice.kind !== 'none') {
     const named = toolSpecs.filter((t) => mentioned(directives.text, t.name));
     if (choice.kind === 'tool') calls = toolSpecs.filter((t) => t.name === choice.name);
     else if (directives.tools !== undefined) calls = toolSpecs.slice(0, directives.tools);

@@ -373,7 +373,7 @@ function parseTools(value: unknown, model: CatalogModel, counters: Counters): To
   });
 }
 
-function parseToolChoice(value: unknown, tools: readonly ToolEntry[]): ToolChoice | 'none' {
+function parseToolChoice(value: unknown, tools: readonly ToolEntry[]): ToolChoice {
   const obj = object(value, '#/tool_choice');
   const type = oneOf(obj.type, '#/tool_choice/type', ['auto', 'any', 'tool', 'none']);
   if (type === 'tool') {
@@ -388,7 +388,7 @@ function parseToolChoice(value: unknown, tools: readonly ToolEntry[]): ToolChoic
   if (type !== 'none' && tools.length === 0) {
     throw validationException('tool_choice may only be specified while providing tools.');
   }
-  return type === 'none' ? 'none' : { kind: type };
+  return { kind: type };
 }
 
 /** Anthropic: each `tool_result` answers a `tool_use` of the assistant message right before it. */
@@ -441,8 +441,7 @@ export function anthropicBodyToConverse(body: unknown, model: CatalogModel, sign
       ? []
       : array(root.stop_sequences, '#/stop_sequences', 0, 8191).map((s, i) => string(s, `#/stop_sequences/${i}`, 1));
   const tools = root.tools === undefined ? [] : parseTools(root.tools, model, counters);
-  const choice = root.tool_choice === undefined ? undefined : parseToolChoice(root.tool_choice, tools);
-  const toolChoice = choice === 'none' ? undefined : choice;
+  const toolChoice = root.tool_choice === undefined ? undefined : parseToolChoice(root.tool_choice, tools);
   const hasToolBlocks = messages.some((m) => m.content.some((b) => b.kind === 'toolUse' || b.kind === 'toolResult'));
   if (hasToolBlocks && root.tools === undefined) {
     throw validationException('Requests which include `tool_use` or `tool_result` blocks must define tools.');
@@ -479,8 +478,7 @@ export function anthropicBodyToConverse(body: unknown, model: CatalogModel, sign
     temperature,
     topP,
     stopSequences,
-    // `tool_choice: none` keeps the tools in the prompt but lets the model call none of them.
-    tools: choice === 'none' ? tools.filter((t) => t.kind !== 'toolSpec') : tools,
+    tools,
     toolChoice,
     thinkingBudget,
     additionalModelResponseFieldPaths: [],
