@@ -39,7 +39,7 @@ import {
   parseThinking,
 } from '../converse/validate.js';
 import { validationException } from '../errors.js';
-import { array, integer, keys, malformed, number, object, oneOf, string } from './body-checks.js';
+import { array, boolean, integer, keys, malformed, number, object, oneOf, string } from './body-checks.js';
 import type { InvokeContext, InvokeHandler, InvokeResult } from './types.js';
 
 /** The only `anthropic_version` Bedrock accepts for the Messages body. */
@@ -194,10 +194,8 @@ function parseToolResult(
       }
     });
   }
-  const status = block.is_error === true ? 'error' : block.is_error === undefined ? undefined : 'success';
-  if (block.is_error !== undefined && typeof block.is_error !== 'boolean') {
-    malformed(`${path}/is_error`, 'expected type: Boolean, found: ' + typeof block.is_error);
-  }
+  const isError = block.is_error === undefined ? undefined : boolean(block.is_error, `${path}/is_error`);
+  const status = isError === undefined ? undefined : isError ? 'error' : 'success';
   return { kind: 'toolResult', toolUseId, content, status, raw: block };
 }
 
