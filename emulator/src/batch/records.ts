@@ -82,6 +82,8 @@ export function runRecord(input: {
       foundationModelId: model.id,
       family: model.family,
       accept: 'application/json',
+      model,
+      state,
     });
     return {
       line: { recordId, modelInput, modelOutput: result.body },
