@@ -83,14 +83,17 @@ function parseBytes(value: string | undefined, flag: string): number | undefined
 }
 
 /**
- * Upstream client options from `AIGW_UPSTREAM_<OPTION>` variables (`maxAttempts` →
- * `AIGW_UPSTREAM_MAX_ATTEMPTS`), each a non-negative integer in the option's unit (docs/configuration.md,
- * Upstream).
+ * Numeric options from `<prefix><OPTION>` variables (`maxAttempts` → `AIGW_UPSTREAM_MAX_ATTEMPTS`), each a
+ * non-negative integer in the option's unit (docs/configuration.md: Upstream, Files and storage).
  */
-function upstreamOptionsFromEnv(env: NodeJS.ProcessEnv, keys: readonly string[]): Record<string, number> {
+function upstreamOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  keys: readonly string[],
+  prefix = 'AIGW_UPSTREAM_',
+): Record<string, number> {
   const options: Record<string, number> = {};
   for (const key of keys) {
-    const name = `AIGW_UPSTREAM_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const name = `${prefix}${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     const value = env[name];
     if (value === undefined || value === '') continue;
     if (!/^\d+$/.test(value.trim())) throw new UsageError(`${name} must be a non-negative integer, got '${value}'`);
@@ -155,6 +158,11 @@ async function serve(args: string[]): Promise<void> {
   }
   const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
+  // Files API limits (AIGW_FILES_MAX_FILE_BYTES, ...) and S3 client settings (AIGW_STORAGE_UPLOAD_PART_BYTES, ...).
+  const { FILES_DEFAULTS } = await import('../files/index.js');
+  const { STORAGE_DEFAULTS } = await import('../storage/index.js');
+  const files = upstreamOptionsFromEnv(process.env, Object.keys(FILES_DEFAULTS), 'AIGW_FILES_');
+  const storage = upstreamOptionsFromEnv(process.env, Object.keys(STORAGE_DEFAULTS), 'AIGW_STORAGE_');
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
@@ -186,6 +194,8 @@ async function serve(args: string[]): Promise<void> {
       logger,
       mediaFetcher,
       upstreamOptions,
+      files,
+      storage,
       ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
