@@ -18,7 +18,8 @@ const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
 Usage:
   aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
   aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
-  aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE]
+  aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--batch-step-ms MS] [--batch-min-records N]
+                [--s3-endpoint URL] [--s3-region R] [--s3-max-bytes N] [--s3-dir DIR]   (docs/emulator.md)
   aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
   aigw --help | --version
 
@@ -238,7 +239,18 @@ async function emulator(args: string[]): Promise<void> {
     args,
     strict: true,
     allowPositionals: false,
-    options: { port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      config: { type: 'string' },
+      // Batch timing, record minimum and the batch jobs' S3 (docs/emulator.md, Options).
+      'batch-step-ms': { type: 'string' },
+      'batch-min-records': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      's3-region': { type: 'string' },
+      's3-max-bytes': { type: 'string' },
+      's3-dir': { type: 'string' },
+    },
   });
   // A computed specifier keeps the emulator out of the gateway's module graph (and typecheck) when
   // it is not being run.
@@ -246,11 +258,17 @@ async function emulator(args: string[]): Promise<void> {
   const mod = (await import(modulePath)) as {
     startEmulator?: (o: { port?: number; host?: string }) => Promise<{ url: string; close(): Promise<void> }>;
     loadEmulatorConfig?: (path: string) => Promise<{ port?: number; host?: string }>;
+    applyEmulatorCliOptions?: <T>(base: T, flags: Record<string, string | undefined>) => T;
   };
-  if (!mod.startEmulator || !mod.loadEmulatorConfig) throw new Error('this build does not include the emulator');
+  if (!mod.startEmulator || !mod.loadEmulatorConfig || !mod.applyEmulatorCliOptions) {
+    throw new Error('this build does not include the emulator');
+  }
   // docs/emulator.md: `--config FILE` holds the startEmulator options (region, latency, identities);
   // flags given on the command line win over the file's port and host.
-  const fromFile = values.config === undefined ? {} : await mod.loadEmulatorConfig(values.config);
+  const fromFile = mod.applyEmulatorCliOptions(
+    values.config === undefined ? {} : await mod.loadEmulatorConfig(values.config),
+    values,
+  );
   const port = parsePort(values.port, '--port', fromFile.port ?? 4566);
   const host = values.host ?? fromFile.host;
   const running = await mod.startEmulator({ ...fromFile, port, ...(host ? { host } : {}) });
