@@ -210,6 +210,17 @@ for (const backend of backends) {
         purpose: 'batch',
       });
       expect(await alice.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+      // The Python SDK sends DELETE with a JSON content type and no body.
+      const other = await alice.files.create({
+        file: await toFile(Buffer.from(batchFile(1)), 'py.jsonl'),
+        purpose: 'batch',
+      });
+      const res = await fetch(`${stack.gateway.url}/v1/files/${other.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ id: other.id, object: 'file', deleted: true });
       const err = await alice.files.retrieve(file.id).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.NotFoundError);
       expect((err as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({

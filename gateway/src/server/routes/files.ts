@@ -55,6 +55,12 @@ export const filesRoutes: RouteModule = {
       throwFileSizeLimit: false,
       limits: { files: 1, fileSize: limits.maxFileBytes + 1, fields: 8, fieldSize: 1024, parts: 9 },
     });
+    // No route here reads a JSON body, but the openai Python SDK sends DELETE with
+    // `Content-Type: application/json` and no body, which the default parser refuses as an empty JSON body.
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_request, _body, done) =>
+      done(null, undefined),
+    );
     const hooks = { onRequest: authenticateHook(ctx), config: { metricRoute: 'files' } };
     app.post('/v1/files', hooks, (request, reply) => createFile(ctx, request, reply));
     app.get('/v1/files', hooks, (request, reply) => listFiles(ctx, request, reply));
