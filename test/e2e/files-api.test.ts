@@ -13,6 +13,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/src/index.js';
+import { spawnGateway } from '../helpers/stack.js';
 import { startVersitygw, versitygwAvailability } from '../helpers/versitygw.js';
 import { BUCKET, type FilesStack, KEYS, type S3Backend, startFilesStack } from './files-stack.js';
 
@@ -383,7 +384,7 @@ for (const backend of backends) {
       });
     });
 
-    it('ids decode on another gateway process (restart, second replica)', async () => {
+    it('ids decode on another gateway (a second replica, and an `aigw serve` process started afresh)', async () => {
       const file = await alice.files.create({
         file: await toFile(Buffer.from(batchFile(3)), 'replica.jsonl'),
         purpose: 'batch',
@@ -393,6 +394,16 @@ for (const backend of backends) {
       expect(await other.files.retrieve(file.id)).toEqual(file);
       expect(await (await other.files.content(file.id)).text()).toBe(batchFile(3));
       expect((await other.files.list()).data.map((f) => f.id)).toContain(file.id);
-    });
+      const child = await spawnGateway(['--config', stack.config.dir]);
+      try {
+        const fresh = new OpenAI({ baseURL: `${child.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 });
+        expect(await fresh.files.retrieve(file.id)).toEqual(file);
+        expect(await fresh.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+        await expect(other.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
+      } finally {
+        child.kill();
+        await child.exited;
+      }
+    }, 120_000);
   });
 }
