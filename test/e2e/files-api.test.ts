@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/src/index.js';
 import { spawnGateway } from '../helpers/stack.js';
 import { startVersitygw, versitygwAvailability } from '../helpers/versitygw.js';
-import { BUCKET, type FilesStack, KEYS, type S3Backend, startFilesStack } from './files-stack.js';
+import { BUCKET, type FilesStack, KEYS, type S3Backend, startFilesStack, WRONG_SECRET } from './files-stack.js';
 
 /** Small enough that the "too large" and multipart cases stay quick; above two 5 MiB parts. */
 const MAX_FILE_BYTES = 12 * 1024 * 1024;
@@ -358,6 +358,61 @@ for (const backend of backends) {
       await expect(stack.client(KEYS.bob, 'files-b').files.list()).rejects.toMatchObject({ status: 403 });
       expect(await manager.files.delete(file.id)).toMatchObject({ deleted: true });
       await expect(alice.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
+    });
+
+    it('S3 refusing the keys is a 403 naming the account and S3 code, never the secret; S3 down is a 503', async () => {
+      const badKeys = stack.client(KEYS.manager, 'files-badkeys');
+      const err = (await badKeys.files
+        .create({ file: await toFile(Buffer.from(batchFile(1)), 'x.jsonl'), purpose: 'batch' })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      expect(err.status).toBe(403);
+      expect(err.error).toMatchObject({ code: 'upstream_access_denied' });
+      const message = (err.error as { message: string }).message;
+      expect(message).toContain('account files-badkeys');
+      expect(message).toMatch(/denied by S3 \((InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied)\)/);
+      expect(JSON.stringify(err.error)).not.toContain(WRONG_SECRET);
+      await expect(badKeys.files.list()).rejects.toMatchObject({ status: 403 });
+      const down = stack.client(KEYS.manager, 'files-down');
+      await expect(down.files.list()).rejects.toMatchObject({ status: 503, error: { code: 'upstream_unavailable' } });
+      await expect(
+        down.files.create({ file: await toFile(Buffer.from(batchFile(1)), 'x.jsonl'), purpose: 'batch' }),
+      ).rejects.toMatchObject({ status: 503 });
+    });
+
+    it('a caller that disconnects mid-upload leaves nothing in S3', async () => {
+      const before = (await objectsUnder('files-a/')).length;
+      const boundary = 'aigwboundary';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`;
+      const body = bigBatchFile(7 * 1024 * 1024);
+      const url = new URL(`${stack.gateway.url}/v1/files`);
+      const { request } = await import('node:http');
+      await new Promise<void>((resolve) => {
+        const req = request({
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${KEYS.alice}`,
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(Buffer.byteLength(head) + Buffer.byteLength(body) + 100),
+          },
+        });
+        req.on('error', () => resolve());
+        req.on('close', () => resolve());
+        req.write(head);
+        // More than one 5 MiB part, so the gateway has started a multipart upload, then the caller vanishes.
+        req.write(body.slice(0, 6 * 1024 * 1024), () => setTimeout(() => req.destroy(), 500));
+      });
+      await expect
+        .poll(
+          async () => ({ objects: (await objectsUnder('files-a/')).length, uploads: await openUploads('files-a/') }),
+          {
+            timeout: 10_000,
+            interval: 200,
+          },
+        )
+        .toEqual({ objects: before, uploads: 0 });
     });
 
     it('accepts raw s3:// URIs as ids, URL-encoded or not', async () => {

@@ -33,6 +33,7 @@ import {
   resolveStorageAccount,
   type S3Store,
   type StorageAccount,
+  StorageError,
 } from '../../storage/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import type { ServerContext } from '../context.js';
@@ -61,6 +62,12 @@ export const filesRoutes: RouteModule = {
     app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_request, _body, done) =>
       done(null, undefined),
     );
+    // S3's own answer (bucket policies, principals) is for the platform team: logged, not sent.
+    app.addHook('onError', (request, _reply, error, done) => {
+      if (error instanceof StorageError)
+        request.log.warn({ code: error.code, requestId: request.id, detail: error.detail }, 'storage call failed');
+      done();
+    });
     const hooks = { onRequest: authenticateHook(ctx), config: { metricRoute: 'files' } };
     app.post('/v1/files', hooks, (request, reply) => createFile(ctx, request, reply));
     app.get('/v1/files', hooks, (request, reply) => listFiles(ctx, request, reply));
