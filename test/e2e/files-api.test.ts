@@ -449,10 +449,14 @@ for (const backend of backends) {
       expect(await other.files.retrieve(file.id)).toEqual(file);
       expect(await (await other.files.content(file.id)).text()).toBe(batchFile(3));
       expect((await other.files.list()).data.map((f) => f.id)).toContain(file.id);
-      const child = await spawnGateway(['--config', stack.config.dir]);
+      // Its file size limit comes from the environment (AIGW_FILES_MAX_FILE_BYTES).
+      const child = await spawnGateway(['--config', stack.config.dir], { AIGW_FILES_MAX_FILE_BYTES: '2048' });
       try {
         const fresh = new OpenAI({ baseURL: `${child.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 });
         expect(await fresh.files.retrieve(file.id)).toEqual(file);
+        await expect(
+          fresh.files.create({ file: await toFile(Buffer.from(batchFile(40)), 'big.jsonl'), purpose: 'batch' }),
+        ).rejects.toMatchObject({ status: 413, error: { message: expect.stringContaining('2 KiB') } });
         expect(await fresh.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
         await expect(other.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
       } finally {
