@@ -142,6 +142,12 @@ for (const backend of backends) {
       expect(content.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
       expect(content.headers.get('content-type')).toContain('application/jsonl');
       expect(await content.text()).toBe(text);
+      const head = await fetch(`${stack.gateway.url}/v1/files/${file.id}/content`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${KEYS.alice}` },
+      });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
       // The object sits under the account's prefix, with the uploader recorded.
       const objects = await objectsUnder('files-a/files/');
       expect(objects.some((o) => o.Size === Buffer.byteLength(text))).toBe(true);
