@@ -71,6 +71,7 @@ const backends: Array<{
         // The emulator's built-in demo identity.
         accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
         secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        stsEndpoint: emulator.url,
         stop: () => emulator.close(),
       };
     },
@@ -420,6 +421,18 @@ for (const backend of backends) {
         )
         .toEqual({ objects: before, uploads: 0 });
     });
+
+    it.skipIf(backend.name !== 'the emulator')(
+      'an assumed-role account stores files with its temporary credentials (STS)',
+      async () => {
+        const role = stack.client(KEYS.manager, 'files-role');
+        const text = batchFile(3);
+        const file = await role.files.create({ file: await toFile(Buffer.from(text), 'role.jsonl'), purpose: 'batch' });
+        expect(await (await role.files.content(file.id)).text()).toBe(text);
+        expect((await role.files.list()).data.map((f) => f.id)).toEqual([file.id]);
+        expect(await role.files.delete(file.id)).toMatchObject({ deleted: true });
+      },
+    );
 
     it('accepts raw s3:// URIs as ids, URL-encoded or not', async () => {
       const file = await alice.files.create({
