@@ -240,6 +240,16 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     const unreadable = await waitFor(noBucket.jobArn ?? '');
     expect(unreadable.status).toBe('Failed');
     expect(unreadable.message).toContain('NoSuchBucket');
+    const noOutput = await bedrock.send(
+      new CreateModelInvocationJobCommand(
+        jobInput('no-output', 'in/short.jsonl', {
+          outputDataConfig: { s3OutputDataConfig: { s3Uri: 's3://gone-bucket/out/' } },
+        }),
+      ),
+    );
+    const unwritable = await waitFor(noOutput.jobArn ?? '');
+    expect(unwritable).toMatchObject({ status: 'Failed', processedRecordCount: 0 });
+    expect(unwritable.message).toContain('could not write s3://gone-bucket/out/: NoSuchBucket');
   });
 
   it('refuses invalid requests with the service-model constraints, all at once', async () => {
@@ -289,6 +299,25 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('Converse') });
     const raw = await fetch(`${emu.url}/model-invocation-job`, { method: 'POST', body: '{}' });
     expect(raw.status).toBe(403);
+  });
+
+  it('takes every model id form the gateway may send: foundation id, profile id, foundation-model ARN', async () => {
+    await putInput(
+      'in/forms.jsonl',
+      ['a', 'b', 'c'].map((t, i) => converseRecord(`F${i}`, t)),
+    );
+    for (const modelId of [
+      'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0',
+      'us.meta.llama3-3-70b-instruct-v1:0',
+    ]) {
+      const { jobArn } = await bedrock.send(
+        new CreateModelInvocationJobCommand(jobInput(`forms-${modelId.length}`, 'in/forms.jsonl', { modelId })),
+      );
+      const job = await waitFor(jobArn ?? '');
+      expect({ modelId: job.modelId, status: job.status }).toEqual({ modelId, status: 'Completed' });
+    }
   });
 
   it('is idempotent on clientRequestToken and refuses the same token with other parameters', async () => {
@@ -428,6 +457,39 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
       message: 'The role cannot read the bucket.',
       processedRecordCount: 0,
     });
+  });
+
+  it('takes batch faults through the common fault endpoint too (batch-fail next to a runtime fault)', async () => {
+    const res = await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify([
+        { type: 'batch-fail', jobName: 'common-fault', message: 'Injected through /_emulator/faults.' },
+        { type: 'throttle', operation: 'CountTokens', count: 1 },
+      ]),
+    });
+    expect(await res.json()).toMatchObject({
+      faults: [{ type: 'throttle', operation: 'CountTokens' }],
+      batchFaults: [{ type: 'fail', jobName: 'common-fault' }],
+    });
+    await putInput(
+      'in/common.jsonl',
+      ['a', 'b', 'c'].map((t, i) => converseRecord(`Q${i}`, t)),
+    );
+    const { jobArn } = await bedrock.send(
+      new CreateModelInvocationJobCommand(jobInput('common-fault', 'in/common.jsonl')),
+    );
+    expect(await waitFor(jobArn ?? '')).toMatchObject({
+      status: 'Failed',
+      message: 'Injected through /_emulator/faults.',
+    });
+    const bad = await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'batch-explode' }),
+    });
+    expect(bad.status).toBe(400);
+    await fetch(`${emu.url}/_emulator/faults`, { method: 'DELETE' });
+    expect(emu.state.faults).toEqual([]);
+    expect(emu.state.batch.faults).toEqual([]);
   });
 
   it('expires a held job once the emulator clock passes jobExpirationTime', async () => {

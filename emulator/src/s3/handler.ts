@@ -24,6 +24,8 @@ const MAX_METADATA_BYTES = 2048;
 const MAX_LIST_KEYS = 1000;
 /** DeleteObjects takes at most 1,000 keys. */
 const MAX_DELETE_KEYS = 1000;
+/** Room for aws-chunked framing and trailers on top of an upload's payload. */
+const CHUNK_FRAMING_SLACK = 64 * 1024;
 /** Request bodies of the XML operations (Complete, Delete, CreateBucket) are small; 1 MiB is plenty. */
 const MAX_XML_BODY = 1024 * 1024;
 
@@ -248,23 +250,31 @@ function checkReadConditions(headers: Readonly<Record<string, string>>, object: 
   return undefined;
 }
 
-/** PutObject / CompleteMultipartUpload conditions: `If-None-Match: *` (create only) and `If-Match: <etag>`. */
-function checkWriteConditions(
+/**
+ * PutObject / CompleteMultipartUpload conditions (`If-None-Match: *` creates only, `If-Match: <etag>`
+ * replaces only that version) as a precondition the store checks atomically with the write.
+ */
+function writeCondition(
   headers: Readonly<Record<string, string>>,
-  existing: StoredObject | undefined,
   key: string,
-): void {
+): ((existing: StoredObject | undefined) => void) | undefined {
   const ifNoneMatch = headers['if-none-match'];
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', { fields: { Header: 'If-None-Match' } });
-    if (existing) throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
-  }
   const ifMatch = headers['if-match'];
-  if (ifMatch !== undefined) {
-    if (!existing) throw new S3Error('NoSuchKey', { fields: { Key: key } });
-    if (!etagMatches(ifMatch, existing.etag))
-      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', { fields: { Header: 'If-None-Match' } });
   }
+  return (existing) => {
+    if (ifNoneMatch !== undefined && existing) {
+      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
+    }
+    if (ifMatch !== undefined) {
+      if (!existing) throw new S3Error('NoSuchKey', { fields: { Key: key } });
+      if (!etagMatches(ifMatch, existing.etag)) {
+        throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
+      }
+    }
+  };
 }
 
 interface ListMarker {
@@ -386,7 +396,10 @@ function s3OperationName(method: string, bucket: string, key: string, query: Rec
   if (bucket === '') return method === 'GET' ? 'ListBuckets' : method;
   if (key === '') {
     if (method === 'POST' && query.delete !== undefined) return 'DeleteObjects';
-    if (method === 'GET') return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    if (method === 'GET') {
+      if (query.uploads !== undefined) return 'ListMultipartUploads';
+      return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    }
     return (
       ({ PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' } as Record<string, string>)[method] ?? method
     );
@@ -420,7 +433,17 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
     const bucket = decodeSegment(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
     const key = slash < 0 ? '' : decodeSegment(rawPath.slice(slash + 1));
     const isUpload = method === 'PUT' && key !== '';
-    const limit = isUpload ? store.maxBytes : MAX_XML_BODY;
+    // An upload may take what the budget has left (plus what it replaces, plus aws-chunked framing); anything
+    // bigger is refused before its bytes are read.
+    let replaced = 0;
+    try {
+      replaced = isUpload && query.uploadId === undefined ? (store.head(bucket, key)?.size ?? 0) : 0;
+    } catch {
+      // A missing bucket is reported after authentication.
+    }
+    const limit = isUpload
+      ? Math.max(0, store.maxBytes - store.bytesUsed + replaced) + CHUNK_FRAMING_SLACK
+      : MAX_XML_BODY;
     const raw = await readBody(ctx.req, limit);
     const { chunkSigning } = await authenticateS3(state, {
       method,
@@ -469,8 +492,9 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
           sendEmpty(res, 200, requestId, { etag, ...checksumHeaders });
           return;
         }
-        checkWriteConditions(headers, store.head(bucket, key), key);
+        const precondition = writeCondition(headers, key);
         const object = await store.put(bucket, key, data, {
+          ...(precondition ? { precondition } : {}),
           contentType: headers['content-type'] ?? 'binary/octet-stream',
           metadata: metadataOf(headers),
           ...(checksum ? { checksum } : {}),
@@ -504,8 +528,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
             if (!Number.isInteger(partNumber) || p.ETag === undefined) throw new S3Error('MalformedXML');
             return { partNumber, etag: p.ETag };
           });
-          checkWriteConditions(headers, store.head(bucket, key), key);
-          const object = await store.completeUpload(upload, parts);
+          const object = await store.completeUpload(upload, parts, writeCondition(headers, key));
           const host = headers.host ?? 'localhost';
           sendXml(
             res,
@@ -532,7 +555,6 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
         const size = object.size;
         const range = parseRange(headers.range, size);
         const out: Record<string, string> = objectHeaders(object);
-        if (object.parts !== undefined) out['x-amz-mp-parts-count'] = String(object.parts);
         // A full-object checksum is returned only for a whole-object read, when the client asks for it.
         if (!range && object.checksum && (headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED') {
           out[`x-amz-checksum-${object.checksum.algorithm}`] = object.checksum.value;
@@ -603,6 +625,28 @@ async function bucketOperation(state: EmulatorState, ctx: S3Request, bucket: str
       return;
     case 'GET': {
       if (!store.hasBucket(bucket)) throw new S3Error('NoSuchBucket', { fields: { BucketName: bucket } });
+      if (query.uploads !== undefined) {
+        // ListMultipartUploads, one page of up to 1000 (the emulator keeps few uploads; no markers needed).
+        const prefix = first(query.prefix) ?? '';
+        const uploads = store.listUploads(bucket, prefix);
+        const items = uploads
+          .slice(0, MAX_LIST_KEYS)
+          .map(
+            (u) =>
+              `<Upload>${element('Key', u.key)}${element('UploadId', u.uploadId)}${element('Initiated', isoDate(u.initiated))}${element('StorageClass', 'STANDARD')}</Upload>`,
+          )
+          .join('');
+        sendXml(
+          res,
+          200,
+          document(
+            'ListMultipartUploadsResult',
+            `${element('Bucket', bucket)}${element('Prefix', prefix)}${element('MaxUploads', MAX_LIST_KEYS)}${element('IsTruncated', uploads.length > MAX_LIST_KEYS)}${items}`,
+          ),
+          requestId,
+        );
+        return;
+      }
       if (query.location !== undefined) {
         const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region === 'us-east-1' ? '' : region}</LocationConstraint>`;
         sendXml(res, 200, xml, requestId);
