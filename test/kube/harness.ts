@@ -88,9 +88,10 @@ export interface Cluster {
   /**
    * Stops kube-apiserver (SIGTERM, as a rolling control-plane upgrade does) and starts it again on
    * the same port with the same etcd, certificates and tokens; resolves once `/readyz` answers ok.
-   * Existing clients reconnect on their next request.
+   * Existing clients reconnect on their next request. `waitForReady: false` resolves as soon as the
+   * new process is started instead, to observe the API server while it comes up.
    */
-  restartApiServer(): Promise<void>;
+  restartApiServer(options?: { waitForReady?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -316,11 +317,12 @@ current-context: ${user}
         30_000,
       );
     }
-    const restartApiServer = async () => {
+    const restartApiServer: Cluster['restartApiServer'] = async (restart = {}) => {
       const old = apiserver;
       await stopProcess(old);
       apiserver = launchApiserver();
       processes.splice(processes.indexOf(old), 1, apiserver);
+      if (restart.waitForReady === false) return;
       await waitFor(
         'kube-apiserver (restarted)',
         apiserver,
