@@ -55,7 +55,9 @@ describe.skipIf(inPod)('aigw operator without a kubeconfig', () => {
     expect(out.stdout).toBe('');
   });
 
-  it('names the file when --kubeconfig or KUBECONFIG points at nothing, or at something that is not a kubeconfig', { timeout: 90_000 }, async () => {
+  it('names the file when --kubeconfig or KUBECONFIG points at nothing, or at something that is not a kubeconfig', {
+    timeout: 90_000,
+  }, async () => {
     const missing = join(home, 'missing.yaml');
     const flag = await operator(['--kubeconfig', missing], { HOME: home });
     expect(flag.code).toBe(1);
