@@ -21,6 +21,7 @@ import {
   type ProviderAccount,
   type Secret,
 } from '../../gateway/src/config/index.js';
+import { redactSecrets, scrubSecretText } from '../../gateway/src/logging/index.js';
 import { CHECK_RESULT_REASONS, CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
 import {
   isKubeStatus,
@@ -114,7 +115,7 @@ const silentLogger: OperatorLogger = { info() {}, warn() {}, error() {} };
 function jsonLogger(): OperatorLogger {
   const write = (level: string) => (fields: Record<string, unknown>, msg: string) =>
     process.stderr.write(
-      `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg, ...fields })}\n`,
+      `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg: scrubSecretText(msg), ...(redactSecrets(fields) as Record<string, unknown>) })}\n`,
     );
   return { info: write('info'), warn: write('warn'), error: write('error') };
 }

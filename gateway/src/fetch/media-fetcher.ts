@@ -14,7 +14,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
-import { GatewayError, isGatewayError } from '../errors/index.js';
+import { echo, formatDuration, GatewayError, isGatewayError } from '../errors/index.js';
 import { sniffImageFormat } from '../translate/chat/index.js';
 import { type AddressRefusal, classifyAddress } from './address-policy.js';
 import { MEDIA_FETCH_DEFAULTS, type MediaFetchOptions } from './defaults.js';
@@ -197,7 +197,11 @@ export class MediaFetcher {
         throw error.param === param ? error : new GatewayError(error.code, error.message, { param, cause: error });
       }
       if (deadline.aborted) {
-        throw invalid(param, `Image URL did not deliver the image within ${this.options.timeoutMs} ms.`, error);
+        throw invalid(
+          param,
+          `Image URL did not deliver the image within ${formatDuration(this.options.timeoutMs)}.`,
+          error,
+        );
       }
       if (signal.aborted) throw error;
       const code = errorCode(error);
@@ -276,7 +280,7 @@ export class MediaFetcher {
   private unsupportedType(param: string, contentType: string | undefined): GatewayError {
     return invalid(
       param,
-      `Image URL returned content type '${contentType ?? 'none'}'; expected one of ${this.options.allowedContentTypes.join(', ')}.`,
+      `Image URL returned content type '${echo(contentType ?? 'none')}'; expected one of ${this.options.allowedContentTypes.join(', ')}.`,
     );
   }
 }

@@ -15,7 +15,8 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { callerOfKubernetesIdentity } from '../config/index.js';
-import { GatewayError } from '../errors/index.js';
+import { echo, GatewayError } from '../errors/index.js';
+import { JSON_DEFAULTS, jsonNestingExceeds, jsonTooDeepError } from '../json/index.js';
 import { startServerSpan } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
@@ -43,6 +44,9 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     requestTimeout: options.requestTimeoutMs,
     http: {
       requestTimeout: options.requestTimeoutMs,
+      // Node answers an HTTP/1.1 request without Host (RFC 9112 §3.2) with an empty 400 of its own, which
+      // no hook sees; the onRequest hook below refuses it instead, in the OpenAI shape with a request id.
+      requireHostHeader: false,
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(options.requestTimeoutMs / 4))),
     },
     requestIdHeader: false,
@@ -64,12 +68,30 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     clientErrorHandler: writeClientError,
+    // URLs fastify's router refuses before any hook runs (bad percent-encoding, an over-long path
+    // parameter) would otherwise get fastify's own error body.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendError(reply, toGatewayError(err, options).error);
+    },
   });
 
   app.decorateRequest('aigw', null as unknown as RequestState);
   // Every body this API takes is JSON (multipart surfaces register their own parser); a text/plain body
   // gets 415 instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
+  // JSON bodies, for every route of this app: the nesting limit is checked on the raw text before
+  // fastify's parser (secure-json-parse) runs, so no later step can recurse past it.
+  const parseJsonBody = app.getDefaultJsonParser('error', 'error');
+  const maxDepth = JSON_DEFAULTS.maxNestingDepth;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonNestingExceeds(body, maxDepth)) {
+      done(jsonTooDeepError(maxDepth), undefined);
+      return;
+    }
+    parseJsonBody(request, body as string, done);
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -117,6 +139,12 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
         ...(state.upstreamMs !== undefined ? { overheadSeconds: seconds - state.upstreamMs / 1000 } : {}),
       });
     });
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
+      reply.header('connection', 'close');
+      done(new GatewayError('invalid_request', 'HTTP/1.1 requests must carry a Host header.'));
+      return;
+    }
     done();
   });
 
@@ -152,7 +180,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       unsupportedSurfaceError(path) ??
       new GatewayError(
         'not_found',
-        `Unknown request URL: ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}. See the gateway's API documentation.`,
+        `Unknown request URL: ${request.method} ${echo(path)}. See the gateway's API documentation.`,
       );
     sendError(reply, error);
   });

@@ -1,4 +1,4 @@
-import { GatewayError, invalidValue, unsupportedParameter } from '../../errors/index.js';
+import { echo, GatewayError, invalidValue, unsupportedParameter } from '../../errors/index.js';
 import {
   type CanvasImageRequest,
   type CanvasImageResponse,
@@ -97,7 +97,7 @@ export function toCanvasImageRequests(
     const upper = request.style.toUpperCase();
     if (!(NOVA_CANVAS_STYLES as readonly string[]).includes(upper))
       throw invalidValue(
-        `Invalid 'style' '${request.style}' for Nova Canvas. Valid styles: ${NOVA_CANVAS_STYLES.join(', ')} (OpenAI's vivid/natural are ignored).`,
+        `Invalid 'style' '${echo(request.style)}' for Nova Canvas. Valid styles: ${NOVA_CANVAS_STYLES.join(', ')} (OpenAI's vivid/natural are ignored).`,
         'style',
       );
     style = upper as NovaCanvasStyle;
@@ -118,9 +118,10 @@ const MAX_INPUT_IMAGE_BYTES = 10 * 1024 * 1024;
 
 function inspect(file: { bytes: Uint8Array; field: string }): ImageInfo {
   if (file.bytes.byteLength > MAX_INPUT_IMAGE_BYTES)
-    throw invalidValue(`'${file.field}' is larger than 10 MB.`, file.field);
+    throw invalidValue(`'${echo(file.field)}' is larger than 10 MB.`, file.field);
   const info = readImageInfo(file.bytes);
-  if (!info) throw invalidValue(`'${file.field}' must be a PNG or JPEG image.`, file.field.replace(/\[\d*\]$/, ''));
+  if (!info)
+    throw invalidValue(`'${echo(file.field)}' must be a PNG or JPEG image.`, file.field.replace(/\[\d*\]$/, ''));
   return info;
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Nesting depth of JSON text, measured before it is parsed.
+ *
+ * `JSON.parse` in V8 does not recurse, but everything after it does (`JSON.stringify`, structural
+ * checks, serialisers), so a body of a million `[` parses fine and then overflows the stack. A scan of
+ * the raw text refuses such input first: one pass, no recursion, no allocation, so its cost is linear in
+ * the body size whatever the depth. Hand-written because it is a dozen lines and no maintained parser
+ * exposes a depth limit (secure-json-parse, fastify's parser, has none).
+ */
+import { GatewayError } from '../errors/index.js';
+import { JSON_DEFAULTS } from './defaults.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * Whether arrays and objects in `text` nest deeper than `maxDepth` (`{}` is depth 1). Brackets inside
+ * strings do not count. Malformed text is not judged here: the parser that runs next refuses it.
+ * Works on strings and on UTF-8 bytes alike (multi-byte sequences never contain ASCII quotes or brackets).
+ */
+export function jsonNestingExceeds(text: string | Uint8Array, maxDepth: number): boolean {
+  const isString = typeof text === 'string';
+  const length = text.length;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < length; i++) {
+    const c = isString ? text.charCodeAt(i) : text[i];
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** The 400 for JSON nested deeper than the limit; `param` names the field when it is not the whole body. */
+export function jsonTooDeepError(maxDepth: number, param?: string): GatewayError {
+  return param === undefined
+    ? new GatewayError(
+        'invalid_json',
+        `The JSON body has nesting deeper than ${maxDepth} levels of arrays and objects, which the gateway does not accept.`,
+      )
+    : new GatewayError(
+        'invalid_value',
+        `Invalid value for '${param}': nesting deeper than ${maxDepth} levels of arrays and objects is not accepted.`,
+        { param },
+      );
+}
+
+/**
+ * `JSON.parse` for caller-supplied JSON strings inside a request (tool-call arguments and the like):
+ * refuses nesting deeper than `maxDepth` with a 400 naming `param` before parsing. Syntax errors are
+ * thrown as `JSON.parse` throws them, for the caller to word.
+ */
+export function parseJsonWithinDepth(
+  text: string,
+  param: string,
+  maxDepth: number = JSON_DEFAULTS.maxNestingDepth,
+): unknown {
+  if (jsonNestingExceeds(text, maxDepth)) throw jsonTooDeepError(maxDepth, param);
+  return JSON.parse(text);
+}
+
+/**
+ * Depth of an already parsed value, without recursion (an explicit stack bounded by `maxDepth`): for
+ * values that did not come from text the gateway scanned, such as a value built by a library.
+ */
+export function valueNestingExceeds(value: unknown, maxDepth: number): boolean {
+  const stack: Array<{ v: unknown; d: number }> = [{ v: value, d: 0 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop() as { v: unknown; d: number };
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > maxDepth) return true;
+    const children = Array.isArray(v) ? v : Object.values(v);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ v: child, d: d + 1 });
+  }
+  return false;
+}
