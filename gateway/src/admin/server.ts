@@ -26,7 +26,8 @@ export interface AdminServer {
 
 /** Starts the admin server; resolves once it listens. */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const server: Server = createServer((req, res) => {
+  // Probes and scrapers that omit Host (HTTP/1.1 requires it) are still served: refusing them helps no one.
+  const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');

@@ -48,6 +48,9 @@ export function redactingLoggerOptions(level: string, program?: string): LoggerO
     },
     serializers: {
       msg: (msg: unknown) => (typeof msg === 'string' ? scrubSecretText(msg) : msg),
+      // The log formatter already turned errors into redacted data; an Error reaching here (a child's own
+      // serializers path) gets the same treatment.
+      err: (err: unknown) => (err instanceof Error ? redactSecrets(err) : err),
       req: serializeRequest,
       res: (reply: { statusCode?: unknown }) => ({ statusCode: reply?.statusCode }),
     },
@@ -57,7 +60,17 @@ export function redactingLoggerOptions(level: string, program?: string): LoggerO
 /** Creates the logger of a program (`aigw serve`, `aigw operator`). */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const config = redactingLoggerOptions(options.level, options.program);
-  return options.destination ? pino(config, options.destination) : pino(config);
+  const logger = options.destination ? pino(config, options.destination) : pino(config);
+  // pino applies the bindings formatter to the root's base only; a child's bindings (fastify's request
+  // id, a library's context) go through the same net here. Children are created from their parent's
+  // prototype, so every descendant inherits this `child`.
+  type ChildFn = (this: Logger, bindings: object, options?: object) => Logger;
+  const originalChild = logger.child as unknown as ChildFn;
+  const child: ChildFn = function child(this: Logger, bindings, childOptions) {
+    return originalChild.call(this, redactSecrets(bindings) as object, childOptions);
+  };
+  logger.child = child as unknown as Logger['child'];
+  return logger;
 }
 
 /** A request as a log line shows it: no headers, and the URL's query scrubbed. */
