@@ -224,6 +224,18 @@ describe('answers that used to skip the OpenAI shape', () => {
     expect(reply.body.error.type).toBe('invalid_request_error');
   });
 
+  it('an Expect header other than 100-continue', async () => {
+    const reply = parseRaw(
+      await raw(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${DEMO_KEY}\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}`,
+      ),
+    );
+    expect(reply.status).toBe(417);
+    expect(reply.headers).toMatch(/x-request-id: \S+/i);
+    expect(reply.body.error.message).toMatch(/100-continue/);
+    expect(reply.body.error.code).toBe('expectation_failed');
+  });
+
   it('an HTTP/1.0 request without Host is still served', async () => {
     const reply = await raw(`GET /v1/models HTTP/1.0\r\nAuthorization: Bearer ${DEMO_KEY}\r\n\r\n`);
     expect(reply).toMatch(/^HTTP\/1\.1 200 /);

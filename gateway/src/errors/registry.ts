@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, type: 'not_found_error' },
   unsupported_endpoint: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  expectation_failed: { status: 417, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
   model_timeout: { status: 408, type: 'timeout_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },

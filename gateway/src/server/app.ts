@@ -3,7 +3,7 @@
  * the not-found / unsupported-surface answers, 405s, caller authentication, and the route plugins.
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -74,6 +74,23 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       reply.header('x-request-id', request.id);
       sendError(reply, toGatewayError(err, options).error);
     },
+  });
+
+  // An `Expect` other than 100-continue: Node answers 417 with an empty body of its own unless someone
+  // listens; the answer has the OpenAI shape and a request id like every other.
+  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const error = new GatewayError(
+      'expectation_failed',
+      `The gateway cannot meet 'Expect: ${echo(String(req.headers.expect ?? ''))}'; only 100-continue is supported.`,
+    );
+    const body = JSON.stringify(error.toBody());
+    res.writeHead(error.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': randomUUID(),
+      connection: 'close',
+    });
+    res.end(body);
   });
 
   app.decorateRequest('aigw', null as unknown as RequestState);
