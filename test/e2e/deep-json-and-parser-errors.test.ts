@@ -167,6 +167,13 @@ describe('multipart failures are 400s', () => {
     expect(error.message).toMatch(/application\/json/);
   });
 
+  it('a field declared as JSON and nested 30,000 levels deep', async () => {
+    const body = `${field('B', 'model', NOVA_CANVAS)}--B\r\nContent-Disposition: form-data; name="prompt"\r\nContent-Type: application/json\r\n\r\n${nestedArray(30_000)}\r\n--B--\r\n`;
+    const error = await openaiError(await form('B', body), 400);
+    expect(error.message).toContain(`nesting deeper than ${LIMIT}`);
+    expect(error.param).toBe('prompt');
+  });
+
   it('a field named __proto__', async () => {
     const error = await openaiError(await form('B', `${field('B', '__proto__', 'x')}--B--\r\n`), 400);
     expect(error.message).toMatch(/field name is not allowed/);

@@ -9,6 +9,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { echo, GatewayError, invalidValue } from '../../errors/index.js';
+import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
 import { costFor, type ImageSpec, parseModelId, priceFor } from '../../models/index.js';
 import {
   EDIT_CAPABLE_MODELS,
@@ -214,6 +215,9 @@ async function readForm(request: FastifyRequest): Promise<{ fields: Record<strin
             `Form field '${echo(part.fieldname)}' exceeds ${IMAGE_EDIT_LIMITS.fieldSizeBytes / 1024} KiB.`,
             part.fieldname,
           );
+        // @fastify/multipart parses a part sent as application/json; the one nesting limit holds there too.
+        if (typeof part.value === 'object' && valueNestingExceeds(part.value, JSON_DEFAULTS.maxNestingDepth))
+          throw jsonTooDeepError(JSON_DEFAULTS.maxNestingDepth, part.fieldname);
         fields[part.fieldname] = part.value;
       }
     }
