@@ -534,7 +534,7 @@ class Controller {
       now.add(key);
       if (before.has(key)) continue;
       this.options.logger.warn(
-        { namespace: ns, secret: p.name, field: p.path, problem: p.message },
+        { namespace: ns, secretName: p.name, field: p.path, problem: p.message },
         'api-key Secret not served',
       );
       // Listed core objects carry no apiVersion/kind.

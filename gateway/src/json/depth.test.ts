@@ -20,6 +20,19 @@ describe('jsonNestingExceeds', () => {
     expect(jsonNestingExceeds('{"a":"\\\\","b":[[1]]}', 2)).toBe(true);
   });
 
+  it('tells escaped quotes from closing ones after runs of backslashes', () => {
+    // "\"[[\"" is one string; "\\\\" ends after two escaped backslashes.
+    const escapedQuotes = `{"a":"${'\\"[['.repeat(1000)}"}`;
+    expect(jsonNestingExceeds(escapedQuotes, 1)).toBe(false);
+    expect(jsonNestingExceeds(Buffer.from(escapedQuotes), 1)).toBe(false);
+    const evenRun = `{"a":"${'\\\\'.repeat(501)}","b":${'['.repeat(3)}1${']'.repeat(3)}}`;
+    expect(jsonNestingExceeds(evenRun, 3)).toBe(true);
+    expect(jsonNestingExceeds(evenRun, 4)).toBe(false);
+    expect(jsonNestingExceeds(Buffer.from(evenRun), 3)).toBe(true);
+    expect(JSON.parse(escapedQuotes)).toBeTypeOf('object');
+    expect(JSON.parse(evenRun)).toBeTypeOf('object');
+  });
+
   it('depth resets between siblings', () => {
     const wide = `[${Array.from({ length: 1000 }, () => nested(10)).join(',')}]`;
     expect(jsonNestingExceeds(wide, 11)).toBe(false);

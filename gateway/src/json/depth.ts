@@ -21,19 +21,56 @@ const CLOSE_BRACKET = 0x5d;
  * Whether arrays and objects in `text` nest deeper than `maxDepth` (`{}` is depth 1). Brackets inside
  * strings do not count. Malformed text is not judged here: the parser that runs next refuses it.
  * Works on strings and on UTF-8 bytes alike (multi-byte sequences never contain ASCII quotes or brackets).
+ *
+ * Strings are skipped with `indexOf` (the engine's vectorised search), so text-heavy bodies cost next to
+ * nothing; a closing quote counts when an even number of backslashes precede it (each run of
+ * backslashes is counted once, by the quote that ends it), so the scan stays linear.
  */
 export function jsonNestingExceeds(text: string | Uint8Array, maxDepth: number): boolean {
-  const isString = typeof text === 'string';
+  return typeof text === 'string' ? stringExceeds(text, maxDepth) : bytesExceeds(text, maxDepth);
+}
+
+// Two copies of one loop on purpose: a loop that reads both strings and bytes is polymorphic and
+// several times slower in V8.
+function stringExceeds(text: string, maxDepth: number): boolean {
   const length = text.length;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < length; i++) {
-    const c = isString ? text.charCodeAt(i) : text[i];
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let end = i;
+      let backslashes: number;
+      do {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) return false;
+        backslashes = 0;
+        for (let k = end - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+      } while (backslashes % 2 === 1);
+      i = end;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+function bytesExceeds(bytes: Uint8Array, maxDepth: number): boolean {
+  const length = bytes.length;
+  let depth = 0;
+  for (let i = 0; i < length; i++) {
+    const c = bytes[i];
+    if (c === QUOTE) {
+      let end = i;
+      let backslashes: number;
+      do {
+        end = bytes.indexOf(QUOTE, end + 1);
+        if (end < 0) return false;
+        backslashes = 0;
+        for (let k = end - 1; k > i && bytes[k] === BACKSLASH; k--) backslashes++;
+      } while (backslashes % 2 === 1);
+      i = end;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) return true;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {

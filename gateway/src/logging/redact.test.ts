@@ -29,7 +29,7 @@ describe('isSecretKey', () => {
     expect(isSecretKey(key)).toBe(true);
   });
 
-  it.each(['inputTokens', 'maxTokens', 'model', 'accessKeyId', 'requestId', 'subject', 'revision'])(
+  it.each(['inputTokens', 'maxTokens', 'model', 'accessKeyId', 'requestId', 'subject', 'secretName', 'secretRef'])(
     '%s is not',
     (key) => {
       expect(isSecretKey(key)).toBe(false);
@@ -52,8 +52,12 @@ describe('scrubSecretText', () => {
   });
 
   it('leaves ordinary text alone', () => {
-    const text = 'token review: the API server answered 403; 12 tokens used';
-    expect(scrubSecretText(text)).toBe(text);
+    for (const text of [
+      'token review: the API server answered 403; 12 tokens used',
+      'config rejected: keys.yaml#2 data.apiKey: must be a base64 string',
+      'same token is already used by another api-key Secret',
+    ])
+      expect(scrubSecretText(text)).toBe(text);
   });
 });
 

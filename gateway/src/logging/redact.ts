@@ -39,9 +39,14 @@ const SECRET_KEY_FRAGMENTS = [
   'bearer',
 ];
 
-/** Whether a key names a secret: one of the fragments, or a key ending in `token` (not `tokens`: counts). */
+/**
+ * Whether a key names a secret: one of the fragments, or a key ending in `token` (not `tokens`: counts);
+ * not a key that names or references one (`secretName`, `secretRef`).
+ */
 export function isSecretKey(key: string): boolean {
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  // Names of and references to secrets (`secretName`, `secretRef`) are what operators need to see.
+  if (k.endsWith('name') || k.endsWith('ref') || k.endsWith('namespace')) return false;
   if (k.endsWith('token')) return true;
   for (const fragment of SECRET_KEY_FRAGMENTS) if (k.includes(fragment)) return true;
   return false;
@@ -51,8 +56,9 @@ export function isSecretKey(key: string): boolean {
 const AUTH_SCHEME_RE =
   /\b(Bearer|Basic|Digest|AWS4-HMAC-SHA256)\s+[^\s"',;]+(?:,\s*SignedHeaders=[^\s"',]+)?(?:,\s*Signature=[0-9a-f]+)?/gi;
 // secretAccessKey=..., "password": "...", api_key: ..., X-Amz-Security-Token=... (also as query parameters).
+// Values shorter than 8 characters are words of a message (`apiKey: must be base64`), not credentials.
 const KEY_VALUE_RE =
-  /((?:[\w-]*secret[\w-]*|password|passwd|api[-_]?key|x-api-key|authorization|cookie|set-cookie|[\w-]*(?:session|security|access|refresh|auth|id)[-_]?token|token|x-amz-signature|x-amz-credential)\\?["']?\s*[:=]\s*\\?["']?)(?!\[Redacted\])[^\s"'\\,;&<>})]+/gi;
+  /((?:[\w-]*secret[\w-]*|password|passwd|api[-_]?key|x-api-key|authorization|cookie|set-cookie|[\w-]*(?:session|security|access|refresh|auth|id)[-_]?token|token|x-amz-signature|x-amz-credential)\\?["']?\s*[:=]\s*\\?["']?)(?!\[Redacted\])[^\s"'\\,;&<>})]{8,}/gi;
 // STS and other AWS XML answers.
 const XML_SECRET_RE = /(<(SecretAccessKey|SessionToken|Token|Password)>)[^<]*(<\/\2>)/gi;
 // OpenAI-style keys, which callers often reuse as gateway api keys.
