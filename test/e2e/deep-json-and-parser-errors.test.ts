@@ -310,5 +310,16 @@ describe('the admin port', () => {
     });
     // A probe that omits Host is still a probe: the admin port serves it.
     expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    const broken = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('BROKEN\r\n\r\n'));
+      let data = '';
+      socket.on('data', (d) => {
+        data += d.toString();
+      });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(broken).toMatch(/^HTTP\/1\.1 400 /);
+    expect(broken).toMatch(/\/healthz/);
   });
 });
