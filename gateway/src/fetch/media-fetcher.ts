@@ -139,7 +139,7 @@ export class MediaFetcher {
           discard(response.body);
           const location = headerValue(response.headers.location);
           if (location === undefined) {
-            throw invalid(param, `Image URL of host '${current.hostname}' redirected without a Location.`);
+            throw invalid(param, `Image URL of host '${echo(current.hostname)}' redirected without a Location.`);
           }
           if (hop >= this.options.maxRedirects) {
             throw invalid(param, `Image URL redirected more than ${this.options.maxRedirects} times.`);
@@ -151,7 +151,7 @@ export class MediaFetcher {
           discard(response.body);
           throw invalid(
             param,
-            `Image URL could not be fetched: host '${current.hostname}' answered HTTP ${response.statusCode}.`,
+            `Image URL could not be fetched: host '${echo(current.hostname)}' answered HTTP ${response.statusCode}.`,
           );
         }
         const declared = normaliseContentType(headerValue(response.headers['content-type']));
@@ -207,7 +207,7 @@ export class MediaFetcher {
       const code = errorCode(error);
       throw invalid(
         param,
-        `Image URL could not be fetched: host '${current.hostname}' is unreachable${code === undefined ? '' : ` (${code})`}.`,
+        `Image URL could not be fetched: host '${echo(current.hostname)}' is unreachable${code === undefined ? '' : ` (${code})`}.`,
         error,
       );
     }
@@ -223,14 +223,14 @@ export class MediaFetcher {
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.options.allowHttp)) {
       const allowed = this.options.allowHttp ? 'http or https' : 'https';
-      throw invalid(param, `Image URL must use ${allowed}; got '${url.protocol.slice(0, -1)}'.`);
+      throw invalid(param, `Image URL must use ${allowed}; got '${echo(url.protocol.slice(0, -1))}'.`);
     }
     if (url.username !== '' || url.password !== '') {
       throw invalid(param, 'Image URL must not contain credentials.');
     }
     const host = hostOf(url);
     if (this.options.allowedHosts !== null && !matchesHost(host, this.options.allowedHosts)) {
-      throw invalid(param, `Image URL host '${host}' is not in the gateway's list of allowed media hosts.`);
+      throw invalid(param, `Image URL host '${echo(host)}' is not in the gateway's list of allowed media hosts.`);
     }
     if (isIP(host) !== 0 && !matchesHost(host, this.options.allowPrivateHosts)) {
       const refusal = classifyAddress(host);
@@ -260,7 +260,7 @@ export class MediaFetcher {
         }
         const first = addresses[0];
         if (first === undefined) {
-          callback(invalid('image_url.url', `Image URL host '${host}' has no address.`), '', 0);
+          callback(invalid('image_url.url', `Image URL host '${echo(host)}' has no address.`), '', 0);
         } else if (options.all === true) {
           callback(null, [...addresses]);
         } else {
@@ -268,7 +268,7 @@ export class MediaFetcher {
         }
       },
       (error: NodeJS.ErrnoException) => {
-        callback(invalid('image_url.url', `Image URL host '${host}' could not be resolved.`, error), '', 0);
+        callback(invalid('image_url.url', `Image URL host '${echo(host)}' could not be resolved.`, error), '', 0);
       },
     );
   };
@@ -292,7 +292,7 @@ function invalid(param: string, message: string, cause?: unknown): GatewayError 
 function refused(param: string, host: string, refusal: AddressRefusal): GatewayError {
   return invalid(
     param,
-    `Image URL host '${host}' is a ${refusal} address; the gateway only fetches images from public addresses.`,
+    `Image URL host '${echo(host)}' is a ${refusal} address; the gateway only fetches images from public addresses.`,
   );
 }
 
