@@ -50,18 +50,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(options.requestTimeoutMs / 4))),
     },
     requestIdHeader: false,
-    genReqId: (req: IncomingMessage) => {
-      const incoming = req.headers['x-request-id'];
-      if (
-        typeof incoming === 'string' &&
-        incoming.length > 0 &&
-        incoming.length <= options.maxRequestIdLength &&
-        REQUEST_ID_RE.test(incoming)
-      ) {
-        return incoming;
-      }
-      return randomUUID();
-    },
+    genReqId: (req: IncomingMessage) => requestIdOf(req, options.maxRequestIdLength),
     // Requests that arrive on kept-alive connections while draining are still served.
     return503OnClosing: false,
     onProtoPoisoning: 'error',
@@ -87,7 +76,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     res.writeHead(error.status, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
-      'x-request-id': randomUUID(),
+      'x-request-id': requestIdOf(req, options.maxRequestIdLength),
       connection: 'close',
     });
     res.end(body);
@@ -204,6 +193,19 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
 
   for (const module of ROUTE_MODULES) await app.register(async (scope) => module.register(scope, ctx));
   return app;
+}
+
+/** The caller's `x-request-id` when it is short and printable, else a new UUID. */
+function requestIdOf(req: IncomingMessage, maxLength: number): string {
+  const incoming = req.headers['x-request-id'];
+  if (
+    typeof incoming === 'string' &&
+    incoming.length > 0 &&
+    incoming.length <= maxLength &&
+    REQUEST_ID_RE.test(incoming)
+  )
+    return incoming;
+  return randomUUID();
 }
 
 /** Whether the request declared a Content-Length of at most `cap` bytes. */
