@@ -10,8 +10,15 @@ export interface JsonLimits {
    * overflow the stack on it. Real request bodies and JSON schemas stay far below it.
    */
   maxNestingDepth: number;
+  /**
+   * Deepest nesting accepted in a non-streaming Bedrock answer (a model's tool input can nest as deep as it
+   * writes it). Deeper answers are a 502 before they are parsed: turning one into the OpenAI answer
+   * serialises it again, and V8's `JSON.stringify` overflows the stack a few thousand levels down.
+   */
+  upstreamMaxNestingDepth: number;
 }
 
 export const JSON_DEFAULTS: Readonly<JsonLimits> = Object.freeze({
   maxNestingDepth: 64,
+  upstreamMaxNestingDepth: 256,
 });

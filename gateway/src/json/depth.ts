@@ -95,6 +95,15 @@ export function jsonTooDeepError(maxDepth: number, param?: string): GatewayError
 }
 
 /**
+ * Parses a non-streaming Bedrock answer; undefined when it nests deeper than
+ * `JSON_DEFAULTS.upstreamMaxNestingDepth` (the caller answers 502). Syntax errors are thrown.
+ */
+export function parseUpstreamJson(body: Uint8Array): unknown {
+  if (jsonNestingExceeds(body, JSON_DEFAULTS.upstreamMaxNestingDepth)) return undefined;
+  return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+}
+
+/**
  * `JSON.parse` for caller-supplied JSON strings inside a request (tool-call arguments and the like):
  * refuses nesting deeper than `maxDepth` with a 400 naming `param` before parsing. Syntax errors are
  * thrown as `JSON.parse` throws them, for the caller to word.
