@@ -209,4 +209,10 @@ describe('secrets never reach a log', () => {
     },
     60_000,
   );
+
+  it('nor does the emulator that served all of the above', () => {
+    const output = emu.output();
+    expect(output).toMatch(/listening on/);
+    expect(leaksIn(output)).toEqual([]);
+  });
 });
