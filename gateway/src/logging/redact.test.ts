@@ -45,6 +45,8 @@ describe('scrubSecretText', () => {
     [`<SecretAccessKey>${AWS_SECRET}</SecretAccessKey>`, AWS_SECRET],
     [`/v1/models?api_key=${CALLER}&x=1`, CALLER],
     [`key was ${CALLER}`, CALLER],
+    ['password=hunter2hunter', 'hunter2hunter'],
+    ['x-api-key: abcdefghijklmnopqrstuvwxyz', 'abcdefghijklmnopqrstuvwxyz'],
   ])('scrubs %s', (text, secret) => {
     const out = scrubSecretText(text);
     expect(out).not.toContain(secret);
@@ -56,6 +58,7 @@ describe('scrubSecretText', () => {
       'token review: the API server answered 403; 12 tokens used',
       'config rejected: keys.yaml#2 data.apiKey: must be a base64 string',
       'same token is already used by another api-key Secret',
+      'spec.auth.accessKey.secretRef: references Secret aws-keys, which does not exist',
     ])
       expect(scrubSecretText(text)).toBe(text);
   });

@@ -56,13 +56,18 @@ export function isSecretKey(key: string): boolean {
 const AUTH_SCHEME_RE =
   /\b(Bearer|Basic|Digest|AWS4-HMAC-SHA256)\s+[^\s"',;]+(?:,\s*SignedHeaders=[^\s"',]+)?(?:,\s*Signature=[0-9a-f]+)?/gi;
 // secretAccessKey=..., "password": "...", api_key: ..., X-Amz-Security-Token=... (also as query parameters).
-// Values shorter than 8 characters are words of a message (`apiKey: must be base64`), not credentials.
+// Only values shaped like credentials count: 8+ characters with a digit or one of `/+=_-.`, or 20+ characters.
+// Plain words are the rest of a message (`apiKey: must be base64`, `secretRef: references Secret x`).
 const KEY_VALUE_RE =
-  /((?:[\w-]*secret[\w-]*|password|passwd|api[-_]?key|x-api-key|authorization|cookie|set-cookie|[\w-]*(?:session|security|access|refresh|auth|id)[-_]?token|token|x-amz-signature|x-amz-credential)\\?["']?\s*[:=]\s*\\?["']?)(?!\[Redacted\])[^\s"'\\,;&<>})]{8,}/gi;
+  /((?:[\w-]*secret[\w-]*|password|passwd|api[-_]?key|x-api-key|authorization|cookie|set-cookie|[\w-]*(?:session|security|access|refresh|auth|id)[-_]?token|token|x-amz-signature|x-amz-credential)\\?["']?\s*[:=]\s*\\?["']?)(?!\[Redacted\])([^\s"'\\,;&<>})]{8,})/gi;
 // STS and other AWS XML answers.
 const XML_SECRET_RE = /(<(SecretAccessKey|SessionToken|Token|Password)>)[^<]*(<\/\2>)/gi;
 // OpenAI-style keys, which callers often reuse as gateway api keys.
 const SK_RE = /\bsk-[A-Za-z0-9_-]{8,}/g;
+
+function looksLikeCredential(value: string): boolean {
+  return value.length >= 20 || /[\d/+=_.-]/.test(value);
+}
 
 /** A string with secret-shaped parts replaced by {@link REDACTED}. */
 export function scrubSecretText(text: string): string {
@@ -71,7 +76,7 @@ export function scrubSecretText(text: string): string {
   return text
     .replace(AUTH_SCHEME_RE, `$1 ${REDACTED}`)
     .replace(XML_SECRET_RE, `$1${REDACTED}$3`)
-    .replace(KEY_VALUE_RE, `$1${REDACTED}`)
+    .replace(KEY_VALUE_RE, (match, key: string, value: string) => (looksLikeCredential(value) ? key + REDACTED : match))
     .replace(SK_RE, REDACTED);
 }
 
