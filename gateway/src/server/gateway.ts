@@ -11,8 +11,8 @@ import { type AdminServer, formatHost, startAdminServer } from '../admin/index.j
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
 import { type FilesOptions, resolveFilesOptions } from '../files/index.js';
-import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { createLogger } from '../logging/index.js';
+import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { GatewayMetrics } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
