@@ -188,6 +188,39 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     expect(line.modelOutput.inputTextTokenCount).toBe(2);
   });
 
+  it('runs Claude InvokeModel records (Anthropic Messages bodies) through a profile id', async () => {
+    const claude = (id: string, text: string) =>
+      JSON.stringify({
+        recordId: id,
+        modelInput: {
+          anthropic_version: 'bedrock-2023-05-31',
+          max_tokens: 64,
+          messages: [{ role: 'user', content: text }],
+        },
+      });
+    await putInput('in/claude.jsonl', [claude('C1', 'first'), claude('C2', 'second'), claude('C3', 'third')]);
+    const { jobArn } = await bedrock.send(
+      new CreateModelInvocationJobCommand(
+        jobInput('claude-invoke', 'in/claude.jsonl', {
+          modelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0',
+          modelInvocationType: 'InvokeModel',
+        }),
+      ),
+    );
+    const job = await waitFor(jobArn ?? '');
+    expect(job).toMatchObject({ status: 'Completed', successRecordCount: 3 });
+    const first = JSON.parse((await readText(`out/${jobIdOf(jobArn ?? '')}/claude.jsonl.out`)).split('\n')[0] ?? '');
+    expect(first.modelOutput).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Echo: first' }],
+    });
+    expect(first.modelOutput.usage.input_tokens).toBeGreaterThan(0);
+    const manifest = JSON.parse(await readText(`out/${jobIdOf(jobArn ?? '')}/manifest.json.out`));
+    expect(manifest.inputTokenCount).toBeGreaterThanOrEqual(3 * first.modelOutput.usage.input_tokens);
+    expect(manifest.outputTokenCount).toBeGreaterThan(0);
+  });
+
   it('turns malformed records into per-record errors and ends PartiallyCompleted', async () => {
     await putInput('in/mixed.jsonl', [
       converseRecord('GOOD1', 'fine'),
