@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { CompiledDirSource, type ConfigSource, ManifestDirSource } from '../config/index.js';
+import { createLogger } from '../logging/index.js';
 import { SERVER_DEFAULTS, type TokenReviewer } from '../server/index.js';
 
 const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
@@ -92,14 +92,17 @@ function parseBytes(value: string | undefined, flag: string): number | undefined
 }
 
 /**
- * Upstream client options from `AIGW_UPSTREAM_<OPTION>` variables (`maxAttempts` →
- * `AIGW_UPSTREAM_MAX_ATTEMPTS`), each a non-negative integer in the option's unit (docs/configuration.md,
- * Upstream).
+ * Numeric options from `<prefix><OPTION>` variables (`maxAttempts` → `AIGW_UPSTREAM_MAX_ATTEMPTS`), each a
+ * non-negative integer in the option's unit (docs/configuration.md: Upstream, Files and storage).
  */
-function upstreamOptionsFromEnv(env: NodeJS.ProcessEnv, keys: readonly string[]): Record<string, number> {
+function upstreamOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  keys: readonly string[],
+  prefix = 'AIGW_UPSTREAM_',
+): Record<string, number> {
   const options: Record<string, number> = {};
   for (const key of keys) {
-    const name = `AIGW_UPSTREAM_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const name = `${prefix}${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     const value = env[name];
     if (value === undefined || value === '') continue;
     if (!/^\d+$/.test(value.trim())) throw new UsageError(`${name} must be a non-negative integer, got '${value}'`);
@@ -151,7 +154,7 @@ async function serve(args: string[]): Promise<void> {
     ? new ManifestDirSource(values.config, values.namespace ? { namespace: values.namespace } : {})
     : new CompiledDirSource(values['compiled-config'] as string);
 
-  const logger = pino({ level, base: { program: 'aigw-serve' } });
+  const logger = createLogger({ level, program: 'aigw-serve' });
   // Loaded lazily so `aigw emulator` and `aigw --help` do not pay for the gateway's imports.
   const { startGateway } = await import('../server/index.js');
   const { MediaFetcher, mediaFetchOptionsFromEnv } = await import('../fetch/index.js');
@@ -172,6 +175,11 @@ async function serve(args: string[]): Promise<void> {
   }
   const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
+  // Files API limits (AIGW_FILES_MAX_FILE_BYTES, ...) and S3 client settings (AIGW_STORAGE_UPLOAD_PART_BYTES, ...).
+  const { FILES_DEFAULTS } = await import('../files/index.js');
+  const { STORAGE_DEFAULTS } = await import('../storage/index.js');
+  const files = upstreamOptionsFromEnv(process.env, Object.keys(FILES_DEFAULTS), 'AIGW_FILES_');
+  const storage = upstreamOptionsFromEnv(process.env, Object.keys(STORAGE_DEFAULTS), 'AIGW_STORAGE_');
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
@@ -203,6 +211,8 @@ async function serve(args: string[]): Promise<void> {
       logger,
       mediaFetcher,
       upstreamOptions,
+      files,
+      storage,
       imageWork,
       ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
@@ -338,9 +348,9 @@ async function operator(args: string[]): Promise<void> {
     throw new Error(`the operator is not available in this build: ${(err as Error).message}`);
   }
   if (!mod.runOperator) throw new Error('the operator is not available in this build');
-  const logger = pino({
+  const logger = createLogger({
     level: values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info',
-    base: { program: 'aigw-operator' },
+    program: 'aigw-operator',
   });
   const running = await mod.runOperator({
     ...(values.namespace ? { namespace: values.namespace } : {}),
