@@ -16,6 +16,14 @@ function account(name: string, spec: Record<string, unknown>): KubeObject {
 function model(name: string, spec: Record<string, unknown>): KubeObject {
   return { apiVersion: 'aigateway.dev/v1alpha1', kind: 'Model', metadata: { name, namespace: NS }, spec };
 }
+function policy(name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: 'aigateway.dev/v1alpha1', kind: 'UsagePolicy', metadata: { name, namespace: NS }, spec };
+}
+const KIND_RESOURCE = {
+  ProviderAccount: RESOURCES.provideraccounts,
+  Model: RESOURCES.models,
+  UsagePolicy: RESOURCES.usagepolicies,
+} as const;
 
 describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', () => {
   let cluster: Cluster;
@@ -29,7 +37,7 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
   });
 
   const create = (obj: KubeObject) =>
-    admin.create<KubeObject>(pathFor(obj.kind === 'Model' ? RESOURCES.models : RESOURCES.provideraccounts, NS), obj);
+    admin.create<KubeObject>(pathFor(KIND_RESOURCE[obj.kind as keyof typeof KIND_RESOURCE], NS), obj);
   async function rejection(obj: KubeObject): Promise<string> {
     try {
       await create(obj);
@@ -223,6 +231,105 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
     );
   });
 
+  it('accepts a team budget and a per-user rate limit, filling per, timeZone and failureMode', async () => {
+    const budget = await create(
+      policy('ml-budget', { subjects: ['team:ml'], accounts: ['acct-keys'], limits: { usdPerDay: 50 } }),
+    );
+    expect(budget.spec).toEqual({
+      subjects: ['team:ml'],
+      accounts: ['acct-keys'],
+      limits: { usdPerDay: 50 },
+      per: 'shared',
+      timeZone: 'UTC',
+      failureMode: 'open',
+    });
+    const rpm = await create(
+      policy('per-user-rpm', {
+        per: 'subject',
+        models: ['m-foundation'],
+        modelSelector: { matchLabels: { tier: 'premium' }, matchExpressions: [{ key: 'team', operator: 'Exists' }] },
+        limits: { requestsPerMinute: 60, tokensPerMinute: 100000, tokenCount: 'output', concurrentRequests: 4 },
+        timeZone: 'America/Argentina/Buenos_Aires',
+        failureMode: 'closed',
+      }),
+    );
+    expect(rpm.spec).toMatchObject({ per: 'subject', failureMode: 'closed', limits: { tokenCount: 'output' } });
+    const guard = await create(
+      policy('guarded', { guardrail: { guardrailIdentifier: 'abc123', guardrailVersion: 'DRAFT', trace: 'enabled' } }),
+    );
+    expect(guard.spec).toMatchObject({ per: 'shared', guardrail: { guardrailVersion: 'DRAFT' } });
+  });
+
+  it('rejects a policy without limits, bad subjects, non-positive limits and unknown enum values', async () => {
+    expect(await rejection(policy('p-empty', { subjects: ['team:ml'] }))).toContain(
+      'a UsagePolicy must set at least one limit in spec.limits or a spec.guardrail',
+    );
+    expect(await rejection(policy('p-only-count', { limits: { tokenCount: 'input' } }))).toContain(
+      'a UsagePolicy must set at least one limit in spec.limits or a spec.guardrail',
+    );
+    expect(await rejection(policy('p-subject', { subjects: ['bob'], limits: { requestsPerMinute: 1 } }))).toContain(
+      'subject must be user:NAME, team:GROUP or serviceaccount:NAMESPACE:NAME, not bob',
+    );
+    expect(
+      await rejection(policy('p-sa', { subjects: ['serviceaccount:apps'], limits: { requestsPerMinute: 1 } })),
+    ).toContain('not serviceaccount:apps');
+    expect(await rejection(policy('p-rpm', { limits: { requestsPerMinute: 0 } }))).toMatch(
+      /requestsPerMinute.*should be greater than or equal to 1/,
+    );
+    expect(await rejection(policy('p-frac', { limits: { concurrentRequests: 1.5 } }))).toMatch(
+      /concurrentRequests.*must be of type integer/,
+    );
+    expect(await rejection(policy('p-usd', { limits: { usdPerDay: 0 } }))).toMatch(
+      /usdPerDay.*should be greater than 0/,
+    );
+    expect(await rejection(policy('p-usd-neg', { limits: { usdPerMonth: -5 } }))).toMatch(
+      /usdPerMonth.*should be greater than 0/,
+    );
+    expect(await rejection(policy('p-per', { per: 'team', limits: { requestsPerMinute: 1 } }))).toMatch(
+      /supported values: "subject", "shared"/,
+    );
+    expect(await rejection(policy('p-fail', { failureMode: 'retry', limits: { requestsPerMinute: 1 } }))).toMatch(
+      /supported values: "open", "closed"/,
+    );
+    expect(await rejection(policy('p-count', { limits: { tokensPerMinute: 5, tokenCount: 'cached' } }))).toMatch(
+      /supported values: "input", "output", "total"/,
+    );
+  });
+
+  it('rejects bad time zones, account names, selectors and guardrails with readable messages', async () => {
+    expect(await rejection(policy('p-tz', { timeZone: 'UTC+2 hours', limits: { usdPerDay: 1 } }))).toContain(
+      'timeZone must be an IANA time zone such as UTC or Europe/Berlin, not UTC+2 hours',
+    );
+    expect(await rejection(policy('p-acct', { accounts: ['Prod_1'], limits: { usdPerDay: 1 } }))).toContain(
+      'accounts must name ProviderAccounts of this namespace (DNS labels), not Prod_1',
+    );
+    expect(
+      await rejection(
+        policy('p-sel', {
+          modelSelector: { matchExpressions: [{ key: 'tier', operator: 'In' }] },
+          limits: { usdPerDay: 1 },
+        }),
+      ),
+    ).toContain('values must be non-empty for In and NotIn, and absent for Exists and DoesNotExist');
+    expect(
+      await rejection(
+        policy('p-sel-op', {
+          modelSelector: { matchExpressions: [{ key: 'tier', operator: 'Gt', values: ['1'] }] },
+          limits: { usdPerDay: 1 },
+        }),
+      ),
+    ).toMatch(/supported values: "In", "NotIn", "Exists", "DoesNotExist"/);
+    expect(
+      await rejection(policy('p-gr', { guardrail: { guardrailIdentifier: 'abc123', guardrailVersion: '0' } })),
+    ).toContain('guardrailVersion must be a version number such as "1" or DRAFT');
+    expect(
+      await rejection(policy('p-gr-id', { guardrail: { guardrailIdentifier: 'Not An Id', guardrailVersion: '1' } })),
+    ).toContain('guardrailIdentifier must be a guardrail id or guardrail ARN');
+    expect(await rejection(policy('p-gr-missing', { guardrail: { guardrailIdentifier: 'abc' } }))).toMatch(
+      /guardrail.guardrailVersion: Required value/,
+    );
+  });
+
   it('keeps status behind its subresource', async () => {
     const path = pathFor(RESOURCES.models, NS, 'm-foundation');
     const current = await admin.get<KubeObject>(path);
@@ -269,5 +376,28 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       categories: ['aigateway'],
     });
     expect(byName.get('models')).toMatchObject({ shortNames: ['aimodel', 'aim'], categories: ['aigateway'] });
+    expect(byName.get('usagepolicies')).toMatchObject({
+      shortNames: ['upol', 'aiusage'],
+      categories: ['aigateway'],
+    });
+    const policyTable = await admin.request<{
+      columnDefinitions: Array<{ name: string; priority: number }>;
+      rows: Array<{ cells: unknown[]; object: { metadata: { name: string } } }>;
+    }>('GET', pathFor(RESOURCES.usagepolicies, NS), {
+      headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+    });
+    expect(policyTable.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual([
+      'Name',
+      'Subjects',
+      'Per',
+      'RPM',
+      'TPM',
+      'USD/day',
+      'Ready',
+      'Exceeded',
+      'Age',
+    ]);
+    const budgetRow = policyTable.rows.find((r) => r.object.metadata.name === 'ml-budget');
+    expect(budgetRow?.cells.slice(0, 6)).toEqual(['ml-budget', '["team:ml"]', 'shared', null, null, 50]);
   });
 });

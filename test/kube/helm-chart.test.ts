@@ -5,7 +5,7 @@
  * policy lets only Managers of an account edit its Models.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,7 +101,12 @@ describe.skipIf(!availability.run)('Helm chart', () => {
   });
 
   it('ships exactly the CRDs of crds/', () => {
-    for (const f of ['provideraccounts.aigateway.dev.yaml', 'models.aigateway.dev.yaml']) {
+    expect(readdirSync(join(CHART, 'crds')).sort()).toEqual(readdirSync(join(REPO_ROOT, 'crds')).sort());
+    for (const f of [
+      'provideraccounts.aigateway.dev.yaml',
+      'models.aigateway.dev.yaml',
+      'usagepolicies.aigateway.dev.yaml',
+    ]) {
       expect(readFileSync(join(CHART, 'crds', f), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'crds', f), 'utf8'));
     }
   });

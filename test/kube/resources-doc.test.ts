@@ -35,9 +35,9 @@ function rowPath(line: string): string | undefined {
 
 describe('docs/resources.md', () => {
   const doc = readFileSync(join(REPO_ROOT, 'docs/resources.md'), 'utf8');
-  const crds = parseYamlObjects(
-    readFileSync(join(REPO_ROOT, 'crds/provideraccounts.aigateway.dev.yaml'), 'utf8'),
-  ).concat(parseYamlObjects(readFileSync(join(REPO_ROOT, 'crds/models.aigateway.dev.yaml'), 'utf8')));
+  const crds = ['provideraccounts', 'models', 'usagepolicies'].flatMap((plural) =>
+    parseYamlObjects(readFileSync(join(REPO_ROOT, `crds/${plural}.aigateway.dev.yaml`), 'utf8')),
+  );
 
   for (const crd of crds) {
     const spec = crd.spec as { names: { kind: string }; versions: Array<{ schema: { openAPIV3Schema: Schema } }> };

@@ -16,6 +16,7 @@ export interface ResourceRef {
 export const RESOURCES = {
   provideraccounts: { group: 'aigateway.dev', version: 'v1alpha1', plural: 'provideraccounts', namespaced: true },
   models: { group: 'aigateway.dev', version: 'v1alpha1', plural: 'models', namespaced: true },
+  usagepolicies: { group: 'aigateway.dev', version: 'v1alpha1', plural: 'usagepolicies', namespaced: true },
   secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   configmaps: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
   pods: { group: '', version: 'v1', plural: 'pods', namespaced: true },
