@@ -18,4 +18,14 @@ the fix. Included once, from gateway.yaml.
 {{- if ge (int $gw.preStopSleepSeconds) (int $gw.terminationGracePeriodSeconds) -}}
 {{- fail (printf "gateway.preStopSleepSeconds (%d) is not below gateway.terminationGracePeriodSeconds (%d): the grace period includes the preStop sleep, so in-flight requests would get no time to drain. Raise terminationGracePeriodSeconds" (int $gw.preStopSleepSeconds) (int $gw.terminationGracePeriodSeconds)) -}}
 {{- end -}}
+{{- $redis := .Values.limits.redis -}}
+{{- if regexMatch "^rediss?://[^/@]*:[^/@]*@" $redis.url -}}
+{{- fail "limits.redis.url carries a password, which would show in the pod spec: put it in a Secret and name that in limits.redis.passwordSecret" -}}
+{{- end -}}
+{{- if and $redis.url $redis.deploy.enabled -}}
+{{- fail "limits.redis.url and limits.redis.deploy.enabled are both set: the gateway would count in one store and ignore the other. Give the URL of your own Redis, or deploy the chart's, not both" -}}
+{{- end -}}
+{{- if and $redis.tls.caSecret.name (not (hasPrefix "rediss://" (include "aigateway.redis.url" .))) -}}
+{{- fail "limits.redis.tls.caSecret is set but the store is not reached over TLS: use a rediss:// URL in limits.redis.url (the chart's own Redis speaks plain TCP inside the cluster)" -}}
+{{- end -}}
 {{- end -}}
