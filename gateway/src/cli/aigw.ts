@@ -38,6 +38,9 @@ serve options:
                            TokenReview (API server from KUBECONFIG, else the pod's service account)
   --token-review-audience AUD
                            audience the tokens must carry (repeatable; default the API server's)
+  --redis-url URL          Redis (or Valkey) counting UsagePolicy limits across replicas (env AIGW_REDIS_URL;
+                           password from AIGW_REDIS_PASSWORD or the file AIGW_REDIS_PASSWORD_FILE);
+                           default: counted in this process (one replica)
 
 emulator options:
   --port N / --host ADDR   listen address (default 127.0.0.1:4566)
@@ -113,6 +116,38 @@ function upstreamOptionsFromEnv(
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
+/**
+ * The usage-limit store: `--redis-url` or AIGW_REDIS_URL, its password from AIGW_REDIS_PASSWORD or the
+ * file named by AIGW_REDIS_PASSWORD_FILE (a mounted Secret). AIGW_LIMITS_CLOCK_OFFSET_MS shifts the
+ * limiter's clock, so tests can cross minute, day and month windows without waiting for them.
+ */
+function limitsOptionsFromEnv(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number } {
+  const out: { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number } = {};
+  const url = flag ?? env.AIGW_REDIS_URL;
+  if (url) {
+    if (!/^rediss?:\/\//.test(url)) throw new UsageError('--redis-url must be a redis:// or rediss:// URL');
+    out.redisUrl = url;
+  }
+  if (env.AIGW_REDIS_PASSWORD) out.redisPassword = env.AIGW_REDIS_PASSWORD;
+  else if (env.AIGW_REDIS_PASSWORD_FILE) {
+    try {
+      out.redisPassword = readFileSync(env.AIGW_REDIS_PASSWORD_FILE, 'utf8').trim();
+    } catch {
+      throw new UsageError('AIGW_REDIS_PASSWORD_FILE cannot be read');
+    }
+  }
+  const offset = env.AIGW_LIMITS_CLOCK_OFFSET_MS;
+  if (offset !== undefined && offset !== '') {
+    const n = Number(offset);
+    if (!Number.isSafeInteger(n)) throw new UsageError('AIGW_LIMITS_CLOCK_OFFSET_MS must be an integer');
+    out.clockOffsetMs = n;
+  }
+  return out;
+}
+
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -132,6 +167,7 @@ async function serve(args: string[]): Promise<void> {
       'log-level': { type: 'string' },
       'token-review': { type: 'boolean' },
       'token-review-audience': { type: 'string', multiple: true },
+      'redis-url': { type: 'string' },
     },
   });
   if (values.config && values['compiled-config'])
@@ -200,10 +236,12 @@ async function serve(args: string[]): Promise<void> {
     if (problem) logger.warn({}, `token review: ${problem}`);
     else logger.info({ audiences }, 'token review: in-cluster service-account callers accepted');
   }
+  const limits = limitsOptionsFromEnv(values['redis-url'], process.env);
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({
       source,
+      limits,
       host: values.host ?? '0.0.0.0',
       port,
       adminPort,

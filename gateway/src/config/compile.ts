@@ -16,13 +16,15 @@ import {
   type CompiledConfig,
   type CompiledCredentials,
   type CompiledModel,
+  type CompiledUsagePolicy,
   type ModelPricing,
   type ResourceSet,
 } from './types.js';
+import { compileUsagePolicy, type LabeledModel } from './usage-policy.js';
 
 /** One thing wrong with one object. In standalone mode any problem rejects the whole config. */
 export interface CompileProblem {
-  kind: 'ProviderAccount' | 'Model' | 'Secret';
+  kind: 'ProviderAccount' | 'Model' | 'Secret' | 'UsagePolicy';
   namespace: string;
   name: string;
   /** Field path inside the object, e.g. `spec.auth.type`; `metadata.name` for name clashes. */
@@ -150,6 +152,7 @@ export function compileConfig(resources: ResourceSet, options: CompileOptions): 
   }
 
   const models = new Map<string, CompiledModel>();
+  const labeledModels: LabeledModel[] = [];
   const modelNames = new Set<string>();
   for (const raw of resources.models.filter(inNamespace)) {
     const model = raw as unknown as Rec;
@@ -170,6 +173,21 @@ export function compileConfig(resources: ResourceSet, options: CompileOptions): 
       continue;
     }
     models.set(compiled.servedName, compiled);
+    labeledModels.push({ compiled, labels: labelsOf(model) });
+  }
+
+  const usagePolicies: CompiledUsagePolicy[] = [];
+  const policyNames = new Set<string>();
+  for (const raw of (resources.usagePolicies ?? []).filter(inNamespace)) {
+    const name = nameOf(raw as unknown as Rec);
+    const report = problemSink(problems, 'UsagePolicy', namespace, name, raw);
+    if (policyNames.has(name)) {
+      report('metadata.name', `duplicate UsagePolicy '${name}'`);
+      continue;
+    }
+    policyNames.add(name);
+    const compiled = compileUsagePolicy(raw as unknown as Rec, name, namespace, labeledModels, report);
+    if (compiled) usagePolicies.push(compiled);
   }
 
   const sortedAccounts = [...accounts.values()].sort((a, b) => cmp(a.compiled.name, b.compiled.name));
@@ -178,6 +196,8 @@ export function compileConfig(resources: ResourceSet, options: CompileOptions): 
     accounts: sortedAccounts.map((a) => a.compiled),
     models: [...models.values()].sort((a, b) => cmp(a.servedName, b.servedName)),
     apiKeys: apiKeys.sort((a, b) => cmp(a.source, b.source)),
+    // Absent when there are none, so configs (and their revisions) without policies stay as they were.
+    ...(usagePolicies.length > 0 ? { usagePolicies: usagePolicies.sort((a, b) => cmp(a.name, b.name)) } : {}),
   };
   const credentialAccounts: Record<string, AccountCredentials> = {};
   for (const a of sortedAccounts) credentialAccounts[a.compiled.name] = a.credentials;
@@ -652,6 +672,13 @@ function compileModel(
   };
   if (pricing) compiled.pricing = pricing;
   return compiled;
+}
+
+function labelsOf(object: Rec): Record<string, string> {
+  const labels = isRec(object.metadata) ? object.metadata.labels : undefined;
+  const out: Record<string, string> = {};
+  if (isRec(labels)) for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 /** `metadata.creationTimestamp` as Unix seconds, when the object carries one (objects read from a cluster do). */

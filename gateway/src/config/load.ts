@@ -8,7 +8,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { API_VERSION, type Model, type ProviderAccount, type ResourceSet, type Secret } from './types.js';
+import {
+  API_VERSION,
+  type Model,
+  type ProviderAccount,
+  type ResourceSet,
+  type Secret,
+  type UsagePolicy,
+} from './types.js';
 
 /** Where an object was read from: the file (the directory joined with its name) and its 1-based document index. */
 export interface ManifestSource {
@@ -59,7 +66,7 @@ const MANIFEST_RE = /\.(ya?ml|json)$/i;
 /**
  * Loads every `*.yaml`, `*.yml` and `*.json` file directly inside `dir` (sorted by name; dot-files
  * skipped, which also skips the `..data` links kubelet creates). Multi-document YAML is allowed.
- * Kinds other than ProviderAccount, Model (aigateway.dev/v1alpha1) and Secret (v1) are returned in
+ * Kinds other than ProviderAccount, Model, UsagePolicy (aigateway.dev/v1alpha1) and Secret (v1) are returned in
  * `ignored`; `List` objects are flattened as kubectl does.
  *
  * @throws ManifestError naming file, document and field when a file cannot be parsed.
@@ -70,7 +77,7 @@ export async function loadManifests(dir: string): Promise<LoadedManifests> {
     .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && MANIFEST_RE.test(e.name))
     .map((e) => e.name)
     .sort();
-  const resources: ResourceSet = { accounts: [], models: [], secrets: [] };
+  const resources: ResourceSet = { accounts: [], models: [], secrets: [], usagePolicies: [] };
   const ignored: IgnoredDocument[] = [];
   for (const file of files) {
     const path = join(dir, file);
@@ -157,10 +164,15 @@ function addObject(
     case 'secret':
       into.secrets.push(value as unknown as Secret);
       break;
+    case 'usagePolicy':
+      into.usagePolicies ??= [];
+      into.usagePolicies.push(value as unknown as UsagePolicy);
+      break;
   }
 }
 
-function targetOf(apiVersion: string, kind: string): 'account' | 'model' | 'secret' | undefined {
+function targetOf(apiVersion: string, kind: string): 'account' | 'model' | 'secret' | 'usagePolicy' | undefined {
+  if (apiVersion === API_VERSION && kind === 'UsagePolicy') return 'usagePolicy';
   if (apiVersion === API_VERSION && kind === 'ProviderAccount') return 'account';
   if (apiVersion === API_VERSION && kind === 'Model') return 'model';
   if (apiVersion === 'v1' && kind === 'Secret') return 'secret';

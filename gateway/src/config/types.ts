@@ -124,6 +124,8 @@ export interface ResourceSet {
   accounts: ProviderAccount[];
   models: Model[];
   secrets: Secret[];
+  /** Absent = none (callers written before UsagePolicy existed). */
+  usagePolicies?: UsagePolicy[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,6 +186,8 @@ export interface CompiledConfig {
   accounts: CompiledAccount[];
   models: CompiledModel[];
   apiKeys: CompiledApiKey[];
+  /** Sorted by name; absent = none. */
+  usagePolicies?: CompiledUsagePolicy[];
 }
 
 /** Secret material per account, carried in the credentials Secret (cluster) or read from DIR (standalone). */
@@ -197,4 +201,90 @@ export interface AccountCredentials {
 export interface CompiledCredentials {
   revision: string;
   accounts: Record<string, AccountCredentials>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UsagePolicy: rate limits, budgets and a mandatory guardrail (docs/resources.md, UsagePolicy).
+
+export type UsagePolicyPer = 'subject' | 'shared';
+export type UsageTokenCount = 'input' | 'output' | 'total';
+export type UsageFailureMode = 'open' | 'closed';
+
+/** A Kubernetes label selector (matchLabels and matchExpressions, as in Deployments). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+export interface UsagePolicyLimits {
+  /** Requests admitted per calendar minute (fixed window). */
+  requestsPerMinute?: number;
+  /** Tokens per calendar minute, counted as `tokenCount` says (default total). */
+  tokensPerMinute?: number;
+  tokenCount?: UsageTokenCount;
+  /** Requests (streaming or not) in flight at once. */
+  concurrentRequests?: number;
+  /** Spend in USD per calendar day / month of `timeZone`. */
+  usdPerDay?: number;
+  usdPerMonth?: number;
+}
+
+export interface UsagePolicySpec {
+  /** `user:NAME`, `team:GROUP`, `serviceaccount:NS:NAME`; absent or empty = everyone. */
+  subjects?: string[];
+  /** `subject`: each matching caller has its own counters; `shared` (default): one set for all of them. */
+  per?: UsagePolicyPer;
+  /** Accounts whose models it applies to (names). */
+  accounts?: string[];
+  /** Models it applies to (Model names, i.e. metadata.name). */
+  models?: string[];
+  /** Models it applies to, by their labels. */
+  modelSelector?: LabelSelector;
+  limits?: UsagePolicyLimits;
+  /** IANA time zone of the day/month windows; default UTC. */
+  timeZone?: string;
+  guardrail?: { guardrailIdentifier: string; guardrailVersion: string; trace?: 'enabled' | 'disabled' };
+  /** What happens when the shared store cannot be reached; default open. */
+  failureMode?: UsageFailureMode;
+}
+
+export interface UsagePolicyLimitStatus {
+  /** `requestsPerMinute`, `tokensPerMinute`, `concurrentRequests`, `usdPerDay`, `usdPerMonth`. */
+  limit: string;
+  max: number;
+  /** Current use in the current window; with per: subject, the highest use of any subject. */
+  used: number;
+  /** With per: subject, how many subjects have use in the window. */
+  subjects?: number;
+  /** RFC 3339 end of the current window (absent for concurrentRequests). */
+  resetsAt?: string;
+}
+
+export interface UsagePolicy {
+  apiVersion: typeof API_VERSION;
+  kind: 'UsagePolicy';
+  metadata: ObjectMeta;
+  spec: UsagePolicySpec;
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+    usage?: UsagePolicyLimitStatus[];
+    lastUpdated?: string;
+  };
+}
+
+/** A UsagePolicy as the gateway enforces it: selectors resolved to served model names. */
+export interface CompiledUsagePolicy {
+  /** `<namespace>/<name>`: the identity of its counters in the store. */
+  id: string;
+  name: string;
+  /** Empty = everyone. */
+  subjects: string[];
+  per: UsagePolicyPer;
+  /** Served names (`account/model`) it applies to; absent = every model. */
+  models?: string[];
+  limits: UsagePolicyLimits & { tokenCount: UsageTokenCount };
+  timeZone: string;
+  guardrail?: { guardrailIdentifier: string; guardrailVersion: string; trace?: 'enabled' | 'disabled' };
+  failureMode: UsageFailureMode;
 }

@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   expectation_failed: { status: 417, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  /** A UsagePolicy's daily or monthly spend limit is used up. */
+  budget_exceeded: { status: 429, type: 'rate_limit_error' },
+  /** The usage-limit store is unreachable and a matching UsagePolicy has `failureMode: closed`. */
+  usage_store_unavailable: { status: 503, type: 'api_error' },
   model_timeout: { status: 408, type: 'timeout_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
   upstream_error: { status: 502, type: 'api_error' },

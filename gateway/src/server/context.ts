@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Caller, KubernetesIdentity, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
 import type { FilesOptions } from '../files/index.js';
+import type { UsageLimiter } from '../limits/index.js';
 import type { AccountStorage } from '../storage/index.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
@@ -44,6 +45,8 @@ export interface SnapshotSource {
 
 export interface ServerContext {
   readonly store: SnapshotSource;
+  /** UsagePolicy enforcement (rate limits, budgets, guardrails); absent = no limits (tests of other areas). */
+  readonly limiter?: UsageLimiter | undefined;
   readonly upstream: GatewayUpstream;
   readonly metrics: GatewayMetrics;
   readonly options: ServerOptions;

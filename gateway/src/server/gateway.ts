@@ -11,9 +11,10 @@ import { type AdminServer, formatHost, startAdminServer } from '../admin/index.j
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
 import { type FilesOptions, resolveFilesOptions } from '../files/index.js';
+import { createUsageStore, UsageLimiter } from '../limits/index.js';
 import { createLogger } from '../logging/index.js';
 import { AccountStorage, type StorageOptions } from '../storage/index.js';
-import { GatewayMetrics } from '../telemetry/index.js';
+import { GatewayMetrics, UsageLimitMetrics } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
 import { ActivityTracker } from './activity.js';
@@ -54,6 +55,8 @@ export interface GatewayOptions {
   files?: Partial<FilesOptions>;
   /** S3 storage layer options (STORAGE_DEFAULTS). */
   storage?: Partial<StorageOptions>;
+  /** UsagePolicy enforcement: the shared store (Redis URL) and a clock offset for tests. */
+  limits?: { redisUrl?: string | undefined; redisPassword?: string | undefined; clockOffsetMs?: number | undefined };
 }
 
 export interface RunningGateway {
@@ -119,8 +122,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     pending: (jobs) => metrics.imageJobsPending.set(jobs),
     outcome: (outcome) => metrics.imageJobs.labels(outcome).inc(),
   });
+  const usageStore = createUsageStore({
+    redisUrl: options.limits?.redisUrl,
+    redisPassword: options.limits?.redisPassword,
+  });
+  const offset = options.limits?.clockOffsetMs ?? 0;
+  const limiter = new UsageLimiter({
+    store: usageStore,
+    metrics: new UsageLimitMetrics(metrics.registry),
+    logger,
+    ...(offset !== 0 ? { now: () => Date.now() + offset } : {}),
+  });
+  logger.info(
+    usageStore.kind === 'redis'
+      ? { store: 'redis' }
+      : { store: 'memory', note: 'usage limits are counted in this process only: exact for one replica' },
+    'usage limit store',
+  );
   const ctx: ServerContext = {
     store,
+    limiter,
     upstream,
     metrics,
     options: serverOptions,
@@ -139,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await app.listen({ host, port: options.port ?? 8080 });
   } catch (err) {
     store.close();
+    await usageStore.close();
     storage.close();
     await upstream.close();
     await imageWork.close();
@@ -163,6 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // e.g. the admin port is taken: do not leave the API listener and watcher running.
       await app.close();
       store.close();
+      await usageStore.close();
       storage.close();
       await upstream.close();
       await imageWork.close();
@@ -177,6 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let closing: Promise<void> | undefined;
   const finish = async () => {
     store.close();
+    await usageStore.close();
     storage.close();
     await upstream.close();
     await imageWork.close();

@@ -1,3 +1,4 @@
+export { UsageLimitMetrics } from './limit-metrics.js';
 export { GatewayMetrics, type RequestObservation, type TokenKind } from './metrics.js';
 export {
   endSpanWithError,

@@ -7,9 +7,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CompiledModel, ModelRoute } from '../../config/index.js';
+import type { CompiledModel, CompiledUsagePolicy, ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
+import { type ActualUsage, type Admission, LIMITS_DEFAULTS, LimitExceededError } from '../../limits/index.js';
 import { costFor, getCapabilities, type ModelPrice, priceFor } from '../../models/index.js';
 import { endSpanWithError, GEN_AI, GEN_AI_PROVIDER, startClientSpan } from '../../telemetry/index.js';
 import {
@@ -74,11 +75,22 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     }
     resolvedMedia = await ctx.mediaFetcher.fetchAll(urls, abort.signal);
   }
+  const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, route) ?? NO_POLICIES;
+  // A policy's guardrail is mandatory for the requests it matches: the caller may not bring its own.
+  const guardrailPolicy = policies.length > 0 ? policies.find((p) => p.guardrail) : undefined;
+  if (guardrailPolicy && chat.bedrock?.guardrailConfig) {
+    throw new GatewayError(
+      'invalid_value',
+      `bedrock.guardrailConfig is not allowed: usage policy '${guardrailPolicy.name}' sets the guardrail for this model.`,
+      { param: 'bedrock.guardrailConfig' },
+    );
+  }
   const plan = toConverseRequest(chat, {
     model: route.model,
     capabilities: getCapabilities(route.model),
     resolvedMedia,
   });
+  if (guardrailPolicy?.guardrail) plan.body.guardrailConfig = { ...guardrailPolicy.guardrail };
   const headers: Record<string, string> = { 'x-request-id': request.id };
   if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
   const traced =
@@ -89,6 +101,24 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
           'cloud.region': route.model.region,
         })
       : undefined;
+  const body = JSON.stringify(plan.body);
+  let admission: Admission | undefined;
+  if (policies.length > 0 && ctx.limiter) {
+    try {
+      admission = await ctx.limiter.admit(policies, state.caller!, route.model, {
+        // The Converse body's size stands in for the prompt (docs/resources.md, UsagePolicy semantics).
+        inputTokens: Math.ceil(body.length / LIMITS_DEFAULTS.charsPerToken),
+        outputTokens: ctx.limiter.outputReserve(
+          plan.body.inferenceConfig?.maxTokens ?? chat.max_completion_tokens ?? chat.max_tokens ?? undefined,
+        ),
+      });
+    } catch (err) {
+      if (err instanceof LimitExceededError) reply.headers(err.headers);
+      if (traced) endSpanWithError(traced.span, errorCode(err));
+      throw err;
+    }
+    Object.assign(headers, admission.headers);
+  }
   const call = {
     ...(traced ? { headers: traced.headers } : {}),
     account: route.account,
@@ -96,7 +126,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     region: route.model.region,
     modelId: route.model.modelId,
     operation: plan.stream ? ('converse-stream' as const) : ('converse' as const),
-    body: JSON.stringify(plan.body),
+    body,
     signal: abort.signal,
   };
   const responseOptions = {
@@ -114,8 +144,14 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       const converse = parseConverseResponse(upstream.body);
       completion = fromConverseResponse(converse, responseOptions);
       recordUsage(ctx, route, state.caller!.subject, converse.usage);
+      admission?.settle(actualUsage(converse.usage));
+      if (guardrailPolicy && converse.stopReason === 'guardrail_intervened') {
+        ctx.limiter?.guardrailIntervened(guardrailPolicy.name);
+      }
       traced?.span.setAttribute('aigw.upstream.attempts', upstream.attempts);
     } catch (err) {
+      // A failed call used no tokens; it still counts as a request.
+      admission?.settle(NO_USAGE);
       if (traced) endSpanWithError(traced.span, errorCode(err));
       throw err;
     }
@@ -133,11 +169,13 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   try {
     stream = await ctx.upstream.stream(call);
   } catch (err) {
+    admission?.settle(NO_USAGE);
     if (traced) endSpanWithError(traced.span, errorCode(err));
     throw err;
   }
   if (abort.signal.aborted) {
     // The caller left while the upstream was answering the headers; nobody will read the stream.
+    admission?.settle(undefined);
     stream.cancel();
     if (traced) endSpanWithError(traced.span, 'client_closed_request');
     throw new GatewayError('client_closed_request', 'The client closed the connection.');
@@ -166,6 +204,13 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     for await (const event of stream) {
       // UpstreamEvent is `{type, payload}`; the translator takes Converse's union shape `{[type]: payload}`.
       const chunks = translator.push({ [event.type]: event.payload } as unknown as ConverseStreamEvent);
+      if (
+        guardrailPolicy &&
+        event.type === 'messageStop' &&
+        (event.payload as { stopReason?: string }).stopReason === 'guardrail_intervened'
+      ) {
+        ctx.limiter?.guardrailIntervened(guardrailPolicy.name);
+      }
       if (chunks.length > 0) {
         if (firstChunkAt === undefined) {
           // The role chunk answers Bedrock's messageStart: compare it with the first upstream event.
@@ -212,6 +257,8 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     sse.fail(streamErrorPayload(error));
   } finally {
     recordStreamUsage(ctx, route, state.caller!.subject, translator);
+    // A stream cut before Bedrock reported usage keeps its reservation (the tokens may have been used).
+    admission?.settle(streamActualUsage(translator));
     res.off('close', onClose);
     ctx.activity.graceOver.removeEventListener('abort', onGraceOver);
     if (span || traced) {
@@ -317,6 +364,32 @@ function recordStreamUsage(
     cacheReadInputTokens: read,
     cacheWriteInputTokens: write,
   });
+}
+
+const NO_POLICIES: readonly CompiledUsagePolicy[] = [];
+const NO_USAGE: ActualUsage = { inputTokens: 0, outputTokens: 0 };
+
+function actualUsage(usage: TokenUsage | undefined): ActualUsage | undefined {
+  if (!usage) return undefined;
+  return {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cacheReadTokens: usage.cacheReadInputTokens ?? 0,
+    cacheWriteTokens: usage.cacheWriteInputTokens ?? 0,
+  };
+}
+
+function streamActualUsage(translator: ChatStreamTranslator): ActualUsage | undefined {
+  const usage = translator.usage;
+  if (!usage) return undefined;
+  const read = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const write = usage.cache_creation_input_tokens ?? 0;
+  return {
+    inputTokens: usage.prompt_tokens - read - write,
+    outputTokens: usage.completion_tokens,
+    cacheReadTokens: read,
+    cacheWriteTokens: write,
+  };
 }
 
 /** Header values must be visible ASCII; warnings are prose and may quote anything. */
