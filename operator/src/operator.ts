@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -16,13 +16,16 @@ import { KubeConfig } from '@kubernetes/client-node';
 import {
   API_KEY_SECRET_TYPE,
   type CompiledAccount,
+  type CompiledUsagePolicy,
   type CompileProblem,
   type Condition,
   compileConfig,
   type Model,
   type ProviderAccount,
   type Secret,
+  type UsagePolicy,
 } from '../../gateway/src/config/index.js';
+import { createUsageStore, readPolicyUsage, type UsageStore } from '../../gateway/src/limits/index.js';
 import { redactSecrets, scrubSecretText } from '../../gateway/src/logging/index.js';
 import { CHECK_RESULT_REASONS, CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
 import {
@@ -46,7 +49,15 @@ import {
   REVISION_ANNOTATION,
 } from './outputs.js';
 import { WorkQueue } from './queue.js';
-import { type CredentialCheck, computeStatuses, sameStatus } from './status.js';
+import { type CredentialCheck, computeStatuses, mergeConditions, sameStatus } from './status.js';
+import {
+  budgetCrossings,
+  crossingEvent,
+  exceededCondition,
+  type PendingCondition,
+  readyCondition,
+  USAGE_REASONS,
+} from './usage.js';
 import { ListWatch } from './watch.js';
 import { withdrawRefusedAccounts } from './withdraw.js';
 
@@ -96,6 +107,47 @@ export interface OperatorOptions {
   healthPort?: number;
   /** Address of the health server (default 0.0.0.0). */
   healthHost?: string;
+  /**
+   * The shared store the gateways count UsagePolicy limits in (default AIGW_REDIS_URL). Without one the
+   * operator reads no use: `Exceeded` stays Unknown (NoSharedStore).
+   */
+  redisUrl?: string;
+  /** Its password (default AIGW_REDIS_PASSWORD, else the file named by AIGW_REDIS_PASSWORD_FILE). */
+  redisPassword?: string;
+  /** How often UsagePolicy status is refreshed from the store (default AIGW_USAGE_STATUS_INTERVAL_SECONDS, else 15 s). */
+  usageIntervalMs?: number;
+}
+
+/** Defaults of the operator's UsagePolicy status refresh. */
+export const USAGE_STATUS_DEFAULTS = { intervalMs: 15_000 } as const;
+
+/** The store options from options, else the environment the chart sets. */
+function usageStoreOptions(options: OperatorOptions): { redisUrl?: string; redisPassword?: string } {
+  const redisUrl = options.redisUrl ?? (process.env.AIGW_REDIS_URL || undefined);
+  if (!redisUrl) return {};
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new Error('AIGW_REDIS_URL must be a redis:// or rediss:// URL');
+  let redisPassword = options.redisPassword ?? (process.env.AIGW_REDIS_PASSWORD || undefined);
+  const file = process.env.AIGW_REDIS_PASSWORD_FILE;
+  if (redisPassword === undefined && file) {
+    try {
+      redisPassword = readFileSync(file, 'utf8').trim();
+    } catch {
+      // The path only: the error of a read could quote nothing secret, but stays terse on purpose.
+      throw new Error(`AIGW_REDIS_PASSWORD_FILE (${file}) cannot be read`);
+    }
+  }
+  return redisPassword === undefined ? { redisUrl } : { redisUrl, redisPassword };
+}
+
+function usageInterval(options: OperatorOptions): number {
+  if (options.usageIntervalMs !== undefined) return options.usageIntervalMs;
+  const env = process.env.AIGW_USAGE_STATUS_INTERVAL_SECONDS;
+  if (env === undefined || env === '') return USAGE_STATUS_DEFAULTS.intervalMs;
+  const seconds = Number(env);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new Error('AIGW_USAGE_STATUS_INTERVAL_SECONDS must be a positive number of seconds');
+  }
+  return seconds * 1000;
 }
 
 export interface ReconciledEvent {
@@ -116,6 +168,10 @@ export interface RunningOperator {
    * `releaseLease: false` stops like a crashed process would: the standby waits out the lease.
    */
   stop(options?: { releaseLease?: boolean }): Promise<void>;
+}
+
+function objectName(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
 function eventSuffix(): string {
@@ -192,6 +248,8 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   const identity = options.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const events = new EventEmitter();
   events.on('error', () => undefined);
+  const storeOptions = usageStoreOptions(options);
+  const usageIntervalMs = usageInterval(options);
 
   let controller: Controller | undefined;
   const startController = () => {
@@ -206,6 +264,14 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       identity,
       logger,
       events,
+      usageIntervalMs,
+      // One store per leadership term; without a URL there is no shared use to read.
+      store: storeOptions.redisUrl
+        ? createUsageStore({
+            ...storeOptions,
+            onError: (err) => logger.warn({ error: err.message }, 'usage store connection failed; retrying'),
+          })
+        : undefined,
     });
     controller.start();
   };
@@ -303,7 +369,15 @@ interface ControllerOptions {
   identity: string;
   logger: OperatorLogger;
   events: EventEmitter;
+  usageIntervalMs: number;
+  store: UsageStore | undefined;
 }
+
+/** Queue key of a UsagePolicy status refresh (a namespace never contains `/`). */
+const USAGE_KEY = 'usage/';
+
+type PolicyObject = UsagePolicy & KubeObject;
+type PolicyStatus = NonNullable<UsagePolicy['status']> & { reportedCrossings?: string[] };
 
 /** The reconcile loop of one leadership term. */
 class Controller {
@@ -311,6 +385,14 @@ class Controller {
   private readonly models: ListWatch<Model & KubeObject>;
   private readonly secrets: ListWatch<Secret & KubeObject>;
   private readonly outputs: ListWatch<KubeObject>;
+  private readonly policies: ListWatch<PolicyObject>;
+  /** Per namespace, the UsagePolicies of the last published config, by name. */
+  private readonly compiledPolicies = new Map<string, Map<string, CompiledUsagePolicy>>();
+  /** The status last written per UsagePolicy uid (the watch cache may not show it yet). */
+  private readonly policyStatus = new Map<string, PolicyStatus>();
+  /** The generation of each UsagePolicy seen (uid → generation): status-only changes recompile nothing. */
+  private readonly policyGenerations = new Map<string, number | undefined>();
+  private usageTimer: NodeJS.Timeout | undefined;
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 60_000 });
   /** Problems of api-key Secrets already reported, per namespace ({@link keyProblemId}). */
   private readonly reportedKeyProblems = new Map<string, Set<string>>();
@@ -340,10 +422,30 @@ class Controller {
         if (obj.metadata.namespace) this.queue.add(obj.metadata.namespace);
       });
     }
+    this.policies = new ListWatch(client, { path: pathFor(RESOURCES.usagepolicies, ns), onError });
+    // The operator writes a policy's status every refresh; only a new spec (generation), a new policy
+    // or a deleted one changes the config.
+    this.policies.onChange((type, obj) => {
+      const uid = obj.metadata.uid ?? objectName(obj);
+      const generation = (obj.metadata as { generation?: number }).generation;
+      if (type === 'DELETED') {
+        this.policyGenerations.delete(uid);
+        this.policyStatus.delete(uid);
+      } else if (this.policyGenerations.has(uid) && this.policyGenerations.get(uid) === generation) {
+        return;
+      } else {
+        this.policyGenerations.set(uid, generation);
+      }
+      if (obj.metadata.namespace) this.queue.add(obj.metadata.namespace);
+    });
+  }
+
+  private watches(): ListWatch<KubeObject>[] {
+    return [this.accounts, this.models, this.secrets, this.outputs, this.policies] as ListWatch<KubeObject>[];
   }
 
   start(): void {
-    for (const w of [this.accounts, this.models, this.secrets, this.outputs] as ListWatch<KubeObject>[]) w.start();
+    for (const w of this.watches()) w.start();
     this.worker = this.run();
   }
 
@@ -351,16 +453,16 @@ class Controller {
     this.abort.abort();
     this.queue.shutDown();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
-    await Promise.all(
-      [this.accounts, this.models, this.secrets, this.outputs].map((w) => (w as ListWatch<KubeObject>).stop()),
-    );
+    if (this.usageTimer) clearInterval(this.usageTimer);
+    await Promise.all(this.watches().map((w) => w.stop()));
     await this.worker?.catch(() => undefined);
+    await this.options.store?.close().catch(() => undefined);
   }
 
   private namespaces(): Set<string> {
     const out = new Set<string>();
     if (this.options.namespace) out.add(this.options.namespace);
-    for (const w of [this.accounts, this.models, this.outputs] as ListWatch<KubeObject>[]) {
+    for (const w of [this.accounts, this.models, this.outputs, this.policies] as ListWatch<KubeObject>[]) {
       for (const o of w.list()) if (o.metadata.namespace) out.add(o.metadata.namespace);
     }
     return out;
@@ -370,10 +472,7 @@ class Controller {
     // A stop before the caches ever synced (API server unreachable, list forbidden) must not wait
     // for a sync that will not come.
     const aborted = new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve()));
-    await Promise.race([
-      Promise.all([this.accounts.synced, this.models.synced, this.secrets.synced, this.outputs.synced]),
-      aborted,
-    ]);
+    await Promise.race([Promise.all(this.watches().map((w) => w.synced)), aborted]);
     if (this.abort.signal.aborted) return;
     this.synced = true;
     for (const ns of this.namespaces()) this.queue.add(ns);
@@ -381,11 +480,16 @@ class Controller {
       for (const ns of this.namespaces()) this.queue.add(ns);
     }, this.options.resyncMs);
     this.resyncTimer.unref();
+    this.usageTimer = setInterval(() => {
+      for (const [ns, policies] of this.compiledPolicies) if (policies.size > 0) this.queue.add(`${USAGE_KEY}${ns}`);
+    }, this.options.usageIntervalMs);
+    this.usageTimer.unref();
     for (;;) {
       const ns = await this.queue.get();
       if (ns === undefined || this.abort.signal.aborted) return;
       try {
-        await this.reconcile(ns);
+        if (ns.startsWith(USAGE_KEY)) await this.refreshUsage(ns.slice(USAGE_KEY.length));
+        else await this.reconcile(ns);
         this.queue.forget(ns);
       } catch (err) {
         if (this.abort.signal.aborted) return;
@@ -417,16 +521,24 @@ class Controller {
     const { logger, outputName } = this.options;
     const accounts = this.inNamespace(this.accounts, ns);
     const models = this.inNamespace(this.models, ns);
+    const usagePolicies = this.inNamespace(this.policies, ns);
     const names = outputNames(outputName);
     const existing = this.outputs.get(ns, names.configMap);
     // With --all-namespaces, namespaces without any of our objects get no outputs.
-    if (!this.options.namespace && accounts.length === 0 && models.length === 0 && !existing) return;
+    if (
+      !this.options.namespace &&
+      accounts.length === 0 &&
+      models.length === 0 &&
+      usagePolicies.length === 0 &&
+      !existing
+    )
+      return;
     const secrets = this.inNamespace(this.secrets, ns).filter(
       (s) =>
         !(s.metadata.name === names.secret && s.metadata.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER),
     );
 
-    const compiled = compileConfig({ accounts, models, secrets }, { namespace: ns });
+    const compiled = compileConfig({ accounts, models, secrets, usagePolicies }, { namespace: ns });
 
     // Credential checks run on everything that compiled; credentials AWS refused then take their
     // account (and its Models) out of what is published. A check is never awaited here: the cached
@@ -502,11 +614,157 @@ class Controller {
       const status = statuses.models.get(model.metadata.name);
       if (status) await this.writeStatus(RESOURCES.models, model, status);
     }
+    await this.writePolicyReadiness(ns, usagePolicies, result.config.usagePolicies ?? [], result.problems);
     this.options.events.emit('reconciled', {
       namespace: ns,
       revision,
       models: result.config.models.length,
     } satisfies ReconciledEvent);
+  }
+
+  /** `Ready` of every UsagePolicy after a compile; a policy not refreshed yet gets its use at once. */
+  private async writePolicyReadiness(
+    ns: string,
+    policies: PolicyObject[],
+    compiled: readonly CompiledUsagePolicy[],
+    problems: readonly CompileProblem[],
+  ): Promise<void> {
+    const byName = new Map(compiled.map((p) => [p.name, p]));
+    this.compiledPolicies.set(ns, byName);
+    let unread = false;
+    for (const policy of policies) {
+      const name = policy.metadata.name;
+      const ready = readyCondition(
+        byName.get(name),
+        problems.filter((p) => p.kind === 'UsagePolicy' && p.name === name),
+        (policy.metadata as { generation?: number }).generation,
+      );
+      await this.writePolicyStatus(policy, { ready });
+      // A policy never refreshed (new, or just became valid) shows its use now, not one interval later.
+      const refreshed = this.currentPolicyStatus(policy).conditions?.some((c) => c.type === 'Exceeded');
+      if (byName.has(name) && !refreshed) unread = true;
+    }
+    if (unread) this.queue.add(`${USAGE_KEY}${ns}`);
+  }
+
+  private currentPolicyStatus(policy: PolicyObject): PolicyStatus {
+    return this.policyStatus.get(policy.metadata.uid ?? '') ?? ((policy.status ?? {}) as PolicyStatus);
+  }
+
+  /**
+   * Writes a UsagePolicy's status from its current one and what changed: `Ready` (after a compile),
+   * or use, `Exceeded` and the budget crossings already reported (after a refresh).
+   */
+  private async writePolicyStatus(
+    policy: PolicyObject,
+    change: {
+      ready?: PendingCondition;
+      exceeded?: PendingCondition;
+      usage?: PolicyStatus['usage'];
+      lastUpdated?: string;
+      reportedCrossings?: string[];
+    },
+  ): Promise<void> {
+    const current = this.currentPolicyStatus(policy);
+    const previous = current.conditions ?? [];
+    const keep = (type: string) => previous.find((c) => c.type === type);
+    const ready = change.ready ?? keep('Ready');
+    const exceeded = change.exceeded ?? keep('Exceeded');
+    const pending = [ready, exceeded].filter((c): c is PendingCondition => c !== undefined);
+    const next: PolicyStatus = {
+      observedGeneration: (policy.metadata as { generation?: number }).generation,
+      conditions: mergeConditions(previous, pending, new Date().toISOString()),
+    };
+    const usage = change.usage ?? current.usage;
+    if (usage) next.usage = usage;
+    const lastUpdated = change.lastUpdated ?? current.lastUpdated;
+    if (lastUpdated) next.lastUpdated = lastUpdated;
+    const crossings = change.reportedCrossings ?? current.reportedCrossings;
+    if (crossings && crossings.length > 0) next.reportedCrossings = crossings;
+    if (sameStatus(current, next)) return;
+    try {
+      // A merge patch replaces lists whole; absent fields are cleared with null.
+      await this.client.mergePatch(
+        pathFor(RESOURCES.usagepolicies, policy.metadata.namespace, policy.metadata.name, 'status'),
+        { status: { usage: null, lastUpdated: null, reportedCrossings: null, ...next } },
+        this.abort.signal,
+      );
+    } catch (err) {
+      if (isKubeStatus(err, 404)) return; // deleted meanwhile
+      throw err;
+    }
+    if (policy.metadata.uid) this.policyStatus.set(policy.metadata.uid, next);
+    // Ready transitions are Events like the other kinds'; Exceeded flips with every minute window and
+    // would flood them (the budget crossings have Events of their own).
+    await this.recordTransitions(
+      policy,
+      previous.filter((c) => c.type === 'Ready'),
+      next.conditions?.filter((c) => c.type === 'Ready') ?? [],
+    );
+  }
+
+  /** Reads each enforced UsagePolicy's use from the shared store into its status; Events on budget crossings. */
+  private async refreshUsage(ns: string): Promise<void> {
+    const compiled = this.compiledPolicies.get(ns);
+    if (!compiled) return;
+    const store = this.options.store;
+    for (const policy of this.inNamespace(this.policies, ns)) {
+      const enforced = compiled.get(policy.metadata.name);
+      if (!enforced || this.abort.signal.aborted) continue;
+      if (!store) {
+        await this.writePolicyStatus(policy, {
+          exceeded: {
+            type: 'Exceeded',
+            status: 'Unknown',
+            reason: USAGE_REASONS.noSharedStore,
+            message:
+              'no shared store is configured (limits.redis in the chart, AIGW_REDIS_URL): each gateway replica counts alone and the operator cannot read use',
+          },
+        });
+        continue;
+      }
+      const now = Date.now();
+      let usage: NonNullable<PolicyStatus['usage']>;
+      try {
+        usage = await readPolicyUsage(store, enforced, now);
+      } catch (err) {
+        this.options.logger.warn(
+          { namespace: ns, usagePolicy: policy.metadata.name, error: String((err as Error)?.message ?? err) },
+          'cannot read use from the usage store',
+        );
+        await this.writePolicyStatus(policy, {
+          exceeded: {
+            type: 'Exceeded',
+            status: 'Unknown',
+            reason: USAGE_REASONS.storeUnavailable,
+            message: 'the usage store cannot be reached; usage shows the last reading',
+          },
+        });
+        continue;
+      }
+      const current = this.currentPolicyStatus(policy);
+      const crossings = budgetCrossings(usage, current.reportedCrossings ?? []);
+      // Recorded before the Events, so a crash in between loses an Event rather than repeating one.
+      await this.writePolicyStatus(policy, {
+        usage,
+        lastUpdated: new Date(now).toISOString(),
+        exceeded: exceededCondition(usage),
+        reportedCrossings: crossings.keep,
+      });
+      for (const c of crossings.report) {
+        const { reason, note } = crossingEvent(policy.metadata.name, c);
+        this.options.logger.warn(
+          { namespace: ns, usagePolicy: policy.metadata.name, limit: c.limit, threshold: c.threshold },
+          note,
+        );
+        await this.recordEvent(
+          { ...policy, apiVersion: 'aigateway.dev/v1alpha1', kind: 'UsagePolicy' },
+          'Warning',
+          reason,
+          note,
+        );
+      }
+    }
   }
 
   private async gatewayOwner(ns: string): Promise<OwnerReference | undefined> {

@@ -302,7 +302,9 @@ current-context: ${user}
     };
 
     if (options.applyCrds !== false) {
-      await apply(readCrds());
+      const crds = readCrds();
+      const plurals = crds.map((crd) => (crd.spec as { names: { plural: string } }).names.plural);
+      await apply(crds);
       await waitFor(
         'CRDs',
         apiserver,
@@ -312,7 +314,8 @@ current-context: ${user}
             '/apis/aigateway.dev/v1alpha1',
           );
           const names = res.resources.map((r) => r.name);
-          return names.includes('provideraccounts') && names.includes('models');
+          // Discovery is cached per client: every kind must be in it before the first apply of one.
+          return plurals.every((p) => names.includes(p));
         },
         30_000,
       );
