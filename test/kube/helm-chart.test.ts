@@ -276,6 +276,129 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     );
   });
 
+  it('gives gateway and operator the shared store of limits: URL, password and CA as files, NetworkPolicy egress', async () => {
+    const env = (objects: KubeObject[], deployment: string) =>
+      dig(find(objects, 'Deployment', deployment), 'spec.template.spec.containers.0.env') as Array<{
+        name: string;
+        value?: string;
+      }>;
+    // Without a store: no variables, no Redis objects.
+    const plain = await render();
+    for (const d of ['aigateway-gateway', 'aigateway-operator']) {
+      expect(env(plain, d).filter((e) => e.name.startsWith('AIGW_REDIS'))).toEqual([]);
+    }
+    expect(plain.filter((o) => o.metadata.name === 'aigateway-redis')).toEqual([]);
+    expect(env(plain, 'aigateway-operator')).toContainEqual({
+      name: 'AIGW_USAGE_STATUS_INTERVAL_SECONDS',
+      value: '15',
+    });
+
+    const external = await render([
+      'limits.redis.url=rediss://redis.example.internal:6380',
+      'limits.redis.port=6380',
+      'limits.redis.passwordSecret.name=redis-auth',
+      'limits.redis.passwordSecret.key=pw',
+      'limits.redis.tls.caSecret.name=redis-ca',
+      'limits.redis.egressCIDRs={10.20.0.0/16}',
+      'limits.statusIntervalSeconds=30',
+      'gateway.networkPolicy.enabled=true',
+    ]);
+    for (const d of ['aigateway-gateway', 'aigateway-operator']) {
+      const pod = dig(find(external, 'Deployment', d), 'spec.template.spec') as Record<string, unknown>;
+      expect(env(external, d)).toEqual(
+        expect.arrayContaining([
+          { name: 'AIGW_REDIS_URL', value: 'rediss://redis.example.internal:6380' },
+          { name: 'AIGW_REDIS_PASSWORD_FILE', value: '/etc/aigateway/redis-password/password' },
+          { name: 'AIGW_REDIS_CA_FILE', value: '/etc/aigateway/redis-ca/ca.crt' },
+        ]),
+      );
+      // The password is a file from the Secret, never an env value.
+      expect(JSON.stringify(dig(pod, 'containers.0.env'))).not.toContain('secretKeyRef');
+      expect(pod.volumes).toEqual(
+        expect.arrayContaining([
+          { name: 'redis-password', secret: { secretName: 'redis-auth', items: [{ key: 'pw', path: 'password' }] } },
+          { name: 'redis-ca', secret: { secretName: 'redis-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        ]),
+      );
+      expect(dig(pod, 'containers.0.volumeMounts')).toEqual(
+        expect.arrayContaining([
+          { name: 'redis-password', mountPath: '/etc/aigateway/redis-password', readOnly: true },
+          { name: 'redis-ca', mountPath: '/etc/aigateway/redis-ca', readOnly: true },
+        ]),
+      );
+    }
+    expect(env(external, 'aigateway-operator')).toContainEqual({
+      name: 'AIGW_USAGE_STATUS_INTERVAL_SECONDS',
+      value: '30',
+    });
+    expect(dig(find(external, 'NetworkPolicy', 'aigateway-gateway'), 'spec.egress')).toContainEqual({
+      ports: [{ port: 6380, protocol: 'TCP' }],
+      to: [{ ipBlock: { cidr: '10.20.0.0/16' } }],
+    });
+
+    // The in-chart server: restricted, reachable from gateway and operator pods only.
+    const inChart = await render([
+      'limits.redis.deploy.enabled=true',
+      'limits.redis.passwordSecret.name=redis-auth',
+      'gateway.networkPolicy.enabled=true',
+    ]);
+    expect(env(inChart, 'aigateway-gateway')).toContainEqual({
+      name: 'AIGW_REDIS_URL',
+      value: 'redis://aigateway-redis:6379',
+    });
+    const redisPod = dig(find(inChart, 'Deployment', 'aigateway-redis'), 'spec.template.spec') as Record<
+      string,
+      unknown
+    >;
+    expect(redisPod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(dig(redisPod, 'containers.0.securityContext')).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(dig(redisPod, 'containers.0.image')).toBe('docker.io/valkey/valkey:8.1.4-alpine');
+    expect(dig(redisPod, 'containers.0.args')).toEqual(expect.arrayContaining(['--requirepass', '$(REDIS_PASSWORD)']));
+    expect(redisPod.automountServiceAccountToken).toBe(false);
+    expect(dig(find(inChart, 'Service', 'aigateway-redis'), 'spec.ports.0')).toMatchObject({ port: 6379 });
+    const toRedis = dig(find(inChart, 'NetworkPolicy', 'aigateway-gateway'), 'spec.egress') as unknown[];
+    expect(toRedis).toContainEqual({
+      ports: [{ port: 6379, protocol: 'TCP' }],
+      to: [
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/name': 'aigateway',
+              'app.kubernetes.io/instance': 'aigateway',
+              'app.kubernetes.io/component': 'redis',
+            },
+          },
+        },
+      ],
+    });
+    const redisPolicy = find(inChart, 'NetworkPolicy', 'aigateway-redis');
+    expect(
+      (dig(redisPolicy, 'spec.ingress.0.from') as Array<{ podSelector: { matchLabels: Record<string, string> } }>).map(
+        (f) => f.podSelector.matchLabels['app.kubernetes.io/component'],
+      ),
+    ).toEqual(['gateway', 'operator']);
+    expect(dig(redisPolicy, 'spec.egress')).toEqual([]);
+  });
+
+  it('refuses store settings that contradict each other, naming the keys', async () => {
+    await expect(render(['limits.redis.url=redis://r:6379', 'limits.redis.deploy.enabled=true'])).rejects.toThrow(
+      /limits.redis.url and limits.redis.deploy.enabled are both set/,
+    );
+    await expect(render(['limits.redis.url=redis://default:hunter2@r:6379'])).rejects.toThrow(
+      /limits.redis.url carries a password.*limits.redis.passwordSecret/,
+    );
+    await expect(render(['limits.redis.url=redis://r:6379', 'limits.redis.tls.caSecret.name=ca'])).rejects.toThrow(
+      /limits.redis.tls.caSecret is set but the store is not reached over TLS/,
+    );
+    await expect(render(['limits.redis.url=http://r:6379'])).rejects.toThrow(
+      /values don't meet the specifications of the schema/,
+    );
+  });
+
   it('rejects values that do not fit the schema', async () => {
     for (const bad of [
       'gateway.replicas=0',
@@ -329,6 +452,19 @@ describe.skipIf(!availability.run)('Helm chart', () => {
           'fullnameOverride=gw',
           'gateway.podDisruptionBudget.maxUnavailable=50%',
           'admissionPolicy.adminGroups={platform-admins}',
+        ],
+        [
+          'limits.redis.deploy.enabled=true',
+          'limits.redis.passwordSecret.name=redis-auth',
+          'gateway.networkPolicy.enabled=true',
+        ],
+        [
+          'limits.redis.url=rediss://redis.example.internal:6380',
+          'limits.redis.port=6380',
+          'limits.redis.passwordSecret.name=redis-auth',
+          'limits.redis.tls.caSecret.name=redis-ca',
+          'limits.redis.egressCIDRs={10.20.0.0/16}',
+          'gateway.networkPolicy.enabled=true',
         ],
       ];
       // A stand-in for the Prometheus Operator's CRD, so the ServiceMonitor is checked too.
@@ -551,6 +687,12 @@ spec: { region: us-east-1, auth: { type: default } }
         };
         expect(await can('list', 'secrets')).toBe(true);
         expect(await can('patch', 'models', { group: 'aigateway.dev', subresource: 'status' })).toBe(true);
+        expect(await can('watch', 'usagepolicies', { group: 'aigateway.dev' })).toBe(true);
+        expect(await can('patch', 'usagepolicies', { group: 'aigateway.dev', subresource: 'status' })).toBe(true);
+        // It writes status only, never a policy's spec.
+        expect(await can('patch', 'usagepolicies', { group: 'aigateway.dev' })).toBe(false);
+        expect(await can('update', 'usagepolicies', { group: 'aigateway.dev' })).toBe(false);
+        expect(await can('delete', 'usagepolicies', { group: 'aigateway.dev' })).toBe(false);
         // Not needed, so not granted:
         expect(await can('list', 'secrets', { namespace: 'default' })).toBe(false);
         expect(await can('delete', 'secrets')).toBe(false);
@@ -625,6 +767,9 @@ current-context: gw
         expect(await can('list', 'configmaps')).toBe(false);
         expect(await can('create', 'subjectaccessreviews', 'authorization.k8s.io', undefined)).toBe(false);
         expect(await can('patch', 'pods')).toBe(false);
+        // Limits are enforced from the mounted config; policies and their status are the operator's.
+        expect(await can('list', 'usagepolicies', 'aigateway.dev')).toBe(false);
+        expect(await can('patch', 'usagepolicies', 'aigateway.dev')).toBe(false);
       });
     });
   });
