@@ -5,7 +5,8 @@
  *   aigw emulator                                     the Bedrock emulator
  *   aigw operator                                     the operator
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,6 +41,35 @@ serve options:
 
 /** A bad command line: printed with a hint, exit code 2. */
 class UsageError extends Error {}
+
+/** A start that cannot go on: each line printed to stderr as `aigw: LINE`, exit code 1. */
+class StartError extends Error {
+  readonly lines: readonly string[];
+  constructor(lines: readonly string[]) {
+    super(lines.join('\n'));
+    this.lines = lines;
+  }
+}
+
+/**
+ * A listener that could not bind, said the way a person fixes it: which address, which flag, why.
+ * Anything else is passed through.
+ */
+function listenFailure(err: unknown, flags: { port: number; flag: string }[]): Error {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.syscall !== 'listen' && e.code !== 'EADDRINUSE') return err as Error;
+  const flag = flags.find((f) => f.port === e.port)?.flag ?? '--port';
+  const where = `${e.address ?? 'address'}:${e.port ?? '?'}`;
+  const why =
+    e.code === 'EADDRINUSE'
+      ? 'the port is already in use by another process'
+      : e.code === 'EACCES'
+        ? 'permission denied (ports below 1024 need privileges)'
+        : e.code === 'EADDRNOTAVAIL'
+          ? "the address is not one of this machine's"
+          : (e.code ?? e.message);
+  return new StartError([`cannot listen on ${where} (${flag}): ${why}; stop that process or choose another ${flag}`]);
+}
 
 function packageVersion(): string {
   // Works from the sources (gateway/src/cli) and from the build (dist/gateway/src/cli).
@@ -133,11 +163,21 @@ async function serve(args: string[]): Promise<void> {
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const port = parsePort(values.port, '--port', 8080);
   const adminPort = parsePort(values['admin-port'], '--admin-port', 9090);
+  if (port !== 0 && port === adminPort && !values['admin-host'])
+    throw new UsageError(`--port and --admin-port are both ${port}; give them different ports`);
   const server = {
     bodyLimitBytes: parseBytes(values['body-limit'], '--body-limit'),
     shutdownGraceMs: parseSeconds(values['shutdown-grace'], '--shutdown-grace'),
     shutdownDelayMs: parseSeconds(values['shutdown-delay'], '--shutdown-delay'),
   };
+  if (values.config) {
+    // A mistyped path would otherwise look like a config with nothing in it.
+    const kind = await stat(values.config).then(
+      (st) => (st.isDirectory() ? undefined : 'not a directory'),
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? 'no such directory' : err.message),
+    );
+    if (kind) throw new StartError([`cannot read ${values.config} (--config): ${kind}`]);
+  }
   const source: ConfigSource = values.config
     ? new ManifestDirSource(values.config, values.namespace ? { namespace: values.namespace } : {})
     : new CompiledDirSource(values['compiled-config'] as string);
@@ -166,9 +206,7 @@ async function serve(args: string[]): Promise<void> {
     try {
       identityReviewer = await createTokenReviewer({ audiences });
     } catch (err) {
-      logger.fatal({}, (err as Error).message);
-      process.exitCode = 1;
-      return;
+      throw new StartError([(err as Error).message]);
     }
     // Not fatal: API keys keep working, and RBAC applied a moment later fixes reviews without a restart.
     const problem = await identityReviewer.probe();
@@ -195,9 +233,15 @@ async function serve(args: string[]): Promise<void> {
     });
   } catch (err) {
     await identityReviewer?.close();
-    logger.fatal({}, (err as Error).message);
-    process.exitCode = 1;
-    return;
+    const { ConfigStartError } = await import('../server/index.js');
+    if (err instanceof ConfigStartError) {
+      const count = err.problems.length === 1 ? 'a problem' : `${err.problems.length} problems`;
+      throw new StartError([`cannot start: the ${err.source} have ${count}:`, ...err.problems.map((p) => `  ${p}`)]);
+    }
+    throw listenFailure(err, [
+      { port, flag: '--port' },
+      { port: adminPort, flag: '--admin-port' },
+    ]);
   }
   let signals = 0;
   const stop = (signal: string) => {
@@ -243,7 +287,9 @@ async function emulator(args: string[]): Promise<void> {
   const fromFile = values.config === undefined ? {} : await mod.loadEmulatorConfig(values.config);
   const port = parsePort(values.port, '--port', fromFile.port ?? 4566);
   const host = values.host ?? fromFile.host;
-  const running = await mod.startEmulator({ ...fromFile, port, ...(host ? { host } : {}) });
+  const running = await mod.startEmulator({ ...fromFile, port, ...(host ? { host } : {}) }).catch((err: unknown) => {
+    throw listenFailure(err, [{ port, flag: '--port' }]);
+  });
   process.stdout.write(`aigw emulator listening on ${running.url}\n`);
   const stop = () => {
     running.close().then(
@@ -300,6 +346,15 @@ async function operator(args: string[]): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+function isThisScript(path: string): boolean {
+  if (path.endsWith('/aigw')) return true;
+  try {
+    return realpathSync(path) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script); exported for tests. */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -338,13 +393,14 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`aigw: ${(err as Error).message}\n`);
+    // Indented lines continue the one before (the problems under "cannot start").
+    const lines = err instanceof StartError ? err.lines : [(err as Error).message];
+    process.stderr.write(lines.map((line) => (line.startsWith(' ') ? `${line}\n` : `aigw: ${line}\n`)).join(''));
     process.exitCode = 1;
   }
 }
 
-// Run when executed directly (not when imported by a test).
-const invoked = process.argv[1]
-  ? fileURLToPath(import.meta.url) === process.argv[1] || process.argv[1].endsWith('/aigw')
-  : false;
+// Run when executed directly (not when imported by a test). The script may be reached through a
+// symlink (npm's bin link, a symlinked checkout), so compare real paths.
+const invoked = process.argv[1] ? isThisScript(process.argv[1]) : false;
 if (invoked) await main(process.argv.slice(2));
