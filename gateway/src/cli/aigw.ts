@@ -193,8 +193,18 @@ async function serve(args: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
+  const { UPSTREAM_DEFAULTS, describeProxySettings, proxySettingsFromEnv } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
+  const proxy = proxySettingsFromEnv(process.env);
+  for (const [name, value] of [
+    ['HTTPS_PROXY', proxy.httpsProxy],
+    ['HTTP_PROXY', proxy.httpProxy],
+  ] as const) {
+    if (value && !/^https?:\/\/[^/]/i.test(value))
+      throw new UsageError(`${name} must be a proxy URL such as http://proxy.example:3128, got a value that is not`);
+  }
+  const egress = describeProxySettings(proxy);
+  if (egress) logger.info({}, egress);
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
