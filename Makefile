@@ -46,7 +46,7 @@ run: build
 	trap 'kill $$emu 2>/dev/null' EXIT INT TERM; \
 	up=; for i in $$(seq 1 100); do \
 	  kill -0 $$emu 2>/dev/null || break; \
-	  curl -sf http://127.0.0.1:$(EMULATOR_PORT)/_emulator/health >/dev/null && { up=1; break; }; \
+	  curl -sf --max-time 1 http://127.0.0.1:$(EMULATOR_PORT)/_emulator/health >/dev/null && { up=1; break; }; \
 	  sleep 0.1; \
 	done; \
 	if [ -z "$$up" ] || ! kill -0 $$emu 2>/dev/null; then \
