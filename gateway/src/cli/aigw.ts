@@ -193,6 +193,14 @@ async function serve(args: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const { imageWorkOptionsFromEnv } = await import('../workers/index.js');
+  let imageWork: ReturnType<typeof imageWorkOptionsFromEnv>;
+  try {
+    // Image worker pool (AIGW_IMAGE_WORK_*): threads, queue, pixel cap, per-job heap and deadline.
+    imageWork = imageWorkOptionsFromEnv(process.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const { UPSTREAM_DEFAULTS, describeProxySettings, proxySettingsFromEnv } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
   const proxy = proxySettingsFromEnv(process.env);
@@ -234,6 +242,7 @@ async function serve(args: string[]): Promise<void> {
       logger,
       mediaFetcher,
       upstreamOptions,
+      imageWork,
       ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
