@@ -62,13 +62,13 @@ function listenFailure(err: unknown, flags: { port: number; flag: string }[]): E
   const where = `${e.address ?? 'address'}:${e.port ?? '?'}`;
   const why =
     e.code === 'EADDRINUSE'
-      ? 'the port is already in use by another process'
+      ? `the port is already in use by another process; stop that process or choose another ${flag}`
       : e.code === 'EACCES'
-        ? 'permission denied (ports below 1024 need privileges)'
+        ? `permission denied (ports below 1024 need privileges); choose another ${flag}`
         : e.code === 'EADDRNOTAVAIL'
-          ? "the address is not one of this machine's"
+          ? "the address is not one of this machine's; choose another --host"
           : (e.code ?? e.message);
-  return new StartError([`cannot listen on ${where} (${flag}): ${why}; stop that process or choose another ${flag}`]);
+  return new StartError([`cannot listen on ${where} (${flag}): ${why}`]);
 }
 
 function packageVersion(): string {
