@@ -80,7 +80,7 @@ describe('aigw serve --config with problems', () => {
     expect(res.code).toBe(1);
     const lines = res.err.trimEnd().split('\n');
     expect(lines).toEqual([
-      `aigw: cannot start: the manifests in ${dir} have a problem:`,
+      `aigw: config rejected, cannot start: the manifests in ${dir} have a problem:`,
       `  Secret 'demo-aws-keys' not found: referenced by ${dir}/accounts.yaml#1 spec.auth.accessKey.secretRef.name, ${dir}/accounts.yaml#2 spec.auth.assumeRole.sourceSecretRef.name`,
     ]);
     // Not also logged as JSON.
@@ -99,7 +99,7 @@ describe('aigw serve --config with problems', () => {
     const res = aigw(serveArgs(dir));
     expect(res.code).toBe(1);
     const lines = res.err.trimEnd().split('\n');
-    expect(lines[0]).toBe(`aigw: cannot start: the manifests in ${dir} have 2 problems:`);
+    expect(lines[0]).toBe(`aigw: config rejected, cannot start: the manifests in ${dir} have 2 problems:`);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/models\.yaml#3 spec\.modelId: must be a Bedrock model id/);
     expect(lines[2]).toMatch(/models\.yaml#12 spec\.account: ProviderAccount 'nobody' not found$/);

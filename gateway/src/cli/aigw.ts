@@ -262,7 +262,10 @@ async function serve(args: string[]): Promise<void> {
     const { ConfigStartError } = await import('../server/index.js');
     if (err instanceof ConfigStartError) {
       const count = err.problems.length === 1 ? 'a problem' : `${err.problems.length} problems`;
-      throw new StartError([`cannot start: the ${err.source} have ${count}:`, ...err.problems.map((p) => `  ${p}`)]);
+      throw new StartError([
+        `config rejected, cannot start: the ${err.source} have ${count}:`,
+        ...err.problems.map((p) => `  ${p}`),
+      ]);
     }
     throw listenFailure(err, [
       { port, flag: '--port' },
