@@ -53,7 +53,7 @@ run: build
 	  echo "make run: the Bedrock emulator did not start on 127.0.0.1:$(EMULATOR_PORT) (4566 is also LocalStack's port); pick a free one: make run EMULATOR_PORT=4567" >&2; \
 	  exit 1; \
 	fi; \
-	echo "demo API key: sk-aigw-demo-0000000000000000"; \
+	echo "OpenAI API: http://127.0.0.1:$(PORT)/v1  demo API key: sk-aigw-demo-0000000000000000"; \
 	EMULATOR_PORT=$(EMULATOR_PORT) node dist/gateway/src/cli/aigw.js serve --config examples/ --port $(PORT) --admin-port $(ADMIN_PORT) || { \
 	  code=$$?; \
 	  if [ $$code -lt 128 ]; then echo "make run: the gateway did not start (see above); other ports: make run PORT=8081 ADMIN_PORT=9091" >&2; fi; \

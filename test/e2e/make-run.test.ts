@@ -115,6 +115,7 @@ describe('make run', () => {
     const run = makeRun({ EMULATOR_PORT: emulatorPort, PORT: port, ADMIN_PORT: await freePort() });
     await waitFor(run, /"msg":"gateway listening"/, 60_000);
     expect(run.output()).toContain(`aigw emulator listening on http://127.0.0.1:${emulatorPort}`);
+    expect(run.output()).toContain(`OpenAI API: http://127.0.0.1:${port}/v1  demo API key: ${DEMO_KEY}`);
     const client = openaiClient(`http://127.0.0.1:${port}`, DEMO_KEY);
     // demo-role assumes a role with STS first: both endpoints come from EMULATOR_PORT.
     const reply = await client.chat.completions.create({
