@@ -10,7 +10,9 @@ import type { Logger } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
+import { type FilesOptions, resolveFilesOptions } from '../files/index.js';
 import { createLogger } from '../logging/index.js';
+import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { GatewayMetrics } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
@@ -48,6 +50,10 @@ export interface GatewayOptions {
   tracer?: Tracer;
   /** Register process-level default metrics (CPU, memory, event loop); default false. */
   processMetrics?: boolean;
+  /** Files API limits (FILES_DEFAULTS). */
+  files?: Partial<FilesOptions>;
+  /** S3 storage layer options (STORAGE_DEFAULTS). */
+  storage?: Partial<StorageOptions>;
 }
 
 export interface RunningGateway {
@@ -89,6 +95,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(watch?.debounceMs !== undefined ? { debounceMs: watch.debounceMs } : {}),
   });
   const upstream = options.upstream ?? new BedrockUpstream(options.upstreamOptions ?? {});
+  // S3 shares the Bedrock client's per-account credentials (one STS session per account).
+  const storage = new AccountStorage({
+    ...(upstream instanceof BedrockUpstream ? { authFor: (a, c) => upstream.authFor(a, c) } : {}),
+    ...(options.storage ? { storage: options.storage } : {}),
+  });
   store.onReload((outcome) => {
     metrics.configReloads.labels(outcome.result).inc();
     if (outcome.result !== 'loaded') return;
@@ -96,12 +107,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Stop background credential refreshes of accounts that left the config.
     const snapshot = store.current;
     if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
+    // Close S3 clients of accounts that left the config (or whose settings changed).
+    if (snapshot)
+      storage.retain(
+        [...snapshot.accounts.values()].map((account) => ({
+          account,
+          credentials: snapshot.credentials.accounts[account.name],
+        })),
+      );
   });
 
   const requireConfig = options.requireConfig ?? true;
   // A config the start depends on is reported by the thrown error alone, not logged as well.
   const first = await store.reload({ logRejection: !requireConfig });
   if (first.result === 'rejected' && requireConfig) {
+    storage.close();
     await upstream.close();
     throw new ConfigStartError(options.source.description, first.problems, first.error);
   }
@@ -124,6 +144,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     imageWork,
     identityReviewer: options.identityReviewer,
     tracer: options.tracer,
+    storage,
+    files: resolveFilesOptions(options.files),
   };
   const app = await buildGatewayApp(ctx);
   const host = options.host ?? '127.0.0.1';
@@ -131,6 +153,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await app.listen({ host, port: options.port ?? 8080 });
   } catch (err) {
     store.close();
+    storage.close();
     await upstream.close();
     await imageWork.close();
     throw err;
@@ -154,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // e.g. the admin port is taken: do not leave the API listener and watcher running.
       await app.close();
       store.close();
+      storage.close();
       await upstream.close();
       await imageWork.close();
       throw err;
@@ -167,6 +191,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let closing: Promise<void> | undefined;
   const finish = async () => {
     store.close();
+    storage.close();
     await upstream.close();
     await imageWork.close();
     await admin?.close();
