@@ -4,6 +4,7 @@
  * NO_PROXY often lists 127.0.0.1), in front of a real proxy server on loopback (the `proxy` package),
  * which records what it was asked to forward: absolute-form requests for http endpoints, CONNECT
  * tunnels for https ones (a TLS front with a loopback certificate, trusted via NODE_EXTRA_CA_CERTS).
+ * Bedrock runtime, STS (an assumed role) and S3 (the Files API) calls are checked.
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -11,10 +12,11 @@ import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
+import OpenAI, { toFile } from 'openai';
 import { createProxy } from 'proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
-import { type ConfigDir, makeConfigDir, REPO_ROOT, SONNET } from '../helpers/config-dir.js';
+import { type ConfigDir, DEMO_KEY, makeConfigDir, REPO_ROOT, SONNET } from '../helpers/config-dir.js';
 import { type ChildGateway, openaiClient, spawnGateway } from '../helpers/stack.js';
 
 const TLS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'tls');
@@ -193,6 +195,32 @@ describe('egress through HTTPS_PROXY / HTTP_PROXY / NO_PROXY', () => {
     expect(reply.choices[0]?.message.content).toBe('Echo: assume a role');
     // STS's query API is a POST to the endpoint's root.
     expect(proxy.seen).toContain(`POST ${emulator.url}/`);
+  });
+
+  it('sends S3 calls (the Files API) through the proxy', async () => {
+    const before = proxy.seen.length;
+    const client = new OpenAI({
+      baseURL: `${gateway.url}/v1`,
+      apiKey: DEMO_KEY,
+      maxRetries: 0,
+      defaultHeaders: { 'x-aigateway-account': 'demo' },
+    });
+    const line = JSON.stringify({
+      custom_id: 'one',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: SONNET, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(`${line}\n`), 'batch.jsonl'),
+      purpose: 'batch',
+    });
+    expect(file.bytes).toBe(line.length + 1);
+    const host = new URL(emulator.url).host;
+    // The examples' demo account keeps files in the emulator's bucket aigw-demo (path-style).
+    expect(proxy.seen.slice(before)).toContainEqual(
+      expect.stringMatching(new RegExp(`^(PUT|POST) http://${host}/aigw-demo/`)),
+    );
   });
 
   it('reaches hosts listed in NO_PROXY directly', async () => {

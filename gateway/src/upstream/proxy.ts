@@ -124,7 +124,14 @@ const DROPPED_HEADERS = new Set(['expect', 'transfer-encoding', 'connection', 'k
  * Written here rather than configured because the SDK's Node handler takes `http.Agent`s, and Node 22's
  * agents have no proxy support; undici's agent, already the gateway's transport, does.
  */
-export function createSdkRequestHandler(options: { dispatcher?: Dispatcher } = {}): SdkRequestHandler {
+export function createSdkRequestHandler(
+  options: {
+    /** Its own pool (closed by `destroy()`, i.e. the client's `destroy()`); default the shared one. */
+    dispatcher?: Dispatcher;
+    /** Longest wait for response headers and between body chunks, ms, unless the SDK passes its own. */
+    requestTimeoutMs?: number;
+  } = {},
+): SdkRequestHandler {
   return {
     metadata: { handlerProtocol: 'http/1.1' },
     async handle(request, handleOptions = {}) {
@@ -137,7 +144,7 @@ export function createSdkRequestHandler(options: { dispatcher?: Dispatcher } = {
       }
       const query = queryString(request.query);
       const signal = handleOptions.abortSignal as AbortSignal | undefined;
-      const timeout = handleOptions.requestTimeout;
+      const timeout = handleOptions.requestTimeout || options.requestTimeoutMs;
       const res = await dispatcher.request({
         origin: `${protocol}//${request.hostname}${port}`,
         path: `${request.path}${query ? `?${query}` : ''}`,
@@ -157,7 +164,9 @@ export function createSdkRequestHandler(options: { dispatcher?: Dispatcher } = {
     httpHandlerConfigs() {
       return {};
     },
-    destroy() {},
+    destroy() {
+      void options.dispatcher?.close().catch(() => undefined);
+    },
   };
 }
 
