@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import {
-  type AwsCredentials,
   AccessKeyAuth,
   AssumeRoleAuth,
+  type AwsCredentials,
   authCacheKey,
   createUpstreamAuth,
   DefaultChainAuth,
@@ -38,7 +38,10 @@ export class AccountStorage {
   private readonly authFor: AuthLookup;
   private readonly ownAuth = new Map<string, UpstreamAuth>();
   /** Hot path: the snapshot's own account object → store. */
-  private readonly byAccount = new WeakMap<CompiledAccount, { credentials: AccountCredentials | undefined; store: S3Store }>();
+  private readonly byAccount = new WeakMap<
+    CompiledAccount,
+    { credentials: AccountCredentials | undefined; store: S3Store }
+  >();
   /** Across reloads: digest of storage settings + credential material → store. */
   private readonly byKey = new Map<string, S3Store>();
 
@@ -136,7 +139,9 @@ export function credentialProviderOf(
   if (auth instanceof AccessKeyAuth || auth.kind === 'accessKey') {
     const { accessKeyId, secretAccessKey, sessionToken } = credentials ?? {};
     const value: AwsCredentials | undefined =
-      accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }
+        : undefined;
     const resolved = value ? Promise.resolve(value) : undefined;
     return () =>
       resolved ??

@@ -62,8 +62,7 @@ export function storageAccountByName(
   param: string | null = null,
 ): StorageAccount {
   const account = snapshot.accounts.get(name);
-  if (!account)
-    throw new GatewayError('not_found', `The account '${printable(name)}' does not exist.`, { param });
+  if (!account) throw new GatewayError('not_found', `The account '${printable(name)}' does not exist.`, { param });
   if (!caller.accounts.has(account.name))
     throw new GatewayError(
       'account_access_denied',

@@ -182,10 +182,7 @@ export class S3Store {
   }
 
   /** The object with its body as a stream (not buffered), or undefined when there is no such object. */
-  async get(
-    key: string,
-    options: { range?: string; signal?: AbortSignal } = {},
-  ): Promise<ObjectStream | undefined> {
+  async get(key: string, options: { range?: string; signal?: AbortSignal } = {}): Promise<ObjectStream | undefined> {
     try {
       const out = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(options.range ? { Range: options.range } : {}) }),
@@ -231,7 +228,15 @@ export class S3Store {
       const objects: ObjectInfo[] = (out.Contents ?? []).flatMap((o) =>
         o.Key === undefined
           ? []
-          : [{ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), etag: o.ETag ?? '', metadata: {} }],
+          : [
+              {
+                key: o.Key,
+                size: o.Size ?? 0,
+                lastModified: o.LastModified ?? new Date(0),
+                etag: o.ETag ?? '',
+                metadata: {},
+              },
+            ],
       );
       return {
         objects,
