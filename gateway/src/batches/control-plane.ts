@@ -17,17 +17,17 @@ import {
 } from '@aws-sdk/client-bedrock';
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { bedrockExceptionRule, GatewayError, redactSecrets } from '../errors/index.js';
-import { type AwsCredentials, authCacheKey, type UpstreamAuth } from '../upstream/index.js';
+import { type AuthLookup, credentialProviderOf } from '../storage/index.js';
+import { authCacheKey, createUpstreamAuth, UPSTREAM_DEFAULTS, type UpstreamAuth } from '../upstream/index.js';
 import type { InvocationJobView } from '../wire/bedrock/index.js';
 import type { BatchOptions } from './defaults.js';
 
-/** AWS credentials for the SDK, or undefined for the SDK's own default chain. */
-export type CredentialProvider = (() => Promise<AwsCredentials>) | undefined;
-
-/** How the control plane finds an account's credentials (the storage layer's lookup fits). */
+/**
+ * How the control plane finds an account's credentials: the Bedrock upstream's cached auth (one STS
+ * session per account for runtime, S3 and control plane), else auths created and cached here.
+ */
 export interface ControlPlaneCredentials {
-  authFor(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth;
-  providerOf(auth: UpstreamAuth, credentials: AccountCredentials | undefined): CredentialProvider;
+  authFor?: AuthLookup | undefined;
 }
 
 /** The job fields of a Create call the gateway chooses. */
@@ -105,6 +105,7 @@ export function controlPlaneError(err: unknown, what: string): GatewayError {
 
 export class BatchControlPlane {
   private readonly clients = new Map<string, BedrockClient>();
+  private readonly ownAuth = new Map<string, UpstreamAuth>();
 
   constructor(
     private readonly credentials: ControlPlaneCredentials,
@@ -116,8 +117,8 @@ export class BatchControlPlane {
     const key = `${authCacheKey(account, credentials)}|${region}|${account.controlPlaneEndpoint ?? ''}`;
     let client = this.clients.get(key);
     if (!client) {
-      const auth = this.credentials.authFor(account, credentials);
-      const provider = this.credentials.providerOf(auth, credentials);
+      const auth = this.credentials.authFor?.(account, credentials) ?? this.createAuth(account, credentials);
+      const provider = credentialProviderOf(auth, credentials);
       client = new BedrockClient({
         region,
         ...(account.controlPlaneEndpoint ? { endpoint: account.controlPlaneEndpoint } : {}),
@@ -205,5 +206,21 @@ export class BatchControlPlane {
   close(): void {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
+    for (const auth of this.ownAuth.values()) auth.close();
+    this.ownAuth.clear();
+  }
+
+  private createAuth(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth {
+    const key = authCacheKey(account, credentials);
+    let auth = this.ownAuth.get(key);
+    if (!auth) {
+      auth = createUpstreamAuth(account, credentials, {
+        refreshBeforeMs: UPSTREAM_DEFAULTS.credentialRefreshBeforeMs,
+        jitterMs: UPSTREAM_DEFAULTS.credentialRefreshJitterMs,
+        failureBackoffMs: UPSTREAM_DEFAULTS.credentialFailureBackoffMs,
+      });
+      this.ownAuth.set(key, auth);
+    }
+    return auth;
   }
 }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import type { ModelRoute, Snapshot } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { batchPriceFor, costFor } from '../models/index.js';
+import { batchPriceFor, costFor, parseModelId } from '../models/index.js';
 import { type AccountStorage, maySee, type S3Store, type StorageAccount } from '../storage/index.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
 import {
@@ -22,7 +22,6 @@ import {
 import { embeddingModelKind } from '../translate/embeddings/index.js';
 import type { BatchManifest, InvocationJobView } from '../wire/bedrock/index.js';
 import type { Batch, BatchEndpoint } from '../wire/openai/index.js';
-import { parseModelId } from '../models/index.js';
 import type { BatchControlPlane } from './control-plane.js';
 import { convertBatchLines } from './convert.js';
 import type { BatchOptions } from './defaults.js';
@@ -136,8 +135,7 @@ export class BatchService {
       );
     const keys = batchKeys(folder);
     const input = await req.input.store.get(req.input.key, { signal });
-    if (!input)
-      throw new GatewayError('not_found', `No such file: '${req.input.id}'.`, { param: 'input_file_id' });
+    if (!input) throw new GatewayError('not_found', `No such file: '${req.input.id}'.`, { param: 'input_file_id' });
 
     const records = new UploadSink();
     const map = new UploadSink();
@@ -194,7 +192,10 @@ export class BatchService {
       created_at: now,
       request_count: converted.records,
     };
-    await store.put(store.key(keys.descriptor), JSON.stringify(descriptor), { contentType: 'application/json', signal });
+    await store.put(store.key(keys.descriptor), JSON.stringify(descriptor), {
+      contentType: 'application/json',
+      signal,
+    });
     const region = route.model.region;
     const client = this.deps.controlPlane.clientFor(sa.account, sa.credentials, region);
     const jobArn = await this.deps.controlPlane.create(
@@ -258,7 +259,7 @@ export class BatchService {
     if (folder === undefined) return undefined;
     const keys = batchKeys(folder, jobId);
     const descriptor = await readJson<BatchDescriptor>(store, store.key(keys.descriptor), signal);
-    if (!descriptor || descriptor.version !== 1 || !maySee(sa, descriptor.subject)) return undefined;
+    if (descriptor?.version !== 1 || !maySee(sa, descriptor.subject)) return undefined;
     return {
       id: encodeBatchId({ account: sa.account.name, region, jobId }),
       sa,
@@ -310,8 +311,13 @@ export class BatchService {
     page: { after?: string | undefined; limit: number },
     signal?: AbortSignal,
   ): Promise<{ data: Batch[]; has_more: boolean }> {
-    const candidates: { sa: StorageAccount; store: S3Store; client: BedrockClient; region: string; job: InvocationJobView }[] =
-      [];
+    const candidates: {
+      sa: StorageAccount;
+      store: S3Store;
+      client: BedrockClient;
+      region: string;
+      job: InvocationJobView;
+    }[] = [];
     for (const sa of accounts) {
       const store = this.deps.storage.storeFor(sa.account, sa.credentials);
       // Jobs run in their model's region; list each region the account's models use.
@@ -445,14 +451,20 @@ export class BatchService {
     try {
       const created = await batch.store.createIfAbsent(
         markerKey,
-        JSON.stringify({ input_tokens: input, output_tokens: output, usd: usd ?? null, counted_at: new Date().toISOString() }),
+        JSON.stringify({
+          input_tokens: input,
+          output_tokens: output,
+          usd: usd ?? null,
+          counted_at: new Date().toISOString(),
+        }),
         { contentType: 'application/json', ...(signal ? { signal } : {}) },
       );
       if (created) {
         const account = accountName ?? batch.sa.account.name;
         this.deps.metrics.addTokens(account, modelName, 'input', input);
         this.deps.metrics.addTokens(account, modelName, 'output', output);
-        if (usd !== undefined && usd > 0) this.deps.metrics.cost.labels(account, modelName, batch.descriptor.subject).inc(usd);
+        if (usd !== undefined && usd > 0)
+          this.deps.metrics.cost.labels(account, modelName, batch.descriptor.subject).inc(usd);
       }
       if (this.counted.size > 10_000) this.counted.clear();
       this.counted.add(markerKey);

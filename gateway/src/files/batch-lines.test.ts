@@ -3,7 +3,13 @@ import { BatchLineValidator } from './batch-lines.js';
 import { FILES_DEFAULTS } from './defaults.js';
 
 const line = (id: unknown, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] }, ...extra });
+  JSON.stringify({
+    custom_id: id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: 'm', messages: [] },
+    ...extra,
+  });
 
 /** Feeds `text` in chunks of `size` bytes and ends the file; returns the validator or the error. */
 function validate(text: string, size = 7, limits = FILES_DEFAULTS): BatchLineValidator {
@@ -14,7 +20,11 @@ function validate(text: string, size = 7, limits = FILES_DEFAULTS): BatchLineVal
   return v;
 }
 
-function errorOf(text: string, size = 7, limits = FILES_DEFAULTS): { message: string; status: number; param: string | null } {
+function errorOf(
+  text: string,
+  size = 7,
+  limits = FILES_DEFAULTS,
+): { message: string; status: number; param: string | null } {
   try {
     validate(text, size, limits);
   } catch (err) {
@@ -39,7 +49,11 @@ describe('batch file validation', () => {
 
   it.each([
     [`${line('a')}\n${line(5)}\n`, 2, "'custom_id' must be a string"],
-    [`${line('a')}\n${JSON.stringify({ method: 'POST', url: '/v1/embeddings', body: {} })}\n`, 2, "missing 'custom_id'"],
+    [
+      `${line('a')}\n${JSON.stringify({ method: 'POST', url: '/v1/embeddings', body: {} })}\n`,
+      2,
+      "missing 'custom_id'",
+    ],
     [`${line('a')}\n${line('b')}\n${line('a')}\n`, 3, "'custom_id' 'a' is used by an earlier line"],
     [line('a', { method: 'GET' }), 1, "'method' must be 'POST'"],
     [line('a', { url: '/v1/images/generations' }), 1, "'url' must be one of /v1/chat/completions, /v1/embeddings"],

@@ -12,7 +12,11 @@ describe('file ids', () => {
   });
 
   it('accept raw and percent-encoded s3 URIs', () => {
-    expect(decodeFileId('s3://my-bucket/a/b c.jsonl')).toEqual({ kind: 's3uri', bucket: 'my-bucket', key: 'a/b c.jsonl' });
+    expect(decodeFileId('s3://my-bucket/a/b c.jsonl')).toEqual({
+      kind: 's3uri',
+      bucket: 'my-bucket',
+      key: 'a/b c.jsonl',
+    });
     expect(decodeFileId(encodeURIComponent('s3://my-bucket/a/b.jsonl'))).toEqual({
       kind: 's3uri',
       bucket: 'my-bucket',

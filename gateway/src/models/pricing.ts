@@ -256,7 +256,8 @@ export function batchPriceFor(model: Pick<CompiledModel, 'modelId' | 'pricing'>)
   const price = priceFor(model);
   if (!price || price.source === 'model') return price;
   const out: { -readonly [K in keyof ModelPrice]: ModelPrice[K] } = { source: 'builtin' };
-  const half = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * BATCH_PRICE_FACTOR * 1e9) / 1e9);
+  const half = (v: number | undefined) =>
+    v === undefined ? undefined : Math.round(v * BATCH_PRICE_FACTOR * 1e9) / 1e9;
   const set = <K extends keyof ModelPrice>(key: K, value: ModelPrice[K] | undefined) => {
     if (value !== undefined) out[key] = value;
   };

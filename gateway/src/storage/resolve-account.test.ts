@@ -65,7 +65,9 @@ describe('storage account resolution', () => {
       expect.objectContaining({
         status: 400,
         param: 'x-aigateway-account',
-        message: expect.stringMatching(/several accounts with file storage \(.*dev.*prod.*\); choose one with the header 'x-aigateway-account: <account>'/),
+        message: expect.stringMatching(
+          /several accounts with file storage \(.*dev.*prod.*\); choose one with the header 'x-aigateway-account: <account>'/,
+        ),
       }),
     );
   });
@@ -74,7 +76,9 @@ describe('storage account resolution', () => {
     expect(() => resolveStorageAccount(snapshot, alice, 'keyonly')).toThrow(
       expect.objectContaining({
         status: 400,
-        message: expect.stringContaining('files and batches need AWS credentials (access key, assumed role or default chain)'),
+        message: expect.stringContaining(
+          'files and batches need AWS credentials (access key, assumed role or default chain)',
+        ),
       }),
     );
     expect(() => resolveStorageAccount(snapshot, alice, 'nobucket')).toThrow(
@@ -90,7 +94,9 @@ describe('storage account resolution', () => {
     expect(() => resolveStorageAccount(snapshot, bob, 'prod')).toThrow(
       expect.objectContaining({ status: 403, code: 'account_access_denied' }),
     );
-    expect(() => resolveStorageAccount(snapshot, alice, ['prod', 'dev'])).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => resolveStorageAccount(snapshot, alice, ['prod', 'dev'])).toThrow(
+      expect.objectContaining({ status: 400 }),
+    );
     expect(() => resolveStorageAccount(snapshot, nobody, undefined)).toThrow(
       expect.objectContaining({ status: 400, message: expect.stringContaining('not a collaborator of any account') }),
     );

@@ -44,14 +44,3 @@ export const pendingImages = pendingModule({
     { method: 'POST', url: '/v1/images/edits' },
   ],
 });
-
-export const pendingBatches = pendingModule({
-  name: 'The Batch API (/v1/batches)',
-  routes: [
-    { method: 'POST', url: '/v1/batches' },
-    { method: 'GET', url: '/v1/batches' },
-    { method: 'GET', url: '/v1/batches/:id' },
-    { method: 'POST', url: '/v1/batches/:id/cancel' },
-    { method: 'GET', url: '/v1/batches/:id/output' },
-  ],
-});
