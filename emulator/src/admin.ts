@@ -3,6 +3,7 @@
  * only listens where it is told to.
  */
 
+import { handleBatchAdmin } from './batch/index.js';
 import { parseJsonBody } from './call.js';
 import { BedrockException, validationException } from './errors.js';
 import { parseFaults } from './faults.js';
@@ -21,6 +22,7 @@ function latencyNumber(value: unknown, name: string): number | undefined {
 export function handleAdmin(state: EmulatorState, ctx: RequestContext): void {
   const route = `${ctx.method} ${ctx.rawPath}`;
   try {
+    if (handleBatchAdmin(state, ctx)) return;
     switch (route) {
       case 'GET /_emulator/health':
         sendJson(ctx, 200, { status: 'ok' });

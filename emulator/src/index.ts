@@ -1,6 +1,6 @@
 /**
- * The aigateway Bedrock emulator: Bedrock runtime, control-plane seam and STS on one port, HTTP/1.1 and
- * h2c. `startEmulator` is what `aigw emulator` and the tests call.
+ * The aigateway Bedrock emulator: Bedrock runtime, control plane (batch inference included), STS and a
+ * path-style S3 subset on one port, HTTP/1.1 and h2c. `startEmulator` is what `aigw emulator` and the tests call.
  */
 
 import { DEFAULT_HOST, DEFAULT_PORT, type EmulatorOptions } from './options.js';
@@ -8,20 +8,27 @@ import { createRequestListener } from './server.js';
 import { EmulatorState } from './state.js';
 import { listenDual } from './transport.js';
 
+export { BATCH_MODELS, type BatchFault, type Job, type JobStatus } from './batch/index.js';
 export { CATALOG, type CatalogModel, lookupModel, resolveModel } from './catalog.js';
 export { CONTROL_PLANE_ROUTES, type ControlPlaneRoute } from './control-plane/index.js';
 export { GUARDRAIL_MESSAGE, STOP_REASONS, type StopReason } from './converse/generate.js';
 export { BedrockException, validationException } from './errors.js';
 export type { Fault, FaultType } from './faults.js';
 export {
+  type BatchOptions,
   BUILTIN_IDENTITY,
+  DEFAULT_BATCH_OPTIONS,
+  DEFAULT_S3_OPTIONS,
   type EmulatorOptions,
+  type ExternalS3,
   type IdentityApiKey,
   type IdentityConfig,
   type IdentityRole,
   type IdentityUser,
   type LatencyConfig,
+  type S3Options,
 } from './options.js';
+export { ObjectStore, S3Error } from './s3/index.js';
 export { EmulatorClock, EmulatorState, type EmulatorStats } from './state.js';
 export { CHARS_PER_TOKEN, countTokens, IMAGE_TOKENS } from './tokens.js';
 
@@ -46,7 +53,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: `http://${urlHost}:${server.port}`,
     port: server.port,
     state,
-    close: () => server.close(),
+    close: async () => {
+      state.batch.close();
+      await server.close();
+    },
   };
 }
 export { EmulatorConfigError, loadEmulatorConfig, parseEmulatorConfig } from './config.js';
