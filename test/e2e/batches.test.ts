@@ -161,3 +161,200 @@ describe('the issue example, through the openai SDK', () => {
     expect(page.data.map((b) => b.id)).toContain(done.id);
   });
 });
+
+async function createError(body: Record<string, unknown>, key = DEMO_KEY): Promise<InstanceType<typeof OpenAI.APIError>> {
+  const err = await client(key)
+    .batches.create({ completion_window: '24h', endpoint: '/v1/chat/completions', ...body } as never)
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(OpenAI.APIError);
+  return err as InstanceType<typeof OpenAI.APIError>;
+}
+
+describe('a batch refused before any job exists', () => {
+  it('a file naming two models is a 400 naming the first other model, and leaves nothing in S3', async () => {
+    const before = await batchObjects();
+    const fileId = await upload(chatLines(120, (i) => (i === 57 ? { model: 'demo/amazon-nova-micro-v1-0' } : { model: NOVA_LITE })));
+    const err = await createError({ input_file_id: fileId });
+    expect(err.status).toBe(400);
+    expect(err.message).toContain("Line 58 of the input file names the model 'demo/amazon-nova-micro-v1-0'");
+    expect(err.message).toContain(NOVA_LITE);
+    expect(await batchObjects()).toEqual(before);
+  });
+
+  it('a line the translator refuses fails the create with its line number', async () => {
+    const fileId = await upload(chatLines(150, (i) => (i === 130 ? { n: 3 } : {})));
+    const err = await createError({ input_file_id: fileId, model: NOVA_LITE });
+    expect(err.status).toBe(400);
+    expect(err.message).toContain('Line 131 of the input file');
+    expect((err.error as { param?: string }).param).toBe('body.n');
+  });
+
+  it('fewer lines than the Bedrock minimum is a clear 400', async () => {
+    const fileId = await upload(chatLines(99));
+    const err = await createError({ input_file_id: fileId, model: NOVA_LITE });
+    expect(err.status).toBe(400);
+    expect(err.message).toContain('99 requests');
+    expect(err.message).toContain('at least 100');
+  });
+
+  it('a batch without any model names which member to send', async () => {
+    const fileId = await upload(chatLines(100));
+    const err = await createError({ input_file_id: fileId });
+    expect(err.status).toBe(400);
+    expect((err.error as { param?: string }).param).toBe('model');
+  });
+
+  it('endpoints and completion windows Bedrock cannot serve are refused', async () => {
+    const fileId = await upload(chatLines(100));
+    expect((await createError({ input_file_id: fileId, endpoint: '/v1/responses' })).status).toBe(400);
+    expect((await createError({ input_file_id: fileId, completion_window: '48h' })).status).toBe(400);
+    expect((await createError({ input_file_id: fileId, model: NOVA_LITE, job_name: 'bad name!' })).status).toBe(400);
+  });
+
+  it('an unknown input file is 404', async () => {
+    expect((await createError({ input_file_id: 'file-doesnotexist', model: NOVA_LITE })).status).toBe(404);
+  });
+
+  it('an account with a Bedrock API key cannot hold batches', async () => {
+    const err = await client(DEMO_KEY, 'demo-apikey')
+      .batches.list()
+      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((err as Error).message).toContain('AWS credentials');
+  });
+});
+
+describe('ids', () => {
+  it('an unknown or malformed batch id is 404 in OpenAI error shape', async () => {
+    for (const id of ['batch_nope', 'batch_' + Buffer.from('["demo","us-east-1","aaaaaaaaaaaa"]').toString('base64url')]) {
+      const err = await client().batches.retrieve(id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    }
+    const err = await client().batches.cancel('batch_nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
+
+describe('jobs that do not simply complete', () => {
+  it('embeddings with some records Bedrock refuses: completed, with an error file in input order', async () => {
+    // Under Titan's 50,000-character limit but over its 8,192 tokens: accepted by the gateway, refused per record.
+    const long = 'abcd '.repeat(9000);
+    const text = Array.from({ length: 100 }, (_, i) =>
+      JSON.stringify({
+        custom_id: `e-${i}`,
+        method: 'POST',
+        url: '/v1/embeddings',
+        body: { model: TITAN_V2, input: i % 40 === 5 ? long : `text ${i}`, dimensions: 256 },
+      }),
+    ).join('\n');
+    const b = await client().batches.create({ input_file_id: await upload(text), endpoint: '/v1/embeddings', completion_window: '24h' });
+    const done = await waitFinal(b.id);
+    expect(done.status).toBe('completed');
+    expect(done.request_counts).toEqual({ total: 100, completed: 97, failed: 3 });
+    const output = await content(done.output_file_id!);
+    expect(output).toHaveLength(97);
+    expect(output[0].response.body.data[0].embedding).toHaveLength(256);
+    const errors = await content(done.error_file_id!);
+    expect(errors.map((l) => l.custom_id)).toEqual(['e-5', 'e-45', 'e-85']);
+    expect(errors[0].response.status_code).toBe(400);
+    expect(errors[0].response.body.error.message).toContain('Too many input tokens');
+  });
+
+  it('a job Bedrock fails: failed, with the reason in errors', async () => {
+    await emulatorFaults({ type: 'fail', stage: 'Validating', message: 'The role cannot read the input bucket.' });
+    const b = await client().batches.create({
+      input_file_id: await upload(chatLines(100)),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      // @ts-expect-error the gateway's extra member
+      model: NOVA_LITE,
+    });
+    const done = await waitFinal(b.id);
+    expect(done.status).toBe('failed');
+    expect(done.errors?.data?.[0]).toMatchObject({ code: 'batch_failed', message: 'The role cannot read the input bucket.' });
+    expect(done.failed_at).toBeTypeOf('number');
+    expect(done.output_file_id).toBeNull();
+  });
+
+  it('an expired job: partial output, the rest in the error file as batch_expired', async () => {
+    await emulatorFaults({ type: 'expire', afterRecords: 60 });
+    const b = await client().batches.create({
+      input_file_id: await upload(chatLines(100)),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      // @ts-expect-error the gateway's extra member
+      model: NOVA_LITE,
+    });
+    const done = await waitFinal(b.id);
+    expect(done.status).toBe('expired');
+    expect(done.request_counts).toEqual({ total: 100, completed: 60, failed: 40 });
+    expect(await content(done.output_file_id!)).toHaveLength(60);
+    const errors = await content(done.error_file_id!);
+    expect(errors).toHaveLength(40);
+    expect(errors[0]).toMatchObject({ custom_id: 'req-60', response: null, error: { code: 'batch_expired' } });
+  });
+
+  it('cancel: cancelling, then cancelled with what ran in the output file', async () => {
+    await emulatorFaults({ type: 'hold', afterRecords: 30 });
+    const b = await client().batches.create({
+      input_file_id: await upload(chatLines(100)),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      // @ts-expect-error the gateway's extra member
+      model: NOVA_LITE,
+    });
+    let current = await client().batches.retrieve(b.id);
+    while (current.status !== 'in_progress') current = await client().batches.retrieve(b.id);
+    const cancelling = await client().batches.cancel(b.id);
+    expect(['cancelling', 'cancelled']).toContain(cancelling.status);
+    const done = await waitFinal(b.id);
+    expect(done.status).toBe('cancelled');
+    expect(done.cancelled_at).toBeTypeOf('number');
+    expect(done.request_counts.completed).toBe(30);
+    const errors = await content(done.error_file_id!);
+    expect(errors).toHaveLength(70);
+    expect(errors.every((l) => l.error.code === 'batch_cancelled')).toBe(true);
+    // A finished batch cannot be cancelled again.
+    const again = await client().batches.cancel(b.id).catch((e: unknown) => e);
+    expect((again as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+  });
+});
+
+describe('ownership', () => {
+  it('a User collaborator sees only its own batches; a Manager sees all', async () => {
+    const mine = await client(USER_KEY).batches.create({
+      input_file_id: await upload(chatLines(100), USER_KEY),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      // @ts-expect-error the gateway's extra member
+      model: NOVA_LITE,
+    });
+    const managers = await client().batches.create({
+      input_file_id: await upload(chatLines(100)),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      // @ts-expect-error the gateway's extra member
+      model: NOVA_LITE,
+    });
+    const seen = (await client(USER_KEY).batches.list({ limit: 100 })).data.map((b) => b.id);
+    expect(seen).toContain(mine.id);
+    expect(seen).not.toContain(managers.id);
+    expect(await client(USER_KEY).batches.retrieve(managers.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((await client().batches.retrieve(mine.id)).id).toBe(mine.id);
+    const all = (await client().batches.list({ limit: 100 })).data.map((b) => b.id);
+    expect(all).toEqual(expect.arrayContaining([mine.id, managers.id]));
+    await waitFinal(mine.id, USER_KEY);
+    await waitFinal(managers.id);
+  });
+
+  it('pages with after and limit, newest first', async () => {
+    const all = (await client().batches.list({ limit: 100 })).data.map((b) => b.id);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const first = await client().batches.list({ limit: 2 });
+    expect(first.data.map((b) => b.id)).toEqual(all.slice(0, 2));
+    expect(first.has_more).toBe(true);
+    const second = await client().batches.list({ limit: 2, after: first.data[1]!.id });
+    expect(second.data.map((b) => b.id)).toEqual(all.slice(2, 4));
+  });
+});
