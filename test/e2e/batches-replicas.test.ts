@@ -99,13 +99,20 @@ describe('batches across gateway replicas', () => {
     ]);
     for (const v of views) expect(v).toEqual(done);
     const [a, c] = await Promise.all([
-      client(second.url).files.content(done.output_file_id!).then((r) => r.text()),
-      client(third.url).files.content(done.output_file_id!).then((r) => r.text()),
+      client(second.url)
+        .files.content(done.output_file_id!)
+        .then((r) => r.text()),
+      client(third.url)
+        .files.content(done.output_file_id!)
+        .then((r) => r.text()),
     ]);
     expect(a).toBe(c);
-    expect(a.trim().split('\n').map((l) => JSON.parse(l).custom_id)).toEqual(
-      Array.from({ length: 100 }, (_, i) => `r${i}`),
-    );
+    expect(
+      a
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).custom_id),
+    ).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
 
     // Cost and tokens: counted by exactly one replica, at the batch price (half of Nova Lite's on-demand).
     const labels = { account: 'demo', model: 'amazon-nova-lite-v1-0' };

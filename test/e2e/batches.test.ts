@@ -42,7 +42,10 @@ function chatLines(count: number, line: (i: number) => object = () => ({})): str
 }
 
 async function upload(text: string, key = DEMO_KEY): Promise<string> {
-  const f = await client(key).files.create({ file: await toFile(Buffer.from(text), 'requests.jsonl'), purpose: 'batch' });
+  const f = await client(key).files.create({
+    file: await toFile(Buffer.from(text), 'requests.jsonl'),
+    purpose: 'batch',
+  });
   return f.id;
 }
 
@@ -86,7 +89,10 @@ async function emulatorFaults(body: object | undefined): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ emulator: { batch: { stepMs: 20 } }, extraFiles: { 'batch-user.yaml': USER_KEY_MANIFEST } });
+  stack = await startStack({
+    emulator: { batch: { stepMs: 20 } },
+    extraFiles: { 'batch-user.yaml': USER_KEY_MANIFEST },
+  });
 });
 afterAll(async () => {
   await stack?.close();
@@ -162,7 +168,10 @@ describe('the issue example, through the openai SDK', () => {
   });
 });
 
-async function createError(body: Record<string, unknown>, key = DEMO_KEY): Promise<InstanceType<typeof OpenAI.APIError>> {
+async function createError(
+  body: Record<string, unknown>,
+  key = DEMO_KEY,
+): Promise<InstanceType<typeof OpenAI.APIError>> {
   const err = await client(key)
     .batches.create({ completion_window: '24h', endpoint: '/v1/chat/completions', ...body } as never)
     .catch((e: unknown) => e);
@@ -173,7 +182,9 @@ async function createError(body: Record<string, unknown>, key = DEMO_KEY): Promi
 describe('a batch refused before any job exists', () => {
   it('a file naming two models is a 400 naming the first other model, and leaves nothing in S3', async () => {
     const before = await batchObjects();
-    const fileId = await upload(chatLines(120, (i) => (i === 57 ? { model: 'demo/amazon-nova-micro-v1-0' } : { model: NOVA_LITE })));
+    const fileId = await upload(
+      chatLines(120, (i) => (i === 57 ? { model: 'demo/amazon-nova-micro-v1-0' } : { model: NOVA_LITE })),
+    );
     const err = await createError({ input_file_id: fileId });
     expect(err.status).toBe(400);
     expect(err.message).toContain("Line 58 of the input file names the model 'demo/amazon-nova-micro-v1-0'");
@@ -227,11 +238,18 @@ describe('a batch refused before any job exists', () => {
 
 describe('ids', () => {
   it('an unknown or malformed batch id is 404 in OpenAI error shape', async () => {
-    for (const id of ['batch_nope', 'batch_' + Buffer.from('["demo","us-east-1","aaaaaaaaaaaa"]').toString('base64url')]) {
-      const err = await client().batches.retrieve(id).catch((e: unknown) => e);
+    for (const id of [
+      'batch_nope',
+      'batch_' + Buffer.from('["demo","us-east-1","aaaaaaaaaaaa"]').toString('base64url'),
+    ]) {
+      const err = await client()
+        .batches.retrieve(id)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     }
-    const err = await client().batches.cancel('batch_nope').catch((e: unknown) => e);
+    const err = await client()
+      .batches.cancel('batch_nope')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
   });
 });
@@ -248,7 +266,11 @@ describe('jobs that do not simply complete', () => {
         body: { model: TITAN_V2, input: i % 40 === 5 ? long : `text ${i}`, dimensions: 256 },
       }),
     ).join('\n');
-    const b = await client().batches.create({ input_file_id: await upload(text), endpoint: '/v1/embeddings', completion_window: '24h' });
+    const b = await client().batches.create({
+      input_file_id: await upload(text),
+      endpoint: '/v1/embeddings',
+      completion_window: '24h',
+    });
     const done = await waitFinal(b.id);
     expect(done.status).toBe('completed');
     expect(done.request_counts).toEqual({ total: 100, completed: 97, failed: 3 });
@@ -272,7 +294,10 @@ describe('jobs that do not simply complete', () => {
     });
     const done = await waitFinal(b.id);
     expect(done.status).toBe('failed');
-    expect(done.errors?.data?.[0]).toMatchObject({ code: 'batch_failed', message: 'The role cannot read the input bucket.' });
+    expect(done.errors?.data?.[0]).toMatchObject({
+      code: 'batch_failed',
+      message: 'The role cannot read the input bucket.',
+    });
     expect(done.failed_at).toBeTypeOf('number');
     expect(done.output_file_id).toBeNull();
   });
@@ -316,7 +341,9 @@ describe('jobs that do not simply complete', () => {
     expect(errors).toHaveLength(70);
     expect(errors.every((l) => l.error.code === 'batch_cancelled')).toBe(true);
     // A finished batch cannot be cancelled again.
-    const again = await client().batches.cancel(b.id).catch((e: unknown) => e);
+    const again = await client()
+      .batches.cancel(b.id)
+      .catch((e: unknown) => e);
     expect((again as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
   });
 });
@@ -340,7 +367,11 @@ describe('ownership', () => {
     const seen = (await client(USER_KEY).batches.list({ limit: 100 })).data.map((b) => b.id);
     expect(seen).toContain(mine.id);
     expect(seen).not.toContain(managers.id);
-    expect(await client(USER_KEY).batches.retrieve(managers.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(
+      await client(USER_KEY)
+        .batches.retrieve(managers.id)
+        .catch((e: unknown) => e),
+    ).toBeInstanceOf(OpenAI.NotFoundError);
     expect((await client().batches.retrieve(mine.id)).id).toBe(mine.id);
     const all = (await client().batches.list({ limit: 100 })).data.map((b) => b.id);
     expect(all).toEqual(expect.arrayContaining([mine.id, managers.id]));
