@@ -60,7 +60,24 @@ async function waitFinal(id: string, key = DEMO_KEY): Promise<OpenAI.Batch> {
   return b;
 }
 
-async function content(fileId: string): Promise<Record<string, any>[]> {
+/** One line of an output or error file, as far as these tests read it. */
+interface OutputLine {
+  id: string;
+  custom_id: string;
+  response: {
+    status_code: number;
+    body: {
+      object?: string;
+      model?: string;
+      choices: { message: { content: unknown } }[];
+      data: { embedding: unknown[] }[];
+      error: { message: string };
+    };
+  };
+  error: { code: string } | null;
+}
+
+async function content(fileId: string): Promise<OutputLine[]> {
   const text = await (await client().files.content(fileId)).text();
   return text
     .split('\n')
@@ -145,7 +162,7 @@ describe('the issue example, through the openai SDK', () => {
       expect(line.response.status_code).toBe(200);
       expect(line.response.body.object).toBe('chat.completion');
       expect(line.response.body.model).toBe(NOVA_LITE);
-      expect(typeof line.response.body.choices[0].message.content).toBe('string');
+      expect(typeof line.response.body.choices[0]!.message.content).toBe('string');
     }
     // The output file is a real file: retrieve reports its size.
     const file = await client().files.retrieve(done.output_file_id!);
@@ -240,7 +257,7 @@ describe('ids', () => {
   it('an unknown or malformed batch id is 404 in OpenAI error shape', async () => {
     for (const id of [
       'batch_nope',
-      'batch_' + Buffer.from('["demo","us-east-1","aaaaaaaaaaaa"]').toString('base64url'),
+      `batch_${Buffer.from('["demo","us-east-1","aaaaaaaaaaaa"]').toString('base64url')}`,
     ]) {
       const err = await client()
         .batches.retrieve(id)
@@ -276,11 +293,11 @@ describe('jobs that do not simply complete', () => {
     expect(done.request_counts).toEqual({ total: 100, completed: 97, failed: 3 });
     const output = await content(done.output_file_id!);
     expect(output).toHaveLength(97);
-    expect(output[0].response.body.data[0].embedding).toHaveLength(256);
+    expect(output[0]!.response.body.data[0]!.embedding).toHaveLength(256);
     const errors = await content(done.error_file_id!);
     expect(errors.map((l) => l.custom_id)).toEqual(['e-5', 'e-45', 'e-85']);
-    expect(errors[0].response.status_code).toBe(400);
-    expect(errors[0].response.body.error.message).toContain('Too many input tokens');
+    expect(errors[0]!.response.status_code).toBe(400);
+    expect(errors[0]!.response.body.error.message).toContain('Too many input tokens');
   });
 
   it('a job Bedrock fails: failed, with the reason in errors', async () => {
@@ -336,10 +353,10 @@ describe('jobs that do not simply complete', () => {
     const done = await waitFinal(b.id);
     expect(done.status).toBe('cancelled');
     expect(done.cancelled_at).toBeTypeOf('number');
-    expect(done.request_counts.completed).toBe(30);
+    expect(done.request_counts?.completed).toBe(30);
     const errors = await content(done.error_file_id!);
     expect(errors).toHaveLength(70);
-    expect(errors.every((l) => l.error.code === 'batch_cancelled')).toBe(true);
+    expect(errors.every((l) => l.error?.code === 'batch_cancelled')).toBe(true);
     // A finished batch cannot be cancelled again.
     const again = await client()
       .batches.cancel(b.id)
