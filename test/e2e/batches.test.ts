@@ -271,6 +271,48 @@ describe('ids', () => {
   });
 });
 
+describe('job ARNs and idempotency', () => {
+  it('the job ARN works as an id, raw or URL-encoded (with the account header)', async () => {
+    const b = await client().batches.create({
+      input_file_id: await upload(chatLines(100)),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      // @ts-expect-error the gateway's extra member
+      model: NOVA_LITE,
+    });
+    const jobs = (await (await fetch(`${stack.emulator.url}/_emulator/batch/jobs`)).json()) as {
+      jobs: { jobArn: string; inputDataConfig: { s3InputDataConfig: { s3Uri: string } } }[];
+    };
+    const [, , jobId] = JSON.parse(Buffer.from(b.id.slice('batch_'.length), 'base64url').toString()) as string[];
+    const arn = jobs.jobs.find((j) => j.jobArn.endsWith(`/${jobId}`))!.jobArn;
+    const headers = { authorization: `Bearer ${DEMO_KEY}`, 'x-aigateway-account': 'demo' };
+    for (const form of [arn, encodeURIComponent(arn)]) {
+      const res = await fetch(`${stack.gateway.url}/v1/batches/${form}`, { headers });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { id: string }).id).toBe(b.id);
+    }
+    expect((await client().batches.retrieve(arn)).id).toBe(b.id);
+    await waitFinal(b.id);
+  });
+
+  it('a retried create with the same idempotency key returns the same batch', async () => {
+    const fileId = await upload(chatLines(100));
+    const body = {
+      input_file_id: fileId,
+      endpoint: '/v1/chat/completions' as const,
+      completion_window: '24h' as const,
+      model: NOVA_LITE,
+    };
+    const first = await client().batches.create(body, { headers: { 'Idempotency-Key': 'nightly-2026-12-03' } });
+    const second = await client().batches.create(body, { headers: { 'Idempotency-Key': 'nightly-2026-12-03' } });
+    expect(second.id).toBe(first.id);
+    expect(second.created_at).toBe(first.created_at);
+    const third = await client().batches.create(body, { headers: { 'Idempotency-Key': 'nightly-2026-12-04' } });
+    expect(third.id).not.toBe(first.id);
+    await Promise.all([waitFinal(first.id), waitFinal(third.id)]);
+  });
+});
+
 describe('jobs that do not simply complete', () => {
   it('embeddings with some records Bedrock refuses: completed, with an error file in input order', async () => {
     // Under Titan's 50,000-character limit but over its 8,192 tokens: accepted by the gateway, refused per record.

@@ -180,7 +180,11 @@ export class BatchService {
       throw err;
     }
     const { route } = converted;
-    const now = Math.floor(Date.now() / 1000);
+    // A retry of an idempotent create keeps the first attempt's creation time.
+    const earlier = req.idempotencyKey
+      ? await readJson<BatchDescriptor>(store, store.key(keys.descriptor), signal)
+      : undefined;
+    const now = earlier?.created_at ?? Math.floor(Date.now() / 1000);
     const descriptor: BatchDescriptor = {
       version: 1,
       endpoint: req.endpoint,
