@@ -62,7 +62,9 @@ function inputFile(lines: number): string {
 }
 
 /** Peak RSS and event-loop delay while `work` runs. */
-async function measure<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; rssGrowthMiB: number; maxLoopMs: number }> {
+async function measure<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; ms: number; rssGrowthMiB: number; maxLoopMs: number }> {
   global.gc?.();
   const base = process.memoryUsage().rss;
   let peak = base;
@@ -150,11 +152,13 @@ async function create(file: string): Promise<void> {
       timeout: 600_000,
       defaultHeaders: { 'x-aigateway-account': 'demo' },
     });
-    const uploaded = await measure(() =>
-      client.files.create({ file: createReadStream(file), purpose: 'batch' }),
-    );
+    const uploaded = await measure(() => client.files.create({ file: createReadStream(file), purpose: 'batch' }));
     const created = await measure(() =>
-      client.batches.create({ input_file_id: uploaded.result.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+      client.batches.create({
+        input_file_id: uploaded.result.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      }),
     );
     console.log(
       `create: upload ${(uploaded.ms / 1000).toFixed(2)} s; batches.create (read from S3, convert, write records + map, CreateModelInvocationJob) ` +
@@ -173,12 +177,18 @@ const file = join(scratch, 'input.jsonl');
 writeFileSync(file, inputFile(LINES));
 console.log(
   `batch conversion benchmark: ${LINES} lines, ${(readFileSync(file).length / MiB).toFixed(1)} MiB input; ` +
-    `${cpus().length} CPUs, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `${cpus().length} CPUs, Node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
 );
 try {
   if (args.mode !== 'create') await pipeline(file);
   if (args.mode !== 'pipeline') await create(file);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
-  console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
