@@ -435,7 +435,17 @@ describe('ownership', () => {
     const all = (await client().batches.list({ limit: 100 })).data.map((b) => b.id);
     expect(all).toEqual(expect.arrayContaining([mine.id, managers.id]));
     await waitFinal(mine.id, USER_KEY);
-    await waitFinal(managers.id);
+    const done = await waitFinal(managers.id);
+    // The Manager's output file is not the User's to read either.
+    const peek = await client(USER_KEY)
+      .files.content(done.output_file_id!)
+      .catch((e: unknown) => e);
+    expect(peek).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(
+      await client(USER_KEY)
+        .batches.cancel(managers.id)
+        .catch((e: unknown) => e),
+    ).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it('pages with after and limit, newest first', async () => {
