@@ -59,4 +59,5 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
   };
 }
+export { applyEmulatorCliOptions, EMULATOR_CLI_FLAGS, EMULATOR_ENV } from './cli-options.js';
 export { EmulatorConfigError, loadEmulatorConfig, parseEmulatorConfig } from './config.js';

@@ -84,6 +84,8 @@ export interface S3Options {
   maxBytes: number;
   /** Buckets created at startup. */
   buckets: readonly string[];
+  /** Keep object bodies in files under this directory (and reload them at start) instead of in memory. */
+  dir: string | undefined;
 }
 
 /** Where batch jobs read input and write output when it is not the built-in S3 (e.g. versitygw). */
@@ -122,6 +124,7 @@ export interface BatchOptions {
 export const DEFAULT_S3_OPTIONS: S3Options = {
   maxBytes: 512 * 1024 * 1024,
   buckets: ['aigw-demo'],
+  dir: undefined,
 };
 
 export const DEFAULT_BATCH_OPTIONS: BatchOptions = {

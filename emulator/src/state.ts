@@ -101,7 +101,11 @@ export class EmulatorState {
       interTokenDelayMs: options.latency?.interTokenDelayMs ?? 0,
     };
     this.latency = { ...this.initialLatency };
-    this.s3 = new ObjectStore(options.s3?.maxBytes ?? DEFAULT_S3_OPTIONS.maxBytes, () => this.clock.now());
+    this.s3 = new ObjectStore(
+      options.s3?.maxBytes ?? DEFAULT_S3_OPTIONS.maxBytes,
+      () => this.clock.now(),
+      options.s3?.dir ?? DEFAULT_S3_OPTIONS.dir,
+    );
     for (const bucket of options.s3?.buckets ?? DEFAULT_S3_OPTIONS.buckets) this.s3.ensureBucket(bucket);
     this.batch = new BatchService(this, options.batch);
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -29,17 +32,26 @@ function client(credentials = CREDENTIALS): S3Client {
   return new S3Client({ endpoint: emu.url, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
 }
 
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, s3: { buckets: ['files'], maxBytes: 64 * 1024 * 1024 } });
-  s3 = client();
-});
+const MODES = [
+  { mode: 'in memory', dir: undefined as string | undefined },
+  { mode: 'on disk', dir: 'disk' },
+];
 
-afterAll(async () => {
-  s3.destroy();
-  await emu.close();
-});
+describe.each(MODES)('emulator S3 through @aws-sdk/client-s3 (path-style), objects $mode', ({ dir }) => {
+  let diskDir: string | undefined;
 
-describe('emulator S3 through @aws-sdk/client-s3 (path-style)', () => {
+  beforeAll(async () => {
+    diskDir = dir ? mkdtempSync(join(tmpdir(), 'aigw-emu-s3-')) : undefined;
+    emu = await startEmulator({ port: 0, s3: { buckets: ['files'], maxBytes: 64 * 1024 * 1024, dir: diskDir } });
+    s3 = client();
+  });
+
+  afterAll(async () => {
+    s3.destroy();
+    await emu.close();
+    if (diskDir) rmSync(diskDir, { recursive: true, force: true });
+  });
+
   it('stores and returns an object with its content type and user metadata', async () => {
     const put = await s3.send(
       new PutObjectCommand({
@@ -250,10 +262,55 @@ describe('emulator S3 through @aws-sdk/client-s3 (path-style)', () => {
   });
 
   it('tells S3 apart from Bedrock by the signing service, whatever the path', async () => {
+    const before = emu.state.stats.operations.Converse ?? 0;
     await s3.send(new CreateBucketCommand({ Bucket: 'model' }));
     await s3.send(new PutObjectCommand({ Bucket: 'model', Key: 'x/converse', Body: 'not a model call' }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'model', Key: 'x/converse' }));
     expect(await got.Body?.transformToString()).toBe('not a model call');
+    expect(emu.state.stats.operations.Converse ?? 0).toBe(before);
+    expect(emu.state.stats.operations['S3:PutObject']).toBeGreaterThan(0);
+  });
+
+  it('accepts temporary credentials from the emulator STS (assumed-role accounts)', async () => {
+    const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/client-sts');
+    const sts = new STSClient({ endpoint: emu.url, region: 'us-east-1', credentials: CREDENTIALS });
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/BedrockOpen', RoleSessionName: 'files' }),
+    );
+    sts.destroy();
+    const temp = client({
+      accessKeyId: Credentials?.AccessKeyId ?? '',
+      secretAccessKey: Credentials?.SecretAccessKey ?? '',
+      sessionToken: Credentials?.SessionToken ?? '',
+    } as typeof CREDENTIALS);
+    try {
+      await temp.send(new PutObjectCommand({ Bucket: 'files', Key: 'by-role', Body: 'ok' }));
+      const got = await temp.send(new GetObjectCommand({ Bucket: 'files', Key: 'by-role' }));
+      expect(await got.Body?.transformToString()).toBe('ok');
+    } finally {
+      temp.destroy();
+    }
+    const forged = client({ ...CREDENTIALS, accessKeyId: Credentials?.AccessKeyId ?? '' });
+    await expect(forged.send(new GetObjectCommand({ Bucket: 'files', Key: 'by-role' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
+    forged.destroy();
+  });
+
+  it('starts with the demo bucket by default (make run)', async () => {
+    const plain = await startEmulator({ port: 0 });
+    const c = new S3Client({
+      endpoint: plain.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
+    try {
+      expect((await c.send(new HeadBucketCommand({ Bucket: 'aigw-demo' }))).$metadata.httpStatusCode).toBe(200);
+    } finally {
+      c.destroy();
+      await plain.close();
+    }
   });
 
   it('refuses uploads beyond the storage budget with EntityTooLarge', async () => {
@@ -277,6 +334,45 @@ describe('emulator S3 through @aws-sdk/client-s3 (path-style)', () => {
     } finally {
       c.destroy();
       await small.close();
+    }
+  });
+});
+
+describe('emulator S3 on disk', () => {
+  it('keeps objects across a restart and streams them back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-emu-s3-'));
+    try {
+      const first = await startEmulator({ port: 0, s3: { buckets: ['keep'], dir } });
+      const c1 = new S3Client({
+        endpoint: first.url,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: CREDENTIALS,
+      });
+      await c1.send(
+        new PutObjectCommand({ Bucket: 'keep', Key: 'a/b.jsonl', Body: 'persisted', Metadata: { who: 'me' } }),
+      );
+      c1.destroy();
+      await first.close();
+      const second = await startEmulator({ port: 0, s3: { buckets: ['keep'], dir } });
+      const c2 = new S3Client({
+        endpoint: second.url,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: CREDENTIALS,
+      });
+      try {
+        const got = await c2.send(new GetObjectCommand({ Bucket: 'keep', Key: 'a/b.jsonl' }));
+        expect(await got.Body?.transformToString()).toBe('persisted');
+        expect(got.Metadata).toEqual({ who: 'me' });
+        const listed = await c2.send(new ListObjectsV2Command({ Bucket: 'keep' }));
+        expect(listed.Contents?.map((o) => o.Key)).toEqual(['a/b.jsonl']);
+      } finally {
+        c2.destroy();
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -60,6 +60,12 @@ describe('aigw', () => {
     const upstream = aigwWithEnv({ AIGW_UPSTREAM_MAX_ATTEMPTS: 'many' }, 'serve', '--config', 'examples');
     expect(upstream.code).toBe(2);
     expect(upstream.err).toMatch(/AIGW_UPSTREAM_MAX_ATTEMPTS must be a non-negative integer/);
+    const files = aigwWithEnv({ AIGW_FILES_MAX_FILE_BYTES: '1e9' }, 'serve', '--config', 'examples');
+    expect(files.code).toBe(2);
+    expect(files.err).toMatch(/AIGW_FILES_MAX_FILE_BYTES must be a non-negative integer/);
+    const storage = aigwWithEnv({ AIGW_STORAGE_UPLOAD_QUEUE_SIZE: '-1' }, 'serve', '--config', 'examples');
+    expect(storage.code).toBe(2);
+    expect(storage.err).toMatch(/AIGW_STORAGE_UPLOAD_QUEUE_SIZE must be a non-negative integer/);
     const media = aigwWithEnv({ AIGW_MEDIA_FETCH: 'perhaps' }, 'serve', '--config', 'examples');
     expect(media.code).toBe(2);
     expect(media.err).toMatch(/AIGW_MEDIA_FETCH/);

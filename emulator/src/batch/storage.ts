@@ -50,28 +50,28 @@ export function builtinStorage(store: ObjectStore): BatchStorage {
         return store
           .sortedKeys(bucket)
           .filter((k) => k.startsWith(prefix))
-          .map((key) => ({ key, size: store.get(bucket, key).body.length }));
+          .map((key) => ({ key, size: store.get(bucket, key).size }));
       } catch (error) {
         return fromS3Error(error);
       }
     },
     async size(bucket, key) {
       try {
-        return store.head(bucket, key)?.body.length;
+        return store.head(bucket, key)?.size;
       } catch (error) {
         return fromS3Error(error);
       }
     },
     async read(bucket, key) {
       try {
-        return store.get(bucket, key).body;
+        return await store.readAll(bucket, key);
       } catch (error) {
         return fromS3Error(error);
       }
     },
     async write(bucket, key, body, contentType) {
       try {
-        store.put(bucket, key, body, { contentType });
+        await store.put(bucket, key, body, { contentType });
       } catch (error) {
         fromS3Error(error);
       }

@@ -364,7 +364,7 @@ function listObjectsV2(store: ObjectStore, bucket: string, query: Record<string,
       contents.push(
         `<Contents>${element('Key', enc(key))}${element('LastModified', isoDate(object.lastModified))}${element('ETag', object.etag)}${
           object.checksum ? element('ChecksumAlgorithm', object.checksum.algorithm.toUpperCase()) : ''
-        }${element('Size', object.body.length)}${
+        }${element('Size', object.size)}${
           fetchOwner ? '<Owner><ID>emulator</ID><DisplayName>emulator</DisplayName></Owner>' : ''
         }${element('StorageClass', 'STANDARD')}</Contents>`,
       );
@@ -378,6 +378,36 @@ function listObjectsV2(store: ObjectStore, bucket: string, query: Record<string,
     }${element('KeyCount', count)}${element('IsTruncated', truncated)}${token !== undefined ? element('ContinuationToken', token) : ''}${
       truncated && last ? element('NextContinuationToken', encodeToken(last)) : ''
     }${startAfter !== undefined ? element('StartAfter', enc(startAfter)) : ''}${contents.join('')}${prefixes.join('')}`,
+  );
+}
+
+/** The S3 operation a request is, for statistics (`S3:PutObject`, ...). */
+function s3OperationName(method: string, bucket: string, key: string, query: Record<string, unknown>): string {
+  if (bucket === '') return method === 'GET' ? 'ListBuckets' : method;
+  if (key === '') {
+    if (method === 'POST' && query.delete !== undefined) return 'DeleteObjects';
+    if (method === 'GET') return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    return (
+      ({ PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' } as Record<string, string>)[method] ?? method
+    );
+  }
+  if (query.uploadId !== undefined) {
+    return (
+      (
+        {
+          PUT: 'UploadPart',
+          POST: 'CompleteMultipartUpload',
+          DELETE: 'AbortMultipartUpload',
+          GET: 'ListParts',
+        } as Record<string, string>
+      )[method] ?? method
+    );
+  }
+  if (method === 'POST' && query.uploads !== undefined) return 'CreateMultipartUpload';
+  return (
+    ({ PUT: 'PutObject', GET: 'GetObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' } as Record<string, string>)[
+      method
+    ] ?? method
   );
 }
 
@@ -399,7 +429,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
       headers,
       body: raw,
     });
-    state.count('operations', `S3:${method}`);
+    state.count('operations', `S3:${s3OperationName(method, bucket, key, query)}`);
     if (bucket === '') {
       if (method !== 'GET') throw new S3Error('MethodNotAllowed');
       const buckets = store
@@ -414,7 +444,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
       );
       return;
     }
-    if (key === '') return bucketOperation(state, ctx, bucket, raw);
+    if (key === '') return await bucketOperation(state, ctx, bucket, raw);
     checkKey(key);
     const uploadId = first(query.uploadId);
     switch (method) {
@@ -435,12 +465,12 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
             });
           }
           const upload = store.upload(bucket, key, uploadId);
-          const etag = store.putPart(upload, partNumber, data, checksum);
+          const etag = await store.putPart(upload, partNumber, data);
           sendEmpty(res, 200, requestId, { etag, ...checksumHeaders });
           return;
         }
         checkWriteConditions(headers, store.head(bucket, key), key);
-        const object = store.put(bucket, key, data, {
+        const object = await store.put(bucket, key, data, {
           contentType: headers['content-type'] ?? 'binary/octet-stream',
           metadata: metadataOf(headers),
           ...(checksum ? { checksum } : {}),
@@ -475,7 +505,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
             return { partNumber, etag: p.ETag };
           });
           checkWriteConditions(headers, store.head(bucket, key), key);
-          const object = store.completeUpload(upload, parts);
+          const object = await store.completeUpload(upload, parts);
           const host = headers.host ?? 'localhost';
           sendXml(
             res,
@@ -499,7 +529,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
           sendEmpty(res, 304, requestId, { etag: object.etag, 'last-modified': httpDate(object.lastModified) });
           return;
         }
-        const size = object.body.length;
+        const size = object.size;
         const range = parseRange(headers.range, size);
         const out: Record<string, string> = objectHeaders(object);
         if (object.parts !== undefined) out['x-amz-mp-parts-count'] = String(object.parts);
@@ -508,19 +538,32 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
           out[`x-amz-checksum-${object.checksum.algorithm}`] = object.checksum.value;
           out['x-amz-checksum-type'] = 'FULL_OBJECT';
         }
-        const body = range ? object.body.subarray(range.start, range.end + 1) : object.body;
+        const length = range ? range.end - range.start + 1 : size;
         if (range) out['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
-        res.writeHead(range ? 206 : 200, { ...requestHeaders(requestId), ...out, 'content-length': body.length });
-        res.end(method === 'HEAD' ? undefined : body);
+        res.writeHead(range ? 206 : 200, { ...requestHeaders(requestId), ...out, 'content-length': length });
+        if (method === 'HEAD' || length === 0) {
+          res.end();
+          return;
+        }
+        // Streamed with backpressure: a disk-backed object is never read whole into memory.
+        for await (const chunk of store.stream(object, range)) {
+          if (res.destroyed) return;
+          if (!res.write(chunk as Buffer))
+            await new Promise<void>((r) => {
+              res.once('drain', r);
+              res.once('close', r);
+            });
+        }
+        res.end();
         return;
       }
       case 'DELETE': {
         if (uploadId !== undefined) {
-          store.abortUpload(store.upload(bucket, key, uploadId));
+          await store.abortUpload(store.upload(bucket, key, uploadId));
           sendEmpty(res, 204, requestId);
           return;
         }
-        store.delete(bucket, key);
+        await store.delete(bucket, key);
         sendEmpty(res, 204, requestId);
         return;
       }
@@ -541,7 +584,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
   }
 }
 
-function bucketOperation(state: EmulatorState, ctx: S3Request, bucket: string, raw: Buffer): void {
+async function bucketOperation(state: EmulatorState, ctx: S3Request, bucket: string, raw: Buffer): Promise<void> {
   const { method, query, res, requestId } = ctx;
   const store = state.s3;
   const region = state.pinnedRegion ?? 'us-east-1';
@@ -582,10 +625,11 @@ function bucketOperation(state: EmulatorState, ctx: S3Request, bucket: string, r
         throw new S3Error('MalformedXML');
       }
       const quiet = readFlag(xml, 'Quiet') === 'true';
-      const deleted = objects.map((o) => {
-        store.delete(bucket, o.Key ?? '');
-        return quiet ? '' : `<Deleted>${element('Key', o.Key)}</Deleted>`;
-      });
+      const deleted: string[] = [];
+      for (const o of objects) {
+        await store.delete(bucket, o.Key ?? '');
+        if (!quiet) deleted.push(`<Deleted>${element('Key', o.Key)}</Deleted>`);
+      }
       sendXml(res, 200, document('DeleteResult', deleted.join('')), requestId);
       return;
     }

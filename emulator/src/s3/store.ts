@@ -1,15 +1,22 @@
 /**
- * The emulator's object storage: buckets, objects and in-flight multipart uploads, held in memory and
- * bounded by a byte budget (objects plus uploaded parts). Keys list in UTF-8 byte order, as S3 lists them.
+ * The emulator's object storage: buckets, objects and in-flight multipart uploads, bounded by a byte
+ * budget (objects plus uploaded parts). Bodies live in memory, or, with a directory, in files there (so the
+ * budget can exceed memory and objects survive a restart); the index of keys and metadata is always in
+ * memory. Keys list in UTF-8 byte order, as S3 lists them.
  */
 
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { S3Error } from './errors.js';
 
-/** One stored object. */
+/** One stored object (its index entry; the bytes are read with `ObjectStore.read` / `stream`). */
 export interface StoredObject {
   readonly key: string;
-  readonly body: Buffer;
+  readonly size: number;
   /** Quoted, as S3 sends it: `"<md5 hex>"` or `"<md5 of part md5s>-<parts>"`. */
   readonly etag: string;
   /** Epoch ms. */
@@ -20,13 +27,18 @@ export interface StoredObject {
   /** The whole-object checksum sent with a single-part upload, e.g. `{ algorithm: 'crc32', value }`. */
   readonly checksum?: { readonly algorithm: string; readonly value: string };
   readonly parts?: number;
+  /** Memory mode: the bytes. */
+  readonly body?: Buffer;
+  /** Disk mode: the file holding the bytes. */
+  readonly file?: string;
 }
 
 /** An uploaded part. */
 interface StoredPart {
-  readonly body: Buffer;
+  readonly size: number;
   readonly etag: string;
-  readonly checksum?: { readonly algorithm: string; readonly value: string };
+  readonly body?: Buffer;
+  readonly file?: string;
 }
 
 /** A multipart upload between Create and Complete/Abort. */
@@ -44,8 +56,15 @@ interface Bucket {
   readonly name: string;
   readonly created: number;
   readonly objects: Map<string, StoredObject>;
-  /** Keys in byte order; rebuilt lazily after a write. */
+  /** Keys in byte order; rebuilt lazily after a key is added or removed. */
   sorted: string[] | undefined;
+}
+
+/** Options of a put. */
+export interface PutOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  checksum?: { algorithm: string; value: string };
 }
 
 /** S3's smallest part (all but the last), 5 MiB. */
@@ -72,17 +91,50 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-/** In-memory buckets and objects with a byte budget. */
+/** File name of a key in disk mode: keys may hold any character, file names may not. */
+function fileNameOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Buckets and objects with a byte budget, in memory or under a directory. */
 export class ObjectStore {
   private readonly buckets = new Map<string, Bucket>();
   private readonly uploads = new Map<string, MultipartUpload>();
   private usedBytes = 0;
 
+  /**
+   * @param maxBytes largest total of stored object and part bytes
+   * @param now clock (epoch ms)
+   * @param dir disk mode: bodies and index files live here, and what is there is loaded now
+   */
   constructor(
-    /** Largest total of stored object and part bytes. */
     readonly maxBytes: number,
     private readonly now: () => number,
-  ) {}
+    readonly dir?: string,
+  ) {
+    if (dir) this.load(dir);
+  }
+
+  /** Disk mode: reads the buckets and object index left in `dir` by an earlier run. */
+  private load(dir: string): void {
+    mkdirSync(join(dir, '.uploads'), { recursive: true });
+    for (const name of readdirSync(dir)) {
+      if (!isValidBucketName(name)) continue;
+      const bucket: Bucket = { name, created: this.now(), objects: new Map(), sorted: undefined };
+      this.buckets.set(name, bucket);
+      for (const entry of readdirSync(join(dir, name))) {
+        if (!entry.endsWith('.json')) continue;
+        const object = JSON.parse(readFileSync(join(dir, name, entry), 'utf8')) as Omit<StoredObject, 'file'>;
+        const file = join(dir, name, entry.slice(0, -'.json'.length));
+        if (!existsSync(file)) continue;
+        bucket.objects.set(object.key, { ...object, file });
+        this.usedBytes += object.size;
+      }
+    }
+    // Uploads do not survive a restart (their ids were only in memory).
+    for (const stale of readdirSync(join(dir, '.uploads')))
+      void rm(join(dir, '.uploads', stale), { recursive: true, force: true });
+  }
 
   /** Bytes held by objects and uploaded parts. */
   get bytesUsed(): number {
@@ -101,6 +153,7 @@ export class ObjectStore {
   createBucket(name: string): void {
     if (!isValidBucketName(name)) throw new S3Error('InvalidBucketName', { fields: { BucketName: name } });
     if (this.buckets.has(name)) throw new S3Error('BucketAlreadyOwnedByYou', { fields: { BucketName: name } });
+    if (this.dir) mkdirSync(join(this.dir, name), { recursive: true });
     this.buckets.set(name, { name, created: this.now(), objects: new Map(), sorted: undefined });
   }
 
@@ -125,6 +178,7 @@ export class ObjectStore {
       throw new S3Error('BucketNotEmpty', { fields: { BucketName: name } });
     }
     this.buckets.delete(name);
+    if (this.dir) void rm(join(this.dir, name), { recursive: true, force: true });
   }
 
   private bucket(name: string): Bucket {
@@ -145,46 +199,85 @@ export class ObjectStore {
     return object;
   }
 
+  /** The bytes `start..end` (inclusive) of an object, or all of them. */
+  async read(object: StoredObject, range?: { start: number; end: number }): Promise<Buffer> {
+    const start = range?.start ?? 0;
+    const end = range?.end ?? object.size - 1;
+    if (object.body) return object.body.subarray(start, end + 1);
+    if (!object.file || object.size === 0) return Buffer.alloc(0);
+    const handle = await open(object.file, 'r');
+    try {
+      const out = Buffer.alloc(end - start + 1);
+      await handle.read(out, 0, out.length, start);
+      return out;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** A stream of the bytes `start..end` (inclusive) of an object, or all of them. */
+  stream(object: StoredObject, range?: { start: number; end: number }): Readable {
+    if (object.body || !object.file || object.size === 0) {
+      const start = range?.start ?? 0;
+      const end = range?.end ?? object.size - 1;
+      return Readable.from([object.body?.subarray(start, end + 1) ?? Buffer.alloc(0)]);
+    }
+    return createReadStream(object.file, range ? { start: range.start, end: range.end } : {});
+  }
+
+  private async persist(
+    bucket: Bucket,
+    object: Omit<StoredObject, 'file' | 'body'>,
+    write: (tmp: string) => Promise<void>,
+  ): Promise<StoredObject> {
+    const dir = join(this.dir ?? '', bucket.name);
+    const file = join(dir, fileNameOf(object.key));
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await write(tmp);
+    await rename(tmp, file);
+    await writeFile(`${file}.json`, JSON.stringify(object));
+    return { ...object, file };
+  }
+
+  private commit(bucket: Bucket, object: StoredObject): StoredObject {
+    const previous = bucket.objects.get(object.key);
+    this.usedBytes += object.size - (previous?.size ?? 0);
+    if (!previous) bucket.sorted = undefined;
+    bucket.objects.set(object.key, object);
+    return object;
+  }
+
   /** Stores an object (last writer wins); returns it. */
-  put(
-    bucketName: string,
-    key: string,
-    body: Buffer,
-    options: {
-      contentType?: string;
-      metadata?: Record<string, string>;
-      checksum?: { algorithm: string; value: string };
-      etag?: string;
-      parts?: number;
-    } = {},
-  ): StoredObject {
+  async put(bucketName: string, key: string, body: Buffer, options: PutOptions = {}): Promise<StoredObject> {
     const bucket = this.bucket(bucketName);
-    const previous = bucket.objects.get(key);
-    this.reserve(body.length - (previous?.body.length ?? 0));
-    const object: StoredObject = {
+    this.reserve(body.length - (bucket.objects.get(key)?.size ?? 0));
+    const entry: Omit<StoredObject, 'file' | 'body'> = {
       key,
-      body,
-      etag: options.etag ?? `"${md5(body).toString('hex')}"`,
+      size: body.length,
+      etag: `"${md5(body).toString('hex')}"`,
       lastModified: this.now(),
       contentType: options.contentType ?? 'application/octet-stream',
       metadata: options.metadata ?? {},
       ...(options.checksum ? { checksum: options.checksum } : {}),
-      ...(options.parts ? { parts: options.parts } : {}),
     };
-    this.usedBytes += body.length - (previous?.body.length ?? 0);
-    if (!previous) bucket.sorted = undefined;
-    bucket.objects.set(key, object);
-    return object;
+    const object = this.dir ? await this.persist(bucket, entry, (tmp) => writeFile(tmp, body)) : { ...entry, body };
+    // The budget is checked again: another upload may have landed while the file was written.
+    this.reserve(body.length - (bucket.objects.get(key)?.size ?? 0));
+    return this.commit(bucket, object);
   }
 
   /** Deletes an object; deleting a missing key is not an error (S3 answers 204 either way). */
-  delete(bucketName: string, key: string): void {
+  async delete(bucketName: string, key: string): Promise<void> {
     const bucket = this.bucket(bucketName);
     const previous = bucket.objects.get(key);
     if (!previous) return;
     bucket.objects.delete(key);
     bucket.sorted = undefined;
-    this.usedBytes -= previous.body.length;
+    this.usedBytes -= previous.size;
+    if (previous.file) {
+      await rm(previous.file, { force: true });
+      await rm(`${previous.file}.json`, { force: true });
+    }
   }
 
   /** Keys of a bucket in UTF-8 byte order. */
@@ -194,11 +287,7 @@ export class ObjectStore {
     return bucket.sorted;
   }
 
-  createUpload(
-    bucketName: string,
-    key: string,
-    options: { contentType?: string; metadata?: Record<string, string> },
-  ): MultipartUpload {
+  createUpload(bucketName: string, key: string, options: Omit<PutOptions, 'checksum'>): MultipartUpload {
     this.bucket(bucketName);
     const upload: MultipartUpload = {
       uploadId: randomBytes(24).toString('base64url'),
@@ -222,33 +311,41 @@ export class ObjectStore {
     return upload;
   }
 
-  putPart(
-    upload: MultipartUpload,
-    partNumber: number,
-    body: Buffer,
-    checksum?: { algorithm: string; value: string },
-  ): string {
-    const previous = upload.parts.get(partNumber);
-    this.reserve(body.length - (previous?.body.length ?? 0));
+  async putPart(upload: MultipartUpload, partNumber: number, body: Buffer): Promise<string> {
+    this.reserve(body.length - (upload.parts.get(partNumber)?.size ?? 0));
     const etag = `"${md5(body).toString('hex')}"`;
-    upload.parts.set(partNumber, { body, etag, ...(checksum ? { checksum } : {}) });
-    this.usedBytes += body.length - (previous?.body.length ?? 0);
+    let part: StoredPart;
+    if (this.dir) {
+      const dir = join(this.dir, '.uploads', upload.uploadId);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, String(partNumber));
+      await writeFile(`${file}.tmp`, body);
+      await rename(`${file}.tmp`, file);
+      part = { size: body.length, etag, file };
+    } else {
+      part = { size: body.length, etag, body };
+    }
+    if (!this.uploads.has(upload.uploadId))
+      throw new S3Error('NoSuchUpload', { fields: { UploadId: upload.uploadId } });
+    this.usedBytes += body.length - (upload.parts.get(partNumber)?.size ?? 0);
+    upload.parts.set(partNumber, part);
     return etag;
   }
 
-  abortUpload(upload: MultipartUpload): void {
-    for (const part of upload.parts.values()) this.usedBytes -= part.body.length;
-    this.uploads.delete(upload.uploadId);
+  async abortUpload(upload: MultipartUpload): Promise<void> {
+    if (!this.uploads.delete(upload.uploadId)) return;
+    for (const part of upload.parts.values()) this.usedBytes -= part.size;
+    if (this.dir) await rm(join(this.dir, '.uploads', upload.uploadId), { recursive: true, force: true });
   }
 
   /**
    * Completes an upload from the client's part list (ascending part numbers, ETags matching, every part
    * but the last at least 5 MiB), replacing any object under the key.
    */
-  completeUpload(
+  async completeUpload(
     upload: MultipartUpload,
     requested: ReadonlyArray<{ partNumber: number; etag: string }>,
-  ): StoredObject {
+  ): Promise<StoredObject> {
     if (requested.length === 0) throw new S3Error('MalformedXML');
     const chosen: StoredPart[] = [];
     let last = 0;
@@ -261,28 +358,56 @@ export class ObjectStore {
       chosen.push(part);
     }
     chosen.forEach((part, i) => {
-      if (i < chosen.length - 1 && part.body.length < MIN_PART_BYTES) {
+      if (i < chosen.length - 1 && part.size < MIN_PART_BYTES) {
         throw new S3Error('EntityTooSmall', {
-          fields: { ProposedSize: String(part.body.length), MinSizeAllowed: String(MIN_PART_BYTES) },
+          fields: { ProposedSize: String(part.size), MinSizeAllowed: String(MIN_PART_BYTES) },
         });
       }
     });
-    const body = Buffer.concat(chosen.map((p) => p.body));
-    const etag = `"${md5(Buffer.concat(chosen.map((p) => Buffer.from(p.etag.slice(1, -1), 'hex')))).toString('hex')}-${chosen.length}"`;
-    // The parts' bytes move into the object: release them first so the budget counts them once.
-    this.abortUpload(upload);
-    return this.put(upload.bucket, upload.key, body, {
+    const bucket = this.bucket(upload.bucket);
+    const size = chosen.reduce((n, p) => n + p.size, 0);
+    const entry: Omit<StoredObject, 'file' | 'body'> = {
+      key: upload.key,
+      size,
+      etag: `"${md5(Buffer.concat(chosen.map((p) => Buffer.from(p.etag.slice(1, -1), 'hex')))).toString('hex')}-${chosen.length}"`,
+      lastModified: this.now(),
       contentType: upload.contentType,
       metadata: upload.metadata,
-      etag,
       parts: chosen.length,
-    });
+    };
+    const object = this.dir
+      ? await this.persist(bucket, entry, async (tmp) => {
+          // Parts are appended file by file, so completing never holds the whole object in memory.
+          const out = createWriteStream(tmp);
+          await pipeline(
+            (async function* () {
+              for (const part of chosen)
+                if (part.file) for await (const chunk of createReadStream(part.file)) yield chunk;
+            })(),
+            out,
+          );
+        })
+      : { ...entry, body: Buffer.concat(chosen.map((p) => p.body ?? Buffer.alloc(0))) };
+    // The parts' bytes move into the object: release them first so the budget counts them once.
+    await this.abortUpload(upload);
+    return this.commit(bucket, object);
   }
 
-  /** Drops every bucket, object and upload. */
+  /** Reads a whole object (for the batch runner). */
+  async readAll(bucketName: string, key: string): Promise<Buffer> {
+    return this.read(this.get(bucketName, key));
+  }
+
+  /** Drops every bucket, object and upload from the index (files stay on disk). */
   clear(): void {
     this.buckets.clear();
     this.uploads.clear();
     this.usedBytes = 0;
+  }
+
+  /** Test helper: the bytes of an object as text. */
+  async text(bucketName: string, key: string): Promise<string> {
+    const object = this.get(bucketName, key);
+    return object.body ? object.body.toString('utf8') : object.file ? readFile(object.file, 'utf8') : '';
   }
 }

@@ -22,8 +22,11 @@ export interface StorageOptions {
 
 /** Defaults of {@link StorageOptions}. */
 export const STORAGE_DEFAULTS: Readonly<StorageOptions> = Object.freeze({
-  uploadPartBytes: 8 * 1024 * 1024,
-  uploadQueueSize: 2,
+  // S3's minimum part size and one part in flight: measured (docs/benchmarks.md, Files upload) to keep a
+  // 200 MB upload's RSS growth near 55 MiB; larger parts or a deeper queue cost more memory than they gain
+  // in speed, because part buffers are freed only when V8 collects them.
+  uploadPartBytes: 5 * 1024 * 1024,
+  uploadQueueSize: 1,
   s3MaxAttempts: 3,
   s3ConnectTimeoutMs: 10_000,
   s3SocketTimeoutMs: 120_000,

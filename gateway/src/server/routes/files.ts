@@ -41,8 +41,6 @@ import type { RouteModule } from './types.js';
 
 /** The only purpose Bedrock has a use for (batch inference inputs). */
 const UPLOAD_PURPOSE = 'batch';
-/** Form fields OpenAI's upload takes besides `file` and `purpose`; accepted and ignored (see docs). */
-const IGNORED_FIELDS = new Set(['expires_after[anchor]', 'expires_after[seconds]']);
 const LIST_LIMIT_MAX = 10_000;
 /** S3 allows at most 1,024 bytes of key. */
 const MAX_KEY_BYTES = 1024;
@@ -106,7 +104,14 @@ async function createFile(ctx: ServerContext, request: FastifyRequest, reply: Fa
           if (part.fieldname === 'purpose') {
             purpose = String(part.value);
             checkPurpose(purpose);
-          } else if (!IGNORED_FIELDS.has(part.fieldname)) {
+          } else if (part.fieldname.startsWith('expires_after')) {
+            // Refused rather than ignored: a caller relying on the expiry would keep data it meant to lose.
+            throw new GatewayError(
+              'unsupported_parameter',
+              "Unsupported parameter: 'expires_after'. The gateway keeps files until they are deleted (or until the bucket's own lifecycle rules remove them).",
+              { param: 'expires_after' },
+            );
+          } else {
             throw new GatewayError(
               'unsupported_parameter',
               `Unsupported parameter: '${printable(part.fieldname)}'. A file upload takes 'file' and 'purpose'.`,
