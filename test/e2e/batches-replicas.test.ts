@@ -24,8 +24,8 @@ function client(url: string): OpenAI {
   });
 }
 
-async function start(): Promise<ChildGateway> {
-  const child = await spawnGateway(['--config', config.dir]);
+async function start(env: Record<string, string> = {}): Promise<ChildGateway> {
+  const child = await spawnGateway(['--config', config.dir], env);
   children.push(child);
   return child;
 }
@@ -126,4 +126,25 @@ describe('batches across gateway replicas', () => {
     expect(cost[0]! + cost[1]!).toBeCloseTo(expected, 12);
     expect(input[0]! + input[1]!).toBe(usage.input_tokens);
   }, 120_000);
+
+  it('the record minimum comes from AIGW_BATCH_MIN_RECORDS', async () => {
+    const gateway = await start({ AIGW_BATCH_MIN_RECORDS: '150' });
+    const lines = Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({
+        custom_id: `m${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: NOVA_LITE, messages: [{ role: 'user', content: 'x' }] },
+      }),
+    ).join('\n');
+    const file = await client(gateway.url).files.create({
+      file: await toFile(Buffer.from(lines), 'small.jsonl'),
+      purpose: 'batch',
+    });
+    const err = await client(gateway.url)
+      .batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as Error).message).toContain('at least 150');
+  }, 60_000);
 });
