@@ -7,6 +7,7 @@
  * batches/{folder}/batch.json           the BatchDescriptor (endpoint, input file, model, owner, metadata)
  * batches/{folder}/output/{jobId}/records.jsonl.out, manifest.json.out   written by Bedrock
  * batches/{folder}/cost-counted         marker: the batch's cost entered the metrics (conditional create)
+ * batches/{folder}/{output|error}-file-bytes.json   the size of a finished batch's output / error file
  * ```
  * The Files API keeps to `files/`, so none of this shows up in GET /v1/files.
  */

@@ -384,6 +384,27 @@ export class BatchService {
     return Readable.from(array(), { objectMode: false });
   }
 
+  /**
+   * Size in bytes of the output or error file (OpenAI's FileObject carries it). The content of a finished
+   * batch never changes, so the first count is kept next to the batch and later calls read it back.
+   */
+  async fileSize(batch: LoadedBatch, want: 'output' | 'error', signal?: AbortSignal): Promise<number | undefined> {
+    const key = batch.store.key(`${batch.keys.folder}${want}-file-bytes.json`);
+    const known = await readJson<{ bytes?: unknown }>(batch.store, key, signal);
+    if (typeof known?.bytes === 'number') return known.bytes;
+    const body = await this.fileContent(batch, want, signal);
+    if (!body) return undefined;
+    let bytes = 0;
+    for await (const chunk of body) bytes += Buffer.byteLength(chunk as string | Buffer);
+    await batch.store
+      .createIfAbsent(key, JSON.stringify({ bytes }), {
+        contentType: 'application/json',
+        ...(signal ? { signal } : {}),
+      })
+      .catch((err: unknown) => this.deps.warn('recording the size of a batch file failed', err));
+    return bytes;
+  }
+
   /** Content of the output (`output`) or error (`error`) file; undefined before the batch has finished. */
   async fileContent(batch: LoadedBatch, want: 'output' | 'error', signal?: AbortSignal): Promise<Readable | undefined> {
     const status = toBatchStatus(batch.job.status);

@@ -370,11 +370,8 @@ async function describeBatchFile(
   const batch = await loadFileBatch(service, ref, vctx);
   if (!batch || !isFinalBatchStatus(toBatchStatus(batch.job.status))) return undefined;
   const want = kind === OUTPUT_FILE_KIND ? 'output' : 'error';
-  // OpenAI's FileObject carries the size: the converted content is counted (one pass, not kept).
-  const body = await service.fileContent(batch, want, vctx.signal);
-  if (!body) return undefined;
-  let bytes = 0;
-  for await (const chunk of body) bytes += Buffer.byteLength(chunk as string | Buffer);
+  const bytes = await service.fileSize(batch, want, vctx.signal);
+  if (bytes === undefined) return undefined;
   const created = Math.floor((batch.job.endTime ?? batch.job.lastModifiedTime ?? new Date()).getTime() / 1000);
   return {
     id: virtualFileId(kind, vctx.sa.account.name, ref),
