@@ -1,6 +1,5 @@
 /**
- * The API surfaces the server registers, one fastify plugin each. A new surface adds its module here
- * (and removes its placeholder from routes/pending.ts).
+ * The API surfaces the server registers, one fastify plugin each. A new surface adds its module here.
  */
 import { batchesRoutes } from './batches.js';
 import { chatRoutes } from './chat.js';
