@@ -56,7 +56,7 @@ describe('aigw', () => {
     expect(res.err).toContain("Run 'aigw --help' for usage.");
   });
 
-  it('rejects malformed upstream and media-fetch environment variables by name', () => {
+  it('rejects malformed upstream, media-fetch and image-work environment variables by name', () => {
     const upstream = aigwWithEnv({ AIGW_UPSTREAM_MAX_ATTEMPTS: 'many' }, 'serve', '--config', 'examples');
     expect(upstream.code).toBe(2);
     expect(upstream.err).toMatch(/AIGW_UPSTREAM_MAX_ATTEMPTS must be a non-negative integer/);
@@ -69,6 +69,9 @@ describe('aigw', () => {
     const media = aigwWithEnv({ AIGW_MEDIA_FETCH: 'perhaps' }, 'serve', '--config', 'examples');
     expect(media.code).toBe(2);
     expect(media.err).toMatch(/AIGW_MEDIA_FETCH/);
+    const images = aigwWithEnv({ AIGW_IMAGE_WORK_THREADS: '0' }, 'serve', '--config', 'examples');
+    expect(images.code).toBe(2);
+    expect(images.err).toMatch(/AIGW_IMAGE_WORK_THREADS must be an integer of at least 1/);
   });
 
   it('exits 1 naming the directory when --config does not exist', () => {

@@ -139,6 +139,13 @@ describe.skipIf(!availability.run)('Helm chart', () => {
       livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
       resources: { requests: { cpu: '250m', memory: '256Mi' } },
     });
+    // The image worker pool is sized by the chart, not by the node's core count (which the pod does not own).
+    expect(dig(container, 'env')).toEqual(
+      expect.arrayContaining([
+        { name: 'AIGW_IMAGE_WORK_THREADS', value: '2' },
+        { name: 'AIGW_IMAGE_WORK_QUEUE', value: '16' },
+      ]),
+    );
     expect(dig(container, 'volumeMounts')).toContainEqual({
       name: 'compiled-config',
       mountPath: '/etc/aigateway/compiled',

@@ -157,6 +157,14 @@ async function serve(args: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const { imageWorkOptionsFromEnv } = await import('../workers/index.js');
+  let imageWork: ReturnType<typeof imageWorkOptionsFromEnv>;
+  try {
+    // Image worker pool (AIGW_IMAGE_WORK_*): threads, queue, pixel cap, per-job heap and deadline.
+    imageWork = imageWorkOptionsFromEnv(process.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
   // Files API limits (AIGW_FILES_MAX_FILE_BYTES, ...) and S3 client settings (AIGW_STORAGE_UPLOAD_PART_BYTES, ...).
@@ -201,6 +209,7 @@ async function serve(args: string[]): Promise<void> {
       files,
       storage,
       batches,
+      imageWork,
       ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.

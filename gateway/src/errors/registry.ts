@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   upstream_credentials_unavailable: { status: 502, type: 'api_error' },
   client_closed_request: { status: 499, type: 'api_error' },
   shutting_down: { status: 503, type: 'api_error' },
+  /** The gateway's own bounded work queue (image decoding) is full; retry after `Retry-After`. */
+  server_overloaded: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
   /** Bedrock's moderation withheld every requested image (Nova/Titan `error`, Stability `finish_reasons`). */
   content_policy_violation: { status: 400, type: 'invalid_request_error' },

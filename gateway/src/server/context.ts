@@ -11,6 +11,7 @@ import type { FilesOptions } from '../files/index.js';
 import type { AccountStorage } from '../storage/index.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
+import type { ImageWorkPool } from '../workers/index.js';
 import type { ActivityTracker } from './activity.js';
 import type { ServerOptions } from './options.js';
 
@@ -52,6 +53,8 @@ export interface ServerContext {
   readonly mediaFetcher: MediaFetcher | undefined;
   /** Requests in progress, for graceful shutdown. */
   readonly activity: ActivityTracker;
+  /** Worker threads for the pixel work of image edits (bounded queue; never on the event loop). */
+  readonly imageWork: ImageWorkPool;
   /** Verifies Kubernetes service-account tokens of in-cluster callers; absent = API keys only. */
   readonly identityReviewer?: IdentityReviewer | undefined;
   /** OpenTelemetry tracer; absent = no spans (the common, zero-cost case). */

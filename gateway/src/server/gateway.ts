@@ -15,6 +15,7 @@ import { type FilesOptions, resolveFilesOptions, virtualFileId } from '../files/
 import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { GatewayMetrics } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
+import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
 import { ActivityTracker } from './activity.js';
 import { buildGatewayApp } from './app.js';
 import type { GatewayUpstream, IdentityReviewer, ServerContext } from './context.js';
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   /** Media fetcher for image URLs in chat; default a MediaFetcher with its defaults; null disables fetching. */
   mediaFetcher?: MediaFetcher | null;
   server?: Partial<ServerOptions>;
+  /** The image worker pool (threads, queue, pixel cap, ...); defaults in `IMAGE_WORK_DEFAULTS`. */
+  imageWork?: Partial<ImageWorkOptions>;
   /** Config watch timings; false disables watching (tests that reload by hand). */
   watch?: { pollIntervalMs?: number; debounceMs?: number } | false;
   /** Require a config at start (standalone); when false the gateway starts unready and waits for one (cluster). */
@@ -136,6 +139,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const mediaFetcher = options.mediaFetcher === null ? undefined : (options.mediaFetcher ?? new MediaFetcher());
   const activity = new ActivityTracker();
+  const imageWork = new ImageWorkPool(options.imageWork, {
+    pending: (jobs) => metrics.imageJobsPending.set(jobs),
+    outcome: (outcome) => metrics.imageJobs.labels(outcome).inc(),
+  });
   const ctx: ServerContext = {
     store,
     upstream,
@@ -144,6 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     mediaFetcher,
     activity,
+    imageWork,
     identityReviewer: options.identityReviewer,
     tracer: options.tracer,
     storage,
@@ -159,6 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     storage.close();
     controlPlane.close();
     await upstream.close();
+    await imageWork.close();
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;
@@ -183,6 +192,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       storage.close();
       controlPlane.close();
       await upstream.close();
+      await imageWork.close();
       throw err;
     });
   }
@@ -197,6 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     storage.close();
     controlPlane.close();
     await upstream.close();
+    await imageWork.close();
     await admin?.close();
   };
   const gateway: RunningGateway = {

@@ -37,6 +37,8 @@ export class GatewayMetrics {
   readonly inflight: Gauge<'route'>;
   readonly configReloads: Counter<'result'>;
   readonly configRevision: Gauge<'revision'>;
+  readonly imageJobs: Counter<'outcome'>;
+  readonly imageJobsPending: Gauge;
   readonly #requestChildren = new Map<
     string,
     { count: Counter.Internal; duration: Histogram.Internal<'route' | 'account' | 'model' | 'status'> }
@@ -101,6 +103,17 @@ export class GatewayMetrics {
       name: 'aigw_config_revision_info',
       help: 'The config revision in service (value 1).',
       labelNames: ['revision'],
+      registers,
+    });
+    this.imageJobs = new Counter({
+      name: 'aigw_image_jobs_total',
+      help: 'Image pixel jobs (mask conversion, transparency) by outcome: done, refused (queue full), timeout, cancelled, failed.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.imageJobsPending = new Gauge({
+      name: 'aigw_image_jobs_pending',
+      help: 'Image pixel jobs running in the worker threads or waiting for one.',
       registers,
     });
   }

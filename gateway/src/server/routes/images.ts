@@ -11,7 +11,9 @@ import type { ModelRoute } from '../../config/index.js';
 import { GatewayError, invalidValue } from '../../errors/index.js';
 import { costFor, type ImageSpec, parseModelId, priceFor } from '../../models/index.js';
 import {
+  buildCanvasEditRequests,
   EDIT_CAPABLE_MODELS,
+  type EditPixelResult,
   fromCanvasImageResponses,
   fromStabilityImageResponses,
   IMAGE_MODELS,
@@ -20,8 +22,8 @@ import {
   imageModelKind,
   parseImageEditRequest,
   parseImageGenerationRequest,
+  planCanvasEdit,
   readImageInfo,
-  toCanvasEditRequests,
   toCanvasImageRequests,
   toStabilityImageRequests,
 } from '../../translate/images/index.js';
@@ -127,7 +129,19 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
       `The model '${parsed.model}' cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`,
       { param: 'model' },
     );
-  const bodies = toCanvasEditRequests(parsed, { kind });
+  // Everything the headers can refuse is refused here, before any pixel is decoded; the decode itself
+  // (masks, transparency) runs in the image worker pool so it never blocks this event loop.
+  const plan = planCanvasEdit(parsed, { kind, maxPixels: ctx.imageWork.options.maxPixels });
+  let pixels: EditPixelResult | undefined;
+  if (plan.pixelJob) {
+    const caller = callerAbortSignal(reply);
+    try {
+      pixels = await ctx.imageWork.run(plan.pixelJob, caller.signal);
+    } finally {
+      caller.release();
+    }
+  }
+  const bodies = buildCanvasEditRequests(plan, pixels);
   await run(ctx, request, reply, route, bodies, canvasReader(bodies));
 }
 

@@ -52,6 +52,89 @@ describe('images', () => {
     expect(err.message).toContain('3.75 MB');
   });
 
+  it('refuses a data URI longer than any image Bedrock accepts before scanning it, but keeps MIME-wrapped ones at the limit', () => {
+    // 18 MB of characters that are not even base64: refused by length, so the validating scans never run.
+    const huge = `data:image/png;base64,${'@'.repeat(18 * 1024 * 1024)}`;
+    const err = errorOf(() => toImageBlock(huge, undefined, 'p'));
+    expect(err).toMatchObject({ code: 'invalid_value', param: 'p' });
+    expect(err.message).toContain('Image too large');
+    // At the limit and wrapped with CRLF every 76 characters (MIME) it still goes through.
+    const wrapped = (
+      Buffer.from(png(MAX_IMAGE_BYTES))
+        .toString('base64')
+        .match(/.{1,76}/g) ?? []
+    ).join('\r\n');
+    expect(toImageBlock(`data:image/png;base64,${wrapped}`, undefined, 'p').format).toBe('png');
+  });
+
+  it('refuses images wider or taller than 8000 pixels from their headers, in every format, and accepts 8000', () => {
+    const pngOf = (w: number, h: number) => {
+      const b = Buffer.alloc(64);
+      b.set(PNG_HEAD);
+      b.writeUInt32BE(13, 8);
+      b.write('IHDR', 12, 'latin1');
+      b.writeUInt32BE(w, 16);
+      b.writeUInt32BE(h, 20);
+      return new Uint8Array(b);
+    };
+    const gifOf = (w: number, h: number) => {
+      const b = Buffer.alloc(32);
+      b.write('GIF89a', 0, 'latin1');
+      b.writeUInt16LE(w, 6);
+      b.writeUInt16LE(h, 8);
+      return new Uint8Array(b);
+    };
+    const webpOf = (w: number, h: number) => {
+      const b = Buffer.alloc(40);
+      b.write('RIFF', 0, 'latin1');
+      b.write('WEBPVP8X', 8, 'latin1');
+      b.writeUIntLE(w - 1, 24, 3);
+      b.writeUIntLE(h - 1, 27, 3);
+      return new Uint8Array(b);
+    };
+    // A JPEG whose frame header follows 100 KB of EXIF-like segments.
+    const jpegOf = (w: number, h: number) => {
+      const app = Buffer.alloc(4 + 65_533);
+      app.set([0xff, 0xe1, 0xff, 0xff]);
+      const sof = Buffer.from([
+        0xff,
+        0xc0,
+        0x00,
+        0x11,
+        0x08,
+        h >> 8,
+        h & 0xff,
+        w >> 8,
+        w & 0xff,
+        3,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+      ]);
+      return new Uint8Array(Buffer.concat([Buffer.from([0xff, 0xd8]), app, app, sof, Buffer.alloc(32)]));
+    };
+    const mimes = { png: 'image/png', gif: 'image/gif', webp: 'image/webp', jpeg: 'image/jpeg' } as const;
+    for (const [format, make] of [
+      ['png', pngOf],
+      ['gif', gifOf],
+      ['webp', webpOf],
+      ['jpeg', jpegOf],
+    ] as const) {
+      const err = errorOf(() => toImageBlock(dataUri(make(9000, 100), mimes[format]), undefined, 'p'));
+      expect(err, format).toMatchObject({ code: 'invalid_value', param: 'p' });
+      expect(err.message, format).toContain('9000x100 pixels');
+      expect(toImageBlock(dataUri(make(8000, 8000), mimes[format]), undefined, 'p').format, format).toBe(format);
+    }
+    // Fetched images are checked the same way.
+    const url = 'https://example.com/wide.png';
+    const resolved = new Map([[url, { bytes: pngOf(100, 12_000), contentType: 'image/png' }]]);
+    expect(errorOf(() => toImageBlock(url, resolved, 'p')).message).toContain('100x12000');
+  });
+
   it('applies the size limit to fetched images too', () => {
     const url = 'https://example.com/big.png';
     const resolved = new Map([[url, { bytes: png(MAX_IMAGE_BYTES + 10), contentType: 'image/png' }]]);

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { invalidValue, unsupportedValue } from '../../errors/index.js';
 import type { DocumentBlock, DocumentFormat, ImageBlock, ImageFormat } from '../../wire/bedrock/index.js';
 import type { FileContentPart } from '../../wire/openai/index.js';
+import { readImageInfo } from '../images/index.js';
 import { isRemoteUrl } from './plan.js';
 
 /** Bedrock per-image limit: 3.75 MB. */
@@ -30,7 +31,14 @@ interface Payload {
   head: Uint8Array;
   size: number;
   mime: string;
+  /** The first `bytes` bytes (or all, when shorter), decoded on demand. */
+  prefix(bytes: number): Uint8Array;
 }
+
+/** Bedrock (Converse) refuses images larger than 8000 pixels on either side (Nova and Claude user guides). */
+export const MAX_IMAGE_SIDE = 8000;
+/** How far into a JPEG its frame header (SOF) is looked for; EXIF and ICC segments come before it. */
+const JPEG_HEADER_SCAN_BYTES = 256 * 1024;
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 const WHITESPACE_RE = /\s/;
@@ -70,20 +78,47 @@ function normaliseBase64(raw: string, param: string): string {
   return b64;
 }
 
-function payloadFromBase64(raw: string, mime: string, param: string): Payload {
+/**
+ * Longest base64 text that can still decode to at most `maxBytes`: 4 characters per 3 bytes, plus the
+ * line breaks MIME encoders insert (CRLF every 76 characters) and padding. Checked before the payload is
+ * scanned, so the scans of one part never cover more than Bedrock could accept.
+ */
+function maxBase64Chars(maxBytes: number): number {
+  const chars = Math.ceil(maxBytes / 3) * 4;
+  return chars + Math.ceil(chars / 76) * 2 + 4;
+}
+
+function payloadFromBase64(
+  raw: string,
+  mime: string,
+  param: string,
+  limit: { bytes: number; what: 'Image' | 'File' },
+): Payload {
+  if (raw.length > maxBase64Chars(limit.bytes))
+    throw invalidValue(
+      `${limit.what} too large in '${param}': about ${mb((raw.length / 4) * 3)}; Bedrock accepts ${limit.what === 'Image' ? 'images up to 3.75 MB' : 'documents up to 4.5 MB and images up to 3.75 MB'}.`,
+      param,
+    );
   const base64 = normaliseBase64(raw, param);
   const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
   return {
     base64,
-    head: Buffer.from(base64.slice(0, 24), 'base64'),
+    head: Buffer.from(base64.slice(0, 48), 'base64'),
     size: (base64.length / 4) * 3 - padding,
     mime,
+    prefix: (bytes) => Buffer.from(base64.slice(0, Math.ceil(bytes / 3) * 4), 'base64'),
   };
 }
 
 function payloadFromBytes(bytes: Uint8Array, mime: string): Payload {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { base64: buffer.toString('base64'), head: bytes.subarray(0, 16), size: bytes.byteLength, mime };
+  return {
+    base64: buffer.toString('base64'),
+    head: bytes.subarray(0, 36),
+    size: bytes.byteLength,
+    mime,
+    prefix: (n) => bytes.subarray(0, n),
+  };
 }
 
 /** Splits `data:<mime>[;params],<data>`; returns undefined when `url` is not a data URI. */
@@ -115,7 +150,55 @@ function imageBlockFromPayload(payload: Payload, param: string): ImageBlock {
       param,
     );
   }
+  const size = imageDimensions(format, payload);
+  if (size && (size.width > MAX_IMAGE_SIDE || size.height > MAX_IMAGE_SIDE)) {
+    throw invalidValue(
+      `Image too large in '${param}': ${size.width}x${size.height} pixels; Bedrock accepts images up to ${MAX_IMAGE_SIDE}x${MAX_IMAGE_SIDE} pixels.`,
+      param,
+    );
+  }
   return { format, source: { bytes: payload.base64 } };
+}
+
+/**
+ * Width and height from the image's header (PNG IHDR, GIF screen descriptor, WebP VP8/VP8L/VP8X, JPEG SOF
+ * within its first 256 KiB), or undefined when the header does not say. Nothing is decoded into pixels.
+ */
+function imageDimensions(format: ImageFormat, payload: Payload): { width: number; height: number } | undefined {
+  const h = payload.head;
+  switch (format) {
+    case 'png':
+    case 'jpeg': {
+      const info = readImageInfo(format === 'png' ? h : payload.prefix(JPEG_HEADER_SCAN_BYTES));
+      return info ? { width: info.width, height: info.height } : undefined;
+    }
+    case 'gif':
+      return h.length >= 10 ? { width: u16le(h, 6), height: u16le(h, 8) } : undefined;
+    case 'webp': {
+      if (h.length < 30) return undefined;
+      const chunk = String.fromCharCode(h[12] as number, h[13] as number, h[14] as number, h[15] as number);
+      if (chunk === 'VP8X') return { width: 1 + u24le(h, 24), height: 1 + u24le(h, 27) };
+      if (chunk === 'VP8 ') return { width: u16le(h, 26) & 0x3fff, height: u16le(h, 28) & 0x3fff };
+      if (chunk === 'VP8L') {
+        const bits =
+          (h[21] as number) | ((h[22] as number) << 8) | ((h[23] as number) << 16) | ((h[24] as number) << 24);
+        return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >>> 14) & 0x3fff) };
+      }
+      return undefined;
+    }
+    default: {
+      const unreachable: never = format;
+      return unreachable;
+    }
+  }
+}
+
+function u16le(b: Uint8Array, at: number): number {
+  return (b[at] as number) | ((b[at + 1] as number) << 8);
+}
+
+function u24le(b: Uint8Array, at: number): number {
+  return (b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16);
 }
 
 /**
@@ -126,7 +209,10 @@ export function toImageBlock(url: string, resolved: ResolvedMedia | undefined, p
   const data = parseDataUri(url, param);
   if (data) {
     if (!data.base64) throw invalidValue(`Invalid image data URI in '${param}': only base64 data is supported.`, param);
-    return imageBlockFromPayload(payloadFromBase64(data.data, data.mime, param), param);
+    return imageBlockFromPayload(
+      payloadFromBase64(data.data, data.mime, param, { bytes: MAX_IMAGE_BYTES, what: 'Image' }),
+      param,
+    );
   }
   if (isRemoteUrl(url)) {
     const media = resolved?.get(url);
@@ -237,7 +323,10 @@ export function toFileBlock(file: FileContentPart['file'], param: string): FileB
     throw invalidValue(`Invalid data URI in '${dataParam}': only base64 data is supported.`, dataParam);
   }
   const mime = (data?.mime || file.format || '').toLowerCase();
-  const payload = payloadFromBase64(data ? data.data : file.file_data, mime, dataParam);
+  const payload = payloadFromBase64(data ? data.data : file.file_data, mime, dataParam, {
+    bytes: Math.max(MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES),
+    what: 'File',
+  });
   if (sniffImageFormat(payload.head) || mime.startsWith('image/')) {
     return { image: imageBlockFromPayload(payload, dataParam) };
   }

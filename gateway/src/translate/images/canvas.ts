@@ -10,17 +10,23 @@ import {
   type OutPaintingParams,
 } from '../../wire/bedrock/index.js';
 import type { ImageEditRequest, ImageGenerationRequest, ImagesResponse } from '../../wire/openai/index.js';
-import {
-  decodePng,
-  flattenPng,
-  hasTransparentPixel,
-  type ImageInfo,
-  readImageInfo,
-  toBase64,
-  toBedrockMask,
-} from './image-bytes.js';
+import runEditPixelJob, {
+  type EditPixelJob,
+  type EditPixelResult,
+  type MaskRole,
+  type PixelProblem,
+  pngMayBeTransparent,
+} from './edit-pixels.js';
+import { type ImageInfo, readImageInfo, toBase64 } from './image-bytes.js';
 import { CANVAS_LIMITS, type CanvasLimits, type ImageModelKind, INVOKE_MODEL_MAX_BODY_BYTES } from './models.js';
-import { type ImageSize, novaCanvasSize, titanImageSize } from './sizes.js';
+import {
+  CANVAS_INPUT_LIMITS,
+  type ImageSize,
+  type InputImageLimits,
+  inputImageProblem,
+  novaCanvasSize,
+  titanImageSize,
+} from './sizes.js';
 
 export type CanvasModelKind = Exclude<ImageModelKind, 'stability'>;
 
@@ -116,85 +122,169 @@ export function toCanvasImageRequests(
 
 const MAX_INPUT_IMAGE_BYTES = 10 * 1024 * 1024;
 
-function inspect(file: { bytes: Uint8Array; field: string }): ImageInfo {
-  if (file.bytes.byteLength > MAX_INPUT_IMAGE_BYTES)
-    throw invalidValue(`'${file.field}' is larger than 10 MB.`, file.field);
+/** Format and size from the header, refused before any decoding when the model (or the gateway) cannot take it. */
+function inspect(file: { bytes: Uint8Array; field: string }, limits: InputImageLimits, maxPixels: number): ImageInfo {
+  const param = file.field.replace(/\[\d*\]$/, '');
+  if (file.bytes.byteLength > MAX_INPUT_IMAGE_BYTES) throw invalidValue(`'${file.field}' is larger than 10 MB.`, param);
+  if (limits.maxBytes !== undefined && file.bytes.byteLength > limits.maxBytes)
+    throw invalidValue(
+      `'${file.field}' is ${(file.bytes.byteLength / (1024 * 1024)).toFixed(1)} MB; ${limits.label} accepts input images up to ${limits.maxBytes / (1024 * 1024)} MB.`,
+      param,
+    );
   const info = readImageInfo(file.bytes);
-  if (!info) throw invalidValue(`'${file.field}' must be a PNG or JPEG image.`, file.field.replace(/\[\d*\]$/, ''));
+  if (!info) throw invalidValue(`'${file.field}' must be a PNG or JPEG image.`, param);
+  const problem = inputImageProblem(info, limits, maxPixels);
+  if (problem) throw invalidValue(`'${file.field}' ${problem}.`, param);
   return info;
 }
 
+export type EditMode = NonNullable<ImageEditRequest['editMode']>;
+
 /**
- * Edit bodies for Nova Canvas / Titan Image Generator, one per batch of ≤ 5 images. The task:
+ * An edit checked from the form and the image headers alone, and the pixel work it still needs (none
+ * for variations, mask prompts and opaque sources). The server runs `pixelJob` in a worker thread and
+ * hands its result to {@link buildCanvasEditRequests}.
+ */
+export interface CanvasEditPlan {
+  readonly request: ImageEditRequest;
+  readonly kind: CanvasModelKind;
+  readonly firstInfo: ImageInfo;
+  /** The task when the headers decide it; undefined when the source's transparency does. */
+  readonly mode: EditMode | undefined;
+  readonly pixelJob: EditPixelJob | undefined;
+}
+
+/** Options of {@link planCanvasEdit}. */
+export interface CanvasEditOptions {
+  kind: CanvasModelKind;
+  /** The gateway's cap on decoded images, pixels (never above the model's own bound). Default: the model's. */
+  maxPixels?: number;
+}
+
+/**
+ * Checks an edit for Nova Canvas / Titan Image Generator from the form and the images' headers: every
+ * 400 that needs no pixels is raised here, before anything is decoded. The task:
  * - `edit_mode` when given; else INPAINTING when there is a mask, a `mask_prompt`, or transparent pixels in a
  *   PNG `image` (OpenAI's DALL·E 2 rule: without a mask the image's own transparency is the mask); else
  *   IMAGE_VARIATION of the uploaded image(s) guided by the prompt.
  * - Masks follow OpenAI's convention (transparent = change) and are converted to Bedrock's opaque
- *   black/white PNG; see {@link toBedrockMask}.
+ *   black/white PNG (`toBedrockMask` in edit-pixels.ts).
  * - INPAINTING/OUTPAINTING keep the source size (Bedrock returns the input's dimensions), so `size` must be
  *   absent, `auto` or equal to it; IMAGE_VARIATION honours `size` under the model's size rules.
  */
-export function toCanvasEditRequests(
-  request: ImageEditRequest,
-  options: { kind: CanvasModelKind },
-): CanvasImageRequest[] {
+export function planCanvasEdit(request: ImageEditRequest, options: CanvasEditOptions): CanvasEditPlan {
   const limits = CANVAS_LIMITS[options.kind];
+  const inputLimits = CANVAS_INPUT_LIMITS[options.kind];
+  const maxPixels = Math.min(options.maxPixels ?? inputLimits.maxPixels, inputLimits.maxPixels);
   checkText(request.prompt || undefined, 'prompt', limits);
   checkText(request.negativePrompt, 'negative_prompt', limits);
   checkText(request.maskPrompt, 'mask_prompt', limits);
   checkSeed(request.seed, limits);
-  const infos = request.images.map(inspect);
+  const infos = request.images.map((img) => inspect(img, inputLimits, maxPixels));
   const first = request.images[0];
   const firstInfo = infos[0];
   if (!first || !firstInfo) throw invalidValue("'image' is required.", 'image');
+  // Outpainting keeps what the black mask covers; inpainting (and a mask taken from transparency) changes it.
+  const maskIs: MaskRole = request.editMode === 'outpainting' ? 'keep-region' : 'edit-region';
 
-  let maskImage: Uint8Array | undefined;
-  let maskFromImage = false;
-  let decodedFirst: ReturnType<typeof decodePng> | undefined;
+  let mode: EditMode | undefined;
+  let pixelJob: EditPixelJob | undefined;
   if (request.mask) {
-    const maskInfo = inspect(request.mask);
+    const maskInfo = inspect(request.mask, inputLimits, maxPixels);
     if (maskInfo.format !== 'png') throw invalidValue("'mask' must be a PNG image.", 'mask');
     if (maskInfo.width !== firstInfo.width || maskInfo.height !== firstInfo.height)
       throw invalidValue(
         `'mask' is ${maskInfo.width}x${maskInfo.height} but 'image' is ${firstInfo.width}x${firstInfo.height}; they must be the same size.`,
         'mask',
       );
-  } else if (firstInfo.format === 'png' && request.maskPrompt === undefined && request.editMode !== 'variation') {
-    decodedFirst = decodePng(first.bytes, 'image');
-    maskFromImage = hasTransparentPixel(decodedFirst);
+    mode = request.editMode ?? 'inpainting';
+    if (mode !== 'variation') pixelJob = { op: 'mask', mask: request.mask.bytes, maskIs, maxPixels };
+  } else if (
+    firstInfo.format === 'png' &&
+    request.maskPrompt === undefined &&
+    request.editMode !== 'variation' &&
+    pngMayBeTransparent(first.bytes)
+  ) {
+    mode = request.editMode;
+    pixelJob = { op: 'alpha', image: first.bytes, maskIs, maxPixels };
+  } else {
+    mode = request.editMode ?? (request.maskPrompt !== undefined ? 'inpainting' : 'variation');
+  }
+  // Refuse what the headers already decide before any pixel work is queued.
+  if (mode !== undefined) checkEditMode(mode, request, firstInfo, pixelJob?.op === 'alpha' ? 'unknown' : false);
+  if (mode === 'variation') sizeFor(options.kind, request.size);
+  return { request, kind: options.kind, firstInfo, mode, pixelJob };
+}
+
+/** The 400s that depend on the task; `maskFromImage` is 'unknown' until the source's pixels were read. */
+function checkEditMode(
+  mode: EditMode,
+  request: ImageEditRequest,
+  firstInfo: ImageInfo,
+  maskFromImage: boolean | 'unknown',
+): void {
+  if (mode === 'variation') {
+    if (request.images.length > 5)
+      throw invalidValue(`Image variation takes 1 to 5 images; got ${request.images.length}.`, 'image');
+    return;
+  }
+  if (request.images.length > 1)
+    throw invalidValue(`${mode === 'inpainting' ? 'Inpainting' : 'Outpainting'} takes exactly one 'image'.`, 'image');
+  if (!request.mask && request.maskPrompt === undefined && maskFromImage === false)
+    throw invalidValue(
+      `${mode} needs a 'mask' file, a 'mask_prompt' describing the region, or transparent pixels in 'image'.`,
+      'mask',
+    );
+  if (request.mask && request.maskPrompt !== undefined)
+    throw invalidValue("Send either a 'mask' file or a 'mask_prompt', not both.", 'mask_prompt');
+  if (mode === 'outpainting' && request.prompt.trim().length === 0)
+    throw invalidValue("Outpainting needs a 'prompt'.", 'prompt');
+  if (request.size !== undefined && request.size !== `${firstInfo.width}x${firstInfo.height}`)
+    throw invalidValue(
+      `'size' ${request.size} differs from the image (${firstInfo.width}x${firstInfo.height}); ${mode} returns images at the source size.`,
+      'size',
+    );
+}
+
+function pixelProblem(problem: PixelProblem, param: string): GatewayError {
+  return problem === 'too-many-pixels'
+    ? invalidValue(`'${param}' has more pixels than this gateway processes.`, param)
+    : invalidValue(`'${param}' is not a readable PNG image.`, param);
+}
+
+/**
+ * The InvokeModel bodies of a planned edit, one per batch of ≤ 5 images, given the result of its pixel
+ * job (undefined when the plan has none).
+ */
+export function buildCanvasEditRequests(
+  plan: CanvasEditPlan,
+  pixels: EditPixelResult | undefined,
+): CanvasImageRequest[] {
+  const { request, firstInfo, pixelJob } = plan;
+  const limits = CANVAS_LIMITS[plan.kind];
+  const first = request.images[0] as ImageEditRequest['images'][number];
+  if (pixelJob && !pixels) throw new GatewayError('internal_error', 'the pixel work of the edit did not run');
+  if (pixels && !pixels.ok) throw pixelProblem(pixels.problem, pixelJob?.op === 'mask' ? 'mask' : 'image');
+
+  let maskImage: Uint8Array | undefined;
+  let source = first.bytes;
+  let maskFromImage = false;
+  if (pixels?.op === 'mask') maskImage = pixels.mask;
+  else if (pixels?.op === 'alpha' && pixels.transparent) {
+    maskFromImage = true;
+    maskImage = pixels.mask;
+    // Once transparency has become the mask, send an opaque image: Bedrock rejects or mis-reads alpha inputs.
+    source = pixels.image;
+  }
+  const mode = plan.mode ?? (maskFromImage ? 'inpainting' : 'variation');
+  checkEditMode(mode, request, firstInfo, maskFromImage);
+  if (mode === 'variation') {
+    maskImage = undefined;
+    source = first.bytes;
   }
 
-  const mode =
-    request.editMode ??
-    (request.mask || request.maskPrompt !== undefined || maskFromImage ? 'inpainting' : 'variation');
-
-  if (mode !== 'variation') {
-    if (request.images.length > 1)
-      throw invalidValue(`${mode === 'inpainting' ? 'Inpainting' : 'Outpainting'} takes exactly one 'image'.`, 'image');
-    if (!request.mask && request.maskPrompt === undefined && !maskFromImage)
-      throw invalidValue(
-        `${mode} needs a 'mask' file, a 'mask_prompt' describing the region, or transparent pixels in 'image'.`,
-        'mask',
-      );
-    if (request.mask && request.maskPrompt !== undefined)
-      throw invalidValue("Send either a 'mask' file or a 'mask_prompt', not both.", 'mask_prompt');
-    if (mode === 'outpainting' && request.prompt.trim().length === 0)
-      throw invalidValue("Outpainting needs a 'prompt'.", 'prompt');
-    if (request.size !== undefined && request.size !== `${firstInfo.width}x${firstInfo.height}`)
-      throw invalidValue(
-        `'size' ${request.size} differs from the image (${firstInfo.width}x${firstInfo.height}); ${mode} returns images at the source size.`,
-        'size',
-      );
-    const maskIs = mode === 'inpainting' ? 'edit-region' : 'keep-region';
-    if (request.mask) maskImage = toBedrockMask(decodePng(request.mask.bytes, 'mask'), maskIs);
-    else if (maskFromImage && decodedFirst) maskImage = toBedrockMask(decodedFirst, maskIs);
-  } else if (request.images.length > 5) {
-    throw invalidValue(`Image variation takes 1 to 5 images; got ${request.images.length}.`, 'image');
-  }
-
-  // Once transparency has become the mask, send an opaque image: Bedrock rejects or mis-reads alpha inputs.
-  const sourceB64 = maskFromImage && decodedFirst ? toBase64(flattenPng(decodedFirst)) : toBase64(first.bytes);
-  const size = mode === 'variation' ? sizeFor(options.kind, request.size) : undefined;
+  const sourceB64 = toBase64(source);
+  const size = mode === 'variation' ? sizeFor(plan.kind, request.size) : undefined;
   const text = request.prompt.trim().length > 0 ? request.prompt : undefined;
 
   const bodies = batches(request.n, request.seed, limits).map((batch): CanvasImageRequest => {
@@ -231,6 +321,15 @@ export function toCanvasEditRequests(
   });
   checkInvokeBodySize(bodies, request.images);
   return bodies;
+}
+
+/**
+ * {@link planCanvasEdit} and {@link buildCanvasEditRequests} with the pixel work done on the calling
+ * thread: for tests and small trusted inputs. The server runs the pixel job in its worker threads instead.
+ */
+export function toCanvasEditRequests(request: ImageEditRequest, options: CanvasEditOptions): CanvasImageRequest[] {
+  const plan = planCanvasEdit(request, options);
+  return buildCanvasEditRequests(plan, plan.pixelJob ? runEditPixelJob(plan.pixelJob) : undefined);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../errors/index.js';
 import type { CanvasImageRequest, CanvasImageResponse, StabilityImageResponse } from '../../wire/bedrock/index.js';
 import type { UploadedImage } from '../../wire/openai/index.js';
@@ -11,6 +11,7 @@ import {
   imageModelKind,
   parseImageEditRequest,
   parseImageGenerationRequest,
+  planCanvasEdit,
   readImageInfo,
   toCanvasEditRequests,
   toCanvasImageRequests,
@@ -292,6 +293,103 @@ describe('image edits', () => {
   for (const [name, fields, files, expected] of bad) {
     it(`refuses ${name}`, () => expectGatewayError(() => edit(fields, files), { status: 400, ...expected }));
   }
+});
+
+/** `bytes` with the PNG header's width and height replaced: a "hostile" header over tiny data. */
+function withPngSize(bytes: Uint8Array, width: number, height: number): Uint8Array {
+  const out = bytes.slice();
+  const view = new DataView(out.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  return out;
+}
+
+describe('image edits are refused from their headers before any pixel is decoded', () => {
+  const plan = (files: UploadedImage[], fields: Record<string, string> = {}, maxPixels?: number) =>
+    planCanvasEdit(parseImageEditRequest({ model: 'a/nova', prompt: 'x', ...fields }, files), {
+      kind: 'nova-canvas',
+      ...(maxPixels !== undefined ? { maxPixels } : {}),
+    });
+
+  const refusals: Array<[string, UploadedImage[], number | undefined, { param: string; message: string }]> = [
+    [
+      'an 8000x8000 image (beyond Nova Canvas sides and pixels)',
+      [file('image', withPngSize(alphaMask, 8000, 8000))],
+      undefined,
+      { param: 'image', message: 'up to 4096 pixels a side' },
+    ],
+    [
+      'a 4096x4096 image (sides fit, 16.8 million pixels do not)',
+      [file('image', withPngSize(alphaMask, 4096, 4096))],
+      undefined,
+      { param: 'image', message: 'at most 4,194,304 pixels' },
+    ],
+    [
+      'an 8000x8000 mask',
+      [file('image', opaque), file('mask', withPngSize(alphaMask, 8000, 8000))],
+      undefined,
+      { param: 'mask', message: '8000x8000' },
+    ],
+    [
+      "an image above the gateway's own pixel cap",
+      [file('image', withPngSize(alphaMask, 2048, 1024))],
+      1_000_000,
+      { param: 'image', message: 'this gateway processes images of at most 1,000,000 pixels' },
+    ],
+    [
+      'a JPEG whose frame header says 8000x8000',
+      [
+        file(
+          'image',
+          new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x1f, 0x40, 0x1f, 0x40, 0x03, 0, 0, 0, 0, 0, 0]),
+        ),
+      ],
+      undefined,
+      { param: 'image', message: '8000x8000' },
+    ],
+  ];
+  for (const [name, files, maxPixels, expected] of refusals) {
+    it(`refuses ${name}`, () => {
+      const read = vi.spyOn(PNG.sync, 'read');
+      try {
+        expectGatewayError(() => plan(files, {}, maxPixels), { status: 400, code: 'invalid_value', ...expected });
+        expect(read).not.toHaveBeenCalled();
+      } finally {
+        read.mockRestore();
+      }
+    });
+  }
+
+  it('refuses a Titan input over its documented 5 MB, which Nova Canvas takes', () => {
+    const titan = () =>
+      planCanvasEdit(parseImageEditRequest({ model: 'a/titan', prompt: 'x' }, [file('image', nineAndAHalfMb)]), {
+        kind: 'titan-image-v2',
+      });
+    expectGatewayError(titan, { status: 400, code: 'invalid_value', param: 'image', message: 'up to 5 MB' });
+    expect(plan([file('image', nineAndAHalfMb)]).mode).toBeUndefined(); // accepted; transparency decides the task
+  });
+
+  it('plans no pixel work for an opaque RGB PNG, a mask prompt or a variation', () => {
+    const rgb = new PNG({ width: 4, height: 2 });
+    rgb.data.fill(200);
+    const opaqueRgb = new Uint8Array(PNG.sync.write(rgb, { colorType: 2 }));
+    expect(plan([file('image', opaqueRgb)]).pixelJob).toBeUndefined();
+    expect(plan([file('image', alphaMask)], { mask_prompt: 'the cat' }).pixelJob).toBeUndefined();
+    expect(plan([file('image', alphaMask)], { edit_mode: 'variation' }).pixelJob).toBeUndefined();
+    expect(plan([file('image', alphaMask)]).pixelJob).toMatchObject({ op: 'alpha', maskIs: 'edit-region' });
+    expect(plan([file('image', opaque), file('mask', alphaMask)], { edit_mode: 'outpainting' }).pixelJob).toMatchObject(
+      { op: 'mask', maskIs: 'keep-region' },
+    );
+  });
+
+  it('refuses what the form decides (two images to inpaint) before scheduling a decode', () => {
+    expectGatewayError(() => plan([file('image[]', opaque), file('image[]', opaque), file('mask', alphaMask)]), {
+      status: 400,
+      code: 'invalid_value',
+      param: 'image',
+      message: 'exactly one',
+    });
+  });
 });
 
 describe('readImageInfo', () => {

@@ -124,3 +124,62 @@ export function stabilityAspectRatio(size: string | undefined): StabilityAspectR
     'size',
   );
 }
+
+/** Titan Image Generator's largest input image (Bedrock user guide, titan-image-models: "Max input image size – 5 MB"). */
+const TITAN_MAX_INPUT_BYTES = 5 * 1024 * 1024;
+
+/** The largest input image of an edit, per model family, before the gateway decodes anything. */
+export interface InputImageLimits {
+  /** Longest side, pixels. */
+  maxSide: number;
+  /** Width × height, pixels. */
+  maxPixels: number;
+  /** Largest file, bytes, where the model documents one. */
+  maxBytes?: number;
+  label: string;
+}
+
+/**
+ * Input images of Nova Canvas follow its resolution rules (Nova user guide, image-gen-access: "Input
+ * images for image generation" points to "Supported image resolutions"): sides up to 4096 and at most
+ * 4,194,304 pixels. Titan Image Generator documents no larger input (its outputs stop at 1408 px a
+ * side), so the same bounds apply, plus its documented 5 MB per file; Bedrock's own finer rules (multiples of 16, Titan's fixed sizes) are
+ * left to Bedrock, as they cost nothing to check there.
+ */
+export const CANVAS_INPUT_LIMITS: Readonly<
+  Record<'nova-canvas' | 'titan-image-v1' | 'titan-image-v2', InputImageLimits>
+> = {
+  'nova-canvas': { maxSide: NOVA_MAX_SIDE, maxPixels: NOVA_MAX_PIXELS, label: 'Nova Canvas' },
+  'titan-image-v1': {
+    maxSide: NOVA_MAX_SIDE,
+    maxPixels: NOVA_MAX_PIXELS,
+    maxBytes: TITAN_MAX_INPUT_BYTES,
+    label: 'Titan Image Generator v1',
+  },
+  'titan-image-v2': {
+    maxSide: NOVA_MAX_SIDE,
+    maxPixels: NOVA_MAX_PIXELS,
+    maxBytes: TITAN_MAX_INPUT_BYTES,
+    label: 'Titan Image Generator v2',
+  },
+};
+
+/**
+ * Why an input image of `width`×`height` cannot be sent (the model's bounds, or the gateway's own pixel
+ * cap when that is lower), or undefined when it can. Reads only the header's numbers.
+ */
+export function inputImageProblem(
+  size: ImageSize,
+  limits: InputImageLimits,
+  gatewayMaxPixels: number,
+): string | undefined {
+  const { width, height } = size;
+  if (width === 0 || height === 0) return `is ${width}x${height} pixels: not an image`;
+  if (width > limits.maxSide || height > limits.maxSide)
+    return `is ${width}x${height} pixels; ${limits.label} accepts input images up to ${limits.maxSide} pixels a side and ${limits.maxPixels.toLocaleString('en-US')} pixels in total`;
+  if (width * height > limits.maxPixels)
+    return `is ${width}x${height} = ${(width * height).toLocaleString('en-US')} pixels; ${limits.label} accepts input images of at most ${limits.maxPixels.toLocaleString('en-US')} pixels`;
+  if (width * height > gatewayMaxPixels)
+    return `is ${width}x${height} = ${(width * height).toLocaleString('en-US')} pixels; this gateway processes images of at most ${gatewayMaxPixels.toLocaleString('en-US')} pixels`;
+  return undefined;
+}
