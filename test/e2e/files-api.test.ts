@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVersitygw, versitygwAvailable } from './files-s3-servers.js';
-import { BUCKET, type FilesStack, KEYS, type S3Backend, startFilesStack } from './files-stack.js';
+import { startEmulator } from '../../emulator/src/index.js';
+import { spawnGateway } from '../helpers/stack.js';
+import { startVersitygw, versitygwAvailability } from '../helpers/versitygw.js';
+import { BUCKET, type FilesStack, KEYS, type S3Backend, startFilesStack, WRONG_SECRET } from './files-stack.js';
 
 /** Small enough that the "too large" and multipart cases stay quick; above two 5 MiB parts. */
 const MAX_FILE_BYTES = 12 * 1024 * 1024;
@@ -48,8 +50,40 @@ function bigBatchFile(bytes: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-const backends: Array<{ name: string; available: () => boolean; start: () => Promise<S3Backend> }> = [
-  { name: 'versitygw', available: versitygwAvailable, start: startVersitygw },
+/** The emulator's built-in S3 (what `make run` uses) and versitygw, a real S3 server. */
+const backends: Array<{
+  name: string;
+  available: () => boolean;
+  start: () => Promise<S3Backend>;
+  /** Whether the server implements ListMultipartUploads (the emulator's S3 subset does not). */
+  listsUploads: boolean;
+}> = [
+  {
+    name: 'the emulator',
+    available: () => true,
+    listsUploads: false,
+    async start() {
+      const emulator = await startEmulator({ port: 0, s3: { buckets: [BUCKET] } });
+      return {
+        name: 'emulator',
+        endpoint: emulator.url,
+        region: 'us-east-1',
+        // The emulator's built-in demo identity.
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        stop: () => emulator.close(),
+      };
+    },
+  },
+  {
+    name: 'versitygw',
+    available: () => versitygwAvailability().run,
+    listsUploads: true,
+    async start() {
+      const s3 = await startVersitygw({ buckets: [BUCKET] });
+      return { name: 'versitygw', ...s3, stop: () => s3.stop() };
+    },
+  },
 ];
 
 for (const backend of backends) {
@@ -62,8 +96,12 @@ for (const backend of backends) {
 
     const objectsUnder = async (prefix: string) =>
       (await stack.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? [];
+    /** Unfinished multipart uploads under a prefix; 0 where the server cannot list them (checked on versitygw). */
     const openUploads = async (prefix: string) =>
-      ((await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }))).Uploads ?? []).length;
+      backend.listsUploads
+        ? ((await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }))).Uploads ?? [])
+            .length
+        : 0;
 
     beforeAll(async () => {
       s3 = await backend.start();
@@ -173,6 +211,17 @@ for (const backend of backends) {
         purpose: 'batch',
       });
       expect(await alice.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+      // The Python SDK sends DELETE with a JSON content type and no body.
+      const other = await alice.files.create({
+        file: await toFile(Buffer.from(batchFile(1)), 'py.jsonl'),
+        purpose: 'batch',
+      });
+      const res = await fetch(`${stack.gateway.url}/v1/files/${other.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ id: other.id, object: 'file', deleted: true });
       const err = await alice.files.retrieve(file.id).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.NotFoundError);
       expect((err as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({
@@ -311,6 +360,61 @@ for (const backend of backends) {
       await expect(alice.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
     });
 
+    it('S3 refusing the keys is a 403 naming the account and S3 code, never the secret; S3 down is a 503', async () => {
+      const badKeys = stack.client(KEYS.manager, 'files-badkeys');
+      const err = (await badKeys.files
+        .create({ file: await toFile(Buffer.from(batchFile(1)), 'x.jsonl'), purpose: 'batch' })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      expect(err.status).toBe(403);
+      expect(err.error).toMatchObject({ code: 'upstream_access_denied' });
+      const message = (err.error as { message: string }).message;
+      expect(message).toContain('account files-badkeys');
+      expect(message).toMatch(/denied by S3 \((InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied)\)/);
+      expect(JSON.stringify(err.error)).not.toContain(WRONG_SECRET);
+      await expect(badKeys.files.list()).rejects.toMatchObject({ status: 403 });
+      const down = stack.client(KEYS.manager, 'files-down');
+      await expect(down.files.list()).rejects.toMatchObject({ status: 503, error: { code: 'upstream_unavailable' } });
+      await expect(
+        down.files.create({ file: await toFile(Buffer.from(batchFile(1)), 'x.jsonl'), purpose: 'batch' }),
+      ).rejects.toMatchObject({ status: 503 });
+    });
+
+    it('a caller that disconnects mid-upload leaves nothing in S3', async () => {
+      const before = (await objectsUnder('files-a/')).length;
+      const boundary = 'aigwboundary';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`;
+      const body = bigBatchFile(7 * 1024 * 1024);
+      const url = new URL(`${stack.gateway.url}/v1/files`);
+      const { request } = await import('node:http');
+      await new Promise<void>((resolve) => {
+        const req = request({
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${KEYS.alice}`,
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(Buffer.byteLength(head) + Buffer.byteLength(body) + 100),
+          },
+        });
+        req.on('error', () => resolve());
+        req.on('close', () => resolve());
+        req.write(head);
+        // More than one 5 MiB part, so the gateway has started a multipart upload, then the caller vanishes.
+        req.write(body.slice(0, 6 * 1024 * 1024), () => setTimeout(() => req.destroy(), 500));
+      });
+      await expect
+        .poll(
+          async () => ({ objects: (await objectsUnder('files-a/')).length, uploads: await openUploads('files-a/') }),
+          {
+            timeout: 10_000,
+            interval: 200,
+          },
+        )
+        .toEqual({ objects: before, uploads: 0 });
+    });
+
     it('accepts raw s3:// URIs as ids, URL-encoded or not', async () => {
       const file = await alice.files.create({
         file: await toFile(Buffer.from(batchFile(1)), 'raw.jsonl'),
@@ -335,7 +439,7 @@ for (const backend of backends) {
       });
     });
 
-    it('ids decode on another gateway process (restart, second replica)', async () => {
+    it('ids decode on another gateway (a second replica, and an `aigw serve` process started afresh)', async () => {
       const file = await alice.files.create({
         file: await toFile(Buffer.from(batchFile(3)), 'replica.jsonl'),
         purpose: 'batch',
@@ -345,6 +449,16 @@ for (const backend of backends) {
       expect(await other.files.retrieve(file.id)).toEqual(file);
       expect(await (await other.files.content(file.id)).text()).toBe(batchFile(3));
       expect((await other.files.list()).data.map((f) => f.id)).toContain(file.id);
-    });
+      const child = await spawnGateway(['--config', stack.config.dir]);
+      try {
+        const fresh = new OpenAI({ baseURL: `${child.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 });
+        expect(await fresh.files.retrieve(file.id)).toEqual(file);
+        expect(await fresh.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+        await expect(other.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
+      } finally {
+        child.kill();
+        await child.exited;
+      }
+    }, 120_000);
   });
 }

@@ -3,8 +3,8 @@
  * clients to look behind the gateway's back (what is left in the bucket, unfinished multipart uploads).
  *
  * Accounts (all in the manifests below): `files-a` and `files-b` store files in the S3 server's bucket
- * under their own prefixes; `files-key` authenticates with a Bedrock API key. Callers: a Manager of all
- * three, and two Users of `files-a` only (so they need no account header).
+ * under their own prefixes; `files-key` authenticates with a Bedrock API key; `files-badkeys` has keys S3
+ * refuses and `files-down` an S3 endpoint nothing listens on. Callers: a Manager of all of them, and two Users of `files-a` only (so they need no account header).
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import OpenAI from 'openai';
@@ -25,6 +25,8 @@ export interface S3Backend {
 }
 
 export const BUCKET = 'aigw-files-test';
+/** The secret of the `files-badkeys` account: S3 refuses it, and it must never appear in an answer. */
+export const WRONG_SECRET = 'wrongSecretKeyThatMustNotLeak0000000000';
 export const KEYS = {
   manager: 'sk-files-manager-000000000000',
   alice: 'sk-files-alice-0000000000000',
@@ -32,14 +34,19 @@ export const KEYS = {
 } as const;
 
 function manifests(s3: S3Backend): Record<string, string> {
-  const account = (name: string, auth: string, secret: string) => `apiVersion: aigateway.dev/v1alpha1
+  const account = (
+    name: string,
+    auth: string,
+    secret: string,
+    s3Endpoint = s3.endpoint,
+  ) => `apiVersion: aigateway.dev/v1alpha1
 kind: ProviderAccount
 metadata: { name: ${name}, namespace: default }
 spec:
   provider: aws-bedrock
   region: ${s3.region}
   endpoint: http://127.0.0.1:9
-  s3Endpoint: ${s3.endpoint}
+  s3Endpoint: ${s3Endpoint}
   batch: { s3Bucket: ${BUCKET}, s3Prefix: "${name}/" }
   auth:
     type: ${auth}
@@ -58,6 +65,14 @@ stringData: { token: ${token}, subject: "${subject}", teams: "${teams}" }
       account('files-a', 'accessKey', 'files-s3-keys'),
       account('files-b', 'accessKey', 'files-s3-keys'),
       account('files-key', 'apiKey', 'files-bedrock-key'),
+      // Wrong S3 keys, and an S3 endpoint nothing listens on (port 9, discard).
+      account('files-badkeys', 'accessKey', 'files-wrong-keys'),
+      account('files-down', 'accessKey', 'files-s3-keys', 'http://127.0.0.1:9'),
+      `apiVersion: v1
+kind: Secret
+metadata: { name: files-wrong-keys, namespace: default }
+stringData: { AWS_ACCESS_KEY_ID: "${s3.accessKeyId}", AWS_SECRET_ACCESS_KEY: "${WRONG_SECRET}" }
+`,
       `apiVersion: v1
 kind: Secret
 metadata: { name: files-s3-keys, namespace: default }

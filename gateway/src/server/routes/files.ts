@@ -33,6 +33,7 @@ import {
   resolveStorageAccount,
   type S3Store,
   type StorageAccount,
+  StorageError,
 } from '../../storage/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import type { ServerContext } from '../context.js';
@@ -54,6 +55,18 @@ export const filesRoutes: RouteModule = {
       // reading a file that is already refused.
       throwFileSizeLimit: false,
       limits: { files: 1, fileSize: limits.maxFileBytes + 1, fields: 8, fieldSize: 1024, parts: 9 },
+    });
+    // No route here reads a JSON body, but the openai Python SDK sends DELETE with
+    // `Content-Type: application/json` and no body, which the default parser refuses as an empty JSON body.
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_request, _body, done) =>
+      done(null, undefined),
+    );
+    // S3's own answer (bucket policies, principals) is for the platform team: logged, not sent.
+    app.addHook('onError', (request, _reply, error, done) => {
+      if (error instanceof StorageError)
+        request.log.warn({ code: error.code, requestId: request.id, detail: error.detail }, 'storage call failed');
+      done();
     });
     const hooks = { onRequest: authenticateHook(ctx), config: { metricRoute: 'files' } };
     app.post('/v1/files', hooks, (request, reply) => createFile(ctx, request, reply));
