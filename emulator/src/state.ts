@@ -3,7 +3,7 @@
  * the prompt cache and the clock. One instance per running emulator; `/_emulator/reset` clears it.
  */
 
-import { BatchService } from './batch/service.js';
+import { BatchService } from './batch/index.js';
 import type { Fault } from './faults.js';
 import {
   DEFAULT_S3_OPTIONS,
@@ -13,7 +13,7 @@ import {
   type LatencyConfig,
   mergeIdentity,
 } from './options.js';
-import { ObjectStore } from './s3/store.js';
+import { ObjectStore } from './s3/index.js';
 
 /** Temporary credentials issued by STS or the container-credentials endpoint. */
 export interface TemporaryCredentials {

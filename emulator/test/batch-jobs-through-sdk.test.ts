@@ -291,6 +291,25 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     expect(raw.status).toBe(403);
   });
 
+  it('takes every model id form the gateway may send: foundation id, profile id, foundation-model ARN', async () => {
+    await putInput(
+      'in/forms.jsonl',
+      ['a', 'b', 'c'].map((t, i) => converseRecord(`F${i}`, t)),
+    );
+    for (const modelId of [
+      'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0',
+      'us.meta.llama3-3-70b-instruct-v1:0',
+    ]) {
+      const { jobArn } = await bedrock.send(
+        new CreateModelInvocationJobCommand(jobInput(`forms-${modelId.length}`, 'in/forms.jsonl', { modelId })),
+      );
+      const job = await waitFor(jobArn ?? '');
+      expect({ modelId: job.modelId, status: job.status }).toEqual({ modelId, status: 'Completed' });
+    }
+  });
+
   it('is idempotent on clientRequestToken and refuses the same token with other parameters', async () => {
     await putInput(
       'in/idem.jsonl',

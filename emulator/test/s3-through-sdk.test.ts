@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +18,12 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../src/index.js';
 
+const Sha256 = Hash.bind(null, 'sha256');
 const CREDENTIALS = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
@@ -259,6 +263,101 @@ describe.each(MODES)('emulator S3 through @aws-sdk/client-s3 (path-style), objec
     });
     expect(unsigned.status).toBe(403);
     expect(await unsigned.text()).toContain('<Code>AccessDenied</Code>');
+  });
+
+  it('accepts UNSIGNED-PAYLOAD and signed aws-chunked uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', async () => {
+    const host = new URL(emu.url).host;
+    const signer = new SignatureV4({
+      credentials: CREDENTIALS,
+      region: 'us-east-1',
+      service: 's3',
+      sha256: Sha256,
+      uriEscapePath: false,
+    });
+    const send = async (key: string, headers: Record<string, string>, body: Buffer) => {
+      const signed = await signer.sign({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: host.split(':')[0] ?? '',
+        port: Number(host.split(':')[1]),
+        path: `/files/${key}`,
+        headers: { host, ...headers },
+        body,
+      });
+      return {
+        signed,
+        response: await fetch(`${emu.url}/files/${key}`, { method: 'PUT', headers: signed.headers, body }),
+      };
+    };
+    const unsigned = await send(
+      'unsigned-payload',
+      { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      Buffer.from('plain'),
+    );
+    expect(unsigned.response.status).toBe(200);
+    // Signed chunks: the seed signature signs the headers; each chunk signature chains from the previous one.
+    const date = new Date();
+    const amzDate = date
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+    const seed = await signer.sign(
+      {
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: host.split(':')[0] ?? '',
+        port: Number(host.split(':')[1]),
+        path: '/files/signed-chunks',
+        headers: {
+          host,
+          'content-encoding': 'aws-chunked',
+          'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+          'x-amz-decoded-content-length': '11',
+        },
+      },
+      { signingDate: date },
+    );
+    const seedSignature = /Signature=([0-9a-f]{64})/.exec(String(seed.headers.authorization))?.[1] ?? '';
+    const kDate = createHmac('sha256', `AWS4${CREDENTIALS.secretAccessKey}`).update(amzDate.slice(0, 8)).digest();
+    const key = createHmac(
+      'sha256',
+      createHmac('sha256', createHmac('sha256', kDate).update('us-east-1').digest()).update('s3').digest(),
+    )
+      .update('aws4_request')
+      .digest();
+    const empty = createHash('sha256').update('').digest('hex');
+    const chunkSig = (prev: string, data: string) =>
+      createHmac('sha256', key)
+        .update(
+          [
+            'AWS4-HMAC-SHA256-PAYLOAD',
+            amzDate,
+            scope,
+            prev,
+            empty,
+            createHash('sha256').update(data).digest('hex'),
+          ].join('\n'),
+        )
+        .digest('hex');
+    const s1 = chunkSig(seedSignature, 'hello world');
+    const s2 = chunkSig(s1, '');
+    const framed = `b;chunk-signature=${s1}\r\nhello world\r\n0;chunk-signature=${s2}\r\n\r\n`;
+    const ok = await fetch(`${emu.url}/files/signed-chunks`, {
+      method: 'PUT',
+      headers: seed.headers as Record<string, string>,
+      body: framed,
+    });
+    expect(ok.status).toBe(200);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'files', Key: 'signed-chunks' }));
+    expect(await got.Body?.transformToString()).toBe('hello world');
+    const forged = await fetch(`${emu.url}/files/signed-chunks`, {
+      method: 'PUT',
+      headers: seed.headers as Record<string, string>,
+      body: framed.replace('hello world', 'HELLO WORLD'),
+    });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
   });
 
   it('tells S3 apart from Bedrock by the signing service, whatever the path', async () => {

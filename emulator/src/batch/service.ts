@@ -21,8 +21,8 @@ import { type BatchStorage, BatchStorageError, builtinStorage, externalStorage, 
 import { type Job, type JobSpec, type JobStatus, TERMINAL_STATUSES } from './types.js';
 import { type CreateJobInput, type ListJobsInput, matchesPattern } from './validate.js';
 
-/** Records processed between two yields to the event loop. */
-const SLICE_RECORDS = 200;
+/** Records processed between two yields to the event loop (a few milliseconds of work). */
+const SLICE_RECORDS = 50;
 
 /** A batch fault (`POST /_emulator/batch/faults`, docs/emulator.md "Batch faults"). */
 export interface BatchFault {
@@ -67,6 +67,24 @@ function jobId(): string {
   let id = '';
   for (const b of bytes) id += alphabet[b % alphabet.length];
   return id;
+}
+
+/** Lines split or joined between two yields to the event loop. */
+const SLICE_LINES = 2000;
+
+/** The non-blank lines of a JSONL body, split in slices so a large file never blocks the event loop. */
+async function splitLines(body: Buffer): Promise<string[]> {
+  const lines: string[] = [];
+  let start = 0;
+  while (start < body.length) {
+    let end = body.indexOf(0x0a, start);
+    if (end < 0) end = body.length;
+    const line = body.toString('utf8', start, end > start && body[end - 1] === 0x0d ? end - 1 : end);
+    if (line.trim() !== '') lines.push(line);
+    start = end + 1;
+    if (lines.length % SLICE_LINES === 0) await yieldToLoop();
+  }
+  return lines;
 }
 
 /** A deterministic permutation (seeded by the job id), for `outputOrder: shuffled`. */
@@ -411,10 +429,7 @@ export class BatchService {
         return;
       }
       if (job.stopRequested) return;
-      const lines = body
-        .toString('utf8')
-        .split(/\r?\n/)
-        .filter((l) => l.trim() !== '');
+      const lines = await splitLines(body);
       if (lines.length > this.options.maxRecordsPerFile) {
         this.fail(
           job,
@@ -552,8 +567,12 @@ export class BatchService {
     try {
       for (const file of outputs) {
         const lines = this.options.outputOrder === 'shuffled' ? shuffled(file.lines, job.id) : file.lines;
-        const body = lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-        await this.storage.write(output.bucket, file.key, Buffer.from(body), 'application/octet-stream');
+        const parts: Buffer[] = [];
+        for (let i = 0; i < lines.length; i++) {
+          parts.push(Buffer.from(`${lines[i]}\n`));
+          if (i % SLICE_LINES === SLICE_LINES - 1) await yieldToLoop();
+        }
+        await this.storage.write(output.bucket, file.key, Buffer.concat(parts), 'application/octet-stream');
       }
       const manifest = {
         totalRecordCount: job.totalRecordCount,

@@ -24,6 +24,8 @@ const MAX_METADATA_BYTES = 2048;
 const MAX_LIST_KEYS = 1000;
 /** DeleteObjects takes at most 1,000 keys. */
 const MAX_DELETE_KEYS = 1000;
+/** Room for aws-chunked framing and trailers on top of an upload's payload. */
+const CHUNK_FRAMING_SLACK = 64 * 1024;
 /** Request bodies of the XML operations (Complete, Delete, CreateBucket) are small; 1 MiB is plenty. */
 const MAX_XML_BODY = 1024 * 1024;
 
@@ -420,7 +422,17 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
     const bucket = decodeSegment(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
     const key = slash < 0 ? '' : decodeSegment(rawPath.slice(slash + 1));
     const isUpload = method === 'PUT' && key !== '';
-    const limit = isUpload ? store.maxBytes : MAX_XML_BODY;
+    // An upload may take what the budget has left (plus what it replaces, plus aws-chunked framing); anything
+    // bigger is refused before its bytes are read.
+    let replaced = 0;
+    try {
+      replaced = isUpload && query.uploadId === undefined ? (store.head(bucket, key)?.size ?? 0) : 0;
+    } catch {
+      // A missing bucket is reported after authentication.
+    }
+    const limit = isUpload
+      ? Math.max(0, store.maxBytes - store.bytesUsed + replaced) + CHUNK_FRAMING_SLACK
+      : MAX_XML_BODY;
     const raw = await readBody(ctx.req, limit);
     const { chunkSigning } = await authenticateS3(state, {
       method,
@@ -532,7 +544,6 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
         const size = object.size;
         const range = parseRange(headers.range, size);
         const out: Record<string, string> = objectHeaders(object);
-        if (object.parts !== undefined) out['x-amz-mp-parts-count'] = String(object.parts);
         // A full-object checksum is returned only for a whole-object read, when the client asks for it.
         if (!range && object.checksum && (headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED') {
           out[`x-amz-checksum-${object.checksum.algorithm}`] = object.checksum.value;
