@@ -97,6 +97,11 @@ async function batchObjects(): Promise<string[]> {
   return (out.Contents ?? []).map((o) => o.Key!);
 }
 
+async function jobCount(): Promise<number> {
+  const res = await fetch(`${stack.emulator.url}/_emulator/batch/jobs`);
+  return ((await res.json()) as { jobs: unknown[] }).jobs.length;
+}
+
 async function emulatorFaults(body: object | undefined): Promise<void> {
   const res = await fetch(`${stack.emulator.url}/_emulator/batch/faults`, {
     method: body ? 'POST' : 'DELETE',
@@ -199,6 +204,7 @@ async function createError(
 describe('a batch refused before any job exists', () => {
   it('a file naming two models is a 400 naming the first other model, and leaves nothing in S3', async () => {
     const before = await batchObjects();
+    const jobsBefore = await jobCount();
     const fileId = await upload(
       chatLines(120, (i) => (i === 57 ? { model: 'demo/amazon-nova-micro-v1-0' } : { model: NOVA_LITE })),
     );
@@ -207,14 +213,17 @@ describe('a batch refused before any job exists', () => {
     expect(err.message).toContain("Line 58 of the input file names the model 'demo/amazon-nova-micro-v1-0'");
     expect(err.message).toContain(NOVA_LITE);
     expect(await batchObjects()).toEqual(before);
+    expect(await jobCount()).toBe(jobsBefore);
   });
 
   it('a line the translator refuses fails the create with its line number', async () => {
+    const before = await batchObjects();
     const fileId = await upload(chatLines(150, (i) => (i === 130 ? { n: 3 } : {})));
     const err = await createError({ input_file_id: fileId, model: NOVA_LITE });
     expect(err.status).toBe(400);
     expect(err.message).toContain('Line 131 of the input file');
     expect((err.error as { param?: string }).param).toBe('body.n');
+    expect(await batchObjects()).toEqual(before);
   });
 
   it('fewer lines than the Bedrock minimum is a clear 400', async () => {
