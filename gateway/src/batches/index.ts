@@ -25,3 +25,4 @@ export {
   OUTPUT_FILE_KIND,
   parseBatchFileRef,
 } from './service.js';
+export { UploadSink } from './sink.js';
