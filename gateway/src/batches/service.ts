@@ -135,7 +135,8 @@ export class BatchService {
       );
     const keys = batchKeys(folder);
     const input = await req.input.store.get(req.input.key, { signal });
-    if (!input) throw new GatewayError('not_found', `No such file: '${req.input.id}'.`, { param: 'input_file_id' });
+    if (!input)
+      throw new GatewayError('not_found', `No such file: '${req.input.id.slice(0, 200)}'.`, { param: 'input_file_id' });
 
     const records = new UploadSink();
     const map = new UploadSink();

@@ -29,6 +29,12 @@ export const BATCH_ENDPOINTS: readonly BatchEndpoint[] = ['/v1/chat/completions'
 /** OpenAI's bound on `custom_id`; longer ids are refused rather than stored. */
 export const MAX_CUSTOM_ID_LENGTH = 512;
 
+/** Caller text quoted in a message: printable and bounded. */
+function shown(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -67,7 +73,7 @@ export function parseBatchInputLine(text: string, lineNumber: number, endpoint: 
   if (url !== endpoint)
     throw refuse(
       lineNumber,
-      `'url' is ${JSON.stringify(url)} but the batch's endpoint is ${endpoint}; every line must use the batch's endpoint.`,
+      `'url' is ${shown(JSON.stringify(url) ?? 'missing')} but the batch's endpoint is ${endpoint}; every line must use the batch's endpoint.`,
       'url',
     );
   if (!isObject(body)) throw refuse(lineNumber, "'body' must be a JSON object.", 'body');
@@ -121,7 +127,7 @@ export function toBatchRecord(
   if (named !== undefined && named !== ctx.servedName)
     throw new GatewayError(
       'invalid_value',
-      `Line ${lineNumber} of the input file names the model '${named}' but the batch runs '${ctx.servedName}'; one Bedrock batch job serves one model, so every line must name the batch's model or none.`,
+      `Line ${lineNumber} of the input file names the model '${shown(named)}' but the batch runs '${ctx.servedName}'; one Bedrock batch job serves one model, so every line must name the batch's model or none.`,
       { param: 'body.model' },
     );
   const body = named === undefined ? { ...line.body, model: ctx.servedName } : line.body;
