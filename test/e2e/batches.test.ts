@@ -248,6 +248,21 @@ describe('a batch refused before any job exists', () => {
     expect((await createError({ input_file_id: fileId, model: NOVA_LITE, job_name: 'bad name!' })).status).toBe(400);
   });
 
+  it("a header naming another account than the input file's is a 400", async () => {
+    const fileId = await upload(chatLines(100));
+    const err = await client(DEMO_KEY, 'demo-role')
+      .batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        // @ts-expect-error the gateway's extra member
+        model: NOVA_LITE,
+      })
+      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as Error).message).toContain("storage of the account 'demo'");
+  });
+
   it('an unknown input file is 404', async () => {
     expect((await createError({ input_file_id: 'file-doesnotexist', model: NOVA_LITE })).status).toBe(404);
   });

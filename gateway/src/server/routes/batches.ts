@@ -204,6 +204,13 @@ async function createBatch(
       param: 'input_file_id',
     });
   state.account = file.sa.account.name;
+  const named = request.headers[ACCOUNT_HEADER];
+  if (typeof named === 'string' && named.trim() !== '' && named.trim() !== file.sa.account.name)
+    throw new GatewayError(
+      'invalid_value',
+      `The input file is in the storage of the account '${file.sa.account.name}' but '${ACCOUNT_HEADER}' names '${printable(named.trim())}'; a batch runs in the account that holds its file.`,
+      { param: ACCOUNT_HEADER },
+    );
   const caller = callerAbortSignal(reply);
   try {
     const info = await file.store.head(file.key, { signal: caller.signal });
