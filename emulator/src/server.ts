@@ -11,6 +11,7 @@ import { BATCH_ROUTES } from './batch/index.js';
 import { signableOf } from './call.js';
 import { FOUNDATION_MODEL_ROUTES } from './control-plane/foundation-models.js';
 import { matchControlPlane, registerBuiltinControlPlaneRoutes } from './control-plane/index.js';
+import { INFERENCE_PROFILE_ROUTES } from './control-plane/inference-profiles.js';
 import { BedrockException } from './errors.js';
 import { newRequestId, type RequestContext, sendError, sendThrown } from './reply.js';
 import { handleRuntime, matchRuntimePath } from './runtime.js';
@@ -20,6 +21,7 @@ import { handleContainerCredentials, handleSts, isStsRequest } from './sts.js';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './transport.js';
 
 registerBuiltinControlPlaneRoutes(FOUNDATION_MODEL_ROUTES);
+registerBuiltinControlPlaneRoutes(INFERENCE_PROFILE_ROUTES);
 registerBuiltinControlPlaneRoutes(BATCH_ROUTES);
 
 /** Largest request body accepted (InvokeModel bodies may be up to 25,000,000 bytes, §6). */

@@ -240,6 +240,16 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     const unreadable = await waitFor(noBucket.jobArn ?? '');
     expect(unreadable.status).toBe('Failed');
     expect(unreadable.message).toContain('NoSuchBucket');
+    const noOutput = await bedrock.send(
+      new CreateModelInvocationJobCommand(
+        jobInput('no-output', 'in/short.jsonl', {
+          outputDataConfig: { s3OutputDataConfig: { s3Uri: 's3://gone-bucket/out/' } },
+        }),
+      ),
+    );
+    const unwritable = await waitFor(noOutput.jobArn ?? '');
+    expect(unwritable).toMatchObject({ status: 'Failed', processedRecordCount: 0 });
+    expect(unwritable.message).toContain('could not write s3://gone-bucket/out/: NoSuchBucket');
   });
 
   it('refuses invalid requests with the service-model constraints, all at once', async () => {
@@ -447,6 +457,39 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
       message: 'The role cannot read the bucket.',
       processedRecordCount: 0,
     });
+  });
+
+  it('takes batch faults through the common fault endpoint too (batch-fail next to a runtime fault)', async () => {
+    const res = await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify([
+        { type: 'batch-fail', jobName: 'common-fault', message: 'Injected through /_emulator/faults.' },
+        { type: 'throttle', operation: 'CountTokens', count: 1 },
+      ]),
+    });
+    expect(await res.json()).toMatchObject({
+      faults: [{ type: 'throttle', operation: 'CountTokens' }],
+      batchFaults: [{ type: 'fail', jobName: 'common-fault' }],
+    });
+    await putInput(
+      'in/common.jsonl',
+      ['a', 'b', 'c'].map((t, i) => converseRecord(`Q${i}`, t)),
+    );
+    const { jobArn } = await bedrock.send(
+      new CreateModelInvocationJobCommand(jobInput('common-fault', 'in/common.jsonl')),
+    );
+    expect(await waitFor(jobArn ?? '')).toMatchObject({
+      status: 'Failed',
+      message: 'Injected through /_emulator/faults.',
+    });
+    const bad = await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'batch-explode' }),
+    });
+    expect(bad.status).toBe(400);
+    await fetch(`${emu.url}/_emulator/faults`, { method: 'DELETE' });
+    expect(emu.state.faults).toEqual([]);
+    expect(emu.state.batch.faults).toEqual([]);
   });
 
   it('expires a held job once the emulator clock passes jobExpirationTime', async () => {

@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -100,6 +101,21 @@ describe.each(MODES)('emulator S3 through @aws-sdk/client-s3 (path-style), objec
     ).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
     const got = await s3.send(new GetObjectCommand({ Bucket: 'files', Key: 'marker' }));
     expect(await got.Body?.transformToString()).toBe('first');
+  });
+
+  it('lets exactly one of many concurrent conditional creates win (the others get 412 or 409)', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        s3.send(new PutObjectCommand({ Bucket: 'files', Key: 'race-marker', Body: `writer-${i}`, IfNoneMatch: '*' })),
+      ),
+    );
+    const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    expect(winners).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect([412, 409]).toContain(r.reason.$metadata.httpStatusCode);
+    }
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'files', Key: 'race-marker' }));
+    expect(await got.Body?.transformToString()).toBe(`writer-${winners[0]}`);
   });
 
   it('serves byte ranges (206 with Content-Range) and refuses unsatisfiable ones (416)', async () => {
@@ -201,7 +217,11 @@ describe.each(MODES)('emulator S3 through @aws-sdk/client-s3 (path-style), objec
         }),
       ),
     ).rejects.toMatchObject({ name: 'EntityTooSmall' });
+    const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'files', Prefix: 'par' }));
+    expect(open.Uploads?.map((u) => [u.Key, u.UploadId])).toEqual([['parts', UploadId]]);
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'files', Key: 'parts', UploadId }));
+    const none = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'files' }));
+    expect(none.Uploads ?? []).toEqual([]);
     await expect(
       s3.send(new UploadPartCommand({ Bucket: 'files', Key: 'parts', UploadId, PartNumber: 3, Body: 'x' })),
     ).rejects.toMatchObject({ name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } });

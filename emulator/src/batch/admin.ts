@@ -88,6 +88,27 @@ export function parseBatchFaults(body: unknown): BatchFault[] {
   });
 }
 
+/**
+ * Splits a `POST /_emulator/faults` body into runtime faults and batch faults (types `batch-fail`,
+ * `batch-expire`, `batch-hold`, the same as `fail`/`expire`/`hold` on `/_emulator/batch/faults`), so one
+ * request can set both; the batch ones are parsed (and refused when bad) here.
+ */
+export function splitFaults(body: unknown): { runtime: unknown[]; batch: BatchFault[] } {
+  const list = Array.isArray(body)
+    ? body
+    : typeof body === 'object' && body !== null && Array.isArray((body as { faults?: unknown }).faults)
+      ? (body as { faults: unknown[] }).faults
+      : [body];
+  const isBatch = (item: unknown) =>
+    typeof item === 'object' && item !== null && String((item as { type?: unknown }).type).startsWith('batch-');
+  const batch = parseBatchFaults(
+    list
+      .filter(isBatch)
+      .map((item) => ({ ...(item as object), type: String((item as { type: string }).type).slice('batch-'.length) })),
+  );
+  return { runtime: list.filter((item) => !isBatch(item)), batch };
+}
+
 /** Handles `/_emulator/batch/*`; returns false when the path is not one of them. */
 export function handleBatchAdmin(state: EmulatorState, ctx: RequestContext): boolean {
   const route = `${ctx.method} ${ctx.rawPath}`;

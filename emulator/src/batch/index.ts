@@ -3,7 +3,7 @@
  * admin endpoints that tune and fault it.
  */
 
-export { handleBatchAdmin, parseBatchFaults, parseBatchSettings } from './admin.js';
+export { handleBatchAdmin, parseBatchFaults, parseBatchSettings, splitFaults } from './admin.js';
 export { BATCH_MODELS } from './models.js';
 export { BATCH_ROUTES } from './routes.js';
 export { type BatchFault, BatchService } from './service.js';

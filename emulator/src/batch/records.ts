@@ -4,6 +4,7 @@
  * too, as a per-record `error` in the output file (bedrock-wire.md §7.2).
  */
 
+import { parseJsonBody } from '../call.js';
 import type { CatalogModel } from '../catalog.js';
 import { generateConverseOutput } from '../converse/generate.js';
 import { validateConverseRequest } from '../converse/validate.js';
@@ -47,7 +48,8 @@ export function runRecord(input: {
   const { state, model, invocationType, text, index } = input;
   let record: unknown;
   try {
-    record = JSON.parse(text);
+    // The online parser: malformed or too deeply nested JSON is refused as the runtime refuses it.
+    record = parseJsonBody(Buffer.from(text));
   } catch {
     return errorLine(generatedRecordId(index), undefined, 400, MALFORMED);
   }
@@ -80,6 +82,8 @@ export function runRecord(input: {
       foundationModelId: model.id,
       family: model.family,
       accept: 'application/json',
+      model,
+      state,
     });
     return {
       line: { recordId, modelInput, modelOutput: result.body },

@@ -406,6 +406,14 @@ export class BatchService {
       return;
     }
     if (job.stopRequested) return;
+    try {
+      // The output location must be reachable before any record runs.
+      await this.storage.checkBucket(output.bucket);
+    } catch (error) {
+      if (!job.stopRequested) this.fail(job, this.storageMessage(error, outputUri, 'write'));
+      return;
+    }
+    if (job.stopRequested) return;
     if (keys.length === 0) {
       this.fail(job, `No .jsonl input files were found at ${inputUri}.`);
       return;

@@ -6,6 +6,7 @@
 
 import {
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -35,6 +36,8 @@ export interface BatchStorage {
   size(bucket: string, key: string): Promise<number | undefined>;
   read(bucket: string, key: string): Promise<Buffer>;
   write(bucket: string, key: string, body: Buffer, contentType: string): Promise<void>;
+  /** Throws BatchStorageError (`NoSuchBucket`, `AccessDenied`, ...) unless the bucket can be reached. */
+  checkBucket(bucket: string): Promise<void>;
 }
 
 function fromS3Error(error: unknown): never {
@@ -75,6 +78,9 @@ export function builtinStorage(store: ObjectStore): BatchStorage {
       } catch (error) {
         fromS3Error(error);
       }
+    },
+    async checkBucket(bucket) {
+      if (!store.hasBucket(bucket)) throw new BatchStorageError('NoSuchBucket', 'The specified bucket does not exist');
     },
   };
 }
@@ -153,6 +159,20 @@ export function externalStorage(config: ExternalS3): BatchStorage {
       try {
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
       } catch (error) {
+        fromSdkError(error);
+      }
+    },
+    async checkBucket(bucket) {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (error) {
+        // HeadBucket errors have no body: name them from the status as S3 would.
+        if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) {
+          throw new BatchStorageError('NoSuchBucket', 'The specified bucket does not exist');
+        }
+        if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 403) {
+          throw new BatchStorageError('AccessDenied', 'Access Denied');
+        }
         fromSdkError(error);
       }
     },

@@ -250,23 +250,31 @@ function checkReadConditions(headers: Readonly<Record<string, string>>, object: 
   return undefined;
 }
 
-/** PutObject / CompleteMultipartUpload conditions: `If-None-Match: *` (create only) and `If-Match: <etag>`. */
-function checkWriteConditions(
+/**
+ * PutObject / CompleteMultipartUpload conditions (`If-None-Match: *` creates only, `If-Match: <etag>`
+ * replaces only that version) as a precondition the store checks atomically with the write.
+ */
+function writeCondition(
   headers: Readonly<Record<string, string>>,
-  existing: StoredObject | undefined,
   key: string,
-): void {
+): ((existing: StoredObject | undefined) => void) | undefined {
   const ifNoneMatch = headers['if-none-match'];
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', { fields: { Header: 'If-None-Match' } });
-    if (existing) throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
-  }
   const ifMatch = headers['if-match'];
-  if (ifMatch !== undefined) {
-    if (!existing) throw new S3Error('NoSuchKey', { fields: { Key: key } });
-    if (!etagMatches(ifMatch, existing.etag))
-      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', { fields: { Header: 'If-None-Match' } });
   }
+  return (existing) => {
+    if (ifNoneMatch !== undefined && existing) {
+      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
+    }
+    if (ifMatch !== undefined) {
+      if (!existing) throw new S3Error('NoSuchKey', { fields: { Key: key } });
+      if (!etagMatches(ifMatch, existing.etag)) {
+        throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
+      }
+    }
+  };
 }
 
 interface ListMarker {
@@ -388,7 +396,10 @@ function s3OperationName(method: string, bucket: string, key: string, query: Rec
   if (bucket === '') return method === 'GET' ? 'ListBuckets' : method;
   if (key === '') {
     if (method === 'POST' && query.delete !== undefined) return 'DeleteObjects';
-    if (method === 'GET') return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    if (method === 'GET') {
+      if (query.uploads !== undefined) return 'ListMultipartUploads';
+      return query.location !== undefined ? 'GetBucketLocation' : 'ListObjectsV2';
+    }
     return (
       ({ PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' } as Record<string, string>)[method] ?? method
     );
@@ -481,8 +492,9 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
           sendEmpty(res, 200, requestId, { etag, ...checksumHeaders });
           return;
         }
-        checkWriteConditions(headers, store.head(bucket, key), key);
+        const precondition = writeCondition(headers, key);
         const object = await store.put(bucket, key, data, {
+          ...(precondition ? { precondition } : {}),
           contentType: headers['content-type'] ?? 'binary/octet-stream',
           metadata: metadataOf(headers),
           ...(checksum ? { checksum } : {}),
@@ -516,8 +528,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
             if (!Number.isInteger(partNumber) || p.ETag === undefined) throw new S3Error('MalformedXML');
             return { partNumber, etag: p.ETag };
           });
-          checkWriteConditions(headers, store.head(bucket, key), key);
-          const object = await store.completeUpload(upload, parts);
+          const object = await store.completeUpload(upload, parts, writeCondition(headers, key));
           const host = headers.host ?? 'localhost';
           sendXml(
             res,
@@ -614,6 +625,28 @@ async function bucketOperation(state: EmulatorState, ctx: S3Request, bucket: str
       return;
     case 'GET': {
       if (!store.hasBucket(bucket)) throw new S3Error('NoSuchBucket', { fields: { BucketName: bucket } });
+      if (query.uploads !== undefined) {
+        // ListMultipartUploads, one page of up to 1000 (the emulator keeps few uploads; no markers needed).
+        const prefix = first(query.prefix) ?? '';
+        const uploads = store.listUploads(bucket, prefix);
+        const items = uploads
+          .slice(0, MAX_LIST_KEYS)
+          .map(
+            (u) =>
+              `<Upload>${element('Key', u.key)}${element('UploadId', u.uploadId)}${element('Initiated', isoDate(u.initiated))}${element('StorageClass', 'STANDARD')}</Upload>`,
+          )
+          .join('');
+        sendXml(
+          res,
+          200,
+          document(
+            'ListMultipartUploadsResult',
+            `${element('Bucket', bucket)}${element('Prefix', prefix)}${element('MaxUploads', MAX_LIST_KEYS)}${element('IsTruncated', uploads.length > MAX_LIST_KEYS)}${items}`,
+          ),
+          requestId,
+        );
+        return;
+      }
       if (query.location !== undefined) {
         const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region === 'us-east-1' ? '' : region}</LocationConstraint>`;
         sendXml(res, 200, xml, requestId);

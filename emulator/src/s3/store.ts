@@ -66,6 +66,13 @@ export interface PutOptions {
   contentType?: string;
   metadata?: Record<string, string>;
   checksum?: { algorithm: string; value: string };
+  /**
+   * A write condition (`If-None-Match: *`, `If-Match`): called with the object currently under the key,
+   * throws to refuse. It is checked when the write starts and again just before the object replaces what is
+   * there, and only one conditional write per key runs at a time (others get 409
+   * ConditionalRequestConflict, as S3 answers), so two concurrent conditional creates never both win.
+   */
+  precondition?: (existing: StoredObject | undefined) => void;
 }
 
 /** S3's smallest part (all but the last), 5 MiB. */
@@ -114,6 +121,8 @@ function fileNameOf(key: string): string {
 export class ObjectStore {
   private readonly buckets = new Map<string, Bucket>();
   private readonly uploads = new Map<string, MultipartUpload>();
+  /** `bucket/key` of conditional writes in flight. */
+  private readonly conditionalWrites = new Set<string>();
   private usedBytes = 0;
 
   /**
@@ -239,18 +248,45 @@ export class ObjectStore {
     return createReadStream(object.file, range ? { start: range.start, end: range.end } : {});
   }
 
-  private async persist(
+  /** Disk mode: writes the bytes to a temporary file next to the object's file; returns both names. */
+  private async writeTemp(
     bucket: Bucket,
-    object: Omit<StoredObject, 'file' | 'body'>,
+    key: string,
     write: (tmp: string) => Promise<void>,
-  ): Promise<StoredObject> {
-    const dir = join(this.dir ?? '', bucket.name);
-    const file = join(dir, fileNameOf(object.key));
+  ): Promise<{ tmp: string; file: string }> {
+    const file = join(this.dir ?? '', bucket.name, fileNameOf(key));
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     await write(tmp);
-    await rename(tmp, file);
-    await writeFile(`${file}.json`, JSON.stringify(object));
-    return { ...object, file };
+    return { tmp, file };
+  }
+
+  /** Disk mode: moves the temporary file into place (readers never see half an object) and writes the index entry. */
+  private async finishTemp(
+    entry: Omit<StoredObject, 'file' | 'body'>,
+    written: { tmp: string; file: string },
+  ): Promise<StoredObject> {
+    await rename(written.tmp, written.file);
+    await writeFile(`${written.file}.json`, JSON.stringify(entry));
+    return { ...entry, file: written.file };
+  }
+
+  /** Runs a write under its precondition (see `PutOptions.precondition`). */
+  private async guarded<T>(
+    bucket: Bucket,
+    key: string,
+    precondition: PutOptions['precondition'],
+    write: (recheck: () => void) => Promise<T>,
+  ): Promise<T> {
+    if (!precondition) return write(() => {});
+    const lock = `${bucket.name}/${key}`;
+    if (this.conditionalWrites.has(lock)) throw new S3Error('ConditionalRequestConflict', { fields: { Key: key } });
+    precondition(bucket.objects.get(key));
+    this.conditionalWrites.add(lock);
+    try {
+      return await write(() => precondition(bucket.objects.get(key)));
+    } finally {
+      this.conditionalWrites.delete(lock);
+    }
   }
 
   private commit(bucket: Bucket, object: StoredObject): StoredObject {
@@ -261,9 +297,21 @@ export class ObjectStore {
     return object;
   }
 
-  /** Stores an object (last writer wins); returns it. */
+  /** Stores an object (last writer wins, unless a precondition says otherwise); returns it. */
   async put(bucketName: string, key: string, body: Buffer, options: PutOptions = {}): Promise<StoredObject> {
     const bucket = this.bucket(bucketName);
+    return this.guarded(bucket, key, options.precondition, (recheck) =>
+      this.putUnguarded(bucket, key, body, options, recheck),
+    );
+  }
+
+  private async putUnguarded(
+    bucket: Bucket,
+    key: string,
+    body: Buffer,
+    options: PutOptions,
+    recheck: () => void,
+  ): Promise<StoredObject> {
     this.reserve(body.length - (bucket.objects.get(key)?.size ?? 0));
     const entry: Omit<StoredObject, 'file' | 'body'> = {
       key,
@@ -274,9 +322,16 @@ export class ObjectStore {
       metadata: options.metadata ?? {},
       ...(options.checksum ? { checksum: options.checksum } : {}),
     };
-    const object = this.dir ? await this.persist(bucket, entry, (tmp) => writeFile(tmp, body)) : { ...entry, body };
-    // The budget is checked again: another upload may have landed while the file was written.
-    this.reserve(body.length - (bucket.objects.get(key)?.size ?? 0));
+    const written = this.dir ? await this.writeTemp(bucket, key, (tmp) => writeFile(tmp, body)) : undefined;
+    try {
+      // Checked again: another upload may have landed while the bytes were hashed or written.
+      this.reserve(body.length - (bucket.objects.get(key)?.size ?? 0));
+      recheck();
+    } catch (error) {
+      if (written) await rm(written.tmp, { force: true });
+      throw error;
+    }
+    const object = written ? await this.finishTemp(entry, written) : { ...entry, body };
     return this.commit(bucket, object);
   }
 
@@ -325,6 +380,14 @@ export class ObjectStore {
     return upload;
   }
 
+  /** Uploads in progress in a bucket (keys in byte order, then by start time). */
+  listUploads(bucketName: string, prefix: string): MultipartUpload[] {
+    this.bucket(bucketName);
+    return [...this.uploads.values()]
+      .filter((u) => u.bucket === bucketName && u.key.startsWith(prefix))
+      .sort((a, b) => byteOrder(a.key, b.key) || a.initiated - b.initiated);
+  }
+
   async putPart(upload: MultipartUpload, partNumber: number, body: Buffer): Promise<string> {
     this.reserve(body.length - (upload.parts.get(partNumber)?.size ?? 0));
     const etag = `"${(await md5Sliced(body)).toString('hex')}"`;
@@ -359,6 +422,7 @@ export class ObjectStore {
   async completeUpload(
     upload: MultipartUpload,
     requested: ReadonlyArray<{ partNumber: number; etag: string }>,
+    precondition?: PutOptions['precondition'],
   ): Promise<StoredObject> {
     if (requested.length === 0) throw new S3Error('MalformedXML');
     const chosen: StoredPart[] = [];
@@ -379,6 +443,15 @@ export class ObjectStore {
       }
     });
     const bucket = this.bucket(upload.bucket);
+    return this.guarded(bucket, upload.key, precondition, (recheck) => this.assemble(bucket, upload, chosen, recheck));
+  }
+
+  private async assemble(
+    bucket: Bucket,
+    upload: MultipartUpload,
+    chosen: StoredPart[],
+    recheck: () => void,
+  ): Promise<StoredObject> {
     const size = chosen.reduce((n, p) => n + p.size, 0);
     const entry: Omit<StoredObject, 'file' | 'body'> = {
       key: upload.key,
@@ -389,8 +462,8 @@ export class ObjectStore {
       metadata: upload.metadata,
       parts: chosen.length,
     };
-    const object = this.dir
-      ? await this.persist(bucket, entry, async (tmp) => {
+    const written = this.dir
+      ? await this.writeTemp(bucket, upload.key, async (tmp) => {
           // Parts are appended file by file, so completing never holds the whole object in memory.
           const out = createWriteStream(tmp);
           await pipeline(
@@ -401,6 +474,15 @@ export class ObjectStore {
             out,
           );
         })
+      : undefined;
+    try {
+      recheck();
+    } catch (error) {
+      if (written) await rm(written.tmp, { force: true });
+      throw error;
+    }
+    const object = written
+      ? await this.finishTemp(entry, written)
       : { ...entry, body: Buffer.concat(chosen.map((p) => p.body ?? Buffer.alloc(0))) };
     // The parts' bytes move into the object: release them first so the budget counts them once.
     await this.abortUpload(upload);

@@ -18,7 +18,8 @@ const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
 Usage:
   aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
   aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
-  aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--batch-step-ms MS] [--batch-min-records N]
+  aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--tls-port N [--tls-ca-file FILE] [--print-ca]]
+                [--batch-step-ms MS] [--batch-min-records N]
                 [--s3-endpoint URL] [--s3-region R] [--s3-max-bytes N] [--s3-dir DIR]   (docs/emulator.md)
   aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
   aigw --help | --version
@@ -37,6 +38,13 @@ serve options:
                            TokenReview (API server from KUBECONFIG, else the pod's service account)
   --token-review-audience AUD
                            audience the tokens must carry (repeatable; default the API server's)
+
+emulator options:
+  --port N / --host ADDR   listen address (default 127.0.0.1:4566)
+  --config FILE            YAML or JSON emulator options (region, latency, identities, ...)
+  --tls-port N             also serve HTTPS on N (0 = any free port) with a CA generated at startup
+  --tls-ca-file FILE       write that CA certificate (PEM) to FILE, for clients to trust
+  --print-ca               print the CA certificate after the listening lines
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */
@@ -256,6 +264,9 @@ async function emulator(args: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       config: { type: 'string' },
+      'tls-port': { type: 'string' },
+      'tls-ca-file': { type: 'string' },
+      'print-ca': { type: 'boolean' },
       // Batch timing, record minimum and the batch jobs' S3 (docs/emulator.md, Options).
       'batch-step-ms': { type: 'string' },
       'batch-min-records': { type: 'string' },
@@ -268,10 +279,15 @@ async function emulator(args: string[]): Promise<void> {
   // A computed specifier keeps the emulator out of the gateway's module graph (and typecheck) when
   // it is not being run.
   const modulePath = '../../../emulator/src/index.js';
+  type TlsOptions = { tlsPort?: number; tlsCaFile?: string };
   const mod = (await import(modulePath)) as {
-    startEmulator?: (o: { port?: number; host?: string }) => Promise<{ url: string; close(): Promise<void> }>;
-    loadEmulatorConfig?: (path: string) => Promise<{ port?: number; host?: string }>;
-    applyEmulatorCliOptions?: <T>(base: T, flags: Record<string, string | undefined>) => T;
+    startEmulator?: (o: { port?: number; host?: string } & TlsOptions) => Promise<{
+      url: string;
+      tls: { url: string; caCertificate: string } | undefined;
+      close(): Promise<void>;
+    }>;
+    loadEmulatorConfig?: (path: string) => Promise<{ port?: number; host?: string } & TlsOptions>;
+    applyEmulatorCliOptions?: <T>(base: T, flags: Record<string, string | boolean | undefined>) => T;
   };
   if (!mod.startEmulator || !mod.loadEmulatorConfig || !mod.applyEmulatorCliOptions) {
     throw new Error('this build does not include the emulator');
@@ -284,8 +300,25 @@ async function emulator(args: string[]): Promise<void> {
   );
   const port = parsePort(values.port, '--port', fromFile.port ?? 4566);
   const host = values.host ?? fromFile.host;
-  const running = await mod.startEmulator({ ...fromFile, port, ...(host ? { host } : {}) });
+  // docs/emulator.md, "HTTPS": an optional TLS listener whose CA is generated at startup.
+  const tlsPort = values['tls-port'] === undefined ? fromFile.tlsPort : parsePort(values['tls-port'], '--tls-port', 0);
+  const tlsCaFile = values['tls-ca-file'] ?? fromFile.tlsCaFile;
+  if (tlsPort === undefined && (tlsCaFile !== undefined || values['print-ca'])) {
+    throw new UsageError('--tls-ca-file and --print-ca need --tls-port');
+  }
+  const running = await mod.startEmulator({
+    ...fromFile,
+    port,
+    ...(host ? { host } : {}),
+    ...(tlsPort !== undefined ? { tlsPort } : {}),
+    ...(tlsCaFile !== undefined ? { tlsCaFile } : {}),
+  });
   process.stdout.write(`aigw emulator listening on ${running.url}\n`);
+  if (running.tls) {
+    const where = tlsCaFile === undefined ? '' : ` (CA certificate written to ${tlsCaFile})`;
+    process.stdout.write(`aigw emulator TLS listening on ${running.tls.url}${where}\n`);
+    if (values['print-ca']) process.stdout.write(running.tls.caCertificate);
+  }
   const stop = () => {
     running.close().then(
       () => process.exit(0),
