@@ -60,6 +60,12 @@ describe('aigw', () => {
     const upstream = aigwWithEnv({ AIGW_UPSTREAM_MAX_ATTEMPTS: 'many' }, 'serve', '--config', 'examples');
     expect(upstream.code).toBe(2);
     expect(upstream.err).toMatch(/AIGW_UPSTREAM_MAX_ATTEMPTS must be a non-negative integer/);
+    const media = aigwWithEnv({ AIGW_MEDIA_FETCH: 'perhaps' }, 'serve', '--config', 'examples');
+    expect(media.code).toBe(2);
+    expect(media.err).toMatch(/AIGW_MEDIA_FETCH/);
+  });
+
+  it('rejects malformed files and storage environment variables by name', () => {
     const files = aigwWithEnv({ AIGW_FILES_MAX_FILE_BYTES: '1e9' }, 'serve', '--config', 'examples');
     expect(files.code).toBe(2);
     expect(files.err).toMatch(/AIGW_FILES_MAX_FILE_BYTES must be a non-negative integer/);

@@ -142,6 +142,12 @@ for (const backend of backends) {
       expect(content.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
       expect(content.headers.get('content-type')).toContain('application/jsonl');
       expect(await content.text()).toBe(text);
+      const head = await fetch(`${stack.gateway.url}/v1/files/${file.id}/content`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${KEYS.alice}` },
+      });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
       // The object sits under the account's prefix, with the uploader recorded.
       const objects = await objectsUnder('files-a/files/');
       expect(objects.some((o) => o.Size === Buffer.byteLength(text))).toBe(true);
@@ -449,10 +455,14 @@ for (const backend of backends) {
       expect(await other.files.retrieve(file.id)).toEqual(file);
       expect(await (await other.files.content(file.id)).text()).toBe(batchFile(3));
       expect((await other.files.list()).data.map((f) => f.id)).toContain(file.id);
-      const child = await spawnGateway(['--config', stack.config.dir]);
+      // Its file size limit comes from the environment (AIGW_FILES_MAX_FILE_BYTES).
+      const child = await spawnGateway(['--config', stack.config.dir], { AIGW_FILES_MAX_FILE_BYTES: '2048' });
       try {
         const fresh = new OpenAI({ baseURL: `${child.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 });
         expect(await fresh.files.retrieve(file.id)).toEqual(file);
+        await expect(
+          fresh.files.create({ file: await toFile(Buffer.from(batchFile(40)), 'big.jsonl'), purpose: 'batch' }),
+        ).rejects.toMatchObject({ status: 413, error: { message: expect.stringContaining('2 KiB') } });
         expect(await fresh.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
         await expect(other.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
       } finally {

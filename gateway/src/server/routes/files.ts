@@ -5,6 +5,7 @@
  * serves them. A `User` collaborator sees only its own files, a `Manager` all of the account's.
  * Mappings and limits: docs/api-compatibility.md (Files).
  */
+import type { OutgoingHttpHeaders } from 'node:http';
 import { Transform } from 'node:stream';
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -371,13 +372,23 @@ async function fileContent(
     }
     // Checked with HEAD first: a caller who may not see the file must not start a download of it.
     const info = await visibleObject(resolved, id, caller.signal);
+    const filename = storedFileObject(resolved.sa, resolved.store, info).filename;
+    reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`);
+    if (request.method === 'HEAD') {
+      // HEAD answers from the metadata alone: opening the S3 body only to drop it would hold a connection.
+      // Written raw: fastify would set Content-Length to that of the empty body instead of the file's.
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
+        'content-type': info.contentType ?? 'application/octet-stream',
+        'content-length': String(info.size),
+      });
+      reply.raw.end();
+      return;
+    }
     const object = await resolved.store.get(resolved.key, { signal: caller.signal });
     if (!object) throw fileNotFound(id);
-    const filename = storedFileObject(resolved.sa, resolved.store, info).filename;
-    reply
-      .type(object.contentType ?? 'application/octet-stream')
-      .header('content-length', String(object.size))
-      .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`);
+    reply.type(object.contentType ?? 'application/octet-stream').header('content-length', String(object.size));
     // fastify destroys the S3 stream if the caller disconnects.
     return reply.send(object.body);
   } finally {
