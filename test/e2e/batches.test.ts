@@ -277,6 +277,73 @@ describe('a batch refused before any job exists', () => {
   });
 });
 
+describe('hostile and malformed requests', () => {
+  const raw = (path: string, init: RequestInit = {}) =>
+    fetch(`${stack.gateway.url}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${DEMO_KEY}`,
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+    });
+
+  it('answers bad bodies, bad list parameters and wrong methods in OpenAI error shape, never 5xx', async () => {
+    const cases: [string, RequestInit, number][] = [
+      ['/v1/batches', { method: 'POST', body: '[1,2]' }, 400],
+      ['/v1/batches', { method: 'POST', body: '{"input_file_id": 5}' }, 400],
+      [
+        '/v1/batches',
+        {
+          method: 'POST',
+          body: '{"input_file_id":"x","endpoint":"/v1/embeddings","completion_window":"24h","metadata":{"k":5}}',
+        },
+        400,
+      ],
+      [
+        '/v1/batches',
+        {
+          method: 'POST',
+          body: '{"input_file_id":"x","endpoint":"/v1/embeddings","completion_window":"24h","role_arn":"nope"}',
+        },
+        400,
+      ],
+      [
+        '/v1/batches',
+        {
+          method: 'POST',
+          body: '{"input_file_id":"x","endpoint":"/v1/embeddings","completion_window":"24h","output_expires_after":{"anchor":"created_at","seconds":3600}}',
+        },
+        400,
+      ],
+      ['/v1/batches?limit=0', {}, 400],
+      ['/v1/batches?limit=101', {}, 400],
+      ['/v1/batches?limit=abc', {}, 400],
+      [`/v1/batches?after=${'x'.repeat(5000)}`, {}, 200],
+      [`/v1/batches/${'%ZZ'.repeat(10)}`, {}, 400],
+      [`/v1/batches/batch_${'A'.repeat(3000)}`, {}, 404],
+      ['/v1/batches/batch_x/frobnicate', { method: 'POST', body: '{}' }, 404],
+      ['/v1/batches', { method: 'DELETE' }, 405],
+      ['/v1/batches/batch_x', { method: 'PUT', body: '{}' }, 405],
+    ];
+    for (const [path, init, status] of cases) {
+      const res = await raw(path, init);
+      expect(res.status, `${init.method ?? 'GET'} ${path.slice(0, 60)}`).toBe(status);
+      const body = (await res.json()) as { error?: { message: string; type: string; code: string } };
+      if (status !== 200) expect(body.error?.type, path.slice(0, 60)).toBeTypeOf('string');
+    }
+  });
+
+  it('a batch output file cannot be deleted on its own', async () => {
+    const page = await client().batches.list({ limit: 100 });
+    const withOutput = page.data.find((b) => b.output_file_id);
+    expect(withOutput).toBeDefined();
+    const err = await client()
+      .files.delete(withOutput!.output_file_id!)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+  });
+});
+
 describe('ids', () => {
   it('an unknown or malformed batch id is 404 in OpenAI error shape', async () => {
     for (const id of [
@@ -413,7 +480,9 @@ describe('jobs that do not simply complete', () => {
       model: NOVA_LITE,
     });
     let current = await client().batches.retrieve(b.id);
-    while (current.status !== 'in_progress') current = await client().batches.retrieve(b.id);
+    // Held after 30 records: cancel once they have run.
+    while (current.status !== 'in_progress' || (current.request_counts?.completed ?? 0) < 30)
+      current = await client().batches.retrieve(b.id);
     const cancelling = await client().batches.cancel(b.id);
     expect(['cancelling', 'cancelled']).toContain(cancelling.status);
     const done = await waitFinal(b.id);

@@ -46,6 +46,12 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(options.requestTimeoutMs / 4))),
     },
     requestIdHeader: false,
+    // A path fastify cannot decode (`%ZZ`) is refused before routing and hooks; answer it in OpenAI's error
+    // shape like any other bad request instead of fastify's own body.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendError(reply, toGatewayError(error, options).error);
+    },
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];
       if (

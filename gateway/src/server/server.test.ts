@@ -253,6 +253,15 @@ describe('framework errors in OpenAI shape', () => {
     expect(await errorOf(batches)).toMatchObject({ code: 'missing_required_parameter', param: 'input_file_id' });
   });
 
+  it('answers a path it cannot decode in OpenAI error shape with a request id', async () => {
+    for (const path of ['/v1/models/%ZZ', '/v1/batches/%E0%A4%A', '/v1/files/%ZZ/content']) {
+      const res = await call(path);
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect(await errorOf(res)).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request' });
+    }
+  });
+
   it('405s a wrong method with Allow', async () => {
     const res = await call('/v1/chat/completions');
     expect(res.status).toBe(405);
