@@ -93,7 +93,7 @@ export function createRequestListener(state: EmulatorState): RequestListener {
       const headers = normaliseHeaders(req);
       const method = (req.method ?? 'GET').toUpperCase();
       // S3 reads its own body (uploads are bounded by the store, not by the Bedrock body limit).
-      if (!rawPath.startsWith('/_emulator/') && isS3Request(headers, query)) {
+      if (!rawPath.startsWith('/_emulator/') && isS3Request(headers, query, rawPath)) {
         await handleS3(state, { requestId, method, rawPath, query, headers, req, res, startedAt });
         return;
       }

@@ -136,7 +136,7 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
   });
 
   it('walks Submitted → Validating → Scheduled → InProgress → Completed', async () => {
-    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 250 }) });
+    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 700 }) });
     try {
       await putInput(
         'in/walk.jsonl',
@@ -149,7 +149,7 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
         if (j.status === 'Submitted' || j.status === 'Validating') expect(j.processedRecordCount).toBe(0);
         return TERMINAL.includes(j.status ?? '');
       });
-      // Each step lasts 250 ms, so every status up to the run is seen; a 3-record run may end within one poll.
+      // Each step lasts 700 ms (far longer than one poll), so every status up to the run is seen; a 3-record run may end within one poll.
       expect(seen.slice(0, 3)).toEqual(['Submitted', 'Validating', 'Scheduled']);
       expect(seen.at(-1)).toBe('Completed');
       expect(
@@ -186,6 +186,39 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     expect(line.recordId).toBe('E3');
     expect(line.modelOutput.embedding).toHaveLength(1024);
     expect(line.modelOutput.inputTextTokenCount).toBe(2);
+  });
+
+  it('runs Claude InvokeModel records (Anthropic Messages bodies) through a profile id', async () => {
+    const claude = (id: string, text: string) =>
+      JSON.stringify({
+        recordId: id,
+        modelInput: {
+          anthropic_version: 'bedrock-2023-05-31',
+          max_tokens: 64,
+          messages: [{ role: 'user', content: text }],
+        },
+      });
+    await putInput('in/claude.jsonl', [claude('C1', 'first'), claude('C2', 'second'), claude('C3', 'third')]);
+    const { jobArn } = await bedrock.send(
+      new CreateModelInvocationJobCommand(
+        jobInput('claude-invoke', 'in/claude.jsonl', {
+          modelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0',
+          modelInvocationType: 'InvokeModel',
+        }),
+      ),
+    );
+    const job = await waitFor(jobArn ?? '');
+    expect(job).toMatchObject({ status: 'Completed', successRecordCount: 3 });
+    const first = JSON.parse((await readText(`out/${jobIdOf(jobArn ?? '')}/claude.jsonl.out`)).split('\n')[0] ?? '');
+    expect(first.modelOutput).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Echo: first' }],
+    });
+    expect(first.modelOutput.usage.input_tokens).toBeGreaterThan(0);
+    const manifest = JSON.parse(await readText(`out/${jobIdOf(jobArn ?? '')}/manifest.json.out`));
+    expect(manifest.inputTokenCount).toBeGreaterThanOrEqual(3 * first.modelOutput.usage.input_tokens);
+    expect(manifest.outputTokenCount).toBeGreaterThan(0);
   });
 
   it('turns malformed records into per-record errors and ends PartiallyCompleted', async () => {
@@ -414,7 +447,7 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
   });
 
   it('stops a job before it runs (by bare job id)', async () => {
-    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 200 }) });
+    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 1000 }) });
     try {
       await putInput(
         'in/early.jsonl',
@@ -582,6 +615,35 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     } finally {
       await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ minRecords: 3 }) });
     }
+    const quota = async (settings: Record<string, number>, name: string) => {
+      await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify(settings) });
+      try {
+        const { jobArn } = await bedrock.send(new CreateModelInvocationJobCommand(jobInput(name, 'in/ten.jsonl')));
+        return await waitFor(jobArn ?? '');
+      } finally {
+        await fetch(`${emu.url}/_emulator/batch/config`, {
+          method: 'PUT',
+          body: JSON.stringify({
+            maxRecordsPerFile: 50000,
+            maxRecordsPerJob: 50000,
+            maxJobInputBytes: 536870912,
+            maxInputFileBytes: 268435456,
+          }),
+        });
+      }
+    };
+    expect((await quota({ maxRecordsPerJob: 9 }, 'quota-job')).message).toBe(
+      'The job has 10 records, more than the quota of 9 records per job.',
+    );
+    expect((await quota({ maxRecordsPerFile: 5 }, 'quota-file')).message).toContain(
+      'has 10 records, more than the quota of 5 records per file',
+    );
+    expect((await quota({ maxInputFileBytes: 100 }, 'quota-size')).message).toContain(
+      'larger than the quota of 100 bytes per file',
+    );
+    expect((await quota({ maxJobInputBytes: 100 }, 'quota-total')).message).toContain(
+      'more than the quota of 100 bytes per job',
+    );
     const bad = await fetch(`${emu.url}/_emulator/batch/config`, {
       method: 'PUT',
       body: JSON.stringify({ minRecord: 1 }),

@@ -283,6 +283,14 @@ describe.each(MODES)('emulator S3 through @aws-sdk/client-s3 (path-style), objec
     });
     expect(unsigned.status).toBe(403);
     expect(await unsigned.text()).toContain('<Code>AccessDenied</Code>');
+    // On a Bedrock path an unsigned request stays a Bedrock request.
+    const bedrockPath = await fetch(`${emu.url}/model/amazon.nova-lite-v1:0/converse`, {
+      method: 'POST',
+      headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      body: '{}',
+    });
+    expect(bedrockPath.status).toBe(403);
+    expect(bedrockPath.headers.get('x-amzn-errortype')?.split(':')[0]).toBe('MissingAuthenticationTokenException');
   });
 
   it('accepts UNSIGNED-PAYLOAD and signed aws-chunked uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', async () => {

@@ -132,6 +132,9 @@ export async function startVersitygw(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const logTail = () => Buffer.concat(chunks).toString('utf8').slice(-4000);
+  // A test process that dies without calling stop() must not leave the server running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const clients: S3Client[] = [];
   const client = () => {
     const c = new S3Client({
@@ -144,6 +147,7 @@ export async function startVersitygw(
     return c;
   };
   const stop = async () => {
+    process.off('exit', killOnExit);
     for (const c of clients) c.destroy();
     if (child.exitCode === null) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));

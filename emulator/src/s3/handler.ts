@@ -40,13 +40,19 @@ export type S3Request = Omit<RequestContext, 'body'>;
 export function isS3Request(
   headers: Readonly<Record<string, string>>,
   query: Readonly<Record<string, unknown>>,
+  rawPath = '/',
 ): boolean {
   const auth = headers.authorization;
   if (auth !== undefined) return /Credential=[^/,\s]+\/\d{8}\/[^/]+\/s3\/aws4_request/.test(auth);
   const credential = query['X-Amz-Credential'];
   if (typeof credential === 'string') return /\/s3\/aws4_request$/.test(credential);
-  return headers['x-amz-content-sha256'] !== undefined;
+  // Unsigned: S3 only by its mandatory header, and never on a Bedrock path (those answer Bedrock's
+  // MissingAuthenticationTokenException).
+  return headers['x-amz-content-sha256'] !== undefined && !BEDROCK_PATH.test(rawPath);
 }
+
+/** Paths of the Bedrock planes; an unsigned request there is a Bedrock request. */
+const BEDROCK_PATH = /^\/(model|model-invocation-jobs?|foundation-models|inference-profiles)(\/|$)/;
 
 function requestHeaders(requestId: string): Record<string, string> {
   return { 'x-amz-request-id': requestId, 'x-amz-id-2': randomBytes(24).toString('base64'), server: 'AmazonS3' };
