@@ -9,10 +9,12 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/src/index.js';
+import { registerFileContentProvider, virtualFileId } from '../../gateway/src/files/index.js';
 import { spawnGateway } from '../helpers/stack.js';
 import { startVersitygw, versitygwAvailability } from '../helpers/versitygw.js';
 import { BUCKET, type FilesStack, KEYS, type S3Backend, startFilesStack, WRONG_SECRET } from './files-stack.js';
@@ -71,6 +73,7 @@ const backends: Array<{
         // The emulator's built-in demo identity.
         accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
         secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        stsEndpoint: emulator.url,
         stop: () => emulator.close(),
       };
     },
@@ -419,6 +422,59 @@ for (const backend of backends) {
           },
         )
         .toEqual({ objects: before, uploads: 0 });
+    });
+
+    it.skipIf(backend.name !== 'the emulator')(
+      'an assumed-role account stores files with its temporary credentials (STS)',
+      async () => {
+        const role = stack.client(KEYS.manager, 'files-role');
+        const text = batchFile(3);
+        const file = await role.files.create({ file: await toFile(Buffer.from(text), 'role.jsonl'), purpose: 'batch' });
+        expect(await (await role.files.content(file.id)).text()).toBe(text);
+        expect((await role.files.list()).data.map((f) => f.id)).toEqual([file.id]);
+        expect(await role.files.delete(file.id)).toMatchObject({ deleted: true });
+      },
+    );
+
+    it('serves virtual files (batch outputs) through their registered provider', async () => {
+      registerFileContentProvider({
+        kind: 'test_output',
+        async describe(ref, ctx) {
+          if (ref !== 'job-1' || !ctx.sa.manager) return undefined;
+          return {
+            id: virtualFileId('test_output', ctx.sa.account.name, ref),
+            object: 'file',
+            bytes: 6,
+            created_at: 1_700_000_000,
+            expires_at: null,
+            filename: 'job-1_output.jsonl',
+            purpose: 'batch_output',
+            status: 'processed',
+            status_details: null,
+          };
+        },
+        async open(ref, ctx) {
+          if (ref !== 'job-1' || !ctx.sa.manager) return undefined;
+          return { body: Readable.from([Buffer.from('hello\n')]), contentLength: 6 };
+        },
+      });
+      const id = virtualFileId('test_output', 'files-a', 'job-1');
+      const manager = stack.client(KEYS.manager, 'files-a');
+      expect(await manager.files.retrieve(id)).toMatchObject({ id, purpose: 'batch_output', bytes: 6 });
+      expect(await (await manager.files.content(id)).text()).toBe('hello\n');
+      await expect(manager.files.delete(id)).rejects.toMatchObject({ status: 400, error: { param: 'id' } });
+      // The provider decides visibility; unknown refs and kinds are 404 like any unknown id.
+      await expect(alice.files.retrieve(id)).rejects.toMatchObject({ status: 404 });
+      await expect(manager.files.retrieve(virtualFileId('test_output', 'files-a', 'job-2'))).rejects.toMatchObject({
+        status: 404,
+      });
+      await expect(manager.files.content(virtualFileId('no_such_kind', 'files-a', 'x'))).rejects.toMatchObject({
+        status: 404,
+      });
+      // An id naming an account the caller does not collaborate on is a 404 too.
+      await expect(bob.files.retrieve(virtualFileId('test_output', 'files-b', 'job-1'))).rejects.toMatchObject({
+        status: 404,
+      });
     });
 
     it('accepts raw s3:// URIs as ids, URL-encoded or not', async () => {

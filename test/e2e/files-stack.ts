@@ -21,6 +21,8 @@ export interface S3Backend {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly region: string;
+  /** An STS endpoint that issues credentials this S3 accepts (the emulator): adds the `files-role` account. */
+  readonly stsEndpoint?: string;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,30 @@ stringData: { apiKey: ABSKRmlsZXNUZXN0S2V5 }
       key('files-manager-key', KEYS.manager, 'user:manager@example.com', ''),
       key('files-alice-key', KEYS.alice, 'user:alice@example.com', 'files-users'),
       key('files-bob-key', KEYS.bob, 'user:bob@example.com', 'files-users'),
+      ...(s3.stsEndpoint
+        ? [
+            // Assumes the emulator's demo role (its trust policy wants the external id) with the S3 keys as source.
+            `apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: files-role, namespace: default }
+spec:
+  provider: aws-bedrock
+  region: ${s3.region}
+  endpoint: http://127.0.0.1:9
+  stsEndpoint: ${s3.stsEndpoint}
+  s3Endpoint: ${s3.endpoint}
+  batch: { s3Bucket: ${BUCKET}, s3Prefix: "files-role/" }
+  auth:
+    type: assumeRole
+    assumeRole:
+      roleArn: arn:aws:iam::111122223333:role/BedrockAccess
+      externalId: aigw-demo-external-id
+      sourceSecretRef: { name: files-s3-keys }
+  collaborators:
+    - { subject: "user:manager@example.com", role: Manager }
+`,
+          ]
+        : []),
     ].join('---\n'),
   };
 }

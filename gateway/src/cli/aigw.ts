@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { CompiledDirSource, type ConfigSource, ManifestDirSource } from '../config/index.js';
+import { createLogger } from '../logging/index.js';
 import { SERVER_DEFAULTS, type TokenReviewer } from '../server/index.js';
 
 const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
@@ -154,7 +154,7 @@ async function serve(args: string[]): Promise<void> {
     ? new ManifestDirSource(values.config, values.namespace ? { namespace: values.namespace } : {})
     : new CompiledDirSource(values['compiled-config'] as string);
 
-  const logger = pino({ level, base: { program: 'aigw-serve' } });
+  const logger = createLogger({ level, program: 'aigw-serve' });
   // Loaded lazily so `aigw emulator` and `aigw --help` do not pay for the gateway's imports.
   const { startGateway } = await import('../server/index.js');
   const { MediaFetcher, mediaFetchOptionsFromEnv } = await import('../fetch/index.js');
@@ -352,9 +352,9 @@ async function operator(args: string[]): Promise<void> {
     throw new Error(`the operator is not available in this build: ${(err as Error).message}`);
   }
   if (!mod.runOperator) throw new Error('the operator is not available in this build');
-  const logger = pino({
+  const logger = createLogger({
     level: values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info',
-    base: { program: 'aigw-operator' },
+    program: 'aigw-operator',
   });
   const running = await mod.runOperator({
     ...(values.namespace ? { namespace: values.namespace } : {}),

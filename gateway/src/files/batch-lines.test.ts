@@ -102,7 +102,7 @@ describe('batch file validation', () => {
     expect(validate(inString, 5, limits).requests).toBe(1);
     // A million-deep line is refused by the scan (JSON.parse would recurse on it).
     const huge = `{"custom_id":"a","method":"POST","url":"/v1/embeddings","body":${'['.repeat(1_000_000)}`;
-    expect(errorOf(huge, 65536).message).toContain('nested deeper than 64 levels');
+    expect(errorOf(huge, 65536).message).toContain('nested deeper than 65 levels');
   });
 
   it('refuses more lines than the limit, naming the first one over', () => {

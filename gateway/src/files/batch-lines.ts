@@ -4,11 +4,12 @@
  * "/v1/embeddings", "body": object}`. Bytes are pushed as they arrive; only the current line is held.
  * Errors name the line (counted from 1) and the field, e.g. `Line 3: 'custom_id' must be a string.`
  *
- * Cost per file: one line buffered (≤ maxLineBytes), one bracket scan and one JSON.parse per line, and a
+ * Cost per file: one line buffered (≤ maxLineBytes), one nesting scan and one JSON.parse per line, and a
  * set of custom ids (ids longer than 64 characters are kept as a 32-byte digest) for at most maxLines lines.
  */
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors/index.js';
+import { jsonNestingExceeds } from '../json/index.js';
 import type { FilesOptions } from './defaults.js';
 
 /** The endpoints a batch line may call (Bedrock batch inference serves chat and embeddings). */
@@ -121,21 +122,11 @@ export class BatchLineValidator {
     this.requests++;
   }
 
-  /** Rejects nesting deeper than the limit before JSON.parse sees it (hand-written: a byte scan, no allocation). */
+  /** Rejects nesting deeper than the limit before JSON.parse sees it (the gateway's one depth scan). */
   private checkNesting(bytes: Buffer): void {
     const max = this.limits.maxNestingDepth;
-    let depth = 0;
-    let inString = false;
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i]!;
-      if (inString) {
-        if (c === 0x5c) i++;
-        else if (c === 0x22) inString = false;
-      } else if (c === 0x22) inString = true;
-      else if (c === 0x7b || c === 0x5b) {
-        if (++depth > max) throw batchLineError(this.line, `the JSON is nested deeper than ${max} levels.`);
-      } else if (c === 0x7d || c === 0x5d) depth--;
-    }
+    if (jsonNestingExceeds(bytes, max))
+      throw batchLineError(this.line, `the JSON is nested deeper than ${max} levels.`);
   }
 
   private checkRequest(value: unknown): void {

@@ -1,3 +1,5 @@
+import { JSON_DEFAULTS } from '../json/index.js';
+
 /**
  * Every tunable of the Files API, with its unit and default. docs/configuration.md ("Files and storage")
  * documents the same table; keep the two in step.
@@ -10,7 +12,10 @@ export interface FilesOptions {
    * the memory and the event-loop time (JSON.parse) a line may cost.
    */
   maxLineBytes: number;
-  /** Deepest nesting of arrays and objects in one line (checked before parsing). */
+  /**
+   * Deepest nesting of arrays and objects in one line (checked before parsing): the online limit for a
+   * request body plus one for the line's own object, so every body the online API takes fits in a line.
+   */
   maxNestingDepth: number;
   /** Most requests (lines) in one batch file (OpenAI's and Bedrock's per-job limit). */
   maxLines: number;
@@ -26,7 +31,7 @@ export interface FilesOptions {
 export const FILES_DEFAULTS: Readonly<FilesOptions> = Object.freeze({
   maxFileBytes: 512 * 1024 * 1024,
   maxLineBytes: 8 * 1024 * 1024,
-  maxNestingDepth: 64,
+  maxNestingDepth: JSON_DEFAULTS.maxNestingDepth + 1,
   maxLines: 50_000,
   maxCustomIdLength: 512,
   maxFilenameBytes: 255,

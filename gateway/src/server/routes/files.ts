@@ -38,12 +38,15 @@ import {
 } from '../../storage/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import type { ServerContext } from '../context.js';
+import { checkMultipartBoundary, multipartParseError } from '../multipart.js';
 import { callerAbortSignal } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
 
 /** The only purpose Bedrock has a use for (batch inference inputs). */
 const UPLOAD_PURPOSE = 'batch';
 const LIST_LIMIT_MAX = 10_000;
+/** Form fields an upload may have besides its file (it needs one: `purpose`). */
+const FORM_FIELDS = 8;
 /** S3 allows at most 1,024 bytes of key. */
 const MAX_KEY_BYTES = 1024;
 
@@ -55,7 +58,13 @@ export const filesRoutes: RouteModule = {
       // The size limit is enforced (413) by the upload itself; busboy's limit, one byte later, only stops
       // reading a file that is already refused.
       throwFileSizeLimit: false,
-      limits: { files: 1, fileSize: limits.maxFileBytes + 1, fields: 8, fieldSize: 1024, parts: 9 },
+      limits: {
+        files: 1,
+        fileSize: limits.maxFileBytes + 1,
+        fields: FORM_FIELDS,
+        fieldSize: 1024,
+        parts: FORM_FIELDS + 1,
+      },
     });
     // No route here reads a JSON body, but the openai Python SDK sends DELETE with
     // `Content-Type: application/json` and no body, which the default parser refuses as an empty JSON body.
@@ -97,6 +106,7 @@ async function createFile(ctx: ServerContext, request: FastifyRequest, reply: Fa
       'unsupported_media_type',
       "Upload files as 'multipart/form-data' with the fields 'file' and 'purpose'.",
     );
+  checkMultipartBoundary(request.headers['content-type']);
   const state = request.aigw;
   const sa = resolveStorageAccount(state.snapshot!, state.caller!, request.headers[ACCOUNT_HEADER]);
   state.account = sa.account.name;
@@ -147,7 +157,7 @@ async function createFile(ctx: ServerContext, request: FastifyRequest, reply: Fa
       }
     }
   } catch (err) {
-    failure ??= multipartError(err);
+    failure ??= multipartError(err, ctx.files);
   } finally {
     caller.release();
   }
@@ -277,28 +287,11 @@ function uploadFilename(raw: string | undefined): string {
   return clean === '' ? 'file.jsonl' : clean;
 }
 
-function multipartError(err: unknown): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'FST_FILES_LIMIT':
-      return new GatewayError('invalid_request', 'Send one file per upload.', { param: 'file' });
-    case 'FST_PARTS_LIMIT':
-    case 'FST_FIELDS_LIMIT':
-      return new GatewayError('invalid_request', "Too many form fields: an upload takes 'file' and 'purpose'.");
-    case 'FST_PROTO_VIOLATION':
-      return new GatewayError('invalid_request', 'A form field name is not allowed.');
-    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-    case 'FST_MP_PREMATURE_CLOSE':
-      return new GatewayError('invalid_request', 'The multipart form data is malformed or incomplete.');
-    default:
-      if (
-        !(err instanceof GatewayError) &&
-        err instanceof Error &&
-        /multipart|part terminated|unexpected end/i.test(err.message)
-      )
-        return new GatewayError('invalid_request', 'The multipart form data is malformed or incomplete.');
-      return err;
-  }
+/** Multipart failures as 400s: the shared mapping (server/multipart.ts), with this route's wording for files. */
+function multipartError(err: unknown, limits: ServerContext['files']): GatewayError {
+  if ((err as { code?: unknown } | null)?.code === 'FST_FILES_LIMIT')
+    return new GatewayError('invalid_request', 'Send one file per upload.', { param: 'file' });
+  return multipartParseError(err, { files: 1, fileSizeBytes: limits.maxFileBytes, fields: FORM_FIELDS });
 }
 
 // ---------------------------------------------------------------------------------------------
