@@ -203,6 +203,24 @@ export class BatchControlPlane {
     }
   }
 
+  /** Destroys the clients (and own auths) of accounts no longer in the config, or whose settings changed. */
+  retain(live: Iterable<{ account: CompiledAccount; credentials: AccountCredentials | undefined }>): void {
+    const keep = new Set<string>();
+    for (const { account, credentials } of live) keep.add(authCacheKey(account, credentials));
+    for (const [key, client] of this.clients) {
+      if (!keep.has(key.slice(0, key.indexOf('|')))) {
+        client.destroy();
+        this.clients.delete(key);
+      }
+    }
+    for (const [key, auth] of this.ownAuth) {
+      if (!keep.has(key)) {
+        auth.close();
+        this.ownAuth.delete(key);
+      }
+    }
+  }
+
   close(): void {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();

@@ -120,13 +120,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const snapshot = store.current;
     if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
     // Close S3 clients of accounts that left the config (or whose settings changed).
-    if (snapshot)
-      storage.retain(
-        [...snapshot.accounts.values()].map((account) => ({
-          account,
-          credentials: snapshot.credentials.accounts[account.name],
-        })),
-      );
+    if (snapshot) {
+      const live = [...snapshot.accounts.values()].map((account) => ({
+        account,
+        credentials: snapshot.credentials.accounts[account.name],
+      }));
+      storage.retain(live);
+      // Likewise the Bedrock control-plane clients of the Batch API.
+      controlPlane.retain(live);
+    }
   });
 
   const first = await store.reload();
