@@ -220,6 +220,9 @@ async function serve(args: string[]): Promise<void> {
   const { STORAGE_DEFAULTS } = await import('../storage/index.js');
   const files = upstreamOptionsFromEnv(process.env, Object.keys(FILES_DEFAULTS), 'AIGW_FILES_');
   const storage = upstreamOptionsFromEnv(process.env, Object.keys(STORAGE_DEFAULTS), 'AIGW_STORAGE_');
+  // Batch API options (AIGW_BATCH_MIN_RECORDS, ...).
+  const { BATCH_DEFAULTS } = await import('../batches/index.js');
+  const batches = upstreamOptionsFromEnv(process.env, Object.keys(BATCH_DEFAULTS), 'AIGW_BATCH_');
   const proxy = proxySettingsFromEnv(process.env);
   for (const [name, value] of [
     ['HTTPS_PROXY', proxy.httpsProxy],
@@ -261,6 +264,7 @@ async function serve(args: string[]): Promise<void> {
       upstreamOptions,
       files,
       storage,
+      batches,
       imageWork,
       ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),

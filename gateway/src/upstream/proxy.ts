@@ -145,15 +145,20 @@ export function createSdkRequestHandler(
       const query = queryString(request.query);
       const signal = handleOptions.abortSignal as AbortSignal | undefined;
       const timeout = handleOptions.requestTimeout || options.requestTimeoutMs;
-      const res = await dispatcher.request({
-        origin: `${protocol}//${request.hostname}${port}`,
-        path: `${request.path}${query ? `?${query}` : ''}`,
-        method: request.method as Dispatcher.HttpMethod,
-        headers,
-        body: (request.body ?? null) as Dispatcher.DispatchOptions['body'],
-        ...(signal ? { signal } : {}),
-        ...(timeout ? { headersTimeout: timeout, bodyTimeout: timeout } : {}),
-      });
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await dispatcher.request({
+          origin: `${protocol}//${request.hostname}${port}`,
+          path: `${request.path}${query ? `?${query}` : ''}`,
+          method: request.method as Dispatcher.HttpMethod,
+          headers,
+          body: (request.body ?? null) as Dispatcher.DispatchOptions['body'],
+          ...(signal ? { signal } : {}),
+          ...(timeout ? { headersTimeout: timeout, bodyTimeout: timeout } : {}),
+        });
+      } catch (err) {
+        throw asSdkError(err);
+      }
       const responseHeaders: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -168,6 +173,18 @@ export function createSdkRequestHandler(
       void options.dispatcher?.close().catch(() => undefined);
     },
   };
+}
+
+// undici's timeouts, named as the SDK's own Node handler names its timeouts, so SDK retries and callers
+// that look for `TimeoutError` treat them alike.
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function asSdkError(err: unknown): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  if (!code || !TIMEOUT_CODES.has(code)) return err;
+  const timeout = new Error((err as Error).message, { cause: err });
+  timeout.name = 'TimeoutError';
+  return timeout;
 }
 
 /** RFC 3986 query encoding as the SDK's own handlers build it (keys in the given order). */
