@@ -8,9 +8,10 @@ import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
-import { type ConfigSource, ConfigStore } from '../config/index.js';
+import { BatchControlPlane, type BatchOptions, BatchService, resolveBatchOptions } from '../batches/index.js';
+import { type AccountCredentials, type CompiledAccount, type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
-import { type FilesOptions, resolveFilesOptions } from '../files/index.js';
+import { type FilesOptions, resolveFilesOptions, virtualFileId } from '../files/index.js';
 import { createUsageStore, UsageLimiter } from '../limits/index.js';
 import { createLogger } from '../logging/index.js';
 import { AccountStorage, type StorageOptions } from '../storage/index.js';
@@ -55,6 +56,8 @@ export interface GatewayOptions {
   files?: Partial<FilesOptions>;
   /** S3 storage layer options (STORAGE_DEFAULTS). */
   storage?: Partial<StorageOptions>;
+  /** Batch API options (BATCH_DEFAULTS). */
+  batches?: Partial<BatchOptions>;
   /** UsagePolicy enforcement: the shared store (Redis URL) and a clock offset for tests. */
   limits?: { redisUrl?: string | undefined; redisPassword?: string | undefined; clockOffsetMs?: number | undefined };
 }
@@ -71,6 +74,18 @@ export interface RunningGateway {
   shutdown(options?: { graceMs?: number; delayMs?: number }): Promise<void>;
   /** Immediate shutdown (open streams are cut). */
   close(): Promise<void>;
+}
+
+/** `startGateway` needed a config and the source's was rejected; `problems` has one line per problem. */
+export class ConfigStartError extends Error {
+  readonly source: string;
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[], summary: string) {
+    super(`config rejected: ${summary}`);
+    this.name = 'ConfigStartError';
+    this.source = source;
+    this.problems = problems;
+  }
 }
 
 /** Loads the config, starts the API and admin servers and the config watcher. */
@@ -91,6 +106,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(upstream instanceof BedrockUpstream ? { authFor: (a, c) => upstream.authFor(a, c) } : {}),
     ...(options.storage ? { storage: options.storage } : {}),
   });
+  const batchOptions = resolveBatchOptions(options.batches);
+  const controlPlane = new BatchControlPlane(
+    {
+      authFor:
+        upstream instanceof BedrockUpstream
+          ? (a: CompiledAccount, c: AccountCredentials | undefined) => upstream.authFor(a, c)
+          : undefined,
+    },
+    batchOptions,
+  );
+  const batches = new BatchService(
+    {
+      controlPlane,
+      storage,
+      metrics,
+      options: batchOptions,
+      snapshot: () => store.current,
+      warn: (message, err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, message),
+    },
+    virtualFileId,
+  );
   store.onReload((outcome) => {
     metrics.configReloads.labels(outcome.result).inc();
     if (outcome.result !== 'loaded') return;
@@ -99,20 +135,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const snapshot = store.current;
     if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
     // Close S3 clients of accounts that left the config (or whose settings changed).
-    if (snapshot)
-      storage.retain(
-        [...snapshot.accounts.values()].map((account) => ({
-          account,
-          credentials: snapshot.credentials.accounts[account.name],
-        })),
-      );
+    if (snapshot) {
+      const live = [...snapshot.accounts.values()].map((account) => ({
+        account,
+        credentials: snapshot.credentials.accounts[account.name],
+      }));
+      storage.retain(live);
+      // Likewise the Bedrock control-plane clients of the Batch API.
+      controlPlane.retain(live);
+    }
   });
 
-  const first = await store.reload();
-  if (first.result === 'rejected' && (options.requireConfig ?? true)) {
+  const requireConfig = options.requireConfig ?? true;
+  // A config the start depends on is reported by the thrown error alone, not logged as well.
+  const first = await store.reload({ logRejection: !requireConfig });
+  if (first.result === 'rejected' && requireConfig) {
     storage.close();
+    controlPlane.close();
     await upstream.close();
-    throw new Error(`config rejected: ${first.error}`);
+    throw new ConfigStartError(options.source.description, first.problems, first.error);
   }
   if (options.watch !== false) store.watch();
 
@@ -152,6 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     identityReviewer: options.identityReviewer,
     tracer: options.tracer,
     storage,
+    batches,
     files: resolveFilesOptions(options.files),
   };
   const app = await buildGatewayApp(ctx);
@@ -162,6 +204,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     store.close();
     await usageStore.close();
     storage.close();
+    controlPlane.close();
     await upstream.close();
     await imageWork.close();
     throw err;
@@ -187,6 +230,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       store.close();
       await usageStore.close();
       storage.close();
+      controlPlane.close();
       await upstream.close();
       await imageWork.close();
       throw err;
@@ -202,6 +246,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     store.close();
     await usageStore.close();
     storage.close();
+    controlPlane.close();
     await upstream.close();
     await imageWork.close();
     await admin?.close();

@@ -10,11 +10,11 @@ export type {
   SnapshotSource,
 } from './context.js';
 export { toGatewayError } from './errors.js';
-export { type GatewayOptions, type RunningGateway, startGateway } from './gateway.js';
+export { ConfigStartError, type GatewayOptions, type RunningGateway, startGateway } from './gateway.js';
 export { SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export { ROUTE_MODULES, type RouteModule } from './routes/index.js';
 export { SseWriter } from './sse.js';
-export { notYetAvailableError, unsupportedSurfaceError } from './surfaces.js';
+export { unsupportedSurfaceError } from './surfaces.js';
 export {
   createTokenReviewer,
   jwtExpiry,
