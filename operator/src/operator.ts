@@ -472,7 +472,13 @@ class Controller {
     // A stop before the caches ever synced (API server unreachable, list forbidden) must not wait
     // for a sync that will not come.
     const aborted = new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve()));
-    await Promise.race([Promise.all(this.watches().map((w) => w.synced)), aborted]);
+    await Promise.race([
+      Promise.all([
+        ...[this.accounts, this.models, this.secrets, this.outputs].map((w) => (w as ListWatch<KubeObject>).synced),
+        this.policiesListed(),
+      ]),
+      aborted,
+    ]);
     if (this.abort.signal.aborted) return;
     this.synced = true;
     for (const ns of this.namespaces()) this.queue.add(ns);
@@ -507,6 +513,30 @@ class Controller {
         this.queue.done(ns);
       }
     }
+  }
+
+  /**
+   * Resolves when the UsagePolicy cache has listed, or at once when the API server does not serve the
+   * kind (CRD not applied: `helm upgrade` never updates CRDs) or the operator may not list it. The rest
+   * of the config is then published without policies, and the watch keeps retrying, so policies are
+   * picked up as soon as the CRD and the rights exist.
+   */
+  private async policiesListed(): Promise<void> {
+    try {
+      await this.client.list(pathFor(RESOURCES.usagepolicies, this.options.namespace), { limit: 1 }, this.abort.signal);
+    } catch (err) {
+      const missing = isKubeStatus(err, 404);
+      if (missing || isKubeStatus(err, 403)) {
+        this.options.logger.warn(
+          {},
+          missing
+            ? 'UsagePolicy is not served (apply crds/usagepolicies.aigateway.dev.yaml); publishing without usage policies'
+            : 'the operator may not list UsagePolicies; publishing without usage policies',
+        );
+        return;
+      }
+    }
+    await this.policies.synced;
   }
 
   private inNamespace<T extends KubeObject>(w: ListWatch<T>, ns: string): T[] {

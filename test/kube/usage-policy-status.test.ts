@@ -20,7 +20,7 @@ import { createUsageStore, UsageLimiter, type UsageStore } from '../../gateway/s
 import { type RunningOperator, runOperator } from '../../operator/src/index.js';
 import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
 import { type RunningRedis, redisAvailability, startRedis } from '../helpers/redis.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability, readCrds, startCluster } from './harness.js';
 
 const availability = kubeSuiteAvailability();
 const redisAvailable = redisAvailability();
@@ -271,5 +271,90 @@ spec:
       return condition(x, 'Exceeded')?.status === 'False' && x;
     });
     expect(back.status?.usage?.find((u) => u.limit === 'usdPerDay')?.used).toBe(0);
+  });
+});
+
+describe.skipIf(!availability.run)('an operator upgraded before the UsagePolicy CRD', () => {
+  let cluster: Cluster;
+  let admin: KubeClient;
+  let operator: RunningOperator | undefined;
+  const NS2 = 'upgrade';
+
+  beforeAll(async () => {
+    cluster = await startCluster({ name: 'usage-upgrade', applyCrds: false });
+    admin = await cluster.client('admin');
+    const crds = readCrds();
+    await cluster.apply(crds.filter((c) => c.metadata.name !== 'usagepolicies.aigateway.dev'));
+    await within(30_000, 'CRDs served', async () =>
+      (
+        await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/aigateway.dev/v1alpha1')
+      ).resources.some((r) => r.name === 'models'),
+    );
+    await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${NS2} }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: prod, namespace: ${NS2} }
+spec: { region: us-east-1, auth: { type: default } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: claude, namespace: ${NS2} }
+spec: { account: prod, modelId: anthropic.claude-3-haiku-20240307-v1:0 }
+`);
+  }, 120_000);
+  afterAll(async () => {
+    await operator?.stop();
+    await cluster?.stop();
+  });
+
+  it('publishes the rest of the config, then picks policies up once the CRD is applied', async () => {
+    const warnings: string[] = [];
+    operator = await runOperator({
+      kubeConfig: cluster.kubeConfig('admin'),
+      namespace: NS2,
+      leaderElection: false,
+      credentialChecks: false,
+      usageIntervalMs: 300,
+      logger: { info() {}, error() {}, warn: (_f, m) => warnings.push(m) },
+    });
+    const config = () =>
+      admin
+        .get<KubeObject & { data: Record<string, string> }>(pathFor(RESOURCES.configmaps, NS2, 'aigateway-config'))
+        .then((cm) => JSON.parse(cm.data['config.json'] as string) as CompiledConfig);
+    expect(
+      (await within(20_000, 'config published', async () => (await config()).models.length === 1 && config())).models[0]
+        ?.servedName,
+    ).toBe('prod/claude');
+    expect(warnings).toContain(
+      'UsagePolicy is not served (apply crds/usagepolicies.aigateway.dev.yaml); publishing without usage policies',
+    );
+
+    await cluster.apply(readCrds().filter((c) => c.metadata.name === 'usagepolicies.aigateway.dev'));
+    await within(30_000, 'UsagePolicy served', async () =>
+      (
+        await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/aigateway.dev/v1alpha1')
+      ).resources.some((r) => r.name === 'usagepolicies'),
+    );
+    await admin.create(pathFor(RESOURCES.usagepolicies, NS2), {
+      apiVersion: 'aigateway.dev/v1alpha1',
+      kind: 'UsagePolicy',
+      metadata: { name: 'everyone-rpm', namespace: NS2 },
+      spec: { limits: { requestsPerMinute: 60 } },
+    });
+    await within(60_000, 'the policy in the config', async () =>
+      (await config()).usagePolicies?.some((p) => p.name === 'everyone-rpm'),
+    );
+    // Without a shared store there is no use to show, and status says why.
+    const p = await within(20_000, 'Exceeded Unknown', async () => {
+      const x = await admin.get<PolicyObject>(pathFor(RESOURCES.usagepolicies, NS2, 'everyone-rpm'));
+      return condition(x, 'Exceeded') && x;
+    });
+    expect(condition(p, 'Exceeded')).toMatchObject({ status: 'Unknown', reason: 'NoSharedStore' });
+    expect(condition(p, 'Ready')).toMatchObject({ status: 'True', reason: 'Enforced' });
+    expect(p.status?.usage).toBeUndefined();
   });
 });
