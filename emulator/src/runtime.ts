@@ -133,9 +133,13 @@ async function converse(call: RuntimeCall, model: CatalogModel): Promise<void> {
 
 /** Counts the guardrail a valid Converse request carried (`guardrails` in /_emulator/stats). */
 function countGuardrail(state: RuntimeCall['state'], body: unknown): void {
-  const config = typeof body === 'object' && body !== null ? (body as { guardrailConfig?: unknown }).guardrailConfig : undefined;
+  const config =
+    typeof body === 'object' && body !== null ? (body as { guardrailConfig?: unknown }).guardrailConfig : undefined;
   if (typeof config !== 'object' || config === null) return;
-  const { guardrailIdentifier, guardrailVersion } = config as { guardrailIdentifier?: unknown; guardrailVersion?: unknown };
+  const { guardrailIdentifier, guardrailVersion } = config as {
+    guardrailIdentifier?: unknown;
+    guardrailVersion?: unknown;
+  };
   state.count('guardrails', `${String(guardrailIdentifier)}:${String(guardrailVersion)}`);
 }
 

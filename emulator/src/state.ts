@@ -56,7 +56,16 @@ export interface CacheEntry {
 }
 
 function emptyStats(): EmulatorStats {
-  return { operations: {}, principals: {}, models: {}, sts: {}, authFailures: {}, faultsInjected: {}, streams: {}, guardrails: {} };
+  return {
+    operations: {},
+    principals: {},
+    models: {},
+    sts: {},
+    authFailures: {},
+    faultsInjected: {},
+    streams: {},
+    guardrails: {},
+  };
 }
 
 /** The clock the emulator reads; tests move it forward to prove expiry. */

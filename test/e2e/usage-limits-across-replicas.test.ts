@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
 import { type ConfigDir, makeConfigDir, NOVA_LITE } from '../helpers/config-dir.js';
-import { redisAvailability, type RunningRedis, startRedis } from '../helpers/redis.js';
+import { type RunningRedis, redisAvailability, startRedis } from '../helpers/redis.js';
 import { type ChildGateway, ensureBuilt, spawnGateway } from '../helpers/stack.js';
 
 const availability = redisAvailability();

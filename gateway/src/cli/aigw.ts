@@ -130,7 +130,8 @@ function limitsOptionsFromEnv(
   const timeout = env.AIGW_LIMITS_STORE_TIMEOUT_MS;
   if (timeout !== undefined && timeout !== '') {
     const n = Number(timeout);
-    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError('AIGW_LIMITS_STORE_TIMEOUT_MS must be a positive integer');
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new UsageError('AIGW_LIMITS_STORE_TIMEOUT_MS must be a positive integer');
     out.storeTimeoutMs = n;
   }
   const url = flag ?? env.AIGW_REDIS_URL;
