@@ -120,3 +120,18 @@ describe('UsagePolicy compilation', () => {
     expect(b.config.revision).not.toBe(a.config.revision);
   });
 });
+
+describe('the README example', () => {
+  it('compiles without problems', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const block = /## Limits and budgets[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const { config, problems } = compile(block as string);
+    expect(problems).toEqual([]);
+    expect(config.usagePolicies?.map((p) => [p.name, p.per, p.subjects, p.limits])).toEqual([
+      ['ml-budget', 'shared', ['team:ml'], { usdPerDay: 50, tokenCount: 'total' }],
+      ['user-rpm', 'subject', [], { requestsPerMinute: 60, tokenCount: 'total' }],
+    ]);
+  });
+});
