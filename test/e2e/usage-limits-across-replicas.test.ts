@@ -214,6 +214,15 @@ describe.skipIf(!availability.run)('usage limits on two replicas sharing redis',
     expect(second.filter((r) => r.ok)).toHaveLength(3);
     const refused = second.find((r) => !r.ok);
     expect(refused?.error?.message).toContain("'per-user-rpm'");
+    // Embeddings count against the same limit.
+    const embedding = await client(a, 'puA')
+      .embeddings.create({ model: 'demo/amazon-titan-embed-text-v2-0', input: 'hello' })
+      .then(
+        () => undefined,
+        (err: unknown) => err as InstanceType<typeof OpenAI.APIError>,
+      );
+    expect(embedding?.status).toBe(429);
+    expect(embedding?.code).toBe('rate_limit_exceeded');
   });
 
   it('a tokens-per-minute limit holds under concurrent streams (overshoot at most one request)', async () => {
