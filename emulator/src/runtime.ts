@@ -120,13 +120,27 @@ export async function handleRuntime(
 
 async function converse(call: RuntimeCall, model: CatalogModel): Promise<void> {
   if (model.type !== 'chat') throw unsupportedOperationForModel();
-  const request = validateConverseRequest(parseJsonBody(call.ctx.body), model, {
+  const body = parseJsonBody(call.ctx.body);
+  const request = validateConverseRequest(body, model, {
     stream: false,
     signatureSecret: call.state.signatureSecret,
   });
+  countGuardrail(call.state, body);
   const output = generateConverseOutput(call.state, model, request);
   await sleep(call.state.latency.fixedMs + call.faultLatencyMs);
   sendJson(call.ctx, 200, converseResponseBody(output, elapsedMs(call.ctx)));
+}
+
+/** Counts the guardrail a valid Converse request carried (`guardrails` in /_emulator/stats). */
+function countGuardrail(state: RuntimeCall['state'], body: unknown): void {
+  const config =
+    typeof body === 'object' && body !== null ? (body as { guardrailConfig?: unknown }).guardrailConfig : undefined;
+  if (typeof config !== 'object' || config === null) return;
+  const { guardrailIdentifier, guardrailVersion } = config as {
+    guardrailIdentifier?: unknown;
+    guardrailVersion?: unknown;
+  };
+  state.count('guardrails', `${String(guardrailIdentifier)}:${String(guardrailVersion)}`);
 }
 
 /** The Converse response body of a generated output (also a batch record's `modelOutput`). */
@@ -149,10 +163,12 @@ export function converseResponseBody(
 
 async function converseStream(call: RuntimeCall, model: CatalogModel): Promise<void> {
   if (model.type !== 'chat') throw unsupportedOperationForModel();
-  const request = validateConverseRequest(parseJsonBody(call.ctx.body), model, {
+  const body = parseJsonBody(call.ctx.body);
+  const request = validateConverseRequest(body, model, {
     stream: true,
     signatureSecret: call.state.signatureSecret,
   });
+  countGuardrail(call.state, body);
   const output = generateConverseOutput(call.state, model, request);
   await writeEventStream(
     call,

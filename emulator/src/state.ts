@@ -42,6 +42,8 @@ export interface EmulatorStats {
   authFailures: Record<string, number>;
   /** Faults injected, by kind. */
   faultsInjected: Record<string, number>;
+  /** Converse and ConverseStream requests by the guardrail they carried (`IDENTIFIER:VERSION`). */
+  guardrails: Record<string, number>;
   /** Event streams: started, completed, failed (injected exception event), aborted (client went away). */
   streams: Record<string, number>;
 }
@@ -54,7 +56,16 @@ export interface CacheEntry {
 }
 
 function emptyStats(): EmulatorStats {
-  return { operations: {}, principals: {}, models: {}, sts: {}, authFailures: {}, faultsInjected: {}, streams: {} };
+  return {
+    operations: {},
+    principals: {},
+    models: {},
+    sts: {},
+    authFailures: {},
+    faultsInjected: {},
+    streams: {},
+    guardrails: {},
+  };
 }
 
 /** The clock the emulator reads; tests move it forward to prove expiry. */

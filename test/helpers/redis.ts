@@ -44,7 +44,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<RunningRedis> {
+export async function startRedis(options: { password?: string } = {}): Promise<RunningRedis> {
   const bin = findRedisServer();
   if (!bin) throw new Error('redis-server not found');
   const port = await freePort();
@@ -52,7 +52,19 @@ export async function startRedis(): Promise<RunningRedis> {
   const start = async () => {
     child = spawn(
       bin,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'yes',
+        ...(options.password ? ['--requirepass', options.password] : []),
+      ],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;

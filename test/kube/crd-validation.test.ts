@@ -238,7 +238,7 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
     expect(budget.spec).toEqual({
       subjects: ['team:ml'],
       accounts: ['acct-keys'],
-      limits: { usdPerDay: 50 },
+      limits: { usdPerDay: 50, tokenCount: 'total' },
       per: 'shared',
       timeZone: 'UTC',
       failureMode: 'open',

@@ -148,14 +148,22 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 
 /**
  * The usage-limit store: `--redis-url` or AIGW_REDIS_URL, its password from AIGW_REDIS_PASSWORD or the
- * file named by AIGW_REDIS_PASSWORD_FILE (a mounted Secret). AIGW_LIMITS_CLOCK_OFFSET_MS shifts the
+ * file named by AIGW_REDIS_PASSWORD_FILE (a mounted Secret); AIGW_LIMITS_STORE_TIMEOUT_MS bounds each
+ * store command. AIGW_LIMITS_CLOCK_OFFSET_MS shifts the
  * limiter's clock, so tests can cross minute, day and month windows without waiting for them.
  */
 function limitsOptionsFromEnv(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
-): { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number } {
-  const out: { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number } = {};
+): { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number; storeTimeoutMs?: number } {
+  const out: { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number; storeTimeoutMs?: number } = {};
+  const timeout = env.AIGW_LIMITS_STORE_TIMEOUT_MS;
+  if (timeout !== undefined && timeout !== '') {
+    const n = Number(timeout);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new UsageError('AIGW_LIMITS_STORE_TIMEOUT_MS must be a positive integer');
+    out.storeTimeoutMs = n;
+  }
   const url = flag ?? env.AIGW_REDIS_URL;
   if (url) {
     if (!/^rediss?:\/\//.test(url)) throw new UsageError('--redis-url must be a redis:// or rediss:// URL');

@@ -16,7 +16,9 @@ export const LIMITS_DEFAULTS = {
   /** Prefix of every store key, so one Redis can serve several gateways. */
   keyPrefix: 'aigw:usage:',
   /** A command to the store not answered within this many ms counts as the store being down. */
-  storeTimeoutMs: 250,
+  storeTimeoutMs: 500,
+  /** At startup, how long the gateway waits for the store before it starts serving anyway, ms. */
+  storeConnectWaitMs: 5000,
   /** Longest wait between reconnection attempts, ms. */
   maxReconnectDelayMs: 2000,
   /** Lifetime of an in-flight lease: a replica that dies holding one frees it after this long, ms. */

@@ -241,6 +241,23 @@ export class RedisUsageStore implements UsageStore {
     this.#redis.on('error', (err: Error) => options.onError?.(err));
   }
 
+  /** Resolves true once connected, false when not connected within `timeoutMs` (it keeps trying). */
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.#redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#redis.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#redis.once('ready', onReady);
+    });
+  }
+
   async admit(checks: readonly CounterCheck[], leaseId: string, now: number): Promise<AdmitResult> {
     const args: (string | number)[] = [];
     for (const c of checks) args.push(c.key);

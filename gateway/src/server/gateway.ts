@@ -12,7 +12,7 @@ import { BatchControlPlane, type BatchOptions, BatchService, resolveBatchOptions
 import { type AccountCredentials, type CompiledAccount, type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
 import { type FilesOptions, resolveFilesOptions, virtualFileId } from '../files/index.js';
-import { createUsageStore, UsageLimiter } from '../limits/index.js';
+import { createUsageStore, LIMITS_DEFAULTS, RedisUsageStore, UsageLimiter } from '../limits/index.js';
 import { createLogger } from '../logging/index.js';
 import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { GatewayMetrics, UsageLimitMetrics } from '../telemetry/index.js';
@@ -56,10 +56,16 @@ export interface GatewayOptions {
   files?: Partial<FilesOptions>;
   /** S3 storage layer options (STORAGE_DEFAULTS). */
   storage?: Partial<StorageOptions>;
+  /** UsagePolicy enforcement: the shared store (Redis URL) and a clock offset for tests. */
+  limits?: {
+    redisUrl?: string | undefined;
+    redisPassword?: string | undefined;
+    /** Store command timeout, ms (LIMITS_DEFAULTS.storeTimeoutMs). */
+    storeTimeoutMs?: number | undefined;
+    clockOffsetMs?: number | undefined;
+  };
   /** Batch API options (BATCH_DEFAULTS). */
   batches?: Partial<BatchOptions>;
-  /** UsagePolicy enforcement: the shared store (Redis URL) and a clock offset for tests. */
-  limits?: { redisUrl?: string | undefined; redisPassword?: string | undefined; clockOffsetMs?: number | undefined };
 }
 
 export interface RunningGateway {
@@ -166,7 +172,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const usageStore = createUsageStore({
     redisUrl: options.limits?.redisUrl,
     redisPassword: options.limits?.redisPassword,
+    ...(options.limits?.storeTimeoutMs !== undefined ? { commandTimeoutMs: options.limits.storeTimeoutMs } : {}),
   });
+  // Serving before the store is connected would send the first requests down the failureMode path.
+  if (usageStore instanceof RedisUsageStore && !(await usageStore.ready(LIMITS_DEFAULTS.storeConnectWaitMs))) {
+    logger.warn({ store: 'redis' }, 'usage store not reachable yet; policies follow their failureMode until it is');
+  }
   const offset = options.limits?.clockOffsetMs ?? 0;
   const limiter = new UsageLimiter({
     store: usageStore,

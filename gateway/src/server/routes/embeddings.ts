@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../errors/index.js';
+import { type Admission, LIMITS_DEFAULTS, LimitExceededError } from '../../limits/index.js';
 import { costFor, parseModelId, priceFor } from '../../models/index.js';
 import {
   type CohereEmbedResult,
@@ -48,7 +49,26 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
       { param: 'model' },
     );
 
+  // UsagePolicy limits: the input text is the estimate (embeddings produce no output tokens).
+  const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, route);
+  let admission: Admission | undefined;
+  if (ctx.limiter && policies && policies.length > 0) {
+    let chars = 0;
+    for (const text of parsed.input) chars += text.length;
+    try {
+      admission = await ctx.limiter.admit(policies, state.caller!, route.model, {
+        inputTokens: Math.ceil(chars / LIMITS_DEFAULTS.charsPerToken),
+        outputTokens: 0,
+      });
+    } catch (err) {
+      if (err instanceof LimitExceededError) reply.headers(err.headers);
+      throw err;
+    }
+    reply.headers(admission.headers);
+  }
+
   const caller = callerAbortSignal(reply);
+  let settledTokens: number | undefined;
   try {
     let response: EmbeddingsResponse;
     if (kind === 'cohere-v3') {
@@ -76,12 +96,15 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
       response = fromTitanEmbedResponses(results, { model: parsed.model, encodingFormat: parsed.encodingFormat });
     }
     const tokens = response.usage.prompt_tokens;
+    settledTokens = tokens;
     ctx.metrics.addTokens(route.account.name, route.model.name, 'input', tokens);
     const usd = costFor(priceFor(route.model), { inputTokens: tokens });
     if (usd !== undefined && usd > 0)
       ctx.metrics.cost.labels(route.account.name, route.model.name, state.caller!.subject).inc(usd);
     await reply.header('x-request-id', request.id).type('application/json').send(JSON.stringify(response));
   } finally {
+    // A failed call counts no tokens; it still counts as a request.
+    admission?.settle({ inputTokens: settledTokens ?? 0, outputTokens: 0 });
     caller.release();
   }
 }

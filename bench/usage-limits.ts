@@ -1,0 +1,152 @@
+/**
+ * `node dist/bench/usage-limits.js [--rounds 5] [--seconds 4]`: what UsagePolicy enforcement adds to a chat
+ * request at concurrency 1. Four gateways serve the same config in front of one emulator, differing only
+ * in their policies and store:
+ *
+ * - `none`: no UsagePolicy at all (the reference);
+ * - `unmatched`: policies exist, none matches the caller (must cost nothing measurable);
+ * - `redis`: four policies match (requests/min, tokens/min, concurrent requests, USD per day and month),
+ *   counted in a real redis-server on loopback: one Lua script per admission, one per settlement;
+ * - `memory`: the same policies counted in-process.
+ *
+ * Rounds rotate the order; each figure is the median over rounds of the round's p50 (p99) minus `none`'s.
+ * Needs `redis-server` on PATH.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEmulator } from '../emulator/src/index.js';
+import { ManifestDirSource } from '../gateway/src/config/index.js';
+import { startGateway } from '../gateway/src/server/index.js';
+import { runLoad } from './lib/load.js';
+import { freePort } from './lib/processes.js';
+import { median, summarise } from './lib/stats.js';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '4' } },
+});
+const ROUNDS = Number(values.rounds);
+const SECONDS = Number(values.seconds);
+const KEY = 'sk-aigw-demo-0000000000000000';
+const MODEL = 'demo/amazon-nova-lite-v1-0';
+
+const policies = (subject: string) => `apiVersion: aigateway.dev/v1alpha1
+kind: UsagePolicy
+metadata: { name: rpm, namespace: default }
+spec: { subjects: ["${subject}"], per: subject, limits: { requestsPerMinute: 100000000 } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: UsagePolicy
+metadata: { name: tpm, namespace: default }
+spec: { subjects: ["${subject}"], limits: { tokensPerMinute: 1000000000 } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: UsagePolicy
+metadata: { name: concurrency, namespace: default }
+spec: { subjects: ["${subject}"], limits: { concurrentRequests: 1000 } }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: UsagePolicy
+metadata: { name: budget, namespace: default }
+spec: { subjects: ["${subject}"], limits: { usdPerDay: 1000000, usdPerMonth: 10000000 } }
+`;
+
+async function configDir(emulatorUrl: string, extra: string | undefined): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'aigw-bench-limits-'));
+  const examples = join(import.meta.dirname, '..', '..', 'examples');
+  for (const name of await readdir(examples)) {
+    if (!/\.ya?ml$/.test(name)) continue;
+    const text = await readFile(join(examples, name), 'utf8');
+    await writeFile(join(dir, name), text.replaceAll('http://127.0.0.1:4566', emulatorUrl));
+  }
+  if (extra) await writeFile(join(dir, 'policies.yaml'), extra);
+  return dir;
+}
+
+const emulator = await startEmulator({ port: 0 });
+const redisPort = await freePort();
+const redis = spawn(
+  'redis-server',
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  {
+    stdio: 'ignore',
+  },
+);
+for (let i = 0; i < 100 && !(await redisUp(redisPort)); i++) await new Promise((r) => setTimeout(r, 50));
+
+const silent = (await import('pino')).pino({ level: 'silent' });
+const targets: { name: string; dir: string; redis: boolean }[] = [
+  { name: 'none', dir: await configDir(emulator.url, undefined), redis: false },
+  { name: 'unmatched', dir: await configDir(emulator.url, policies('team:nobody')), redis: true },
+  { name: 'redis', dir: await configDir(emulator.url, policies('user:demo@example.com')), redis: true },
+  { name: 'memory', dir: await configDir(emulator.url, policies('user:demo@example.com')), redis: false },
+];
+const gateways = await Promise.all(
+  targets.map((t) =>
+    startGateway({
+      source: new ManifestDirSource(t.dir),
+      port: 0,
+      adminPort: null,
+      logger: silent,
+      watch: false,
+      limits: t.redis ? { redisUrl: `redis://127.0.0.1:${redisPort}` } : {},
+    }),
+  ),
+);
+
+const body = JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hello there' }] });
+const perRound: Record<string, { p50: number; p99: number }[]> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  const order = targets.map((_, i) => (i + round) % targets.length);
+  for (const i of order) {
+    const gw = gateways[i]!;
+    const result = await runLoad({
+      spec: {
+        origin: gw.url,
+        path: '/v1/chat/completions',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body,
+      },
+      concurrency: 1,
+      durationMs: SECONDS * 1000,
+    });
+    if (result.errors > 0) throw new Error(`${targets[i]!.name}: ${result.errors} errors (${result.firstError})`);
+    const s = summarise(result.latenciesMicros, result.errors, result.seconds);
+    const rows = perRound[targets[i]!.name] ?? [];
+    rows.push({ p50: s.p50Ms, p99: s.p99Ms });
+    perRound[targets[i]!.name] = rows;
+  }
+}
+
+console.log(`chat, concurrency 1, ${ROUNDS} rounds x ${SECONDS} s; medians over rounds (ms)`);
+console.log('| target | p50 | p99 | added p50 | added p99 |');
+console.log('|---|---|---|---|---|');
+const base = perRound.none!;
+for (const t of targets) {
+  const rows = perRound[t.name]!;
+  const added = (k: 'p50' | 'p99') => median(rows.map((r, i) => r[k] - base[i]![k]));
+  console.log(
+    `| ${t.name} | ${median(rows.map((r) => r.p50)).toFixed(3)} | ${median(rows.map((r) => r.p99)).toFixed(3)} | ${
+      t.name === 'none' ? '–' : added('p50').toFixed(3)
+    } | ${t.name === 'none' ? '–' : added('p99').toFixed(3)} |`,
+  );
+}
+
+await Promise.all(gateways.map((g) => g.close()));
+await emulator.close();
+redis.kill('SIGKILL');
+for (const t of targets) await rm(t.dir, { recursive: true, force: true });
+
+async function redisUp(port: number): Promise<boolean> {
+  const { createConnection } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
