@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { sharedCluster } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const NS = 'default';
@@ -21,7 +22,7 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
   let cluster: Cluster;
   let admin: KubeClient;
   beforeAll(async () => {
-    cluster = await startCluster({ name: 'crds' });
+    cluster = await sharedCluster('crds');
     admin = await cluster.client('admin');
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@
  * fed from those outputs and called with the official openai SDK. Only public surfaces: the API
  * server, the CLI, HTTP. Skips cleanly without the kube binaries (fails under CI=true).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,11 +14,22 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
 import { KubeApiError, type KubeClient, type KubeObject } from '../../operator/src/kube/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from '../kube/harness.js';
-import { buildCli, CLI, removeCliBuild } from './gateway-harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import {
+  aigwCli,
+  type CliProcess,
+  type Condition,
+  cond,
+  freePort,
+  sharedCluster,
+  spawnCli,
+  stopChild,
+  until,
+} from './helpers.js';
 
 const availability = kubeSuiteAvailability();
-const NS = 'ai';
+// Its own namespace on the shared cluster; the operator process watches only this one.
+const NS = 'operator-process';
 const GROUP = '/apis/aigateway.dev/v1alpha1';
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const BAD_SECRET = 'bad-secret-value-that-must-never-leak';
@@ -30,69 +41,10 @@ const TOKENS = {
 };
 const SONNET = 'global-anthropic-claude-sonnet-4-5-20250929-v1-0';
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
 type Obj = KubeObject & {
   spec?: Record<string, unknown>;
   status?: Record<string, unknown> & { conditions?: Condition[] };
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-function cond(obj: Obj, type: string): Condition | undefined {
-  return obj.status?.conditions?.find((c) => c.type === type);
-}
-
-function spawnLogged(args: string[], env: Record<string, string> = {}): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const chunks: Buffer[] = [];
-  child.stdout?.on('data', (b: Buffer) => chunks.push(b));
-  child.stderr?.on('data', (b: Buffer) => chunks.push(b));
-  return { child, log: () => Buffer.concat(chunks).toString('utf8') };
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 8000);
-  await exited;
-  clearTimeout(t);
-}
 
 describe.skipIf(!availability.run)(
   'acceptance: CRDs, aigw operator and the compiled config on a real API server',
@@ -100,8 +52,8 @@ describe.skipIf(!availability.run)(
     let cluster: Cluster;
     let admin: KubeClient;
     let emu: RunningEmulator;
-    let operator: { child: ChildProcess; log: () => string };
-    let gateway: { child: ChildProcess; log: () => string } | undefined;
+    let operator: CliProcess;
+    let gateway: CliProcess | undefined;
     let compiledDir: string;
     let gatewayPort = 0;
     let adminPort = 0;
@@ -121,10 +73,8 @@ describe.skipIf(!availability.run)(
     };
 
     beforeAll(async () => {
-      // A private build: other suites rebuilding dist/ meanwhile cannot hand us half-written modules.
-      buildCli();
       emu = await startEmulator({ port: 0 });
-      cluster = await startCluster({ name: 'acc-operator' });
+      cluster = await sharedCluster('operator-process');
       admin = await cluster.client('admin');
       const e = emu.url;
       await cluster.apply(`
@@ -289,7 +239,7 @@ metadata: { name: orphan, namespace: ${NS} }
 spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
 `);
       const healthPort = await freePort();
-      operator = spawnLogged(
+      operator = spawnCli(
         ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('admin'), '--no-leader-election'],
         { AIGW_OPERATOR_HEALTH_PORT: String(healthPort), AIGW_LOG_LEVEL: 'debug' },
       );
@@ -297,10 +247,9 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
     }, 180_000);
 
     afterAll(async () => {
-      await stop(gateway?.child);
-      await stop(operator?.child);
+      await stopChild(gateway?.child);
+      await stopChild(operator?.child);
       await cluster?.stop();
-      await removeCliBuild();
       await emu?.close();
       if (compiledDir) rmSync(compiledDir, { recursive: true, force: true });
     }, 60_000);
@@ -819,7 +768,7 @@ spec: { account: no-such-account, modelId: "anthropic.claude-3-haiku-20240307-v1
       beforeAll(async () => {
         gatewayPort = await freePort();
         adminPort = await freePort();
-        gateway = spawnLogged([
+        gateway = spawnCli([
           'serve',
           '--compiled-config',
           compiledDir,
@@ -1185,11 +1134,11 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
         const before = await cmRev();
         const acct = await pa('tfy-ai-bedrock');
         const t0 = Date.now();
-        await stop(operator.child);
+        await stopChild(operator.child);
         expect(Date.now() - t0).toBeLessThan(8000);
         expect(operator.child.exitCode).toBe(0);
         const healthPort = await freePort();
-        operator = spawnLogged(
+        operator = spawnCli(
           ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('admin'), '--no-leader-election'],
           { AIGW_OPERATOR_HEALTH_PORT: String(healthPort) },
         );
@@ -1209,7 +1158,7 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
 
       it('without the rights it needs the operator stays unready, says why, and stops cleanly', async () => {
         const healthPort = await freePort();
-        const op = spawnLogged(
+        const op = spawnCli(
           ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('bob'), '--no-leader-election'],
           { AIGW_OPERATOR_HEALTH_PORT: String(healthPort) },
         );
@@ -1219,7 +1168,7 @@ spec: { account: tfy-ai-bedrock, modelId: "eu.anthropic.claude-3-7-sonnet-202502
           expect((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status).toBe(200);
         } finally {
           const t0 = Date.now();
-          await stop(op.child);
+          await stopChild(op.child);
           expect(Date.now() - t0).toBeLessThan(5000);
         }
         expect(op.child.exitCode, op.log()).toBe(0);
@@ -1334,7 +1283,7 @@ spec: { account: wrongext, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
         await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', () => r()));
         const port = (blocker.address() as { port: number }).port;
         try {
-          const op = spawnLogged(
+          const op = spawnCli(
             ['operator', '--namespace', NS, '--kubeconfig', cluster.kubeconfigPath('admin'), '--no-leader-election'],
             { AIGW_OPERATOR_HEALTH_PORT: String(port) },
           );
@@ -1351,7 +1300,7 @@ spec: { account: wrongext, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
         let status: number | null = null;
         let stderr = '';
         try {
-          execFileSync(process.execPath, [CLI, 'operator', '--namespace'], { stdio: 'pipe' });
+          execFileSync(process.execPath, [aigwCli(), 'operator', '--namespace'], { stdio: 'pipe' });
         } catch (err) {
           status = (err as { status: number }).status;
           stderr = String((err as { stderr: Buffer }).stderr);
@@ -1359,7 +1308,9 @@ spec: { account: wrongext, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
         expect(status, stderr).toBe(2);
         expect(stderr).toMatch(/namespace/);
         try {
-          execFileSync(process.execPath, [CLI, 'operator', '--namespace', NS, '--all-namespaces'], { stdio: 'pipe' });
+          execFileSync(process.execPath, [aigwCli(), 'operator', '--namespace', NS, '--all-namespaces'], {
+            stdio: 'pipe',
+          });
         } catch (err) {
           status = (err as { status: number }).status;
         }
@@ -1479,7 +1430,7 @@ spec: { account: keyed, modelId: "amazon.nova-micro-v1:0", region: us-east-1 }`,
       it('aigw serve --compiled-config on an empty directory starts unready and answers 503', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'kacc-empty-'));
         const [port, aport] = [await freePort(), await freePort()];
-        const gw = spawnLogged([
+        const gw = spawnCli([
           'serve',
           '--compiled-config',
           dir,
@@ -1504,7 +1455,7 @@ spec: { account: keyed, modelId: "amazon.nova-micro-v1:0", region: us-east-1 }`,
           expect(body.error.message.length).toBeGreaterThan(0);
           expect(api.headers.get('x-request-id')).toBeTruthy();
         } finally {
-          await stop(gw.child);
+          await stopChild(gw.child);
           rmSync(dir, { recursive: true, force: true });
         }
       }, 30_000);
