@@ -8,18 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient, type KubeObject } from '../../operator/src/kube/index.js';
 import { type Cluster, kubeSuiteAvailability, parseYamlObjects, startCluster } from './harness.js';
-import {
-  CHART,
-  type CliProcess,
-  find,
-  freePort,
-  helm,
-  helmError,
-  render,
-  spawnCli,
-  stopChild,
-  until,
-} from './helpers.js';
+import { CHART, type CliProcess, find, freePort, helm, render, spawnCli, stopChild, until } from './helpers.js';
 
 const availability = kubeSuiteAvailability(['kube-apiserver', 'etcd', 'helm']);
 // The harness's operator identity is `system:serviceaccount:aigateway-system:aigateway-operator`, the
@@ -134,12 +123,6 @@ describe.skipIf(!availability.run)('acceptance: the Helm chart on a real API ser
       const sources = gw?.spec?.template?.spec.volumes?.find((v) => v.projected)?.projected?.sources ?? [];
       expect(sources.map((s) => s.configMap?.name ?? s.secret?.name)).toContain(`${env.AIGW_OUTPUT_NAME}-config`);
       expect(gw?.spec?.template?.metadata?.labels?.['aigateway.dev/gateway']).toBe(env.AIGW_OUTPUT_NAME);
-    });
-
-    it('refuses unknown keys and out-of-range values with a message', async () => {
-      expect(await helmError(['template', 'x', CHART, '--set', 'gateway.replicaz=3'])).toMatch(/replicaz/);
-      expect(await helmError(['template', 'x', CHART, '--set', 'gateway.replicas=-1'])).toMatch(/replicas/);
-      expect(await helmError(['template', 'x', CHART, '--set', 'image.pullPolicy=Sometimes'])).toMatch(/pullPolicy/);
     });
   });
 
@@ -379,9 +362,13 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: bob@example.
         spec: { account: 'shared', modelId: 'eu.amazon.nova-lite-v1:0' },
       });
       await alice.delete(`${path}/nova`);
-      const m = await until('claude served', async () => {
+      // Judged at its current generation: the operator may have served the unpatched Model first.
+      const m = await until('claude served as patched', async () => {
         const o = await admin.get<Obj>(`${path}/claude`);
-        return o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? o : undefined;
+        return o.status?.observedGeneration === o.metadata.generation &&
+          o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+          ? o
+          : undefined;
       });
       expect(m.status?.resolvedRegion).toBe('us-west-2');
     });

@@ -200,14 +200,18 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     );
   });
 
-  it('rejects values that do not fit the schema', async () => {
-    for (const bad of [
-      'gateway.replicas=0',
-      'image.pullPolicy=Sometimes',
-      'gateway.typo=1',
-      'gateway.networkPolicy.egressCIDRs={nowhere}',
-    ]) {
-      await expect(render([bad])).rejects.toThrow(/values don't meet the specifications of the schema/);
+  it('rejects values that do not fit the schema, naming the key', async () => {
+    for (const [bad, key] of [
+      ['gateway.replicas=0', /replicas/],
+      ['gateway.replicas=-1', /replicas/],
+      ['image.pullPolicy=Sometimes', /pullPolicy/],
+      ['gateway.typo=1', /typo/],
+      ['gateway.replicaz=3', /replicaz/],
+      ['gateway.networkPolicy.egressCIDRs={nowhere}', /egressCIDRs/],
+    ] as const) {
+      const refusal = render([bad], { release: 'x' });
+      await expect(refusal, bad).rejects.toThrow(/values don't meet the specifications of the schema/);
+      await expect(refusal, bad).rejects.toThrow(key);
     }
   });
 
