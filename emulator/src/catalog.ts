@@ -12,8 +12,31 @@
  * schema check rejects keys the body does not have.
  */
 
-import { type ModelFamily, type ModelType, parseModelId } from '../../gateway/src/models/index.js';
 import { type BedrockException, INVALID_MODEL_MESSAGE, validationException } from './errors.js';
+
+/**
+ * The emulator's own reading of Bedrock: nothing here is imported from the gateway, so a stand-in that
+ * shared the gateway's tables could not hide the gateway misreading Bedrock (a test keeps the two apart).
+ */
+
+/** What a model does; the operations a model accepts follow from it. */
+export type ModelType = 'chat' | 'embedding' | 'image';
+
+/** The model's provider family: which native InvokeModel body it takes and which provider rules apply. */
+export type ModelFamily =
+  | 'anthropic'
+  | 'amazon-nova'
+  | 'amazon-nova-canvas'
+  | 'titan-text'
+  | 'titan-embed'
+  | 'titan-image'
+  | 'cohere'
+  | 'cohere-embed'
+  | 'meta'
+  | 'mistral'
+  | 'deepseek'
+  | 'openai'
+  | 'stability';
 
 /** How a model produces reasoning (`reasoningContent`). */
 export type ReasoningMode =
@@ -555,18 +578,76 @@ export interface ResolvedModel {
 }
 
 /**
+ * Geographies of the system-defined cross-region inference profiles (Bedrock User Guide,
+ * "Supported Regions and models for inference profiles"): the prefix of the profile id, a display name,
+ * and the Regions a profile of that geography routes to. A model's `profiles` lists the geographies that
+ * carry it. The global profiles route to any commercial Region; they list their source Region only.
+ */
+export const GEOGRAPHIES: Readonly<Record<string, { readonly label: string; readonly regions: readonly string[] }>> = {
+  us: { label: 'US', regions: ['us-east-1', 'us-east-2', 'us-west-2'] },
+  eu: { label: 'EU', regions: ['eu-central-1', 'eu-west-1', 'eu-west-3', 'eu-north-1'] },
+  apac: {
+    label: 'APAC',
+    regions: ['ap-northeast-1', 'ap-northeast-2', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2'],
+  },
+  jp: { label: 'JP', regions: ['ap-northeast-1', 'ap-northeast-3'] },
+  au: { label: 'AU', regions: ['ap-southeast-2', 'ap-southeast-4'] },
+  global: { label: 'Global', regions: [] },
+};
+
+/** The model id forms the emulator accepts, once parsed (bedrock-wire.md §1). */
+interface ParsedId {
+  readonly foundationId: string;
+  /** Geography prefix when the id (or ARN) names a system inference profile. */
+  readonly geography: string | undefined;
+}
+
+// arn:aws:bedrock:{region}::foundation-model/{id} and arn:aws:bedrock:{region}:{account}:inference-profile/{id}.
+const FOUNDATION_ARN_RE = /^arn:aws(?:-[a-z-]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model\/(.+)$/;
+const PROFILE_ARN_RE = /^arn:aws(?:-[a-z-]+)?:bedrock:[a-z0-9-]{1,20}:\d{12}:inference-profile\/(.+)$/;
+
+/** Splits `us.anthropic.claude-...` into geography and foundation id; a bare foundation id has none. */
+function parseProfileOrFoundation(id: string): ParsedId | undefined {
+  if (CATALOG.has(id)) return { foundationId: id, geography: undefined };
+  const dot = id.indexOf('.');
+  const head = id.slice(0, dot);
+  if (dot > 0 && GEOGRAPHIES[head] !== undefined) return { foundationId: id.slice(dot + 1), geography: head };
+  return undefined;
+}
+
+/**
+ * Reads a runtime model id: a foundation id, a system inference-profile id, or the ARN of either.
+ * Other ARN kinds (application profiles, provisioned throughput, custom and imported models) name
+ * resources the emulator does not have, so they are unknown ids like any other.
+ */
+function parseRuntimeModelId(raw: string): ParsedId | undefined {
+  if (raw.length === 0 || raw.length > 2048) return undefined;
+  const foundationArn = FOUNDATION_ARN_RE.exec(raw);
+  if (foundationArn)
+    return CATALOG.has(foundationArn[1] ?? '')
+      ? { foundationId: foundationArn[1] ?? '', geography: undefined }
+      : undefined;
+  const profileArn = PROFILE_ARN_RE.exec(raw);
+  if (profileArn) {
+    const parsed = parseProfileOrFoundation(profileArn[1] ?? '');
+    return parsed?.geography === undefined ? undefined : parsed;
+  }
+  return parseProfileOrFoundation(raw);
+}
+
+/**
  * Resolves a runtime model id (foundation id, system inference-profile id, or their ARNs) as Bedrock does:
  * unknown ids and profiles that do not contain the model are `The provided model identifier is invalid.`;
  * a foundation id of a profile-only model gets the on-demand throughput message (bedrock-wire.md §1),
  * unless `options.countOnly` (CountTokens names the foundation model and runs no inference).
  */
 export function resolveModel(requestedId: string, options: { countOnly?: boolean } = {}): ResolvedModel {
-  const parsed = parseModelId(requestedId);
-  if (!parsed?.foundationModelId) throw validationException(INVALID_MODEL_MESSAGE);
-  const model = CATALOG.get(parsed.foundationModelId);
+  const parsed = parseRuntimeModelId(requestedId);
+  if (!parsed) throw validationException(INVALID_MODEL_MESSAGE);
+  const model = CATALOG.get(parsed.foundationId);
   if (!model) throw validationException(INVALID_MODEL_MESSAGE);
-  const viaProfile = parsed.profilePrefix !== undefined;
-  if (viaProfile && !model.profiles.includes(parsed.profilePrefix ?? '')) {
+  const viaProfile = parsed.geography !== undefined;
+  if (viaProfile && !model.profiles.includes(parsed.geography ?? '')) {
     throw validationException(INVALID_MODEL_MESSAGE);
   }
   if (!viaProfile && model.requiresProfile && !options.countOnly) {
@@ -576,6 +657,55 @@ export function resolveModel(requestedId: string, options: { countOnly?: boolean
   }
   return { model, requestedId, viaProfile };
 }
+
+/** One system-defined inference profile: a geography and a model it carries. */
+export interface SystemInferenceProfile {
+  /** Profile id, e.g. `us.anthropic.claude-sonnet-4-5-20250929-v1:0`. */
+  readonly id: string;
+  readonly geography: string;
+  readonly model: CatalogModel;
+}
+
+/** Every system-defined inference profile of the catalog, in catalog order then geography order. */
+export function systemInferenceProfiles(): SystemInferenceProfile[] {
+  const order = Object.keys(GEOGRAPHIES);
+  const out: SystemInferenceProfile[] = [];
+  for (const model of CATALOG.values()) {
+    for (const geography of order) {
+      if (model.profiles.includes(geography)) out.push({ id: `${geography}.${model.id}`, geography, model });
+    }
+  }
+  return out;
+}
+
+/** Titan Image Generator's accepted width×height pairs (Bedrock User Guide, model-parameters-titan-image). */
+export const TITAN_IMAGE_SIZES: readonly string[] = [
+  '1024x1024',
+  '768x768',
+  '512x512',
+  '768x1152',
+  '384x576',
+  '1152x768',
+  '576x384',
+  '768x1280',
+  '384x640',
+  '1280x768',
+  '640x384',
+  '896x1152',
+  '448x576',
+  '1152x896',
+  '576x448',
+  '768x1408',
+  '384x704',
+  '1408x768',
+  '704x384',
+  '640x1408',
+  '320x704',
+  '1408x640',
+  '704x320',
+  '1152x640',
+  '1173x640',
+];
 
 /** Thrown by operations that serve only some model types (Converse on an embedding model, ...). */
 export function unsupportedOperationForModel(): BedrockException {

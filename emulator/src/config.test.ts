@@ -29,4 +29,9 @@ identity:
     );
     expect(() => parseEmulatorConfig('latency: { fixedMs: -1 }')).toThrow(/latency\.fixedMs must be a number >= 0/);
   });
+
+  it('reads the TLS listener settings', () => {
+    expect(parseEmulatorConfig('tlsPort: 0\ntlsCaFile: /tmp/ca.pem')).toEqual({ tlsPort: 0, tlsCaFile: '/tmp/ca.pem' });
+    expect(() => parseEmulatorConfig('tlsPort: https')).toThrow(/tlsPort must be a number >= 0/);
+  });
 });

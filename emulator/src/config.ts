@@ -81,6 +81,10 @@ export function parseEmulatorConfig(text: string, source = 'config'): EmulatorOp
   if (region !== undefined) options.region = region;
   const secret = str(data, 'signatureSecret', source, true);
   if (secret !== undefined) options.signatureSecret = secret;
+  const tlsPort = num(data, 'tlsPort', source);
+  if (tlsPort !== undefined) options.tlsPort = tlsPort;
+  const tlsCaFile = str(data, 'tlsCaFile', source, true);
+  if (tlsCaFile !== undefined) options.tlsCaFile = tlsCaFile;
   if (data.latency !== undefined) {
     if (!isObj(data.latency)) throw new EmulatorConfigError(`${source}.latency must be a mapping`);
     const latency: Partial<LatencyConfig> = {};

@@ -78,7 +78,7 @@ export function constraintException(violations: readonly ConstraintViolation[]):
  * (`toolConfig.tools.1.member.toolSpec.name` for the first tool), unlike Bedrock's own messages, which
  * say `messages.0.content.1`; `path` is given in the 0-based form and converted here.
  */
-function coralPath(path: string): string {
+export function coralPath(path: string): string {
   return path
     .split('.')
     .map((segment) => (/^\d+$/.test(segment) ? `${Number(segment) + 1}.member` : segment))

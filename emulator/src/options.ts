@@ -72,6 +72,13 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Secret for reasoning signatures; default a fixed string so signatures survive restarts. */
   signatureSecret?: string;
+  /**
+   * Also listen with TLS on this port (0 picks a free one), with a CA and server certificate generated at
+   * startup; default: no TLS listener. Clients that send Bedrock API keys only over HTTPS (boto3) need it.
+   */
+  tlsPort?: number;
+  /** With `tlsPort`: write the generated CA certificate (PEM) to this file so clients can trust it. */
+  tlsCaFile?: string;
 }
 
 /** The built-in identities (docs/emulator.md, "Identities"). */

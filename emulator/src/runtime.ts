@@ -10,12 +10,12 @@ import { type CatalogModel, type ResolvedModel, resolveModel, unsupportedOperati
 import { generateConverseOutput, promptUnits } from './converse/generate.js';
 import { converseStreamEvents } from './converse/stream.js';
 import { validateConverseRequest } from './converse/validate.js';
-import { BedrockException, validationException } from './errors.js';
+import { BedrockException, constraintException, validationException } from './errors.js';
 import { faultException, takeFault } from './faults.js';
+import { anthropicBodyToConverse } from './invoke/anthropic-messages.js';
 import { handleInvoke } from './invoke/index.js';
 import { type RequestContext, sendError, sendJson, sleep } from './reply.js';
 import type { EmulatorState } from './state.js';
-import { countTokens } from './tokens.js';
 import { dropConnection } from './transport.js';
 
 /** Runtime operation names by path suffix. */
@@ -175,9 +175,22 @@ async function countTokensOperation(call: RuntimeCall, model: CatalogModel): Pro
   } else if (invokeModel !== undefined && conv === undefined) {
     const b64 =
       typeof invokeModel === 'object' && invokeModel !== null ? (invokeModel as { body?: unknown }).body : undefined;
+    if (b64 === undefined || b64 === null) {
+      // InvokeModelTokensRequest.body is required in the service model.
+      throw constraintException([
+        { path: 'input.invokeModel.body', value: null, constraint: 'Member must not be null' },
+      ]);
+    }
     if (typeof b64 !== 'string')
       throw validationException('Malformed input request, please reformat your input and try again.');
-    inputTokens = countTokens(Buffer.from(b64, 'base64').toString('utf8'));
+    // The body is the Anthropic Messages body InvokeModel takes: validated and counted as InvokeModel
+    // would bill it, so the count matches the reply's input_tokens.
+    const request = anthropicBodyToConverse(
+      parseJsonBody(Buffer.from(b64, 'base64')),
+      model,
+      call.state.signatureSecret,
+    );
+    inputTokens = promptUnits(request).reduce((sum, u) => sum + u.tokens, 0);
   } else {
     throw validationException(
       'Malformed input request: exactly one member of the union CountTokensInput must be set at input, please reformat your input and try again.',

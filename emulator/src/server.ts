@@ -10,6 +10,7 @@ import { authenticateBedrock } from './auth.js';
 import { signableOf } from './call.js';
 import { FOUNDATION_MODEL_ROUTES } from './control-plane/foundation-models.js';
 import { matchControlPlane, registerBuiltinControlPlaneRoutes } from './control-plane/index.js';
+import { INFERENCE_PROFILE_ROUTES } from './control-plane/inference-profiles.js';
 import { BedrockException } from './errors.js';
 import { newRequestId, type RequestContext, sendError, sendThrown } from './reply.js';
 import { handleRuntime, matchRuntimePath } from './runtime.js';
@@ -18,6 +19,7 @@ import { handleContainerCredentials, handleSts, isStsRequest } from './sts.js';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './transport.js';
 
 registerBuiltinControlPlaneRoutes(FOUNDATION_MODEL_ROUTES);
+registerBuiltinControlPlaneRoutes(INFERENCE_PROFILE_ROUTES);
 
 /** Largest request body accepted (InvokeModel bodies may be up to 25,000,000 bytes, §6). */
 export const MAX_BODY_BYTES = 26 * 1024 * 1024;

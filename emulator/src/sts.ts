@@ -74,10 +74,12 @@ function toStsAuthError(error: unknown): StsError {
   }
 }
 
-function validationError(field: string, value: string, constraint: string): StsError {
+/** AWS's constraint message; a missing member (`null`) is written unquoted: `Value null at 'roleArn' ...`. */
+function validationError(field: string, value: string | null, constraint: string): StsError {
+  const shown = value === null ? 'null' : `'${value}'`;
   return new StsError(
     'ValidationError',
-    `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: ${constraint}`,
+    `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`,
     400,
   );
 }
@@ -126,7 +128,7 @@ function checkSessionAndDuration(
   params: URLSearchParams,
 ): { roleArn: string; sessionName: string; duration: number } {
   const roleArn = params.get('RoleArn');
-  if (roleArn === null) throw validationError('roleArn', 'null', 'Member must not be null');
+  if (roleArn === null) throw validationError('roleArn', null, 'Member must not be null');
   if (roleArn.length < 20 || roleArn.length > 2048) {
     throw validationError(
       'roleArn',
@@ -135,7 +137,7 @@ function checkSessionAndDuration(
     );
   }
   const sessionName = params.get('RoleSessionName');
-  if (sessionName === null) throw validationError('roleSessionName', 'null', 'Member must not be null');
+  if (sessionName === null) throw validationError('roleSessionName', null, 'Member must not be null');
   if (sessionName.length < 2 || sessionName.length > 64) {
     throw validationError(
       'roleSessionName',
@@ -228,7 +230,7 @@ function decodeJwtPart(part: string): Record<string, unknown> | undefined {
 function assumeRoleWithWebIdentity(state: EmulatorState, ctx: RequestContext, params: URLSearchParams): void {
   const { roleArn, sessionName, duration } = checkSessionAndDuration(state, params);
   const token = params.get('WebIdentityToken');
-  if (token === null) throw validationError('webIdentityToken', 'null', 'Member must not be null');
+  if (token === null) throw validationError('webIdentityToken', null, 'Member must not be null');
   if (token.length < 4 || token.length > 20_000) {
     throw validationError('webIdentityToken', '***', 'Member must have length greater than or equal to 4');
   }

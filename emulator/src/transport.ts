@@ -96,3 +96,53 @@ export async function listenDual(listener: RequestListener, port: number, host: 
     },
   };
 }
+
+/**
+ * Starts an HTTPS listener on host:port (0 = any free port): HTTP/2 or HTTP/1.1 as the client's ALPN
+ * offer decides, so the SDKs' default handlers (HTTP/2 for the Bedrock runtime client, HTTP/1.1 for
+ * botocore) both work.
+ */
+export async function listenTls(
+  listener: RequestListener,
+  port: number,
+  host: string,
+  credentials: { cert: string; key: string },
+): Promise<DualServer> {
+  const server = http2.createSecureServer({ ...credentials, allowHTTP1: true }, (req, res) =>
+    listener(req, res as unknown as OutgoingResponse),
+  );
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // A reset connection ends its session; it is never the process's problem.
+    session.on('error', () => session.destroy());
+  });
+  server.on('secureConnection', (socket: net.Socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  });
+  // A client that gives up on the handshake (an untrusted certificate) is not the server's error.
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    port: actualPort,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}

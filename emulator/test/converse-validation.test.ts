@@ -655,6 +655,77 @@ const CASES: Case[] = [
     body: { messages: [user(text('x'.repeat(8193 * 4)))] },
     message: 'Input is too long for requested model.',
   },
+  // A required member that is absent is AWS's null form, never "Value 'undefined'".
+  {
+    name: 'message without role',
+    body: { messages: [{ content: [text('hi')] }] },
+    message:
+      "1 validation error detected: Value null at 'messages.1.member.role' failed to satisfy constraint: Member must not be null",
+  },
+  {
+    name: 'message without content',
+    body: { messages: [user(text('hi')), { role: 'assistant' }] },
+    message:
+      "1 validation error detected: Value null at 'messages.2.member.content' failed to satisfy constraint: Member must not be null",
+  },
+  {
+    name: 'image without format',
+    body: { messages: [user({ image: { source: { bytes: PNG } } }, text('x'))] },
+    message:
+      "1 validation error detected: Value null at 'messages.1.member.content.1.member.image.format' failed to satisfy constraint: Member must not be null",
+  },
+  {
+    name: 'toolUse without input',
+    body: {
+      messages: [user(text('hi')), assistant({ toolUse: { toolUseId: 'tooluse_1', name: 'f' } })],
+      toolConfig: tools('f'),
+    },
+    message:
+      "1 validation error detected: Value null at 'messages.2.member.content.1.member.toolUse.input' failed to satisfy constraint: Member must not be null",
+  },
+  {
+    name: 'toolSpec without inputSchema',
+    body: { messages: [user(text('hi'))], toolConfig: { tools: [{ toolSpec: { name: 'f' } }] } },
+    message:
+      "1 validation error detected: Value null at 'toolConfig.tools.1.member.toolSpec.inputSchema' failed to satisfy constraint: Member must not be null",
+  },
+  {
+    name: 'cachePoint without type',
+    body: { messages: [user(text('hi'), { cachePoint: {} })] },
+    message:
+      "1 validation error detected: Value null at 'messages.1.member.content.2.member.cachePoint.type' failed to satisfy constraint: Member must not be null",
+  },
+  {
+    name: 'serviceTier without type',
+    body: { messages: [user(text('hi'))], serviceTier: {} },
+    message:
+      "1 validation error detected: Value null at 'serviceTier.type' failed to satisfy constraint: Member must not be null",
+  },
+  {
+    name: 'document with empty bytes',
+    body: { messages: [user({ document: { format: 'pdf', name: 'a', source: { bytes: '' } } }, text('x'))] },
+    message:
+      "1 validation error detected: Value at 'messages.1.member.content.1.member.document.source.bytes' failed to satisfy constraint: Member must have length greater than or equal to 1",
+  },
+  {
+    name: 'image with empty bytes',
+    body: { messages: [user(image('png', ''))] },
+    message:
+      "1 validation error detected: Value at 'messages.1.member.content.1.member.image.source.bytes' failed to satisfy constraint: Member must have length greater than or equal to 1",
+  },
+  {
+    name: 'empty text block inside a toolResult',
+    body: {
+      messages: [
+        user(text('hi')),
+        assistant({ toolUse: { toolUseId: 'tooluse_1', name: 'f', input: {} } }),
+        user({ toolResult: { toolUseId: 'tooluse_1', content: [text('')] } }),
+      ],
+      toolConfig: tools('f'),
+    },
+    message:
+      'The text field in the ToolResultContentBlock object at messages.2.content.0.toolResult.content.0 is blank. Add text to the text field, and try again.',
+  },
 ];
 
 let emu: RunningEmulator;

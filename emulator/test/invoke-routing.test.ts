@@ -62,11 +62,12 @@ describe('InvokeModel routing', () => {
     );
     expect(JSON.parse(new TextDecoder().decode(out.body))).toEqual({ generation: 'HI THERE', stop_reason: 'stop' });
     expect(out.contentType).toBe('application/json');
-    expect(seen.at(-1)).toEqual({
+    expect(seen.at(-1)).toMatchObject({
       modelId: LLAMA,
       foundationModelId: LLAMA,
       family: 'meta',
       accept: 'application/json',
+      model: { id: LLAMA },
     });
   });
 
@@ -137,7 +138,20 @@ describe('InvokeModel routing', () => {
     for await (const event of out.body ?? []) {
       if (event.chunk?.bytes) chunks.push(JSON.parse(new TextDecoder().decode(event.chunk.bytes)));
     }
-    expect(chunks).toEqual([{ generation: 'A' }, { generation: 'BC', stop_reason: 'stop' }]);
+    // Bedrock adds its invocation metrics to the last chunk of every model's stream (§5.1).
+    expect(chunks).toEqual([
+      { generation: 'A' },
+      {
+        generation: 'BC',
+        stop_reason: 'stop',
+        'amazon-bedrock-invocationMetrics': {
+          inputTokenCount: 7,
+          outputTokenCount: 3,
+          invocationLatency: expect.any(Number),
+          firstByteLatency: expect.any(Number),
+        },
+      },
+    ]);
   });
 
   it('streaming is refused for models that do not stream', async () => {

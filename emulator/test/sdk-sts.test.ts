@@ -1,6 +1,7 @@
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import {
   AssumeRoleCommand,
+  type AssumeRoleCommandInput,
   AssumeRoleWithWebIdentityCommand,
   GetCallerIdentityCommand,
   STSClient,
@@ -66,6 +67,22 @@ describe('STS through the official SDK', () => {
     await expect(
       sts.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE, RoleSessionName: 'gw', DurationSeconds: 600 })),
     ).rejects.toMatchObject({ name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('AssumeRole without RoleArn or RoleSessionName answers the unquoted null form', async () => {
+    await expect(
+      sts.send(new AssumeRoleCommand({ RoleSessionName: 'gw' } as unknown as AssumeRoleCommandInput)),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message:
+        "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+    });
+    await expect(
+      sts.send(new AssumeRoleCommand({ RoleArn: OPEN_ROLE } as unknown as AssumeRoleCommandInput)),
+    ).rejects.toMatchObject({
+      message:
+        "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+    });
   });
 
   it('issued credentials call Converse as the assumed role until they expire', async () => {

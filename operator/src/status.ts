@@ -113,9 +113,9 @@ export function computeStatuses(input: StatusInput): {
     const problems = problemsOf('ProviderAccount', name);
     const compiled = result.config.accounts.find((a) => a.name === name);
     const check = input.checks.get(name);
-    // A refused account is compiled but withdrawn from the config (withdraw.ts), so it is not in
-    // `result.config.accounts`; it has no problems of its own.
-    const refused = problems.length === 0 && isRefused(check);
+    // An account AWS refused compiled, but was withdrawn from the config (withdraw.ts): no problems
+    // of its own, not in `result.config.accounts`, and a refused check.
+    const refused = problems.length === 0 && !compiled && isRefused(check);
     const next: Omit<Condition, 'lastTransitionTime'>[] = [];
     let credentials: Omit<Condition, 'lastTransitionTime'>;
     if (problems.length > 0 || (!compiled && !refused)) {

@@ -66,6 +66,44 @@ describe('withdrawRefusedAccounts', () => {
     expect(isRefused(c)).toBe(false);
   });
 
+  it('keeps a role assumed from the default chain in service: the operator checked with its own identity', () => {
+    const role = (name: string, sourceSecretRef?: { name: string }): ProviderAccount => ({
+      apiVersion: 'aigateway.dev/v1alpha1',
+      kind: 'ProviderAccount',
+      metadata: { name, namespace: NS },
+      spec: {
+        provider: 'aws-bedrock',
+        region: 'us-east-1',
+        auth: {
+          type: 'assumeRole',
+          assumeRole: {
+            roleArn: 'arn:aws:iam::111122223333:role/Bedrock',
+            ...(sourceSecretRef ? { sourceSecretRef } : {}),
+          },
+        },
+      },
+    });
+    const roles = compileConfig(
+      {
+        accounts: [role('ambient-role'), role('keyed-role', { name: 'good-keys' })],
+        models: [model('a', 'ambient-role'), model('k', 'keyed-role')],
+        secrets: [keys('good-keys', 'good-secret')],
+      },
+      { namespace: NS },
+    );
+    const refused = check('False', 'AccessDenied');
+    const out = withdrawRefusedAccounts(
+      roles,
+      new Map([
+        ['ambient-role', refused],
+        ['keyed-role', refused],
+      ]),
+      [],
+    );
+    expect(out.config.accounts.map((a) => a.name)).toEqual(['ambient-role']);
+    expect(out.config.models.map((m) => m.servedName)).toEqual(['ambient-role/a']);
+  });
+
   it('keeps an account in service while its check runs (no result yet)', () => {
     expect(withdrawRefusedAccounts(compiled, new Map(), models)).toBe(compiled);
   });

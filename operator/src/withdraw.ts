@@ -3,11 +3,12 @@
  * credentials AWS refused (`CredentialsReady=False/AccessDenied`) take the account and all its Models
  * out of the published config, so callers get "model not found" instead of a 403 from Bedrock on
  * every call. Credentials that could not be verified (a timeout, no egress from the operator, the
- * default chain, a check still running) leave the account in service. Pure: the compile result in,
- * the one to publish out.
+ * default chain, a role assumed from the operator's own identity, a check still running) leave the
+ * account in service. Pure: the compile result in, the one to publish out.
  */
 import {
   type AccountCredentials,
+  type CompiledAccount,
   type CompileProblem,
   type CompileResult,
   type Model,
@@ -21,6 +22,17 @@ export function isRefused(check: CredentialCheck | undefined): boolean {
 }
 
 /**
+ * Whether a refusal speaks for the gateway too: the operator checked the very credentials the gateway
+ * signs with. An assumed role without `sourceSecretRef` is assumed from the default chain, which is
+ * the operator pod's identity in the check and the gateway pod's in service, so a refusal there says
+ * nothing certain about the gateway (like `default` auth, it is reported but not acted on).
+ */
+export function refusalWithdraws(account: CompiledAccount, check: CredentialCheck | undefined): boolean {
+  if (!isRefused(check)) return false;
+  return !(account.auth.type === 'assumeRole' && !account.auth.hasSourceCredentials);
+}
+
+/**
  * `result` without the accounts whose check is refused: their models become `spec.account` problems
  * (the Model's `Ready=False/AccountNotReady`), their credentials are not published, and the revision
  * is recomputed so gateways reload. `models` are the Model objects compiled, to name each problem's
@@ -31,7 +43,9 @@ export function withdrawRefusedAccounts(
   checks: ReadonlyMap<string, CredentialCheck>,
   models: readonly Model[],
 ): CompileResult {
-  const refused = new Set(result.config.accounts.filter((a) => isRefused(checks.get(a.name))).map((a) => a.name));
+  const refused = new Set(
+    result.config.accounts.filter((a) => refusalWithdraws(a, checks.get(a.name))).map((a) => a.name),
+  );
   if (refused.size === 0) return result;
   const problems: CompileProblem[] = [...result.problems];
   for (const m of result.config.models) {

@@ -42,6 +42,8 @@ export function streamEvents(text: string): UpstreamEvent[] {
 export class FakeUpstream implements GatewayUpstream {
   readonly calls: UpstreamCall[] = [];
   reply: object = converseReply('Hello from the fake upstream');
+  /** Sent as the body instead of `reply` when set (for answers JSON.stringify cannot produce). */
+  rawReply: string | undefined;
   sendError: GatewayError | undefined;
   script: FakeStreamScript = { events: streamEvents('one two three') };
   cancelled = 0;
@@ -49,7 +51,7 @@ export class FakeUpstream implements GatewayUpstream {
   async send(call: UpstreamCall): Promise<UpstreamResponse> {
     this.calls.push(call);
     if (this.sendError) throw this.sendError;
-    const body = new TextEncoder().encode(JSON.stringify(this.reply));
+    const body = new TextEncoder().encode(this.rawReply ?? JSON.stringify(this.reply));
     return {
       status: 200,
       requestId: 'fake',

@@ -52,6 +52,8 @@ export interface ConverseOutput {
   /** Echo of the request's `performanceConfig` / `serviceTier`: the settings the reply was served with. */
   performanceConfig: { latency?: string } | undefined;
   serviceTier: { type: string } | undefined;
+  /** The stop sequence that ended the reply (`stopReason` `stop_sequence`), else null. */
+  stopSequence: string | null;
 }
 
 /** The text a blocked guardrail returns by default. */
@@ -205,8 +207,8 @@ export function generateConverseOutput(
 
   const toolSpecs = request.tools.flatMap((t) => (t.kind === 'toolSpec' ? [t] : []));
   let calls: typeof toolSpecs = [];
-  if (!lastHasResults && directives.stop === undefined && toolSpecs.length > 0) {
-    const choice = request.toolChoice ?? { kind: 'auto' };
+  const choice = request.toolChoice ?? { kind: 'auto' };
+  if (!lastHasResults && directives.stop === undefined && toolSpecs.length > 0 && choice.kind !== 'none') {
     const named = toolSpecs.filter((t) => mentioned(directives.text, t.name));
     if (choice.kind === 'tool') calls = toolSpecs.filter((t) => t.name === choice.name);
     else if (directives.tools !== undefined) calls = toolSpecs.slice(0, directives.tools);
@@ -293,5 +295,6 @@ export function generateConverseOutput(
     additionalModelResponseFields,
     performanceConfig: request.performanceConfig,
     serviceTier: request.serviceTier,
+    stopSequence: matchedStop,
   };
 }

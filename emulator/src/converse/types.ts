@@ -46,7 +46,8 @@ export type ToolEntry =
   | { kind: 'systemTool'; name: string; raw: unknown }
   | { kind: 'cachePoint'; ttl: '5m' | '1h'; raw: unknown };
 
-export type ToolChoice = { kind: 'auto' } | { kind: 'any' } | { kind: 'tool'; name: string };
+/** `none` comes only from Anthropic's native `tool_choice` (InvokeModel): tools stay in the prompt, none is called. */
+export type ToolChoice = { kind: 'auto' } | { kind: 'any' } | { kind: 'tool'; name: string } | { kind: 'none' };
 
 /** A validated Converse request. */
 export interface ConverseRequest {

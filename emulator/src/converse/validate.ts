@@ -5,7 +5,7 @@
  */
 
 import type { CatalogModel } from '../catalog.js';
-import { type BedrockException, constraintException, validationException } from '../errors.js';
+import { type BedrockException, constraintException, coralPath, validationException } from '../errors.js';
 import { verifyReasoningSignature, verifyRedactedContent } from './reasoning.js';
 import type {
   ContentBlock,
@@ -108,7 +108,21 @@ function unionMember(value: unknown, path: string, members: readonly string[], u
   return [member, obj[member]];
 }
 
+/** AWS's answer for a required member that is absent (or JSON null, which rest-json reads as absent). */
+function mustNotBeNull(path: string): BedrockException {
+  return constraintException([{ path, value: null, constraint: 'Member must not be null' }]);
+}
+
+/** A member the service model marks required: absent or null is `Value null at '<path>' ...`. */
+function required(obj: JsonObject, key: string, path: string): unknown {
+  const value = obj[key];
+  if (value === undefined || value === null) throw mustNotBeNull(path);
+  return value;
+}
+
 function enumCheck(value: unknown, path: string, allowed: readonly string[]): string {
+  // Callers pass optional members only when set, so an absent value here is a missing required member.
+  if (value === undefined || value === null) throw mustNotBeNull(path);
   if (typeof value !== 'string' || !allowed.includes(value)) {
     throw constraintException([
       { path, value: String(value), constraint: `Member must satisfy enum value set: [${allowed.join(', ')}]` },
@@ -155,6 +169,21 @@ function decodeBase64(value: unknown, path: string): Buffer {
   return Buffer.from(text, 'base64');
 }
 
+/**
+ * A media `bytes` member: base64 of at least one byte (the service model's blob shapes for image,
+ * document, video, audio and guardrail image bytes all have `min: 1`). The value is binary, so AWS names
+ * only the member, as it does for every value it does not print.
+ */
+function decodeBlob(value: unknown, path: string): Buffer {
+  const bytes = decodeBase64(value, path);
+  if (bytes.length === 0) {
+    throw validationException(
+      `1 validation error detected: Value at '${coralPath(path)}' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+    );
+  }
+  return bytes;
+}
+
 /** Whether `bytes` start with the magic number of the image `format`. */
 export function imageMatchesFormat(bytes: Buffer, format: string): boolean {
   switch (format) {
@@ -171,7 +200,7 @@ export function imageMatchesFormat(bytes: Buffer, format: string): boolean {
   }
 }
 
-function documentMatchesFormat(bytes: Buffer, format: string): boolean {
+export function documentMatchesFormat(bytes: Buffer, format: string): boolean {
   switch (format) {
     case 'pdf':
       return bytes.subarray(0, 5).toString('latin1') === '%PDF-';
@@ -198,7 +227,7 @@ function parseCachePoint(value: unknown, path: string): '5m' | '1h' {
 function parseS3Location(value: unknown, path: string): void {
   const obj = expectObject(value, path);
   checkKeys(obj, ['uri', 'bucketOwner']);
-  const uri = expectString(obj.uri, `${path}.uri`);
+  const uri = expectString(required(obj, 'uri', `${path}.uri`), `${path}.uri`);
   patternCheck(
     uri,
     `${path}.uri`,
@@ -222,10 +251,11 @@ function parseImage(value: unknown, path: string, model: CatalogModel, counters:
   const obj = expectObject(value, path);
   checkKeys(obj, ['format', 'source']);
   const format = enumCheck(obj.format, `${path}.format`, IMAGE_FORMATS);
+  required(obj, 'source', `${path}.source`);
   const [member, source] = unionMember(obj.source, `${path}.source`, ['bytes', 's3Location'], 'ImageSource');
   let bytes: Buffer | undefined;
   if (member === 'bytes') {
-    bytes = decodeBase64(source, `${path}.source.bytes`);
+    bytes = decodeBlob(source, `${path}.source.bytes`);
     if (bytes.length > MAX_IMAGE_BYTES) {
       throw validationException(`The image at ${path} is ${bytes.length} bytes; the maximum image size is 3.75 MB.`);
     }
@@ -253,13 +283,14 @@ function parseDocument(value: unknown, path: string, model: CatalogModel, counte
   const obj = expectObject(value, path);
   checkKeys(obj, ['format', 'name', 'source', 'context', 'citations']);
   const format = obj.format === undefined ? undefined : enumCheck(obj.format, `${path}.format`, DOCUMENT_FORMATS);
-  const name = expectString(obj.name, `${path}.name`);
+  const name = expectString(required(obj, 'name', `${path}.name`), `${path}.name`);
   lengthCheck(name, `${path}.name`, 1, 200);
   if (!DOCUMENT_NAME_RE.test(name)) {
     throw validationException(
       'The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can\u2019t contain more than one consecutive whitespace character.',
     );
   }
+  required(obj, 'source', `${path}.source`);
   const [member, source] = unionMember(
     obj.source,
     `${path}.source`,
@@ -269,7 +300,7 @@ function parseDocument(value: unknown, path: string, model: CatalogModel, counte
   let size = 0;
   let text: string | undefined;
   if (member === 'bytes') {
-    const bytes = decodeBase64(source, `${path}.source.bytes`);
+    const bytes = decodeBlob(source, `${path}.source.bytes`);
     size = bytes.length;
     if (size > MAX_DOCUMENT_BYTES) {
       throw validationException(`The document at ${path} is ${size} bytes; the maximum document size is 4.5 MB.`);
@@ -314,7 +345,16 @@ function parseToolResultContent(
     ['json', 'text', 'image', 'document', 'video', 'searchResult'],
     'ToolResultContentBlock',
   );
-  if (member === 'text') return { kind: 'text', text: expectString(inner, `${path}.text`) };
+  if (member === 'text') {
+    const text = expectString(inner, `${path}.text`);
+    // Bedrock refuses blank text blocks wherever they sit, tool results included (same rule as messages).
+    if (text.trim() === '') {
+      throw validationException(
+        `The text field in the ToolResultContentBlock object at ${path} is blank. Add text to the text field, and try again.`,
+      );
+    }
+    return { kind: 'text', text };
+  }
   if (member === 'json') return { kind: 'json', json: inner };
   if (member === 'image') parseImage(inner, `${path}.image`, model, counters);
   if (member === 'document') parseDocument(inner, `${path}.document`, model, counters);
@@ -351,13 +391,16 @@ function parseContentBlock(
     case 'toolUse': {
       const obj = expectObject(inner, `${path}.toolUse`);
       checkKeys(obj, ['toolUseId', 'name', 'input', 'type']);
-      const toolUseId = expectString(obj.toolUseId, `${path}.toolUse.toolUseId`);
+      const toolUseId = expectString(
+        required(obj, 'toolUseId', `${path}.toolUse.toolUseId`),
+        `${path}.toolUse.toolUseId`,
+      );
       lengthCheck(toolUseId, `${path}.toolUse.toolUseId`, 1, 64);
       patternCheck(toolUseId, `${path}.toolUse.toolUseId`, TOOL_USE_ID_RE, '^[a-zA-Z0-9_\\.:-]+$');
-      const name = expectString(obj.name, `${path}.toolUse.name`);
+      const name = expectString(required(obj, 'name', `${path}.toolUse.name`), `${path}.toolUse.name`);
       lengthCheck(name, `${path}.toolUse.name`, 1, 64);
       patternCheck(name, `${path}.toolUse.name`, TOOL_NAME_RE, '^[a-zA-Z0-9_-]+$');
-      if (obj.input === undefined) throw malformed(`${path}.toolUse.input is required`);
+      required(obj, 'input', `${path}.toolUse.input`);
       if (role !== 'assistant') {
         throw validationException(`The toolUse content block at ${path} is only allowed in assistant messages.`);
       }
@@ -366,14 +409,18 @@ function parseContentBlock(
     case 'toolResult': {
       const obj = expectObject(inner, `${path}.toolResult`);
       checkKeys(obj, ['toolUseId', 'content', 'status', 'type']);
-      const toolUseId = expectString(obj.toolUseId, `${path}.toolResult.toolUseId`);
+      const toolUseId = expectString(
+        required(obj, 'toolUseId', `${path}.toolResult.toolUseId`),
+        `${path}.toolResult.toolUseId`,
+      );
       lengthCheck(toolUseId, `${path}.toolResult.toolUseId`, 1, 64);
       patternCheck(toolUseId, `${path}.toolResult.toolUseId`, TOOL_USE_ID_RE, '^[a-zA-Z0-9_\\.:-]+$');
       const status =
         obj.status === undefined ? undefined : enumCheck(obj.status, `${path}.toolResult.status`, ['success', 'error']);
-      const content = expectArray(obj.content, `${path}.toolResult.content`).map((c, k) =>
-        parseToolResultContent(c, `${path}.toolResult.content.${k}`, model, counters),
-      );
+      const content = expectArray(
+        required(obj, 'content', `${path}.toolResult.content`),
+        `${path}.toolResult.content`,
+      ).map((c, k) => parseToolResultContent(c, `${path}.toolResult.content.${k}`, model, counters));
       if (status === 'error' && content.length === 0) {
         throw validationException(
           `The content field at ${path}.toolResult cannot be empty when status value is error.`,
@@ -408,7 +455,10 @@ function parseContentBlock(
       }
       const obj = expectObject(rv, `${path}.reasoningContent.reasoningText`);
       checkKeys(obj, ['text', 'signature']);
-      const text = expectString(obj.text, `${path}.reasoningContent.reasoningText.text`);
+      const text = expectString(
+        required(obj, 'text', `${path}.reasoningContent.reasoningText.text`),
+        `${path}.reasoningContent.reasoningText.text`,
+      );
       const signature =
         obj.signature === undefined
           ? undefined
@@ -420,11 +470,20 @@ function parseContentBlock(
       if (gm === 'text') {
         const obj = expectObject(gv, `${path}.guardContent.text`);
         checkKeys(obj, ['text', 'qualifiers']);
-        return { kind: 'guardContent', text: expectString(obj.text, `${path}.guardContent.text.text`), raw: value };
+        const text = required(obj, 'text', `${path}.guardContent.text.text`);
+        return { kind: 'guardContent', text: expectString(text, `${path}.guardContent.text.text`), raw: value };
       }
       const img = expectObject(gv, `${path}.guardContent.image`);
       checkKeys(img, ['format', 'source']);
       enumCheck(img.format, `${path}.guardContent.image.format`, ['png', 'jpeg']);
+      required(img, 'source', `${path}.guardContent.image.source`);
+      const [gsm, gsv] = unionMember(
+        img.source,
+        `${path}.guardContent.image.source`,
+        ['bytes'],
+        'GuardrailConverseImageSource',
+      );
+      if (gsm === 'bytes') decodeBlob(gsv, `${path}.guardContent.image.source.bytes`);
       return { kind: 'other', member, raw: value };
     }
     case 'video':
@@ -476,13 +535,14 @@ function parseMedia(
   const obj = expectObject(value, path);
   checkKeys(obj, ['format', 'source']);
   enumCheck(obj.format, `${path}.format`, member === 'video' ? VIDEO_FORMATS : AUDIO_FORMATS);
+  required(obj, 'source', `${path}.source`);
   const [sm, sv] = unionMember(
     obj.source,
     `${path}.source`,
     ['bytes', 's3Location'],
     `${member === 'video' ? 'Video' : 'Audio'}Source`,
   );
-  if (sm === 'bytes') decodeBase64(sv, `${path}.source.bytes`);
+  if (sm === 'bytes') decodeBlob(sv, `${path}.source.bytes`);
   else parseS3Location(sv, `${path}.source.s3Location`);
 }
 
@@ -521,7 +581,7 @@ function parseTools(
   const obj = expectObject(value, 'toolConfig');
   checkKeys(obj, ['tools', 'toolChoice']);
   if (!model.tools) throw validationException("This model doesn't support tool use.");
-  const list = expectArray(obj.tools, 'toolConfig.tools');
+  const list = expectArray(required(obj, 'tools', 'toolConfig.tools'), 'toolConfig.tools');
   if (list.length === 0) {
     throw constraintException([
       { path: 'toolConfig.tools', value: '[]', constraint: 'Member must have length greater than or equal to 1' },
@@ -538,10 +598,11 @@ function parseTools(
     const spec = expectObject(inner, `${path}.${member}`);
     if (member === 'systemTool') {
       checkKeys(spec, ['name']);
-      return { kind: 'systemTool', name: expectString(spec.name, `${path}.systemTool.name`), raw: item };
+      const systemName = required(spec, 'name', `${path}.systemTool.name`);
+      return { kind: 'systemTool', name: expectString(systemName, `${path}.systemTool.name`), raw: item };
     }
     checkKeys(spec, ['name', 'description', 'inputSchema', 'strict']);
-    const name = expectString(spec.name, `${path}.toolSpec.name`);
+    const name = expectString(required(spec, 'name', `${path}.toolSpec.name`), `${path}.toolSpec.name`);
     lengthCheck(name, `${path}.toolSpec.name`, 1, 64);
     patternCheck(name, `${path}.toolSpec.name`, TOOL_NAME_RE, '^[a-zA-Z0-9_-]+$');
     if (names.has(name)) throw validationException('tools: Tool names must be unique.');
@@ -549,6 +610,7 @@ function parseTools(
     const description =
       spec.description === undefined ? undefined : expectString(spec.description, `${path}.toolSpec.description`);
     if (description !== undefined) lengthCheck(description, `${path}.toolSpec.description`, 1, Number.MAX_SAFE_INTEGER);
+    required(spec, 'inputSchema', `${path}.toolSpec.inputSchema`);
     const [, schema] = unionMember(spec.inputSchema, `${path}.toolSpec.inputSchema`, ['json'], 'ToolInputSchema');
     const schemaObj = expectObject(schema, `${path}.toolSpec.inputSchema.json`);
     if (schemaObj.type !== undefined && schemaObj.type !== 'object') {
@@ -575,7 +637,10 @@ function parseTools(
         choice = { kind: 'any' };
       } else {
         checkKeys(inn, ['name']);
-        const name = expectString(inn.name, 'toolConfig.toolChoice.tool.name');
+        const name = expectString(
+          required(inn, 'name', 'toolConfig.toolChoice.tool.name'),
+          'toolConfig.toolChoice.tool.name',
+        );
         lengthCheck(name, 'toolConfig.toolChoice.tool.name', 1, 64);
         patternCheck(name, 'toolConfig.toolChoice.tool.name', TOOL_NAME_RE, '^[a-zA-Z0-9_-]+$');
         if (!names.has(name)) {
@@ -705,7 +770,7 @@ function checkAdditionalFields(extra: JsonObject, model: CatalogModel): void {
  * Anthropic: the user turn answering tool calls must begin with their tool results; text (or anything
  * else) before a result leaves that `tool_use` "without `tool_result` blocks immediately after".
  */
-function checkToolResultsFirst(messages: readonly Message[]): void {
+export function checkToolResultsFirst(messages: readonly Message[]): void {
   messages.forEach((message, i) => {
     const prev = messages[i - 1];
     if (message.role !== 'user' || prev?.role !== 'assistant') return;
@@ -758,7 +823,7 @@ function anthropicBlockType(block: ContentBlock): string {
  * trailing assistant message (a prefill, which extended thinking does not allow), or the assistant turn
  * whose tool calls the last user turn answers.
  */
-function checkThinkingFinalTurn(messages: readonly Message[]): void {
+export function checkThinkingFinalTurn(messages: readonly Message[]): void {
   const lastIndex = messages.length - 1;
   const last = messages[lastIndex];
   if (!last) return;
@@ -774,7 +839,7 @@ function checkThinkingFinalTurn(messages: readonly Message[]): void {
   );
 }
 
-function checkReasoningBlocks(messages: readonly Message[], model: CatalogModel, secret: string): void {
+export function checkReasoningBlocks(messages: readonly Message[], model: CatalogModel, secret: string): void {
   messages.forEach((message, i) => {
     let seenOther = false;
     message.content.forEach((block, j) => {
@@ -831,7 +896,7 @@ function checkThinkingCompatibility(
   }
 }
 
-function parseThinking(
+export function parseThinking(
   extra: JsonObject,
   model: CatalogModel,
   inference: { maxTokens: number; temperature: number | undefined; topP: number | undefined },
@@ -907,6 +972,7 @@ function parseOutputConfig(value: unknown, model: CatalogModel): JsonObject | un
   const format = expectObject(obj.textFormat, 'outputConfig.textFormat');
   checkKeys(format, ['type', 'structure']);
   enumCheck(format.type, 'outputConfig.textFormat.type', ['json_schema']);
+  required(format, 'structure', 'outputConfig.textFormat.structure');
   const [, js] = unionMember(
     format.structure,
     'outputConfig.textFormat.structure',
@@ -916,7 +982,10 @@ function parseOutputConfig(value: unknown, model: CatalogModel): JsonObject | un
   const jsonSchema = expectObject(js, 'outputConfig.textFormat.structure.jsonSchema');
   checkKeys(jsonSchema, ['schema', 'name', 'description']);
   // The schema is a JSON document carried as a string (bedrock-wire.md §2).
-  const text = expectString(jsonSchema.schema, 'outputConfig.textFormat.structure.jsonSchema.schema');
+  const text = expectString(
+    required(jsonSchema, 'schema', 'outputConfig.textFormat.structure.jsonSchema.schema'),
+    'outputConfig.textFormat.structure.jsonSchema.schema',
+  );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -944,9 +1013,7 @@ export function validateConverseRequest(
 ): ConverseRequest {
   const root = expectObject(body, 'body');
   checkKeys(root, TOP_LEVEL_KEYS);
-  if (root.messages === undefined) {
-    throw constraintException([{ path: 'messages', value: null, constraint: 'Member must not be null' }]);
-  }
+  if (root.messages === undefined || root.messages === null) throw mustNotBeNull('messages');
   const counters: Counters = { images: 0, documents: 0, cachePoints: 0 };
   const rawMessages = expectArray(root.messages, 'messages');
   const messages: Message[] = rawMessages.map((raw, i) => {
@@ -954,7 +1021,7 @@ export function validateConverseRequest(
     const obj = expectObject(raw, path);
     checkKeys(obj, ['role', 'content']);
     const role = enumCheck(obj.role, `${path}.role`, ['user', 'assistant']) as 'user' | 'assistant';
-    const list = expectArray(obj.content, `${path}.content`);
+    const list = expectArray(required(obj, 'content', `${path}.content`), `${path}.content`);
     if (list.length === 0) {
       throw validationException(
         `The content field in the Message object at ${path} is empty. Add a ContentBlock object to the content field and try again.`,
@@ -1104,7 +1171,7 @@ export function validateConverseRequest(
   if (root.performanceConfig !== undefined) {
     const pc = expectObject(root.performanceConfig, 'performanceConfig');
     checkKeys(pc, ['latency']);
-    enumCheck(pc.latency, 'performanceConfig.latency', ['standard', 'optimized']);
+    if (pc.latency !== undefined) enumCheck(pc.latency, 'performanceConfig.latency', ['standard', 'optimized']);
   }
   if (root.serviceTier !== undefined) {
     const st = expectObject(root.serviceTier, 'serviceTier');

@@ -2,7 +2,7 @@ import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedroc
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BedrockException } from '../errors.js';
-import { BUILTIN_IDENTITY, type RunningEmulator, startEmulator } from '../index.js';
+import { BUILTIN_IDENTITY, EmulatorState, lookupModel, type RunningEmulator, startEmulator } from '../index.js';
 import { INVOKE_HANDLERS } from './models.js';
 import type { InvokeContext } from './types.js';
 
@@ -18,9 +18,20 @@ const FAMILY: Record<string, string> = {
   'stability.stable-image-core-v1:1': 'stability',
 };
 
+const STATE = new EmulatorState({});
+
 function invoke(modelId: string, body: unknown) {
   const family = FAMILY[modelId] as string;
-  const ctx: InvokeContext = { modelId, foundationModelId: modelId, family, accept: 'application/json' };
+  const model = lookupModel(modelId);
+  if (!model) throw new Error(`not in the catalog: ${modelId}`);
+  const ctx: InvokeContext = {
+    modelId,
+    foundationModelId: modelId,
+    family,
+    accept: 'application/json',
+    model,
+    state: STATE,
+  };
   const handler = INVOKE_HANDLERS[family];
   if (!handler) throw new Error(`no handler for ${family}`);
   return handler(body, ctx);

@@ -6,12 +6,12 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { parseJsonBody, type RuntimeCall, writeEventStream } from '../call.js';
+import { elapsedMs, parseJsonBody, type RuntimeCall, writeEventStream } from '../call.js';
 import type { CatalogModel } from '../catalog.js';
 import { constraintException, validationException } from '../errors.js';
 import { sendBytes, sleep } from '../reply.js';
 import { INVOKE_HANDLERS } from './models.js';
-import type { InvokeContext, InvokeHandler } from './types.js';
+import type { InvokeContext, InvokeHandler, InvokeResult } from './types.js';
 
 export { INVOKE_HANDLERS } from './models.js';
 export type { InvokeContext, InvokeHandler, InvokeResult } from './types.js';
@@ -46,6 +46,39 @@ function checkEnumHeaders(headers: Readonly<Record<string, string | undefined>>)
   }
 }
 
+/**
+ * The `chunk` events of a stream: each native event (or the whole body) is one chunk with its JSON,
+ * base64, in `bytes` (§5.1). Bedrock adds `amazon-bedrock-invocationMetrics` to the last chunk of every
+ * model's stream; its latencies are taken when the first and the last chunk are written.
+ */
+function chunkEvents(
+  call: RuntimeCall,
+  result: InvokeResult,
+): { type: string; payload: Record<string, unknown>; isDelta: boolean }[] {
+  const chunks: Record<string, unknown>[] = result.streamChunks ?? [result.body as Record<string, unknown>];
+  let firstByteLatency: number | undefined;
+  const encode = (chunk: Record<string, unknown>): Record<string, unknown> => ({
+    bytes: Buffer.from(JSON.stringify(chunk)).toString('base64'),
+  });
+  return chunks.map((chunk, i) => ({
+    type: 'chunk',
+    isDelta: true,
+    get payload() {
+      firstByteLatency ??= elapsedMs(call.ctx);
+      if (i < chunks.length - 1) return encode(chunk);
+      return encode({
+        ...chunk,
+        'amazon-bedrock-invocationMetrics': {
+          inputTokenCount: result.inputTokens ?? 0,
+          outputTokenCount: result.outputTokens ?? 0,
+          invocationLatency: elapsedMs(call.ctx),
+          firstByteLatency,
+        },
+      });
+    },
+  }));
+}
+
 /** Handles an InvokeModel (or, with `stream`, InvokeModelWithResponseStream) call. */
 export async function handleInvoke(call: RuntimeCall, model: CatalogModel, stream: boolean): Promise<void> {
   const { ctx, state } = call;
@@ -66,6 +99,8 @@ export async function handleInvoke(call: RuntimeCall, model: CatalogModel, strea
     foundationModelId: model.id,
     family: model.family,
     accept,
+    model,
+    state,
   };
   const result = handler(parseJsonBody(ctx.body), invokeContext);
   const headers: Record<string, string> = {};
@@ -76,14 +111,7 @@ export async function handleInvoke(call: RuntimeCall, model: CatalogModel, strea
   const serviceTier = ctx.headers['x-amzn-bedrock-service-tier'];
   if (serviceTier) headers['x-amzn-bedrock-service-tier'] = serviceTier;
   if (stream) {
-    // Each native event (or the whole body) is one `chunk` with the JSON base64 in `bytes` (§5.1).
-    const chunks = result.streamChunks ?? [result.body];
-    const events = chunks.map((chunk) => ({
-      type: 'chunk',
-      payload: { bytes: Buffer.from(JSON.stringify(chunk)).toString('base64') },
-      isDelta: true,
-    }));
-    await writeEventStream(call, events, {
+    await writeEventStream(call, chunkEvents(call, result), {
       'x-amzn-bedrock-content-type': 'application/json',
       ...headers,
     });

@@ -4,9 +4,9 @@
  * and encodes a 1024×1024 image in tens of milliseconds.
  */
 import { PNG } from 'pngjs';
-import { decodePng, readImageInfo } from '../../../gateway/src/translate/images/index.js';
 import { validationException } from '../errors.js';
 import { digest } from './body-checks.js';
+import { decodePng, readImageInfo } from './image-bytes.js';
 
 export type Rgb = readonly [number, number, number];
 

@@ -2,12 +2,12 @@
  * Amazon Titan Image Generator v1/v2 InvokeModel bodies; see canvas-envelope.ts. v1 lacks colour-guided
  * generation, background removal and image conditioning; both take only the fixed size list.
  */
-import { TITAN_IMAGE_SIZES } from '../../../gateway/src/translate/images/index.js';
+import { TITAN_IMAGE_SIZES } from '../catalog.js';
 import { type CanvasRules, handleCanvasBody } from './canvas-envelope.js';
 import type { InvokeHandler } from './types.js';
 
 function titanSizeProblem(width: number, height: number): string | undefined {
-  return (TITAN_IMAGE_SIZES as readonly string[]).includes(`${width}x${height}`)
+  return TITAN_IMAGE_SIZES.includes(`${width}x${height}`)
     ? undefined
     : `The provided image dimensions ${width}x${height} are not supported. Supported sizes: ${TITAN_IMAGE_SIZES.join(', ')}.`;
 }

@@ -1,3 +1,6 @@
+import type { CatalogModel } from '../catalog.js';
+import type { EmulatorState } from '../state.js';
+
 /**
  * The seam between the emulator's InvokeModel routing (`invoke/index.ts`) and the per-model body
  * handlers (`invoke/<model>.ts`, registered in `invoke/models.ts`).
@@ -13,6 +16,10 @@ export interface InvokeContext {
   family: string;
   /** The requested response MIME type (`Accept`, or `X-Amzn-Bedrock-Accept` for streams). */
   accept: string;
+  /** The catalog entry of the foundation model. */
+  model: CatalogModel;
+  /** Emulator state: prompt cache, reasoning-signature secret, clock. */
+  state: EmulatorState;
 }
 
 /** A handler's answer: the native response body plus token counts for the response headers. */
@@ -21,10 +28,11 @@ export interface InvokeResult {
   inputTokens?: number;
   outputTokens?: number;
   /**
-   * For InvokeModelWithResponseStream: the native stream events, each sent as one `chunk` event
-   * (e.g. Anthropic's message_start … message_stop). Absent: the whole `body` is sent as one chunk.
+   * For InvokeModelWithResponseStream: the native stream events (JSON objects), each sent as one `chunk`
+   * event (e.g. Anthropic's message_start … message_stop). Absent: the whole `body` is sent as one chunk.
+   * The router adds `amazon-bedrock-invocationMetrics` to the last one.
    */
-  streamChunks?: unknown[];
+  streamChunks?: Record<string, unknown>[];
 }
 
 /** Validates a native InvokeModel body and produces the native response; throws BedrockException when invalid. */

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { CompiledDirSource, type ConfigSource, ManifestDirSource } from '../config/index.js';
+import { createLogger } from '../logging/index.js';
 import { SERVER_DEFAULTS, type TokenReviewer } from '../server/index.js';
 
 const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
@@ -18,7 +18,7 @@ const USAGE = `aigw — an OpenAI-compatible gateway for AWS Bedrock
 Usage:
   aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
   aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
-  aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE]
+  aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--tls-port N [--tls-ca-file FILE] [--print-ca]]
   aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
   aigw --help | --version
 
@@ -36,6 +36,13 @@ serve options:
                            TokenReview (API server from KUBECONFIG, else the pod's service account)
   --token-review-audience AUD
                            audience the tokens must carry (repeatable; default the API server's)
+
+emulator options:
+  --port N / --host ADDR   listen address (default 127.0.0.1:4566)
+  --config FILE            YAML or JSON emulator options (region, latency, identities, ...)
+  --tls-port N             also serve HTTPS on N (0 = any free port) with a CA generated at startup
+  --tls-ca-file FILE       write that CA certificate (PEM) to FILE, for clients to trust
+  --print-ca               print the CA certificate after the listening lines
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */
@@ -142,7 +149,7 @@ async function serve(args: string[]): Promise<void> {
     ? new ManifestDirSource(values.config, values.namespace ? { namespace: values.namespace } : {})
     : new CompiledDirSource(values['compiled-config'] as string);
 
-  const logger = pino({ level, base: { program: 'aigw-serve' } });
+  const logger = createLogger({ level, program: 'aigw-serve' });
   // Loaded lazily so `aigw emulator` and `aigw --help` do not pay for the gateway's imports.
   const { startGateway } = await import('../server/index.js');
   const { MediaFetcher, mediaFetchOptionsFromEnv } = await import('../fetch/index.js');
@@ -237,14 +244,26 @@ async function emulator(args: string[]): Promise<void> {
     args,
     strict: true,
     allowPositionals: false,
-    options: { port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      config: { type: 'string' },
+      'tls-port': { type: 'string' },
+      'tls-ca-file': { type: 'string' },
+      'print-ca': { type: 'boolean' },
+    },
   });
   // A computed specifier keeps the emulator out of the gateway's module graph (and typecheck) when
   // it is not being run.
   const modulePath = '../../../emulator/src/index.js';
+  type TlsOptions = { tlsPort?: number; tlsCaFile?: string };
   const mod = (await import(modulePath)) as {
-    startEmulator?: (o: { port?: number; host?: string }) => Promise<{ url: string; close(): Promise<void> }>;
-    loadEmulatorConfig?: (path: string) => Promise<{ port?: number; host?: string }>;
+    startEmulator?: (o: { port?: number; host?: string } & TlsOptions) => Promise<{
+      url: string;
+      tls: { url: string; caCertificate: string } | undefined;
+      close(): Promise<void>;
+    }>;
+    loadEmulatorConfig?: (path: string) => Promise<{ port?: number; host?: string } & TlsOptions>;
   };
   if (!mod.startEmulator || !mod.loadEmulatorConfig) throw new Error('this build does not include the emulator');
   // docs/emulator.md: `--config FILE` holds the startEmulator options (region, latency, identities);
@@ -252,8 +271,25 @@ async function emulator(args: string[]): Promise<void> {
   const fromFile = values.config === undefined ? {} : await mod.loadEmulatorConfig(values.config);
   const port = parsePort(values.port, '--port', fromFile.port ?? 4566);
   const host = values.host ?? fromFile.host;
-  const running = await mod.startEmulator({ ...fromFile, port, ...(host ? { host } : {}) });
+  // docs/emulator.md, "HTTPS": an optional TLS listener whose CA is generated at startup.
+  const tlsPort = values['tls-port'] === undefined ? fromFile.tlsPort : parsePort(values['tls-port'], '--tls-port', 0);
+  const tlsCaFile = values['tls-ca-file'] ?? fromFile.tlsCaFile;
+  if (tlsPort === undefined && (tlsCaFile !== undefined || values['print-ca'])) {
+    throw new UsageError('--tls-ca-file and --print-ca need --tls-port');
+  }
+  const running = await mod.startEmulator({
+    ...fromFile,
+    port,
+    ...(host ? { host } : {}),
+    ...(tlsPort !== undefined ? { tlsPort } : {}),
+    ...(tlsCaFile !== undefined ? { tlsCaFile } : {}),
+  });
   process.stdout.write(`aigw emulator listening on ${running.url}\n`);
+  if (running.tls) {
+    const where = tlsCaFile === undefined ? '' : ` (CA certificate written to ${tlsCaFile})`;
+    process.stdout.write(`aigw emulator TLS listening on ${running.tls.url}${where}\n`);
+    if (values['print-ca']) process.stdout.write(running.tls.caCertificate);
+  }
   const stop = () => {
     running.close().then(
       () => process.exit(0),
@@ -287,9 +323,9 @@ async function operator(args: string[]): Promise<void> {
     throw new Error(`the operator is not available in this build: ${(err as Error).message}`);
   }
   if (!mod.runOperator) throw new Error('the operator is not available in this build');
-  const logger = pino({
+  const logger = createLogger({
     level: values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info',
-    base: { program: 'aigw-operator' },
+    program: 'aigw-operator',
   });
   const running = await mod.runOperator({
     ...(values.namespace ? { namespace: values.namespace } : {}),

@@ -6,10 +6,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
+import { createLogger } from '../logging/index.js';
 import { GatewayMetrics } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
@@ -65,7 +66,7 @@ export interface RunningGateway {
 
 /** Loads the config, starts the API and admin servers and the config watcher. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const logger = options.logger ?? pino({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
+  const logger = options.logger ?? createLogger({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
   const serverOptions: ServerOptions = { ...SERVER_DEFAULTS, ...stripUndefined(options.server ?? {}) };
   const metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics ?? false });
   const watch = options.watch === false ? undefined : options.watch;

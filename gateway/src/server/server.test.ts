@@ -317,3 +317,23 @@ describe('startup failures', () => {
     }
   });
 });
+
+describe('answers from Bedrock', () => {
+  it('a tool input nested thousands of levels deep is a 502, not a stack overflow', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    upstream.rawReply = `{"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"t1","name":"f","input":${deep}}}]}},"stopReason":"tool_use","usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2},"metrics":{"latencyMs":1}}`;
+    try {
+      const res = await chat({
+        model: NOVA_LITE,
+        messages: [{ role: 'user', content: 'call f' }],
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+      });
+      expect(res.status).toBe(502);
+      expect((await errorOf(res)).code).toBe('upstream_error');
+    } finally {
+      upstream.rawReply = undefined;
+    }
+    const ok = await chat({ model: NOVA_LITE, messages: [{ role: 'user', content: 'hi' }] });
+    expect(ok.status).toBe(200);
+  });
+});

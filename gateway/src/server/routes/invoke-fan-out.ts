@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
+import { parseUpstreamJson } from '../../json/index.js';
 import type { UpstreamResponse } from '../../upstream/index.js';
 import type { ServerContext } from '../context.js';
 
@@ -84,10 +85,13 @@ export async function invokeAll(
 
 /** Parses an InvokeModel JSON body; anything unreadable is a 502, never a crash. */
 export function readJsonBody(response: UpstreamResponse): unknown {
+  let parsed: unknown;
   try {
-    const b = response.body;
-    return JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+    parsed = parseUpstreamJson(response.body);
   } catch {
-    throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
+    parsed = undefined;
   }
+  if (parsed === undefined)
+    throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
+  return parsed;
 }
