@@ -285,10 +285,13 @@ describe.skipIf(!availability.run)('an operator upgraded before the UsagePolicy 
     admin = await cluster.client('admin');
     const crds = readCrds();
     await cluster.apply(crds.filter((c) => c.metadata.name !== 'usagepolicies.aigateway.dev'));
-    await within(30_000, 'CRDs served', async () =>
-      (
-        await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/aigateway.dev/v1alpha1')
-      ).resources.some((r) => r.name === 'models'),
+    await within(
+      30_000,
+      'CRDs served',
+      async () =>
+        (
+          await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/aigateway.dev/v1alpha1')
+        ).resources.filter((r) => r.name === 'models' || r.name === 'provideraccounts').length === 2,
     );
     await cluster.apply(`
 apiVersion: v1
