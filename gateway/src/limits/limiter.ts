@@ -222,9 +222,13 @@ export class UsageLimiter {
         settled = true;
         const adjustments = actual ? this.#adjustments(checks, model, estimate, actual) : [];
         const leases = checks.filter((c) => c.kind === 'lease').map((c) => ({ key: c.key, leaseId }));
-        this.store.settle(adjustments, leases).catch((err: unknown) => {
-          this.#metrics?.storeFailure('settle');
-          this.#warn(err, 'usage store unreachable while settling; reservations stand until their window ends');
+        if (adjustments.length === 0 && leases.length === 0) return;
+        // After the current I/O phase, so the response being finished is written first.
+        setImmediate(() => {
+          this.store.settle(adjustments, leases).catch((err: unknown) => {
+            this.#metrics?.storeFailure('settle');
+            this.#warn(err, 'usage store unreachable while settling; reservations stand until their window ends');
+          });
         });
       },
     };
