@@ -47,3 +47,4 @@ export {
   type ReloadOutcome,
 } from './store.js';
 export * from './types.js';
+export { compileUsagePolicy, USAGE_POLICY_DEFAULTS } from './usage-policy.js';

@@ -235,6 +235,27 @@ function checkCompiledConfig(value: unknown): string[] {
         problems.push(`${where} apiKeys[${i}].sha256: must be 64 hex digits`);
     });
   }
+  if (value.usagePolicies !== undefined) {
+    // Written by the operator from validated UsagePolicies; a hand-made file must not crash the limiter.
+    if (!Array.isArray(value.usagePolicies)) problems.push(`${where} usagePolicies: must be a list`);
+    else
+      value.usagePolicies.forEach((p: unknown, i: number) => {
+        if (
+          !isRec(p) ||
+          typeof p.id !== 'string' ||
+          typeof p.name !== 'string' ||
+          !Array.isArray(p.subjects) ||
+          (p.per !== 'subject' && p.per !== 'shared') ||
+          !isRec(p.limits) ||
+          typeof p.timeZone !== 'string' ||
+          (p.failureMode !== 'open' && p.failureMode !== 'closed') ||
+          (p.models !== undefined && !Array.isArray(p.models))
+        )
+          problems.push(
+            `${where} usagePolicies[${i}]: needs id, name, subjects, per, limits, timeZone and failureMode`,
+          );
+      });
+  }
   if (Array.isArray(value.accounts)) {
     for (const account of value.accounts)
       if (isRec(account) && !Array.isArray(account.collaborators)) account.collaborators = [];

@@ -156,5 +156,13 @@ describe('ConfigStore with a compiled-config directory', () => {
     expect(outcome.result).toBe('rejected');
     expect(outcome.result === 'rejected' && outcome.error).toMatch(/accounts: must be a list/);
     expect(store.current?.revision).toBe(one.config.revision);
+    // A usage policy without its compiled fields would break enforcement: the file is rejected.
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...one.config, usagePolicies: [{ id: 'default/p', name: 'p' }] }),
+    );
+    const policyOutcome = await store.reload();
+    expect(policyOutcome.result === 'rejected' && policyOutcome.error).toMatch(/usagePolicies\[0\]: needs id, name/);
+    expect(store.current?.revision).toBe(one.config.revision);
   });
 });

@@ -220,11 +220,15 @@ export class UsageLimiter {
       settle: (actual) => {
         if (settled) return;
         settled = true;
-        const adjustments = actual ? this.#adjustments(checks, model, estimate, actual) : [];
+        const adjustments = actual ? this.#adjustments(checks, model, actual) : [];
         const leases = checks.filter((c) => c.kind === 'lease').map((c) => ({ key: c.key, leaseId }));
-        this.store.settle(adjustments, leases).catch((err: unknown) => {
-          this.#metrics?.storeFailure('settle');
-          this.#warn(err, 'usage store unreachable while settling; reservations stand until their window ends');
+        if (adjustments.length === 0 && leases.length === 0) return;
+        // After the current I/O phase, so the response being finished is written first.
+        setImmediate(() => {
+          this.store.settle(adjustments, leases).catch((err: unknown) => {
+            this.#metrics?.storeFailure('settle');
+            this.#warn(err, 'usage store unreachable while settling; reservations stand until their window ends');
+          });
         });
       },
     };
@@ -304,7 +308,6 @@ export class UsageLimiter {
   #adjustments(
     checks: readonly PlannedCheck[],
     model: CompiledModel,
-    estimate: UsageEstimate,
     actual: ActualUsage,
   ): CounterAdjustment[] {
     const out: CounterAdjustment[] = [];
