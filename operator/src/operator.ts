@@ -122,7 +122,7 @@ export interface OperatorOptions {
 export const USAGE_STATUS_DEFAULTS = { intervalMs: 15_000 } as const;
 
 /** The store options from options, else the environment the chart sets. */
-function usageStoreOptions(options: OperatorOptions): { redisUrl?: string; redisPassword?: string } {
+function usageStoreOptions(options: OperatorOptions): { redisUrl?: string; redisPassword?: string; redisCa?: string } {
   const redisUrl = options.redisUrl ?? (process.env.AIGW_REDIS_URL || undefined);
   if (!redisUrl) return {};
   if (!/^rediss?:\/\//.test(redisUrl)) throw new Error('AIGW_REDIS_URL must be a redis:// or rediss:// URL');
@@ -136,7 +136,20 @@ function usageStoreOptions(options: OperatorOptions): { redisUrl?: string; redis
       throw new Error(`AIGW_REDIS_PASSWORD_FILE (${file}) cannot be read`);
     }
   }
-  return redisPassword === undefined ? { redisUrl } : { redisUrl, redisPassword };
+  const caFile = process.env.AIGW_REDIS_CA_FILE;
+  let redisCa: string | undefined;
+  if (caFile) {
+    try {
+      redisCa = readFileSync(caFile, 'utf8');
+    } catch {
+      throw new Error(`AIGW_REDIS_CA_FILE (${caFile}) cannot be read`);
+    }
+  }
+  return {
+    redisUrl,
+    ...(redisPassword === undefined ? {} : { redisPassword }),
+    ...(redisCa === undefined ? {} : { redisCa }),
+  };
 }
 
 function usageInterval(options: OperatorOptions): number {

@@ -40,7 +40,8 @@ serve options:
   --token-review-audience AUD
                            audience the tokens must carry (repeatable; default the API server's)
   --redis-url URL          Redis (or Valkey) counting UsagePolicy limits across replicas (env AIGW_REDIS_URL;
-                           password from AIGW_REDIS_PASSWORD or the file AIGW_REDIS_PASSWORD_FILE);
+                           password from AIGW_REDIS_PASSWORD or the file AIGW_REDIS_PASSWORD_FILE;
+                           CA of a rediss:// server from the PEM file AIGW_REDIS_CA_FILE);
                            default: counted in this process (one replica)
 
 emulator options:
@@ -155,8 +156,21 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 function limitsOptionsFromEnv(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
-): { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number; storeTimeoutMs?: number } {
-  const out: { redisUrl?: string; redisPassword?: string; clockOffsetMs?: number; storeTimeoutMs?: number } = {};
+): { redisUrl?: string; redisPassword?: string; redisCa?: string; clockOffsetMs?: number; storeTimeoutMs?: number } {
+  const out: {
+    redisUrl?: string;
+    redisPassword?: string;
+    redisCa?: string;
+    clockOffsetMs?: number;
+    storeTimeoutMs?: number;
+  } = {};
+  if (env.AIGW_REDIS_CA_FILE) {
+    try {
+      out.redisCa = readFileSync(env.AIGW_REDIS_CA_FILE, 'utf8');
+    } catch {
+      throw new UsageError('AIGW_REDIS_CA_FILE cannot be read');
+    }
+  }
   const timeout = env.AIGW_LIMITS_STORE_TIMEOUT_MS;
   if (timeout !== undefined && timeout !== '') {
     const n = Number(timeout);

@@ -30,6 +30,8 @@ export { dayWindow, formatResetDuration, minuteWindow, monthWindow } from './win
 export function createUsageStore(options: {
   redisUrl?: string | undefined;
   redisPassword?: string | undefined;
+  /** PEM CA of a `rediss://` server. */
+  redisCa?: string | undefined;
   commandTimeoutMs?: number;
   onError?: (err: Error) => void;
 }): UsageStore {
@@ -37,6 +39,7 @@ export function createUsageStore(options: {
   return new RedisUsageStore({
     url: options.redisUrl,
     password: options.redisPassword,
+    ca: options.redisCa,
     commandTimeoutMs: options.commandTimeoutMs ?? LIMITS_DEFAULTS.storeTimeoutMs,
     maxReconnectDelayMs: LIMITS_DEFAULTS.maxReconnectDelayMs,
     ...(options.onError ? { onError: options.onError } : {}),

@@ -202,6 +202,8 @@ return 0
 export interface RedisStoreOptions {
   url: string;
   password?: string | undefined;
+  /** PEM CA(s) to verify a `rediss://` server's certificate with (else the system CAs). */
+  ca?: string | undefined;
   /** A command not answered within this many ms fails (the policy's failureMode then decides). */
   commandTimeoutMs: number;
   /** Longest wait between reconnection attempts, ms. */
@@ -234,6 +236,8 @@ export class RedisUsageStore implements UsageStore {
       lazyConnect: false,
     };
     if (options.password !== undefined) redisOptions.password = options.password;
+    // rediss:// turns TLS on in ioredis; a private CA is added to it (never TLS for a redis:// URL).
+    if (options.ca !== undefined && options.url.startsWith('rediss://')) redisOptions.tls = { ca: options.ca };
     this.#redis = new Redis(options.url, redisOptions) as ScriptedRedis;
     this.#redis.defineCommand('aigwAdmit', { lua: ADMIT_SCRIPT });
     this.#redis.defineCommand('aigwSettle', { lua: SETTLE_SCRIPT });

@@ -60,6 +60,8 @@ export interface GatewayOptions {
   limits?: {
     redisUrl?: string | undefined;
     redisPassword?: string | undefined;
+    /** PEM CA of a `rediss://` store (AIGW_REDIS_CA_FILE). */
+    redisCa?: string | undefined;
     /** Store command timeout, ms (LIMITS_DEFAULTS.storeTimeoutMs). */
     storeTimeoutMs?: number | undefined;
     clockOffsetMs?: number | undefined;
@@ -172,6 +174,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const usageStore = createUsageStore({
     redisUrl: options.limits?.redisUrl,
     redisPassword: options.limits?.redisPassword,
+    redisCa: options.limits?.redisCa,
     ...(options.limits?.storeTimeoutMs !== undefined ? { commandTimeoutMs: options.limits.storeTimeoutMs } : {}),
   });
   // Serving before the store is connected would send the first requests down the failureMode path.
