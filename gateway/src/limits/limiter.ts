@@ -305,11 +305,7 @@ export class UsageLimiter {
     return checks;
   }
 
-  #adjustments(
-    checks: readonly PlannedCheck[],
-    model: CompiledModel,
-    actual: ActualUsage,
-  ): CounterAdjustment[] {
+  #adjustments(checks: readonly PlannedCheck[], model: CompiledModel, actual: ActualUsage): CounterAdjustment[] {
     const out: CounterAdjustment[] = [];
     let costDelta: number | undefined;
     for (const c of checks) {
