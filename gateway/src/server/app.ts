@@ -16,7 +16,7 @@ import Fastify, {
 } from 'fastify';
 import { callerOfKubernetesIdentity } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { startServerSpan } from '../telemetry/index.js';
+import { AIGW_ATTR, startServerSpan } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
 import type { RequestState, ServerContext } from './context.js';
@@ -85,13 +85,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       model: '-',
       upstreamMs: undefined,
       metricStatus: undefined,
-      span: ctx.tracer
-        ? startServerSpan(ctx.tracer, `${request.method} ${request.routeOptions.url ?? 'unmatched'}`, request.headers, {
-            'http.request.method': request.method,
-            'http.route': request.routeOptions.url ?? 'unmatched',
-            'url.path': request.url.split('?', 1)[0] ?? '',
-          })
-        : undefined,
+      span: ctx.tracer ? serverSpanOf(ctx, request) : undefined,
     };
     request.aigw = state;
     const gauge = metrics.inflight.labels(state.route);
@@ -162,6 +156,21 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
 }
 
 /** Whether the request declared a Content-Length of at most `cap` bytes. */
+/** The request's server span (HTTP semantic conventions); only called when tracing is on. */
+function serverSpanOf(ctx: ServerContext, request: FastifyRequest) {
+  const span = startServerSpan(ctx.tracer!, {
+    method: request.method,
+    route: request.routeOptions.url,
+    url: request.url,
+    headers: request.headers,
+    scheme: request.protocol,
+    localPort: request.socket.localPort,
+    clientAddress: request.socket.remoteAddress,
+  });
+  span.setAttribute(AIGW_ATTR.requestId, request.id);
+  return span;
+}
+
 function declaredBodyWithin(request: FastifyRequest, cap: number): boolean {
   const declared = Number(request.headers['content-length']);
   return Number.isFinite(declared) && declared <= cap;
