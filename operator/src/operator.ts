@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { Span, Tracer } from '@opentelemetry/api';
 import {
   API_KEY_SECRET_TYPE,
   type CompiledAccount,
@@ -35,6 +36,7 @@ import { LeaderElector } from './leader.js';
 import { buildOutputs, FIELD_MANAGER, GATEWAY_LABEL, outputNames, REVISION_ANNOTATION } from './outputs.js';
 import { WorkQueue } from './queue.js';
 import { type CredentialCheck, computeStatuses, sameStatus } from './status.js';
+import { ReconcileTracing } from './tracing.js';
 import { ListWatch } from './watch.js';
 
 /** Structured logger, pino's call shape (`logger.info({ fields }, 'message')`). */
@@ -83,6 +85,8 @@ export interface OperatorOptions {
   healthPort?: number;
   /** Address of the health server (default 0.0.0.0). */
   healthHost?: string;
+  /** OpenTelemetry tracer for reconcile spans (operator/src/tracing.ts); absent = no spans. */
+  tracer?: Tracer;
 }
 
 export interface ReconciledEvent {
@@ -149,6 +153,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       identity,
       logger,
       events,
+      tracing: options.tracer ? new ReconcileTracing(options.tracer) : undefined,
     });
     controller.start();
   };
@@ -246,6 +251,7 @@ interface ControllerOptions {
   identity: string;
   logger: OperatorLogger;
   events: EventEmitter;
+  tracing: ReconcileTracing | undefined;
 }
 
 /** The reconcile loop of one leadership term. */
@@ -278,9 +284,14 @@ class Controller {
       labelSelector: `app.kubernetes.io/managed-by=${FIELD_MANAGER},${GATEWAY_LABEL}=${options.outputName}`,
       onError,
     });
-    for (const w of [this.accounts, this.models, this.secrets, this.outputs] as ListWatch<KubeObject>[]) {
-      w.onChange((_type, obj) => {
-        if (obj.metadata.namespace) this.queue.add(obj.metadata.namespace);
+    const watches = [this.accounts, this.models, this.secrets, this.outputs] as ListWatch<KubeObject>[];
+    const kinds = ['ProviderAccount', 'Model', 'Secret', 'ConfigMap'];
+    for (const [i, w] of watches.entries()) {
+      const kind = kinds[i]!;
+      w.onChange((type, obj) => {
+        if (!obj.metadata.namespace) return;
+        options.tracing?.change(type, kind, obj);
+        this.queue.add(obj.metadata.namespace);
       });
     }
   }
@@ -319,19 +330,30 @@ class Controller {
     ]);
     if (this.abort.signal.aborted) return;
     this.synced = true;
-    for (const ns of this.namespaces()) this.queue.add(ns);
+    const tracing = this.options.tracing;
+    for (const ns of this.namespaces()) {
+      tracing?.trigger(ns, 'sync');
+      this.queue.add(ns);
+    }
     this.resyncTimer = setInterval(() => {
-      for (const ns of this.namespaces()) this.queue.add(ns);
+      for (const ns of this.namespaces()) {
+        tracing?.trigger(ns, 'resync');
+        this.queue.add(ns);
+      }
     }, this.options.resyncMs);
     this.resyncTimer.unref();
     for (;;) {
       const ns = await this.queue.get();
       if (ns === undefined || this.abort.signal.aborted) return;
+      const span = tracing?.start(ns);
       try {
-        await this.reconcile(ns);
+        await this.reconcile(ns, span);
+        if (span) ReconcileTracing.end(span);
         this.queue.forget(ns);
       } catch (err) {
+        if (span) ReconcileTracing.end(span, err);
         if (this.abort.signal.aborted) return;
+        tracing?.trigger(ns, 'retry');
         const delay = this.queue.addRateLimited(ns);
         this.options.logger.warn(
           {
@@ -356,7 +378,7 @@ class Controller {
   }
 
   /** Recompiles one namespace and publishes config, credentials and status. */
-  private async reconcile(ns: string): Promise<void> {
+  private async reconcile(ns: string, span: Span | undefined): Promise<void> {
     const { logger, outputName } = this.options;
     const accounts = this.inNamespace(this.accounts, ns);
     const models = this.inNamespace(this.models, ns);
@@ -371,6 +393,11 @@ class Controller {
 
     const result = compileConfig({ accounts, models, secrets }, { namespace: ns });
     const revision = result.config.revision;
+    span?.setAttributes({
+      'aigw.config.revision': revision,
+      'aigw.reconcile.models': result.config.models.length,
+      'aigw.reconcile.problems': result.problems.length,
+    });
 
     // Publish: server-side apply is a no-op when nothing changed, so restarts rewrite nothing.
     const owner = await this.gatewayOwner(ns);
@@ -417,7 +444,10 @@ class Controller {
         const check = this.options.checker.current(
           account as CompiledAccount,
           result.credentials.accounts[account.name],
-          () => this.queue.add(ns),
+          () => {
+            this.options.tracing?.trigger(ns, 'credential-check');
+            this.queue.add(ns);
+          },
           // Only a finished check's answer stands in for the recheck.
           shown && CHECK_RESULT_REASONS.has(shown.reason)
             ? { status: shown.status, reason: shown.reason, message: shown.message }

@@ -335,19 +335,26 @@ async function operator(args: string[]): Promise<void> {
     level: values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info',
     base: { program: 'aigw-operator' },
   });
+  // Reconcile traces when an OTLP endpoint is configured (the same OTEL_* variables as `serve`).
+  const { tracingFromEnv } = await import('../telemetry/index.js');
+  const tracing = tracingFromEnv(process.env, { version: packageVersion(), serviceName: 'aigateway-operator' });
   const running = await mod.runOperator({
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values['all-namespaces'] ? { allNamespaces: true } : {}),
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values['no-leader-election'] ? { leaderElection: false } : {}),
     ...(values['output-name'] ? { outputName: values['output-name'] } : {}),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
     logger,
   });
   const stop = () => {
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    running
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -115,14 +115,20 @@ export function tracingEnabled(env: Env): boolean {
  * (a UUID per process, overridable through `OTEL_RESOURCE_ATTRIBUTES`), `service.version`, host and OS,
  * and `telemetry.sdk.*`. Metrics and logs are not set up here.
  */
-export function tracingFromEnv(env: Env, options: { version: string }): TracingHandle | undefined {
+export function tracingFromEnv(
+  env: Env,
+  options: { version: string; serviceName?: string },
+): TracingHandle | undefined {
   if (!tracingEnabled(env)) return undefined;
   const { defaultResource, resourceFromAttributes, envDetector, hostDetector, osDetector, serviceInstanceIdDetector } =
     resources;
   const sdk = new NodeSDK({
     // Defaults first; the detectors (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME among them) override them.
     resource: defaultResource().merge(
-      resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'aigateway', [ATTR_SERVICE_VERSION]: options.version }),
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: options.serviceName ?? 'aigateway',
+        [ATTR_SERVICE_VERSION]: options.version,
+      }),
     ),
     // The process detector is left out by default: it would export the command line. OTEL_NODE_RESOURCE_DETECTORS
     // (read by the SDK) picks detectors explicitly.
@@ -281,7 +287,6 @@ export class GenAiClientSpan {
     this.span.setAttribute(AIGW_ATTR.upstreamAttempts, this.attempts);
     endSpanWithError(this.span, code);
   }
-
 }
 
 /** Starts a GenAI client span for one Bedrock call; undefined when tracing is off (no objects created). */
