@@ -1,11 +1,19 @@
 # syntax=docker/dockerfile:1
 # aigateway: one image for `aigw serve`, `aigw operator` and `aigw emulator`.
-# Build: docker build -t aigateway:dev .   (used by `make e2e-kind`)
-
-ARG NODE_VERSION=24
+# Build: docker build -t aigateway:dev .   (used by `make e2e-kind`; docs/install.md, "Building the image")
+#
+# Base images are pinned by the digest of their multi-arch index, with the tag kept for readers, so a
+# rebuild of the same commit gets the same bases. Node 22 is the project's floor (package.json
+# `engines`). To move to newer bases, resolve the tags again and replace both values (or override them
+# for one build with --build-arg):
+#   docker buildx imagetools inspect node:22-bookworm-slim --format '{{json .Manifest.Digest}}'
+#   docker buildx imagetools inspect gcr.io/distroless/nodejs22-debian12:nonroot --format '{{json .Manifest.Digest}}'
+# (`crane digest IMAGE` prints the same digest.)
+ARG BUILD_IMAGE=node:22-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs22-debian12:nonroot@sha256:13593b7570658e8477de39e2f4a1dd25db2f836d68a0ba771251572d23bb4f8e
 
 # --- build: compile TypeScript with the full dev toolchain ------------------------------------
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -17,13 +25,13 @@ COPY bench ./bench
 RUN npx tsc -p tsconfig.build.json
 
 # --- deps: production dependencies only -------------------------------------------------------
-FROM node:${NODE_VERSION}-bookworm-slim AS deps
+FROM ${BUILD_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- runtime: distroless Node LTS, non-root (UID 65532, as the chart's securityContext expects) --
-FROM gcr.io/distroless/nodejs${NODE_VERSION}-debian12:nonroot
+# --- runtime: distroless Node 22, non-root (UID 65532, as the chart's securityContext expects) --
+FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps --chown=65532:65532 /app/node_modules ./node_modules

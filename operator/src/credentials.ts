@@ -171,22 +171,40 @@ export class CredentialChecker {
       headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
       signal: AbortSignal.timeout(this.timeout),
     });
-    const text = await res.body.text();
-    if (res.statusCode === 200)
-      return { status: 'True', reason: 'Verified', message: 'Bedrock ListFoundationModels accepted the API key' };
-    let detail = text.slice(0, 300);
-    try {
-      const parsed = JSON.parse(text) as { message?: string; Message?: string };
-      detail = parsed.message ?? parsed.Message ?? detail;
-    } catch {
-      // not JSON
-    }
+    return apiKeyCheckResult(res.statusCode, await res.body.text());
+  }
+}
+
+/**
+ * Judges Bedrock's answer to ListFoundationModels with an API key. Only a refused key is
+ * `AccessDenied` (401, or 403 "Authentication failed" / "Invalid API Key format"): that key cannot
+ * call anything. A 403 "is not authorized to perform: bedrock:ListFoundationModels" means the key
+ * authenticated but its identity may not list models, which says nothing about InvokeModel, so it is
+ * `CheckFailed` (reported, the account stays in service).
+ */
+export function apiKeyCheckResult(statusCode: number, text: string): CredentialCheck {
+  if (statusCode === 200)
+    return { status: 'True', reason: 'Verified', message: 'Bedrock ListFoundationModels accepted the API key' };
+  let detail = text.slice(0, 300);
+  try {
+    const parsed = JSON.parse(text) as { message?: string; Message?: string };
+    detail = parsed.message ?? parsed.Message ?? detail;
+  } catch {
+    // not JSON
+  }
+  const message = `Bedrock ListFoundationModels answered ${statusCode}: ${detail}`;
+  if (statusCode === 403 && /not authorized to perform/i.test(detail)) {
     return {
       status: 'False',
-      reason: res.statusCode === 401 || res.statusCode === 403 ? 'AccessDenied' : 'CheckFailed',
-      message: `Bedrock ListFoundationModels answered ${res.statusCode}: ${detail}`,
+      reason: 'CheckFailed',
+      message: `${message} (the key authenticated; allow bedrock:ListFoundationModels to let the operator verify it)`,
     };
   }
+  return {
+    status: 'False',
+    reason: statusCode === 401 || statusCode === 403 ? 'AccessDenied' : 'CheckFailed',
+    message,
+  };
 }
 
 function reasonOf(err: unknown): string {

@@ -3,6 +3,7 @@
 export { CredentialChecker } from './credentials.js';
 export { LeaderElector } from './leader.js';
 export {
+  loadKubeConfig,
   type OperatorLogger,
   type OperatorOptions,
   type ReconciledEvent,

@@ -7,9 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Span, Tracer } from '@opentelemetry/api';
 import {
@@ -22,6 +24,7 @@ import {
   type ProviderAccount,
   type Secret,
 } from '../../gateway/src/config/index.js';
+import { redactSecrets, scrubSecretText } from '../../gateway/src/logging/index.js';
 import { CHECK_RESULT_REASONS, CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
 import {
   isKubeStatus,
@@ -33,11 +36,21 @@ import {
   type ResourceRef,
 } from './kube/index.js';
 import { LeaderElector } from './leader.js';
-import { buildOutputs, FIELD_MANAGER, GATEWAY_LABEL, outputNames, REVISION_ANNOTATION } from './outputs.js';
+import {
+  buildOutputs,
+  FIELD_MANAGER,
+  GATEWAY_LABEL,
+  KEY_PROBLEMS_ANNOTATION,
+  keyProblemId,
+  outputNames,
+  parseKeyProblems,
+  REVISION_ANNOTATION,
+} from './outputs.js';
 import { WorkQueue } from './queue.js';
 import { type CredentialCheck, computeStatuses, sameStatus } from './status.js';
 import { ReconcileTracing } from './tracing.js';
 import { ListWatch } from './watch.js';
+import { withdrawRefusedAccounts } from './withdraw.js';
 
 /** Structured logger, pino's call shape (`logger.info({ fields }, 'message')`). */
 export interface OperatorLogger {
@@ -118,18 +131,62 @@ const silentLogger: OperatorLogger = { info() {}, warn() {}, error() {} };
 function jsonLogger(): OperatorLogger {
   const write = (level: string) => (fields: Record<string, unknown>, msg: string) =>
     process.stderr.write(
-      `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg, ...fields })}\n`,
+      `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg: scrubSecretText(msg), ...(redactSecrets(fields) as Record<string, unknown>) })}\n`,
     );
   return { info: write('info'), warn: write('warn'), error: write('error') };
 }
 
+/** Where client-node (like client-go) looks for the pod's service-account token. */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Loads the kubeconfig the way kubectl finds it (`file`, else KUBECONFIG, else ~/.kube/config,
+ * else the pod's service account), or says how to give one. client-node would otherwise fall back
+ * to `http://localhost:8080` and fail later with a TLS message that names none of these.
+ */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  const read = (what: string, load: () => void) => {
+    try {
+      load();
+    } catch (err) {
+      // client-node reads an empty or non-kubeconfig YAML document with a TypeError.
+      const why =
+        err instanceof TypeError
+          ? 'it is not a kubeconfig (YAML with clusters, users and contexts)'
+          : String((err as Error).message);
+      throw new Error(`cannot read the kubeconfig ${what}: ${why}`);
+    }
+  };
+  if (file) {
+    read(`given with --kubeconfig (${file})`, () => kc.loadFromFile(file));
+  } else {
+    const fromEnv = (process.env.KUBECONFIG ?? '').split(delimiter).filter((f) => f.length > 0);
+    const home = process.env.HOME ? join(process.env.HOME, '.kube', 'config') : undefined;
+    if (fromEnv.length === 0 && !(home && existsSync(home)) && !existsSync(SERVICE_ACCOUNT_TOKEN)) {
+      throw new Error(
+        `no kubeconfig and no in-cluster configuration found: KUBECONFIG is not set, ${
+          home ?? '$HOME/.kube/config'
+        } does not exist, and this is not a pod with a service-account token (${SERVICE_ACCOUNT_TOKEN}). ` +
+          'Give one with --kubeconfig FILE or KUBECONFIG=FILE (as for kubectl), or run the operator in the cluster (the Helm chart does).',
+      );
+    }
+    read(fromEnv.length > 0 ? `named by KUBECONFIG (${fromEnv.join(delimiter)})` : `${home}`, () =>
+      kc.loadFromDefault(),
+    );
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new Error(
+      `the kubeconfig has no current context with a cluster (current-context: '${kc.getCurrentContext() || ''}'); ` +
+        'set one with `kubectl config use-context NAME`',
+    );
+  }
+  return kc;
+}
+
 /** Starts the operator; resolves once it runs (campaigning or leading). */
 export async function runOperator(options: OperatorOptions = {}): Promise<RunningOperator> {
-  const kc = options.kubeConfig ?? new KubeConfig();
-  if (!options.kubeConfig) {
-    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-    else kc.loadFromDefault();
-  }
+  const kc = options.kubeConfig ?? loadKubeConfig(options.kubeconfig);
   const client = await KubeClient.fromKubeConfig(kc);
   const logger = options.logger ?? (process.env.NODE_ENV === 'test' ? silentLogger : jsonLogger());
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
@@ -261,7 +318,7 @@ class Controller {
   private readonly secrets: ListWatch<Secret & KubeObject>;
   private readonly outputs: ListWatch<KubeObject>;
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 60_000 });
-  /** Problems of api-key Secrets already reported, per namespace (`name|version|path|message`). */
+  /** Problems of api-key Secrets already reported, per namespace ({@link keyProblemId}). */
   private readonly reportedKeyProblems = new Map<string, Set<string>>();
   private readonly abort = new AbortController();
   private worker: Promise<void> | undefined;
@@ -391,13 +448,43 @@ class Controller {
         !(s.metadata.name === names.secret && s.metadata.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER),
     );
 
-    const result = compileConfig({ accounts, models, secrets }, { namespace: ns });
+    const compiled = compileConfig({ accounts, models, secrets }, { namespace: ns });
+
+    // Credential checks run on everything that compiled; credentials AWS refused then take their
+    // account (and its Models) out of what is published. A check is never awaited here: the cached
+    // result (or, on first sight after a restart, the one the status shows) answers at once, and a
+    // finished check re-queues the namespace.
+    const checks = new Map<string, CredentialCheck>();
+    if (this.options.checker) {
+      for (const account of compiled.config.accounts) {
+        const shown = accounts
+          .find((a) => a.metadata.name === account.name)
+          ?.status?.conditions?.find((c) => c.type === 'CredentialsReady');
+        const check = this.options.checker.current(
+          account as CompiledAccount,
+          compiled.credentials.accounts[account.name],
+          () => {
+            this.options.tracing?.trigger(ns, 'credential-check');
+            this.queue.add(ns);
+          },
+          // Only a finished check's answer stands in for the recheck.
+          shown && CHECK_RESULT_REASONS.has(shown.reason)
+            ? { status: shown.status, reason: shown.reason, message: shown.message }
+            : undefined,
+        );
+        if (check) checks.set(account.name, check);
+      }
+    }
+    const result = withdrawRefusedAccounts(compiled, checks, models);
     const revision = result.config.revision;
     span?.setAttributes({
       'aigw.config.revision': revision,
       'aigw.reconcile.models': result.config.models.length,
       'aigw.reconcile.problems': result.problems.length,
     });
+    // Key problems are decided before publishing, because the set already reported is kept on the
+    // published ConfigMap (so a restart or a new leader does not report them again).
+    const keyProblems = await this.reportKeyProblems(ns, secrets, result.problems, existing);
 
     // Publish: server-side apply is a no-op when nothing changed, so restarts rewrite nothing.
     const owner = await this.gatewayOwner(ns);
@@ -407,6 +494,7 @@ class Controller {
       config: result.config,
       credentials: result.credentials,
       owner,
+      reportedKeyProblems: keyProblems,
     });
     const previousRevision = existing?.metadata.annotations?.[REVISION_ANNOTATION];
     // Credentials first: a gateway that sees the new config before its credentials waits for the
@@ -435,27 +523,6 @@ class Controller {
     await this.nudgeGateways(ns, revision);
 
     // Status.
-    const checks = new Map<string, CredentialCheck>();
-    if (this.options.checker) {
-      for (const account of result.config.accounts) {
-        const shown = accounts
-          .find((a) => a.metadata.name === account.name)
-          ?.status?.conditions?.find((c) => c.type === 'CredentialsReady');
-        const check = this.options.checker.current(
-          account as CompiledAccount,
-          result.credentials.accounts[account.name],
-          () => {
-            this.options.tracing?.trigger(ns, 'credential-check');
-            this.queue.add(ns);
-          },
-          // Only a finished check's answer stands in for the recheck.
-          shown && CHECK_RESULT_REASONS.has(shown.reason)
-            ? { status: shown.status, reason: shown.reason, message: shown.message }
-            : undefined,
-        );
-        if (check) checks.set(account.name, check);
-      }
-    }
     const statuses = computeStatuses({ accounts, models, result, checks, now: new Date().toISOString() });
     for (const account of accounts) {
       const status = statuses.accounts.get(account.metadata.name);
@@ -465,7 +532,6 @@ class Controller {
       const status = statuses.models.get(model.metadata.name);
       if (status) await this.writeStatus(RESOURCES.models, model, status);
     }
-    await this.reportKeyProblems(ns, secrets, result.problems);
     this.options.events.emit('reconciled', {
       namespace: ns,
       revision,
@@ -550,20 +616,30 @@ class Controller {
   /**
    * api-key Secrets have no status, and a refused one only shows as a caller's 401: each new problem
    * (per Secret version) becomes a Warning Event on the Secret and a log line naming it. The problem
-   * messages never contain the token.
+   * messages never contain the token. "New" means not reported by this process and not listed on
+   * the published ConfigMap (`existing`), so neither a restart nor a new leader repeats an Event.
+   * Returns the ids of the problems that stand now, to be published with the config.
    */
-  private async reportKeyProblems(ns: string, secrets: KubeObject[], problems: CompileProblem[]): Promise<void> {
-    const before = this.reportedKeyProblems.get(ns) ?? new Set<string>();
+  private async reportKeyProblems(
+    ns: string,
+    secrets: KubeObject[],
+    problems: CompileProblem[],
+    existing: KubeObject | undefined,
+  ): Promise<string[]> {
+    const before = new Set([
+      ...(this.reportedKeyProblems.get(ns) ?? []),
+      ...parseKeyProblems(existing?.metadata.annotations?.[KEY_PROBLEMS_ANNOTATION]),
+    ]);
     const now = new Set<string>();
     for (const p of problems) {
       if (p.kind !== 'Secret') continue;
       const secret = secrets.find((s) => s.metadata.name === p.name);
       if (!secret || (secret as KubeObject & { type?: string }).type !== API_KEY_SECRET_TYPE) continue;
-      const key = `${p.name}|${secret.metadata.resourceVersion ?? ''}|${p.path}|${p.message}`;
-      now.add(key);
-      if (before.has(key)) continue;
+      const id = keyProblemId(p.name, secret.metadata.resourceVersion ?? '', p.path, p.message);
+      now.add(id);
+      if (before.has(id)) continue;
       this.options.logger.warn(
-        { namespace: ns, secret: p.name, field: p.path, problem: p.message },
+        { namespace: ns, secretName: p.name, field: p.path, problem: p.message },
         'api-key Secret not served',
       );
       // Listed core objects carry no apiVersion/kind.
@@ -575,6 +651,7 @@ class Controller {
       );
     }
     this.reportedKeyProblems.set(ns, now);
+    return [...now].sort();
   }
 
   /** One Kubernetes Event per condition whose status or reason changed. */

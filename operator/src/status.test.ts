@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileConfig, type Model, type ProviderAccount, type Secret } from '../../gateway/src/config/index.js';
 import { computeStatuses, mergeConditions, sameStatus } from './status.js';
+import { withdrawRefusedAccounts } from './withdraw.js';
 
 const NS = 'ai';
 const account = (name: string, spec: Partial<ProviderAccount['spec']> = {}): ProviderAccount => ({
@@ -42,9 +43,9 @@ describe('model status reasons', () => {
       type: 'chat',
       observedGeneration: 1,
     });
+    // Ready only (DESIGN.md): the account's CredentialsReady is not repeated on every Model.
     expect(s?.conditions).toEqual([
       expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Served', observedGeneration: 1 }),
-      expect.objectContaining({ type: 'CredentialsReady', status: 'Unknown', reason: 'Checking' }),
     ]);
   });
 
@@ -100,25 +101,37 @@ describe('account status', () => {
     const accounts = [account('bedrock')];
     const models = [model('a', {}), model('b', { modelId: 'amazon.nova-pro-v1:0' }), model('c', { account: 'other' })];
     const result = compileConfig({ accounts, models, secrets: [keys] }, { namespace: NS });
+    const checks = new Map([['bedrock', { status: 'True' as const, reason: 'Verified', message: 'STS: arn' }]]);
+    const s = computeStatuses({ accounts, models, result, checks, now: 'now' }).accounts.get('bedrock');
+    expect(s?.models).toBe(2);
+    expect(s?.conditions).toEqual([
+      expect.objectContaining({
+        type: 'Ready',
+        status: 'True',
+        reason: 'Compiled',
+        message: expect.stringContaining('2 models'),
+      }),
+      expect.objectContaining({ type: 'CredentialsReady', status: 'True', reason: 'Verified', observedGeneration: 2 }),
+    ]);
+  });
+
+  it('takes an account whose credentials AWS refused out of service, with its models', () => {
+    const accounts = [account('bedrock')];
+    const models = [model('a', {}), model('b', { modelId: 'amazon.nova-pro-v1:0' })];
+    const compiled = compileConfig({ accounts, models, secrets: [keys] }, { namespace: NS });
     const checks = new Map([
       ['bedrock', { status: 'False' as const, reason: 'AccessDenied', message: 'InvalidClientTokenId: bad key' }],
     ]);
-    const s = computeStatuses({ accounts, models, result, checks, now: 'now' }).accounts.get('bedrock');
-    expect(s?.models).toBe(2);
-    const models2 = computeStatuses({ accounts, models, result, checks, now: 'now' }).models;
-    expect(models2.get('a')?.conditions[1]).toMatchObject({
-      type: 'CredentialsReady',
-      status: 'False',
-      reason: 'AccessDenied',
-      message: 'account bedrock: InvalidClientTokenId: bad key',
-    });
-    expect(models2.get('c')?.conditions[1]).toMatchObject({ status: 'Unknown', reason: 'AccountMissing' });
+    const result = withdrawRefusedAccounts(compiled, checks, models);
+    const out = computeStatuses({ accounts, models, result, checks, now: 'now' });
+    const s = out.accounts.get('bedrock');
+    expect(s?.models).toBe(0);
     expect(s?.conditions).toEqual([
       expect.objectContaining({
         type: 'Ready',
         status: 'False',
         reason: 'CredentialsInvalid',
-        message: 'InvalidClientTokenId: bad key',
+        message: expect.stringContaining('InvalidClientTokenId: bad key'),
       }),
       expect.objectContaining({
         type: 'CredentialsReady',
@@ -127,6 +140,12 @@ describe('account status', () => {
         observedGeneration: 2,
       }),
     ]);
+    for (const name of ['a', 'b']) {
+      const ready = out.models.get(name)?.conditions[0];
+      expect(ready).toMatchObject({ type: 'Ready', status: 'False', reason: 'AccountNotReady' });
+      expect(ready?.message).toContain('refused');
+      expect(out.models.get(name)?.servedName).toBeUndefined();
+    }
   });
 });
 

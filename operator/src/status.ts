@@ -9,6 +9,7 @@ import type {
   Model,
   ProviderAccount,
 } from '../../gateway/src/config/index.js';
+import { isRefused } from './withdraw.js';
 
 /** Outcome of actually using an account's credentials (STS or a cheap Bedrock call). */
 export interface CredentialCheck {
@@ -112,9 +113,12 @@ export function computeStatuses(input: StatusInput): {
     const problems = problemsOf('ProviderAccount', name);
     const compiled = result.config.accounts.find((a) => a.name === name);
     const check = input.checks.get(name);
+    // An account AWS refused compiled, but was withdrawn from the config (withdraw.ts): no problems
+    // of its own, not in `result.config.accounts`, and a refused check.
+    const refused = problems.length === 0 && !compiled && isRefused(check);
     const next: Omit<Condition, 'lastTransitionTime'>[] = [];
     let credentials: Omit<Condition, 'lastTransitionTime'>;
-    if (problems.length > 0 || !compiled) {
+    if (problems.length > 0 || (!compiled && !refused)) {
       const reason = problems[0] ? reasonForAccount(problems[0]) : ACCOUNT_REASONS.invalidSpec;
       const message = describe(problems) || 'the account could not be compiled';
       next.push({ type: 'Ready', status: 'False', reason, message, observedGeneration: generation });
@@ -138,15 +142,15 @@ export function computeStatuses(input: StatusInput): {
           };
       const served = result.config.models.filter((m) => m.account === name).length;
       next.push(
-        // Only credentials AWS refused make the account not Ready (docs/resources.md); a check that
-        // timed out or could not reach STS/Bedrock (operator egress, an outage) says so in
+        // Only credentials AWS refused take the account out of service (docs/resources.md); a check
+        // that timed out or could not reach STS/Bedrock (operator egress, an outage) says so in
         // CredentialsReady while the account stays in service.
-        check?.status === 'False' && check.reason === 'AccessDenied'
+        refused && check
           ? {
               type: 'Ready',
               status: 'False',
               reason: ACCOUNT_REASONS.credentialsInvalid,
-              message: check.message,
+              message: `AWS refused the credentials, so the account and its models are not served: ${check.message}`,
               observedGeneration: generation,
             }
           : {
@@ -195,26 +199,7 @@ export function computeStatuses(input: StatusInput): {
         observedGeneration: generation,
       };
     }
-    // Mirrors the account's check so `kubectl get model -o yaml` shows why calls would fail.
-    const accountCredentials = accounts
-      .get(model.spec?.account ?? '')
-      ?.conditions.find((c) => c.type === 'CredentialsReady');
-    const credentials: Omit<Condition, 'lastTransitionTime'> = accountCredentials
-      ? {
-          type: 'CredentialsReady',
-          status: accountCredentials.status,
-          reason: accountCredentials.reason,
-          message: `account ${model.spec.account}: ${accountCredentials.message}`,
-          observedGeneration: generation,
-        }
-      : {
-          type: 'CredentialsReady',
-          status: 'Unknown',
-          reason: 'AccountMissing',
-          message: `ProviderAccount '${model.spec?.account ?? ''}' not found`,
-          observedGeneration: generation,
-        };
-    status.conditions = mergeConditions(model.status?.conditions, [ready, credentials], now);
+    status.conditions = mergeConditions(model.status?.conditions, [ready], now);
     models.set(name, status);
   }
   return { accounts, models };

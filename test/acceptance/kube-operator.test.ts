@@ -1019,7 +1019,12 @@ stringData: { AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE, AWS_SECRET_ACCESS_KEY: "$
         expect(Date.now() - t0).toBeLessThan(10_000);
         expect(cond(refused, 'CredentialsReady')?.reason).toBe('AccessDenied');
         expect(JSON.stringify(refused.status)).not.toContain(BAD_SECRET);
-        await until('new credentials published', async () => (await credsOf()).includes(BAD_SECRET));
+        // Refused credentials take the account out of service: not published (docs/resources.md).
+        await until('refused account withdrawn', async () => {
+          const creds = JSON.parse(await credsOf()) as { accounts: Record<string, unknown> };
+          return creds.accounts['tfy-ai-bedrock'] === undefined;
+        });
+        expect(await credsOf()).not.toContain(BAD_SECRET);
         await admin.mergePatch(`/api/v1/namespaces/${NS}/secrets/aws-keys`, {
           stringData: { AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY },
         });
@@ -1318,9 +1323,10 @@ spec: { account: wrongext, modelId: "anthropic.claude-3-haiku-20240307-v1:0" }
         expect(body.error.message.length).toBeGreaterThan(0);
         expect(text).not.toContain(SECRET_ACCESS_KEY);
         expect(text).not.toContain('not-the-external-id');
-        // The caller's 403 names the refused role, not the caller's fault, in OpenAI's shape.
-        expect(res.status).toBe(403);
-        expect(body.error.type).toBe('permission_error');
+        // AWS refused the role, so the account and its models are not served: the caller gets a 404
+        // in OpenAI's shape instead of a Bedrock 403 on every call (docs/resources.md).
+        expect(res.status).toBe(404);
+        expect(body.error.code).toBe('model_not_found');
       }, 40_000);
 
       it('a taken health port stops the operator with a message, not a stack trace', async () => {

@@ -85,6 +85,13 @@ export interface Cluster {
   client(user?: UserName): Promise<KubeClient>;
   /** Server-side applies YAML/objects as admin. */
   apply(objects: string | unknown[], options?: { fieldManager?: string }): Promise<KubeObject[]>;
+  /**
+   * Stops kube-apiserver (SIGTERM, as a rolling control-plane upgrade does) and starts it again on
+   * the same port with the same etcd, certificates and tokens; resolves once `/readyz` answers ok.
+   * Existing clients reconnect on their next request. `waitForReady: false` resolves as soon as the
+   * new process is started instead, to observe the API server while it comes up.
+   */
+  restartApiServer(options?: { waitForReady?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -219,29 +226,32 @@ export async function startCluster(options: { name?: string; applyCrds?: boolean
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
 
-    const apiserver = startProcess(
-      apiserverBin,
-      [
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        `--cert-dir=${join(dir, 'certs')}`,
-        `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--authorization-mode=RBAC',
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        '--api-audiences=https://kubernetes.default.svc.cluster.local',
-        // No controller-manager runs, so the ServiceAccount admission plugin would reject Pods.
-        '--disable-admission-plugins=ServiceAccount',
-        '--allow-privileged=true',
-        '--enable-priority-and-fairness=false',
-        '--v=0',
-      ],
-      join(dir, 'apiserver.log'),
-    );
+    let starts = 0;
+    const launchApiserver = () =>
+      startProcess(
+        apiserverBin,
+        [
+          `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+          `--cert-dir=${join(dir, 'certs')}`,
+          `--secure-port=${apiPort}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--authorization-mode=RBAC',
+          `--token-auth-file=${join(dir, 'tokens.csv')}`,
+          `--service-account-key-file=${join(dir, 'sa.pub')}`,
+          `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          '--api-audiences=https://kubernetes.default.svc.cluster.local',
+          // No controller-manager runs, so the ServiceAccount admission plugin would reject Pods.
+          '--disable-admission-plugins=ServiceAccount',
+          '--allow-privileged=true',
+          '--enable-priority-and-fairness=false',
+          '--v=0',
+        ],
+        join(dir, starts++ === 0 ? 'apiserver.log' : `apiserver-${starts}.log`),
+      );
+    let apiserver = launchApiserver();
     processes.push(apiserver);
     const server = `https://127.0.0.1:${apiPort}`;
 
@@ -307,7 +317,20 @@ current-context: ${user}
         30_000,
       );
     }
-    return { server, dir, kubeConfig, kubeconfigPath, client, apply, stop };
+    const restartApiServer: Cluster['restartApiServer'] = async (restart = {}) => {
+      const old = apiserver;
+      await stopProcess(old);
+      apiserver = launchApiserver();
+      processes.splice(processes.indexOf(old), 1, apiserver);
+      if (restart.waitForReady === false) return;
+      await waitFor(
+        'kube-apiserver (restarted)',
+        apiserver,
+        async () => (await admin.request<string>('GET', '/readyz', { timeoutMs: 2000 }).then(() => true)) === true,
+        120_000,
+      );
+    };
+    return { server, dir, kubeConfig, kubeconfigPath, client, apply, restartApiServer, stop };
   } catch (err) {
     await stop();
     throw err;
