@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type OpenAI from 'openai';
+import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
 import { type ConfigDir, makeConfigDir, NOVA_LITE } from '../helpers/config-dir.js';
@@ -366,6 +367,46 @@ describe.skipIf(!availability.run).each([
       expect(a.attributes['http.response.status_code']).toBe(429);
     }
     expect(own.map((a) => a.attributes['http.request.resend_count'] ?? 0).sort()).toEqual([0, 1, 2]);
+  });
+
+  it('files: the S3 calls of an upload are client spans under the server span', async () => {
+    const tp = traceparent();
+    const file = await client.files.create(
+      {
+        file: await toFile(
+          Buffer.from(
+            `${JSON.stringify({
+              custom_id: 'a',
+              method: 'POST',
+              url: '/v1/chat/completions',
+              body: { model: NOVA_LITE, messages: [{ role: 'user', content: 'hi' }] },
+            })}\n`,
+          ),
+          'input.jsonl',
+        ),
+        purpose: 'batch',
+      },
+      { headers: { traceparent: tp.header } },
+    );
+    expect(file.id).toBeTruthy();
+    const all = await collector.waitFor((spans) =>
+      spans.some((s) => s.traceId === tp.traceId && s.kind === SPAN_KIND.server),
+    );
+    const mine = all.filter((s) => s.traceId === tp.traceId);
+    const server = mine.find((s) => s.kind === SPAN_KIND.server)!;
+    expect(server.name).toBe('POST /v1/files');
+    const s3 = mine.filter((s) => s.kind === SPAN_KIND.client && s.name.startsWith('S3.'));
+    expect(s3.length).toBeGreaterThan(0);
+    for (const span of s3) {
+      expect(span.parentSpanId).toBe(server.spanId);
+      expect(span.attributes).toMatchObject({
+        'rpc.system': 'aws-api',
+        'rpc.service': 'S3',
+        'aws.s3.bucket': 'aigw-demo',
+      });
+      expect(span.name).toBe(`S3.${span.attributes['rpc.method']}`);
+    }
+    expect(s3.map((s) => s.attributes['rpc.method'])).toContain('PutObject');
   });
 
   it('a request without traceparent starts a new trace; an unmatched route is named by its method', async () => {

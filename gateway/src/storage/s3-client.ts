@@ -6,6 +6,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { CompiledAccount } from '../config/index.js';
+import { awsSdkTracingMiddleware } from '../telemetry/index.js';
 import type { AwsCredentials } from '../upstream/index.js';
 import type { StorageOptions } from './defaults.js';
 
@@ -26,7 +27,7 @@ export function createS3Client(
   options: StorageOptions,
 ): S3Client {
   const agentOptions = { keepAlive: true, maxSockets: options.s3Connections };
-  return new S3Client({
+  const client = new S3Client({
     region: account.region,
     ...(account.s3Endpoint ? { endpoint: account.s3Endpoint, forcePathStyle: true } : {}),
     ...(credentials ? { credentials } : {}),
@@ -42,4 +43,11 @@ export function createS3Client(
       socketTimeout: options.s3SocketTimeoutMs,
     },
   });
+  // One CLIENT span per S3 call when the caller's request is traced (docs/configuration.md, Tracing).
+  // The SDK's middleware types are per client; the middleware only reads the command name, input and metadata.
+  (client.middlewareStack as unknown as { add(m: unknown, o: { step: 'initialize'; name: string }): void }).add(
+    awsSdkTracingMiddleware('S3'),
+    { step: 'initialize', name: 'aigwTracing' },
+  );
+  return client;
 }

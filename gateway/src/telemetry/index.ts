@@ -1,6 +1,7 @@
 export { GatewayMetrics, type RequestObservation, type TokenKind } from './metrics.js';
 export {
   AIGW_ATTR,
+  awsSdkTracingMiddleware,
   CAPTURE_CONTENT_ENV,
   endSpanWithError,
   GEN_AI,
@@ -15,4 +16,5 @@ export {
   tracingEnabled,
   tracingFromEnv,
   usageAttributes,
+  withActiveSpan,
 } from './tracing.js';

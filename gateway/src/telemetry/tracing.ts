@@ -298,6 +298,55 @@ export function startGenAiSpan(
   return tracer && parent ? new GenAiClientSpan(tracer, parent, start) : undefined;
 }
 
+/**
+ * Runs `fn` with `span` as the active span, so clients that read the active context (the S3 client's
+ * tracing middleware) parent their spans on it. Without a span, `fn` runs as is.
+ */
+export function withActiveSpan<T>(span: Span | undefined, fn: () => T): T {
+  return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
+}
+
+/**
+ * AWS SDK v3 middleware that records each command as a CLIENT span (`S3.PutObject`, … per the AWS SDK
+ * semantic conventions) under the active span. Without an active span (tracing off, or work outside a
+ * request) it only passes the call on.
+ */
+export function awsSdkTracingMiddleware(service: string) {
+  // Typed loosely on purpose: the SDK's middleware types differ per client, the shape used here does not.
+  return (
+    next: (args: {
+      input: Record<string, unknown>;
+    }) => Promise<{ output: { $metadata?: { requestId?: string; httpStatusCode?: number } } }>,
+    handlerContext: { commandName?: string },
+  ) =>
+    async (args: { input: Record<string, unknown> }) => {
+      const active = context.active();
+      const parent = trace.getSpan(active);
+      if (!parent?.isRecording()) return next(args);
+      const method = (handlerContext.commandName ?? 'Unknown').replace(/Command$/, '');
+      const attributes: Attributes = { 'rpc.system': 'aws-api', 'rpc.service': service, 'rpc.method': method };
+      if (typeof args.input.Bucket === 'string') attributes['aws.s3.bucket'] = args.input.Bucket;
+      if (typeof args.input.Key === 'string') attributes['aws.s3.key'] = args.input.Key;
+      const span = trace
+        .getTracer('aigateway')
+        .startSpan(`${service}.${method}`, { kind: SpanKind.CLIENT, attributes }, active);
+      try {
+        const out = await next(args);
+        const meta = out.output.$metadata;
+        if (meta?.requestId) span.setAttribute(AIGW_ATTR.upstreamRequestId, meta.requestId);
+        if (meta?.httpStatusCode) span.setAttribute('http.response.status_code', meta.httpStatusCode);
+        span.end();
+        return out;
+      } catch (err) {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+        if (e.$metadata?.httpStatusCode) span.setAttribute('http.response.status_code', e.$metadata.httpStatusCode);
+        if (e.$metadata?.requestId) span.setAttribute(AIGW_ATTR.upstreamRequestId, e.$metadata.requestId);
+        endSpanWithError(span, typeof e.name === 'string' ? e.name : 'Error');
+        throw err;
+      }
+    };
+}
+
 /** GenAI usage attributes from Bedrock's token counts (input tokens exclude cache reads and writes). */
 export function usageAttributes(usage: {
   inputTokens?: number | undefined;
