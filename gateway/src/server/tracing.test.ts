@@ -160,3 +160,41 @@ describe('tracing', () => {
     });
   });
 });
+
+describe('message content capture (opt-in)', () => {
+  let captured: RunningGateway;
+  beforeAll(async () => {
+    captured = await startGateway({
+      source: new ManifestDirSource(config.dir),
+      port: 0,
+      adminPort: null,
+      upstream,
+      logger: pino({ level: 'silent' }),
+      mediaFetcher: null,
+      watch: false,
+      tracer: provider.getTracer('test'),
+      captureContent: true,
+    });
+  });
+  afterAll(async () => {
+    await captured?.close();
+  });
+
+  it('records the messages and the answer on the chat client span only when enabled', async () => {
+    exporter.reset();
+    const res = await fetch(`${captured.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: NOVA_LITE, messages: [{ role: 'user', content: 'captured prompt' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    const { server, client } = await spans();
+    expect(JSON.parse(String(client.attributes['gen_ai.input.messages']))).toEqual([
+      { role: 'user', content: 'captured prompt' },
+    ]);
+    expect(String(client.attributes['gen_ai.output.messages'])).toContain('Hello from the fake upstream');
+    // The server span never carries message text.
+    expect(JSON.stringify(server.attributes)).not.toContain('captured prompt');
+  });
+});
