@@ -81,14 +81,17 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   });
   const headers: Record<string, string> = { 'x-request-id': request.id };
   if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
-  const traced = startGenAiSpan(ctx.tracer, span, {
-    operation: 'chat',
-    modelId: route.model.modelId,
-    servedModel: chat.model,
-    account: route.account.name,
-    region: route.model.region,
-    attributes: requestAttributes(chat, ctx.captureContent === true),
-  });
+  // Tracing off: no span and no attribute objects on this path.
+  const traced = span
+    ? startGenAiSpan(ctx.tracer, span, {
+        operation: 'chat',
+        modelId: route.model.modelId,
+        servedModel: chat.model,
+        account: route.account.name,
+        region: route.model.region,
+        attributes: requestAttributes(chat, ctx.captureContent === true),
+      })
+    : undefined;
   const call = {
     ...(traced ? { onAttempt: traced.onAttempt } : {}),
     account: route.account,
