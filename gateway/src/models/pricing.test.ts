@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costFor, imagePriceFor, priceFor } from './pricing.js';
+import { batchPriceFor, costFor, imagePriceFor, priceFor } from './pricing.js';
 
 describe('priceFor', () => {
   it('prices a foundation model from the built-in table', () => {
@@ -101,5 +101,19 @@ describe('costFor', () => {
         ],
       }),
     ).toBeCloseTo(0.08, 9);
+  });
+});
+
+describe('batchPriceFor', () => {
+  it('halves the built-in on-demand token prices, profile premium included', () => {
+    const p = batchPriceFor({ modelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' });
+    expect(p?.inputPerMillionTokens).toBeCloseTo(0.55, 9);
+    expect(p?.outputPerMillionTokens).toBeCloseTo(2.75, 9);
+    expect(batchPriceFor({ modelId: 'amazon.titan-embed-text-v2:0' })?.inputPerMillionTokens).toBe(0.01);
+  });
+
+  it("takes a Model's own pricing as it is, and leaves unknown models unpriced", () => {
+    expect(batchPriceFor({ modelId: 'x', pricing: { inputPerMillionTokens: 2 } })?.inputPerMillionTokens).toBe(2);
+    expect(batchPriceFor({ modelId: 'acme.unknown-v1' })).toBeUndefined();
   });
 });
