@@ -409,6 +409,47 @@ describe.skipIf(!availability.run).each([
     expect(s3.map((s) => s.attributes['rpc.method'])).toContain('PutObject');
   });
 
+  it('batches: the control-plane call that creates the job is a client span under the server span', async () => {
+    const lines = Array.from(
+      { length: 100 },
+      (_, i) =>
+        `${JSON.stringify({
+          custom_id: `r${i}`,
+          method: 'POST',
+          url: '/v1/chat/completions',
+          body: { model: NOVA_LITE, messages: [{ role: 'user', content: `line ${i}` }] },
+        })}\n`,
+    ).join('');
+    const file = await client.files.create({ file: await toFile(Buffer.from(lines), 'in.jsonl'), purpose: 'batch' });
+    const tp = traceparent();
+    const batch = await client.batches.create(
+      {
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        // @ts-expect-error the gateway's extra member (extra_body in Python)
+        model: NOVA_LITE,
+      },
+      { headers: { traceparent: tp.header } },
+    );
+    expect(batch.id).toBeTruthy();
+    const all = await collector.waitFor((spans) =>
+      spans.some((s) => s.traceId === tp.traceId && s.kind === SPAN_KIND.server),
+    );
+    const mine = all.filter((s) => s.traceId === tp.traceId);
+    const server = mine.find((s) => s.kind === SPAN_KIND.server)!;
+    expect(server.name).toBe('POST /v1/batches');
+    const create = mine.find((s) => s.name === 'Bedrock.CreateModelInvocationJob');
+    expect(create?.kind).toBe(SPAN_KIND.client);
+    expect(create?.parentSpanId).toBe(server.spanId);
+    expect(create?.attributes).toMatchObject({
+      'rpc.system': 'aws-api',
+      'rpc.service': 'Bedrock',
+      'rpc.method': 'CreateModelInvocationJob',
+      'http.response.status_code': 200,
+    });
+  });
+
   it('a request without traceparent starts a new trace; an unmatched route is named by its method', async () => {
     const requestId = randomUUID();
     const res = await fetch(`${gateway.url}/v1/no-such-surface`, { headers: { 'x-request-id': requestId } });
