@@ -185,7 +185,7 @@ async function serve(args: string[]): Promise<void> {
   const batches = upstreamOptionsFromEnv(process.env, Object.keys(BATCH_DEFAULTS), 'AIGW_BATCH_');
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { tracingFromEnv } = await import('../telemetry/index.js');
-  const tracing = tracingFromEnv(process.env, { version: packageVersion() });
+  const tracing = await tracingFromEnv(process.env, { version: packageVersion() });
   if (tracing)
     logger.info(
       {
@@ -366,7 +366,7 @@ async function operator(args: string[]): Promise<void> {
   });
   // Reconcile traces when an OTLP endpoint is configured (the same OTEL_* variables as `serve`).
   const { tracingFromEnv } = await import('../telemetry/index.js');
-  const tracing = tracingFromEnv(process.env, { version: packageVersion(), serviceName: 'aigateway-operator' });
+  const tracing = await tracingFromEnv(process.env, { version: packageVersion(), serviceName: 'aigateway-operator' });
   const running = await mod.runOperator({
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values['all-namespaces'] ? { allNamespaces: true } : {}),

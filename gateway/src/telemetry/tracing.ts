@@ -20,7 +20,6 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { UpstreamAttemptHooks, UpstreamAttemptObserver, UpstreamAttemptStart } from '../upstream/index.js';
 
@@ -115,11 +114,14 @@ export function tracingEnabled(env: Env): boolean {
  * (a UUID per process, overridable through `OTEL_RESOURCE_ATTRIBUTES`), `service.version`, host and OS,
  * and `telemetry.sdk.*`. Metrics and logs are not set up here.
  */
-export function tracingFromEnv(
+export async function tracingFromEnv(
   env: Env,
   options: { version: string; serviceName?: string },
-): TracingHandle | undefined {
+): Promise<TracingHandle | undefined> {
   if (!tracingEnabled(env)) return undefined;
+  // Loaded only when tracing is on: the SDK with its exporters (gRPC, protobuf) costs seconds of start-up
+  // and tens of MiB that a gateway without tracing should not pay.
+  const { NodeSDK, resources } = await import('@opentelemetry/sdk-node');
   const { defaultResource, resourceFromAttributes, envDetector, hostDetector, osDetector, serviceInstanceIdDetector } =
     resources;
   const sdk = new NodeSDK({
