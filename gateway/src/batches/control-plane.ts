@@ -19,7 +19,13 @@ import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { bedrockExceptionRule, GatewayError, redactSecrets } from '../errors/index.js';
 import { type AuthLookup, credentialProviderOf } from '../storage/index.js';
 import { awsSdkTracingMiddleware } from '../telemetry/index.js';
-import { authCacheKey, createUpstreamAuth, UPSTREAM_DEFAULTS, type UpstreamAuth } from '../upstream/index.js';
+import {
+  authCacheKey,
+  createSdkRequestHandler,
+  createUpstreamAuth,
+  UPSTREAM_DEFAULTS,
+  type UpstreamAuth,
+} from '../upstream/index.js';
 import type { InvocationJobView } from '../wire/bedrock/index.js';
 import type { BatchOptions } from './defaults.js';
 
@@ -124,7 +130,8 @@ export class BatchControlPlane {
         region,
         ...(account.controlPlaneEndpoint ? { endpoint: account.controlPlaneEndpoint } : {}),
         ...(provider ? { credentials: provider } : {}),
-        requestHandler: { requestTimeout: this.options.controlPlaneTimeoutMs },
+        // Through HTTPS_PROXY / NO_PROXY like every call to AWS (docs/configuration.md, "Egress through a proxy").
+        requestHandler: createSdkRequestHandler({ requestTimeoutMs: this.options.controlPlaneTimeoutMs }),
       });
       // One CLIENT span per control-plane call when the caller's request is traced (docs/configuration.md).
       (client.middlewareStack as unknown as { add(m: unknown, o: { step: 'initialize'; name: string }): void }).add(
