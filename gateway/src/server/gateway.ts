@@ -11,7 +11,7 @@ import { type AdminServer, formatHost, startAdminServer } from '../admin/index.j
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
 import { GatewayMetrics } from '../telemetry/index.js';
-import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
+import { BedrockUpstream, type BedrockUpstreamOptions, type UpstreamAttemptObserver } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
 import { ActivityTracker } from './activity.js';
 import { buildGatewayApp } from './app.js';
@@ -75,7 +75,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(watch?.pollIntervalMs !== undefined ? { pollIntervalMs: watch.pollIntervalMs } : {}),
     ...(watch?.debounceMs !== undefined ? { debounceMs: watch.debounceMs } : {}),
   });
-  const upstream = options.upstream ?? new BedrockUpstream(options.upstreamOptions ?? {});
+  const upstream =
+    options.upstream ??
+    new BedrockUpstream({
+      ...options.upstreamOptions,
+      onAttempt: combineObservers(metrics.upstreamObserver(), options.upstreamOptions?.onAttempt),
+    });
   store.onReload((outcome) => {
     metrics.configReloads.labels(outcome.result).inc();
     if (outcome.result !== 'loaded') return;
@@ -202,6 +207,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   };
   return gateway;
+}
+
+/** Both observers see every attempt; headers either adds are sent. */
+function combineObservers(
+  first: UpstreamAttemptObserver,
+  second: UpstreamAttemptObserver | undefined,
+): UpstreamAttemptObserver {
+  if (!second) return first;
+  return (start) => {
+    const a = first(start);
+    const b = second(start);
+    if (!a || !b) return a ?? b;
+    return {
+      ...(a.headers || b.headers ? { headers: { ...a.headers, ...b.headers } } : {}),
+      end: (result) => {
+        a.end(result);
+        b.end(result);
+      },
+    };
+  };
 }
 
 /** How long streams cut at the end of the grace period get to write their error event. */

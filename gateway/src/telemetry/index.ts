@@ -1,4 +1,19 @@
-export { GatewayMetrics, type RequestObservation, type TokenKind } from './metrics.js';
+export {
+  GEN_AI_BUCKETS,
+  GEN_AI_METRIC_NAMES,
+  GEN_AI_PROVIDER_NAME,
+  GenAiBinding,
+  type GenAiMirror,
+  type GenAiMirrorBinding,
+  type GenAiOperation,
+  type GenAiTarget,
+} from './genai-metrics.js';
+export {
+  GatewayMetrics,
+  type RequestObservation,
+  type TokenKind,
+  type UpstreamOutcome,
+} from './metrics.js';
 export {
   endSpanWithError,
   GEN_AI,

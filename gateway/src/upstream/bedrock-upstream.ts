@@ -28,6 +28,8 @@ export interface UpstreamCall {
   signal: AbortSignal;
   /** Extra headers (e.g. `X-Amzn-Bedrock-Trace`, `X-Amzn-Bedrock-GuardrailIdentifier`, `Content-Type`/`Accept` for invoke). */
   headers?: Record<string, string>;
+  /** Counts every attempt sent, failed ones included (usage records); shared by the calls of one request. */
+  tally?: { attempts: number };
 }
 
 /** Timing of a non-streaming call, in ms since the first attempt was dispatched. */
@@ -265,6 +267,7 @@ export class BedrockUpstream {
         attempt: attemptNo,
       });
       if (hooks?.headers) Object.assign(request.headers, hooks.headers);
+      if (call.tally) call.tally.attempts++;
       let responseStatus: number | undefined;
       let responseId: string | undefined;
       const remaining = deadline - performance.now();

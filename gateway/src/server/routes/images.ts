@@ -9,7 +9,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError, invalidValue } from '../../errors/index.js';
-import { costFor, type ImageSpec, parseModelId, priceFor } from '../../models/index.js';
+import { type ImageSpec, parseModelId } from '../../models/index.js';
 import {
   buildCanvasEditRequests,
   EDIT_CAPABLE_MODELS,
@@ -31,7 +31,8 @@ import type { CanvasImageRequest, CanvasImageResponse, StabilityImageResponse } 
 import type { UploadedImage } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
-import type { ServerContext } from '../context.js';
+import type { RequestState, ServerContext } from '../context.js';
+import { recordCost } from '../usage.js';
 import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
 
@@ -167,13 +168,13 @@ async function run(
   const state = request.aigw;
   const caller = callerAbortSignal(reply);
   try {
-    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, state);
     state.upstreamMs = upstreamMs;
     const { response, filtered } = translate(
       responses.map((r) => readJsonBody(r)),
       Math.floor(Date.now() / 1000),
     );
-    recordImageCost(ctx, route, state.caller!.subject, bodies, response.data);
+    recordImageCost(ctx, state, route, bodies, response.data);
     reply.header('x-request-id', request.id);
     if (filtered > 0) reply.header('x-aigateway-images-filtered', String(filtered));
     await reply.type('application/json').send(JSON.stringify(response));
@@ -185,13 +186,12 @@ async function run(
 /** Prices each returned image at its real size and quality (Bedrock charges per generated image). */
 function recordImageCost(
   ctx: ServerContext,
+  state: RequestState,
   route: ModelRoute,
-  subject: string,
   bodies: readonly unknown[],
   data: ReadonlyArray<{ b64_json: string }>,
 ): void {
-  const price = priceFor(route.model);
-  if (!price) return;
+  state.images = data.length;
   const first = bodies[0] as { imageGenerationConfig?: { quality?: 'standard' | 'premium' } } | undefined;
   const quality = first?.imageGenerationConfig?.quality ?? 'standard';
   const images: ImageSpec[] = data.map((d) => {
@@ -199,8 +199,7 @@ function recordImageCost(
     const info = readImageInfo(Buffer.from(d.b64_json.slice(0, 64), 'base64'));
     return { width: info?.width ?? 1024, height: info?.height ?? 1024, quality };
   });
-  const usd = costFor(price, { images });
-  if (usd !== undefined && usd > 0) ctx.metrics.cost.labels(route.account.name, route.model.name, subject).inc(usd);
+  recordCost(ctx, state, route, { images });
 }
 
 /** Reads the multipart form into fields and buffered files, turning limit violations into clear 400s. */

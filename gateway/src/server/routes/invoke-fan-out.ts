@@ -45,6 +45,7 @@ export async function invokeAll(
   route: ModelRoute,
   bodies: readonly unknown[],
   callerSignal: AbortSignal,
+  tally?: { attempts: number },
 ): Promise<FanOutResult> {
   // A failed call aborts its siblings too, not only the caller going away.
   const local = new AbortController();
@@ -66,6 +67,7 @@ export async function invokeAll(
           operation: 'invoke',
           body: JSON.stringify(bodies[index]),
           signal: local.signal,
+          ...(tally ? { tally } : {}),
         });
       } catch (err) {
         if (failure === undefined) failure = err;
