@@ -19,7 +19,7 @@ Usage:
   aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
   aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
   aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--tls-port N [--tls-ca-file FILE] [--print-ca]]
-  aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
+  aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election] [--metrics-port N]
   aigw --help | --version
 
 serve options:
@@ -43,6 +43,9 @@ emulator options:
   --tls-port N             also serve HTTPS on N (0 = any free port) with a CA generated at startup
   --tls-ca-file FILE       write that CA certificate (PEM) to FILE, for clients to trust
   --print-ca               print the CA certificate after the listening lines
+
+operator options:
+  --metrics-port N         serve Prometheus /metrics on N (default: off; env AIGW_OPERATOR_METRICS_PORT)
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */
@@ -312,8 +315,11 @@ async function operator(args: string[]): Promise<void> {
       'no-leader-election': { type: 'boolean' },
       'output-name': { type: 'string' },
       'log-level': { type: 'string' },
+      'metrics-port': { type: 'string' },
     },
   });
+  const metricsPort =
+    values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port'], '--metrics-port', 9091);
   if (values.namespace && values['all-namespaces']) throw new UsageError('use either --namespace or --all-namespaces');
   const modulePath = '../../../operator/src/index.js';
   let mod: { runOperator?: (o: Record<string, unknown>) => Promise<{ stop(): Promise<void> }> };
@@ -333,6 +339,7 @@ async function operator(args: string[]): Promise<void> {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values['no-leader-election'] ? { leaderElection: false } : {}),
     ...(values['output-name'] ? { outputName: values['output-name'] } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     logger,
   });
   const stop = () => {
