@@ -67,7 +67,11 @@ spec: { account: team, modelId: "amazon.nova-lite-v1:0" }
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       text = await (await fetch(`${operator!.metricsUrl}/metrics`)).text();
-      if ((value(text, 'aigw_operator_credential_checks_total{result="Verified"}') ?? 0) >= 1) break;
+      if (
+        (value(text, 'aigw_operator_credential_checks_total{result="Verified"}') ?? 0) >= 1 &&
+        (value(text, 'aigw_operator_reconciles_total{kind="namespace",result="success"}') ?? 0) >= 1
+      )
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(value(text, 'aigw_operator_credential_checks_total{result="Verified"}')).toBeGreaterThanOrEqual(1);
