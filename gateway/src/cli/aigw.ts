@@ -176,7 +176,15 @@ async function serve(args: string[]): Promise<void> {
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
-  if (tracing) logger.info({}, 'tracing: exporting spans over OTLP');
+  if (tracing)
+    logger.info(
+      {
+        protocol:
+          process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+        captureContent: tracing.captureContent,
+      },
+      'tracing: exporting spans',
+    );
   let identityReviewer: TokenReviewer | undefined;
   if (values['token-review']) {
     const { createTokenReviewer } = await import('../server/index.js');
@@ -205,7 +213,7 @@ async function serve(args: string[]): Promise<void> {
       mediaFetcher,
       upstreamOptions,
       imageWork,
-      ...(tracing ? { tracer: tracing.tracer } : {}),
+      ...(tracing ? { tracer: tracing.tracer, captureContent: tracing.captureContent } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
       requireConfig: Boolean(values.config),

@@ -17,7 +17,7 @@ import Fastify, {
 } from 'fastify';
 import { callerOfKubernetesIdentity } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { startServerSpan } from '../telemetry/index.js';
+import { AIGW_ATTR, startServerSpan } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
 import type { RequestState, ServerContext } from './context.js';
@@ -100,13 +100,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       costUsd: undefined,
       attempts: 0,
       stream: false,
-      span: ctx.tracer
-        ? startServerSpan(ctx.tracer, `${request.method} ${request.routeOptions.url ?? 'unmatched'}`, request.headers, {
-            'http.request.method': request.method,
-            'http.route': request.routeOptions.url ?? 'unmatched',
-            'url.path': request.url.split('?', 1)[0] ?? '',
-          })
-        : undefined,
+      span: ctx.tracer ? serverSpanOf(ctx, request) : undefined,
     };
     request.aigw = state;
     const gauge = metrics.inflight.labels(state.route);
@@ -235,6 +229,21 @@ function writeUsageRecord(
     },
     'request served',
   );
+}
+
+/** The request's server span (HTTP semantic conventions); only called when tracing is on. */
+function serverSpanOf(ctx: ServerContext, request: FastifyRequest) {
+  const span = startServerSpan(ctx.tracer!, {
+    method: request.method,
+    route: request.routeOptions.url,
+    url: request.url,
+    headers: request.headers,
+    scheme: request.protocol,
+    localPort: request.socket.localPort,
+    clientAddress: request.socket.remoteAddress,
+  });
+  span.setAttribute(AIGW_ATTR.requestId, request.id);
+  return span;
 }
 
 /** Whether the request declared a Content-Length of at most `cap` bytes. */

@@ -58,6 +58,8 @@ export interface ServerContext {
   readonly identityReviewer?: IdentityReviewer | undefined;
   /** OpenTelemetry tracer; absent = no spans (the common, zero-cost case). */
   readonly tracer?: Tracer | undefined;
+  /** Record prompt and completion text on GenAI spans (opt-in; OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). */
+  readonly captureContent?: boolean | undefined;
 }
 
 /** Per-request state, created when the request arrives. */

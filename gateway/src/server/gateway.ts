@@ -45,6 +45,8 @@ export interface GatewayOptions {
   identityReviewer?: IdentityReviewer;
   /** OpenTelemetry tracer for request and upstream spans; absent = tracing off. */
   tracer?: Tracer;
+  /** Record prompt and completion text on GenAI spans; default false. */
+  captureContent?: boolean;
   /** Register process-level default metrics (CPU, memory, event loop); default false. */
   processMetrics?: boolean;
 }
@@ -114,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     imageWork,
     identityReviewer: options.identityReviewer,
     tracer: options.tracer,
+    captureContent: options.captureContent,
   };
   const app = await buildGatewayApp(ctx);
   const host = options.host ?? '127.0.0.1';

@@ -15,11 +15,19 @@ export {
   type UpstreamOutcome,
 } from './metrics.js';
 export {
+  AIGW_ATTR,
+  CAPTURE_CONTENT_ENV,
   endSpanWithError,
   GEN_AI,
   GEN_AI_PROVIDER,
-  startClientSpan,
+  type GenAiCallStart,
+  GenAiClientSpan,
+  type GenAiOperation,
+  type ServerSpanStart,
+  startGenAiSpan,
   startServerSpan,
   type TracingHandle,
+  tracingEnabled,
   tracingFromEnv,
+  usageAttributes,
 } from './tracing.js';

@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { getCapabilities } from '../../models/index.js';
-import { endSpanWithError, GEN_AI, GEN_AI_PROVIDER, startClientSpan } from '../../telemetry/index.js';
+import { AIGW_ATTR, GEN_AI, startGenAiSpan, usageAttributes } from '../../telemetry/index.js';
 import {
   ChatStreamTranslator,
   fromConverseResponse,
@@ -48,7 +48,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   const route = routeForSurface(state, chat.model, 'chat', '/v1/chat/completions');
 
   const span = state.span;
-  if (span) span.setAttributes(requestAttributes(chat));
+  span?.setAttributes({ [AIGW_ATTR.model]: chat.model, [AIGW_ATTR.account]: route.account.name });
 
   // The caller going away (socket closed before the response finished) aborts media downloads,
   // retries and the upstream request itself.
@@ -81,16 +81,16 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   });
   const headers: Record<string, string> = { 'x-request-id': request.id };
   if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
-  const traced =
-    ctx.tracer && span
-      ? startClientSpan(ctx.tracer, span, `${plan.stream ? 'ConverseStream' : 'Converse'} ${route.model.modelId}`, {
-          ...requestAttributes(chat),
-          [GEN_AI.requestModel]: route.model.modelId,
-          'cloud.region': route.model.region,
-        })
-      : undefined;
+  const traced = startGenAiSpan(ctx.tracer, span, {
+    operation: 'chat',
+    modelId: route.model.modelId,
+    servedModel: chat.model,
+    account: route.account.name,
+    region: route.model.region,
+    attributes: requestAttributes(chat, ctx.captureContent === true),
+  });
   const call = {
-    ...(traced ? { headers: traced.headers } : {}),
+    ...(traced ? { onAttempt: traced.onAttempt } : {}),
     account: route.account,
     credentials: route.credentials,
     region: route.model.region,
@@ -116,15 +116,15 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       const converse = parseConverseResponse(upstream.body);
       completion = fromConverseResponse(converse, responseOptions);
       recordUsage(ctx, state, route, converse.usage);
-      traced?.span.setAttribute('aigw.upstream.attempts', upstream.attempts);
+      if (traced) {
+        const attributes = responseAttributes(completion.id, completion.choices[0]?.finish_reason, converse.usage);
+        if (ctx.captureContent) attributes[GEN_AI.outputMessages] = JSON.stringify(completion.choices);
+        traced.succeed(attributes);
+      }
     } catch (err) {
-      if (traced) endSpanWithError(traced.span, errorCode(err));
+      traced?.fail(errorCode(err));
       throw err;
     }
-    const finish = completion.choices[0]?.finish_reason;
-    for (const s of [span, traced?.span])
-      s?.setAttributes(responseAttributes(completion.id, chat.model, finish, completion.usage));
-    traced?.span.end();
     reply.headers(headers);
     await reply.type('application/json').send(JSON.stringify(completion));
     return;
@@ -135,13 +135,13 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   try {
     stream = await ctx.upstream.stream(call);
   } catch (err) {
-    if (traced) endSpanWithError(traced.span, errorCode(err));
+    traced?.fail(errorCode(err));
     throw err;
   }
   if (abort.signal.aborted) {
     // The caller left while the upstream was answering the headers; nobody will read the stream.
     stream.cancel();
-    if (traced) endSpanWithError(traced.span, 'client_closed_request');
+    traced?.fail('client_closed_request');
     throw new GatewayError('client_closed_request', 'The client closed the connection.');
   }
   abort.signal.addEventListener('abort', () => stream.cancel(), { once: true });
@@ -224,46 +224,55 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     recordStreamUsage(ctx, state, route, translator);
     res.off('close', onClose);
     ctx.activity.graceOver.removeEventListener('abort', onGraceOver);
-    if (span || traced) {
-      const attributes = responseAttributes(responseOptions.id, chat.model, translator.finishReason, translator.usage);
-      span?.setAttributes(attributes);
-      if (failure) span?.setAttribute('error.type', failure);
-      if (traced) {
-        traced.span.setAttributes(attributes);
-        if (failure) endSpanWithError(traced.span, failure);
-        else traced.span.end();
-      }
+    if (failure) span?.setAttribute('error.type', failure);
+    if (traced) {
+      const attributes = responseAttributes(
+        responseOptions.id,
+        translator.finishReason,
+        bedrockUsage(translator.usage),
+      );
+      const firstEventMs = stream.timing.firstEventMs;
+      if (firstEventMs !== undefined) attributes[GEN_AI.responseTimeToFirstChunk] = firstEventMs / 1000;
+      if (failure) traced.fail(failure, attributes);
+      else traced.succeed(attributes);
     }
   }
 }
 
-/** GenAI request attributes: the model and sampling settings, never message text. */
-function requestAttributes(chat: ChatCompletionRequest): Attributes {
+/**
+ * GenAI request attributes: sampling settings, stream flag and output type. Message text only when
+ * content capture is enabled (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).
+ */
+function requestAttributes(chat: ChatCompletionRequest, captureContent: boolean): Attributes {
   const attributes: Attributes = {
-    [GEN_AI.operationName]: 'chat',
-    [GEN_AI.system]: GEN_AI_PROVIDER,
-    [GEN_AI.providerName]: GEN_AI_PROVIDER,
-    [GEN_AI.requestModel]: chat.model,
+    [GEN_AI.requestStream]: chat.stream === true,
+    [GEN_AI.outputType]:
+      chat.response_format?.type === 'json_object' || chat.response_format?.type === 'json_schema' ? 'json' : 'text',
   };
   const maxTokens = chat.max_completion_tokens ?? chat.max_tokens;
   if (typeof maxTokens === 'number') attributes[GEN_AI.requestMaxTokens] = maxTokens;
   if (typeof chat.temperature === 'number') attributes[GEN_AI.requestTemperature] = chat.temperature;
   if (typeof chat.top_p === 'number') attributes[GEN_AI.requestTopP] = chat.top_p;
+  if (typeof chat.n === 'number' && chat.n !== 1) attributes[GEN_AI.requestChoiceCount] = chat.n;
+  if (typeof chat.seed === 'number') attributes[GEN_AI.requestSeed] = chat.seed;
+  if (captureContent) attributes[GEN_AI.inputMessages] = JSON.stringify(chat.messages);
   return attributes;
 }
 
-function responseAttributes(
-  id: string,
-  model: string,
-  finish: string | null | undefined,
-  usage: { prompt_tokens: number; completion_tokens: number } | undefined,
-): Attributes {
-  const attributes: Attributes = { [GEN_AI.responseId]: id, [GEN_AI.responseModel]: model };
+/** GenAI response attributes: id, finish reason and usage (cache tokens included). */
+function responseAttributes(id: string, finish: string | null | undefined, usage: TokenUsage | undefined): Attributes {
+  const attributes: Attributes = { [GEN_AI.responseId]: id };
   if (finish) attributes[GEN_AI.responseFinishReasons] = [finish];
-  if (usage) {
-    attributes[GEN_AI.usageInputTokens] = usage.prompt_tokens;
-    attributes[GEN_AI.usageOutputTokens] = usage.completion_tokens;
-  }
+  if (usage)
+    Object.assign(
+      attributes,
+      usageAttributes({
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cacheReadTokens: usage.cacheReadInputTokens ?? 0,
+        cacheWriteTokens: usage.cacheWriteInputTokens ?? 0,
+      }),
+    );
   return attributes;
 }
 
@@ -297,17 +306,21 @@ function recordStreamUsage(
   route: ModelRoute,
   translator: ChatStreamTranslator,
 ): void {
-  const usage = translator.usage;
-  if (!usage) return;
-  // Back to Bedrock's split: OpenAI's prompt_tokens includes cache reads and writes.
+  recordUsage(ctx, state, route, bedrockUsage(translator.usage));
+}
+
+/** A stream's OpenAI usage back in Bedrock's split: OpenAI's prompt_tokens includes cache reads and writes. */
+function bedrockUsage(usage: ChatStreamTranslator['usage']): TokenUsage | undefined {
+  if (!usage) return undefined;
   const read = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const write = usage.cache_creation_input_tokens ?? 0;
-  recordTokens(ctx, state, route, {
+  return {
     inputTokens: usage.prompt_tokens - read - write,
     outputTokens: usage.completion_tokens,
-    cacheReadTokens: read,
-    cacheWriteTokens: write,
-  });
+    totalTokens: usage.total_tokens,
+    cacheReadInputTokens: read,
+    cacheWriteInputTokens: write,
+  };
 }
 
 /** Header values must be visible ASCII; warnings are prose and may quote anything. */

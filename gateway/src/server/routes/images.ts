@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError, invalidValue } from '../../errors/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
+import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   buildCanvasEditRequests,
   EDIT_CAPABLE_MODELS,
@@ -33,7 +34,7 @@ import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { RequestState, ServerContext } from '../context.js';
 import { recordCost } from '../usage.js';
-import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
+import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
 
 /** Multipart limits of `/v1/images/edits`. */
@@ -106,13 +107,13 @@ async function generateImages(ctx: ServerContext, request: FastifyRequest, reply
   const { route, kind } = imageRoute(request, parsed.model, 'generations');
   if (kind === 'stability') {
     const bodies = toStabilityImageRequests(parsed);
-    await run(ctx, request, reply, route, bodies, (responses, created) =>
+    await run(ctx, request, reply, route, parsed.model, bodies, (responses, created) =>
       fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
     );
     return;
   }
   const bodies = toCanvasImageRequests(parsed, { kind });
-  await run(ctx, request, reply, route, bodies, canvasReader(bodies));
+  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
 }
 
 async function editImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -143,7 +144,7 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
     }
   }
   const bodies = buildCanvasEditRequests(plan, pixels);
-  await run(ctx, request, reply, route, bodies, canvasReader(bodies));
+  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
 }
 
 function canvasReader(bodies: readonly CanvasImageRequest[]) {
@@ -162,13 +163,23 @@ async function run(
   request: FastifyRequest,
   reply: FastifyReply,
   route: ModelRoute,
+  servedModel: string,
   bodies: readonly unknown[],
   translate: (responses: unknown[], created: number) => ImagesTranslation,
 ): Promise<void> {
   const state = request.aigw;
   const caller = callerAbortSignal(reply);
+  state.span?.setAttributes({ [AIGW_ATTR.model]: servedModel, [AIGW_ATTR.account]: route.account.name });
+  const tracing: FanOutTrace | undefined = state.span
+    ? {
+        parent: state.span,
+        operation: 'generate_content',
+        servedModel,
+        attributes: { [GEN_AI.outputType]: 'image' },
+      }
+    : undefined;
   try {
-    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, state);
+    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
     state.upstreamMs = upstreamMs;
     const { response, filtered } = translate(
       responses.map((r) => readJsonBody(r)),
