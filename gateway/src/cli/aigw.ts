@@ -174,8 +174,15 @@ async function serve(args: string[]): Promise<void> {
   const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
-  const { tracingFromEnv } = await import('../telemetry/index.js');
+  const { otlpSignalsFromEnv, tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
+  // GenAI metrics and usage records over OTLP when the environment asks for them (docs/configuration.md).
+  const otlp = otlpSignalsFromEnv(process.env, { version: packageVersion() });
+  if (otlp.genAiMirror || otlp.usageRecords)
+    logger.info(
+      { metrics: otlp.genAiMirror !== undefined, usageRecords: otlp.usageRecords !== undefined },
+      'otlp: exporting GenAI metrics and usage records',
+    );
   if (tracing)
     logger.info(
       {
@@ -219,6 +226,8 @@ async function serve(args: string[]): Promise<void> {
       requireConfig: Boolean(values.config),
       processMetrics: true,
       ...(identityReviewer ? { identityReviewer } : {}),
+      ...(otlp.genAiMirror ? { genAiMirror: otlp.genAiMirror } : {}),
+      ...(otlp.usageRecords ? { usageRecords: otlp.usageRecords } : {}),
     });
   } catch (err) {
     await identityReviewer?.close();
@@ -237,6 +246,7 @@ async function serve(args: string[]): Promise<void> {
     gateway
       .shutdown()
       .then(() => tracing?.shutdown())
+      .then(() => otlp.shutdown())
       .then(() => identityReviewer?.close())
       .then(
         () => process.exit(0),

@@ -17,7 +17,7 @@ import Fastify, {
 } from 'fastify';
 import { callerOfKubernetesIdentity } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { AIGW_ATTR, startServerSpan } from '../telemetry/index.js';
+import { AIGW_ATTR, startServerSpan, type UsageRecord } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
 import type { RequestState, ServerContext } from './context.js';
@@ -127,7 +127,12 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       });
       const errorType = status >= 400 ? (state.errorType ?? errorTypeOfStatus(status)) : undefined;
       genAiOf(metrics, state)?.duration(seconds, errorType);
-      if (infoEnabled(usageLog)) writeUsageRecord(usageLog, request, state, status, errorType, seconds);
+      const logged = infoEnabled(usageLog);
+      if (logged || ctx.usageRecords) {
+        const record = usageRecord(request, state, status, errorType, seconds);
+        if (logged) usageLog.info(record, 'request served');
+        ctx.usageRecords?.(record);
+      }
     });
     done();
   });
@@ -191,44 +196,40 @@ function errorTypeOfStatus(status: number): string {
  * it used and cost, how long it took. Never message text, never a credential (the caller appears by
  * subject and teams only).
  */
-function writeUsageRecord(
-  log: FastifyBaseLogger,
+function usageRecord(
   request: FastifyRequest,
   state: RequestState,
   status: number,
   errorType: string | undefined,
   seconds: number,
-): void {
+): UsageRecord {
   const caller = state.caller;
-  log.info(
-    {
-      requestId: request.id,
-      traceId: state.span?.spanContext().traceId ?? traceIdOf(request.headers.traceparent) ?? null,
-      surface: state.route,
-      method: request.method,
-      subject: caller?.subject ?? null,
-      teams: caller?.teams ?? [],
-      team: caller?.metricTeam ?? null,
-      account: state.modelRoute?.account.name ?? null,
-      model: state.modelRoute?.model.name ?? null,
-      modelId: state.modelRoute?.model.modelId ?? null,
-      stream: state.stream,
-      status,
-      errorType: errorType ?? null,
-      tokens: {
-        input: state.inputTokens ?? 0,
-        output: state.outputTokens ?? 0,
-        cacheRead: state.cacheReadTokens ?? 0,
-        cacheWrite: state.cacheWriteTokens ?? 0,
-      },
-      images: state.images ?? 0,
-      costUsd: state.costUsd ?? null,
-      latencyMs: Math.round(seconds * 1e6) / 1e3,
-      upstreamMs: state.upstreamMs === undefined ? null : Math.round(state.upstreamMs * 1e3) / 1e3,
-      attempts: state.attempts,
+  return {
+    requestId: request.id,
+    traceId: state.span?.spanContext().traceId ?? traceIdOf(request.headers.traceparent) ?? null,
+    surface: state.route,
+    method: request.method,
+    subject: caller?.subject ?? null,
+    teams: caller?.teams ?? [],
+    team: caller?.metricTeam ?? null,
+    account: state.modelRoute?.account.name ?? null,
+    model: state.modelRoute?.model.name ?? null,
+    modelId: state.modelRoute?.model.modelId ?? null,
+    stream: state.stream,
+    status,
+    errorType: errorType ?? null,
+    tokens: {
+      input: state.inputTokens ?? 0,
+      output: state.outputTokens ?? 0,
+      cacheRead: state.cacheReadTokens ?? 0,
+      cacheWrite: state.cacheWriteTokens ?? 0,
     },
-    'request served',
-  );
+    images: state.images ?? 0,
+    costUsd: state.costUsd ?? null,
+    latencyMs: Math.round(seconds * 1e6) / 1e3,
+    upstreamMs: state.upstreamMs === undefined ? null : Math.round(state.upstreamMs * 1e3) / 1e3,
+    attempts: state.attempts,
+  };
 }
 
 /** The request's server span (HTTP semantic conventions); only called when tracing is on. */

@@ -6,7 +6,7 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller, KubernetesIdentity, ModelRoute, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
-import type { GatewayMetrics, GenAiBinding } from '../telemetry/index.js';
+import type { GatewayMetrics, GenAiBinding, UsageRecord } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
 import type { ImageWorkPool } from '../workers/index.js';
 import type { ActivityTracker } from './activity.js';
@@ -56,6 +56,8 @@ export interface ServerContext {
   readonly imageWork: ImageWorkPool;
   /** Verifies Kubernetes service-account tokens of in-cluster callers; absent = API keys only. */
   readonly identityReviewer?: IdentityReviewer | undefined;
+  /** Where usage records also go (OTLP logs); absent = the log only. */
+  readonly usageRecords?: ((record: UsageRecord) => void) | undefined;
   /** OpenTelemetry tracer; absent = no spans (the common, zero-cost case). */
   readonly tracer?: Tracer | undefined;
   /** Record prompt and completion text on GenAI spans (opt-in; OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). */

@@ -10,7 +10,7 @@ import { type Logger, pino } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
-import { GatewayMetrics } from '../telemetry/index.js';
+import { GatewayMetrics, type GenAiMirror, type UsageRecord } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions, type UpstreamAttemptObserver } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
 import { ActivityTracker } from './activity.js';
@@ -49,6 +49,10 @@ export interface GatewayOptions {
   captureContent?: boolean;
   /** Register process-level default metrics (CPU, memory, event loop); default false. */
   processMetrics?: boolean;
+  /** Also record the GenAI metrics here (OTLP); absent = Prometheus only. */
+  genAiMirror?: GenAiMirror;
+  /** Also send every usage record here (OTLP logs); absent = stdout only. */
+  usageRecords?: (record: UsageRecord) => void;
 }
 
 export interface RunningGateway {
@@ -69,7 +73,10 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? pino({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
   const serverOptions: ServerOptions = { ...SERVER_DEFAULTS, ...stripUndefined(options.server ?? {}) };
-  const metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics ?? false });
+  const metrics = new GatewayMetrics({
+    defaultMetrics: options.processMetrics ?? false,
+    ...(options.genAiMirror ? { genAiMirror: options.genAiMirror } : {}),
+  });
   const watch = options.watch === false ? undefined : options.watch;
   const store = new ConfigStore({
     source: options.source,
@@ -115,6 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     activity,
     imageWork,
     identityReviewer: options.identityReviewer,
+    usageRecords: options.usageRecords,
     tracer: options.tracer,
     captureContent: options.captureContent,
   };

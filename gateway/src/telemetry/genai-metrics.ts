@@ -10,12 +10,7 @@
  * through one small Map per binding.
  */
 import { Histogram, type Registry } from 'prom-client';
-
-/** `gen_ai.operation.name` values the gateway serves. */
-export type GenAiOperation = 'chat' | 'embeddings' | 'generate_content';
-
-/** `gen_ai.provider.name` of every call the gateway makes. */
-export const GEN_AI_PROVIDER_NAME = 'aws.bedrock';
+import { GEN_AI_PROVIDER, type GenAiOperation } from './tracing.js';
 
 /** The convention's explicit bucket boundaries, per instrument. */
 export const GEN_AI_BUCKETS = {
@@ -78,7 +73,7 @@ export class GenAiBinding {
     this.#instruments = instruments;
     this.#labels = {
       gen_ai_operation_name: target.operation,
-      gen_ai_provider_name: GEN_AI_PROVIDER_NAME,
+      gen_ai_provider_name: GEN_AI_PROVIDER,
       gen_ai_request_model: target.modelId,
       gen_ai_response_model: target.modelId,
       server_address: target.serverAddress,

@@ -1,11 +1,9 @@
 export {
   GEN_AI_BUCKETS,
   GEN_AI_METRIC_NAMES,
-  GEN_AI_PROVIDER_NAME,
   GenAiBinding,
   type GenAiMirror,
   type GenAiMirrorBinding,
-  type GenAiOperation,
   type GenAiTarget,
 } from './genai-metrics.js';
 export {
@@ -14,6 +12,13 @@ export {
   type TokenKind,
   type UpstreamOutcome,
 } from './metrics.js';
+export {
+  type OtlpSignals,
+  otlpLogsEnabled,
+  otlpMetricsEnabled,
+  otlpSignalsFromEnv,
+  type UsageRecord,
+} from './otlp.js';
 export {
   AIGW_ATTR,
   CAPTURE_CONTENT_ENV,

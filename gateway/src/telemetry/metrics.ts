@@ -9,13 +9,8 @@ import type { ModelRoute } from '../config/index.js';
 import { bedrockExceptionOf, type GatewayError } from '../errors/index.js';
 import type { UpstreamAttemptObserver, UpstreamOperation } from '../upstream/index.js';
 import { defaultRuntimeEndpoint, resolveRegion } from '../upstream/index.js';
-import {
-  GenAiBinding,
-  GenAiInstruments,
-  type GenAiMirror,
-  type GenAiOperation,
-  type GenAiTarget,
-} from './genai-metrics.js';
+import { GenAiBinding, GenAiInstruments, type GenAiMirror, type GenAiTarget } from './genai-metrics.js';
+import type { GenAiOperation } from './tracing.js';
 
 /** Token kinds of `aigw_tokens_total` (DESIGN.md, Observability). */
 export type TokenKind = 'input' | 'output' | 'cache_read' | 'cache_write';

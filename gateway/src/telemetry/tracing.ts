@@ -281,7 +281,6 @@ export class GenAiClientSpan {
     this.span.setAttribute(AIGW_ATTR.upstreamAttempts, this.attempts);
     endSpanWithError(this.span, code);
   }
-
 }
 
 /** Starts a GenAI client span for one Bedrock call; undefined when tracing is off (no objects created). */

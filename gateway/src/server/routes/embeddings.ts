@@ -54,7 +54,12 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
   const caller = callerAbortSignal(reply);
   state.span?.setAttributes({ [AIGW_ATTR.model]: parsed.model, [AIGW_ATTR.account]: route.account.name });
   const tracing: FanOutTrace | undefined = state.span
-    ? { parent: state.span, operation: 'embeddings', servedModel: parsed.model, attributes: embeddingAttributes(parsed) }
+    ? {
+        parent: state.span,
+        operation: 'embeddings',
+        servedModel: parsed.model,
+        attributes: embeddingAttributes(parsed),
+      }
     : undefined;
   try {
     let response: EmbeddingsResponse;

@@ -9,7 +9,7 @@ import type { Attributes, Span } from '@opentelemetry/api';
 import type { FastifyReply } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
-import { AIGW_ATTR, type GenAiOperation, GEN_AI, startGenAiSpan } from '../../telemetry/index.js';
+import { AIGW_ATTR, GEN_AI, type GenAiOperation, startGenAiSpan } from '../../telemetry/index.js';
 import type { UpstreamResponse } from '../../upstream/index.js';
 import type { ServerContext } from '../context.js';
 
@@ -98,9 +98,7 @@ export async function invokeAll(
         traced?.succeed(invokeUsageAttributes(response));
       } catch (err) {
         // A call aborted because a sibling failed is cancelled, not failed on its own.
-        traced?.fail(
-          failure !== undefined ? 'cancelled' : err instanceof GatewayError ? err.code : 'internal_error',
-        );
+        traced?.fail(failure !== undefined ? 'cancelled' : err instanceof GatewayError ? err.code : 'internal_error');
         if (failure === undefined) failure = err;
         local.abort();
       }
