@@ -7,7 +7,7 @@
  * caller's `traceparent`, whose trace continues through to the request Bedrock receives.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server, request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
