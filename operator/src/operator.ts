@@ -24,6 +24,7 @@ import {
   type ProviderAccount,
   type Secret,
 } from '../../gateway/src/config/index.js';
+import { redactSecrets, scrubSecretText } from '../../gateway/src/logging/index.js';
 import { CHECK_RESULT_REASONS, CredentialChecker, type CredentialCheckerOptions } from './credentials.js';
 import {
   isKubeStatus,
@@ -135,7 +136,7 @@ const silentLogger: OperatorLogger = { info() {}, warn() {}, error() {} };
 function jsonLogger(): OperatorLogger {
   const write = (level: string) => (fields: Record<string, unknown>, msg: string) =>
     process.stderr.write(
-      `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg, ...fields })}\n`,
+      `${JSON.stringify({ level, time: new Date().toISOString(), component: 'operator', msg: scrubSecretText(msg), ...(redactSecrets(fields) as Record<string, unknown>) })}\n`,
     );
   return { info: write('info'), warn: write('warn'), error: write('error') };
 }
@@ -659,7 +660,7 @@ class Controller {
       now.add(id);
       if (before.has(id)) continue;
       this.options.logger.warn(
-        { namespace: ns, secret: p.name, field: p.path, problem: p.message },
+        { namespace: ns, secretName: p.name, field: p.path, problem: p.message },
         'api-key Secret not served',
       );
       // Listed core objects carry no apiVersion/kind.

@@ -68,6 +68,8 @@ function attempt(calls: UpstreamCall[], call: UpstreamCall): UpstreamAttemptHook
 export class FakeUpstream implements GatewayUpstream {
   readonly calls: UpstreamCall[] = [];
   reply: object = converseReply('Hello from the fake upstream');
+  /** Sent as the body instead of `reply` when set (for answers JSON.stringify cannot produce). */
+  rawReply: string | undefined;
   sendError: GatewayError | undefined;
   script: FakeStreamScript = { events: streamEvents('one two three') };
   cancelled = 0;
@@ -79,7 +81,7 @@ export class FakeUpstream implements GatewayUpstream {
       throw this.sendError;
     }
     hooks?.end({ status: 200, requestId: 'fake', error: undefined, willRetry: false });
-    const body = new TextEncoder().encode(JSON.stringify(this.reply));
+    const body = new TextEncoder().encode(this.rawReply ?? JSON.stringify(this.reply));
     return {
       status: 200,
       requestId: 'fake',

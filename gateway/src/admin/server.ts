@@ -4,8 +4,9 @@
  * Plain node:http: three fixed routes need no framework, and the probe path stays independent of the
  * API server's state.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 
 export interface AdminServerOptions {
@@ -26,7 +27,8 @@ export interface AdminServer {
 
 /** Starts the admin server; resolves once it listens. */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const server: Server = createServer((req, res) => {
+  // Probes and scrapers that omit Host (HTTP/1.1 requires it) are still served: refusing them helps no one.
+  const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
@@ -55,6 +57,17 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       default:
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz or /metrics\n');
     }
+  });
+  // Requests Node's parser refuses get a short plain-text answer like the routes above, not an empty 400.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = `${STATUS_CODES[status]?.toLowerCase()}: the admin port serves GET /healthz, /readyz and /metrics\n`;
+    if (socket.writable)
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

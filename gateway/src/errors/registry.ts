@@ -29,15 +29,19 @@ export const ERROR_CODES = {
   unsupported_value: { status: 400, type: 'invalid_request_error' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
   request_too_large: { status: 413, type: 'invalid_request_error' },
+  uri_too_long: { status: 414, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
   missing_api_key: { status: 401, type: 'authentication_error' },
   model_access_denied: { status: 403, type: 'permission_error' },
   upstream_access_denied: { status: 403, type: 'permission_error' },
+  /** The caller is not a collaborator of the account it named (files and batches). */
+  account_access_denied: { status: 403, type: 'permission_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'not_found_error' },
   unsupported_endpoint: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  expectation_failed: { status: 417, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
   model_timeout: { status: 408, type: 'timeout_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
@@ -55,6 +59,11 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Most characters of a caller's value an error message repeats (see {@link echo}). */
+export const MAX_ECHO_LENGTH = 256;
+/** Longest error message written; longer ones are cut (a backstop for a quote that skipped echo()). */
+export const MAX_MESSAGE_LENGTH = 4096;
 
 /** The OpenAI error envelope, the only error body the gateway ever writes. */
 export interface OpenAIErrorBody {
@@ -90,8 +99,39 @@ export class GatewayError extends Error {
   }
 
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    // Backstop behind echo(): no message or param, whatever a throw site quoted, grows an error body
+    // past a few KiB.
+    const message = this.message.length > MAX_MESSAGE_LENGTH ? echo(this.message, MAX_MESSAGE_LENGTH) : this.message;
+    const param = this.param !== null && this.param.length > MAX_ECHO_LENGTH ? echo(this.param) : this.param;
+    return { error: { message, type: this.type, param, code: this.code } };
   }
+}
+
+/**
+ * A caller-supplied value as an error message repeats it: at most {@link MAX_ECHO_LENGTH} characters,
+ * longer values cut with an ellipsis and their real length, so a 1 MB model name cannot become a 1 MB
+ * error body (or log line). Every message that quotes what the caller sent goes through this.
+ */
+export function echo(value: unknown, max: number = MAX_ECHO_LENGTH): string {
+  const text = typeof value === 'string' ? value : String(value);
+  if (text.length <= max) return text;
+  // Cut on a code-point boundary so no lone surrogate ends the excerpt.
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}… (${text.length} characters)`;
+}
+
+/**
+ * A duration for a message: whole milliseconds below a second, else seconds with at most one decimal
+ * (`450 ms`, `1.5 s`, `300 s`). Deadlines are computed from clock readings, so raw values carry noise
+ * such as 450.3562259999999 that no reader wants to see.
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return 'an unknown time';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = Math.round(ms / 100) / 10;
+  return `${seconds} s`;
 }
 
 export function isGatewayError(value: unknown): value is GatewayError {
@@ -111,7 +151,7 @@ export const unsupportedParameter = (param: string, why: string) =>
 export const unsupportedValue = (param: string, why: string) =>
   new GatewayError('unsupported_value', `Unsupported value for '${param}': ${why}`, { param });
 export const modelNotFound = (model: string) =>
-  new GatewayError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, {
+  new GatewayError('model_not_found', `The model '${echo(model)}' does not exist or you do not have access to it.`, {
     param: 'model',
   });
 export const internalError = (message = 'The gateway failed to process the request.') =>

@@ -14,7 +14,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
-import { GatewayError, isGatewayError } from '../errors/index.js';
+import { echo, formatDuration, GatewayError, isGatewayError } from '../errors/index.js';
 import { sniffImageFormat } from '../translate/chat/index.js';
 import { type AddressRefusal, classifyAddress } from './address-policy.js';
 import { MEDIA_FETCH_DEFAULTS, type MediaFetchOptions } from './defaults.js';
@@ -139,7 +139,7 @@ export class MediaFetcher {
           discard(response.body);
           const location = headerValue(response.headers.location);
           if (location === undefined) {
-            throw invalid(param, `Image URL of host '${current.hostname}' redirected without a Location.`);
+            throw invalid(param, `Image URL of host '${echo(current.hostname)}' redirected without a Location.`);
           }
           if (hop >= this.options.maxRedirects) {
             throw invalid(param, `Image URL redirected more than ${this.options.maxRedirects} times.`);
@@ -151,7 +151,7 @@ export class MediaFetcher {
           discard(response.body);
           throw invalid(
             param,
-            `Image URL could not be fetched: host '${current.hostname}' answered HTTP ${response.statusCode}.`,
+            `Image URL could not be fetched: host '${echo(current.hostname)}' answered HTTP ${response.statusCode}.`,
           );
         }
         const declared = normaliseContentType(headerValue(response.headers['content-type']));
@@ -197,13 +197,17 @@ export class MediaFetcher {
         throw error.param === param ? error : new GatewayError(error.code, error.message, { param, cause: error });
       }
       if (deadline.aborted) {
-        throw invalid(param, `Image URL did not deliver the image within ${this.options.timeoutMs} ms.`, error);
+        throw invalid(
+          param,
+          `Image URL did not deliver the image within ${formatDuration(this.options.timeoutMs)}.`,
+          error,
+        );
       }
       if (signal.aborted) throw error;
       const code = errorCode(error);
       throw invalid(
         param,
-        `Image URL could not be fetched: host '${current.hostname}' is unreachable${code === undefined ? '' : ` (${code})`}.`,
+        `Image URL could not be fetched: host '${echo(current.hostname)}' is unreachable${code === undefined ? '' : ` (${code})`}.`,
         error,
       );
     }
@@ -219,14 +223,14 @@ export class MediaFetcher {
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.options.allowHttp)) {
       const allowed = this.options.allowHttp ? 'http or https' : 'https';
-      throw invalid(param, `Image URL must use ${allowed}; got '${url.protocol.slice(0, -1)}'.`);
+      throw invalid(param, `Image URL must use ${allowed}; got '${echo(url.protocol.slice(0, -1))}'.`);
     }
     if (url.username !== '' || url.password !== '') {
       throw invalid(param, 'Image URL must not contain credentials.');
     }
     const host = hostOf(url);
     if (this.options.allowedHosts !== null && !matchesHost(host, this.options.allowedHosts)) {
-      throw invalid(param, `Image URL host '${host}' is not in the gateway's list of allowed media hosts.`);
+      throw invalid(param, `Image URL host '${echo(host)}' is not in the gateway's list of allowed media hosts.`);
     }
     if (isIP(host) !== 0 && !matchesHost(host, this.options.allowPrivateHosts)) {
       const refusal = classifyAddress(host);
@@ -256,7 +260,7 @@ export class MediaFetcher {
         }
         const first = addresses[0];
         if (first === undefined) {
-          callback(invalid('image_url.url', `Image URL host '${host}' has no address.`), '', 0);
+          callback(invalid('image_url.url', `Image URL host '${echo(host)}' has no address.`), '', 0);
         } else if (options.all === true) {
           callback(null, [...addresses]);
         } else {
@@ -264,7 +268,7 @@ export class MediaFetcher {
         }
       },
       (error: NodeJS.ErrnoException) => {
-        callback(invalid('image_url.url', `Image URL host '${host}' could not be resolved.`, error), '', 0);
+        callback(invalid('image_url.url', `Image URL host '${echo(host)}' could not be resolved.`, error), '', 0);
       },
     );
   };
@@ -276,7 +280,7 @@ export class MediaFetcher {
   private unsupportedType(param: string, contentType: string | undefined): GatewayError {
     return invalid(
       param,
-      `Image URL returned content type '${contentType ?? 'none'}'; expected one of ${this.options.allowedContentTypes.join(', ')}.`,
+      `Image URL returned content type '${echo(contentType ?? 'none')}'; expected one of ${this.options.allowedContentTypes.join(', ')}.`,
     );
   }
 }
@@ -288,7 +292,7 @@ function invalid(param: string, message: string, cause?: unknown): GatewayError 
 function refused(param: string, host: string, refusal: AddressRefusal): GatewayError {
   return invalid(
     param,
-    `Image URL host '${host}' is a ${refusal} address; the gateway only fetches images from public addresses.`,
+    `Image URL host '${echo(host)}' is a ${refusal} address; the gateway only fetches images from public addresses.`,
   );
 }
 

@@ -3,7 +3,7 @@
  * the not-found / unsupported-surface answers, 405s, caller authentication, and the route plugins.
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -16,7 +16,8 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { callerOfKubernetesIdentity } from '../config/index.js';
-import { GatewayError } from '../errors/index.js';
+import { echo, GatewayError } from '../errors/index.js';
+import { JSON_DEFAULTS, jsonNestingExceeds, jsonTooDeepError } from '../json/index.js';
 import { AIGW_ATTR, startServerSpan, type UsageRecord } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
@@ -45,27 +46,42 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     requestTimeout: options.requestTimeoutMs,
     http: {
       requestTimeout: options.requestTimeoutMs,
+      // Node answers an HTTP/1.1 request without Host (RFC 9112 §3.2) with an empty 400 of its own, which
+      // no hook sees; the onRequest hook below refuses it instead, in the OpenAI shape with a request id.
+      requireHostHeader: false,
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(options.requestTimeoutMs / 4))),
     },
     requestIdHeader: false,
-    genReqId: (req: IncomingMessage) => {
-      const incoming = req.headers['x-request-id'];
-      if (
-        typeof incoming === 'string' &&
-        incoming.length > 0 &&
-        incoming.length <= options.maxRequestIdLength &&
-        REQUEST_ID_RE.test(incoming)
-      ) {
-        return incoming;
-      }
-      return randomUUID();
-    },
+    genReqId: (req: IncomingMessage) => requestIdOf(req, options.maxRequestIdLength),
     // Requests that arrive on kept-alive connections while draining are still served.
     return503OnClosing: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     clientErrorHandler: writeClientError,
+    // URLs fastify's router refuses before any hook runs (bad percent-encoding, an over-long path
+    // parameter) would otherwise get fastify's own error body.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendError(reply, toGatewayError(err, options).error);
+    },
+  });
+
+  // An `Expect` other than 100-continue: Node answers 417 with an empty body of its own unless someone
+  // listens; the answer has the OpenAI shape and a request id like every other.
+  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const error = new GatewayError(
+      'expectation_failed',
+      `The gateway cannot meet 'Expect: ${echo(String(req.headers.expect ?? ''))}'; only 100-continue is supported.`,
+    );
+    const body = JSON.stringify(error.toBody());
+    res.writeHead(error.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': requestIdOf(req, options.maxRequestIdLength),
+      connection: 'close',
+    });
+    res.end(body);
   });
 
   app.decorateRequest('aigw', null as unknown as RequestState);
@@ -74,6 +90,18 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
   // Every body this API takes is JSON (multipart surfaces register their own parser); a text/plain body
   // gets 415 instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
+  // JSON bodies, for every route of this app: the nesting limit is checked on the raw text before
+  // fastify's parser (secure-json-parse) runs, so no later step can recurse past it.
+  const parseJsonBody = app.getDefaultJsonParser('error', 'error');
+  const maxDepth = JSON_DEFAULTS.maxNestingDepth;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonNestingExceeds(body, maxDepth)) {
+      done(jsonTooDeepError(maxDepth), undefined);
+      return;
+    }
+    parseJsonBody(request, body as string, done);
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -134,6 +162,12 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
         ctx.usageRecords?.(record);
       }
     });
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
+      reply.header('connection', 'close');
+      done(new GatewayError('invalid_request', 'HTTP/1.1 requests must carry a Host header.'));
+      return;
+    }
     done();
   });
 
@@ -171,7 +205,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       unsupportedSurfaceError(path) ??
       new GatewayError(
         'not_found',
-        `Unknown request URL: ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}. See the gateway's API documentation.`,
+        `Unknown request URL: ${request.method} ${echo(path)}. See the gateway's API documentation.`,
       );
     sendError(reply, error);
   });
@@ -245,6 +279,19 @@ function serverSpanOf(ctx: ServerContext, request: FastifyRequest) {
   });
   span.setAttribute(AIGW_ATTR.requestId, request.id);
   return span;
+}
+
+/** The caller's `x-request-id` when it is short and printable, else a new UUID. */
+function requestIdOf(req: IncomingMessage, maxLength: number): string {
+  const incoming = req.headers['x-request-id'];
+  if (
+    typeof incoming === 'string' &&
+    incoming.length > 0 &&
+    incoming.length <= maxLength &&
+    REQUEST_ID_RE.test(incoming)
+  )
+    return incoming;
+  return randomUUID();
 }
 
 /** Whether the request declared a Content-Length of at most `cap` bytes. */

@@ -6,6 +6,8 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller, KubernetesIdentity, ModelRoute, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
+import type { FilesOptions } from '../files/index.js';
+import type { AccountStorage } from '../storage/index.js';
 import type { GatewayMetrics, GenAiBinding, UsageRecord } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
 import type { ImageWorkPool } from '../workers/index.js';
@@ -62,6 +64,10 @@ export interface ServerContext {
   readonly tracer?: Tracer | undefined;
   /** Record prompt and completion text on GenAI spans (opt-in; OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). */
   readonly captureContent?: boolean | undefined;
+  /** S3 stores of accounts' `batch` blocks (Files and Batch APIs), one per account. */
+  readonly storage: AccountStorage;
+  /** Files API limits. */
+  readonly files: FilesOptions;
 }
 
 /** Per-request state, created when the request arrives. */

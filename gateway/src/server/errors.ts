@@ -3,7 +3,7 @@
  * GatewayErrors carry their own status and code; fastify's own request errors (body limit, JSON
  * syntax, content type) are mapped to registry codes; everything else is a 500 that hides internals.
  */
-import { GatewayError } from '../errors/index.js';
+import { echo, GatewayError } from '../errors/index.js';
 
 interface FastifyLikeError {
   code?: unknown;
@@ -49,14 +49,35 @@ export function toGatewayError(
         internal: false,
       };
     case 'FST_ERR_BAD_URL':
-      return { error: new GatewayError('invalid_request', 'The request URL is malformed.'), internal: false };
+      return {
+        error: new GatewayError('invalid_request', 'The request URL is malformed (an invalid percent-encoding).'),
+        internal: false,
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        error: new GatewayError('uri_too_long', 'A segment of the request URL is longer than the gateway accepts.'),
+        internal: false,
+      };
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_MP_PREMATURE_CLOSE':
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+    case 'FST_PROTO_VIOLATION':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      // A multipart route maps these with its own limits; one that does not still answers 400.
+      return {
+        error: new GatewayError('invalid_request', 'The multipart form data is malformed, incomplete or over a limit.'),
+        internal: false,
+      };
   }
   // secure-json-parse (fastify's JSON parser) throws SyntaxErrors with statusCode 400, including for
   // `__proto__` / `constructor.prototype` keys it refuses.
   if (err instanceof SyntaxError && e.statusCode === 400) return { error: invalidJson(e.message), internal: false };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.message === 'string') {
     // Other framework-level client errors: their messages describe the request, not the server.
-    return { error: new GatewayError('invalid_request', e.message), internal: false };
+    return { error: new GatewayError('invalid_request', echo(e.message)), internal: false };
   }
   return { error: new GatewayError('internal_error', 'The gateway failed to process the request.'), internal: true };
 }

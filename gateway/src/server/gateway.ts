@@ -6,10 +6,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
+import { type FilesOptions, resolveFilesOptions } from '../files/index.js';
+import { createLogger } from '../logging/index.js';
+import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { GatewayMetrics, type GenAiMirror, type UsageRecord } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions, type UpstreamAttemptObserver } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
@@ -53,6 +56,10 @@ export interface GatewayOptions {
   genAiMirror?: GenAiMirror;
   /** Also send every usage record here (OTLP logs); absent = stdout only. */
   usageRecords?: (record: UsageRecord) => void;
+  /** Files API limits (FILES_DEFAULTS). */
+  files?: Partial<FilesOptions>;
+  /** S3 storage layer options (STORAGE_DEFAULTS). */
+  storage?: Partial<StorageOptions>;
 }
 
 export interface RunningGateway {
@@ -71,7 +78,7 @@ export interface RunningGateway {
 
 /** Loads the config, starts the API and admin servers and the config watcher. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const logger = options.logger ?? pino({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
+  const logger = options.logger ?? createLogger({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
   const serverOptions: ServerOptions = { ...SERVER_DEFAULTS, ...stripUndefined(options.server ?? {}) };
   const metrics = new GatewayMetrics({
     defaultMetrics: options.processMetrics ?? false,
@@ -90,6 +97,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...options.upstreamOptions,
       onAttempt: combineObservers(metrics.upstreamObserver(), options.upstreamOptions?.onAttempt),
     });
+  // S3 shares the Bedrock client's per-account credentials (one STS session per account).
+  const storage = new AccountStorage({
+    ...(upstream instanceof BedrockUpstream ? { authFor: (a, c) => upstream.authFor(a, c) } : {}),
+    ...(options.storage ? { storage: options.storage } : {}),
+  });
   store.onReload((outcome) => {
     metrics.configReloads.labels(outcome.result).inc();
     if (outcome.result !== 'loaded') return;
@@ -97,10 +109,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Stop background credential refreshes of accounts that left the config.
     const snapshot = store.current;
     if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
+    // Close S3 clients of accounts that left the config (or whose settings changed).
+    if (snapshot)
+      storage.retain(
+        [...snapshot.accounts.values()].map((account) => ({
+          account,
+          credentials: snapshot.credentials.accounts[account.name],
+        })),
+      );
   });
 
   const first = await store.reload();
   if (first.result === 'rejected' && (options.requireConfig ?? true)) {
+    storage.close();
     await upstream.close();
     throw new Error(`config rejected: ${first.error}`);
   }
@@ -125,6 +146,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     usageRecords: options.usageRecords,
     tracer: options.tracer,
     captureContent: options.captureContent,
+    storage,
+    files: resolveFilesOptions(options.files),
   };
   const app = await buildGatewayApp(ctx);
   const host = options.host ?? '127.0.0.1';
@@ -132,6 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await app.listen({ host, port: options.port ?? 8080 });
   } catch (err) {
     store.close();
+    storage.close();
     await upstream.close();
     await imageWork.close();
     throw err;
@@ -155,6 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // e.g. the admin port is taken: do not leave the API listener and watcher running.
       await app.close();
       store.close();
+      storage.close();
       await upstream.close();
       await imageWork.close();
       throw err;
@@ -168,6 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let closing: Promise<void> | undefined;
   const finish = async () => {
     store.close();
+    storage.close();
     await upstream.close();
     await imageWork.close();
     await admin?.close();

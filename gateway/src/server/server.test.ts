@@ -244,7 +244,7 @@ describe('framework errors in OpenAI shape', () => {
       code: 'not_found',
       message: expect.stringContaining('GET /v1/frobnicate'),
     });
-    const pending = await call('/v1/files', { method: 'POST' });
+    const pending = await call('/v1/batches', { method: 'POST' });
     expect(pending.status).toBe(404);
     expect((await errorOf(pending)).message).toContain('not yet available');
   });
@@ -315,5 +315,25 @@ describe('startup failures', () => {
     } finally {
       await bad.remove();
     }
+  });
+});
+
+describe('answers from Bedrock', () => {
+  it('a tool input nested thousands of levels deep is a 502, not a stack overflow', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    upstream.rawReply = `{"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"t1","name":"f","input":${deep}}}]}},"stopReason":"tool_use","usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2},"metrics":{"latencyMs":1}}`;
+    try {
+      const res = await chat({
+        model: NOVA_LITE,
+        messages: [{ role: 'user', content: 'call f' }],
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+      });
+      expect(res.status).toBe(502);
+      expect((await errorOf(res)).code).toBe('upstream_error');
+    } finally {
+      upstream.rawReply = undefined;
+    }
+    const ok = await chat({ model: NOVA_LITE, messages: [{ role: 'user', content: 'hi' }] });
+    expect(ok.status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
-import { fromBedrockHttpError, GatewayError } from '../errors/index.js';
+import { formatDuration, fromBedrockHttpError, GatewayError } from '../errors/index.js';
 import { encodeModelIdForPath } from '../models/index.js';
 import { authCacheKey, createUpstreamAuth } from './auth/index.js';
 import type { Clock, SignableRequest, UpstreamAuth } from './auth/types.js';
@@ -276,7 +276,10 @@ export class BedrockUpstream {
       let responseStatus: number | undefined;
       let responseId: string | undefined;
       const remaining = deadline - performance.now();
-      const attempt = new AttemptSignal(call.signal, Math.max(1, Math.min(options.attemptTimeoutMs, remaining)));
+      const attempt = new AttemptSignal(
+        call.signal,
+        Math.max(1, Math.ceil(Math.min(options.attemptTimeoutMs, remaining))),
+      );
       let error: GatewayError;
       let retryAfterMs: number | undefined;
       try {
@@ -452,10 +455,14 @@ export class BedrockUpstream {
 
   private transportError(thrown: unknown, attempt: AttemptSignal): GatewayError {
     if (attempt.timedOut) {
-      return new GatewayError('upstream_timeout', `Bedrock did not respond within ${attempt.timeoutMs} ms.`, {
-        retryable: true,
-        cause: thrown,
-      });
+      return new GatewayError(
+        'upstream_timeout',
+        `Bedrock did not respond within ${formatDuration(attempt.timeoutMs)}.`,
+        {
+          retryable: true,
+          cause: thrown,
+        },
+      );
     }
     const code = transientNetworkCode(thrown);
     if (code) {
@@ -698,7 +705,7 @@ class AttemptSignal {
   private readonly onTimeout = (): void => {
     this.timer = undefined;
     this.timedOut = true;
-    this.abort(new DOMException(`No response within ${this.timeoutMs} ms`, 'TimeoutError'));
+    this.abort(new DOMException(`No response within ${formatDuration(this.timeoutMs)}`, 'TimeoutError'));
   };
 }
 

@@ -7,7 +7,7 @@
  * (queued: dropped; running: its thread is stopped and replaced).
  */
 import { Piscina } from 'piscina';
-import { GatewayError } from '../errors/index.js';
+import { formatDuration, GatewayError } from '../errors/index.js';
 import type { EditPixelJob, EditPixelResult } from '../translate/images/index.js';
 import { IMAGE_WORK_DEFAULTS, type ImageWorkOptions } from './defaults.js';
 
@@ -82,7 +82,7 @@ export class ImageWorkPool {
         outcome = 'timeout';
         throw new GatewayError(
           'server_overloaded',
-          `Processing the image took longer than ${taskTimeoutMs} ms; retry later or send a smaller image.`,
+          `Processing the image took longer than ${formatDuration(taskTimeoutMs)}; retry later or send a smaller image.`,
           { retryAfterSeconds, cause: err },
         );
       }

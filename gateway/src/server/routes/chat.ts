@@ -9,6 +9,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
+import { parseUpstreamJson } from '../../json/index.js';
 import { getCapabilities } from '../../models/index.js';
 import { AIGW_ATTR, GEN_AI, startGenAiSpan, usageAttributes } from '../../telemetry/index.js';
 import {
@@ -282,7 +283,7 @@ function errorCode(err: unknown): string {
 
 function parseConverseResponse(body: Uint8Array): ConverseResponse {
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    const parsed = parseUpstreamJson(body);
     if (typeof parsed === 'object' && parsed !== null && 'output' in parsed) return parsed as ConverseResponse;
   } catch {
     // fall through

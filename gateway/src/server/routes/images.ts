@@ -8,7 +8,8 @@
 import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
-import { GatewayError, invalidValue } from '../../errors/index.js';
+import { echo, GatewayError, invalidValue } from '../../errors/index.js';
+import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
 import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
@@ -33,6 +34,7 @@ import type { UploadedImage } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { RequestState, ServerContext } from '../context.js';
+import { checkMultipartBoundary, multipartParseError } from '../multipart.js';
 import { recordCost } from '../usage.js';
 import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
@@ -217,6 +219,7 @@ function recordImageCost(
 async function readForm(request: FastifyRequest): Promise<{ fields: Record<string, unknown>; files: UploadedImage[] }> {
   const fields: Record<string, unknown> = {};
   const files: UploadedImage[] = [];
+  checkMultipartBoundary(request.headers['content-type']);
   try {
     for await (const part of request.parts()) {
       if (part.type === 'file') {
@@ -224,7 +227,7 @@ async function readForm(request: FastifyRequest): Promise<{ fields: Record<strin
         if (!IMAGE_EDIT_LIMITS.contentTypes.includes(type)) {
           part.file.resume();
           throw invalidValue(
-            `'${part.fieldname}' has content type '${part.mimetype}'; upload PNG or JPEG images (image/png, image/jpeg).`,
+            `'${echo(part.fieldname)}' has content type '${echo(part.mimetype)}'; upload PNG or JPEG images (image/png, image/jpeg).`,
             part.fieldname,
           );
         }
@@ -233,9 +236,12 @@ async function readForm(request: FastifyRequest): Promise<{ fields: Record<strin
       } else {
         if (part.valueTruncated)
           throw invalidValue(
-            `Form field '${part.fieldname}' exceeds ${IMAGE_EDIT_LIMITS.fieldSizeBytes / 1024} KiB.`,
+            `Form field '${echo(part.fieldname)}' exceeds ${IMAGE_EDIT_LIMITS.fieldSizeBytes / 1024} KiB.`,
             part.fieldname,
           );
+        // @fastify/multipart parses a part sent as application/json; the one nesting limit holds there too.
+        if (typeof part.value === 'object' && valueNestingExceeds(part.value, JSON_DEFAULTS.maxNestingDepth))
+          throw jsonTooDeepError(JSON_DEFAULTS.maxNestingDepth, part.fieldname);
         fields[part.fieldname] = part.value;
       }
     }
@@ -245,35 +251,6 @@ async function readForm(request: FastifyRequest): Promise<{ fields: Record<strin
   return { fields, files };
 }
 
-function multipartError(err: unknown): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'FST_FILES_LIMIT':
-      return new GatewayError(
-        'invalid_request',
-        `Too many files: at most ${IMAGE_EDIT_LIMITS.files} (up to 5 images and one mask).`,
-        { param: 'image' },
-      );
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new GatewayError(
-        'invalid_request',
-        `An uploaded file is larger than ${IMAGE_EDIT_LIMITS.fileSizeBytes / (1024 * 1024)} MB.`,
-        { param: 'image' },
-      );
-    case 'FST_PARTS_LIMIT':
-    case 'FST_FIELDS_LIMIT':
-      return new GatewayError('invalid_request', `Too many form fields: at most ${IMAGE_EDIT_LIMITS.fields}.`);
-    case 'FST_PROTO_VIOLATION':
-      return new GatewayError('invalid_request', 'A form field name is not allowed.');
-    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-    case 'FST_MP_PREMATURE_CLOSE':
-      return new GatewayError('invalid_request', 'The multipart form data is malformed or incomplete.');
-    default:
-      // busboy reports a body that ends before its closing boundary ("Unexpected end of multipart data",
-      // "Part terminated early ...") or a Content-Type without a boundary ("Multipart: Boundary not
-      // found") as plain Errors without a code; the caller's bytes are at fault, so this is a 400.
-      if (!(err instanceof GatewayError) && err instanceof Error && /multipart/i.test(err.message))
-        return new GatewayError('invalid_request', 'The multipart form data is malformed or incomplete.');
-      return err;
-  }
+function multipartError(err: unknown): GatewayError {
+  return multipartParseError(err, { ...IMAGE_EDIT_LIMITS, filesHint: 'up to 5 images and one mask' });
 }

@@ -9,6 +9,7 @@ import type { Attributes, Span } from '@opentelemetry/api';
 import type { FastifyReply } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
+import { parseUpstreamJson } from '../../json/index.js';
 import { AIGW_ATTR, GEN_AI, type GenAiOperation, startGenAiSpan } from '../../telemetry/index.js';
 import type { UpstreamResponse } from '../../upstream/index.js';
 import type { ServerContext } from '../context.js';
@@ -128,10 +129,13 @@ function invokeUsageAttributes(response: UpstreamResponse): Attributes {
 
 /** Parses an InvokeModel JSON body; anything unreadable is a 502, never a crash. */
 export function readJsonBody(response: UpstreamResponse): unknown {
+  let parsed: unknown;
   try {
-    const b = response.body;
-    return JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+    parsed = parseUpstreamJson(response.body);
   } catch {
-    throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
+    parsed = undefined;
   }
+  if (parsed === undefined)
+    throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
+  return parsed;
 }

@@ -3,7 +3,7 @@
  * caller may not use is absent from the list and 404 on retrieval, so its existence is not revealed.
  */
 import type { Caller, ModelRoute, Snapshot } from '../../config/index.js';
-import { GatewayError } from '../../errors/index.js';
+import { echo, GatewayError } from '../../errors/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { mayUse } from '../auth.js';
 import type { RouteModule } from './types.js';
@@ -72,7 +72,7 @@ export const modelsRoutes: RouteModule = {
         if (!route || !mayUse(caller!, route)) {
           throw new GatewayError(
             'model_not_found',
-            `The model '${id}' does not exist or you do not have access to it.`,
+            `The model '${echo(id)}' does not exist or you do not have access to it.`,
             {
               param: 'model',
             },

@@ -9,7 +9,7 @@
  * names change the prompt prefix and defeat prompt caching).
  */
 import { createHash } from 'node:crypto';
-import { invalidValue, unsupportedValue } from '../../errors/index.js';
+import { echo, invalidValue, unsupportedValue } from '../../errors/index.js';
 import type { DocumentBlock, DocumentFormat, ImageBlock, ImageFormat } from '../../wire/bedrock/index.js';
 import type { FileContentPart } from '../../wire/openai/index.js';
 import { readImageInfo } from '../images/index.js';
@@ -141,7 +141,7 @@ function imageBlockFromPayload(payload: Payload, param: string): ImageBlock {
   if (!format) {
     throw unsupportedValue(
       param,
-      `the image (declared as '${payload.mime || 'unknown'}') is not PNG, JPEG, GIF or WebP, the formats Bedrock accepts.`,
+      `the image (declared as '${echo(payload.mime || 'unknown')}') is not PNG, JPEG, GIF or WebP, the formats Bedrock accepts.`,
     );
   }
   if (payload.size > MAX_IMAGE_BYTES) {
@@ -283,7 +283,7 @@ function documentFormat(payload: Payload, filename: string | undefined, param: s
   }
   throw unsupportedValue(
     param,
-    `the file${filename ? ` '${filename}'` : ''} (declared as '${payload.mime || ext || 'unknown'}') is not a document type Bedrock accepts (pdf, csv, doc, docx, xls, xlsx, html, txt, md), or its content does not match its type.`,
+    `the file${filename ? ` '${echo(filename)}'` : ''} (declared as '${echo(payload.mime || ext || 'unknown')}') is not a document type Bedrock accepts (pdf, csv, doc, docx, xls, xlsx, html, txt, md), or its content does not match its type.`,
   );
 }
 

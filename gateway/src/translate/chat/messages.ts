@@ -10,6 +10,7 @@
  *   needs no `toolConfig` and the model is offered no tool at all (Bedrock has no `none` choice).
  */
 import { invalidValue, unsupportedValue } from '../../errors/index.js';
+import { JSON_DEFAULTS, jsonNestingExceeds } from '../../json/index.js';
 import type { ModelCapabilities } from '../../models/index.js';
 import type {
   CachePointBlock,
@@ -66,6 +67,8 @@ function isBlank(text: string): boolean {
 function looksLikeJsonObject(text: string): JsonObject | undefined {
   const t = text.trim();
   if (!t.startsWith('{') || !t.endsWith('}')) return undefined;
+  // Deeper JSON than callers may send stays text: Bedrock gets it verbatim and nothing recurses into it.
+  if (jsonNestingExceeds(t, JSON_DEFAULTS.maxNestingDepth)) return undefined;
   try {
     const v: unknown = JSON.parse(t);
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : undefined;

@@ -7,12 +7,14 @@
  * "absent", as in OpenAI's own API. Semantic checks that depend on the model live in the translator.
  */
 import {
+  echo,
   invalidType,
   invalidValue,
   missingParameter,
   unsupportedParameter,
   unsupportedValue,
 } from '../../errors/index.js';
+import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
 import type {
   AssistantContentPart,
   AssistantMessage,
@@ -105,18 +107,33 @@ function optNumber(body: Obj, key: string, param: string, rule: NumberRule = {})
   return v;
 }
 
-function isJsonValue(value: unknown, depth = 0): value is JsonValue {
-  if (depth > 64) return false;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every((v) => isJsonValue(v, depth + 1));
-  if (isObject(value)) return Object.values(value).every((v) => isJsonValue(v, depth + 1));
-  return false;
+/**
+ * Whether a free-form field holds only JSON values. Its depth was already bounded when the body was
+ * parsed; the check is repeated here (without recursion) for callers that build bodies themselves.
+ */
+function isJsonValue(value: unknown): value is JsonValue {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return false;
+      continue;
+    }
+    // A loop, not push(...children): spreading a huge array would exceed the engine's argument limit.
+    if (Array.isArray(v)) for (const child of v) stack.push(child);
+    else if (isObject(v)) for (const child of Object.values(v)) stack.push(child);
+    else return false;
+  }
+  return true;
 }
 
 function optJsonObject(value: unknown, param: string): JsonObject | undefined {
   if (value == null) return undefined;
-  if (!isObject(value) || !isJsonValue(value)) throw invalidType(param, 'a JSON object');
+  if (!isObject(value)) throw invalidType(param, 'a JSON object');
+  const maxDepth = JSON_DEFAULTS.maxNestingDepth;
+  if (valueNestingExceeds(value, maxDepth)) throw jsonTooDeepError(maxDepth, param);
+  if (!isJsonValue(value)) throw invalidType(param, 'a JSON object');
   return value as JsonObject;
 }
 
@@ -364,7 +381,7 @@ function parseToolChoice(value: unknown): ToolChoiceOption {
   if (value === 'none' || value === 'auto' || value === 'required') return value;
   if (typeof value === 'string') {
     throw invalidValue(
-      `Invalid value for 'tool_choice': '${value}'. Supported values are 'none', 'auto', 'required' or a named function.`,
+      `Invalid value for 'tool_choice': '${echo(value)}'. Supported values are 'none', 'auto', 'required' or a named function.`,
       'tool_choice',
     );
   }

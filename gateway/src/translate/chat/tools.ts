@@ -6,7 +6,8 @@
  * are non-empty when present, `toolConfig` must exist whenever the history holds tool blocks, and
  * `toolChoice` has no `none` member.
  */
-import { invalidValue, unsupportedParameter, unsupportedValue } from '../../errors/index.js';
+import { echo, GatewayError, invalidValue, unsupportedParameter, unsupportedValue } from '../../errors/index.js';
+import { parseJsonWithinDepth } from '../../json/index.js';
 import type { ModelCapabilities } from '../../models/index.js';
 import type { JsonObject, JsonValue, Tool, ToolChoice, ToolUseBlock } from '../../wire/bedrock/index.js';
 import type { ChatCompletionRequest, FunctionTool, ToolCall } from '../../wire/openai/index.js';
@@ -35,7 +36,7 @@ export function toToolUseId(id: string): string {
 export function toToolUse(call: ToolCall, param: string): ToolUseBlock {
   if (!isValidToolName(call.function.name)) {
     throw invalidValue(
-      `Invalid tool name '${call.function.name}' in '${param}.function.name': Bedrock tool names are 1-64 characters of letters, digits, '_' and '-'.`,
+      `Invalid tool name '${echo(call.function.name)}' in '${param}.function.name': Bedrock tool names are 1-64 characters of letters, digits, '_' and '-'.`,
       `${param}.function.name`,
     );
   }
@@ -43,8 +44,9 @@ export function toToolUse(call: ToolCall, param: string): ToolUseBlock {
   let input: unknown = {};
   if (raw.length > 0) {
     try {
-      input = JSON.parse(raw);
-    } catch {
+      input = parseJsonWithinDepth(raw, `${param}.function.arguments`);
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
       throw invalidValue(
         `Invalid JSON in '${param}.function.arguments': tool call arguments must be a JSON object.`,
         `${param}.function.arguments`,
@@ -92,7 +94,7 @@ export interface ToolConfigInput {
 function choiceNeedsTools(request: ChatCompletionRequest): string | undefined {
   const choice = request.tool_choice;
   if (choice === 'required') return "tool_choice 'required'";
-  if (typeof choice === 'object') return `tool_choice '${choice.function.name}'`;
+  if (typeof choice === 'object') return `tool_choice '${echo(choice.function.name)}'`;
   return undefined;
 }
 
@@ -120,12 +122,12 @@ export function toToolConfig(input: ToolConfigInput): { tools: Tool[]; toolChoic
     const name = tool.function.name;
     if (!isValidToolName(name)) {
       throw invalidValue(
-        `Invalid tool name '${name}' in '${param}.function.name': Bedrock tool names are 1-64 characters of letters, digits, '_' and '-'.`,
+        `Invalid tool name '${echo(name)}' in '${param}.function.name': Bedrock tool names are 1-64 characters of letters, digits, '_' and '-'.`,
         `${param}.function.name`,
       );
     }
     if (seen.has(name)) {
-      throw invalidValue(`Duplicate tool name '${name}' in '${param}.function.name'.`, `${param}.function.name`);
+      throw invalidValue(`Duplicate tool name '${echo(name)}' in '${param}.function.name'.`, `${param}.function.name`);
     }
     if (input.structuredTool && name === input.structuredTool.name) {
       throw invalidValue(
@@ -169,7 +171,7 @@ export function toToolConfig(input: ToolConfigInput): { tools: Tool[]; toolChoic
   } else if (typeof choice === 'object') {
     const name = choice.function.name;
     if (!seen.has(name)) {
-      throw invalidValue(`tool_choice names '${name}', which is not among 'tools'.`, 'tool_choice.function.name');
+      throw invalidValue(`tool_choice names '${echo(name)}', which is not among 'tools'.`, 'tool_choice.function.name');
     }
     if (input.thinking) {
       throw unsupportedValue(

@@ -1,4 +1,4 @@
-import { GatewayError, invalidValue, unsupportedParameter } from '../../errors/index.js';
+import { echo, GatewayError, invalidValue, unsupportedParameter } from '../../errors/index.js';
 import {
   type CanvasImageRequest,
   type CanvasImageResponse,
@@ -103,7 +103,7 @@ export function toCanvasImageRequests(
     const upper = request.style.toUpperCase();
     if (!(NOVA_CANVAS_STYLES as readonly string[]).includes(upper))
       throw invalidValue(
-        `Invalid 'style' '${request.style}' for Nova Canvas. Valid styles: ${NOVA_CANVAS_STYLES.join(', ')} (OpenAI's vivid/natural are ignored).`,
+        `Invalid 'style' '${echo(request.style)}' for Nova Canvas. Valid styles: ${NOVA_CANVAS_STYLES.join(', ')} (OpenAI's vivid/natural are ignored).`,
         'style',
       );
     style = upper as NovaCanvasStyle;
@@ -125,16 +125,17 @@ const MAX_INPUT_IMAGE_BYTES = 10 * 1024 * 1024;
 /** Format and size from the header, refused before any decoding when the model (or the gateway) cannot take it. */
 function inspect(file: { bytes: Uint8Array; field: string }, limits: InputImageLimits, maxPixels: number): ImageInfo {
   const param = file.field.replace(/\[\d*\]$/, '');
-  if (file.bytes.byteLength > MAX_INPUT_IMAGE_BYTES) throw invalidValue(`'${file.field}' is larger than 10 MB.`, param);
+  if (file.bytes.byteLength > MAX_INPUT_IMAGE_BYTES)
+    throw invalidValue(`'${echo(file.field)}' is larger than 10 MB.`, param);
   if (limits.maxBytes !== undefined && file.bytes.byteLength > limits.maxBytes)
     throw invalidValue(
-      `'${file.field}' is ${(file.bytes.byteLength / (1024 * 1024)).toFixed(1)} MB; ${limits.label} accepts input images up to ${limits.maxBytes / (1024 * 1024)} MB.`,
+      `'${echo(file.field)}' is ${(file.bytes.byteLength / (1024 * 1024)).toFixed(1)} MB; ${limits.label} accepts input images up to ${limits.maxBytes / (1024 * 1024)} MB.`,
       param,
     );
   const info = readImageInfo(file.bytes);
-  if (!info) throw invalidValue(`'${file.field}' must be a PNG or JPEG image.`, param);
+  if (!info) throw invalidValue(`'${echo(file.field)}' must be a PNG or JPEG image.`, param);
   const problem = inputImageProblem(info, limits, maxPixels);
-  if (problem) throw invalidValue(`'${file.field}' ${problem}.`, param);
+  if (problem) throw invalidValue(`'${echo(file.field)}' ${problem}.`, param);
   return info;
 }
 

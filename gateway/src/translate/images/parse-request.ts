@@ -1,4 +1,11 @@
-import { GatewayError, invalidType, invalidValue, missingParameter, unsupportedValue } from '../../errors/index.js';
+import {
+  echo,
+  GatewayError,
+  invalidType,
+  invalidValue,
+  missingParameter,
+  unsupportedValue,
+} from '../../errors/index.js';
 import type {
   ImageEditMode,
   ImageEditRequest,
@@ -49,7 +56,10 @@ function readQuality(value: unknown): 'standard' | 'premium' | undefined {
     case 'premium':
       return 'premium';
     default:
-      throw invalidValue(`Invalid 'quality' '${q}': expected standard, hd, low, medium, high or auto.`, 'quality');
+      throw invalidValue(
+        `Invalid 'quality' '${echo(q)}': expected standard, hd, low, medium, high or auto.`,
+        'quality',
+      );
   }
 }
 
@@ -65,13 +75,13 @@ function checkResponseFormat(value: unknown): void {
       'response_format',
       "'url' is not available for Bedrock image models; request 'b64_json' (the image bytes are returned inline).",
     );
-  throw invalidValue(`Invalid 'response_format' '${f}': expected 'b64_json'.`, 'response_format');
+  throw invalidValue(`Invalid 'response_format' '${echo(f)}': expected 'b64_json'.`, 'response_format');
 }
 
 function checkOutputFormat(value: unknown): void {
   const f = readString(value, 'output_format');
   if (f === undefined || f === 'png') return;
-  throw unsupportedValue('output_format', `'${f}' is not offered; Bedrock image models return PNG.`);
+  throw unsupportedValue('output_format', `'${echo(f)}' is not offered; Bedrock image models return PNG.`);
 }
 
 function readN(value: unknown, form: boolean): number {
@@ -170,7 +180,7 @@ export function parseImageEditRequest(
   const others = files.filter((f) => !images.includes(f) && !masks.includes(f));
   if (others.length > 0)
     throw invalidValue(
-      `Unexpected file field '${others[0]?.field}': only 'image' and 'mask' take files.`,
+      `Unexpected file field '${echo(others[0]?.field)}': only 'image' and 'mask' take files.`,
       others[0]?.field ?? 'image',
     );
   if (images.length === 0) throw missingParameter('image');
@@ -188,7 +198,7 @@ export function parseImageEditRequest(
   const mode = readString(fields.edit_mode, 'edit_mode');
   if (mode !== undefined) {
     if (!(EDIT_MODES as readonly string[]).includes(mode))
-      throw invalidValue(`Invalid 'edit_mode' '${mode}': expected ${EDIT_MODES.join(', ')}.`, 'edit_mode');
+      throw invalidValue(`Invalid 'edit_mode' '${echo(mode)}': expected ${EDIT_MODES.join(', ')}.`, 'edit_mode');
     request.editMode = mode as ImageEditMode;
   }
   const similarity = readNumber(fields.similarity_strength, 'similarity_strength', false, true);
@@ -200,7 +210,10 @@ export function parseImageEditRequest(
   const outMode = readString(fields.outpainting_mode, 'outpainting_mode');
   if (outMode !== undefined) {
     if (outMode !== 'DEFAULT' && outMode !== 'PRECISE')
-      throw invalidValue(`Invalid 'outpainting_mode' '${outMode}': expected DEFAULT or PRECISE.`, 'outpainting_mode');
+      throw invalidValue(
+        `Invalid 'outpainting_mode' '${echo(outMode)}': expected DEFAULT or PRECISE.`,
+        'outpainting_mode',
+      );
     request.outpaintingMode = outMode;
   }
   return request;

@@ -1,4 +1,4 @@
-import { invalidValue } from '../../errors/index.js';
+import { echo, invalidValue } from '../../errors/index.js';
 import { STABILITY_ASPECT_RATIOS, type StabilityAspectRatio } from '../../wire/bedrock/index.js';
 
 export interface ImageSize {
@@ -59,7 +59,10 @@ function isDefault(size: string | undefined): size is undefined {
 function parseWxH(size: string, hint: string): ImageSize {
   const m = SIZE_RE.exec(size);
   if (!m)
-    throw invalidValue(`Invalid 'size' '${size}': expected WIDTHxHEIGHT in pixels, e.g. 1024x1024. ${hint}`, 'size');
+    throw invalidValue(
+      `Invalid 'size' '${echo(size)}': expected WIDTHxHEIGHT in pixels, e.g. 1024x1024. ${hint}`,
+      'size',
+    );
   return { width: Number(m[1]), height: Number(m[2]) };
 }
 
@@ -82,7 +85,7 @@ export function novaCanvasSize(size: string | undefined): ImageSize {
     else if (s.width * s.height > NOVA_MAX_PIXELS) problems.push(`${s.width * s.height} pixels exceed 4,194,304`);
   }
   if (problems.length > 0)
-    throw invalidValue(`Invalid 'size' '${size}' for Nova Canvas: ${problems.join('; ')}. ${hint}`, 'size');
+    throw invalidValue(`Invalid 'size' '${echo(size)}' for Nova Canvas: ${problems.join('; ')}. ${hint}`, 'size');
   return s;
 }
 
@@ -91,7 +94,7 @@ export function titanImageSize(size: string | undefined): ImageSize {
   if (isDefault(size)) return { width: 1024, height: 1024 };
   if (!(TITAN_IMAGE_SIZES as readonly string[]).includes(size))
     throw invalidValue(
-      `Invalid 'size' '${size}' for Titan Image Generator. Valid sizes: ${TITAN_IMAGE_SIZES.join(', ')}.`,
+      `Invalid 'size' '${echo(size)}' for Titan Image Generator. Valid sizes: ${TITAN_IMAGE_SIZES.join(', ')}.`,
       'size',
     );
   return parseWxH(size, '');
@@ -120,7 +123,7 @@ export function stabilityAspectRatio(size: string | undefined): StabilityAspectR
     if ((STABILITY_ASPECT_RATIOS as readonly string[]).includes(ratio)) return ratio as StabilityAspectRatio;
   }
   throw invalidValue(
-    `Invalid 'size' '${size}' for Stability models, which take an aspect ratio. Use one of ${STABILITY_ASPECT_RATIOS.join(', ')} (as 'size' itself or as a WIDTHxHEIGHT with that ratio, e.g. 1024x1024, 1536x1024), or 1792x1024 / 1024x1792.`,
+    `Invalid 'size' '${echo(size)}' for Stability models, which take an aspect ratio. Use one of ${STABILITY_ASPECT_RATIOS.join(', ')} (as 'size' itself or as a WIDTHxHEIGHT with that ratio, e.g. 1024x1024, 1536x1024), or 1792x1024 / 1024x1792.`,
     'size',
   );
 }

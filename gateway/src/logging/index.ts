@@ -1,0 +1,2 @@
+export { type CreateLoggerOptions, createLogger, redactingLoggerOptions } from './logger.js';
+export { isSecretKey, REDACTED, redactSecrets, scrubSecretText } from './redact.js';
