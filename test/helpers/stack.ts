@@ -160,15 +160,20 @@ export interface ChildGateway {
 
 /**
  * Runs `aigw serve` as a child process with `args` and `env` (added to a clean environment without
- * AWS variables). Resolves once both listeners are up.
+ * AWS variables). Resolves once both listeners are up. `cli` is an already built CLI to run instead of
+ * building `dist/`.
  */
-export async function spawnGateway(args: string[], env: Record<string, string> = {}): Promise<ChildGateway> {
-  ensureBuilt();
+export async function spawnGateway(
+  args: string[],
+  env: Record<string, string> = {},
+  cli?: string,
+): Promise<ChildGateway> {
+  if (!cli) ensureBuilt();
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AWS_')) baseEnv[k] = v;
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--admin-port', '0', ...args],
+    [cli ?? CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--admin-port', '0', ...args],
     {
       cwd: REPO_ROOT,
       env: { ...baseEnv, AIGW_LOG_LEVEL: 'info', ...env },

@@ -9,50 +9,26 @@
  * - with `Fail` the same write is refused, admins included (why the default is Ignore);
  * - the window closes by itself: within the refresh period non-Managers are refused again.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import {
-  type Cluster,
-  findBinary,
-  kubeSuiteAvailability,
-  parseYamlObjects,
-  REPO_ROOT,
-  readCrds,
-  startCluster,
-  USERS,
-} from './harness.js';
+import { type Cluster, kubeSuiteAvailability, parseYamlObjects, readCrds, startCluster, USERS } from './harness.js';
+import { CHART, helm, until } from './helpers.js';
 
 const availability = kubeSuiteAvailability(['kube-apiserver', 'etcd', 'helm']);
 const NS = 'window';
-const run = promisify(execFile);
 
 /** The chart's policy and binding, as `helm template` renders them with `set`. */
 async function renderPolicy(set: string[] = []): Promise<string> {
-  const { stdout } = await run(
-    findBinary('helm') as string,
-    [
-      'template',
-      'aigateway',
-      join(REPO_ROOT, 'charts/aigateway'),
-      '--namespace',
-      NS,
-      '--show-only',
-      'templates/admission-policy.yaml',
-      ...set.flatMap((s) => ['--set', s]),
-    ],
-    {
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: '/tmp/aigw-helm/cache',
-        HELM_CONFIG_HOME: '/tmp/aigw-helm/config',
-        HELM_DATA_HOME: '/tmp/aigw-helm/data',
-      },
-    },
-  );
-  return stdout;
+  return helm([
+    'template',
+    'aigateway',
+    CHART,
+    '--namespace',
+    NS,
+    '--show-only',
+    'templates/admission-policy.yaml',
+    ...set.flatMap((s) => ['--set', s]),
+  ]);
 }
 
 const model = (name: string, account: string) => ({
@@ -100,15 +76,6 @@ describe.skipIf(!availability.run)(
     let bob: KubeClient;
     /** When the window opened: the API server started with the policy and without the CRDs. */
     let opened = 0;
-
-    /** Retries `fn` every 100 ms until it returns true. */
-    async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await fn().catch(() => false))) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
 
     beforeAll(async () => {
       cluster = await startCluster({ name: 'window', applyCrds: false });

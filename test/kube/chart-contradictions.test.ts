@@ -6,37 +6,15 @@
  * that allows more than every pod. Single-key ranges are values.schema.json's; cross-key checks are
  * the `aigateway.validate` template helper's.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, findBinary, kubeSuiteAvailability, REPO_ROOT, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { CHART, helmResult, sharedCluster } from './helpers.js';
 
-const run = promisify(execFile);
 const availability = kubeSuiteAvailability(['kube-apiserver', 'etcd', 'helm']);
-const CHART = join(REPO_ROOT, 'charts/aigateway');
 const NS = 'contradictions';
 
-async function helm(args: string[]): Promise<{ ok: boolean; out: string }> {
-  try {
-    const { stdout, stderr } = await run(findBinary('helm') as string, args, {
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: '/tmp/aigw-helm/cache',
-        HELM_CONFIG_HOME: '/tmp/aigw-helm/config',
-        HELM_DATA_HOME: '/tmp/aigw-helm/data',
-      },
-      maxBuffer: 32 * 1024 * 1024,
-    });
-    return { ok: true, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
-
 const template = (set: string[]) =>
-  helm(['template', 'aigateway', CHART, '--namespace', NS, ...set.flatMap((s) => ['--set', s])]);
+  helmResult(['template', 'aigateway', CHART, '--namespace', NS, ...set.flatMap((s) => ['--set', s])]);
 
 describe.skipIf(!availability.run)('chart values that contradict each other', () => {
   it.each([
@@ -95,7 +73,8 @@ describe.skipIf(!availability.run)('chart values that contradict each other', ()
   describe('helm install on a real kube-apiserver', () => {
     let cluster: Cluster;
     beforeAll(async () => {
-      cluster = await startCluster({ name: 'contradictions', applyCrds: false });
+      // The install is refused before anything reaches the API server, so the shared cluster does.
+      cluster = await sharedCluster('contradictions');
     });
     afterAll(async () => {
       await cluster?.stop();
@@ -103,7 +82,7 @@ describe.skipIf(!availability.run)('chart values that contradict each other', ()
 
     it('refuses the install and creates nothing', async () => {
       const kubeconfig = cluster.kubeconfigPath('admin');
-      const out = await helm([
+      const out = await helmResult([
         'install',
         'aigateway',
         CHART,
@@ -119,7 +98,7 @@ describe.skipIf(!availability.run)('chart values that contradict each other', ()
       ]);
       expect(out.ok).toBe(false);
       expect(out.out).toContain('operator.leaderElection.enabled is false');
-      const list = await helm(['list', '--all', '--namespace', NS, '--kubeconfig', kubeconfig, '-q']);
+      const list = await helmResult(['list', '--all', '--namespace', NS, '--kubeconfig', kubeconfig, '-q']);
       expect(list.out.trim()).toBe('');
       const admin = await cluster.client('admin');
       const deployments = await admin.list(`/apis/apps/v1/namespaces/${NS}/deployments`).catch(() => ({ items: [] }));

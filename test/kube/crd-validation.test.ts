@@ -1,11 +1,12 @@
 /**
  * What a user sees from `kubectl apply` of ProviderAccounts and Models: the real API server accepts
- * valid objects (filling defaults), rejects invalid ones with messages that say what to fix, and
- * prints the documented columns.
+ * valid objects (filling defaults), every field and id form of DESIGN.md included, rejects invalid
+ * ones with messages that say what to fix, and prints the documented columns.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { sharedCluster } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const NS = 'default';
@@ -21,7 +22,7 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
   let cluster: Cluster;
   let admin: KubeClient;
   beforeAll(async () => {
-    cluster = await startCluster({ name: 'crds' });
+    cluster = await sharedCluster('crds');
     admin = await cluster.client('admin');
   });
   afterAll(async () => {
@@ -55,25 +56,6 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
       secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
     });
-  });
-
-  it('fills assumeRole defaults (session name, duration) and accepts collaborators', async () => {
-    const created = await create(
-      account('acct-role', {
-        region: 'eu-central-1',
-        auth: {
-          type: 'assumeRole',
-          assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/BedrockAccess', externalId: 'tenant-42' },
-        },
-        collaborators: [
-          { subject: 'user:alice@example.com', role: 'Manager' },
-          { subject: 'team:ml-platform', role: 'User' },
-          { subject: 'serviceaccount:apps:checkout', role: 'User' },
-        ],
-      }),
-    );
-    const role = (created.spec as { auth: { assumeRole: Record<string, unknown> } }).auth.assumeRole;
-    expect(role).toMatchObject({ sessionName: 'aigateway', durationSeconds: 3600 });
   });
 
   it('rejects an auth type without its block, and a block that does not match the type', async () => {
@@ -269,5 +251,272 @@ describe.skipIf(!availability.run)('CRD validation on a real kube-apiserver', ()
       categories: ['aigateway'],
     });
     expect(byName.get('models')).toMatchObject({ shortNames: ['aimodel', 'aim'], categories: ['aigateway'] });
+  });
+
+  // ------------------------------------------------------------------ as DESIGN.md writes them
+  describe('as DESIGN.md writes them (server-side dry runs)', () => {
+    const dryRunCreate = async (obj: unknown): Promise<string | undefined> => {
+      const o = obj as { kind: string };
+      try {
+        await admin.request('POST', pathFor(o.kind === 'Model' ? RESOURCES.models : RESOURCES.provideraccounts, NS), {
+          body: obj,
+          query: { dryRun: 'All' },
+        });
+        return undefined;
+      } catch (err) {
+        if (err instanceof KubeApiError) return `${err.status} ${err.message}`;
+        throw err;
+      }
+    };
+    const designAccount = (auth: Record<string, unknown>) => ({
+      apiVersion: 'aigateway.dev/v1alpha1',
+      kind: 'ProviderAccount',
+      metadata: { name: 'design-example', namespace: NS },
+      spec: {
+        provider: 'aws-bedrock',
+        region: 'us-east-1',
+        endpoint: 'https://bedrock-runtime.us-east-1.amazonaws.com',
+        controlPlaneEndpoint: 'https://bedrock.us-east-1.amazonaws.com',
+        stsEndpoint: 'https://sts.us-east-1.amazonaws.com',
+        s3Endpoint: 'https://s3.us-east-1.amazonaws.com',
+        auth,
+        batch: {
+          s3Bucket: 'my-bucket',
+          s3Prefix: 'aigateway/',
+          roleArn: 'arn:aws:iam::111122223333:role/BedrockBatch',
+        },
+        collaborators: [
+          { subject: 'user:alice@example.com', role: 'Manager' },
+          { subject: 'team:ml-platform', role: 'User' },
+          { subject: 'serviceaccount:apps:checkout', role: 'User' },
+        ],
+      },
+    });
+    const designModel = (spec: Record<string, unknown> = {}, name = 'design-model') => ({
+      apiVersion: 'aigateway.dev/v1alpha1',
+      kind: 'Model',
+      metadata: { name, namespace: NS },
+      spec: {
+        account: 'tfy-ai-bedrock',
+        modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        region: 'us-west-2',
+        type: 'chat',
+        pricing: {
+          inputPerMillionTokens: 3,
+          outputPerMillionTokens: 15,
+          cacheReadPerMillionTokens: 0.3,
+          cacheWritePerMillionTokens: 3.75,
+          perImage: 0.04,
+        },
+        ...spec,
+      },
+    });
+
+    it('accepts every field of the DESIGN.md ProviderAccount, for each auth type', async () => {
+      const variants: Array<Record<string, unknown>> = [
+        {
+          type: 'accessKey',
+          accessKey: {
+            secretRef: {
+              name: 'aws-keys',
+              accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
+              secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
+              sessionTokenKey: 'AWS_SESSION_TOKEN',
+            },
+          },
+        },
+        {
+          type: 'assumeRole',
+          assumeRole: {
+            roleArn: 'arn:aws:iam::111122223333:role/bedrock',
+            externalId: 'tenant-42',
+            sessionName: 'aigateway',
+            durationSeconds: 3600,
+            sourceSecretRef: { name: 'aws-keys' },
+          },
+        },
+        { type: 'assumeRole', assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/bedrock' } },
+        { type: 'apiKey', apiKey: { secretRef: { name: 'bedrock-api-key', key: 'apiKey' } } },
+        { type: 'apiKey', apiKey: { secretRef: { name: 'bedrock-api-key' } } },
+        { type: 'accessKey', accessKey: { secretRef: { name: 'x' } } },
+        { type: 'default' },
+      ];
+      for (const auth of variants) {
+        expect(await dryRunCreate(designAccount(auth)), JSON.stringify(auth)).toBeUndefined();
+      }
+    });
+
+    it('accepts every AWS region form', async () => {
+      for (const region of [
+        'us-gov-west-1',
+        'ap-southeast-3',
+        'eu-central-2',
+        'il-central-1',
+        'ca-west-1',
+        'mx-central-1',
+        'cn-north-1',
+      ]) {
+        const a = designAccount({ type: 'default' });
+        a.spec.region = region;
+        expect(await dryRunCreate(a), region).toBeUndefined();
+      }
+      const profiles: Array<[string, string]> = [
+        ['us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0', 'us-gov-west-1'],
+        ['jp.anthropic.claude-sonnet-4-5-20250929-v1:0', 'ap-northeast-1'],
+        ['au.anthropic.claude-sonnet-4-5-20250929-v1:0', 'ap-southeast-2'],
+        ['ca.anthropic.claude-sonnet-4-5-20250929-v1:0', 'ca-central-1'],
+        ['apac.anthropic.claude-sonnet-4-20250514-v1:0', 'ap-south-1'],
+        ['us.anthropic.claude-sonnet-4-20250514-v1:0', 'us-east-2'],
+      ];
+      for (const [modelId, region] of profiles) {
+        expect(
+          await dryRunCreate(designModel({ modelId, region, pricing: undefined }, 'm-geo')),
+          modelId,
+        ).toBeUndefined();
+      }
+    });
+
+    it('accepts every field of the DESIGN.md Model, and ids of every documented form', async () => {
+      expect(await dryRunCreate(designModel())).toBeUndefined();
+      const ids: Array<[string, Record<string, unknown>]> = [
+        ['anthropic.claude-3-haiku-20240307-v1:0', { region: undefined, type: undefined }],
+        ['us.anthropic.claude-3-5-haiku-20241022-v1:0', { region: 'us-east-2' }],
+        ['eu.anthropic.claude-3-7-sonnet-20250219-v1:0', { region: 'eu-central-1' }],
+        ['apac.amazon.nova-lite-v1:0', { region: 'ap-southeast-1', type: undefined }],
+        ['arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123xyz', { region: undefined }],
+        [
+          'arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-text-v2:0',
+          { region: 'us-west-2', type: 'embedding' },
+        ],
+        ['amazon.nova-canvas-v1:0', { region: undefined, type: 'image', pricing: { perImage: 0.04 } }],
+      ];
+      for (const [modelId, extra] of ids) {
+        const spec: Record<string, unknown> = { modelId, ...extra };
+        for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
+        const m = designModel(spec, 'm-ok');
+        for (const k of Object.keys(extra)) if (extra[k] === undefined) delete (m.spec as Record<string, unknown>)[k];
+        expect(await dryRunCreate(m), modelId).toBeUndefined();
+      }
+    });
+
+    it('fills the documented defaults', async () => {
+      const created = await admin.request<KubeObject>('POST', pathFor(RESOURCES.provideraccounts, NS), {
+        query: { dryRun: 'All' },
+        body: {
+          apiVersion: 'aigateway.dev/v1alpha1',
+          kind: 'ProviderAccount',
+          metadata: { name: 'defaults', namespace: NS },
+          spec: {
+            region: 'us-east-1',
+            auth: {
+              type: 'assumeRole',
+              assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/r', sourceSecretRef: { name: 'k' } },
+            },
+          },
+        },
+      });
+      expect(created.spec).toMatchObject({
+        provider: 'aws-bedrock',
+        auth: {
+          assumeRole: {
+            sessionName: 'aigateway',
+            durationSeconds: 3600,
+            sourceSecretRef: {
+              name: 'k',
+              accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
+              secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
+            },
+          },
+        },
+      });
+      const key = await admin.request<KubeObject>('POST', pathFor(RESOURCES.provideraccounts, NS), {
+        query: { dryRun: 'All' },
+        body: {
+          apiVersion: 'aigateway.dev/v1alpha1',
+          kind: 'ProviderAccount',
+          metadata: { name: 'defaults', namespace: NS },
+          spec: { region: 'us-east-1', auth: { type: 'apiKey', apiKey: { secretRef: { name: 'k' } } } },
+        },
+      });
+      expect(key.spec).toMatchObject({ auth: { apiKey: { secretRef: { name: 'k', key: 'apiKey' } } } });
+    });
+
+    it('rejects invalid ProviderAccounts with messages that name the problem', async () => {
+      const cases: Array<[string, (a: ReturnType<typeof designAccount>) => void, RegExp]> = [
+        ['unknown provider', (a) => (a.spec.provider = 'openai'), /provider/],
+        ['upper-case name', (a) => (a.metadata.name = 'Prod'), /name/],
+        ['bad batch role', (a) => (a.spec.batch.roleArn = 'BedrockBatch'), /roleArn/],
+        ['bad bucket name', (a) => (a.spec.batch.s3Bucket = 'My_Bucket'), /s3Bucket/],
+        [
+          'service account without a name',
+          (a) => (a.spec.collaborators = [{ subject: 'serviceaccount:apps', role: 'User' }]),
+          /subject/,
+        ],
+        [
+          'session name too long',
+          (a) =>
+            (a.spec.auth = {
+              type: 'assumeRole',
+              assumeRole: { roleArn: 'arn:aws:iam::111122223333:role/r', sessionName: 'x'.repeat(65) },
+            }),
+          /sessionName/,
+        ],
+        [
+          'secretRef without a name',
+          (a) => (a.spec.auth = { type: 'apiKey', apiKey: { secretRef: { key: 'apiKey' } } }),
+          /name/,
+        ],
+        [
+          'too many collaborators',
+          (a) =>
+            (a.spec.collaborators = Array.from({ length: 257 }, (_, i) => ({ subject: `user:u${i}`, role: 'User' }))),
+          /collaborators/,
+        ],
+      ];
+      for (const [what, mutate, pattern] of cases) {
+        const a = designAccount({ type: 'default' });
+        mutate(a);
+        const msg = await dryRunCreate(a);
+        expect(msg, what).toBeDefined();
+        expect(msg, what).toMatch(/^422 /);
+        expect(msg, what).toMatch(pattern);
+      }
+    });
+
+    it('rejects invalid Models with messages that name the problem', async () => {
+      const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+        ['model id that is no Bedrock id', { modelId: 'gpt-4o', region: undefined }, /modelId/],
+        ['empty pricing', { pricing: {} }, /pricing/],
+        [
+          'ARN whose region contradicts spec.region',
+          {
+            modelId: 'arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+            region: 'us-east-1',
+          },
+          /region/,
+        ],
+        ['bad region', { region: 'west' }, /region/],
+        [
+          'us profile in GovCloud',
+          { modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-gov-west-1' },
+          /region/,
+        ],
+        [
+          'jp profile outside Japan',
+          { modelId: 'jp.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1' },
+          /region/,
+        ],
+        ['an ARN of another service', { modelId: 'arn:aws:s3:::my-bucket/model', region: undefined }, /modelId/],
+      ];
+      for (const [what, spec, pattern] of cases) {
+        const m = designModel({}, 'm-bad');
+        Object.assign(m.spec, spec);
+        for (const k of Object.keys(spec)) if (spec[k] === undefined) delete (m.spec as Record<string, unknown>)[k];
+        const msg = await dryRunCreate(m);
+        expect(msg, what).toBeDefined();
+        expect(msg, what).toMatch(/^422 /);
+        expect(msg, what).toMatch(pattern);
+      }
+    });
   });
 });

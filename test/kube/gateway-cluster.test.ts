@@ -16,8 +16,9 @@ import { CompiledDirSource, type Condition } from '../../gateway/src/config/inde
 import { type RunningGateway, startGateway } from '../../gateway/src/server/index.js';
 import { type RunningOperator, runOperator } from '../../operator/src/index.js';
 import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import { ensureBuilt, spawnGateway } from '../helpers/stack.js';
-import { type Cluster, kubeSuiteAvailability, REPO_ROOT, startCluster } from './harness.js';
+import { spawnGateway } from '../helpers/stack.js';
+import { type Cluster, kubeSuiteAvailability, REPO_ROOT } from './harness.js';
+import { aigwCli, sharedCluster, within } from './helpers.js';
 import { VolumeProjector } from './projector.js';
 
 const availability = kubeSuiteAvailability();
@@ -35,7 +36,7 @@ describe.skipIf(!availability.run)('gateway in cluster mode, fed by the operator
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0 });
-    cluster = await startCluster({ name: 'gateway' });
+    cluster = await sharedCluster('gateway');
     admin = await cluster.client('admin');
     const endpoints = `endpoint: ${emulator.url}, controlPlaneEndpoint: ${emulator.url}, stsEndpoint: ${emulator.url}`;
     const endpointLines = `endpoint: ${emulator.url}\n  controlPlaneEndpoint: ${emulator.url}\n  stsEndpoint: ${emulator.url}`;
@@ -141,16 +142,6 @@ spec: { region: us-east-1, ${endpoints}, auth: { type: apiKey, apiKey: { secretR
       body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hi' }], max_tokens: 16 }),
     });
 
-  async function within<T>(ms: number, what: string, fn: () => Promise<T | undefined | false>): Promise<T> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const v = await fn().catch(() => undefined);
-      if (v !== undefined && v !== false) return v;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${what} did not happen within ${ms} ms`);
-  }
-
   it('serves a newly applied Model within 5 s, and stops serving it once deleted', async () => {
     const applied = Date.now();
     await cluster.apply(`
@@ -231,11 +222,9 @@ spec:
   auth: { type: accessKey, accessKey: { secretRef: { name: aws-keys } } }
   collaborators: [ { subject: "team:ml-platform", role: User } ]
 `);
-    ensureBuilt();
-    const cli = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');
     const operatorProcess = spawn(
       process.execPath,
-      [cli, 'operator', '--namespace', ns, '--kubeconfig', cluster.kubeconfigPath('admin')],
+      [aigwCli(), 'operator', '--namespace', ns, '--kubeconfig', cluster.kubeconfigPath('admin')],
       {
         cwd: REPO_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -256,7 +245,7 @@ spec:
       dir: processDir,
     });
     processProjector.start();
-    const child = await spawnGateway(['--compiled-config', processDir]);
+    const child = await spawnGateway(['--compiled-config', processDir], {}, aigwCli());
     try {
       const models = async () => {
         const res = await fetch(`${child.url}/v1/models`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -4,12 +4,13 @@
  * Deployments never get Pods and namespaces never finish deleting, but CRD schemas, CEL rules,
  * ValidatingAdmissionPolicies, RBAC, server-side apply and watches are the real thing.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { KubeClient, type KubeObject, resourcePath } from '../../operator/src/kube/index.js';
@@ -92,10 +93,20 @@ export interface Cluster {
    * new process is started instead, to observe the API server while it comes up.
    */
   restartApiServer(options?: { waitForReady?: boolean }): Promise<void>;
+  /** What another process needs to use this cluster (`attachCluster`); the kube project's global setup provides it. */
+  share(): SharedCluster;
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A running cluster as other processes see it: its address, directory and the users' tokens. */
+export interface SharedCluster {
+  server: string;
+  dir: string;
+  tokens: Record<UserName, string>;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.unref();
@@ -147,7 +158,7 @@ async function waitFor(
     } catch {
       // not up yet
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms:\n${logTail(child)}`);
 }
@@ -204,7 +215,7 @@ export async function startCluster(options: { name?: string; applyCrds?: boolean
     join(dir, 'etcd.log'),
   );
   const processes: ChildProcess[] = [etcd];
-  const clients: KubeClient[] = [];
+  let clients: KubeClient[] = [];
   const stop = async () => {
     for (const c of clients) await c.close().catch(() => undefined);
     for (const p of [...processes].reverse()) await stopProcess(p);
@@ -255,34 +266,9 @@ export async function startCluster(options: { name?: string; applyCrds?: boolean
     processes.push(apiserver);
     const server = `https://127.0.0.1:${apiPort}`;
 
-    const kubeconfigYaml = (user: UserName) => `apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster: { server: "${server}", insecure-skip-tls-verify: true }
-users:
-- name: ${user}
-  user: { token: "${tokens.get(user)}" }
-contexts:
-- name: ${user}
-  context: { cluster: test, user: ${user}, namespace: default }
-current-context: ${user}
-`;
-    const kubeConfig = (user: UserName = 'admin') => {
-      const kc = new KubeConfig();
-      kc.loadFromString(kubeconfigYaml(user));
-      return kc;
-    };
-    const kubeconfigPath = (user: UserName = 'admin') => {
-      const p = join(dir, `kubeconfig-${user}.yaml`);
-      if (!existsSync(p)) writeFileSync(p, kubeconfigYaml(user), { mode: 0o600 });
-      return p;
-    };
-    const client = async (user: UserName = 'admin') => {
-      const c = await KubeClient.fromKubeConfig(kubeConfig(user));
-      clients.push(c);
-      return c;
-    };
+    const access = clusterAccess(server, dir, Object.fromEntries(tokens) as Record<UserName, string>);
+    const { kubeConfig, kubeconfigPath, client, apply } = access;
+    clients = access.clients;
     const admin = await client('admin');
     await waitFor(
       'kube-apiserver',
@@ -290,16 +276,6 @@ current-context: ${user}
       async () => (await admin.request<string>('GET', '/readyz', { timeoutMs: 2000 }).then(() => true)) === true,
       120_000,
     );
-
-    const apply: Cluster['apply'] = async (objects, opts = {}) => {
-      const list = typeof objects === 'string' ? parseYamlObjects(objects) : (objects as KubeObject[]);
-      const out: KubeObject[] = [];
-      for (const obj of list) {
-        const path = await resourcePath(admin, obj);
-        out.push(await admin.apply<KubeObject>(path, obj, { fieldManager: opts.fieldManager ?? 'aigw-tests' }));
-      }
-      return out;
-    };
 
     if (options.applyCrds !== false) {
       await apply(readCrds());
@@ -330,9 +306,119 @@ current-context: ${user}
         120_000,
       );
     };
-    return { server, dir, kubeConfig, kubeconfigPath, client, apply, restartApiServer, stop };
+    const share = (): SharedCluster => ({
+      server,
+      dir,
+      tokens: Object.fromEntries(tokens) as Record<UserName, string>,
+    });
+    return { server, dir, kubeConfig, kubeconfigPath, client, apply, restartApiServer, share, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** Kubeconfigs, clients and apply for the users of a cluster at `server`. */
+function clusterAccess(server: string, dir: string, tokens: Record<UserName, string>) {
+  const clients: KubeClient[] = [];
+  const kubeconfigYaml = (user: UserName) => `apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster: { server: "${server}", insecure-skip-tls-verify: true }
+users:
+- name: ${user}
+  user: { token: "${tokens[user]}" }
+contexts:
+- name: ${user}
+  context: { cluster: test, user: ${user}, namespace: default }
+current-context: ${user}
+`;
+  const kubeConfig = (user: UserName = 'admin') => {
+    const kc = new KubeConfig();
+    kc.loadFromString(kubeconfigYaml(user));
+    return kc;
+  };
+  const kubeconfigPath = (user: UserName = 'admin') => {
+    const p = join(dir, `kubeconfig-${user}.yaml`);
+    // Written once per user; files sharing the cluster write the same content.
+    if (!existsSync(p)) writeFileSync(p, kubeconfigYaml(user), { mode: 0o600 });
+    return p;
+  };
+  const client = async (user: UserName = 'admin') => {
+    const c = await KubeClient.fromKubeConfig(kubeConfig(user));
+    clients.push(c);
+    return c;
+  };
+  let admin: Promise<KubeClient> | undefined;
+  const apply: Cluster['apply'] = async (objects, opts = {}) => {
+    admin ??= client('admin');
+    const c = await admin;
+    const list = typeof objects === 'string' ? parseYamlObjects(objects) : (objects as KubeObject[]);
+    const out: KubeObject[] = [];
+    for (const obj of list) {
+      const path = await resourcePath(c, obj);
+      out.push(await c.apply<KubeObject>(path, obj, { fieldManager: opts.fieldManager ?? 'aigw-tests' }));
+    }
+    return out;
+  };
+  return { kubeConfig, kubeconfigPath, client, apply, clients };
+}
+
+/**
+ * Uses a cluster another process started (`Cluster.share()`), with crds/ applied. `stop()` closes the
+ * clients made here and leaves the cluster running; its API server cannot be restarted from here.
+ */
+export function attachCluster(shared: SharedCluster): Cluster {
+  const access = clusterAccess(shared.server, shared.dir, shared.tokens);
+  return {
+    server: shared.server,
+    dir: shared.dir,
+    kubeConfig: access.kubeConfig,
+    kubeconfigPath: access.kubeconfigPath,
+    client: access.client,
+    apply: access.apply,
+    restartApiServer: async () => {
+      throw new Error('a shared cluster cannot be restarted: start a cluster of your own (startCluster)');
+    },
+    share: () => shared,
+    stop: async () => {
+      for (const c of access.clients) await c.close().catch(() => undefined);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- the CLI
+
+const tscArgs = (outDir: string) => [
+  join(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
+  '-p',
+  'tsconfig.build.json',
+  '--outDir',
+  outDir,
+];
+const cliIn = (outDir: string) => {
+  const cli = join(outDir, 'gateway/src/cli/aigw.js');
+  if (!existsSync(cli)) throw new Error(`the CLI build produced no ${cli}`);
+  return cli;
+};
+
+/**
+ * Compiles the project into `outDir` (inside the repo so the output resolves its node_modules and
+ * package.json) and returns the CLI's path. tsc emits even when another file of the tree has a type
+ * error; whether the CLI exists is what counts.
+ */
+export function buildCli(outDir: string): string {
+  try {
+    execFileSync(process.execPath, tscArgs(outDir), { cwd: REPO_ROOT, stdio: 'pipe' });
+  } catch {
+    // see above
+  }
+  return cliIn(outDir);
+}
+
+/** `buildCli` without blocking the event loop (the global setup starts the cluster meanwhile). */
+export async function buildCliAsync(outDir: string): Promise<string> {
+  await promisify(execFile)(process.execPath, tscArgs(outDir), { cwd: REPO_ROOT }).catch(() => undefined);
+  return cliIn(outDir);
 }

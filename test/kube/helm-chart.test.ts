@@ -4,10 +4,8 @@
  * works with exactly the chart's RBAC (and is refused what it does not need), and the admission
  * policy lets only Managers of an account edit its Models.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition } from '../../gateway/src/config/index.js';
 import { createTokenReviewer } from '../../gateway/src/server/index.js';
@@ -20,79 +18,11 @@ import {
   RESOURCES,
   resourcePath,
 } from '../../operator/src/kube/index.js';
-import {
-  type Cluster,
-  findBinary,
-  kubeSuiteAvailability,
-  parseYamlObjects,
-  REPO_ROOT,
-  startCluster,
-  USERS,
-} from './harness.js';
+import { type Cluster, kubeSuiteAvailability, REPO_ROOT, startCluster, USERS } from './harness.js';
+import { CHART, dig, find, helm, render, until } from './helpers.js';
 
-const run = promisify(execFile);
 const availability = kubeSuiteAvailability(['kube-apiserver', 'etcd', 'helm']);
-const CHART = join(REPO_ROOT, 'charts/aigateway');
 const NS = 'aigateway-system';
-
-async function helm(args: string[], kubeconfig?: string): Promise<string> {
-  const bin = findBinary('helm') as string;
-  const env = {
-    ...process.env,
-    HELM_CACHE_HOME: '/tmp/aigw-helm/cache',
-    HELM_CONFIG_HOME: '/tmp/aigw-helm/config',
-    HELM_DATA_HOME: '/tmp/aigw-helm/data',
-  };
-  const { stdout } = await run(bin, [...args, ...(kubeconfig ? ['--kubeconfig', kubeconfig] : [])], {
-    env,
-    maxBuffer: 32 * 1024 * 1024,
-  });
-  return stdout;
-}
-
-async function render(set: string[] = [], extra: string[] = []): Promise<KubeObject[]> {
-  const out = await helm([
-    'template',
-    'aigateway',
-    CHART,
-    '--namespace',
-    NS,
-    ...set.flatMap((s) => ['--set', s]),
-    ...extra,
-  ]);
-  return parseYamlObjects(out);
-}
-
-function find(objects: KubeObject[], kind: string, name: string): KubeObject {
-  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`${kind} ${name} not rendered`);
-  return o;
-}
-
-/** The value at a dotted path of a rendered manifest (`spec.template.spec.containers.0`). */
-function dig(value: unknown, path: string): unknown {
-  let cur: unknown = value;
-  for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 describe.skipIf(!availability.run)('Helm chart', () => {
   it('passes helm lint, strict too', async () => {
@@ -233,10 +163,9 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     // No Prometheus Operator in the target cluster: no ServiceMonitor, no failed install.
     expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
     expect(objects.some((o) => o.kind === 'ValidatingAdmissionPolicy')).toBe(false);
-    const withPrometheus = await render(
-      ['gateway.serviceMonitor.enabled=true'],
-      ['--api-versions', 'monitoring.coreos.com/v1'],
-    );
+    const withPrometheus = await render(['gateway.serviceMonitor.enabled=true'], {
+      extra: ['--api-versions', 'monitoring.coreos.com/v1'],
+    });
     expect(dig(find(withPrometheus, 'ServiceMonitor', 'aigateway-gateway'), 'spec.endpoints')).toEqual([
       { port: 'admin', path: '/metrics', interval: '30s' },
     ]);
@@ -271,14 +200,18 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     );
   });
 
-  it('rejects values that do not fit the schema', async () => {
-    for (const bad of [
-      'gateway.replicas=0',
-      'image.pullPolicy=Sometimes',
-      'gateway.typo=1',
-      'gateway.networkPolicy.egressCIDRs={nowhere}',
-    ]) {
-      await expect(render([bad])).rejects.toThrow(/values don't meet the specifications of the schema/);
+  it('rejects values that do not fit the schema, naming the key', async () => {
+    for (const [bad, key] of [
+      ['gateway.replicas=0', /replicas/],
+      ['gateway.replicas=-1', /replicas/],
+      ['image.pullPolicy=Sometimes', /pullPolicy/],
+      ['gateway.typo=1', /typo/],
+      ['gateway.replicaz=3', /replicaz/],
+      ['gateway.networkPolicy.egressCIDRs={nowhere}', /egressCIDRs/],
+    ] as const) {
+      const refusal = render([bad], { release: 'x' });
+      await expect(refusal, bad).rejects.toThrow(/values don't meet the specifications of the schema/);
+      await expect(refusal, bad).rejects.toThrow(key);
     }
   });
 
@@ -299,7 +232,7 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     });
 
     it('helm install creates the CRDs and every object', async () => {
-      await eventually('CRDs served', async () =>
+      await until('CRDs served', async () =>
         (
           await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/aigateway.dev/v1alpha1')
         ).resources.some((r) => r.name === 'models'),
@@ -341,14 +274,16 @@ spec:
       storage: true
       schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
 `);
-      await eventually('ServiceMonitor served', async () =>
+      await until('ServiceMonitor served', async () =>
         (
           await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/monitoring.coreos.com/v1')
         ).resources.some((r) => r.name === 'servicemonitors'),
       );
       const renders = await Promise.all(matrix.map((set) => render(set)));
       renders.push(
-        await render(['gateway.serviceMonitor.enabled=true'], ['--api-versions', 'monitoring.coreos.com/v1']),
+        await render(['gateway.serviceMonitor.enabled=true'], {
+          extra: ['--api-versions', 'monitoring.coreos.com/v1'],
+        }),
       );
       expect(renders.at(-1)?.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
       for (const [i, objects] of renders.entries()) {
@@ -406,7 +341,7 @@ spec: { region: us-east-1, auth: { type: default } }
         // enforces them (a dry-run create by a non-Manager is refused) before testing it.
         const bob = await cluster.client('bob');
         for (const account of ['prod', 'research', 'finance']) {
-          await eventually(
+          await until(
             `admission policy enforced for ${account}`,
             () =>
               bob
@@ -491,20 +426,20 @@ spec: { region: us-east-1, auth: { type: default } }
           },
         });
         try {
-          const cm = await eventually('config published', async () => {
+          const cm = await until('config published', async () => {
             const c = await admin.find<KubeObject & { data: Record<string, string> }>(
               pathFor(RESOURCES.configmaps, NS, 'aigateway-config'),
             );
             return c?.data['config.json']?.includes('prod/nova-lite') ? c : undefined;
           });
           expect(cm.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'aigateway-gateway' });
-          await eventually('model status', async () => {
+          await until('model status', async () => {
             const m = await admin.get<KubeObject & { status?: { conditions?: Condition[] } }>(
               pathFor(RESOURCES.models, NS, 'nova-lite'),
             );
             return m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
           });
-          await eventually('event recorded', async () =>
+          await until('event recorded', async () =>
             (await admin.list<KubeObject & { reportingController: string }>(pathFor(RESOURCES.events, NS))).items.some(
               (e) => e.reportingController === 'aigateway.dev/operator',
             ),

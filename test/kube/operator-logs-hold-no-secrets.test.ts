@@ -9,7 +9,8 @@ import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js
 import { createLogger } from '../../gateway/src/logging/index.js';
 import { type RunningOperator, runOperator } from '../../operator/src/index.js';
 import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { sharedCluster } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const NS = 'logs';
@@ -31,7 +32,7 @@ describe.skipIf(!availability.run)('operator logs', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0 });
-    cluster = await startCluster({ name: 'operator-logs' });
+    cluster = await sharedCluster('operator-logs');
     admin = await cluster.client('admin');
     const endpoints = `endpoint: ${emulator.url}\n  stsEndpoint: ${emulator.url}`;
     await cluster.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }]);

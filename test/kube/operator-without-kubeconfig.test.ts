@@ -8,16 +8,15 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../helpers/stack.js';
 import { REPO_ROOT } from './harness.js';
+import { aigwCli } from './helpers.js';
 
-const CLI = join(REPO_ROOT, 'dist/gateway/src/cli/aigw.js');
 // On a pod the in-cluster configuration exists, so "nothing configured" cannot be set up there.
 const inPod = existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
 
 /** Runs `aigw operator ARGS` with only PATH and the given variables; no KUBECONFIG, no KUBERNETES_*. */
 async function operator(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, 'operator', ...args], {
+  const child = spawn(process.execPath, [aigwCli(), 'operator', ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,7 +34,6 @@ async function operator(args: string[], env: Record<string, string>) {
 describe.skipIf(inPod)('aigw operator without a kubeconfig', () => {
   let home: string;
   beforeAll(() => {
-    ensureBuilt();
     home = mkdtempSync(join(tmpdir(), 'aigw-empty-home-'));
   });
   afterAll(() => rmSync(home, { recursive: true, force: true }));

@@ -9,24 +9,10 @@ import type { CompiledConfig, CompiledCredentials, Condition } from '../../gatew
 import { ListWatch, type RunningOperator, runOperator } from '../../operator/src/index.js';
 import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
 import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { until } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const NS = 'ai';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 type WithStatus = KubeObject & {
   status?: { conditions?: Condition[]; models?: number; resolvedRegion?: string; family?: string; type?: string };
@@ -76,6 +62,7 @@ describe.skipIf(!availability.run)('operator on a real kube-apiserver', () => {
   const getAccount = (name: string) => admin.get<WithStatus>(pathFor(RESOURCES.provideraccounts, NS, name));
 
   beforeAll(async () => {
+    // Its own cluster: --all-namespaces mode must see no other suite's namespaces.
     cluster = await startCluster({ name: 'operator' });
     admin = await cluster.client('admin');
     await cluster.apply([
@@ -120,7 +107,7 @@ spec: { containers: [ { name: gateway, image: aigateway:test } ] }
   });
 
   it('publishes the compiled config and credentials with a shared revision, and api keys as hashes only', async () => {
-    const out = await eventually('model in compiled config', async () => {
+    const out = await until('model in compiled config', async () => {
       const c = await compiled().catch(() => undefined);
       return c?.config.models.some((m) => m.servedName === 'bedrock/claude-haiku') ? c : undefined;
     });
@@ -154,7 +141,7 @@ spec: { containers: [ { name: gateway, image: aigateway:test } ] }
   });
 
   it('sets Ready on accounts and models, with resolved region, family and type', async () => {
-    const model = await eventually('model Ready', async () => {
+    const model = await until('model Ready', async () => {
       const m = await getModel('claude-haiku');
       return condition(m, 'Ready')?.status === 'True' ? m : undefined;
     });
@@ -163,7 +150,7 @@ spec: { containers: [ { name: gateway, image: aigateway:test } ] }
       observedGeneration: model.metadata.generation,
     });
     expect(model.status).toMatchObject({ resolvedRegion: 'us-east-1', family: 'anthropic', type: 'chat' });
-    const account = await eventually('account Ready', async () => {
+    const account = await until('account Ready', async () => {
       const a = await getAccount('bedrock');
       return condition(a, 'Ready')?.status === 'True' && a.status?.models === 1 ? a : undefined;
     });
@@ -193,7 +180,7 @@ spec: { account: bedrock, modelId: "amazon.titan-embed-text-v2:0", type: chat }
       'wrong-type': ['InvalidModelId', 'embedding'],
     } as const;
     for (const [name, [reason, text]] of Object.entries(expectations)) {
-      const ready = await eventually(`${name} not ready`, async () => {
+      const ready = await until(`${name} not ready`, async () => {
         const c = condition(await getModel(name), 'Ready');
         return c?.status === 'False' ? c : undefined;
       });
@@ -205,7 +192,7 @@ spec: { account: bedrock, modelId: "amazon.titan-embed-text-v2:0", type: chat }
   });
 
   it('records Kubernetes Events on condition transitions', async () => {
-    const events = await eventually('events', async () => {
+    const events = await until('events', async () => {
       const list = await admin.list<KubeObject & { reason: string; type: string; regarding: { name: string } }>(
         pathFor(RESOURCES.events, NS),
       );
@@ -229,7 +216,7 @@ spec: { account: bedrock, modelId: "amazon.titan-embed-text-v2:0", type: chat }
 
   it('annotates gateway pods with the new revision so kubelet refreshes the volume', async () => {
     const { config } = await compiled();
-    const pod = await eventually('pod annotated', async () => {
+    const pod = await until('pod annotated', async () => {
       const p = await admin.get<KubeObject>(pathFor(RESOURCES.pods, NS, 'gateway-0'));
       return p.metadata.annotations?.['aigateway.dev/config-revision'] === config.revision ? p : undefined;
     });
@@ -249,7 +236,7 @@ kind: Model
 metadata: { name: claude-haiku, namespace: ${NS} }
 spec: { account: bedrock, modelId: "anthropic.claude-3-haiku-20240307-v1:0", region: us-west-2 }
 `);
-    const after = await eventually('new revision', async () => {
+    const after = await until('new revision', async () => {
       const c = await compiled();
       return c.credentials.accounts.bedrock?.accessKeyId === 'AKIAROTATEDEXAMPLE01' &&
         c.config.models.some((m) => m.servedName === 'bedrock/claude-haiku' && m.region === 'us-west-2')
@@ -258,13 +245,13 @@ spec: { account: bedrock, modelId: "anthropic.claude-3-haiku-20240307-v1:0", reg
     });
     expect(after.config.revision).not.toBe(before.config.revision);
     expect(after.credentials.revision).toBe(after.config.revision);
-    const model = await eventually('status follows the edit', async () => {
+    const model = await until('status follows the edit', async () => {
       const m = await getModel('claude-haiku');
       return m.status?.resolvedRegion === 'us-west-2' ? m : undefined;
     });
     expect(condition(model, 'Ready')?.observedGeneration).toBe(model.metadata.generation);
     expect(model.metadata.generation).toBeGreaterThan(1);
-    await eventually('pod nudged again', async () => {
+    await until('pod nudged again', async () => {
       const p = await admin.get<KubeObject>(pathFor(RESOURCES.pods, NS, 'gateway-0'));
       return p.metadata.annotations?.['aigateway.dev/config-revision'] === after.config.revision;
     });
@@ -292,7 +279,7 @@ spec: { account: bedrock, modelId: "anthropic.claude-3-haiku-20240307-v1:0", reg
 
   it('flips models to not ready and unpublishes them when their account is deleted', async () => {
     await admin.delete(pathFor(RESOURCES.provideraccounts, NS, 'bedrock'));
-    const ready = await eventually('claude-haiku AccountMissing', async () => {
+    const ready = await until('claude-haiku AccountMissing', async () => {
       const c = condition(await getModel('claude-haiku'), 'Ready');
       return c?.reason === 'AccountMissing' ? c : undefined;
     });
@@ -318,7 +305,7 @@ kind: Model
 metadata: { name: orphan, namespace: ${NS} }
 spec: { account: no-such-account, modelId: "amazon.nova-lite-v1:0" }
 `);
-    const cm = await eventually('owner reference', async () => {
+    const cm = await until('owner reference', async () => {
       const { cm } = await compiled();
       return cm.metadata.ownerReferences?.length ? cm : undefined;
     });
@@ -337,12 +324,12 @@ spec: { account: no-such-account, modelId: "amazon.nova-lite-v1:0" }
       retryPeriodMs: 300,
     };
     const a = await runOperator({ ...common, identity: 'op-a', healthPort: 0, healthHost: '127.0.0.1' });
-    await eventually('a leads', async () => a.isLeader());
+    await until('a leads', async () => a.isLeader());
     const b = await runOperator({ ...common, identity: 'op-b', healthPort: 0, healthHost: '127.0.0.1' });
     // Probes: both alive; the leader is ready once its caches synced, the standby is ready as a standby.
     for (const op of [a, b]) {
       expect((await fetch(`${op.healthUrl}/healthz`)).status).toBe(200);
-      await eventually('ready', async () => (await fetch(`${op.healthUrl}/readyz`)).status === 200);
+      await until('ready', async () => (await fetch(`${op.healthUrl}/readyz`)).status === 200);
     }
     try {
       await new Promise((r) => setTimeout(r, 1500));
@@ -352,7 +339,7 @@ spec: { account: no-such-account, modelId: "amazon.nova-lite-v1:0" }
       );
       expect(lease.spec.holderIdentity).toBe('op-a');
       // The outputs of the namespace are written by the leader only.
-      await eventually(
+      await until(
         'leader published',
         async () => (await admin.find(pathFor(RESOURCES.configmaps, 'le', 'aigateway-config'))) !== undefined,
       );
@@ -360,7 +347,7 @@ spec: { account: no-such-account, modelId: "amazon.nova-lite-v1:0" }
       // Crash the leader (no lease release): the standby must take over within the lease duration.
       const crashedAt = Date.now();
       await a.stop({ releaseLease: false });
-      await eventually('b leads', async () => b.isLeader(), 10_000);
+      await until('b leads', async () => b.isLeader(), 10_000);
       expect(Date.now() - crashedAt).toBeLessThan(3000 + 1500);
       const after = await admin.get<KubeObject & { spec: { holderIdentity: string; leaseTransitions: number } }>(
         pathFor(RESOURCES.leases, 'le', 'aigateway-operator'),
@@ -399,7 +386,7 @@ spec: { account: x, modelId: "eu.amazon.nova-lite-v1:0" }
       leaderElection: false,
       credentialChecks: false,
     });
-    const config = await eventually('team-x config', async () => {
+    const config = await until('team-x config', async () => {
       const cm = await admin.find<KubeObject & { data: Record<string, string> }>(
         pathFor(RESOURCES.configmaps, 'team-x', 'aigateway-config'),
       );
@@ -419,10 +406,7 @@ spec: { account: x, modelId: "eu.amazon.nova-lite-v1:0" }
     // A version far older than the API server's watch cache window is answered with 410 Gone.
     const stale = new ListWatch<KubeObject>(client, { path: pathFor(RESOURCES.models, NS), resumeFrom: '1' });
     stale.start();
-    await eventually(
-      'relisted after 410',
-      async () => stale.lists === 1 && stale.get(NS, 'claude-haiku') !== undefined,
-    );
+    await until('relisted after 410', async () => stale.lists === 1 && stale.get(NS, 'claude-haiku') !== undefined);
     await stale.stop();
 
     const lw = new ListWatch<KubeObject>(client, { path: pathFor(RESOURCES.models, NS), watchTimeoutSeconds: 1 });
@@ -435,10 +419,10 @@ kind: Model
 metadata: { name: late, namespace: ${NS} }
 spec: { account: bedrock, modelId: "amazon.nova-micro-v1:0" }
 `);
-    await eventually('late model seen', async () => lw.get(NS, 'late') !== undefined);
+    await until('late model seen', async () => lw.get(NS, 'late') !== undefined);
     expect(lw.lists).toBe(1);
     await admin.delete(pathFor(RESOURCES.models, NS, 'late'));
-    await eventually('delete seen', async () => lw.get(NS, 'late') === undefined);
+    await until('delete seen', async () => lw.get(NS, 'late') === undefined);
     await lw.stop();
   });
 });

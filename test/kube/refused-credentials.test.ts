@@ -24,7 +24,8 @@ import {
 import { type RunningGateway, startGateway } from '../../gateway/src/server/index.js';
 import { type RunningOperator, runOperator } from '../../operator/src/index.js';
 import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { sharedCluster, within } from './helpers.js';
 import { VolumeProjector } from './projector.js';
 
 const availability = kubeSuiteAvailability();
@@ -36,21 +37,6 @@ const WRONG_SECRET = 'not-the-secret-access-key-0000000000000';
 type WithStatus = KubeObject & { status?: { conditions?: Condition[]; models?: number; servedName?: string } };
 
 const condition = (o: WithStatus, type: string) => o.status?.conditions?.find((c) => c.type === type);
-
-async function within<T>(ms: number, what: string, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms${last ? `: ${String(last)}` : ''}`);
-}
 
 describe.skipIf(!availability.run)('an account whose credentials AWS refused', () => {
   let cluster: Cluster;
@@ -79,7 +65,7 @@ describe.skipIf(!availability.run)('an account whose credentials AWS refused', (
     tarpit = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', r));
     const tarpitUrl = `http://127.0.0.1:${(tarpit.address() as { port: number }).port}`;
-    cluster = await startCluster({ name: 'refused' });
+    cluster = await sharedCluster('refused');
     admin = await cluster.client('admin');
     const endpoints = `endpoint: ${emulator.url}, controlPlaneEndpoint: ${emulator.url}`;
     await cluster.apply(`

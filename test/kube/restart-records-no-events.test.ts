@@ -10,7 +10,8 @@ import { startEmulator } from '../../emulator/src/index.js';
 import type { Condition } from '../../gateway/src/config/index.js';
 import { type RunningOperator, runOperator } from '../../operator/src/index.js';
 import { type KubeClient, type KubeObject, pathFor, RESOURCES } from '../../operator/src/kube/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { sharedCluster, within } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const NS = 'restarts';
@@ -22,21 +23,6 @@ type EventObject = KubeObject & {
   regarding: { kind: string; name: string };
 };
 type WithStatus = KubeObject & { status?: { conditions?: Condition[] } };
-
-async function within<T>(ms: number, what: string, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms${last ? `: ${String(last)}` : ''}`);
-}
 
 describe.skipIf(!availability.run)('operator restarts record no Event that does not describe a change', () => {
   let cluster: Cluster;
@@ -69,7 +55,7 @@ describe.skipIf(!availability.run)('operator restarts record no Event that does 
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0 });
-    cluster = await startCluster({ name: 'restarts' });
+    cluster = await sharedCluster('restarts');
     admin = await cluster.client('admin');
     const endpoints = `endpoint: ${emulator.url}, controlPlaneEndpoint: ${emulator.url}, stsEndpoint: ${emulator.url}`;
     await cluster.apply(`

@@ -27,7 +27,8 @@ import {
 } from '../../gateway/src/server/index.js';
 import type { KubeClient } from '../../operator/src/kube/index.js';
 import { spawnGateway } from '../helpers/stack.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { aigwCli, sharedCluster, until } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const CONFIG_NS = 'ai';
@@ -97,14 +98,6 @@ current-context: ${name}
     return gateway;
   }
 
-  async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
   function openai(gateway: RunningGateway, token: string): OpenAI {
     // No SDK retries: a 503 must reach the test as it left the gateway.
     return new OpenAI({ apiKey: token, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
@@ -125,7 +118,7 @@ current-context: ${name}
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0 });
-    cluster = await startCluster({ name: 'sa-callers', applyCrds: false });
+    cluster = await sharedCluster('sa-callers');
     admin = await cluster.client('admin');
     dir = mkdtempSync(join(tmpdir(), 'aigw-sa-callers-'));
 
@@ -323,11 +316,15 @@ spec: { account: payments, modelId: "amazon.nova-lite-v1:0" }
 
   it('aigw serve --token-review accepts service-account callers, reviewing as the KUBECONFIG identity', async () => {
     const kubeconfig = kubeconfigWithToken('gateway-cli', await mintToken(GATEWAY_NS, GATEWAY_SA));
-    const child = await spawnGateway(['--compiled-config', join(dir, 'compiled'), '--token-review'], {
-      KUBECONFIG: kubeconfig,
-    });
+    const child = await spawnGateway(
+      ['--compiled-config', join(dir, 'compiled'), '--token-review'],
+      {
+        KUBECONFIG: kubeconfig,
+      },
+      aigwCli(),
+    );
     try {
-      await eventually(async () => (await fetch(`${child.adminUrl}/readyz`)).ok);
+      await until('gateway ready', async () => (await fetch(`${child.adminUrl}/readyz`)).ok, 10_000);
       const models = [];
       for await (const m of new OpenAI({
         apiKey: checkoutToken,
@@ -345,9 +342,13 @@ spec: { account: payments, modelId: "amazon.nova-lite-v1:0" }
   }, 120_000);
 
   it('aigw serve --token-review warns at startup when the gateway may not create TokenReviews', async () => {
-    const child = await spawnGateway(['--compiled-config', join(dir, 'compiled'), '--token-review'], {
-      KUBECONFIG: cluster.kubeconfigPath('bob'),
-    });
+    const child = await spawnGateway(
+      ['--compiled-config', join(dir, 'compiled'), '--token-review'],
+      {
+        KUBECONFIG: cluster.kubeconfigPath('bob'),
+      },
+      aigwCli(),
+    );
     try {
       expect(child.output()).toMatch(/token review: Kubernetes TokenReview failed: the API server answered 403/);
       // API keys are unaffected; a service-account token gets 503 rather than a misleading 401.
