@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../emulator/src/index.js';
 import { type RunningOperator, runOperator } from '../../operator/src/index.js';
-import { type Cluster, kubeSuiteAvailability, startCluster } from './harness.js';
+import { type Cluster, kubeSuiteAvailability } from './harness.js';
+import { sharedCluster } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const NS = 'observed';
@@ -25,7 +26,7 @@ describe.skipIf(!availability.run)('operator metrics', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0 });
-    cluster = await startCluster({ name: 'opmetrics' });
+    cluster = await sharedCluster('opmetrics');
     await cluster.apply(`
 apiVersion: v1
 kind: Namespace
