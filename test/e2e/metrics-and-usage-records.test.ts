@@ -6,6 +6,8 @@
  * or credentials.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { toFile } from 'openai';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../emulator/src/index.js';
 import { type ConfigDir, DEMO_KEY, makeConfigDir } from '../helpers/config-dir.js';
@@ -75,6 +77,13 @@ function sum(samples: Sample[], name: string, where: Record<string, string> = {}
   return samples
     .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v))
     .reduce((total, s) => total + s.value, 0);
+}
+
+/** A w×h PNG whose left half is `left` and right half `right` (RGBA). */
+function png(w: number, h: number, left: number[], right: number[]): Buffer {
+  const p = new PNG({ width: w, height: h });
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) p.data.set(x < w / 2 ? left : right, (y * w + x) * 4);
+  return PNG.sync.write(p);
 }
 
 function hasPromtool(): boolean {
@@ -157,6 +166,18 @@ beforeAll(async () => {
       .withResponse();
     requestIds.push(response.headers.get('x-request-id')!);
   }
+  {
+    // An edit with an OpenAI mask: the mask conversion runs in the image worker pool.
+    const { response } = await demo.images
+      .edit({
+        model: 'demo/amazon-nova-canvas-v1-0',
+        image: await toFile(png(64, 32, [20, 40, 200, 255], [20, 40, 200, 255]), 'source.png', { type: 'image/png' }),
+        mask: await toFile(png(64, 32, [0, 0, 0, 0], [0, 0, 0, 255]), 'mask.png', { type: 'image/png' }),
+        prompt: PROMPT,
+      })
+      .withResponse();
+    requestIds.push(response.headers.get('x-request-id')!);
+  }
   // A refused caller (no model known yet).
   const refused = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: 'POST',
@@ -210,6 +231,11 @@ describe('the GenAI metrics', () => {
       expect(s.labels.gen_ai_response_model).toBe(s.labels.gen_ai_request_model);
     }
     expect(sum(samples, 'gen_ai_client_token_usage_sum', { gen_ai_operation_name: 'embeddings' })).toBeGreaterThan(0);
+    // Image generation and the edit.
+    expect(
+      sum(samples, 'gen_ai_client_operation_duration_seconds_count', { gen_ai_operation_name: 'generate_content' }),
+    ).toBe(2);
+    expect(sum(samples, 'aigw_image_jobs_total', { outcome: 'done' })).toBe(1);
     // Time to first token and per output token come from the stream.
     expect(sum(samples, 'gen_ai_server_time_to_first_token_seconds_count', { gen_ai_operation_name: 'chat' })).toBe(1);
     expect(sum(samples, 'gen_ai_server_time_per_output_token_seconds_count', { gen_ai_operation_name: 'chat' })).toBe(
@@ -312,7 +338,8 @@ describe('usage records', () => {
     expect(byId.get(requestIds[4]!)).toMatchObject({ attempts: 2, status: 200 });
     expect(byId.get(requestIds[5]!)).toMatchObject({ surface: 'embeddings', attempts: 2 });
     expect(byId.get(requestIds[6]!)).toMatchObject({ surface: 'images', images: 1 });
-    expect(byId.get(requestIds[7]!)).toMatchObject({
+    expect(byId.get(requestIds[7]!)).toMatchObject({ surface: 'images', images: 1, status: 200, attempts: 1 });
+    expect(byId.get(requestIds[8]!)).toMatchObject({
       surface: 'chat',
       status: 401,
       errorType: 'invalid_api_key',
