@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Span, Tracer } from '@opentelemetry/api';
 import {
@@ -36,6 +37,7 @@ import {
   type ResourceRef,
 } from './kube/index.js';
 import { LeaderElector } from './leader.js';
+import { OperatorMetrics, startMetricsServer } from './metrics.js';
 import {
   buildOutputs,
   FIELD_MANAGER,
@@ -100,6 +102,11 @@ export interface OperatorOptions {
   healthHost?: string;
   /** OpenTelemetry tracer for reconcile spans (operator/src/tracing.ts); absent = no spans. */
   tracer?: Tracer;
+  /**
+   * Serve Prometheus `/metrics` on this port (default AIGW_OPERATOR_METRICS_PORT, else none; 0 picks a
+   * free port), on `healthHost`.
+   */
+  metricsPort?: number;
 }
 
 export interface ReconciledEvent {
@@ -115,6 +122,8 @@ export interface RunningOperator {
   readonly events: EventEmitter;
   /** Base URL of the health server when one runs. */
   readonly healthUrl: string | undefined;
+  /** Base URL of the metrics server when one runs. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops reconciling, releases the lease (so a standby takes over at once) and closes connections.
    * `releaseLease: false` stops like a crashed process would: the standby waits out the lease.
@@ -186,6 +195,11 @@ export function loadKubeConfig(file?: string): KubeConfig {
 
 /** Starts the operator; resolves once it runs (campaigning or leading). */
 export async function runOperator(options: OperatorOptions = {}): Promise<RunningOperator> {
+  // Checked before anything starts, so a bad value stops nothing half-started.
+  const metricsPortEnv = process.env.AIGW_OPERATOR_METRICS_PORT;
+  if (metricsPortEnv !== undefined && metricsPortEnv !== '' && !/^\d{1,5}$/.test(metricsPortEnv))
+    throw new Error(`AIGW_OPERATOR_METRICS_PORT must be a port number, got '${metricsPortEnv}'`);
+  const metricsPort = options.metricsPort ?? (metricsPortEnv ? Number(metricsPortEnv) : undefined);
   const kc = options.kubeConfig ?? loadKubeConfig(options.kubeconfig);
   const client = await KubeClient.fromKubeConfig(kc);
   const logger = options.logger ?? (process.env.NODE_ENV === 'test' ? silentLogger : jsonLogger());
@@ -196,21 +210,31 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   const identity = options.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const events = new EventEmitter();
   events.on('error', () => undefined);
+  const metrics = new OperatorMetrics({ defaultMetrics: true });
 
   let controller: Controller | undefined;
+  metrics.queueDepth = () => controller?.queueDepth ?? 0;
   const startController = () => {
+    const checkerOptions = options.credentialChecks === true ? {} : options.credentialChecks;
     controller = new Controller(client, {
       namespace,
       outputName: options.outputName ?? process.env.AIGW_OUTPUT_NAME ?? 'aigateway',
       resyncMs: options.resyncMs ?? 300_000,
       checker:
-        options.credentialChecks === false
+        checkerOptions === false
           ? undefined
-          : new CredentialChecker(options.credentialChecks === true ? {} : options.credentialChecks),
+          : new CredentialChecker({
+              ...checkerOptions,
+              onResult: (result) => {
+                metrics.credentialChecks.labels(result.reason).inc();
+                checkerOptions?.onResult?.(result);
+              },
+            }),
       identity,
       logger,
       events,
       tracing: options.tracer ? new ReconcileTracing(options.tracer) : undefined,
+      metrics,
     });
     controller.start();
   };
@@ -252,6 +276,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   }
 
   const isLeader = () => (elector ? elector.isLeader : true);
+  metrics.leader = isLeader;
   const healthPortEnv = process.env.AIGW_OPERATOR_HEALTH_PORT;
   const healthPort = options.healthPort ?? (healthPortEnv ? Number(healthPortEnv) : undefined);
   let health: Server | undefined;
@@ -281,15 +306,31 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     healthUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (metricsPort !== undefined) {
+    const host = options.healthHost ?? '0.0.0.0';
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, host, metricsPort);
+    } catch (err) {
+      await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
+      await stopController();
+      await elector?.stop({ release: true });
+      await client.close();
+      throw new Error(`operator metrics server cannot listen on ${host}:${metricsPort}: ${(err as Error).message}`);
+    }
+  }
+
   let stopped: Promise<void> | undefined;
   return {
     identity,
     events,
     healthUrl,
+    metricsUrl: metricsServer?.url,
     isLeader,
     async stop(stopOptions) {
       if (stopped) return stopped;
       stopped = (async () => {
+        await metricsServer?.close();
         await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
         await stopController();
         await elector?.stop({ release: stopOptions?.releaseLease ?? true });
@@ -309,6 +350,7 @@ interface ControllerOptions {
   logger: OperatorLogger;
   events: EventEmitter;
   tracing: ReconcileTracing | undefined;
+  metrics: OperatorMetrics;
 }
 
 /** The reconcile loop of one leadership term. */
@@ -325,6 +367,11 @@ class Controller {
   private resyncTimer: NodeJS.Timeout | undefined;
   /** True once every cache has listed. */
   synced = false;
+
+  /** Namespaces waiting in the queue. */
+  get queueDepth(): number {
+    return this.queue.length;
+  }
 
   constructor(
     private readonly client: KubeClient,
@@ -403,14 +450,21 @@ class Controller {
       const ns = await this.queue.get();
       if (ns === undefined || this.abort.signal.aborted) return;
       const span = tracing?.start(ns);
+      const { metrics } = this.options;
+      const began = performance.now();
       try {
         await this.reconcile(ns, span);
         if (span) ReconcileTracing.end(span);
         this.queue.forget(ns);
+        metrics.reconciles.labels('namespace', 'success').inc();
+        metrics.reconcileDuration.labels('namespace').observe((performance.now() - began) / 1000);
       } catch (err) {
         if (span) ReconcileTracing.end(span, err);
         if (this.abort.signal.aborted) return;
         tracing?.trigger(ns, 'retry');
+        metrics.reconciles.labels('namespace', 'error').inc();
+        metrics.reconcileErrors.labels('namespace').inc();
+        metrics.reconcileDuration.labels('namespace').observe((performance.now() - began) / 1000);
         const delay = this.queue.addRateLimited(ns);
         this.options.logger.warn(
           {

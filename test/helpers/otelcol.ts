@@ -65,6 +65,8 @@ export interface Collector {
   spans(): Promise<ExportedSpan[]>;
   /** Polls until `done(spans)` holds (or throws after `timeoutMs` with what arrived). */
   waitFor(done: (spans: ExportedSpan[]) => boolean, timeoutMs?: number): Promise<ExportedSpan[]>;
+  /** Every OTLP JSON batch received so far (traces, metrics and logs alike), as the file exporter wrote it. */
+  batches(): Promise<unknown[]>;
   output(): string;
   close(): Promise<void>;
 }
@@ -120,6 +122,12 @@ service:
       level: warn
   pipelines:
     traces:
+      receivers: [otlp]
+      exporters: [file]
+    metrics:
+      receivers: [otlp]
+      exporters: [file]
+    logs:
       receivers: [otlp]
       exporters: [file]
 `;
@@ -200,6 +208,24 @@ service:
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    async batches() {
+      let text: string;
+      try {
+        text = await readFile(out, 'utf8');
+      } catch {
+        return [];
+      }
+      const all: unknown[] = [];
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          all.push(JSON.parse(line));
+        } catch {
+          // a line still being written is picked up on the next read
+        }
+      }
+      return all;
+    },
     output: () => output,
     async close() {
       child.kill('SIGTERM');
@@ -217,7 +243,7 @@ interface OtlpAnyValue {
   boolValue?: boolean;
   arrayValue?: { values?: OtlpAnyValue[] };
 }
-interface OtlpKeyValue {
+export interface OtlpKeyValue {
   key: string;
   value?: OtlpAnyValue;
 }
@@ -250,7 +276,7 @@ function decodeValue(v: OtlpAnyValue | undefined): AttrValue {
   return undefined;
 }
 
-function decodeAttributes(list: OtlpKeyValue[] | undefined): Record<string, AttrValue> {
+export function decodeAttributes(list: OtlpKeyValue[] | undefined): Record<string, AttrValue> {
   const out: Record<string, AttrValue> = {};
   for (const kv of list ?? []) out[kv.key] = decodeValue(kv.value);
   return out;

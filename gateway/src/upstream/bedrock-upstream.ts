@@ -29,6 +29,8 @@ export interface UpstreamCall {
   signal: AbortSignal;
   /** Extra headers (e.g. `X-Amzn-Bedrock-Trace`, `X-Amzn-Bedrock-GuardrailIdentifier`, `Content-Type`/`Accept` for invoke). */
   headers?: Record<string, string>;
+  /** Counts every attempt sent, failed ones included (usage records); shared by the calls of one request. */
+  tally?: { attempts: number };
   /** Per-call attempt observer (tracing), called after the client's own `onAttempt`. */
   onAttempt?: UpstreamAttemptObserver;
 }
@@ -272,6 +274,7 @@ export class BedrockUpstream {
             })
           : undefined;
       if (hooks?.headers) Object.assign(request.headers, hooks.headers);
+      if (call.tally) call.tally.attempts++;
       let responseStatus: number | undefined;
       let responseId: string | undefined;
       const remaining = deadline - performance.now();

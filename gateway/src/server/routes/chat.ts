@@ -7,10 +7,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CompiledModel, ModelRoute } from '../../config/index.js';
+import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
-import { costFor, getCapabilities, type ModelPrice, priceFor } from '../../models/index.js';
+import { getCapabilities } from '../../models/index.js';
 import { AIGW_ATTR, GEN_AI, startGenAiSpan, usageAttributes } from '../../telemetry/index.js';
 import {
   ChatStreamTranslator,
@@ -25,9 +25,10 @@ import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wi
 import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
-import type { ServerContext } from '../context.js';
+import type { RequestState, ServerContext } from '../context.js';
 import { toGatewayError } from '../errors.js';
 import { SseWriter } from '../sse.js';
+import { genAiOf, recordTokens } from '../usage.js';
 import type { RouteModule } from './types.js';
 
 export const chatRoutes: RouteModule = {
@@ -101,7 +102,9 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     operation: plan.stream ? ('converse-stream' as const) : ('converse' as const),
     body: JSON.stringify(plan.body),
     signal: abort.signal,
+    tally: state,
   };
+  state.stream = plan.stream;
   const responseOptions = {
     id: newChatCompletionId(),
     created: Math.floor(Date.now() / 1000),
@@ -116,7 +119,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       state.upstreamMs = upstream.upstreamMs;
       const converse = parseConverseResponse(upstream.body);
       completion = fromConverseResponse(converse, responseOptions);
-      recordUsage(ctx, route, state.caller!.subject, converse.usage);
+      recordUsage(ctx, state, route, converse.usage);
       if (traced) {
         const attributes = responseAttributes(completion.id, completion.choices[0]?.finish_reason, converse.usage);
         if (ctx.captureContent) attributes[GEN_AI.outputMessages] = JSON.stringify(completion.choices);
@@ -180,7 +183,9 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
         }
         if (firstTokenAt === undefined && event.type === 'contentBlockDelta') {
           firstTokenAt = performance.now();
-          ctx.metrics.observeFirstToken(route.account.name, route.model.name, (firstTokenAt - state.startedAt) / 1000);
+          const seconds = (firstTokenAt - state.startedAt) / 1000;
+          ctx.metrics.observeFirstToken(route.account.name, route.model.name, seconds);
+          genAiOf(ctx.metrics, state)?.timeToFirstToken(seconds);
         }
         await sse.write(chunks);
       }
@@ -192,6 +197,10 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     await sse.write(translator.end());
     state.upstreamMs = stream.timing.totalMs;
     sse.end();
+    // Time per output token after the first, of streams that completed (the convention's successful responses).
+    const output = translator.usage?.completion_tokens ?? 0;
+    if (firstTokenAt !== undefined && output > 1)
+      genAiOf(ctx.metrics, state)?.timePerOutputToken((performance.now() - firstTokenAt) / 1000 / (output - 1));
   } catch (err) {
     stream.cancel();
     if (abort.signal.aborted || sse.closed) {
@@ -208,13 +217,15 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
         }
       : toGatewayError(err, ctx.options);
     failure = error.code;
+    state.errorType = error.code;
     if (internal) request.log.error({ err, requestId: request.id }, 'stream failed');
     else
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'stream failed after start');
     state.metricStatus = error.status;
     sse.fail(streamErrorPayload(error));
   } finally {
-    recordStreamUsage(ctx, route, state.caller!.subject, translator);
+    if (failure === 'client_closed_request') state.errorType = failure;
+    recordStreamUsage(ctx, state, route, translator);
     res.off('close', onClose);
     ctx.activity.graceOver.removeEventListener('abort', onGraceOver);
     if (failure) span?.setAttribute('error.type', failure);
@@ -283,41 +294,23 @@ function parseConverseResponse(body: Uint8Array): ConverseResponse {
   throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
 }
 
-function recordUsage(ctx: ServerContext, route: ModelRoute, subject: string, usage: TokenUsage | undefined): void {
+function recordUsage(ctx: ServerContext, state: RequestState, route: ModelRoute, usage: TokenUsage | undefined): void {
   if (!usage) return;
-  const account = route.account.name;
-  const model = route.model.name;
-  ctx.metrics.addTokens(account, model, 'input', usage.inputTokens);
-  ctx.metrics.addTokens(account, model, 'output', usage.outputTokens);
-  ctx.metrics.addTokens(account, model, 'cache_read', usage.cacheReadInputTokens);
-  ctx.metrics.addTokens(account, model, 'cache_write', usage.cacheWriteInputTokens);
-  const usd = costFor(priceOf(route.model), {
+  recordTokens(ctx, state, route, {
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
-    cacheReadTokens: usage.cacheReadInputTokens,
-    cacheWriteTokens: usage.cacheWriteInputTokens,
+    cacheReadTokens: usage.cacheReadInputTokens ?? 0,
+    cacheWriteTokens: usage.cacheWriteInputTokens ?? 0,
   });
-  if (usd !== undefined && usd > 0) ctx.metrics.cost.labels(account, model, subject).inc(usd);
-}
-
-// Compiled models are immutable and live as long as their snapshot, so their price is resolved once.
-const prices = new WeakMap<CompiledModel, ModelPrice | null>();
-function priceOf(model: CompiledModel): ModelPrice | undefined {
-  let price = prices.get(model);
-  if (price === undefined) {
-    price = priceFor(model) ?? null;
-    prices.set(model, price);
-  }
-  return price ?? undefined;
 }
 
 function recordStreamUsage(
   ctx: ServerContext,
+  state: RequestState,
   route: ModelRoute,
-  subject: string,
   translator: ChatStreamTranslator,
 ): void {
-  recordUsage(ctx, route, subject, bedrockUsage(translator.usage));
+  recordUsage(ctx, state, route, bedrockUsage(translator.usage));
 }
 
 /** A stream's OpenAI usage back in Bedrock's split: OpenAI's prompt_tokens includes cache reads and writes. */

@@ -60,6 +60,7 @@ export async function invokeAll(
   bodies: readonly unknown[],
   callerSignal: AbortSignal,
   tracing?: FanOutTrace,
+  tally?: { attempts: number },
 ): Promise<FanOutResult> {
   // A failed call aborts its siblings too, not only the caller going away.
   const local = new AbortController();
@@ -91,6 +92,7 @@ export async function invokeAll(
           operation: 'invoke',
           body: JSON.stringify(bodies[index]),
           signal: local.signal,
+          ...(tally ? { tally } : {}),
           ...(traced ? { onAttempt: traced.onAttempt } : {}),
         });
         responses[index] = response;
