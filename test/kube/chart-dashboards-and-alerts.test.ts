@@ -19,6 +19,8 @@ const run = promisify(execFile);
 const availability = kubeSuiteAvailability(['helm']);
 const CHART = join(REPO_ROOT, 'charts/aigateway');
 const NS = 'observability';
+/** Grafana's reference to the dashboard's data-source variable. */
+const DATASOURCE_VAR = ['$', '{datasource}'].join('');
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
 
 async function helm(args: string[]): Promise<string> {
@@ -132,7 +134,7 @@ describe.skipIf(!availability.run)('chart dashboards and alerts', () => {
     const vars = dashboard.templating.list;
     expect(vars.map((v) => v.name)).toEqual(['datasource', 'namespace', 'account', 'model']);
     expect(vars[0]).toMatchObject({ type: 'datasource', query: 'prometheus' });
-    for (const v of vars.slice(1)) expect(v).toMatchObject({ type: 'query', datasource: { uid: '${datasource}' } });
+    for (const v of vars.slice(1)) expect(v).toMatchObject({ type: 'query', datasource: { uid: DATASOURCE_VAR } });
 
     const titles = dashboard.panels.map((p) => p.title);
     expect(dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual([
@@ -178,10 +180,10 @@ describe.skipIf(!availability.run)('chart dashboards and alerts', () => {
       expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
       if (p.type === 'row') continue;
       // Every query goes to the chosen data source, filtered to the chosen namespace.
-      expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: DATASOURCE_VAR });
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
       for (const t of p.targets ?? []) {
-        expect(t.datasource?.uid, p.title).toBe('${datasource}');
+        expect(t.datasource?.uid, p.title).toBe(DATASOURCE_VAR);
         expect(t.expr, p.title).toContain('namespace=~"$namespace"');
       }
     }
@@ -327,7 +329,9 @@ describe.skipIf(!availability.run)('chart dashboards and alerts', () => {
     ]);
     for (const m of monitors) expect(m.metadata.labels).toMatchObject({ release: 'prom' });
     // The pods carry the ports the PodMonitors name.
-    const operator = pods.find((o) => o.kind === 'Deployment' && o.metadata.name === 'aigateway-operator') as unknown as {
+    const operator = pods.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'aigateway-operator',
+    ) as unknown as {
       spec: { template: { spec: { containers: Array<{ args: string[]; ports: Array<{ name: string }> }> } } };
     };
     const container = operator.spec.template.spec.containers[0];

@@ -9,7 +9,8 @@ import { REPO_ROOT } from './harness.js';
 function leaves(value: unknown, prefix = ''): Array<[string, unknown]> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [[prefix, value]];
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0 || /\.(resources|podSecurityContext|securityContext)$/.test(prefix)) return [[prefix, value]];
+  if (entries.length === 0 || /\.(resources|podSecurityContext|securityContext)$/.test(prefix))
+    return [[prefix, value]];
   return entries.flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
 }
 

@@ -116,7 +116,10 @@ export function metricNamesOf(expr: string): string[] {
       // Skip the label list: `by (a, b)`; group_left may stand without one.
       if (next?.kind === 'punct' && next.text === '(') {
         let j = i + 2;
-        while (j < tokens.length && !((tokens[j] as Token).kind === 'punct' && (tokens[j] as { text: string }).text === ')'))
+        while (
+          j < tokens.length &&
+          !((tokens[j] as Token).kind === 'punct' && (tokens[j] as { text: string }).text === ')')
+        )
           j++;
         i = j;
       }
