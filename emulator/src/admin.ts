@@ -3,6 +3,7 @@
  * only listens where it is told to.
  */
 
+import { handleBatchAdmin, splitFaults } from './batch/index.js';
 import { parseJsonBody } from './call.js';
 import { BedrockException, validationException } from './errors.js';
 import { parseFaults } from './faults.js';
@@ -21,6 +22,7 @@ function latencyNumber(value: unknown, name: string): number | undefined {
 export function handleAdmin(state: EmulatorState, ctx: RequestContext): void {
   const route = `${ctx.method} ${ctx.rawPath}`;
   try {
+    if (handleBatchAdmin(state, ctx)) return;
     switch (route) {
       case 'GET /_emulator/health':
         sendJson(ctx, 200, { status: 'ok' });
@@ -32,13 +34,17 @@ export function handleAdmin(state: EmulatorState, ctx: RequestContext): void {
         sendJson(ctx, 200, { faults: state.faults });
         return;
       case 'POST /_emulator/faults': {
-        const faults = parseFaults(parseJsonBody(ctx.body));
+        // Batch faults (`batch-fail`, `batch-expire`, `batch-hold`) go to the batch runner; all are checked first.
+        const { runtime, batch } = splitFaults(parseJsonBody(ctx.body));
+        const faults = runtime.length > 0 ? parseFaults(runtime) : [];
         state.faults.push(...faults);
-        sendJson(ctx, 200, { faults: state.faults });
+        state.batch.faults.push(...batch);
+        sendJson(ctx, 200, { faults: state.faults, batchFaults: state.batch.faults });
         return;
       }
       case 'DELETE /_emulator/faults':
         state.faults = [];
+        state.batch.clearFaults();
         sendJson(ctx, 200, { faults: [] });
         return;
       case 'POST /_emulator/reset':

@@ -48,7 +48,7 @@ function userPrincipal(state: EmulatorState, name: string, via: Principal['via']
 }
 
 /** Looks up signing credentials by access key id, enforcing session-token and expiry rules. */
-function resolveCredentials(
+export function resolveCredentials(
   state: EmulatorState,
   accessKeyId: string,
   sessionToken: string | undefined,
@@ -94,13 +94,14 @@ function checkRegion(state: EmulatorState, region: string, host?: string): boole
 }
 
 /**
- * Verifies a SigV4-signed request for `service` (`bedrock` for both Bedrock planes, `sts` for STS).
- * Bedrock URI-encodes the path again in the canonical request; STS (path `/`) is the same either way.
+ * Verifies a SigV4-signed request for `service` (`bedrock` for both Bedrock planes, `sts` for STS, `s3`).
+ * Bedrock URI-encodes the path again in the canonical request; S3 does not; STS (path `/`) is the same
+ * either way.
  */
 export async function authenticateSigV4(
   state: EmulatorState,
   request: SignableRequest,
-  service: 'bedrock' | 'sts',
+  service: 'bedrock' | 'sts' | 's3',
 ): Promise<Principal> {
   const header = request.headers.authorization;
   if (!header) {
@@ -167,7 +168,7 @@ export async function authenticateSigV4(
     credentials,
     region: auth.region,
     service,
-    uriEscapePath: service !== 'sts',
+    uriEscapePath: service === 'bedrock',
   });
   if (!signaturesEqual(expected, auth.signature)) {
     throw new BedrockException('InvalidSignatureException', SIGNATURE_MISMATCH_MESSAGE, 403);

@@ -94,6 +94,58 @@ export function parseEmulatorConfig(text: string, source = 'config'): EmulatorOp
     }
     options.latency = latency;
   }
+  if (data.s3 !== undefined) {
+    if (!isObj(data.s3)) throw new EmulatorConfigError(`${source}.s3 must be a mapping`);
+    const s3: NonNullable<EmulatorOptions['s3']> = {};
+    const maxBytes = num(data.s3, 'maxBytes', `${source}.s3`);
+    if (maxBytes !== undefined) s3.maxBytes = maxBytes;
+    if (data.s3.buckets !== undefined) {
+      if (!Array.isArray(data.s3.buckets) || !data.s3.buckets.every((b) => typeof b === 'string')) {
+        throw new EmulatorConfigError(`${source}.s3.buckets must be a list of bucket names`);
+      }
+      s3.buckets = data.s3.buckets as string[];
+    }
+    const dir = str(data.s3, 'dir', `${source}.s3`, true);
+    if (dir !== undefined) s3.dir = dir;
+    options.s3 = s3;
+  }
+  if (data.batch !== undefined) {
+    const where = `${source}.batch`;
+    if (!isObj(data.batch)) throw new EmulatorConfigError(`${where} must be a mapping`);
+    const batch: NonNullable<EmulatorOptions['batch']> = {};
+    for (const key of [
+      'stepMs',
+      'recordDelayMs',
+      'minRecords',
+      'maxRecordsPerFile',
+      'maxRecordsPerJob',
+      'maxInputFileBytes',
+      'maxActiveJobsPerModel',
+    ] as const) {
+      const value = num(data.batch, key, where);
+      if (value !== undefined) batch[key] = value;
+    }
+    const order = data.batch.outputOrder;
+    if (order !== undefined) {
+      if (order !== 'input' && order !== 'shuffled')
+        throw new EmulatorConfigError(`${where}.outputOrder is input or shuffled`);
+      batch.outputOrder = order;
+    }
+    if (data.batch.s3 !== undefined) {
+      const ext = data.batch.s3;
+      if (!isObj(ext)) throw new EmulatorConfigError(`${where}.s3 must be a mapping`);
+      const region = str(ext, 'region', `${where}.s3`, true);
+      const sessionToken = str(ext, 'sessionToken', `${where}.s3`, true);
+      batch.s3 = {
+        endpoint: str(ext, 'endpoint', `${where}.s3`) ?? '',
+        accessKeyId: str(ext, 'accessKeyId', `${where}.s3`) ?? '',
+        secretAccessKey: str(ext, 'secretAccessKey', `${where}.s3`) ?? '',
+        ...(region !== undefined ? { region } : {}),
+        ...(sessionToken !== undefined ? { sessionToken } : {}),
+      };
+    }
+    options.batch = batch;
+  }
   if (data.identity !== undefined) {
     const id = data.identity;
     if (!isObj(id)) throw new EmulatorConfigError(`${source}.identity must be a mapping`);

@@ -1,6 +1,6 @@
 /**
- * The aigateway Bedrock emulator: Bedrock runtime, control-plane seam and STS on one port, HTTP/1.1 and
- * h2c. `startEmulator` is what `aigw emulator` and the tests call.
+ * The aigateway Bedrock emulator: Bedrock runtime, control plane (batch inference included), STS and a
+ * path-style S3 subset on one port, HTTP/1.1 and h2c. `startEmulator` is what `aigw emulator` and the tests call.
  */
 
 import { writeFile } from 'node:fs/promises';
@@ -10,20 +10,27 @@ import { EmulatorState } from './state.js';
 import { createTlsMaterial } from './tls.js';
 import { type DualServer, listenDual, listenTls } from './transport.js';
 
+export { BATCH_MODELS, type BatchFault, type Job, type JobStatus } from './batch/index.js';
 export { CATALOG, type CatalogModel, lookupModel, resolveModel } from './catalog.js';
 export { CONTROL_PLANE_ROUTES, type ControlPlaneRoute } from './control-plane/index.js';
 export { GUARDRAIL_MESSAGE, STOP_REASONS, type StopReason } from './converse/generate.js';
 export { BedrockException, validationException } from './errors.js';
 export type { Fault, FaultType } from './faults.js';
 export {
+  type BatchOptions,
   BUILTIN_IDENTITY,
+  DEFAULT_BATCH_OPTIONS,
+  DEFAULT_S3_OPTIONS,
   type EmulatorOptions,
+  type ExternalS3,
   type IdentityApiKey,
   type IdentityConfig,
   type IdentityRole,
   type IdentityUser,
   type LatencyConfig,
+  type S3Options,
 } from './options.js';
+export { ObjectStore, S3Error } from './s3/index.js';
 export { EmulatorClock, EmulatorState, type EmulatorStats } from './state.js';
 export { createTlsMaterial, TLS_CERTIFICATE_VALIDITY_DAYS, type TlsMaterial } from './tls.js';
 export { CHARS_PER_TOKEN, countTokens, IMAGE_TOKENS } from './tokens.js';
@@ -86,8 +93,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     tls,
     state,
     close: async () => {
+      state.batch.close();
       await Promise.all([server.close(), tlsServer?.close()]);
     },
   };
 }
+export { applyEmulatorCliOptions, EMULATOR_CLI_FLAGS, EMULATOR_ENV } from './cli-options.js';
 export { EmulatorConfigError, loadEmulatorConfig, parseEmulatorConfig } from './config.js';

@@ -79,7 +79,72 @@ export interface EmulatorOptions {
   tlsPort?: number;
   /** With `tlsPort`: write the generated CA certificate (PEM) to this file so clients can trust it. */
   tlsCaFile?: string;
+  /** The built-in S3 (docs/emulator.md, "S3"). */
+  s3?: Partial<S3Options>;
+  /** Batch inference jobs (docs/emulator.md, "Batch inference"). */
+  batch?: Partial<BatchOptions>;
 }
+
+/** The built-in S3. */
+export interface S3Options {
+  /** Largest total of object and uploaded-part bytes held in memory. */
+  maxBytes: number;
+  /** Buckets created at startup. */
+  buckets: readonly string[];
+  /** Keep object bodies in files under this directory (and reload them at start) instead of in memory. */
+  dir: string | undefined;
+}
+
+/** Where batch jobs read input and write output when it is not the built-in S3 (e.g. versitygw). */
+export interface ExternalS3 {
+  /** Endpoint URL, path-style (`http://127.0.0.1:7070`). */
+  endpoint: string;
+  /** Signing region; default `us-east-1`. */
+  region?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Batch inference (CreateModelInvocationJob and friends). */
+export interface BatchOptions {
+  /** Time each lifecycle step takes (Submitted → Validating → Scheduled → InProgress → end), ms. */
+  stepMs: number;
+  /** Time the runner spends per record while InProgress, ms (0 = as fast as it can). */
+  recordDelayMs: number;
+  /** Fewest records a job may have (Bedrock service quota, default 100). */
+  minRecords: number;
+  /** Most records per input file (Bedrock quota, 50,000). */
+  maxRecordsPerFile: number;
+  /** Most records per job (Bedrock quota, 50,000). */
+  maxRecordsPerJob: number;
+  /** Largest input file read, bytes (Bedrock: 1 GB; lower here, as the emulator holds a file in memory). */
+  maxInputFileBytes: number;
+  /** Most submitted plus in-progress jobs per model (Bedrock quota, 20). */
+  maxActiveJobsPerModel: number;
+  /** `input` keeps each output file in input order; `shuffled` permutes it, as Bedrock does not guarantee order. */
+  outputOrder: 'input' | 'shuffled';
+  /** External S3 for job input and output; absent = the emulator's own S3. */
+  s3: ExternalS3 | undefined;
+}
+
+export const DEFAULT_S3_OPTIONS: S3Options = {
+  maxBytes: 512 * 1024 * 1024,
+  buckets: ['aigw-demo'],
+  dir: undefined,
+};
+
+export const DEFAULT_BATCH_OPTIONS: BatchOptions = {
+  stepMs: 1000,
+  recordDelayMs: 0,
+  minRecords: 100,
+  maxRecordsPerFile: 50_000,
+  maxRecordsPerJob: 50_000,
+  maxInputFileBytes: 256 * 1024 * 1024,
+  maxActiveJobsPerModel: 20,
+  outputOrder: 'input',
+  s3: undefined,
+};
 
 /** The built-in identities (docs/emulator.md, "Identities"). */
 export const BUILTIN_IDENTITY: IdentityConfig = {

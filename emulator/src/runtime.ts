@@ -126,17 +126,25 @@ async function converse(call: RuntimeCall, model: CatalogModel): Promise<void> {
   });
   const output = generateConverseOutput(call.state, model, request);
   await sleep(call.state.latency.fixedMs + call.faultLatencyMs);
+  sendJson(call.ctx, 200, converseResponseBody(output, elapsedMs(call.ctx)));
+}
+
+/** The Converse response body of a generated output (also a batch record's `modelOutput`). */
+export function converseResponseBody(
+  output: ReturnType<typeof generateConverseOutput>,
+  latencyMs: number,
+): Record<string, unknown> {
   const body: Record<string, unknown> = {
     output: { message: { role: 'assistant', content: output.content } },
     stopReason: output.stopReason,
     usage: output.usage,
-    metrics: { latencyMs: elapsedMs(call.ctx) },
+    metrics: { latencyMs },
   };
   if (output.additionalModelResponseFields) body.additionalModelResponseFields = output.additionalModelResponseFields;
   // Bedrock reports the performance and service tier a request was served with (Converse response members).
   if (output.performanceConfig) body.performanceConfig = output.performanceConfig;
   if (output.serviceTier) body.serviceTier = output.serviceTier;
-  sendJson(call.ctx, 200, body);
+  return body;
 }
 
 async function converseStream(call: RuntimeCall, model: CatalogModel): Promise<void> {

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { handleAdmin } from './admin.js';
 import { authenticateBedrock } from './auth.js';
+import { BATCH_ROUTES } from './batch/index.js';
 import { signableOf } from './call.js';
 import { FOUNDATION_MODEL_ROUTES } from './control-plane/foundation-models.js';
 import { matchControlPlane, registerBuiltinControlPlaneRoutes } from './control-plane/index.js';
@@ -14,12 +15,14 @@ import { INFERENCE_PROFILE_ROUTES } from './control-plane/inference-profiles.js'
 import { BedrockException } from './errors.js';
 import { newRequestId, type RequestContext, sendError, sendThrown } from './reply.js';
 import { handleRuntime, matchRuntimePath } from './runtime.js';
+import { handleS3, isS3Request } from './s3/index.js';
 import type { EmulatorState } from './state.js';
 import { handleContainerCredentials, handleSts, isStsRequest } from './sts.js';
 import type { IncomingRequest, OutgoingResponse, RequestListener } from './transport.js';
 
 registerBuiltinControlPlaneRoutes(FOUNDATION_MODEL_ROUTES);
 registerBuiltinControlPlaneRoutes(INFERENCE_PROFILE_ROUTES);
+registerBuiltinControlPlaneRoutes(BATCH_ROUTES);
 
 /** Largest request body accepted (InvokeModel bodies may be up to 25,000,000 bytes, §6). */
 export const MAX_BODY_BYTES = 26 * 1024 * 1024;
@@ -85,13 +88,22 @@ export function createRequestListener(state: EmulatorState): RequestListener {
     void (async () => {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
+      const rawPath = q >= 0 ? url.slice(0, q) : url;
+      const query = parseQuery(q >= 0 ? url.slice(q + 1) : '');
+      const headers = normaliseHeaders(req);
+      const method = (req.method ?? 'GET').toUpperCase();
+      // S3 reads its own body (uploads are bounded by the store, not by the Bedrock body limit).
+      if (!rawPath.startsWith('/_emulator/') && isS3Request(headers, query, rawPath)) {
+        await handleS3(state, { requestId, method, rawPath, query, headers, req, res, startedAt });
+        return;
+      }
       const body = await readBody(req);
       const ctx: RequestContext = {
         requestId,
-        method: (req.method ?? 'GET').toUpperCase(),
-        rawPath: q >= 0 ? url.slice(0, q) : url,
-        query: parseQuery(q >= 0 ? url.slice(q + 1) : ''),
-        headers: normaliseHeaders(req),
+        method,
+        rawPath,
+        query,
+        headers,
         body: body ?? Buffer.alloc(0),
         req,
         res,

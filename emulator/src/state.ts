@@ -3,14 +3,17 @@
  * the prompt cache and the clock. One instance per running emulator; `/_emulator/reset` clears it.
  */
 
+import { BatchService } from './batch/index.js';
 import type { Fault } from './faults.js';
 import {
+  DEFAULT_S3_OPTIONS,
   DEFAULT_SIGNATURE_SECRET,
   type EmulatorOptions,
   type IdentityConfig,
   type LatencyConfig,
   mergeIdentity,
 } from './options.js';
+import { ObjectStore } from './s3/index.js';
 
 /** Temporary credentials issued by STS or the container-credentials endpoint. */
 export interface TemporaryCredentials {
@@ -81,6 +84,10 @@ export class EmulatorState {
   readonly temporaryCredentials = new Map<string, TemporaryCredentials>();
   /** Prompt cache by prefix hash. */
   readonly promptCache = new Map<string, CacheEntry>();
+  /** The built-in S3's buckets and objects. */
+  readonly s3: ObjectStore;
+  /** Batch inference jobs and their runner. */
+  readonly batch: BatchService;
   private readonly initialLatency: LatencyConfig;
 
   constructor(options: EmulatorOptions = {}) {
@@ -94,10 +101,21 @@ export class EmulatorState {
       interTokenDelayMs: options.latency?.interTokenDelayMs ?? 0,
     };
     this.latency = { ...this.initialLatency };
+    this.s3 = new ObjectStore(
+      options.s3?.maxBytes ?? DEFAULT_S3_OPTIONS.maxBytes,
+      () => this.clock.now(),
+      options.s3?.dir ?? DEFAULT_S3_OPTIONS.dir,
+    );
+    for (const bucket of options.s3?.buckets ?? DEFAULT_S3_OPTIONS.buckets) this.s3.ensureBucket(bucket);
+    this.batch = new BatchService(this, options.batch);
   }
 
-  /** Clears statistics, faults, issued credentials and the prompt cache; restores the initial latency. */
+  /**
+   * Clears statistics, faults, issued credentials, the prompt cache and batch jobs (with their faults and
+   * settings); restores the initial latency. S3 objects stay.
+   */
   reset(): void {
+    this.batch.reset();
     this.stats = emptyStats();
     this.faults = [];
     this.temporaryCredentials.clear();

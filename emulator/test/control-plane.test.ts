@@ -60,7 +60,7 @@ describe('control plane: foundation models', () => {
   });
 
   it('unknown control-plane paths are UnknownOperationException', async () => {
-    const response = await fetch(`${emu.url}/model-invocation-jobs`, {
+    const response = await fetch(`${emu.url}/model-customization-jobs`, {
       headers: { authorization: 'Bearer ABSKRW11bGF0b3JEZW1vS2V5' },
     });
     expect(response.status).toBe(404);

@@ -68,6 +68,15 @@ describe('aigw', () => {
     expect(images.err).toMatch(/AIGW_IMAGE_WORK_THREADS must be an integer of at least 1/);
   });
 
+  it('rejects malformed files and storage environment variables by name', () => {
+    const files = aigwWithEnv({ AIGW_FILES_MAX_FILE_BYTES: '1e9' }, 'serve', '--config', 'examples');
+    expect(files.code).toBe(2);
+    expect(files.err).toMatch(/AIGW_FILES_MAX_FILE_BYTES must be a non-negative integer/);
+    const storage = aigwWithEnv({ AIGW_STORAGE_UPLOAD_QUEUE_SIZE: '-1' }, 'serve', '--config', 'examples');
+    expect(storage.code).toBe(2);
+    expect(storage.err).toMatch(/AIGW_STORAGE_UPLOAD_QUEUE_SIZE must be a non-negative integer/);
+  });
+
   it('exits 1 naming the directory when --config does not exist', () => {
     const res = aigw('serve', '--config', '/nonexistent/aigw-config', '--port', '0', '--admin-port', '0');
     expect(res.code).toBe(1);

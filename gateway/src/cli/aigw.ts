@@ -19,6 +19,8 @@ Usage:
   aigw serve --config DIR [options]           serve the manifests in DIR (hot-reloaded)
   aigw serve --compiled-config DIR [options]  serve the operator's compiled config (config.json + credentials.json)
   aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--tls-port N [--tls-ca-file FILE] [--print-ca]]
+                [--batch-step-ms MS] [--batch-min-records N]
+                [--s3-endpoint URL] [--s3-region R] [--s3-max-bytes N] [--s3-dir DIR]   (docs/emulator.md)
   aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
   aigw --help | --version
 
@@ -90,14 +92,17 @@ function parseBytes(value: string | undefined, flag: string): number | undefined
 }
 
 /**
- * Upstream client options from `AIGW_UPSTREAM_<OPTION>` variables (`maxAttempts` →
- * `AIGW_UPSTREAM_MAX_ATTEMPTS`), each a non-negative integer in the option's unit (docs/configuration.md,
- * Upstream).
+ * Numeric options from `<prefix><OPTION>` variables (`maxAttempts` → `AIGW_UPSTREAM_MAX_ATTEMPTS`), each a
+ * non-negative integer in the option's unit (docs/configuration.md: Upstream, Files and storage).
  */
-function upstreamOptionsFromEnv(env: NodeJS.ProcessEnv, keys: readonly string[]): Record<string, number> {
+function upstreamOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  keys: readonly string[],
+  prefix = 'AIGW_UPSTREAM_',
+): Record<string, number> {
   const options: Record<string, number> = {};
   for (const key of keys) {
-    const name = `AIGW_UPSTREAM_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const name = `${prefix}${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     const value = env[name];
     if (value === undefined || value === '') continue;
     if (!/^\d+$/.test(value.trim())) throw new UsageError(`${name} must be a non-negative integer, got '${value}'`);
@@ -170,6 +175,11 @@ async function serve(args: string[]): Promise<void> {
   }
   const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
+  // Files API limits (AIGW_FILES_MAX_FILE_BYTES, ...) and S3 client settings (AIGW_STORAGE_UPLOAD_PART_BYTES, ...).
+  const { FILES_DEFAULTS } = await import('../files/index.js');
+  const { STORAGE_DEFAULTS } = await import('../storage/index.js');
+  const files = upstreamOptionsFromEnv(process.env, Object.keys(FILES_DEFAULTS), 'AIGW_FILES_');
+  const storage = upstreamOptionsFromEnv(process.env, Object.keys(STORAGE_DEFAULTS), 'AIGW_STORAGE_');
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
@@ -201,6 +211,8 @@ async function serve(args: string[]): Promise<void> {
       logger,
       mediaFetcher,
       upstreamOptions,
+      files,
+      storage,
       imageWork,
       ...(tracing ? { tracer: tracing.tracer } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
@@ -251,6 +263,13 @@ async function emulator(args: string[]): Promise<void> {
       'tls-port': { type: 'string' },
       'tls-ca-file': { type: 'string' },
       'print-ca': { type: 'boolean' },
+      // Batch timing, record minimum and the batch jobs' S3 (docs/emulator.md, Options).
+      'batch-step-ms': { type: 'string' },
+      'batch-min-records': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      's3-region': { type: 'string' },
+      's3-max-bytes': { type: 'string' },
+      's3-dir': { type: 'string' },
     },
   });
   // A computed specifier keeps the emulator out of the gateway's module graph (and typecheck) when
@@ -264,11 +283,17 @@ async function emulator(args: string[]): Promise<void> {
       close(): Promise<void>;
     }>;
     loadEmulatorConfig?: (path: string) => Promise<{ port?: number; host?: string } & TlsOptions>;
+    applyEmulatorCliOptions?: <T>(base: T, flags: Record<string, string | boolean | undefined>) => T;
   };
-  if (!mod.startEmulator || !mod.loadEmulatorConfig) throw new Error('this build does not include the emulator');
+  if (!mod.startEmulator || !mod.loadEmulatorConfig || !mod.applyEmulatorCliOptions) {
+    throw new Error('this build does not include the emulator');
+  }
   // docs/emulator.md: `--config FILE` holds the startEmulator options (region, latency, identities);
   // flags given on the command line win over the file's port and host.
-  const fromFile = values.config === undefined ? {} : await mod.loadEmulatorConfig(values.config);
+  const fromFile = mod.applyEmulatorCliOptions(
+    values.config === undefined ? {} : await mod.loadEmulatorConfig(values.config),
+    values,
+  );
   const port = parsePort(values.port, '--port', fromFile.port ?? 4566);
   const host = values.host ?? fromFile.host;
   // docs/emulator.md, "HTTPS": an optional TLS listener whose CA is generated at startup.

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   missing_api_key: { status: 401, type: 'authentication_error' },
   model_access_denied: { status: 403, type: 'permission_error' },
   upstream_access_denied: { status: 403, type: 'permission_error' },
+  /** The caller is not a collaborator of the account it named (files and batches). */
+  account_access_denied: { status: 403, type: 'permission_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'not_found_error' },
   unsupported_endpoint: { status: 404, type: 'invalid_request_error' },

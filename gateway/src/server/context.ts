@@ -6,6 +6,8 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller, KubernetesIdentity, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
+import type { FilesOptions } from '../files/index.js';
+import type { AccountStorage } from '../storage/index.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
 import type { ImageWorkPool } from '../workers/index.js';
@@ -56,6 +58,10 @@ export interface ServerContext {
   readonly identityReviewer?: IdentityReviewer | undefined;
   /** OpenTelemetry tracer; absent = no spans (the common, zero-cost case). */
   readonly tracer?: Tracer | undefined;
+  /** S3 stores of accounts' `batch` blocks (Files and Batch APIs), one per account. */
+  readonly storage: AccountStorage;
+  /** Files API limits. */
+  readonly files: FilesOptions;
 }
 
 /** Per-request state, created when the request arrives. */

@@ -10,7 +10,9 @@ import type { Logger } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
 import { type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
+import { type FilesOptions, resolveFilesOptions } from '../files/index.js';
 import { createLogger } from '../logging/index.js';
+import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { GatewayMetrics } from '../telemetry/index.js';
 import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
@@ -48,6 +50,10 @@ export interface GatewayOptions {
   tracer?: Tracer;
   /** Register process-level default metrics (CPU, memory, event loop); default false. */
   processMetrics?: boolean;
+  /** Files API limits (FILES_DEFAULTS). */
+  files?: Partial<FilesOptions>;
+  /** S3 storage layer options (STORAGE_DEFAULTS). */
+  storage?: Partial<StorageOptions>;
 }
 
 export interface RunningGateway {
@@ -77,6 +83,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(watch?.debounceMs !== undefined ? { debounceMs: watch.debounceMs } : {}),
   });
   const upstream = options.upstream ?? new BedrockUpstream(options.upstreamOptions ?? {});
+  // S3 shares the Bedrock client's per-account credentials (one STS session per account).
+  const storage = new AccountStorage({
+    ...(upstream instanceof BedrockUpstream ? { authFor: (a, c) => upstream.authFor(a, c) } : {}),
+    ...(options.storage ? { storage: options.storage } : {}),
+  });
   store.onReload((outcome) => {
     metrics.configReloads.labels(outcome.result).inc();
     if (outcome.result !== 'loaded') return;
@@ -84,10 +95,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Stop background credential refreshes of accounts that left the config.
     const snapshot = store.current;
     if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
+    // Close S3 clients of accounts that left the config (or whose settings changed).
+    if (snapshot)
+      storage.retain(
+        [...snapshot.accounts.values()].map((account) => ({
+          account,
+          credentials: snapshot.credentials.accounts[account.name],
+        })),
+      );
   });
 
   const first = await store.reload();
   if (first.result === 'rejected' && (options.requireConfig ?? true)) {
+    storage.close();
     await upstream.close();
     throw new Error(`config rejected: ${first.error}`);
   }
@@ -110,6 +130,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     imageWork,
     identityReviewer: options.identityReviewer,
     tracer: options.tracer,
+    storage,
+    files: resolveFilesOptions(options.files),
   };
   const app = await buildGatewayApp(ctx);
   const host = options.host ?? '127.0.0.1';
@@ -117,6 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await app.listen({ host, port: options.port ?? 8080 });
   } catch (err) {
     store.close();
+    storage.close();
     await upstream.close();
     await imageWork.close();
     throw err;
@@ -140,6 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // e.g. the admin port is taken: do not leave the API listener and watcher running.
       await app.close();
       store.close();
+      storage.close();
       await upstream.close();
       await imageWork.close();
       throw err;
@@ -153,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let closing: Promise<void> | undefined;
   const finish = async () => {
     store.close();
+    storage.close();
     await upstream.close();
     await imageWork.close();
     await admin?.close();

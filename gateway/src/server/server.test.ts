@@ -244,7 +244,7 @@ describe('framework errors in OpenAI shape', () => {
       code: 'not_found',
       message: expect.stringContaining('GET /v1/frobnicate'),
     });
-    const pending = await call('/v1/files', { method: 'POST' });
+    const pending = await call('/v1/batches', { method: 'POST' });
     expect(pending.status).toBe(404);
     expect((await errorOf(pending)).message).toContain('not yet available');
   });

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Builds the test binaries for the kube suite from the Go module proxy:
-#   kube-apiserver, etcd and helm, into ~/.cache/aigateway/bin/<name>-<version>/<name>.
+# Builds the test binaries from the Go module proxy: kube-apiserver, etcd and helm for the kube suite,
+# versitygw (a real S3 server, Apache-2.0) for the files and batch suites,
+# into ~/.cache/aigateway/bin/<name>-<version>/<name>.
 # Idempotent: a binary that is already there is not rebuilt. Nothing is written into the repo.
-# Usage: test/kube/tools/build.sh [etcd|kube-apiserver|helm ...]   (default: all three)
+# Usage: test/kube/tools/build.sh [etcd|kube-apiserver|helm|versitygw ...]   (default: all four)
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.34.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.15}"
 HELM_VERSION="${HELM_VERSION:-v3.19.0}"
+VERSITYGW_VERSION="${VERSITYGW_VERSION:-v1.8.0}"
 
 CACHE="${AIGW_CACHE:-$HOME/.cache/aigateway}"
 SRC="$CACHE/src"
@@ -119,13 +121,26 @@ GO
   log "built $out"
 }
 
+build_versitygw() {
+  local out="$BIN/versitygw-$VERSITYGW_VERSION/versitygw"
+  [[ -x "$out" ]] && { log "versitygw $VERSITYGW_VERSION cached at $out"; return; }
+  local gobin="$SRC/versitygw-$VERSITYGW_VERSION/bin"
+  mkdir -p "$gobin" "$(dirname "$out")"
+  # `go install pkg@version` builds in module mode from the proxy, honouring the module's own go.mod.
+  GOFLAGS="-buildvcs=false" GOBIN="$gobin" go install -p "$GO_P" -trimpath -ldflags "-s -w" \
+    "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+  mv "$gobin/versitygw" "$out.tmp" && mv "$out.tmp" "$out"
+  log "built $out"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(etcd kube-apiserver helm)
+[[ ${#targets[@]} -eq 0 ]] && targets=(etcd kube-apiserver helm versitygw)
 for t in "${targets[@]}"; do
   case "$t" in
     etcd) build_etcd ;;
     kube-apiserver) build_kube_apiserver ;;
     helm) build_helm ;;
+    versitygw) build_versitygw ;;
     *) echo "build.sh: unknown target $t" >&2; exit 2 ;;
   esac
 done
@@ -133,3 +148,4 @@ done
 echo "KUBE_APISERVER=$BIN/kube-apiserver-$K8S_VERSION/kube-apiserver"
 echo "ETCD=$BIN/etcd-$ETCD_VERSION/etcd"
 echo "HELM=$BIN/helm-$HELM_VERSION/helm"
+echo "VERSITYGW=$BIN/versitygw-$VERSITYGW_VERSION/versitygw"

@@ -4,9 +4,10 @@
  */
 import { chatRoutes } from './chat.js';
 import { embeddingsRoutes } from './embeddings.js';
+import { filesRoutes } from './files.js';
 import { imagesRoutes } from './images.js';
 import { modelsRoutes } from './models.js';
-import { pendingBatches, pendingFiles } from './pending.js';
+import { pendingBatches } from './pending.js';
 import type { RouteModule } from './types.js';
 
 export type { RouteModule } from './types.js';
@@ -16,6 +17,6 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   chatRoutes,
   embeddingsRoutes,
   imagesRoutes,
-  pendingFiles,
+  filesRoutes,
   pendingBatches,
 ];

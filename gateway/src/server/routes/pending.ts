@@ -45,17 +45,6 @@ export const pendingImages = pendingModule({
   ],
 });
 
-export const pendingFiles = pendingModule({
-  name: 'The Files API (/v1/files)',
-  routes: [
-    { method: 'POST', url: '/v1/files' },
-    { method: 'GET', url: '/v1/files' },
-    { method: 'GET', url: '/v1/files/:id' },
-    { method: 'DELETE', url: '/v1/files/:id' },
-    { method: 'GET', url: '/v1/files/:id/content' },
-  ],
-});
-
 export const pendingBatches = pendingModule({
   name: 'The Batch API (/v1/batches)',
   routes: [
