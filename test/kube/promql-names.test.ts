@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricNamesOf, metricNamesOfVariableQuery } from './promql-names.js';
+import { metricNamesOf, metricNamesOfVariableQuery, readPromQL, readVariableQuery } from './promql-names.js';
 
 describe('metricNamesOf', () => {
   it.each([
@@ -39,5 +39,29 @@ describe('metricNamesOfVariableQuery', () => {
     ]);
     expect(metricNamesOfVariableQuery('query_result(topk(5, sum by (model) (m)))')).toEqual(['m']);
     expect(() => metricNamesOfVariableQuery('label_names()')).toThrow(/names no metric/);
+  });
+});
+
+describe('readPromQL', () => {
+  it('pairs each selector with the labels its matchers use, and collects grouping labels', () => {
+    expect(
+      readPromQL(
+        'sum by (namespace, account) (rate(a_total{namespace="x",exception="by (y)", route!~"/v1/.*"}[5m])) / on (pod) group_left (revision) b_info',
+      ),
+    ).toEqual({
+      selectors: [
+        { name: 'a_total', labels: ['namespace', 'exception', 'route'] },
+        { name: 'b_info', labels: [] },
+      ],
+      groupingLabels: ['namespace', 'account', 'pod', 'revision'],
+    });
+    expect(readPromQL('{__name__="m", job="a"}').selectors).toEqual([{ name: 'm', labels: ['job'] }]);
+  });
+
+  it("counts label_values' label as a label the variable reads", () => {
+    expect(readVariableQuery('label_values(aigw_requests_total{namespace=~"$namespace"}, account)')).toEqual({
+      selectors: [{ name: 'aigw_requests_total', labels: ['namespace'] }],
+      groupingLabels: ['account'],
+    });
   });
 });

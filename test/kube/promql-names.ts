@@ -94,8 +94,27 @@ function namesInMatchers(body: string): string[] {
   return names;
 }
 
-/** Every metric name `expr` selects, in order of first appearance. Throws on unbalanced brackets or strings. */
-export function metricNamesOf(expr: string): string[] {
+/** One vector selector: the metric and the label names its matchers use. */
+export interface Selector {
+  name: string;
+  labels: string[];
+}
+
+/** What a PromQL expression reads: its selectors, and the label names of its by/without/on/ignoring/group_* lists. */
+export interface PromQLReads {
+  selectors: Selector[];
+  groupingLabels: string[];
+}
+
+function matcherLabels(body: string): string[] {
+  const bare = body.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""');
+  return [...bare.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)]
+    .map((m) => m[1] as string)
+    .filter((l) => l !== '__name__');
+}
+
+/** Reads `expr`. Throws on unbalanced brackets or strings, and on metrics selected by pattern. */
+export function readPromQL(expr: string): PromQLReads {
   const tokens = tokenize(expr);
   let depth = 0;
   for (const t of tokens) {
@@ -103,24 +122,26 @@ export function metricNamesOf(expr: string): string[] {
     if (t.kind === 'punct' && t.text === ')' && --depth < 0) break;
   }
   if (depth !== 0) throw new Error(`unbalanced ( in: ${expr}`);
-  const names: string[] = [];
+  const selectors: Selector[] = [];
+  const groupingLabels: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === 'matchers') {
-      names.push(...namesInMatchers(t.text));
+      // A selector without a name before it: {__name__="x", ...}.
+      for (const name of namesInMatchers(t.text)) selectors.push({ name, labels: matcherLabels(t.text) });
       continue;
     }
     if (t.kind !== 'ident') continue;
     const next = tokens[i + 1];
     if (LABEL_LIST_KEYWORDS.has(t.text)) {
-      // Skip the label list: `by (a, b)`; group_left may stand without one.
+      // The label list: `by (a, b)`; group_left may stand without one.
       if (next?.kind === 'punct' && next.text === '(') {
         let j = i + 2;
-        while (
-          j < tokens.length &&
-          !((tokens[j] as Token).kind === 'punct' && (tokens[j] as { text: string }).text === ')')
-        )
-          j++;
+        for (; j < tokens.length; j++) {
+          const u = tokens[j] as Token;
+          if (u.kind === 'punct' && u.text === ')') break;
+          if (u.kind === 'ident') groupingLabels.push(u.text);
+        }
         i = j;
       }
       continue;
@@ -130,9 +151,19 @@ export function metricNamesOf(expr: string): string[] {
     // grouping first: `sum by (le) (`.
     if (next?.kind === 'punct' && next.text === '(') continue;
     if (next?.kind === 'ident' && (next.text === 'by' || next.text === 'without')) continue;
-    names.push(t.text);
+    if (next?.kind === 'matchers') {
+      selectors.push({ name: t.text, labels: matcherLabels(next.text) });
+      i++;
+    } else {
+      selectors.push({ name: t.text, labels: [] });
+    }
   }
-  return [...new Set(names)];
+  return { selectors, groupingLabels: [...new Set(groupingLabels)] };
+}
+
+/** Every metric name `expr` selects, in order of first appearance. */
+export function metricNamesOf(expr: string): string[] {
+  return [...new Set(readPromQL(expr).selectors.map((s) => s.name))];
 }
 
 /**
@@ -140,9 +171,17 @@ export function metricNamesOf(expr: string): string[] {
  * `query_result(<promql>)`, `metrics(<regex>)` is refused (it names no metric).
  */
 export function metricNamesOfVariableQuery(query: string): string[] {
-  const labelValues = /^\s*label_values\(\s*(.*),\s*[a-zA-Z_][a-zA-Z0-9_]*\s*\)\s*$/s.exec(query);
-  if (labelValues) return metricNamesOf(labelValues[1] as string);
+  return [...new Set(readVariableQuery(query).selectors.map((s) => s.name))];
+}
+
+/** What a Grafana template-variable query reads; label_values' label counts as a grouping label. */
+export function readVariableQuery(query: string): PromQLReads {
+  const labelValues = /^\s*label_values\(\s*(.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$/s.exec(query);
+  if (labelValues) {
+    const reads = readPromQL(labelValues[1] as string);
+    return { selectors: reads.selectors, groupingLabels: [...reads.groupingLabels, labelValues[2] as string] };
+  }
   const result = /^\s*query_result\(\s*(.*)\)\s*$/s.exec(query);
-  if (result) return metricNamesOf(result[1] as string);
+  if (result) return readPromQL(result[1] as string);
   throw new Error(`variable query names no metric: ${query}`);
 }
