@@ -25,6 +25,7 @@ import {
   parseYamlObjects,
   REPO_ROOT,
   startCluster,
+  USERS,
 } from './harness.js';
 import { type PromQLReads, readPromQL, readVariableQuery } from './promql-names.js';
 
@@ -154,6 +155,7 @@ describe.skipIf(!availability.run)('the dashboard and the alerts', () => {
   let gateway: ChildGateway;
   let cluster: Cluster;
   let operator: RunningOperator | undefined;
+  let denied: RunningOperator | undefined;
   let exported: Exposition;
 
   beforeAll(async () => {
@@ -245,28 +247,66 @@ kind: Model
 metadata: { name: nova, namespace: ${NS} }
 spec: { account: team, modelId: "amazon.nova-lite-v1:0" }
 `);
+    // And one that may read its namespace but not publish to it, so its reconciles fail.
+    await cluster.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${NS}-denied }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: read-only, namespace: ${NS}-denied }
+rules:
+  - { apiGroups: ["", aigateway.dev, apps], resources: ["*"], verbs: [get, list, watch] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: bob-reads, namespace: ${NS}-denied }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-only }
+subjects: [{ kind: User, name: ${USERS.bob.name} }]
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: team, namespace: ${NS}-denied }
+spec: { region: us-east-1, endpoint: ${emulator.url}, auth: { type: default } }
+`);
+    const quiet = { info() {}, warn() {}, error() {} };
     operator = await runOperator({
       kubeConfig: cluster.kubeConfig('admin'),
       namespace: NS,
       leaderElection: false,
       metricsPort: 0,
       healthHost: '127.0.0.1',
+      logger: quiet,
+    });
+    denied = await runOperator({
+      kubeConfig: cluster.kubeConfig('bob'),
+      namespace: `${NS}-denied`,
+      leaderElection: false,
+      credentialChecks: false,
+      metricsPort: 0,
+      healthHost: '127.0.0.1',
+      logger: quiet,
     });
     let operatorText = '';
-    await until('a reconcile and a credential check', async () => {
+    let deniedText = '';
+    await until('a reconcile, a failed reconcile and a credential check', async () => {
       operatorText = await (await fetch(`${operator?.metricsUrl}/metrics`)).text();
+      deniedText = await (await fetch(`${denied?.metricsUrl}/metrics`)).text();
       return (
         /^aigw_operator_credential_checks_total\{result="Verified"\} [1-9]/m.test(operatorText) &&
-        /^aigw_operator_reconcile_duration_seconds_count\{[^}]*\} [1-9]/m.test(operatorText)
+        /^aigw_operator_reconcile_duration_seconds_count\{[^}]*\} [1-9]/m.test(operatorText) &&
+        /^aigw_operator_reconcile_errors_total\{[^}]*\} [1-9]/m.test(deniedText)
       );
     });
-    exported = merge(gatewayScrape, parseExposition(operatorText));
+    exported = merge(gatewayScrape, merge(parseExposition(operatorText), parseExposition(deniedText)));
   }, 180_000);
 
   afterAll(async () => {
     gateway?.kill('SIGKILL');
     await gateway?.exited;
     await operator?.stop();
+    await denied?.stop();
     await cluster?.stop();
     await emulator?.close();
     await config?.remove();
