@@ -1,7 +1,8 @@
 /**
  * What the chart gives a platform team that runs the Prometheus Operator and Grafana: a dashboard in a
  * ConfigMap the Grafana sidecar picks up, a PrometheusRule whose alerts each link to a runbook in
- * docs/operations.md and take their thresholds from values (and pass `promtool check rules`), and a
+ * docs/operations.md, take their thresholds from values, pass `promtool check rules` and fire (only)
+ * on their conditions in `promtool test rules`, and a
  * PodMonitor or a ServiceMonitor — never both — for the gateway and the operator.
  * Whether every query names an exported metric is dashboards-and-alerts-read-exported-metrics.test.ts.
  */
@@ -272,6 +273,171 @@ describe.skipIf(!availability.run)('chart dashboards and alerts', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!PROMTOOL)(
+    'fires each alert on the condition it names, and stays quiet otherwise (promtool test rules)',
+    async () => {
+      const [rule] = only(await render(['prometheusRule.enabled=true']), 'PrometheusRule') as Array<
+        KubeObject & { spec: { groups: unknown[] } }
+      >;
+      const ns = `namespace="${NS}"`;
+      const runbook = (alert: string) =>
+        `https://github.com/aigateway/aigateway/blob/main/docs/operations.md#${alert.toLowerCase()}`;
+      const fires = (
+        alertname: string,
+        eval_time: string,
+        labels: Record<string, string>,
+        summary: string,
+        description: string,
+      ) => ({
+        eval_time,
+        alertname,
+        exp_alerts: [
+          { exp_labels: labels, exp_annotations: { summary, description, runbook_url: runbook(alertname) } },
+        ],
+      });
+      const quiet = (alertname: string, eval_time: string) => ({ eval_time, alertname, exp_alerts: [] });
+      const route = 'route="/v1/chat/completions",account="prod",model="m"';
+      const upstream = 'account="prod",region="us-east-1"';
+      const tests = [
+        {
+          // 10 of 100 requests a minute fail: above 5 % for longer than 5 minutes.
+          interval: '1m',
+          input_series: [
+            { series: `aigw_requests_total{${ns},${route},status="502"}`, values: '0+10x30' },
+            { series: `aigw_requests_total{${ns},${route},status="200"}`, values: '0+90x30' },
+            {
+              series: `aigw_upstream_errors_total{${ns},${upstream},exception="ThrottlingException"}`,
+              values: '0+20x30',
+            },
+            {
+              series: `aigw_upstream_attempts_total{${ns},${upstream},operation="Converse",outcome="ok"}`,
+              values: '0+80x30',
+            },
+            {
+              series: `aigw_upstream_attempts_total{${ns},${upstream},operation="Converse",outcome="retried"}`,
+              values: '0+20x30',
+            },
+            { series: `aigw_config_reload_total{${ns},pod="gw-1",result="rejected"}`, values: '0 0 1x28' },
+            { series: `aigw_config_reload_total{${ns},pod="gw-2",result="loaded"}`, values: '0 0 1x28' },
+            { series: `aigw_config_revision_info{${ns},pod="gw-1",revision="r1"}`, values: '1x30' },
+            { series: `aigw_config_revision_info{${ns},pod="gw-2",revision="r2"}`, values: '1x30' },
+            { series: `aigw_operator_credential_checks_total{${ns},result="AccessDenied"}`, values: '0+1x30' },
+            { series: `aigw_operator_leader{${ns},pod="op-1"}`, values: '0x30' },
+          ],
+          alert_rule_test: [
+            quiet('AigwGatewayErrorRate', '4m'),
+            fires(
+              'AigwGatewayErrorRate',
+              '10m',
+              { namespace: NS, severity: 'critical' },
+              'The gateway answers more than 5% of requests with a 5xx.',
+              `10% of requests in namespace ${NS} got a 5xx over the last 5 minutes.`,
+            ),
+            quiet('AigwBedrockThrottling', '9m'),
+            fires(
+              'AigwBedrockThrottling',
+              '20m',
+              { namespace: NS, account: 'prod', region: 'us-east-1', severity: 'warning' },
+              "Bedrock throttles more than 5% of the gateway's calls for an account.",
+              'Bedrock refused 20% of the calls of account prod in us-east-1 with ThrottlingException over the last 5 minutes.',
+            ),
+            fires(
+              'AigwConfigReloadFailures',
+              '9m',
+              { namespace: NS, pod: 'gw-1', severity: 'warning' },
+              'A gateway replica rejects the compiled config and keeps serving an older one.',
+              `Gateway pod gw-1 in namespace ${NS} rejected a compiled config in the last 10 minutes and still serves an older revision.`,
+            ),
+            // The rejection left the 10-minute window.
+            quiet('AigwConfigReloadFailures', '25m'),
+            quiet('AigwStaleConfigRevision', '9m'),
+            fires(
+              'AigwStaleConfigRevision',
+              '12m',
+              { namespace: NS, severity: 'warning' },
+              'Gateway replicas serve different config revisions.',
+              `2 config revisions are in service at once in namespace ${NS}: some replicas did not load the latest compiled config.`,
+            ),
+            fires(
+              'AigwCredentialsNotReady',
+              '20m',
+              { namespace: NS, severity: 'warning' },
+              'The operator cannot verify the credentials of a ProviderAccount.',
+              `Credential checks of ProviderAccounts in namespace ${NS} failed in the last 15 minutes; kubectl get provideraccounts -o wide shows which and why (CredentialsReady).`,
+            ),
+            fires(
+              'AigwOperatorNoLeader',
+              '10m',
+              { namespace: NS, severity: 'critical' },
+              'No operator replica leads, or none is scraped.',
+              `No aigateway operator in namespace ${NS} holds the lease: ProviderAccount and Model changes are not compiled and published.`,
+            ),
+          ],
+        },
+        {
+          // Healthy: 1 % errors, 1 % throttled, one revision, verified credentials, a leader.
+          interval: '1m',
+          input_series: [
+            { series: `aigw_requests_total{${ns},${route},status="500"}`, values: '0+1x30' },
+            { series: `aigw_requests_total{${ns},${route},status="200"}`, values: '0+99x30' },
+            {
+              series: `aigw_upstream_errors_total{${ns},${upstream},exception="ThrottlingException"}`,
+              values: '0+1x30',
+            },
+            {
+              series: `aigw_upstream_attempts_total{${ns},${upstream},operation="Converse",outcome="ok"}`,
+              values: '0+99x30',
+            },
+            { series: `aigw_config_revision_info{${ns},pod="gw-1",revision="r2"}`, values: '1x30' },
+            { series: `aigw_config_revision_info{${ns},pod="gw-2",revision="r2"}`, values: '1x30' },
+            { series: `aigw_operator_credential_checks_total{${ns},result="Verified"}`, values: '0+1x30' },
+            { series: `aigw_operator_leader{${ns},pod="op-1"}`, values: '1x30' },
+            { series: `aigw_operator_leader{${ns},pod="op-2"}`, values: '0x30' },
+            // Another release's namespace does not count.
+            { series: 'aigw_operator_leader{namespace="elsewhere",pod="op-3"}', values: '0x30' },
+            { series: 'aigw_requests_total{namespace="elsewhere",status="503"}', values: '0+100x30' },
+          ],
+          alert_rule_test: [
+            'AigwGatewayErrorRate',
+            'AigwBedrockThrottling',
+            'AigwConfigReloadFailures',
+            'AigwStaleConfigRevision',
+            'AigwCredentialsNotReady',
+            'AigwOperatorNoLeader',
+          ].map((a) => quiet(a, '25m')),
+        },
+        {
+          // No operator scraped at all.
+          interval: '1m',
+          input_series: [{ series: `aigw_requests_total{${ns},${route},status="200"}`, values: '0+1x30' }],
+          alert_rule_test: [
+            fires(
+              'AigwOperatorNoLeader',
+              '10m',
+              { namespace: NS, severity: 'critical' },
+              'No operator replica leads, or none is scraped.',
+              `No aigateway operator in namespace ${NS} holds the lease: ProviderAccount and Model changes are not compiled and published.`,
+            ),
+          ],
+        },
+      ];
+      const dir = mkdtempSync(join(tmpdir(), 'aigw-rules-'));
+      try {
+        writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: rule?.spec.groups }));
+        writeFileSync(
+          join(dir, 'tests.yaml'),
+          stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }),
+        );
+        const result = await run(PROMTOOL as string, ['test', 'rules', join(dir, 'tests.yaml')]).catch(
+          (err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout}${err.stderr}` }),
+        );
+        expect(result.stdout).toContain('SUCCESS');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('scrapes the gateway admin port and the operator metrics port with a ServiceMonitor or a PodMonitor', async () => {
     const services = await render(['gateway.serviceMonitor.enabled=true']);
