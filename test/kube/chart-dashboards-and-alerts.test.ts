@@ -2,8 +2,8 @@
  * What the chart gives a platform team that runs the Prometheus Operator and Grafana: a dashboard in a
  * ConfigMap the Grafana sidecar picks up, a PrometheusRule whose alerts each link to a runbook in
  * docs/operations.md, take their thresholds from values, pass `promtool check rules` and fire (only)
- * on their conditions in `promtool test rules`, and a
- * PodMonitor or a ServiceMonitor — never both — for the gateway and the operator.
+ * on their conditions in `promtool test rules`, and a PodMonitor or a ServiceMonitor — never both —
+ * for the gateway and the operator.
  * Whether every query names an exported metric is dashboards-and-alerts-read-exported-metrics.test.ts.
  */
 import { execFile } from 'node:child_process';
