@@ -120,6 +120,7 @@ export function parseEmulatorConfig(text: string, source = 'config'): EmulatorOp
       'maxRecordsPerFile',
       'maxRecordsPerJob',
       'maxInputFileBytes',
+      'maxJobInputBytes',
       'maxActiveJobsPerModel',
     ] as const) {
       const value = num(data.batch, key, where);

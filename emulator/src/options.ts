@@ -120,6 +120,8 @@ export interface BatchOptions {
   maxRecordsPerJob: number;
   /** Largest input file read, bytes (Bedrock: 1 GB; lower here, as the emulator holds a file in memory). */
   maxInputFileBytes: number;
+  /** Largest total of a job's input files, bytes (Bedrock: 5 GB; lower here for the same reason). */
+  maxJobInputBytes: number;
   /** Most submitted plus in-progress jobs per model (Bedrock quota, 20). */
   maxActiveJobsPerModel: number;
   /** `input` keeps each output file in input order; `shuffled` permutes it, as Bedrock does not guarantee order. */
@@ -141,6 +143,7 @@ export const DEFAULT_BATCH_OPTIONS: BatchOptions = {
   maxRecordsPerFile: 50_000,
   maxRecordsPerJob: 50_000,
   maxInputFileBytes: 256 * 1024 * 1024,
+  maxJobInputBytes: 512 * 1024 * 1024,
   maxActiveJobsPerModel: 20,
   outputOrder: 'input',
   s3: undefined,

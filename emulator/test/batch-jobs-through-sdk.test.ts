@@ -136,7 +136,7 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
   });
 
   it('walks Submitted → Validating → Scheduled → InProgress → Completed', async () => {
-    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 250 }) });
+    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 700 }) });
     try {
       await putInput(
         'in/walk.jsonl',
@@ -149,7 +149,7 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
         if (j.status === 'Submitted' || j.status === 'Validating') expect(j.processedRecordCount).toBe(0);
         return TERMINAL.includes(j.status ?? '');
       });
-      // Each step lasts 250 ms, so every status up to the run is seen; a 3-record run may end within one poll.
+      // Each step lasts 700 ms (far longer than one poll), so every status up to the run is seen; a 3-record run may end within one poll.
       expect(seen.slice(0, 3)).toEqual(['Submitted', 'Validating', 'Scheduled']);
       expect(seen.at(-1)).toBe('Completed');
       expect(
@@ -447,7 +447,7 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
   });
 
   it('stops a job before it runs (by bare job id)', async () => {
-    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 200 }) });
+    await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ stepMs: 1000 }) });
     try {
       await putInput(
         'in/early.jsonl',
@@ -615,6 +615,35 @@ describe('batch inference jobs through @aws-sdk/client-bedrock', () => {
     } finally {
       await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify({ minRecords: 3 }) });
     }
+    const quota = async (settings: Record<string, number>, name: string) => {
+      await fetch(`${emu.url}/_emulator/batch/config`, { method: 'PUT', body: JSON.stringify(settings) });
+      try {
+        const { jobArn } = await bedrock.send(new CreateModelInvocationJobCommand(jobInput(name, 'in/ten.jsonl')));
+        return await waitFor(jobArn ?? '');
+      } finally {
+        await fetch(`${emu.url}/_emulator/batch/config`, {
+          method: 'PUT',
+          body: JSON.stringify({
+            maxRecordsPerFile: 50000,
+            maxRecordsPerJob: 50000,
+            maxJobInputBytes: 536870912,
+            maxInputFileBytes: 268435456,
+          }),
+        });
+      }
+    };
+    expect((await quota({ maxRecordsPerJob: 9 }, 'quota-job')).message).toBe(
+      'The job has 10 records, more than the quota of 9 records per job.',
+    );
+    expect((await quota({ maxRecordsPerFile: 5 }, 'quota-file')).message).toContain(
+      'has 10 records, more than the quota of 5 records per file',
+    );
+    expect((await quota({ maxInputFileBytes: 100 }, 'quota-size')).message).toContain(
+      'larger than the quota of 100 bytes per file',
+    );
+    expect((await quota({ maxJobInputBytes: 100 }, 'quota-total')).message).toContain(
+      'more than the quota of 100 bytes per job',
+    );
     const bad = await fetch(`${emu.url}/_emulator/batch/config`, {
       method: 'PUT',
       body: JSON.stringify({ minRecord: 1 }),

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   API_KEY_SECRET_TYPE,
@@ -35,6 +36,7 @@ import {
   type ResourceRef,
 } from './kube/index.js';
 import { LeaderElector } from './leader.js';
+import { OperatorMetrics, startMetricsServer } from './metrics.js';
 import {
   buildOutputs,
   FIELD_MANAGER,
@@ -96,6 +98,11 @@ export interface OperatorOptions {
   healthPort?: number;
   /** Address of the health server (default 0.0.0.0). */
   healthHost?: string;
+  /**
+   * Serve Prometheus `/metrics` on this port (default AIGW_OPERATOR_METRICS_PORT, else none; 0 picks a
+   * free port), on `healthHost`.
+   */
+  metricsPort?: number;
 }
 
 export interface ReconciledEvent {
@@ -111,6 +118,8 @@ export interface RunningOperator {
   readonly events: EventEmitter;
   /** Base URL of the health server when one runs. */
   readonly healthUrl: string | undefined;
+  /** Base URL of the metrics server when one runs. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops reconciling, releases the lease (so a standby takes over at once) and closes connections.
    * `releaseLease: false` stops like a crashed process would: the standby waits out the lease.
@@ -192,20 +201,30 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   const identity = options.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const events = new EventEmitter();
   events.on('error', () => undefined);
+  const metrics = new OperatorMetrics({ defaultMetrics: true });
 
   let controller: Controller | undefined;
+  metrics.queueDepth = () => controller?.queueDepth ?? 0;
   const startController = () => {
+    const checkerOptions = options.credentialChecks === true ? {} : options.credentialChecks;
     controller = new Controller(client, {
       namespace,
       outputName: options.outputName ?? process.env.AIGW_OUTPUT_NAME ?? 'aigateway',
       resyncMs: options.resyncMs ?? 300_000,
       checker:
-        options.credentialChecks === false
+        checkerOptions === false
           ? undefined
-          : new CredentialChecker(options.credentialChecks === true ? {} : options.credentialChecks),
+          : new CredentialChecker({
+              ...checkerOptions,
+              onResult: (result) => {
+                metrics.credentialChecks.labels(result.reason).inc();
+                checkerOptions?.onResult?.(result);
+              },
+            }),
       identity,
       logger,
       events,
+      metrics,
     });
     controller.start();
   };
@@ -247,6 +266,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   }
 
   const isLeader = () => (elector ? elector.isLeader : true);
+  metrics.leader = isLeader;
   const healthPortEnv = process.env.AIGW_OPERATOR_HEALTH_PORT;
   const healthPort = options.healthPort ?? (healthPortEnv ? Number(healthPortEnv) : undefined);
   let health: Server | undefined;
@@ -276,15 +296,33 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     healthUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
+  const metricsPortEnv = process.env.AIGW_OPERATOR_METRICS_PORT;
+  const metricsPort = options.metricsPort ?? (metricsPortEnv ? Number(metricsPortEnv) : undefined);
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (metricsPort !== undefined) {
+    const host = options.healthHost ?? '0.0.0.0';
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, host, metricsPort);
+    } catch (err) {
+      await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
+      await stopController();
+      await elector?.stop({ release: true });
+      await client.close();
+      throw new Error(`operator metrics server cannot listen on ${host}:${metricsPort}: ${(err as Error).message}`);
+    }
+  }
+
   let stopped: Promise<void> | undefined;
   return {
     identity,
     events,
     healthUrl,
+    metricsUrl: metricsServer?.url,
     isLeader,
     async stop(stopOptions) {
       if (stopped) return stopped;
       stopped = (async () => {
+        await metricsServer?.close();
         await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
         await stopController();
         await elector?.stop({ release: stopOptions?.releaseLease ?? true });
@@ -303,6 +341,7 @@ interface ControllerOptions {
   identity: string;
   logger: OperatorLogger;
   events: EventEmitter;
+  metrics: OperatorMetrics;
 }
 
 /** The reconcile loop of one leadership term. */
@@ -319,6 +358,11 @@ class Controller {
   private resyncTimer: NodeJS.Timeout | undefined;
   /** True once every cache has listed. */
   synced = false;
+
+  /** Namespaces waiting in the queue. */
+  get queueDepth(): number {
+    return this.queue.length;
+  }
 
   constructor(
     private readonly client: KubeClient,
@@ -384,11 +428,18 @@ class Controller {
     for (;;) {
       const ns = await this.queue.get();
       if (ns === undefined || this.abort.signal.aborted) return;
+      const { metrics } = this.options;
+      const began = performance.now();
       try {
         await this.reconcile(ns);
         this.queue.forget(ns);
+        metrics.reconciles.labels('namespace', 'success').inc();
+        metrics.reconcileDuration.labels('namespace').observe((performance.now() - began) / 1000);
       } catch (err) {
         if (this.abort.signal.aborted) return;
+        metrics.reconciles.labels('namespace', 'error').inc();
+        metrics.reconcileErrors.labels('namespace').inc();
+        metrics.reconcileDuration.labels('namespace').observe((performance.now() - began) / 1000);
         const delay = this.queue.addRateLimited(ns);
         this.options.logger.warn(
           {

@@ -17,6 +17,7 @@ const NUMBER_SETTINGS = [
   'maxRecordsPerFile',
   'maxRecordsPerJob',
   'maxInputFileBytes',
+  'maxJobInputBytes',
   'maxActiveJobsPerModel',
 ] as const;
 

@@ -54,6 +54,8 @@ interface InputFile {
 interface Running {
   files: InputFile[];
   fault: BatchFault | undefined;
+  /** `holdGeneration` when the fault was taken: clearing the faults after that releases a hold. */
+  faultGeneration: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -228,7 +230,12 @@ export class BatchService {
       stopRequested: false,
     };
     this.jobs.set(id, job);
-    this.running.set(id, { files: [], fault: this.takeFault(spec.jobName), timer: undefined });
+    this.running.set(id, {
+      files: [],
+      fault: this.takeFault(spec.jobName),
+      faultGeneration: this.holdGeneration,
+      timer: undefined,
+    });
     this.schedule(job, () => this.validate(job));
     return job;
   }
@@ -418,6 +425,14 @@ export class BatchService {
       this.fail(job, `No .jsonl input files were found at ${inputUri}.`);
       return;
     }
+    const totalBytes = keys.reduce((n, k) => n + k.size, 0);
+    if (totalBytes > this.options.maxJobInputBytes) {
+      this.fail(
+        job,
+        `The input files at ${inputUri} hold ${totalBytes} bytes, more than the quota of ${this.options.maxJobInputBytes} bytes per job.`,
+      );
+      return;
+    }
     const files: InputFile[] = [];
     let total = 0;
     for (const { key, size } of keys) {
@@ -446,6 +461,8 @@ export class BatchService {
         return;
       }
       total += lines.length;
+      // Checked per file, so a folder of many files stops being read as soon as the job is too big.
+      if (total > this.options.maxRecordsPerJob) break;
       files.push({ key, outputKey: `${outputPrefix}${job.id}/${name}.out`, lines });
     }
     if (total > this.options.maxRecordsPerJob) {
@@ -498,7 +515,7 @@ export class BatchService {
     const outputs: Array<{ key: string; lines: string[] }> = [];
     let index = 0;
     let outcome: 'done' | 'stopped' | 'expired' | 'failed' = 'done';
-    const holdGeneration = this.holdGeneration;
+    const holdGeneration = running.faultGeneration;
     records: for (const file of running.files) {
       const lines: string[] = [];
       outputs.push({ key: file.outputKey, lines });

@@ -23,6 +23,7 @@ export {
   callerOfKubernetesIdentity,
   type KubernetesIdentity,
   type ModelRoute,
+  metricTeamOf,
   permittedAccounts,
   principalsOf,
   type Snapshot,

@@ -3,9 +3,11 @@
  * plan the calls (Titan: one text per call; Cohere: ≤ 96 per call) → fan out → translate → reply.
  * Mappings, extensions and defaults: docs/embeddings-and-images.md.
  */
+import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../errors/index.js';
-import { costFor, parseModelId, priceFor } from '../../models/index.js';
+import { parseModelId } from '../../models/index.js';
+import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   type CohereEmbedResult,
   EMBEDDING_MODELS,
@@ -21,7 +23,8 @@ import type { EmbeddingsResponse } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { ServerContext } from '../context.js';
-import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
+import { recordTokens } from '../usage.js';
+import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
 
 export const embeddingsRoutes: RouteModule = {
@@ -49,11 +52,20 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     );
 
   const caller = callerAbortSignal(reply);
+  state.span?.setAttributes({ [AIGW_ATTR.model]: parsed.model, [AIGW_ATTR.account]: route.account.name });
+  const tracing: FanOutTrace | undefined = state.span
+    ? {
+        parent: state.span,
+        operation: 'embeddings',
+        servedModel: parsed.model,
+        attributes: embeddingAttributes(parsed),
+      }
+    : undefined;
   try {
     let response: EmbeddingsResponse;
     if (kind === 'cohere-v3') {
       const bodies = toCohereEmbedRequests(parsed);
-      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
       state.upstreamMs = upstreamMs;
       const results: CohereEmbedResult[] = responses.map((r) => {
         const body = readJsonBody(r) as CohereEmbedResponse;
@@ -65,7 +77,7 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
       response = fromCohereEmbedResponses(results, { model: parsed.model, encodingFormat: parsed.encodingFormat });
     } else {
       const bodies = toTitanEmbedRequests(parsed, { kind });
-      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
       state.upstreamMs = upstreamMs;
       const results = responses.map((r) => {
         const body = readJsonBody(r) as TitanEmbedResponse;
@@ -75,13 +87,16 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
       });
       response = fromTitanEmbedResponses(results, { model: parsed.model, encodingFormat: parsed.encodingFormat });
     }
-    const tokens = response.usage.prompt_tokens;
-    ctx.metrics.addTokens(route.account.name, route.model.name, 'input', tokens);
-    const usd = costFor(priceFor(route.model), { inputTokens: tokens });
-    if (usd !== undefined && usd > 0)
-      ctx.metrics.cost.labels(route.account.name, route.model.name, state.caller!.subject).inc(usd);
+    recordTokens(ctx, state, route, { inputTokens: response.usage.prompt_tokens });
     await reply.header('x-request-id', request.id).type('application/json').send(JSON.stringify(response));
   } finally {
     caller.release();
   }
+}
+
+/** GenAI embeddings request attributes: the encoding format and, when asked for, the dimension count. */
+function embeddingAttributes(parsed: ReturnType<typeof parseEmbeddingsRequest>): Attributes {
+  const attributes: Attributes = { [GEN_AI.requestEncodingFormats]: [parsed.encodingFormat] };
+  if (typeof parsed.dimensions === 'number') attributes[GEN_AI.embeddingsDimensionCount] = parsed.dimensions;
+  return attributes;
 }
