@@ -127,6 +127,9 @@ describe.skipIf(!availability.run)('chart dashboards and alerts', () => {
     expect(custom?.metadata.labels).toMatchObject({ dashboards: 'aigw', team: 'platform' });
     expect(custom?.metadata.labels).not.toHaveProperty('grafana_dashboard');
     expect(custom?.metadata.annotations).toEqual({ 'k8s-sidecar-target-directory': 'AI Gateway' });
+    // `--set dashboards.labelValue=1` passes a number; the label is still the string the sidecar matches.
+    const numeric = only(await render(['dashboards.enabled=true', 'dashboards.labelValue=1']), 'ConfigMap')[0];
+    expect(numeric?.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
   });
 
   it('ships a dashboard with a Prometheus data-source variable, namespace/account/model filters and the expected panels', () => {
