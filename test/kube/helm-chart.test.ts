@@ -361,6 +361,33 @@ describe.skipIf(!availability.run)('Helm chart', () => {
       }
     });
 
+    const installNotes = async () =>
+      (
+        await helm(
+          [
+            'install',
+            'notes',
+            CHART,
+            '--namespace',
+            NS,
+            '--dry-run=server',
+            '--set',
+            'prometheusRule.enabled=true,gateway.podMonitor.enabled=true,dashboards.enabled=true',
+          ],
+          cluster.kubeconfigPath('admin'),
+        )
+      ).split('NOTES:')[1] ?? '';
+
+    it('says at install when a monitor or rule was left out for want of the Prometheus Operator', async () => {
+      const notes = await installNotes();
+      for (const key of ['gateway.podMonitor', 'prometheusRule'])
+        expect(notes).toContain(
+          `WARNING: ${key}.enabled is true but this cluster does not serve monitoring.coreos.com/v1`,
+        );
+      expect(notes).not.toContain('gateway.serviceMonitor.enabled');
+      expect(notes).toContain(`ConfigMap notes-aigateway-dashboards in namespace ${NS}, labelled grafana_dashboard=1`);
+    });
+
     it('every object of the values matrix is accepted by the API server (server-side dry run)', async () => {
       const matrix = [
         [],
@@ -424,6 +451,8 @@ spec:
       ]);
       const kinds = new Set(renders.slice(matrix.length).flatMap((objects) => objects.map((o) => o.kind)));
       for (const kind of ['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'ConfigMap']) expect(kinds).toContain(kind);
+      // With the API served, no warning at install.
+      expect(await installNotes()).not.toContain('WARNING');
       for (const [i, objects] of renders.entries()) {
         const set = [...matrix, ...withPrometheus][i] as string[];
         for (const obj of objects) {
