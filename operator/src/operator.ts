@@ -191,6 +191,11 @@ export function loadKubeConfig(file?: string): KubeConfig {
 
 /** Starts the operator; resolves once it runs (campaigning or leading). */
 export async function runOperator(options: OperatorOptions = {}): Promise<RunningOperator> {
+  // Checked before anything starts, so a bad value stops nothing half-started.
+  const metricsPortEnv = process.env.AIGW_OPERATOR_METRICS_PORT;
+  if (metricsPortEnv !== undefined && metricsPortEnv !== '' && !/^\d{1,5}$/.test(metricsPortEnv))
+    throw new Error(`AIGW_OPERATOR_METRICS_PORT must be a port number, got '${metricsPortEnv}'`);
+  const metricsPort = options.metricsPort ?? (metricsPortEnv ? Number(metricsPortEnv) : undefined);
   const kc = options.kubeConfig ?? loadKubeConfig(options.kubeconfig);
   const client = await KubeClient.fromKubeConfig(kc);
   const logger = options.logger ?? (process.env.NODE_ENV === 'test' ? silentLogger : jsonLogger());
@@ -296,8 +301,6 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     healthUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
-  const metricsPortEnv = process.env.AIGW_OPERATOR_METRICS_PORT;
-  const metricsPort = options.metricsPort ?? (metricsPortEnv ? Number(metricsPortEnv) : undefined);
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   if (metricsPort !== undefined) {
     const host = options.healthHost ?? '0.0.0.0';
