@@ -182,7 +182,11 @@ describe.skipIf(!availability.run)('chart dashboards and alerts', () => {
       expect(ids.has(id), `panel id ${id} repeats`).toBe(false);
       ids.add(id);
       expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
+      // Panel types every Grafana since 8 ships.
+      expect(['row', 'timeseries', 'stat', 'bargauge', 'table'], p.title).toContain(p.type);
       if (p.type === 'row') continue;
+      const refIds = (p.targets ?? []).map((t) => t.refId);
+      expect(new Set(refIds).size, `${p.title} repeats a refId`).toBe(refIds.length);
       // Every query goes to the chosen data source, filtered to the chosen namespace.
       expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: DATASOURCE_VAR });
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
