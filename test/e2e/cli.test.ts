@@ -65,9 +65,6 @@ describe('aigw', () => {
     const media = aigwWithEnv({ AIGW_MEDIA_FETCH: 'perhaps' }, 'serve', '--config', 'examples');
     expect(media.code).toBe(2);
     expect(media.err).toMatch(/AIGW_MEDIA_FETCH/);
-    const images = aigwWithEnv({ AIGW_IMAGE_WORK_THREADS: '0' }, 'serve', '--config', 'examples');
-    expect(images.code).toBe(2);
-    expect(images.err).toMatch(/AIGW_IMAGE_WORK_THREADS must be an integer of at least 1/);
   });
 
   it('rejects malformed files and storage environment variables by name', () => {
@@ -77,6 +74,12 @@ describe('aigw', () => {
     const storage = aigwWithEnv({ AIGW_STORAGE_UPLOAD_QUEUE_SIZE: '-1' }, 'serve', '--config', 'examples');
     expect(storage.code).toBe(2);
     expect(storage.err).toMatch(/AIGW_STORAGE_UPLOAD_QUEUE_SIZE must be a non-negative integer/);
+    const media = aigwWithEnv({ AIGW_MEDIA_FETCH: 'perhaps' }, 'serve', '--config', 'examples');
+    expect(media.code).toBe(2);
+    expect(media.err).toMatch(/AIGW_MEDIA_FETCH/);
+    const images = aigwWithEnv({ AIGW_IMAGE_WORK_THREADS: '0' }, 'serve', '--config', 'examples');
+    expect(images.code).toBe(2);
+    expect(images.err).toMatch(/AIGW_IMAGE_WORK_THREADS must be an integer of at least 1/);
   });
 
   it('exits 1 naming the directory when --config does not exist', () => {

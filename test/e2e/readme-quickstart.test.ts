@@ -36,7 +36,8 @@ let scratch: string;
 const withPort = (text: string) => text.replaceAll('127.0.0.1:8080', new URL(stack.gateway.url).host);
 
 beforeAll(async () => {
-  stack = await startStack();
+  // Batch jobs step through their states in milliseconds instead of `make run`'s seconds.
+  stack = await startStack({ emulator: { batch: { stepMs: 20 } } });
   scratch = mkdtempSync(join(tmpdir(), 'aigw-readme-'));
   // The Node snippet imports `openai`; let it resolve from the repository's node_modules.
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(scratch, 'node_modules'), 'dir');
@@ -99,5 +100,35 @@ describe('README quick start', () => {
     const { stdout } = await run('python3', [file], { timeout: 30_000 });
     expect(stdout).toContain('Echo: Hello from Python');
     expect(stdout).toMatch(/^2 1024$/m);
+  });
+
+  it('the Node files-and-batch snippet prints one reply per request, in input order', async () => {
+    const snippet = blocks('js')[1];
+    expect(snippet).toBeDefined();
+    const file = join(scratch, 'batch.mjs');
+    writeFileSync(file, withPort(snippet!));
+    const { stdout } = await run(process.execPath, [file], { cwd: scratch, timeout: 60_000 });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(100);
+    expect(lines[0]).toBe('q0 Echo: Question 0');
+    expect(lines[99]).toBe('q99 Echo: Question 99');
+  });
+
+  it('the Python files-and-batch snippet, when the openai package is installed, prints one reply per request', async () => {
+    const snippet = blocks('python')[1];
+    expect(snippet).toBeDefined();
+    expect(snippet).toContain('extra_body={"model": "demo/');
+    const probe = await run('python3', ['-c', 'import openai'], { timeout: 20_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!probe) return;
+    const file = join(scratch, 'batch.py');
+    writeFileSync(file, withPort(snippet!));
+    const { stdout } = await run('python3', [file], { cwd: scratch, timeout: 60_000 });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(100);
+    expect(lines[0]).toBe('q0 Echo: Question 0');
+    expect(lines[99]).toBe('q99 Echo: Question 99');
   });
 });

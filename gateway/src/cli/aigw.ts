@@ -183,6 +183,9 @@ async function serve(args: string[]): Promise<void> {
   const { STORAGE_DEFAULTS } = await import('../storage/index.js');
   const files = upstreamOptionsFromEnv(process.env, Object.keys(FILES_DEFAULTS), 'AIGW_FILES_');
   const storage = upstreamOptionsFromEnv(process.env, Object.keys(STORAGE_DEFAULTS), 'AIGW_STORAGE_');
+  // Batch API options (AIGW_BATCH_MIN_RECORDS, ...).
+  const { BATCH_DEFAULTS } = await import('../batches/index.js');
+  const batches = upstreamOptionsFromEnv(process.env, Object.keys(BATCH_DEFAULTS), 'AIGW_BATCH_');
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { otlpSignalsFromEnv, tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
@@ -231,6 +234,7 @@ async function serve(args: string[]): Promise<void> {
       upstreamOptions,
       files,
       storage,
+      batches,
       imageWork,
       ...(tracing ? { tracer: tracing.tracer, captureContent: tracing.captureContent } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costFor, imagePriceFor, priceFor, unpricedReason } from './pricing.js';
+import { batchPriceFor, costFor, imagePriceFor, priceFor, unpricedReason } from './pricing.js';
 
 describe('priceFor', () => {
   it('prices a foundation model from the built-in table', () => {
@@ -113,5 +113,19 @@ describe('unpricedReason', () => {
     expect(unpricedReason(inputOnly, { inputTokens: 10, cacheReadTokens: 3 })).toBe('cache_read');
     expect(unpricedReason(undefined, { inputTokens: 1 })).toBe('no_price');
     expect(unpricedReason(inputOnly, { images: [{ width: 512, height: 512, quality: 'standard' }] })).toBe('image');
+  });
+});
+
+describe('batchPriceFor', () => {
+  it('halves the built-in on-demand token prices, profile premium included', () => {
+    const p = batchPriceFor({ modelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' });
+    expect(p?.inputPerMillionTokens).toBeCloseTo(0.55, 9);
+    expect(p?.outputPerMillionTokens).toBeCloseTo(2.75, 9);
+    expect(batchPriceFor({ modelId: 'amazon.titan-embed-text-v2:0' })?.inputPerMillionTokens).toBe(0.01);
+  });
+
+  it("takes a Model's own pricing as it is, and leaves unknown models unpriced", () => {
+    expect(batchPriceFor({ modelId: 'x', pricing: { inputPerMillionTokens: 2 } })?.inputPerMillionTokens).toBe(2);
+    expect(batchPriceFor({ modelId: 'acme.unknown-v1' })).toBeUndefined();
   });
 });

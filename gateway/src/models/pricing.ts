@@ -253,3 +253,31 @@ export function unpricedReason(price: ModelPrice | undefined, usage: BillableUsa
   for (const image of usage.images ?? []) if (imagePriceFor(price, image) === undefined) return 'image';
   return undefined;
 }
+
+/**
+ * Bedrock batch inference is billed at 50% of the on-demand token price for the models that offer it
+ * (Amazon Bedrock pricing page, "Batch"; the same discount for Anthropic, Amazon, Meta, Mistral and the
+ * embedding models in the table above).
+ */
+export const BATCH_PRICE_FACTOR = 0.5;
+
+/**
+ * The prices of a model's batch jobs: the Model's own `pricing` when set (the operator's figures are
+ * taken as they are, for batch as for on-demand), else the built-in on-demand token prices times
+ * {@link BATCH_PRICE_FACTOR}; undefined when the model is unpriced.
+ */
+export function batchPriceFor(model: Pick<CompiledModel, 'modelId' | 'pricing'>): ModelPrice | undefined {
+  const price = priceFor(model);
+  if (!price || price.source === 'model') return price;
+  const out: { -readonly [K in keyof ModelPrice]: ModelPrice[K] } = { source: 'builtin' };
+  const half = (v: number | undefined) =>
+    v === undefined ? undefined : Math.round(v * BATCH_PRICE_FACTOR * 1e9) / 1e9;
+  const set = <K extends keyof ModelPrice>(key: K, value: ModelPrice[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set('inputPerMillionTokens', half(price.inputPerMillionTokens));
+  set('outputPerMillionTokens', half(price.outputPerMillionTokens));
+  set('cacheReadPerMillionTokens', half(price.cacheReadPerMillionTokens));
+  set('cacheWritePerMillionTokens', half(price.cacheWritePerMillionTokens));
+  return out;
+}

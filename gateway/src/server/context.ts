@@ -4,6 +4,7 @@
  */
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
+import type { BatchService } from '../batches/index.js';
 import type { Caller, KubernetesIdentity, ModelRoute, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
 import type { FilesOptions } from '../files/index.js';
@@ -66,6 +67,8 @@ export interface ServerContext {
   readonly captureContent?: boolean | undefined;
   /** S3 stores of accounts' `batch` blocks (Files and Batch APIs), one per account. */
   readonly storage: AccountStorage;
+  /** The Batch API (S3 + Bedrock batch jobs). */
+  readonly batches: BatchService;
   /** Files API limits. */
   readonly files: FilesOptions;
 }

@@ -8,9 +8,10 @@ import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
-import { type ConfigSource, ConfigStore } from '../config/index.js';
+import { BatchControlPlane, type BatchOptions, BatchService, resolveBatchOptions } from '../batches/index.js';
+import { type AccountCredentials, type CompiledAccount, type ConfigSource, ConfigStore } from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
-import { type FilesOptions, resolveFilesOptions } from '../files/index.js';
+import { type FilesOptions, resolveFilesOptions, virtualFileId } from '../files/index.js';
 import { createLogger } from '../logging/index.js';
 import { AccountStorage, type StorageOptions } from '../storage/index.js';
 import { GatewayMetrics, type GenAiMirror, type UsageRecord } from '../telemetry/index.js';
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   files?: Partial<FilesOptions>;
   /** S3 storage layer options (STORAGE_DEFAULTS). */
   storage?: Partial<StorageOptions>;
+  /** Batch API options (BATCH_DEFAULTS). */
+  batches?: Partial<BatchOptions>;
 }
 
 export interface RunningGateway {
@@ -102,6 +105,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(upstream instanceof BedrockUpstream ? { authFor: (a, c) => upstream.authFor(a, c) } : {}),
     ...(options.storage ? { storage: options.storage } : {}),
   });
+  const batchOptions = resolveBatchOptions(options.batches);
+  const controlPlane = new BatchControlPlane(
+    {
+      authFor:
+        upstream instanceof BedrockUpstream
+          ? (a: CompiledAccount, c: AccountCredentials | undefined) => upstream.authFor(a, c)
+          : undefined,
+    },
+    batchOptions,
+  );
+  const batches = new BatchService(
+    {
+      controlPlane,
+      storage,
+      metrics,
+      options: batchOptions,
+      snapshot: () => store.current,
+      warn: (message, err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, message),
+    },
+    virtualFileId,
+  );
   store.onReload((outcome) => {
     metrics.configReloads.labels(outcome.result).inc();
     if (outcome.result !== 'loaded') return;
@@ -110,18 +134,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const snapshot = store.current;
     if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
     // Close S3 clients of accounts that left the config (or whose settings changed).
-    if (snapshot)
-      storage.retain(
-        [...snapshot.accounts.values()].map((account) => ({
-          account,
-          credentials: snapshot.credentials.accounts[account.name],
-        })),
-      );
+    if (snapshot) {
+      const live = [...snapshot.accounts.values()].map((account) => ({
+        account,
+        credentials: snapshot.credentials.accounts[account.name],
+      }));
+      storage.retain(live);
+      // Likewise the Bedrock control-plane clients of the Batch API.
+      controlPlane.retain(live);
+    }
   });
 
   const first = await store.reload();
   if (first.result === 'rejected' && (options.requireConfig ?? true)) {
     storage.close();
+    controlPlane.close();
     await upstream.close();
     throw new Error(`config rejected: ${first.error}`);
   }
@@ -147,6 +174,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     tracer: options.tracer,
     captureContent: options.captureContent,
     storage,
+    batches,
     files: resolveFilesOptions(options.files),
   };
   const app = await buildGatewayApp(ctx);
@@ -156,6 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   } catch (err) {
     store.close();
     storage.close();
+    controlPlane.close();
     await upstream.close();
     await imageWork.close();
     throw err;
@@ -180,6 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await app.close();
       store.close();
       storage.close();
+      controlPlane.close();
       await upstream.close();
       await imageWork.close();
       throw err;
@@ -194,6 +224,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const finish = async () => {
     store.close();
     storage.close();
+    controlPlane.close();
     await upstream.close();
     await imageWork.close();
     await admin?.close();

@@ -14,7 +14,7 @@ export { type GatewayOptions, type RunningGateway, startGateway } from './gatewa
 export { SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export { ROUTE_MODULES, type RouteModule } from './routes/index.js';
 export { SseWriter } from './sse.js';
-export { notYetAvailableError, unsupportedSurfaceError } from './surfaces.js';
+export { unsupportedSurfaceError } from './surfaces.js';
 export {
   createTokenReviewer,
   jwtExpiry,

@@ -230,7 +230,7 @@ describe('framework errors in OpenAI shape', () => {
     expect((await errorOf(res)).code).toBe('unsupported_media_type');
   });
 
-  it('404s unsupported OpenAI surfaces by name, unknown URLs, and pending surfaces', async () => {
+  it('404s unsupported OpenAI surfaces by name and unknown URLs; the Batch API is served', async () => {
     const responses = await call('/v1/responses', { method: 'POST' });
     expect(responses.status).toBe(404);
     expect(await errorOf(responses)).toMatchObject({
@@ -244,9 +244,22 @@ describe('framework errors in OpenAI shape', () => {
       code: 'not_found',
       message: expect.stringContaining('GET /v1/frobnicate'),
     });
-    const pending = await call('/v1/batches', { method: 'POST' });
-    expect(pending.status).toBe(404);
-    expect((await errorOf(pending)).message).toContain('not yet available');
+    const batches = await call('/v1/batches', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(batches.status).toBe(400);
+    expect(await errorOf(batches)).toMatchObject({ code: 'missing_required_parameter', param: 'input_file_id' });
+  });
+
+  it('answers a path it cannot decode in OpenAI error shape with a request id', async () => {
+    for (const path of ['/v1/models/%ZZ', '/v1/batches/%E0%A4%A', '/v1/files/%ZZ/content']) {
+      const res = await call(path);
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect(await errorOf(res)).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request' });
+    }
   });
 
   it('405s a wrong method with Allow', async () => {

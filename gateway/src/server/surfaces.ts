@@ -58,8 +58,3 @@ export function unsupportedSurfaceError(path: string): GatewayError | undefined 
   }
   return undefined;
 }
-
-/** A surface this gateway will serve but whose route is not part of this build yet. */
-export function notYetAvailableError(surface: string): GatewayError {
-  return new GatewayError('unsupported_endpoint', `${surface} is not yet available in this version of the gateway.`);
-}

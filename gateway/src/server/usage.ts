@@ -5,7 +5,8 @@
  * state for the usage record written when the response closes (docs/configuration.md, Usage records).
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { CompiledModel, ModelRoute } from '../config/index.js';
+import type { Counter } from 'prom-client';
+import type { Caller, CompiledModel, ModelRoute } from '../config/index.js';
 import { type BillableUsage, costFor, type ModelPrice, priceFor, unpricedReason } from '../models/index.js';
 import type { GatewayMetrics, GenAiBinding, GenAiOperation } from '../telemetry/index.js';
 import type { RequestState, ServerContext } from './context.js';
@@ -71,10 +72,38 @@ export function recordCost(ctx: ServerContext, state: RequestState, route: Model
   }
   state.costUsd = usd;
   if (usd > 0) {
-    const caller = state.caller!;
-    ctx.metrics.cost.labels(account, model, caller.subject).inc(usd);
-    ctx.metrics.teamCost.labels(account, model, caller.metricTeam).inc(usd);
+    const children = costChildren(ctx.metrics, route, state.caller!);
+    children.subject.inc(usd);
+    children.team.inc(usd);
   }
+}
+
+// Cost series of a (model, caller) pair, bound once: both objects live as long as their config snapshot
+// (callers of api keys) or token-review cache entry, so the WeakMaps drop them with it.
+type CostChildren = { subject: Counter.Internal; team: Counter.Internal };
+const costSeries = new WeakMap<GatewayMetrics, WeakMap<CompiledModel, WeakMap<Caller, CostChildren>>>();
+function costChildren(metrics: GatewayMetrics, route: ModelRoute, caller: Caller): CostChildren {
+  let byModel = costSeries.get(metrics);
+  if (!byModel) {
+    byModel = new WeakMap();
+    costSeries.set(metrics, byModel);
+  }
+  let byCaller = byModel.get(route.model);
+  if (!byCaller) {
+    byCaller = new WeakMap();
+    byModel.set(route.model, byCaller);
+  }
+  let children = byCaller.get(caller);
+  if (!children) {
+    const account = route.account.name;
+    const model = route.model.name;
+    children = {
+      subject: metrics.cost.labels(account, model, caller.subject),
+      team: metrics.teamCost.labels(account, model, caller.metricTeam),
+    };
+    byCaller.set(caller, children);
+  }
+  return children;
 }
 
 // Compiled models are immutable and live as long as their snapshot, so their price is resolved once.

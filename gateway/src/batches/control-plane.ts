@@ -1,0 +1,244 @@
+/**
+ * Bedrock's batch control plane (bedrock-wire.md §7) through @aws-sdk/client-bedrock: one client per
+ * account, region and credential material, built once and reused (the SDK client owns the keep-alive pool
+ * and signs with the account's credentials: access keys, an assumed role's refreshing session or the
+ * default chain). Errors become GatewayErrors; AWS's own text is kept out of responses where it can name
+ * principals or roles.
+ */
+import {
+  BedrockClient,
+  CreateModelInvocationJobCommand,
+  type CreateModelInvocationJobCommandInput,
+  GetModelInvocationJobCommand,
+  type GetModelInvocationJobCommandOutput,
+  ListModelInvocationJobsCommand,
+  type ModelInvocationJobSummary,
+  StopModelInvocationJobCommand,
+} from '@aws-sdk/client-bedrock';
+import type { AccountCredentials, CompiledAccount } from '../config/index.js';
+import { bedrockExceptionRule, GatewayError, redactSecrets } from '../errors/index.js';
+import { type AuthLookup, credentialProviderOf } from '../storage/index.js';
+import { authCacheKey, createUpstreamAuth, UPSTREAM_DEFAULTS, type UpstreamAuth } from '../upstream/index.js';
+import type { InvocationJobView } from '../wire/bedrock/index.js';
+import type { BatchOptions } from './defaults.js';
+
+/**
+ * How the control plane finds an account's credentials: the Bedrock upstream's cached auth (one STS
+ * session per account for runtime, S3 and control plane), else auths created and cached here.
+ */
+export interface ControlPlaneCredentials {
+  authFor?: AuthLookup | undefined;
+}
+
+/** The job fields of a Create call the gateway chooses. */
+export interface CreateJobInput {
+  jobName: string;
+  roleArn: string;
+  modelId: string;
+  inputS3Uri: string;
+  outputS3Uri: string;
+  modelInvocationType: 'Converse' | 'InvokeModel';
+  timeoutHours: number;
+  clientRequestToken?: string | undefined;
+  tags?: { key: string; value: string }[];
+}
+
+type Job = GetModelInvocationJobCommandOutput | ModelInvocationJobSummary;
+
+function viewOf(job: Job): InvocationJobView {
+  const view: InvocationJobView = { jobArn: job.jobArn ?? '' };
+  const set = <K extends keyof InvocationJobView>(key: K, value: InvocationJobView[K] | undefined) => {
+    if (value !== undefined && value !== null) view[key] = value;
+  };
+  set('jobName', job.jobName);
+  set('modelId', job.modelId);
+  set('status', job.status);
+  set('message', job.message);
+  set('submitTime', job.submitTime);
+  set('lastModifiedTime', job.lastModifiedTime);
+  set('endTime', job.endTime);
+  set('jobExpirationTime', job.jobExpirationTime);
+  set('inputS3Uri', job.inputDataConfig?.s3InputDataConfig?.s3Uri);
+  set('outputS3Uri', job.outputDataConfig?.s3OutputDataConfig?.s3Uri);
+  const counts = job as {
+    totalRecordCount?: number;
+    processedRecordCount?: number;
+    successRecordCount?: number;
+    errorRecordCount?: number;
+  };
+  set('totalRecordCount', counts.totalRecordCount);
+  set('processedRecordCount', counts.processedRecordCount);
+  set('successRecordCount', counts.successRecordCount);
+  set('errorRecordCount', counts.errorRecordCount);
+  return view;
+}
+
+/**
+ * A failed control-plane call as a GatewayError. Validation and conflict messages are Bedrock's own
+ * (redacted of anything credential-like: they tell the caller which parameter to fix); access errors
+ * name only the exception, since their text names principals and roles.
+ */
+export function controlPlaneError(err: unknown, what: string): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const name = typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : '';
+  const message = err instanceof Error ? redactSecrets(err.message) : '';
+  if (name === 'ResourceNotFoundException')
+    return new GatewayError('not_found', `${what}: Bedrock has no such batch job.`, { cause: err });
+  if (name === 'ValidationException' || name === 'ConflictException')
+    return new GatewayError('invalid_request', `${what}: Bedrock refused the job (${name}): ${message}`, {
+      cause: err,
+    });
+  if (name === 'ServiceQuotaExceededException')
+    return new GatewayError(
+      'rate_limit_exceeded',
+      `${what}: a Bedrock batch quota is exhausted (${name}): ${message}`,
+      {
+        cause: err,
+      },
+    );
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new GatewayError('upstream_timeout', `${what}: Bedrock did not answer in time.`, { cause: err });
+  const rule = bedrockExceptionRule(name);
+  if (rule) return new GatewayError(rule.code, `${what} failed (${name}).`, { cause: err });
+  return new GatewayError('upstream_error', `${what} failed${name ? ` (${name})` : ''}.`, { cause: err });
+}
+
+export class BatchControlPlane {
+  private readonly clients = new Map<string, BedrockClient>();
+  private readonly ownAuth = new Map<string, UpstreamAuth>();
+
+  constructor(
+    private readonly credentials: ControlPlaneCredentials,
+    private readonly options: Pick<BatchOptions, 'controlPlaneTimeoutMs'>,
+  ) {}
+
+  /** The client of an account in a region (cached; never one per request). */
+  clientFor(account: CompiledAccount, credentials: AccountCredentials | undefined, region: string): BedrockClient {
+    const key = `${authCacheKey(account, credentials)}|${region}|${account.controlPlaneEndpoint ?? ''}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      const auth = this.credentials.authFor?.(account, credentials) ?? this.createAuth(account, credentials);
+      const provider = credentialProviderOf(auth, credentials);
+      client = new BedrockClient({
+        region,
+        ...(account.controlPlaneEndpoint ? { endpoint: account.controlPlaneEndpoint } : {}),
+        ...(provider ? { credentials: provider } : {}),
+        requestHandler: { requestTimeout: this.options.controlPlaneTimeoutMs },
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  async create(client: BedrockClient, input: CreateJobInput, signal?: AbortSignal): Promise<string> {
+    const params: CreateModelInvocationJobCommandInput = {
+      jobName: input.jobName,
+      roleArn: input.roleArn,
+      modelId: input.modelId,
+      inputDataConfig: { s3InputDataConfig: { s3Uri: input.inputS3Uri, s3InputFormat: 'JSONL' } },
+      outputDataConfig: { s3OutputDataConfig: { s3Uri: input.outputS3Uri } },
+      timeoutDurationInHours: input.timeoutHours,
+      modelInvocationType: input.modelInvocationType,
+      ...(input.clientRequestToken ? { clientRequestToken: input.clientRequestToken } : {}),
+      ...(input.tags && input.tags.length > 0 ? { tags: input.tags } : {}),
+    };
+    try {
+      const out = await client.send(new CreateModelInvocationJobCommand(params), signal ? { abortSignal: signal } : {});
+      if (!out.jobArn)
+        throw new GatewayError('upstream_error', 'Bedrock created the batch job without returning its ARN.');
+      return out.jobArn;
+    } catch (err) {
+      throw controlPlaneError(err, 'Creating the Bedrock batch job');
+    }
+  }
+
+  /** The job, or undefined when Bedrock does not know it. */
+  async get(client: BedrockClient, jobId: string, signal?: AbortSignal): Promise<InvocationJobView | undefined> {
+    try {
+      const out = await client.send(
+        new GetModelInvocationJobCommand({ jobIdentifier: jobId }),
+        signal ? { abortSignal: signal } : {},
+      );
+      return viewOf(out);
+    } catch (err) {
+      const name = typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : '';
+      if (name === 'ResourceNotFoundException') return undefined;
+      // An id Bedrock finds malformed is an unknown id to the caller.
+      if (name === 'ValidationException') return undefined;
+      throw controlPlaneError(err, 'Reading the Bedrock batch job');
+    }
+  }
+
+  async stop(client: BedrockClient, jobId: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await client.send(
+        new StopModelInvocationJobCommand({ jobIdentifier: jobId }),
+        signal ? { abortSignal: signal } : {},
+      );
+    } catch (err) {
+      throw controlPlaneError(err, 'Stopping the Bedrock batch job');
+    }
+  }
+
+  /** One page of jobs, newest first. */
+  async listPage(
+    client: BedrockClient,
+    opts: { nextToken?: string | undefined; maxResults: number; nameContains?: string | undefined },
+    signal?: AbortSignal,
+  ): Promise<{ jobs: InvocationJobView[]; nextToken?: string | undefined }> {
+    try {
+      const out = await client.send(
+        new ListModelInvocationJobsCommand({
+          maxResults: opts.maxResults,
+          sortBy: 'CreationTime',
+          sortOrder: 'Descending',
+          ...(opts.nextToken ? { nextToken: opts.nextToken } : {}),
+          ...(opts.nameContains ? { nameContains: opts.nameContains } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      return { jobs: (out.invocationJobSummaries ?? []).map(viewOf), nextToken: out.nextToken };
+    } catch (err) {
+      throw controlPlaneError(err, 'Listing the Bedrock batch jobs');
+    }
+  }
+
+  /** Destroys the clients (and own auths) of accounts no longer in the config, or whose settings changed. */
+  retain(live: Iterable<{ account: CompiledAccount; credentials: AccountCredentials | undefined }>): void {
+    const keep = new Set<string>();
+    for (const { account, credentials } of live) keep.add(authCacheKey(account, credentials));
+    for (const [key, client] of this.clients) {
+      if (!keep.has(key.slice(0, key.indexOf('|')))) {
+        client.destroy();
+        this.clients.delete(key);
+      }
+    }
+    for (const [key, auth] of this.ownAuth) {
+      if (!keep.has(key)) {
+        auth.close();
+        this.ownAuth.delete(key);
+      }
+    }
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+    for (const auth of this.ownAuth.values()) auth.close();
+    this.ownAuth.clear();
+  }
+
+  private createAuth(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth {
+    const key = authCacheKey(account, credentials);
+    let auth = this.ownAuth.get(key);
+    if (!auth) {
+      auth = createUpstreamAuth(account, credentials, {
+        refreshBeforeMs: UPSTREAM_DEFAULTS.credentialRefreshBeforeMs,
+        jitterMs: UPSTREAM_DEFAULTS.credentialRefreshJitterMs,
+        failureBackoffMs: UPSTREAM_DEFAULTS.credentialFailureBackoffMs,
+      });
+      this.ownAuth.set(key, auth);
+    }
+    return auth;
+  }
+}
