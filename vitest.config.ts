@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests sit beside their modules; cross-component suites live in test/.
-// Slow suites (real kube-apiserver, helm) run when AIGW_SLOW_TESTS=1, which CI sets.
+// The kube-apiserver suites run when their binaries are built (test/kube/tools/build.sh); under CI=true a
+// missing binary fails them instead of skipping.
 export default defineConfig({
   test: {
     include: ['gateway/**/*.test.ts', 'operator/**/*.test.ts', 'emulator/**/*.test.ts', 'test/**/*.test.ts'],

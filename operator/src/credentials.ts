@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { request } from 'undici';
 import type { AccountCredentials, CompiledAccount } from '../../gateway/src/config/index.js';
+import { createSdkRequestHandler, sharedEgressDispatcher } from '../../gateway/src/upstream/index.js';
 import type { CredentialCheck } from './status.js';
 
 export interface CredentialCheckerOptions {
@@ -157,6 +158,8 @@ export class CredentialChecker {
       region: account.region,
       endpoint: account.stsEndpoint,
       maxAttempts: 2,
+      // Through HTTPS_PROXY / NO_PROXY, as the gateway's own calls to AWS.
+      requestHandler: createSdkRequestHandler(),
       credentials:
         credentials?.accessKeyId && credentials.secretAccessKey
           ? {
@@ -175,6 +178,7 @@ export class CredentialChecker {
       method: 'GET',
       headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
       signal: AbortSignal.timeout(this.timeout),
+      dispatcher: sharedEgressDispatcher(),
     });
     return apiKeyCheckResult(res.statusCode, await res.body.text());
   }

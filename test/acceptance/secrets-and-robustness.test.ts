@@ -446,10 +446,14 @@ describe('hostile HTTP on the public port', () => {
     const head = req.subarray(0, req.indexOf('\r\n\r\n') + 4);
     const body = [...req.subarray(head.length)].slice(0, 30).map((b) => Buffer.from([b]));
     const slow = raw([head, ...body], { gapMs: 100, waitMs: 4_000 });
+    let slowSettled = false;
+    void slow.then(() => {
+      slowSettled = true;
+    });
     await new Promise((r) => setTimeout(r, 300));
-    const t0 = Date.now();
+    // Ordering, not timing: the probe is answered while the trickling request is still in flight.
     await healthy();
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(slowSettled).toBe(false);
     const s = await slow;
     expect(s.status).toBe(0); // still waiting for its body: no premature answer
   }, 15_000);
@@ -652,7 +656,7 @@ describe('hostile HTTP on the public port', () => {
     await healthy();
   }, 30_000);
 
-  it('answers bodies of many small items within the limit quickly (no quadratic work)', async () => {
+  it('answers bodies of many small items within the limit (no quadratic work)', async () => {
     const msgs = Array.from({ length: 300_000 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: 'a' }));
     const bodies: [string, string][] = [
       [
@@ -697,15 +701,13 @@ describe('hostile HTTP on the public port', () => {
       ['300k embedding inputs', JSON.stringify({ model: MODELS.embed, input: msgs.map(() => 'a') })],
     ];
     for (const [what, body] of bodies) {
-      const t0 = Date.now();
+      // Quadratic work on 300k items would take minutes; linear work answers well inside the wait. The wait is the
+      // bound (no timed assertion: how long the answer takes on a busy machine is the benchmarks' business).
       const r = await raw([post(body, {}, what.includes('embedding') ? '/v1/embeddings' : '/v1/chat/completions')], {
         waitMs: 15_000,
       });
-      const ms = Date.now() - t0;
-      if (process.env.AIGW_PROBE)
-        console.log(what, r.status, ms, r.text.slice(r.text.indexOf('\r\n\r\n') + 4, r.text.indexOf('\r\n\r\n') + 200));
       clean(r, what);
-      expect(ms, what).toBeLessThan(5_000);
+      expect(r.status, `${what}: no answer within the wait`).toBeGreaterThan(0);
     }
     await healthy();
   }, 60_000);

@@ -1,6 +1,7 @@
 /** The `aigw` command line: help, version, and clear errors for bad invocations. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/config-dir.js';
@@ -67,6 +68,38 @@ describe('aigw', () => {
     expect(media.err).toMatch(/AIGW_MEDIA_FETCH/);
   });
 
+  it('runs from a clone as `npx aigw` (the package bin), with nothing fetched from a registry', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'aigw-npx-'));
+    try {
+      const npx = (...args: string[]) =>
+        spawnSync('npx', ['--no', '--', 'aigw', ...args], {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+          timeout: 60_000,
+          // A fresh npm cache: the command must not depend on an earlier npx run on this machine.
+          env: { ...process.env, npm_config_cache: cache, npm_config_update_notifier: 'false' },
+        });
+      const help = npx('--help');
+      expect(help.status, help.stderr).toBe(0);
+      expect(help.stdout).toContain('aigw serve --config DIR');
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+      expect(npx('--version').stdout).toBe(`aigw ${pkg.version}\n`);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("the README's CLI section gives commands that work in a clone (npx aigw ...)", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## The CLI'),
+      readme.indexOf('\n## ', readme.indexOf('## The CLI') + 1),
+    );
+    const commands = [...section.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1] as string);
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    for (const command of commands) expect(command).toMatch(/^npx aigw (serve|operator|emulator)\b/);
+  });
+
   it('rejects malformed files and storage environment variables by name', () => {
     const files = aigwWithEnv({ AIGW_FILES_MAX_FILE_BYTES: '1e9' }, 'serve', '--config', 'examples');
     expect(files.code).toBe(2);
@@ -85,6 +118,6 @@ describe('aigw', () => {
   it('exits 1 naming the directory when --config does not exist', () => {
     const res = aigw('serve', '--config', '/nonexistent/aigw-config', '--port', '0', '--admin-port', '0');
     expect(res.code).toBe(1);
-    expect(res.out + res.err).toMatch(/cannot read \/nonexistent\/aigw-config/);
+    expect(res.err).toBe('aigw: cannot read /nonexistent/aigw-config (--config): no such directory\n');
   });
 });

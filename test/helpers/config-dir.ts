@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXAMPLES_DIR = join(REPO_ROOT, 'examples');
+/** The emulator's address in examples/: its default port, or the `${EMULATOR_PORT:-4566}` form `make run` fills in. */
+const EXAMPLE_EMULATOR_URL_RE = /http:\/\/127\.0\.0\.1:(?:\$\{EMULATOR_PORT:-4566\}|4566(?!\d))/g;
 
 /** The demo caller of examples/api-keys.yaml (subject user:demo@example.com, team demo). */
 export const DEMO_KEY = 'sk-aigw-demo-0000000000000000';
@@ -39,7 +41,8 @@ export async function makeConfigDir(
   for (const name of await readdir(EXAMPLES_DIR)) {
     if (!/\.ya?ml$/.test(name)) continue;
     let text = await readFile(join(EXAMPLES_DIR, name), 'utf8');
-    if (options.emulatorUrl) text = text.replaceAll('http://127.0.0.1:4566', options.emulatorUrl);
+    // The examples name the emulator as http://127.0.0.1:${EMULATOR_PORT:-4566}.
+    if (options.emulatorUrl) text = text.replace(EXAMPLE_EMULATOR_URL_RE, options.emulatorUrl);
     await writeFile(join(dir, name), text);
   }
   for (const [name, text] of Object.entries(options.extraFiles ?? {})) await writeFile(join(dir, name), text);

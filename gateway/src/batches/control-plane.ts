@@ -18,7 +18,13 @@ import {
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { bedrockExceptionRule, GatewayError, redactSecrets } from '../errors/index.js';
 import { type AuthLookup, credentialProviderOf } from '../storage/index.js';
-import { authCacheKey, createUpstreamAuth, UPSTREAM_DEFAULTS, type UpstreamAuth } from '../upstream/index.js';
+import {
+  authCacheKey,
+  createSdkRequestHandler,
+  createUpstreamAuth,
+  UPSTREAM_DEFAULTS,
+  type UpstreamAuth,
+} from '../upstream/index.js';
 import type { InvocationJobView } from '../wire/bedrock/index.js';
 import type { BatchOptions } from './defaults.js';
 
@@ -123,7 +129,8 @@ export class BatchControlPlane {
         region,
         ...(account.controlPlaneEndpoint ? { endpoint: account.controlPlaneEndpoint } : {}),
         ...(provider ? { credentials: provider } : {}),
-        requestHandler: { requestTimeout: this.options.controlPlaneTimeoutMs },
+        // Through HTTPS_PROXY / NO_PROXY like every call to AWS (docs/configuration.md, "Egress through a proxy").
+        requestHandler: createSdkRequestHandler({ requestTimeoutMs: this.options.controlPlaneTimeoutMs }),
       });
       this.clients.set(key, client);
     }

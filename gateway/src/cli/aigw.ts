@@ -5,7 +5,8 @@
  *   aigw emulator                                     the Bedrock emulator
  *   aigw operator                                     the operator
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -52,6 +53,35 @@ operator options:
 
 /** A bad command line: printed with a hint, exit code 2. */
 class UsageError extends Error {}
+
+/** A start that cannot go on: each line printed to stderr as `aigw: LINE`, exit code 1. */
+class StartError extends Error {
+  readonly lines: readonly string[];
+  constructor(lines: readonly string[]) {
+    super(lines.join('\n'));
+    this.lines = lines;
+  }
+}
+
+/**
+ * A listener that could not bind, said the way a person fixes it: which address, which flag, why.
+ * Anything else is passed through.
+ */
+function listenFailure(err: unknown, flags: { port: number; flag: string }[]): Error {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.syscall !== 'listen' && e.code !== 'EADDRINUSE') return err as Error;
+  const flag = flags.find((f) => f.port === e.port)?.flag ?? '--port';
+  const where = `${e.address ?? 'address'}:${e.port ?? '?'}`;
+  const why =
+    e.code === 'EADDRINUSE'
+      ? `the port is already in use by another process; stop that process or choose another ${flag}`
+      : e.code === 'EACCES'
+        ? `permission denied (ports below 1024 need privileges); choose another ${flag}`
+        : e.code === 'EADDRNOTAVAIL'
+          ? "the address is not one of this machine's; choose another --host"
+          : (e.code ?? e.message);
+  return new StartError([`cannot listen on ${where} (${flag}): ${why}`]);
+}
 
 function packageVersion(): string {
   // Works from the sources (gateway/src/cli) and from the build (dist/gateway/src/cli).
@@ -148,11 +178,21 @@ async function serve(args: string[]): Promise<void> {
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const port = parsePort(values.port, '--port', 8080);
   const adminPort = parsePort(values['admin-port'], '--admin-port', 9090);
+  if (port !== 0 && port === adminPort && !values['admin-host'])
+    throw new UsageError(`--port and --admin-port are both ${port}; give them different ports`);
   const server = {
     bodyLimitBytes: parseBytes(values['body-limit'], '--body-limit'),
     shutdownGraceMs: parseSeconds(values['shutdown-grace'], '--shutdown-grace'),
     shutdownDelayMs: parseSeconds(values['shutdown-delay'], '--shutdown-delay'),
   };
+  if (values.config) {
+    // A mistyped path would otherwise look like a config with nothing in it.
+    const kind = await stat(values.config).then(
+      (st) => (st.isDirectory() ? undefined : 'not a directory'),
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? 'no such directory' : err.message),
+    );
+    if (kind) throw new StartError([`cannot read ${values.config} (--config): ${kind}`]);
+  }
   const source: ConfigSource = values.config
     ? new ManifestDirSource(values.config, values.namespace ? { namespace: values.namespace } : {})
     : new CompiledDirSource(values['compiled-config'] as string);
@@ -176,7 +216,7 @@ async function serve(args: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { UPSTREAM_DEFAULTS } = await import('../upstream/index.js');
+  const { UPSTREAM_DEFAULTS, describeProxySettings, proxySettingsFromEnv } = await import('../upstream/index.js');
   const upstreamOptions = upstreamOptionsFromEnv(process.env, Object.keys(UPSTREAM_DEFAULTS));
   // Files API limits (AIGW_FILES_MAX_FILE_BYTES, ...) and S3 client settings (AIGW_STORAGE_UPLOAD_PART_BYTES, ...).
   const { FILES_DEFAULTS } = await import('../files/index.js');
@@ -186,6 +226,16 @@ async function serve(args: string[]): Promise<void> {
   // Batch API options (AIGW_BATCH_MIN_RECORDS, ...).
   const { BATCH_DEFAULTS } = await import('../batches/index.js');
   const batches = upstreamOptionsFromEnv(process.env, Object.keys(BATCH_DEFAULTS), 'AIGW_BATCH_');
+  const proxy = proxySettingsFromEnv(process.env);
+  for (const [name, value] of [
+    ['HTTPS_PROXY', proxy.httpsProxy],
+    ['HTTP_PROXY', proxy.httpProxy],
+  ] as const) {
+    if (value && !/^https?:\/\/[^/]/i.test(value))
+      throw new UsageError(`${name} must be a proxy URL such as http://proxy.example:3128, got a value that is not`);
+  }
+  const egress = describeProxySettings(proxy);
+  if (egress) logger.info({}, egress);
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
   const { otlpSignalsFromEnv, tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = tracingFromEnv(process.env, { version: packageVersion() });
@@ -212,9 +262,7 @@ async function serve(args: string[]): Promise<void> {
     try {
       identityReviewer = await createTokenReviewer({ audiences });
     } catch (err) {
-      logger.fatal({}, (err as Error).message);
-      process.exitCode = 1;
-      return;
+      throw new StartError([(err as Error).message]);
     }
     // Not fatal: API keys keep working, and RBAC applied a moment later fixes reviews without a restart.
     const problem = await identityReviewer.probe();
@@ -247,9 +295,18 @@ async function serve(args: string[]): Promise<void> {
     });
   } catch (err) {
     await identityReviewer?.close();
-    logger.fatal({}, (err as Error).message);
-    process.exitCode = 1;
-    return;
+    const { ConfigStartError } = await import('../server/index.js');
+    if (err instanceof ConfigStartError) {
+      const count = err.problems.length === 1 ? 'a problem' : `${err.problems.length} problems`;
+      throw new StartError([
+        `config rejected, cannot start: the ${err.source} have ${count}:`,
+        ...err.problems.map((p) => `  ${p}`),
+      ]);
+    }
+    throw listenFailure(err, [
+      { port, flag: '--port' },
+      { port: adminPort, flag: '--admin-port' },
+    ]);
   }
   let signals = 0;
   const stop = (signal: string) => {
@@ -327,13 +384,20 @@ async function emulator(args: string[]): Promise<void> {
   if (tlsPort === undefined && (tlsCaFile !== undefined || values['print-ca'])) {
     throw new UsageError('--tls-ca-file and --print-ca need --tls-port');
   }
-  const running = await mod.startEmulator({
-    ...fromFile,
-    port,
-    ...(host ? { host } : {}),
-    ...(tlsPort !== undefined ? { tlsPort } : {}),
-    ...(tlsCaFile !== undefined ? { tlsCaFile } : {}),
-  });
+  const running = await mod
+    .startEmulator({
+      ...fromFile,
+      port,
+      ...(host ? { host } : {}),
+      ...(tlsPort !== undefined ? { tlsPort } : {}),
+      ...(tlsCaFile !== undefined ? { tlsCaFile } : {}),
+    })
+    .catch((err: unknown) => {
+      throw listenFailure(err, [
+        { port, flag: '--port' },
+        ...(tlsPort !== undefined ? [{ port: tlsPort, flag: '--tls-port' }] : []),
+      ]);
+    });
   process.stdout.write(`aigw emulator listening on ${running.url}\n`);
   if (running.tls) {
     const where = tlsCaFile === undefined ? '' : ` (CA certificate written to ${tlsCaFile})`;
@@ -399,6 +463,15 @@ async function operator(args: string[]): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+function isThisScript(path: string): boolean {
+  if (path.endsWith('/aigw')) return true;
+  try {
+    return realpathSync(path) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script); exported for tests. */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -437,13 +510,14 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`aigw: ${(err as Error).message}\n`);
+    // Indented lines continue the one before (the problems under "cannot start").
+    const lines = err instanceof StartError ? err.lines : [(err as Error).message];
+    process.stderr.write(lines.map((line) => (line.startsWith(' ') ? `${line}\n` : `aigw: ${line}\n`)).join(''));
     process.exitCode = 1;
   }
 }
 
-// Run when executed directly (not when imported by a test).
-const invoked = process.argv[1]
-  ? fileURLToPath(import.meta.url) === process.argv[1] || process.argv[1].endsWith('/aigw')
-  : false;
+// Run when executed directly (not when imported by a test). The script may be reached through a
+// symlink (npm's bin link, a symlinked checkout), so compare real paths.
+const invoked = process.argv[1] ? isThisScript(process.argv[1]) : false;
 if (invoked) await main(process.argv.slice(2));

@@ -30,6 +30,17 @@ export interface CompileProblem {
   message: string;
   /** The offending object as given, so callers can locate it (file and document in standalone mode). */
   object: object;
+  /**
+   * Set when the problem only follows from another object's problem (a Model of a broken account):
+   * the kind and name of that object. A report for people lists the cause, not each consequence;
+   * per-object status (the operator's) still needs them.
+   */
+  consequenceOf?: { kind: CompileProblem['kind']; name: string };
+  /**
+   * Set when the object refers to something that does not exist, e.g. `Secret 'aws-keys'`: several
+   * references to the same missing object are one thing to fix.
+   */
+  missing?: string;
 }
 
 export interface CompileOptions {
@@ -211,7 +222,7 @@ export function hashApiKey(token: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-type Report = (path: string, message: string) => void;
+type Report = (path: string, message: string, about?: Pick<CompileProblem, 'consequenceOf' | 'missing'>) => void;
 
 function problemSink(
   problems: CompileProblem[],
@@ -220,8 +231,8 @@ function problemSink(
   name: string,
   object: object,
 ): Report {
-  return (path, message) => {
-    problems.push({ kind, namespace, name, path, message, object });
+  return (path, message, about) => {
+    problems.push({ kind, namespace, name, path, message, object, ...about });
   };
 }
 
@@ -554,7 +565,7 @@ function secretRef(
   }
   const secret = secrets.get(raw.name);
   if (!secret) {
-    report(`${path}.name`, `Secret '${raw.name}' not found`);
+    report(`${path}.name`, `Secret '${raw.name}' not found`, { missing: `Secret '${raw.name}'` });
     return undefined;
   }
   return { ref: raw, name: raw.name, secret };
@@ -584,12 +595,16 @@ function compileModel(
     report('spec.account', 'is required');
     ok = false;
   } else if (brokenAccounts.has(accountName)) {
-    report('spec.account', `ProviderAccount '${accountName}' has problems; its models are not served`);
+    report('spec.account', `ProviderAccount '${accountName}' has problems; its models are not served`, {
+      consequenceOf: { kind: 'ProviderAccount', name: accountName },
+    });
     ok = false;
   } else {
     account = accounts.get(accountName)?.compiled;
     if (!account) {
-      report('spec.account', `ProviderAccount '${accountName}' not found`);
+      report('spec.account', `ProviderAccount '${accountName}' not found`, {
+        missing: `ProviderAccount '${accountName}'`,
+      });
       ok = false;
     }
   }

@@ -10,6 +10,7 @@ export {
 export {
   type IgnoredDocument,
   type LoadedManifests,
+  type LoadOptions,
   loadManifestDir,
   loadManifests,
   ManifestError,
@@ -37,6 +38,7 @@ export {
   formatProblem,
   ManifestDirSource,
   type SourceLoadResult,
+  summarizeProblems,
 } from './sources.js';
 export {
   CONFIG_WATCH_DEFAULTS,

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests write the ${NAME} manifest syntax.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,5 +99,83 @@ describe('ManifestDirSource', () => {
       'demo/global-anthropic-claude-sonnet-4-5-20250929-v1-0',
     );
     expect(loaded.config.apiKeys[0]).toMatchObject({ subject: 'user:demo@example.com', teams: ['demo'] });
+  });
+
+  it('the examples point at the emulator on EMULATOR_PORT, 4566 when it is unset or empty', async () => {
+    const endpoints = async (env: Record<string, string>) => {
+      const loaded = await new ManifestDirSource('examples', { env }).load();
+      if (loaded.status !== 'ready') throw new Error('examples did not load');
+      return [...new Set(loaded.config.accounts.map((a) => a.endpoint))];
+    };
+    expect(await endpoints({})).toEqual(['http://127.0.0.1:4566']);
+    expect(await endpoints({ EMULATOR_PORT: '' })).toEqual(['http://127.0.0.1:4566']);
+    expect(await endpoints({ EMULATOR_PORT: '4567' })).toEqual(['http://127.0.0.1:4567']);
+  });
+});
+
+describe('problems reported for people', () => {
+  const model = (i: number, account: string) =>
+    `apiVersion: aigateway.dev/v1alpha1\nkind: Model\nmetadata: { name: m${i} }\nspec: { account: ${account}, modelId: amazon.nova-lite-v1:0 }\n`;
+
+  it('many references to one missing account are one line; the models of a broken account are not listed', async () => {
+    const models = [1, 2, 3, 4, 5].map((i) => model(i, 'ghost')).join('---\n');
+    const broken = ACCOUNT.replace('metadata: { name: a }', 'metadata: { name: b }').replace(
+      'type: default',
+      'type: nope',
+    );
+    const d = await withFiles({ 'a.yaml': `${models}---\n${broken}---\n${model(6, 'b')}` });
+    const err = (await new ManifestDirSource(d).load().catch((e: unknown) => e)) as ConfigRejectedError;
+    expect(err).toBeInstanceOf(ConfigRejectedError);
+    expect(err.problems).toHaveLength(2);
+    expect(err.problems[0]).toMatch(/a\.yaml#6 spec\.auth\.type/);
+    expect(err.problems[1]).toBe(
+      `ProviderAccount 'ghost' not found: referenced by ${d}/a.yaml#1 spec.account, ${d}/a.yaml#2 spec.account, ${d}/a.yaml#3 spec.account and 2 more`,
+    );
+    expect(err.problems.join('\n')).not.toContain('has problems');
+  });
+});
+
+describe('environment variables in manifests', () => {
+  const account = (region: string) =>
+    `apiVersion: aigateway.dev/v1alpha1\nkind: ProviderAccount\nmetadata: { name: a }\nspec: { region: "${region}", tags: ["\${TAG:-none}"] }\n`;
+  const load = async (text: string, env: Record<string, string | undefined>) => {
+    const d = await withFiles({ 'a.yaml': text });
+    return loadManifests(d, { env });
+  };
+  const specOf = (loaded: Awaited<ReturnType<typeof loadManifests>>) =>
+    (loaded.resources.accounts[0] as unknown as { spec: Record<string, unknown> }).spec;
+
+  it('expands ${NAME} and ${NAME:-default} in string values, nested ones included', async () => {
+    const loaded = await load(account('${REGION}'), { REGION: 'eu-west-1' });
+    expect(specOf(loaded)).toEqual({ region: 'eu-west-1', tags: ['none'] });
+    const tagged = await load(account('x-${REGION}-y'), { REGION: 'r', TAG: 'blue' });
+    expect(specOf(tagged)).toEqual({ region: 'x-r-y', tags: ['blue'] });
+  });
+
+  it('keeps $${ as a literal ${ and leaves text without ${ alone', async () => {
+    const loaded = await load(account('$${REGION} costs $5'), { REGION: 'no' });
+    expect(specOf(loaded).region).toBe('${REGION} costs $5');
+  });
+
+  it('expands nothing without an environment (the compiler then sees the text as written)', async () => {
+    const d = await withFiles({ 'a.yaml': account('${REGION}') });
+    expect(specOf(await loadManifests(d)).region).toBe('${REGION}');
+  });
+
+  it('a value expands to text only: YAML in a variable cannot add fields', async () => {
+    const loaded = await load(account('${REGION}'), { REGION: 'us-east-1", evil: "x' });
+    expect(specOf(loaded).region).toBe('us-east-1", evil: "x');
+    expect(specOf(loaded)).not.toHaveProperty('evil');
+  });
+
+  it('an unset variable without default, or a malformed ${, names the file, document and field but not the value', async () => {
+    const err = await load(account('${REGION}'), {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ManifestError);
+    expect((err as Error).message).toMatch(
+      /a\.yaml#1 spec\.region: uses \$\{REGION\}, but the environment variable REGION is not set/,
+    );
+    const bad = await load(account('sk-${not valid'), {}).catch((e: unknown) => e);
+    expect((bad as Error).message).toMatch(/a\.yaml#1 spec\.region: has a malformed \$\{\.\.\.\}/);
+    expect((bad as Error).message).not.toContain('sk-');
   });
 });

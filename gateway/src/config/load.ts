@@ -41,6 +41,8 @@ export interface IgnoredDocument extends ManifestSource {
 export interface LoadedManifests {
   resources: ResourceSet;
   ignored: IgnoredDocument[];
+  /** The manifest files read (directory joined with name), in load order. */
+  files: string[];
 }
 
 const sources = new WeakMap<object, ManifestSource>();
@@ -56,6 +58,15 @@ function formatSource(source: { file: string; document?: number }): string {
 
 const MANIFEST_RE = /\.(ya?ml|json)$/i;
 
+/** Options of {@link loadManifests} and {@link parseManifestText}. */
+export interface LoadOptions {
+  /**
+   * Expand `${NAME}` and `${NAME:-default}` in string values from these variables (docs/configuration.md,
+   * "Environment variables in manifests"); absent = no expansion. `$${` stands for a literal `${`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
 /**
  * Loads every `*.yaml`, `*.yml` and `*.json` file directly inside `dir` (sorted by name; dot-files
  * skipped, which also skips the `..data` links kubelet creates). Multi-document YAML is allowed.
@@ -64,7 +75,7 @@ const MANIFEST_RE = /\.(ya?ml|json)$/i;
  *
  * @throws ManifestError naming file, document and field when a file cannot be parsed.
  */
-export async function loadManifests(dir: string): Promise<LoadedManifests> {
+export async function loadManifests(dir: string, options: LoadOptions = {}): Promise<LoadedManifests> {
   const entries = await readdir(dir, { withFileTypes: true });
   const files = entries
     .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && MANIFEST_RE.test(e.name))
@@ -72,17 +83,17 @@ export async function loadManifests(dir: string): Promise<LoadedManifests> {
     .sort();
   const resources: ResourceSet = { accounts: [], models: [], secrets: [] };
   const ignored: IgnoredDocument[] = [];
-  for (const file of files) {
-    const path = join(dir, file);
+  const paths = files.map((file) => join(dir, file));
+  for (const path of paths) {
     const text = await readFile(path, 'utf8');
-    parseManifestText(text, path, resources, ignored);
+    parseManifestText(text, path, resources, ignored, options);
   }
-  return { resources, ignored };
+  return { resources, ignored, files: paths };
 }
 
 /** {@link loadManifests} without the list of ignored documents. */
-export async function loadManifestDir(dir: string): Promise<ResourceSet> {
-  return (await loadManifests(dir)).resources;
+export async function loadManifestDir(dir: string, options: LoadOptions = {}): Promise<ResourceSet> {
+  return (await loadManifests(dir, options)).resources;
 }
 
 /**
@@ -95,6 +106,7 @@ export function parseManifestText(
   file: string,
   into: ResourceSet,
   ignored: IgnoredDocument[] = [],
+  options: LoadOptions = {},
 ): void {
   // JSON is a subset of YAML 1.2, so one parser serves both.
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
@@ -106,8 +118,10 @@ export function parseManifestText(
     const document = i + 1;
     const first = doc.errors[0];
     if (first) throw new ManifestError({ file, document }, first.message.split('\n')[0] ?? 'invalid YAML');
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) return; // `---` with nothing after it
+    const parsed: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (parsed === null || parsed === undefined) return; // `---` with nothing after it
+    // Expanded after parsing, value by value, so a variable can never change the document's structure.
+    const value = options.env ? expandEnv(parsed, options.env, { file, document }, '') : parsed;
     addObject(value, { file, document }, '', into, ignored);
   });
 }
@@ -158,6 +172,56 @@ function addObject(
       into.secrets.push(value as unknown as Secret);
       break;
   }
+}
+
+// `$${` (a literal `${`), or `${...}` up to the first `}`, or an unterminated `${`.
+const SUBSTITUTION_RE = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
+const VARIABLE_RE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+
+/**
+ * Compose-style `${NAME}` / `${NAME:-default}` in every string value (not in keys). An unset variable
+ * without a default, or a malformed `${`, is an error naming the field, never the value (it may be a
+ * Secret's).
+ */
+function expandEnv(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  source: ManifestSource,
+  path: string,
+): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    return value.replace(SUBSTITUTION_RE, (match, inner: string | undefined) => {
+      if (match === '$${') return '${';
+      const parsed = inner === undefined ? null : VARIABLE_RE.exec(inner);
+      if (!parsed) {
+        throw new ManifestError(
+          { ...source, path: path || '.' },
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the manifest syntax.
+          'has a malformed ${...}: write ${NAME} or ${NAME:-default} (NAME of letters, digits and _), or $${ for a literal ${',
+        );
+      }
+      const name = parsed[1] as string;
+      const fallback = parsed[2];
+      const set = env[name];
+      if (fallback !== undefined) return set === undefined || set === '' ? fallback : set;
+      if (set === undefined) {
+        throw new ManifestError(
+          { ...source, path: path || '.' },
+          `uses \${${name}}, but the environment variable ${name} is not set (\${${name}:-default} gives a default)`,
+        );
+      }
+      return set;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => expandEnv(item, env, source, `${path}[${i}]`));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value))
+      out[key] = expandEnv(item, env, source, path ? `${path}.${key}` : key);
+    return out;
+  }
+  return value;
 }
 
 function targetOf(apiVersion: string, kind: string): 'account' | 'model' | 'secret' | undefined {

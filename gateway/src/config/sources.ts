@@ -43,15 +43,18 @@ export class ManifestDirSource implements ConfigSource {
   readonly description: string;
   readonly dir: string;
   readonly #namespace: string | undefined;
+  readonly #env: Readonly<Record<string, string | undefined>>;
 
   /**
    * @param options.namespace the namespace to serve; when absent, the one namespace the manifests use
    *   (objects without one count as `default`), and a set spanning several namespaces is rejected.
+   * @param options.env the variables `${NAME}` in the manifests expand from; default `process.env`.
    */
-  constructor(dir: string, options: { namespace?: string } = {}) {
+  constructor(dir: string, options: { namespace?: string; env?: Readonly<Record<string, string | undefined>> } = {}) {
     this.dir = dir;
     this.description = `manifests in ${dir}`;
     this.#namespace = options.namespace;
+    this.#env = options.env ?? process.env;
   }
 
   fingerprint(): Promise<string> {
@@ -61,18 +64,19 @@ export class ManifestDirSource implements ConfigSource {
   async load(): Promise<SourceLoadResult> {
     let loaded: Awaited<ReturnType<typeof loadManifests>>;
     try {
-      loaded = await loadManifests(this.dir);
+      loaded = await loadManifests(this.dir, { env: this.#env });
     } catch (err) {
       if (err instanceof ManifestError) throw new ConfigRejectedError([err.message]);
-      throw new ConfigRejectedError([`cannot read ${this.dir}: ${(err as Error).message}`]);
+      throw new ConfigRejectedError([`cannot read ${this.dir}: ${readFailure(err)}`]);
     }
     const { resources, ignored } = loaded;
     const namespace =
       this.#namespace ?? pickNamespace([...resources.accounts, ...resources.models, ...resources.secrets]);
     const { config, credentials, problems } = compileConfig(resources, { namespace });
-    if (problems.length > 0) throw new ConfigRejectedError(problems.map(formatProblem));
-    const notes = ignored.map(
-      (d) => `${d.file}#${d.document} ignored: ${d.apiVersion} ${d.kind} '${d.name}' is not served`,
+    if (problems.length > 0) throw new ConfigRejectedError(summarizeProblems(problems));
+    const notes = emptinessNotes(this.dir, loaded.files, config);
+    notes.push(
+      ...ignored.map((d) => `${d.file}#${d.document} ignored: ${d.apiVersion} ${d.kind} '${d.name}' is not served`),
     );
     const skipped = [...resources.accounts, ...resources.models, ...resources.secrets].filter(
       (o) => o.metadata.namespace && o.metadata.namespace !== namespace,
@@ -93,11 +97,76 @@ function pickNamespace(objects: { metadata: { namespace?: string } }[]): string 
   return [...namespaces][0] ?? 'default';
 }
 
+/**
+ * What a directory that loads without errors still lacks, each a warning a person should see: a
+ * gateway serving nothing otherwise starts as quietly as one serving everything.
+ */
+function emptinessNotes(dir: string, files: readonly string[], config: CompiledConfig): string[] {
+  if (files.length === 0) return [`${dir} holds no manifests (*.yaml, *.yml, *.json): no model is served`];
+  const notes: string[] = [];
+  if (config.accounts.length === 0)
+    notes.push(`no ProviderAccount in ${dir} (namespace ${config.namespace}): no model is served`);
+  else if (config.models.length === 0)
+    notes.push(`no Model in ${dir} (namespace ${config.namespace}): no model is served`);
+  if (config.apiKeys.length === 0)
+    notes.push(
+      `no api-key Secret (type aigateway.dev/api-key) in ${dir} (namespace ${config.namespace}): no API key is accepted`,
+    );
+  return notes;
+}
+
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such directory';
+  if (code === 'ENOTDIR') return 'not a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (err as Error).message;
+}
+
+/**
+ * One line per thing to fix, for people: a problem that only follows from another one (the Models of
+ * a broken ProviderAccount) is left out, and every reference to the same missing object is one line
+ * (a missing Secret shared by two accounts is one thing to add, not two).
+ */
+export function summarizeProblems(problems: readonly CompileProblem[]): string[] {
+  const broken = new Set(problems.filter((p) => !p.consequenceOf).map((p) => `${p.kind}/${p.name}`));
+  const lines: string[] = [];
+  const missing = new Map<string, { line: number; places: string[]; message: string }>();
+  for (const problem of problems) {
+    const cause = problem.consequenceOf;
+    if (cause && broken.has(`${cause.kind}/${cause.name}`)) continue;
+    if (problem.missing) {
+      const place = `${locate(problem)} ${problem.path}`;
+      const seen = missing.get(problem.missing);
+      if (seen) {
+        seen.places.push(place);
+        continue;
+      }
+      missing.set(problem.missing, { line: lines.length, places: [place], message: problem.message });
+      lines.push('');
+      continue;
+    }
+    lines.push(formatProblem(problem));
+  }
+  for (const { line, places, message } of missing.values()) {
+    const shown = places.slice(0, MAX_PLACES_SHOWN).join(', ');
+    const more = places.length > MAX_PLACES_SHOWN ? ` and ${places.length - MAX_PLACES_SHOWN} more` : '';
+    lines[line] = places.length === 1 ? `${places[0]}: ${message}` : `${message}: referenced by ${shown}${more}`;
+  }
+  return lines;
+}
+
+/** References listed on the line of a missing object before "and N more". */
+const MAX_PLACES_SHOWN = 3;
+
+function locate(problem: CompileProblem): string {
+  const source = sourceOf(problem.object);
+  return source ? `${source.file}#${source.document}` : `${problem.kind} ${problem.namespace}/${problem.name}`;
+}
+
 /** `file#doc path: message`, the form a user can jump to. */
 export function formatProblem(problem: CompileProblem): string {
-  const source = sourceOf(problem.object);
-  const where = source ? `${source.file}#${source.document}` : `${problem.kind} ${problem.namespace}/${problem.name}`;
-  return `${where} ${problem.path}: ${problem.message}`;
+  return `${locate(problem)} ${problem.path}: ${problem.message}`;
 }
 
 /** File names inside a compiled-config directory. */

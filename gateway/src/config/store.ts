@@ -17,7 +17,7 @@ export interface ConfigLogger {
 export type ReloadOutcome =
   | { result: 'loaded'; revision: string; previous: string | undefined }
   | { result: 'unchanged'; revision: string }
-  | { result: 'rejected'; error: string }
+  | { result: 'rejected'; error: string; problems: readonly string[] }
   | { result: 'pending'; reason: string };
 
 export interface ConfigStoreOptions {
@@ -69,14 +69,15 @@ export class ConfigStore {
 
   /**
    * Loads the source now (unless its fingerprint is unchanged since the last attempt and `force` is
-   * false). Concurrent calls coalesce: one more reload runs after the current one.
+   * false). Concurrent calls coalesce: one more reload runs after the current one. `logRejection:
+   * false` leaves reporting a rejected config to the caller (a start that fails prints it once).
    */
-  reload(options: { force?: boolean } = {}): Promise<ReloadOutcome> {
+  reload(options: { force?: boolean; logRejection?: boolean } = {}): Promise<ReloadOutcome> {
     if (this.#running) {
       this.#again = true;
       return this.#running;
     }
-    const run = this.#reloadOnce(options.force ?? false).finally(() => {
+    const run = this.#reloadOnce(options.force ?? false, options.logRejection ?? true).finally(() => {
       this.#running = undefined;
       if (this.#again && !this.#closed) {
         this.#again = false;
@@ -127,8 +128,8 @@ export class ConfigStore {
     this.#debounce.unref();
   }
 
-  async #reloadOnce(force: boolean): Promise<ReloadOutcome> {
-    const outcome = await this.#attempt(force);
+  async #reloadOnce(force: boolean, logRejection: boolean): Promise<ReloadOutcome> {
+    const outcome = await this.#attempt(force, logRejection);
     for (const listener of this.#listeners) {
       try {
         listener(outcome);
@@ -139,7 +140,7 @@ export class ConfigStore {
     return outcome;
   }
 
-  async #attempt(force: boolean): Promise<ReloadOutcome> {
+  async #attempt(force: boolean, logRejection: boolean): Promise<ReloadOutcome> {
     const fingerprint = await this.source.fingerprint();
     const current = this.#snapshot;
     if (!force && fingerprint === this.#lastFingerprint && current) {
@@ -151,12 +152,16 @@ export class ConfigStore {
     } catch (err) {
       // Remember the fingerprint so a broken file is reported once, not on every poll.
       this.#lastFingerprint = fingerprint;
-      const error = err instanceof ConfigRejectedError ? err.message : `unexpected error: ${(err as Error).message}`;
-      this.#logger.error(
-        { source: this.source.description, revision: current?.revision ?? null },
-        `config rejected: ${error}${current ? ' (still serving the last good config)' : ''}`,
-      );
-      return { result: 'rejected', error };
+      const problems =
+        err instanceof ConfigRejectedError ? err.problems : [`unexpected error: ${(err as Error).message}`];
+      const error = err instanceof ConfigRejectedError ? err.message : (problems[0] ?? '');
+      if (logRejection) {
+        this.#logger.error(
+          { source: this.source.description, revision: current?.revision ?? null, problems },
+          `config rejected: ${error}${current ? ' (still serving the last good config)' : ''}`,
+        );
+      }
+      return { result: 'rejected', error, problems };
     }
     if (loaded.status === 'pending') {
       // Not remembered: the next poll or file event tries again. Logged once per reason, not per poll.

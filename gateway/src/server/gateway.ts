@@ -79,6 +79,18 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** `startGateway` needed a config and the source's was rejected; `problems` has one line per problem. */
+export class ConfigStartError extends Error {
+  readonly source: string;
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[], summary: string) {
+    super(`config rejected: ${summary}`);
+    this.name = 'ConfigStartError';
+    this.source = source;
+    this.problems = problems;
+  }
+}
+
 /** Loads the config, starts the API and admin servers and the config watcher. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
@@ -145,12 +157,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   });
 
-  const first = await store.reload();
-  if (first.result === 'rejected' && (options.requireConfig ?? true)) {
+  const requireConfig = options.requireConfig ?? true;
+  // A config the start depends on is reported by the thrown error alone, not logged as well.
+  const first = await store.reload({ logRejection: !requireConfig });
+  if (first.result === 'rejected' && requireConfig) {
     storage.close();
     controlPlane.close();
     await upstream.close();
-    throw new Error(`config rejected: ${first.error}`);
+    throw new ConfigStartError(options.source.description, first.problems, first.error);
   }
   if (options.watch !== false) store.watch();
 

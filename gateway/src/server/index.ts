@@ -10,7 +10,7 @@ export type {
   SnapshotSource,
 } from './context.js';
 export { toGatewayError } from './errors.js';
-export { type GatewayOptions, type RunningGateway, startGateway } from './gateway.js';
+export { ConfigStartError, type GatewayOptions, type RunningGateway, startGateway } from './gateway.js';
 export { SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export { ROUTE_MODULES, type RouteModule } from './routes/index.js';
 export { SseWriter } from './sse.js';

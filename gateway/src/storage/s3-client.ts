@@ -2,11 +2,9 @@
  * The one place an S3 client is constructed. Everything account-specific (region, endpoint with
  * path-style addressing, credentials) comes in; the transport (keep-alive pool, timeouts) is chosen here.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { CompiledAccount } from '../config/index.js';
-import type { AwsCredentials } from '../upstream/index.js';
+import { type AwsCredentials, createEgressDispatcher, createSdkRequestHandler } from '../upstream/index.js';
 import type { StorageOptions } from './defaults.js';
 
 /** AWS credentials for the SDK: a provider function, or undefined for the SDK's own default chain. */
@@ -25,7 +23,6 @@ export function createS3Client(
   credentials: S3CredentialProvider,
   options: StorageOptions,
 ): S3Client {
-  const agentOptions = { keepAlive: true, maxSockets: options.s3Connections };
   return new S3Client({
     region: account.region,
     ...(account.s3Endpoint ? { endpoint: account.s3Endpoint, forcePathStyle: true } : {}),
@@ -33,13 +30,14 @@ export function createS3Client(
     maxAttempts: options.s3MaxAttempts,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // The SDK builds its Node HTTP handler from these options (its own default pool is 50 sockets
-    // without keep-alive tuning).
-    requestHandler: {
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
-      connectionTimeout: options.s3ConnectTimeoutMs,
-      socketTimeout: options.s3SocketTimeoutMs,
-    },
+    // A keep-alive pool of its own per client, through HTTPS_PROXY / NO_PROXY like every call to AWS
+    // (docs/configuration.md, "Egress through a proxy"); the SDK's own default is 50 sockets.
+    requestHandler: createSdkRequestHandler({
+      dispatcher: createEgressDispatcher({
+        connections: options.s3Connections,
+        connect: { timeout: options.s3ConnectTimeoutMs },
+      }),
+      requestTimeoutMs: options.s3SocketTimeoutMs,
+    }),
   });
 }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { formatDuration, fromBedrockHttpError, GatewayError } from '../errors/index.js';
 import { encodeModelIdForPath } from '../models/index.js';
@@ -8,6 +8,7 @@ import type { Clock, SignableRequest, UpstreamAuth } from './auth/types.js';
 import { resolveUpstreamOptions, type UpstreamOptions } from './defaults.js';
 import { EndpointResolver, resolveRegion } from './endpoint.js';
 import { EventStreamDecoder, type UpstreamEvent } from './event-stream.js';
+import { createEgressDispatcher } from './proxy.js';
 import { backoffDelayMs, parseRetryAfterMs, transientNetworkCode } from './retry.js';
 
 /** Bedrock runtime operations the gateway calls (bedrock-wire.md §0). */
@@ -147,10 +148,11 @@ export class BedrockUpstream {
     this.random = random ?? Math.random;
     this.ownsDispatcher = dispatcher === undefined;
     // One Agent: it keeps one keep-alive Pool per origin (region endpoint or override). HTTP/1.1
-    // without pipelining, since a slow generation would stall everything queued behind it.
+    // without pipelining, since a slow generation would stall everything queued behind it. Through
+    // HTTPS_PROXY / NO_PROXY when set (proxy.ts).
     this.dispatcher =
       dispatcher ??
-      new Agent({
+      createEgressDispatcher({
         connections: this.options.connections,
         pipelining: 1,
         keepAliveTimeout: this.options.keepAliveTimeoutMs,

@@ -34,3 +34,13 @@ export {
 export { resolveUpstreamOptions, UPSTREAM_DEFAULTS, type UpstreamOptions } from './defaults.js';
 export { defaultRuntimeEndpoint, resolveRegion } from './endpoint.js';
 export { decodeInvokeStreamChunk, EventStreamDecoder, type UpstreamEvent } from './event-stream.js';
+export {
+  createEgressDispatcher,
+  createSdkRequestHandler,
+  describeProxySettings,
+  type ProxyEnv,
+  type ProxySettings,
+  proxySettingsFromEnv,
+  type SdkRequestHandler,
+  sharedEgressDispatcher,
+} from './proxy.js';

@@ -1,5 +1,6 @@
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AccountCredentials, CompiledAccount } from '../../config/index.js';
+import { createSdkRequestHandler } from '../proxy.js';
 import { RefreshingCredentials } from './refreshing-credentials.js';
 import { SigV4Signer } from './sigv4.js';
 import { credentialError } from './sts-errors.js';
@@ -40,6 +41,8 @@ export class AssumeRoleAuth implements UpstreamAuth {
       ...(account.stsEndpoint ? { endpoint: account.stsEndpoint } : {}),
       // Retries belong to the refresher, which keeps serving still-valid credentials meanwhile.
       maxAttempts: 2,
+      // Through HTTPS_PROXY / NO_PROXY like every other call to AWS.
+      requestHandler: createSdkRequestHandler(),
     };
     const source =
       settings.hasSourceCredentials && bundle?.accessKeyId && bundle.secretAccessKey

@@ -1,5 +1,6 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { CompiledAccount } from '../../config/index.js';
+import { createSdkRequestHandler } from '../proxy.js';
 import { RefreshingCredentials } from './refreshing-credentials.js';
 import { type AwsCredentials, SigV4Signer } from './sigv4.js';
 import { credentialError } from './sts-errors.js';
@@ -40,8 +41,14 @@ export class DefaultChainAuth implements UpstreamAuth {
       this.bearer = `Bearer ${token}`;
       return;
     }
+    // The STS calls of the chain (web identity) go through HTTPS_PROXY / NO_PROXY; the instance and
+    // container metadata endpoints are link-local and reached directly by the SDK.
     const chain = fromNodeProviderChain({
-      clientConfig: { region: account.region, ...(account.stsEndpoint ? { endpoint: account.stsEndpoint } : {}) },
+      clientConfig: {
+        region: account.region,
+        ...(account.stsEndpoint ? { endpoint: account.stsEndpoint } : {}),
+        requestHandler: createSdkRequestHandler(),
+      },
     }) as ChainProvider;
     this.credentials = new RefreshingCredentials(() => chain(FORCE_REFRESH), {
       refreshBeforeMs: options.refreshBeforeMs,
