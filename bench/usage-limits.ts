@@ -59,7 +59,9 @@ async function configDir(emulatorUrl: string, extra: string | undefined): Promis
   for (const name of await readdir(examples)) {
     if (!/\.ya?ml$/.test(name)) continue;
     const text = await readFile(join(examples, name), 'utf8');
-    await writeFile(join(dir, name), text.replaceAll('http://127.0.0.1:4566', emulatorUrl));
+    // The examples name the emulator by its default port or the EMULATOR_PORT form `make run` fills in.
+    const pointed = text.replace(/http:\/\/127\.0\.0\.1:(?:\$\{EMULATOR_PORT:-4566\}|4566(?!\d))/g, emulatorUrl);
+    await writeFile(join(dir, name), pointed);
   }
   if (extra) await writeFile(join(dir, 'policies.yaml'), extra);
   return dir;

@@ -18,6 +18,8 @@ export interface CredentialCheckerOptions {
   failedTtlMs?: number;
   /** Per-call timeout (default 10 s). */
   timeoutMs?: number;
+  /** Called with every finished check (metrics). */
+  onResult?: (result: CredentialCheck) => void;
 }
 
 interface Entry {
@@ -64,8 +66,10 @@ export class CredentialChecker {
   private readonly okTtl: number;
   private readonly failedTtl: number;
   private readonly timeout: number;
+  private readonly onResult: ((result: CredentialCheck) => void) | undefined;
 
   constructor(options: CredentialCheckerOptions = {}) {
+    this.onResult = options.onResult;
     this.okTtl = options.okTtlMs ?? 600_000;
     this.failedTtl = options.failedTtlMs ?? 60_000;
     this.timeout = options.timeoutMs ?? 10_000;
@@ -102,6 +106,7 @@ export class CredentialChecker {
       next.result = result;
       next.at = Date.now();
       next.pending = undefined;
+      this.onResult?.(result);
       onDone();
       return result;
     });

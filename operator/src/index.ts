@@ -2,6 +2,7 @@
 
 export { CredentialChecker } from './credentials.js';
 export { LeaderElector } from './leader.js';
+export { OperatorMetrics, startMetricsServer } from './metrics.js';
 export {
   loadKubeConfig,
   type OperatorLogger,

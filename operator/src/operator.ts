@@ -12,7 +12,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { Span, Tracer } from '@opentelemetry/api';
 import {
   API_KEY_SECRET_TYPE,
   type CompiledAccount,
@@ -38,6 +40,7 @@ import {
   type ResourceRef,
 } from './kube/index.js';
 import { LeaderElector } from './leader.js';
+import { OperatorMetrics, startMetricsServer } from './metrics.js';
 import {
   buildOutputs,
   FIELD_MANAGER,
@@ -50,6 +53,7 @@ import {
 } from './outputs.js';
 import { WorkQueue } from './queue.js';
 import { type CredentialCheck, computeStatuses, mergeConditions, sameStatus } from './status.js';
+import { ReconcileTracing } from './tracing.js';
 import {
   budgetCrossings,
   crossingEvent,
@@ -107,6 +111,13 @@ export interface OperatorOptions {
   healthPort?: number;
   /** Address of the health server (default 0.0.0.0). */
   healthHost?: string;
+  /** OpenTelemetry tracer for reconcile spans (operator/src/tracing.ts); absent = no spans. */
+  tracer?: Tracer;
+  /**
+   * Serve Prometheus `/metrics` on this port (default AIGW_OPERATOR_METRICS_PORT, else none; 0 picks a
+   * free port), on `healthHost`.
+   */
+  metricsPort?: number;
   /**
    * The shared store the gateways count UsagePolicy limits in (default AIGW_REDIS_URL). Without one the
    * operator reads no use: `Exceeded` stays Unknown (NoSharedStore).
@@ -176,6 +187,8 @@ export interface RunningOperator {
   readonly events: EventEmitter;
   /** Base URL of the health server when one runs. */
   readonly healthUrl: string | undefined;
+  /** Base URL of the metrics server when one runs. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops reconciling, releases the lease (so a standby takes over at once) and closes connections.
    * `releaseLease: false` stops like a crashed process would: the standby waits out the lease.
@@ -251,6 +264,11 @@ export function loadKubeConfig(file?: string): KubeConfig {
 
 /** Starts the operator; resolves once it runs (campaigning or leading). */
 export async function runOperator(options: OperatorOptions = {}): Promise<RunningOperator> {
+  // Checked before anything starts, so a bad value stops nothing half-started.
+  const metricsPortEnv = process.env.AIGW_OPERATOR_METRICS_PORT;
+  if (metricsPortEnv !== undefined && metricsPortEnv !== '' && !/^\d{1,5}$/.test(metricsPortEnv))
+    throw new Error(`AIGW_OPERATOR_METRICS_PORT must be a port number, got '${metricsPortEnv}'`);
+  const metricsPort = options.metricsPort ?? (metricsPortEnv ? Number(metricsPortEnv) : undefined);
   const kc = options.kubeConfig ?? loadKubeConfig(options.kubeconfig);
   const client = await KubeClient.fromKubeConfig(kc);
   const logger = options.logger ?? (process.env.NODE_ENV === 'test' ? silentLogger : jsonLogger());
@@ -263,17 +281,26 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   events.on('error', () => undefined);
   const storeOptions = usageStoreOptions(options);
   const usageIntervalMs = usageInterval(options);
+  const metrics = new OperatorMetrics({ defaultMetrics: true });
 
   let controller: Controller | undefined;
+  metrics.queueDepth = () => controller?.queueDepth ?? 0;
   const startController = () => {
+    const checkerOptions = options.credentialChecks === true ? {} : options.credentialChecks;
     controller = new Controller(client, {
       namespace,
       outputName: options.outputName ?? process.env.AIGW_OUTPUT_NAME ?? 'aigateway',
       resyncMs: options.resyncMs ?? 300_000,
       checker:
-        options.credentialChecks === false
+        checkerOptions === false
           ? undefined
-          : new CredentialChecker(options.credentialChecks === true ? {} : options.credentialChecks),
+          : new CredentialChecker({
+              ...checkerOptions,
+              onResult: (result) => {
+                metrics.credentialChecks.labels(result.reason).inc();
+                checkerOptions?.onResult?.(result);
+              },
+            }),
       identity,
       logger,
       events,
@@ -285,6 +312,8 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
             onError: (err) => logger.warn({ error: err.message }, 'usage store connection failed; retrying'),
           })
         : undefined,
+      tracing: options.tracer ? new ReconcileTracing(options.tracer) : undefined,
+      metrics,
     });
     controller.start();
   };
@@ -326,6 +355,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   }
 
   const isLeader = () => (elector ? elector.isLeader : true);
+  metrics.leader = isLeader;
   const healthPortEnv = process.env.AIGW_OPERATOR_HEALTH_PORT;
   const healthPort = options.healthPort ?? (healthPortEnv ? Number(healthPortEnv) : undefined);
   let health: Server | undefined;
@@ -355,15 +385,31 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     healthUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (metricsPort !== undefined) {
+    const host = options.healthHost ?? '0.0.0.0';
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, host, metricsPort);
+    } catch (err) {
+      await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
+      await stopController();
+      await elector?.stop({ release: true });
+      await client.close();
+      throw new Error(`operator metrics server cannot listen on ${host}:${metricsPort}: ${(err as Error).message}`);
+    }
+  }
+
   let stopped: Promise<void> | undefined;
   return {
     identity,
     events,
     healthUrl,
+    metricsUrl: metricsServer?.url,
     isLeader,
     async stop(stopOptions) {
       if (stopped) return stopped;
       stopped = (async () => {
+        await metricsServer?.close();
         await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
         await stopController();
         await elector?.stop({ release: stopOptions?.releaseLease ?? true });
@@ -384,6 +430,8 @@ interface ControllerOptions {
   events: EventEmitter;
   usageIntervalMs: number;
   store: UsageStore | undefined;
+  tracing: ReconcileTracing | undefined;
+  metrics: OperatorMetrics;
 }
 
 /** Queue key of a UsagePolicy status refresh (a namespace never contains `/`). */
@@ -415,6 +463,11 @@ class Controller {
   /** True once every cache has listed. */
   synced = false;
 
+  /** Namespaces waiting in the queue. */
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
   constructor(
     private readonly client: KubeClient,
     private readonly options: ControllerOptions,
@@ -430,9 +483,14 @@ class Controller {
       labelSelector: `app.kubernetes.io/managed-by=${FIELD_MANAGER},${GATEWAY_LABEL}=${options.outputName}`,
       onError,
     });
-    for (const w of [this.accounts, this.models, this.secrets, this.outputs] as ListWatch<KubeObject>[]) {
-      w.onChange((_type, obj) => {
-        if (obj.metadata.namespace) this.queue.add(obj.metadata.namespace);
+    const watches = [this.accounts, this.models, this.secrets, this.outputs] as ListWatch<KubeObject>[];
+    const kinds = ['ProviderAccount', 'Model', 'Secret', 'ConfigMap'];
+    for (const [i, w] of watches.entries()) {
+      const kind = kinds[i]!;
+      w.onChange((type, obj) => {
+        if (!obj.metadata.namespace) return;
+        options.tracing?.change(type, kind, obj);
+        this.queue.add(obj.metadata.namespace);
       });
     }
     this.policies = new ListWatch(client, { path: pathFor(RESOURCES.usagepolicies, ns), onError });
@@ -494,9 +552,16 @@ class Controller {
     ]);
     if (this.abort.signal.aborted) return;
     this.synced = true;
-    for (const ns of this.namespaces()) this.queue.add(ns);
+    const tracing = this.options.tracing;
+    for (const ns of this.namespaces()) {
+      tracing?.trigger(ns, 'sync');
+      this.queue.add(ns);
+    }
     this.resyncTimer = setInterval(() => {
-      for (const ns of this.namespaces()) this.queue.add(ns);
+      for (const ns of this.namespaces()) {
+        tracing?.trigger(ns, 'resync');
+        this.queue.add(ns);
+      }
     }, this.options.resyncMs);
     this.resyncTimer.unref();
     this.usageTimer = setInterval(() => {
@@ -506,12 +571,23 @@ class Controller {
     for (;;) {
       const ns = await this.queue.get();
       if (ns === undefined || this.abort.signal.aborted) return;
+      const span = tracing?.start(ns);
+      const { metrics } = this.options;
+      const began = performance.now();
       try {
         if (ns.startsWith(USAGE_KEY)) await this.refreshUsage(ns.slice(USAGE_KEY.length));
-        else await this.reconcile(ns);
+        else await this.reconcile(ns, span);
+        if (span) ReconcileTracing.end(span);
         this.queue.forget(ns);
+        metrics.reconciles.labels('namespace', 'success').inc();
+        metrics.reconcileDuration.labels('namespace').observe((performance.now() - began) / 1000);
       } catch (err) {
+        if (span) ReconcileTracing.end(span, err);
         if (this.abort.signal.aborted) return;
+        tracing?.trigger(ns, 'retry');
+        metrics.reconciles.labels('namespace', 'error').inc();
+        metrics.reconcileErrors.labels('namespace').inc();
+        metrics.reconcileDuration.labels('namespace').observe((performance.now() - began) / 1000);
         const delay = this.queue.addRateLimited(ns);
         this.options.logger.warn(
           {
@@ -560,7 +636,7 @@ class Controller {
   }
 
   /** Recompiles one namespace and publishes config, credentials and status. */
-  private async reconcile(ns: string): Promise<void> {
+  private async reconcile(ns: string, span: Span | undefined): Promise<void> {
     const { logger, outputName } = this.options;
     const accounts = this.inNamespace(this.accounts, ns);
     const models = this.inNamespace(this.models, ns);
@@ -596,7 +672,10 @@ class Controller {
         const check = this.options.checker.current(
           account as CompiledAccount,
           compiled.credentials.accounts[account.name],
-          () => this.queue.add(ns),
+          () => {
+            this.options.tracing?.trigger(ns, 'credential-check');
+            this.queue.add(ns);
+          },
           // Only a finished check's answer stands in for the recheck.
           shown && CHECK_RESULT_REASONS.has(shown.reason)
             ? { status: shown.status, reason: shown.reason, message: shown.message }
@@ -607,6 +686,11 @@ class Controller {
     }
     const result = withdrawRefusedAccounts(compiled, checks, models);
     const revision = result.config.revision;
+    span?.setAttributes({
+      'aigw.config.revision': revision,
+      'aigw.reconcile.models': result.config.models.length,
+      'aigw.reconcile.problems': result.problems.length,
+    });
     // Key problems are decided before publishing, because the set already reported is kept on the
     // published ConfigMap (so a restart or a new leader does not report them again).
     const keyProblems = await this.reportKeyProblems(ns, secrets, result.problems, existing);

@@ -33,6 +33,7 @@ describe('aigw', () => {
     expect(help.out).toContain('aigw serve --config DIR');
     expect(help.out).toContain('aigw emulator');
     expect(help.out).toContain('aigw operator');
+    expect(help.out).toContain('--metrics-port N');
     const version = aigw('--version');
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(version).toMatchObject({ code: 0, out: `aigw ${pkg.version}\n` });
@@ -50,6 +51,7 @@ describe('aigw', () => {
     [['serve', '--config', 'examples', '--bogus'], /Unknown option '--bogus'/],
     [['emulator', '--port', 'x'], /--port must be a port number/],
     [['operator', '--namespace', 'a', '--all-namespaces'], /either --namespace or --all-namespaces/],
+    [['operator', '--metrics-port', 'ninety'], /--metrics-port must be a port number/],
   ])('rejects %j with exit code 2 and a hint', (args, message) => {
     const res = aigw(...args);
     expect(res.code).toBe(2);

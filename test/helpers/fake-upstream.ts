@@ -4,7 +4,16 @@
  */
 import type { GatewayError } from '../../gateway/src/errors/index.js';
 import type { GatewayEventStream, GatewayUpstream } from '../../gateway/src/server/index.js';
-import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../../gateway/src/upstream/index.js';
+import type {
+  StreamTiming,
+  UpstreamAttemptHooks,
+  UpstreamCall,
+  UpstreamEvent,
+  UpstreamResponse,
+} from '../../gateway/src/upstream/index.js';
+
+/** The origin the fake reports to attempt observers (tracing's `server.address`). */
+export const FAKE_ORIGIN = 'https://bedrock-runtime.us-east-1.amazonaws.com';
 
 export interface FakeStreamScript {
   events: UpstreamEvent[];
@@ -39,6 +48,23 @@ export function streamEvents(text: string): UpstreamEvent[] {
   ];
 }
 
+/**
+ * Records a call as one attempt: the call's attempt observer runs as BedrockUpstream runs it, and the
+ * recorded call carries the headers the observer added (e.g. `traceparent`).
+ */
+function attempt(calls: UpstreamCall[], call: UpstreamCall): UpstreamAttemptHooks | undefined {
+  const hooks = call.onAttempt?.({
+    account: call.account.name,
+    operation: call.operation,
+    modelId: call.modelId,
+    region: call.region,
+    origin: FAKE_ORIGIN,
+    attempt: 1,
+  });
+  calls.push(hooks?.headers ? { ...call, headers: { ...call.headers, ...hooks.headers } } : call);
+  return hooks;
+}
+
 export class FakeUpstream implements GatewayUpstream {
   readonly calls: UpstreamCall[] = [];
   reply: object = converseReply('Hello from the fake upstream');
@@ -49,8 +75,12 @@ export class FakeUpstream implements GatewayUpstream {
   cancelled = 0;
 
   async send(call: UpstreamCall): Promise<UpstreamResponse> {
-    this.calls.push(call);
-    if (this.sendError) throw this.sendError;
+    const hooks = attempt(this.calls, call);
+    if (this.sendError) {
+      hooks?.end({ status: this.sendError.status, requestId: 'fake', error: this.sendError, willRetry: false });
+      throw this.sendError;
+    }
+    hooks?.end({ status: 200, requestId: 'fake', error: undefined, willRetry: false });
     const body = new TextEncoder().encode(this.rawReply ?? JSON.stringify(this.reply));
     return {
       status: 200,
@@ -64,8 +94,11 @@ export class FakeUpstream implements GatewayUpstream {
   }
 
   async stream(call: UpstreamCall): Promise<GatewayEventStream> {
-    this.calls.push(call);
-    if (this.sendError) throw this.sendError;
+    const hooks = attempt(this.calls, call);
+    if (this.sendError) {
+      hooks?.end({ status: this.sendError.status, requestId: 'fake', error: this.sendError, willRetry: false });
+      throw this.sendError;
+    }
     const script = this.script;
     const timing: StreamTiming = { headersMs: 0, firstEventMs: undefined, totalMs: undefined };
     let cancelled = false;
@@ -81,8 +114,12 @@ export class FakeUpstream implements GatewayUpstream {
         timing.firstEventMs ??= 1;
         yield event;
       }
-      if (script.failWith) throw script.failWith;
+      if (script.failWith) {
+        hooks?.end({ status: 200, requestId: 'fake', error: script.failWith, willRetry: false });
+        throw script.failWith;
+      }
       timing.totalMs = 2;
+      hooks?.end({ status: 200, requestId: 'fake', error: undefined, willRetry: false });
     }
     const iterable = events();
     return { timing, cancel: onCancel, [Symbol.asyncIterator]: () => iterable };

@@ -2,9 +2,10 @@
  * Values that contradict each other are refused when the chart is rendered — `helm install`,
  * `helm upgrade`, `helm template` — with a message that names the keys, instead of installing
  * something the API server rejects later (an HPA with minReplicas above maxReplicas), something that
- * misbehaves quietly (two operators acting at once without leader election) or a PodDisruptionBudget
- * that allows more than every pod. Single-key ranges are values.schema.json's; cross-key checks are
- * the `aigateway.validate` template helper's.
+ * misbehaves quietly (two operators acting at once without leader election, a ServiceMonitor and a
+ * PodMonitor scraping every pod twice) or a PodDisruptionBudget that allows more than every pod.
+ * Single-key ranges are values.schema.json's; cross-key checks are the `aigateway.validate` template
+ * helper's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, kubeSuiteAvailability } from './harness.js';
@@ -38,12 +39,22 @@ describe.skipIf(!availability.run)('chart values that contradict each other', ()
       ['gateway.preStopSleepSeconds=60', 'gateway.terminationGracePeriodSeconds=60'],
       'gateway.preStopSleepSeconds (60) is not below gateway.terminationGracePeriodSeconds (60)',
     ],
+    [
+      'a ServiceMonitor and a PodMonitor at once',
+      ['gateway.serviceMonitor.enabled=true', 'gateway.podMonitor.enabled=true'],
+      'gateway.serviceMonitor.enabled and gateway.podMonitor.enabled are both true',
+    ],
+    [
+      "the operator's probes and metrics on one port",
+      ['operator.metricsPort=8081'],
+      'operator.healthPort and operator.metricsPort are both 8081',
+    ],
   ])('refuses %s, naming the keys', async (_what, set, message) => {
     const out = await template(set);
     expect(out.ok).toBe(false);
     expect(out.out).toContain(message);
     // One line that says what to do, not a template stack.
-    expect(out.out).toMatch(/Turn leader election on|Raise|need two ports/);
+    expect(out.out).toMatch(/Turn leader election on|Raise|need two ports|Turn one of them off|Change one of them/);
   });
 
   it.each(['150%', '0%', '101%', '0'])('refuses podDisruptionBudget.maxUnavailable %s (schema)', async (value) => {
@@ -63,6 +74,8 @@ describe.skipIf(!availability.run)('chart values that contradict each other', ()
       ['gateway.podDisruptionBudget.maxUnavailable=100%'],
       ['gateway.podDisruptionBudget.maxUnavailable=50%'],
       ['gateway.preStopSleepSeconds=10', 'gateway.terminationGracePeriodSeconds=11'],
+      ['gateway.podMonitor.enabled=true', 'gateway.serviceMonitor.enabled=false'],
+      ['operator.metricsPort=9300'],
     ]) {
       const out = await template(set);
       expect(out.out, set.join(',')).not.toContain('Error');

@@ -126,7 +126,7 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     const op = find(objects, 'Deployment', 'aigateway-operator');
     const opContainer = dig(op, 'spec.template.spec.containers.0');
     expect(dig(op, 'spec.replicas')).toBe(2);
-    expect(dig(opContainer, 'args')).toEqual(['operator', '--namespace', NS]);
+    expect(dig(opContainer, 'args')).toEqual(['operator', '--namespace', NS, '--metrics-port', '9091']);
     expect(dig(opContainer, 'env')).toContainEqual({ name: 'AIGW_OUTPUT_NAME', value: 'aigateway' });
     expect(dig(opContainer, 'env')).toContainEqual({ name: 'AIGW_LEASE_NAME', value: 'aigateway-operator' });
     expect(opContainer).toMatchObject({
@@ -156,6 +156,8 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     expect(dig(find(objects, 'Deployment', 'aigateway-operator'), 'spec.template.spec.containers.0.args')).toEqual([
       'operator',
       '--all-namespaces',
+      '--metrics-port',
+      '9091',
     ]);
     expect(find(objects, 'ServiceAccount', 'aigateway-gateway').metadata.annotations).toEqual({
       'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/aigateway',
@@ -174,6 +176,55 @@ describe.skipIf(!availability.run)('Helm chart', () => {
     expect(dig(find(withPrometheus, 'ServiceMonitor', 'aigateway-gateway'), 'spec.endpoints')).toEqual([
       { port: 'admin', path: '/metrics', interval: '30s' },
     ]);
+  });
+
+  it('takes securityContext overrides (OpenShift assigns its own UID) and pins the image by digest', async () => {
+    const digest = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+    const objects = await render([
+      `image.digest=${digest}`,
+      'image.tag=1.2.3',
+      'gateway.podSecurityContext.runAsUser=null',
+      'gateway.podSecurityContext.runAsGroup=null',
+      'gateway.podSecurityContext.fsGroup=null',
+      'operator.podSecurityContext.runAsUser=null',
+      'operator.podSecurityContext.runAsGroup=null',
+      'operator.podSecurityContext.fsGroup=null',
+      'gateway.securityContext.readOnlyRootFilesystem=false',
+      'operator.securityContext.runAsNonRoot=true',
+    ]);
+    for (const name of ['aigateway-gateway', 'aigateway-operator']) {
+      const pod = dig(find(objects, 'Deployment', name), 'spec.template.spec');
+      // The digest wins over the tag.
+      expect(dig(pod, 'containers.0.image'), name).toBe(`ghcr.io/aigateway/aigateway@${digest}`);
+      // OpenShift: no fixed ids, the rest of the restricted profile kept.
+      expect(dig(pod, 'securityContext'), name).toEqual({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    }
+    expect(
+      dig(find(objects, 'Deployment', 'aigateway-gateway'), 'spec.template.spec.containers.0.securityContext'),
+    ).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(
+      dig(find(objects, 'Deployment', 'aigateway-operator'), 'spec.template.spec.containers.0.securityContext'),
+    ).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    // Without a digest, the tag.
+    const tagged = await render(['image.tag=1.2.3']);
+    expect(dig(find(tagged, 'Deployment', 'aigateway-gateway'), 'spec.template.spec.containers.0.image')).toBe(
+      'ghcr.io/aigateway/aigateway:1.2.3',
+    );
+    for (const bad of ['image.digest=latest', 'image.digest=sha256:abc', 'gateway.securityContext=strict']) {
+      await expect(render([bad]), bad).rejects.toThrow(/values don't meet the specifications of the schema/);
+    }
   });
 
   it('lets service-account callers in only when asked: TokenReview rights, API token, --token-review', async () => {
@@ -371,6 +422,33 @@ describe.skipIf(!availability.run)('Helm chart', () => {
       }
     });
 
+    const installNotes = async () =>
+      (
+        await helm(
+          [
+            'install',
+            'notes',
+            CHART,
+            '--namespace',
+            NS,
+            '--dry-run=server',
+            '--set',
+            'prometheusRule.enabled=true,gateway.podMonitor.enabled=true,dashboards.enabled=true',
+          ],
+          cluster.kubeconfigPath('admin'),
+        )
+      ).split('NOTES:')[1] ?? '';
+
+    it('says at install when a monitor or rule was left out for want of the Prometheus Operator', async () => {
+      const notes = await installNotes();
+      for (const key of ['gateway.podMonitor', 'prometheusRule'])
+        expect(notes).toContain(
+          `WARNING: ${key}.enabled is true but this cluster does not serve monitoring.coreos.com/v1`,
+        );
+      expect(notes).not.toContain('gateway.serviceMonitor.enabled');
+      expect(notes).toContain(`ConfigMap notes-aigateway-dashboards in namespace ${NS}, labelled grafana_dashboard=1`);
+    });
+
     it('every object of the values matrix is accepted by the API server (server-side dry run)', async () => {
       const matrix = [
         [],
@@ -400,35 +478,57 @@ describe.skipIf(!availability.run)('Helm chart', () => {
           'gateway.networkPolicy.enabled=true',
         ],
       ];
-      // A stand-in for the Prometheus Operator's CRD, so the ServiceMonitor is checked too.
-      await cluster.apply(`
+      // Stand-ins for the Prometheus Operator's CRDs, so its objects are checked too.
+      const monitoring = [
+        ['ServiceMonitor', 'servicemonitors'],
+        ['PodMonitor', 'podmonitors'],
+        ['PrometheusRule', 'prometheusrules'],
+      ];
+      for (const [kind, plural] of monitoring)
+        await cluster.apply(`
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: { name: servicemonitors.monitoring.coreos.com }
+metadata: { name: ${plural}.monitoring.coreos.com }
 spec:
   group: monitoring.coreos.com
   scope: Namespaced
-  names: { kind: ServiceMonitor, plural: servicemonitors, singular: servicemonitor, listKind: ServiceMonitorList }
+  names: { kind: ${kind}, plural: ${plural}, singular: ${kind?.toLowerCase()}, listKind: ${kind}List }
   versions:
     - name: v1
       served: true
       storage: true
       schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
 `);
-      await until('ServiceMonitor served', async () =>
-        (
+      await until('monitoring.coreos.com served', async () => {
+        const served = (
           await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/monitoring.coreos.com/v1')
-        ).resources.some((r) => r.name === 'servicemonitors'),
-      );
-      const renders = await Promise.all(matrix.map((set) => render(set)));
-      renders.push(
-        await render(['gateway.serviceMonitor.enabled=true'], {
-          extra: ['--api-versions', 'monitoring.coreos.com/v1'],
-        }),
-      );
-      expect(renders.at(-1)?.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
+        ).resources.map((r) => r.name);
+        return monitoring.every(([, plural]) => served.includes(plural as string));
+      });
+      const withPrometheus = [
+        ['gateway.serviceMonitor.enabled=true'],
+        [
+          'gateway.podMonitor.enabled=true',
+          'prometheusRule.enabled=true',
+          'prometheusRule.labels.release=prom',
+          'dashboards.enabled=true',
+          'dashboards.folder=AI',
+          'image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+          'gateway.podSecurityContext.runAsUser=null',
+          'gateway.podSecurityContext.fsGroup=null',
+          'operator.podSecurityContext.runAsUser=null',
+        ],
+      ];
+      const renders = await Promise.all([
+        ...matrix.map((set) => render(set)),
+        ...withPrometheus.map((set) => render(set, { extra: ['--api-versions', 'monitoring.coreos.com/v1'] })),
+      ]);
+      const kinds = new Set(renders.slice(matrix.length).flatMap((objects) => objects.map((o) => o.kind)));
+      for (const kind of ['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'ConfigMap']) expect(kinds).toContain(kind);
+      // With the API served, no warning at install.
+      expect(await installNotes()).not.toContain('WARNING');
       for (const [i, objects] of renders.entries()) {
-        const set = matrix[i] ?? ['gateway.serviceMonitor.enabled=true'];
+        const set = [...matrix, ...withPrometheus][i] as string[];
         for (const obj of objects) {
           const path = await resourcePath(admin, obj);
           await expect(

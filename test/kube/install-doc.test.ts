@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './harness.js';
 
-/** Leaf keys of values.yaml; resources blocks count as one key. */
+/** Leaf keys of values.yaml; resources and securityContext blocks count as one key. */
 function leaves(value: unknown, prefix = ''): Array<[string, unknown]> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [[prefix, value]];
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0 || prefix.endsWith('.resources')) return [[prefix, value]];
+  if (entries.length === 0 || /\.(resources|podSecurityContext|securityContext)$/.test(prefix))
+    return [[prefix, value]];
   return entries.flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
 }
 

@@ -4,6 +4,7 @@
  * propagated, restarts that change nothing, exactly one active replica, and watches that survive
  * timeouts and 410 Gone.
  */
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledConfig, CompiledCredentials, Condition } from '../../gateway/src/config/index.js';
 import { ListWatch, type RunningOperator, runOperator } from '../../operator/src/index.js';
@@ -13,6 +14,8 @@ import { until } from './helpers.js';
 
 const availability = kubeSuiteAvailability();
 const NS = 'ai';
+const spans = new InMemorySpanExporter();
+const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer('test');
 
 type WithStatus = KubeObject & {
   status?: { conditions?: Condition[]; models?: number; resolvedRegion?: string; family?: string; type?: string };
@@ -34,6 +37,7 @@ describe.skipIf(!availability.run)('operator on a real kube-apiserver', () => {
       leaderElection: false,
       credentialChecks: false,
       logger: { info() {}, warn: (f, m) => console.log('WARN', m, JSON.stringify(f)), error() {} },
+      tracer,
       ...extra,
     });
 
@@ -221,6 +225,42 @@ spec: { account: bedrock, modelId: "amazon.titan-embed-text-v2:0", type: chat }
       return p.metadata.annotations?.['aigateway.dev/config-revision'] === config.revision ? p : undefined;
     });
     expect(pod.metadata.annotations?.['aigateway.dev/config-revision']).toBe(config.revision);
+  });
+
+  it('traces each reconcile as one span linked to the watch event of the change that caused it', async () => {
+    await cluster.apply(`
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: traced-model, namespace: ${NS} }
+spec: { account: bedrock, modelId: "amazon.nova-lite-v1:0" }
+`);
+    const published = await until('the new model published', async () => {
+      const c = await compiled();
+      return c.config.models.some((m) => m.servedName === 'bedrock/traced-model') ? c : undefined;
+    });
+    const reconcile = await until('a reconcile span linked to the change', async () => {
+      const all = spans.getFinishedSpans();
+      const watch = all.find((s) => s.name === 'watch Model' && s.attributes['aigw.k8s.name'] === 'traced-model');
+      if (!watch) return undefined;
+      return all.find(
+        (s) =>
+          s.name === 'reconcile' &&
+          s.attributes['aigw.config.revision'] === published.config.revision &&
+          s.links.some((l) => l.context.spanId === watch.spanContext().spanId),
+      );
+    });
+    expect(reconcile.attributes).toMatchObject({ 'k8s.namespace.name': NS });
+    expect(reconcile.attributes['aigw.reconcile.trigger']).toContain('change');
+    expect(Number(reconcile.attributes['aigw.reconcile.models'])).toBeGreaterThan(0);
+    const watch = spans
+      .getFinishedSpans()
+      .find((s) => s.name === 'watch Model' && s.attributes['aigw.k8s.name'] === 'traced-model')!;
+    expect(watch.attributes).toMatchObject({ 'aigw.k8s.event': 'ADDED', 'k8s.namespace.name': NS });
+    expect(watch.attributes['aigw.k8s.resource_version']).toMatch(/^\d+$/);
+    await admin.delete(pathFor(RESOURCES.models, NS, 'traced-model'));
+    await until('the model unpublished again', async () =>
+      (await compiled()).config.models.every((m) => m.servedName !== 'bedrock/traced-model'),
+    );
   });
 
   it('follows a rotated Secret and an edited Model: new revision, new credentials, observedGeneration moves', async () => {

@@ -94,7 +94,14 @@ describe.skipIf(!availability.run || !redisAvailable.run)('UsagePolicy status fr
     const model = config.models.find((m) => m.name === 'claude');
     const budget = config.usagePolicies?.find((p) => p.name === 'ml-budget');
     if (!model || !budget) throw new Error('claude or ml-budget did not compile');
-    const caller: Caller = { subject: 'user:alice', teams: ['ml'], source: 'test', keyHash: '', accounts: new Set() };
+    const caller: Caller = {
+      subject: 'user:alice',
+      teams: ['ml'],
+      metricTeam: 'ml',
+      source: 'test',
+      keyHash: '',
+      accounts: new Set(),
+    };
     const limiter = new UsageLimiter({ store });
     // The Model's price is 1 USD per input token.
     const admission = await limiter.admit([budget], caller, model, { inputTokens: usd, outputTokens: 0 });

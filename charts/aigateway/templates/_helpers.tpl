@@ -32,8 +32,13 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* repository@digest when a digest is pinned (it wins over the tag), else repository:tag. */}}
 {{- define "aigateway.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
 {{- end -}}
 
 {{- define "aigateway.operatorServiceAccount" -}}
@@ -44,19 +49,14 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-gateway" (include "aigateway.fullname" .)) .Values.gateway.serviceAccount.name -}}
 {{- end -}}
 
-{{/* Restricted Pod Security Standard: non-root, no privilege escalation, no capabilities, RuntimeDefault seccomp. */}}
-{{- define "aigateway.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
-fsGroup: 65532
-seccompProfile:
-  type: RuntimeDefault
-{{- end -}}
-
-{{- define "aigateway.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-capabilities:
-  drop: [ALL]
+{{/*
+A securityContext from values (defaults: the restricted Pod Security Standard). Keys set to null in the
+user's values are removed by Helm before this sees them (OpenShift: runAsUser: null, fsGroup: null).
+*/}}
+{{- define "aigateway.securityContext" -}}
+{{- with . }}
+{{- toYaml . }}
+{{- else -}}
+{}
+{{- end }}
 {{- end -}}

@@ -18,6 +18,12 @@ the fix. Included once, from gateway.yaml.
 {{- if ge (int $gw.preStopSleepSeconds) (int $gw.terminationGracePeriodSeconds) -}}
 {{- fail (printf "gateway.preStopSleepSeconds (%d) is not below gateway.terminationGracePeriodSeconds (%d): the grace period includes the preStop sleep, so in-flight requests would get no time to drain. Raise terminationGracePeriodSeconds" (int $gw.preStopSleepSeconds) (int $gw.terminationGracePeriodSeconds)) -}}
 {{- end -}}
+{{- if and $gw.serviceMonitor.enabled $gw.podMonitor.enabled -}}
+{{- fail "gateway.serviceMonitor.enabled and gateway.podMonitor.enabled are both true: Prometheus would scrape every pod twice and double every rate. Turn one of them off" -}}
+{{- end -}}
+{{- if eq (int $op.healthPort) (int $op.metricsPort) -}}
+{{- fail (printf "operator.healthPort and operator.metricsPort are both %d: the probes and /metrics need two ports. Change one of them" (int $op.healthPort)) -}}
+{{- end -}}
 {{- $redis := .Values.limits.redis -}}
 {{- if regexMatch "^rediss?://[^/@]*:[^/@]*@" $redis.url -}}
 {{- fail "limits.redis.url carries a password, which would show in the pod spec: put it in a Secret and name that in limits.redis.passwordSecret" -}}

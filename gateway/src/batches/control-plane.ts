@@ -18,6 +18,7 @@ import {
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { bedrockExceptionRule, GatewayError, redactSecrets } from '../errors/index.js';
 import { type AuthLookup, credentialProviderOf } from '../storage/index.js';
+import { awsSdkTracingMiddleware } from '../telemetry/index.js';
 import {
   authCacheKey,
   createSdkRequestHandler,
@@ -132,6 +133,11 @@ export class BatchControlPlane {
         // Through HTTPS_PROXY / NO_PROXY like every call to AWS (docs/configuration.md, "Egress through a proxy").
         requestHandler: createSdkRequestHandler({ requestTimeoutMs: this.options.controlPlaneTimeoutMs }),
       });
+      // One CLIENT span per control-plane call when the caller's request is traced (docs/configuration.md).
+      (client.middlewareStack as unknown as { add(m: unknown, o: { step: 'initialize'; name: string }): void }).add(
+        awsSdkTracingMiddleware('Bedrock'),
+        { step: 'initialize', name: 'aigwTracing' },
+      );
       this.clients.set(key, client);
     }
     return client;

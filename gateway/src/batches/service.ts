@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import type { ModelRoute, Snapshot } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { batchPriceFor, costFor, parseModelId } from '../models/index.js';
+import { batchPriceFor, costFor, parseModelId, unpricedReason } from '../models/index.js';
 import { type AccountStorage, maySee, type S3Store, type StorageAccount } from '../storage/index.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
 import {
@@ -489,8 +489,14 @@ export class BatchService {
         const account = accountName ?? batch.sa.account.name;
         this.deps.metrics.addTokens(account, modelName, 'input', input);
         this.deps.metrics.addTokens(account, modelName, 'output', output);
-        if (usd !== undefined && usd > 0)
+        if (usd !== undefined && usd > 0) {
           this.deps.metrics.cost.labels(account, modelName, batch.descriptor.subject).inc(usd);
+          const team = teamOfSubject(this.deps.snapshot(), batch.descriptor.subject);
+          this.deps.metrics.teamCost.labels(account, modelName, team).inc(usd);
+        } else if (route && usd === undefined && input + output > 0) {
+          const reason = unpricedReason(batchPriceFor(route.model), { inputTokens: input, outputTokens: output });
+          if (reason) this.deps.metrics.unpriced.labels(account, modelName, reason).inc();
+        }
       }
       if (this.counted.size > 10_000) this.counted.clear();
       this.counted.add(markerKey);
@@ -499,6 +505,16 @@ export class BatchService {
       this.deps.warn('counting the cost of a finished batch failed', err);
     }
   }
+}
+
+/**
+ * The metrics team of a batch's creator: the team of the api key with that subject in the current config
+ * (batches keep only the subject), else `-`.
+ */
+function teamOfSubject(snapshot: Snapshot | undefined, subject: string): string {
+  if (snapshot)
+    for (const caller of snapshot.callersByKeyHash.values()) if (caller.subject === subject) return caller.metricTeam;
+  return '-';
 }
 
 async function readJson<T>(store: S3Store, key: string, signal?: AbortSignal): Promise<T | undefined> {

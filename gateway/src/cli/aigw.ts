@@ -22,7 +22,7 @@ Usage:
   aigw emulator [--port 4566] [--host 127.0.0.1] [--config FILE] [--tls-port N [--tls-ca-file FILE] [--print-ca]]
                 [--batch-step-ms MS] [--batch-min-records N]
                 [--s3-endpoint URL] [--s3-region R] [--s3-max-bytes N] [--s3-dir DIR]   (docs/emulator.md)
-  aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election]
+  aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election] [--metrics-port N]
   aigw --help | --version
 
 serve options:
@@ -50,6 +50,9 @@ emulator options:
   --tls-port N             also serve HTTPS on N (0 = any free port) with a CA generated at startup
   --tls-ca-file FILE       write that CA certificate (PEM) to FILE, for clients to trust
   --print-ca               print the CA certificate after the listening lines
+
+operator options:
+  --metrics-port N         serve Prometheus /metrics on N (default: off; env AIGW_OPERATOR_METRICS_PORT)
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */
@@ -292,9 +295,24 @@ async function serve(args: string[]): Promise<void> {
   const egress = describeProxySettings(proxy);
   if (egress) logger.info({}, egress);
   // OpenTelemetry tracing when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, ...).
-  const { tracingFromEnv } = await import('../telemetry/index.js');
-  const tracing = tracingFromEnv(process.env, { version: packageVersion() });
-  if (tracing) logger.info({}, 'tracing: exporting spans over OTLP');
+  const { otlpSignalsFromEnv, tracingFromEnv } = await import('../telemetry/index.js');
+  const tracing = await tracingFromEnv(process.env, { version: packageVersion() });
+  // GenAI metrics and usage records over OTLP when the environment asks for them (docs/configuration.md).
+  const otlp = otlpSignalsFromEnv(process.env, { version: packageVersion() });
+  if (otlp.genAiMirror || otlp.usageRecords)
+    logger.info(
+      { metrics: otlp.genAiMirror !== undefined, usageRecords: otlp.usageRecords !== undefined },
+      'otlp: exporting GenAI metrics and usage records',
+    );
+  if (tracing)
+    logger.info(
+      {
+        protocol:
+          process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+        captureContent: tracing.captureContent,
+      },
+      'tracing: exporting spans',
+    );
   let identityReviewer: TokenReviewer | undefined;
   if (values['token-review']) {
     const { createTokenReviewer } = await import('../server/index.js');
@@ -326,12 +344,14 @@ async function serve(args: string[]): Promise<void> {
       storage,
       batches,
       imageWork,
-      ...(tracing ? { tracer: tracing.tracer } : {}),
+      ...(tracing ? { tracer: tracing.tracer, captureContent: tracing.captureContent } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),
       // Cluster mode starts unready and waits for the operator's config to appear in the volume.
       requireConfig: Boolean(values.config),
       processMetrics: true,
       ...(identityReviewer ? { identityReviewer } : {}),
+      ...(otlp.genAiMirror ? { genAiMirror: otlp.genAiMirror } : {}),
+      ...(otlp.usageRecords ? { usageRecords: otlp.usageRecords } : {}),
     });
   } catch (err) {
     await identityReviewer?.close();
@@ -359,6 +379,7 @@ async function serve(args: string[]): Promise<void> {
     gateway
       .shutdown()
       .then(() => tracing?.shutdown())
+      .then(() => otlp.shutdown())
       .then(() => identityReviewer?.close())
       .then(
         () => process.exit(0),
@@ -465,8 +486,11 @@ async function operator(args: string[]): Promise<void> {
       'no-leader-election': { type: 'boolean' },
       'output-name': { type: 'string' },
       'log-level': { type: 'string' },
+      'metrics-port': { type: 'string' },
     },
   });
+  const metricsPort =
+    values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port'], '--metrics-port', 9091);
   if (values.namespace && values['all-namespaces']) throw new UsageError('use either --namespace or --all-namespaces');
   const modulePath = '../../../operator/src/index.js';
   let mod: { runOperator?: (o: Record<string, unknown>) => Promise<{ stop(): Promise<void> }> };
@@ -480,19 +504,27 @@ async function operator(args: string[]): Promise<void> {
     level: values['log-level'] ?? process.env.AIGW_LOG_LEVEL ?? 'info',
     program: 'aigw-operator',
   });
+  // Reconcile traces when an OTLP endpoint is configured (the same OTEL_* variables as `serve`).
+  const { tracingFromEnv } = await import('../telemetry/index.js');
+  const tracing = await tracingFromEnv(process.env, { version: packageVersion(), serviceName: 'aigateway-operator' });
   const running = await mod.runOperator({
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values['all-namespaces'] ? { allNamespaces: true } : {}),
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values['no-leader-election'] ? { leaderElection: false } : {}),
     ...(values['output-name'] ? { outputName: values['output-name'] } : {}),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     logger,
   });
   const stop = () => {
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    running
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

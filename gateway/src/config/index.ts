@@ -24,6 +24,7 @@ export {
   callerOfKubernetesIdentity,
   type KubernetesIdentity,
   type ModelRoute,
+  metricTeamOf,
   permittedAccounts,
   principalsOf,
   type Snapshot,

@@ -28,6 +28,20 @@ export interface Caller {
   /** Hex SHA-256 of the api key that authenticated the caller (empty for other identity sources). */
   readonly keyHash: string;
   readonly accounts: ReadonlySet<string>;
+  /**
+   * The caller's team as a metrics label, bounded by the config: its first team that some collaborator
+   * entry names (`team:X`), `other` when it has teams but none is named, `-` when it has none.
+   */
+  readonly metricTeam: string;
+}
+
+/** See {@link Caller.metricTeam}. */
+export function metricTeamOf(teams: readonly string[], accounts: Iterable<CompiledAccount>): string {
+  if (teams.length === 0) return '-';
+  const named = new Set<string>();
+  for (const account of accounts) for (const c of account.collaborators) named.add(c.subject);
+  for (const team of teams) if (named.has(`team:${team}`)) return team;
+  return 'other';
 }
 
 export interface Snapshot {
@@ -100,6 +114,7 @@ function callerOfKey(key: CompiledApiKey, accounts: readonly CompiledAccount[]):
     source: key.source,
     keyHash: key.sha256.toLowerCase(),
     accounts: permittedAccounts(accounts, principalsOf(key.subject, key.teams)),
+    metricTeam: metricTeamOf(key.teams, accounts),
   });
 }
 
@@ -135,5 +150,6 @@ export function callerOfKubernetesIdentity(snapshot: Snapshot, identity: Kuberne
     source: 'kubernetes',
     keyHash: '',
     accounts: permittedAccounts(snapshot.config.accounts, principalsOf(subject, teams)),
+    metricTeam: metricTeamOf(teams, snapshot.config.accounts),
   });
 }

@@ -157,11 +157,34 @@ function buildError(
   let retryAfter = retryAfterSeconds;
   if (code === 'rate_limit_exceeded' && retryAfter === undefined) retryAfter = DEFAULT_THROTTLE_RETRY_AFTER_SECONDS;
   const retryable = rule.retryable || (name === undefined && status !== undefined && isRetryableStatus(status));
-  return new GatewayError(code, message, {
+  const error = new GatewayError(code, message, {
     retryable,
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
     ...(code === 'model_not_found' ? { param: 'model' } : {}),
   });
+  const known = name === undefined ? undefined : knownExceptionName(name);
+  exceptionNames.set(error, known ?? (status !== undefined ? `http_${status}` : 'other'));
+  return error;
+}
+
+// Which Bedrock exception produced an error, for the upstream-health metrics (kept beside the error rather
+// than on it: callers never see the name, and GatewayError stays the registry's plain shape).
+const exceptionNames = new WeakMap<GatewayError, string>();
+
+/** `ThrottlingException` for either spelling of a name in {@link BEDROCK_EXCEPTIONS}, else undefined. */
+function knownExceptionName(name: string): string | undefined {
+  const pascal = name.length > 0 ? name[0]!.toUpperCase() + name.slice(1) : name;
+  return Object.hasOwn(BEDROCK_EXCEPTIONS, pascal) ? pascal : undefined;
+}
+
+/**
+ * The Bedrock exception behind an error mapped here: its name from {@link BEDROCK_EXCEPTIONS}
+ * (`ThrottlingException`, ...), `http_<status>` for an error response without a known name, `other` for an
+ * unknown stream exception; undefined for errors that did not come from a Bedrock answer. Values are
+ * bounded (metric labels).
+ */
+export function bedrockExceptionOf(error: GatewayError): string | undefined {
+  return exceptionNames.get(error);
 }
 
 function isRetryableStatus(status: number): boolean {

@@ -18,7 +18,7 @@ const model: CompiledModel = {
 };
 const route = { model } as unknown as ModelRoute;
 const caller = (subject: string, teams: string[] = []): Caller =>
-  ({ subject, teams, source: 'test', keyHash: '', accounts: new Set(['prod']) }) as Caller;
+  ({ subject, teams, source: 'test', keyHash: '', accounts: new Set(['prod']) }) as unknown as Caller;
 
 const policy = (p: Partial<CompiledUsagePolicy> & { name: string }): CompiledUsagePolicy => ({
   id: `default/${p.name}`,

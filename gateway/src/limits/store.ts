@@ -225,6 +225,11 @@ type ScriptedRedis = Redis & {
 export class RedisUsageStore implements UsageStore {
   readonly kind = 'redis';
   readonly #redis: ScriptedRedis;
+  /**
+   * Settlements go over a second connection: Redis answers one connection in order, so a settlement in
+   * flight would otherwise hold up the next request's admission behind it.
+   */
+  readonly #settler: ScriptedRedis;
 
   constructor(options: RedisStoreOptions) {
     const redisOptions: RedisOptions = {
@@ -240,26 +245,32 @@ export class RedisUsageStore implements UsageStore {
     if (options.ca !== undefined && options.url.startsWith('rediss://')) redisOptions.tls = { ca: options.ca };
     this.#redis = new Redis(options.url, redisOptions) as ScriptedRedis;
     this.#redis.defineCommand('aigwAdmit', { lua: ADMIT_SCRIPT });
-    this.#redis.defineCommand('aigwSettle', { lua: SETTLE_SCRIPT });
+    this.#settler = new Redis(options.url, redisOptions) as ScriptedRedis;
+    this.#settler.defineCommand('aigwSettle', { lua: SETTLE_SCRIPT });
     // ioredis emits connection errors as events; without a listener Node would treat them as fatal.
     this.#redis.on('error', (err: Error) => options.onError?.(err));
+    this.#settler.on('error', (err: Error) => options.onError?.(err));
   }
 
   /** Resolves true once connected, false when not connected within `timeoutMs` (it keeps trying). */
   async ready(timeoutMs: number): Promise<boolean> {
-    if (this.#redis.status === 'ready') return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#redis.off('ready', onReady);
-        resolve(false);
-      }, timeoutMs);
-      timer.unref();
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.#redis.once('ready', onReady);
-    });
+    const one = (client: ScriptedRedis) =>
+      client.status === 'ready'
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => {
+              client.off('ready', onReady);
+              resolve(false);
+            }, timeoutMs);
+            timer.unref();
+            const onReady = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+            client.once('ready', onReady);
+          });
+    const [a, b] = await Promise.all([one(this.#redis), one(this.#settler)]);
+    return a && b;
   }
 
   async admit(checks: readonly CounterCheck[], leaseId: string, now: number): Promise<AdmitResult> {
@@ -278,7 +289,7 @@ export class RedisUsageStore implements UsageStore {
   ): Promise<void> {
     if (adjustments.length === 0 && leases.length === 0) return;
     const keys = [...adjustments.map((a) => a.key), ...leases.map((l) => l.key)];
-    await this.#redis.aigwSettle(
+    await this.#settler.aigwSettle(
       keys.length,
       ...keys,
       adjustments.length,
@@ -305,6 +316,7 @@ export class RedisUsageStore implements UsageStore {
 
   async close(): Promise<void> {
     this.#redis.disconnect();
+    this.#settler.disconnect();
   }
 }
 

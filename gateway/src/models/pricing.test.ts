@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchPriceFor, costFor, imagePriceFor, priceFor } from './pricing.js';
+import { batchPriceFor, costFor, imagePriceFor, priceFor, unpricedReason } from './pricing.js';
 
 describe('priceFor', () => {
   it('prices a foundation model from the built-in table', () => {
@@ -101,6 +101,18 @@ describe('costFor', () => {
         ],
       }),
     ).toBeCloseTo(0.08, 9);
+  });
+});
+
+describe('unpricedReason', () => {
+  it('names the first used kind without a price, and nothing for priced or unused kinds', () => {
+    const inputOnly = { inputPerMillionTokens: 1, source: 'model' as const };
+    expect(unpricedReason(inputOnly, { inputTokens: 10, outputTokens: 5 })).toBe('output');
+    expect(costFor(inputOnly, { inputTokens: 10, outputTokens: 5 })).toBeUndefined();
+    expect(unpricedReason(inputOnly, { inputTokens: 10, outputTokens: 0 })).toBeUndefined();
+    expect(unpricedReason(inputOnly, { inputTokens: 10, cacheReadTokens: 3 })).toBe('cache_read');
+    expect(unpricedReason(undefined, { inputTokens: 1 })).toBe('no_price');
+    expect(unpricedReason(inputOnly, { images: [{ width: 512, height: 512, quality: 'standard' }] })).toBe('image');
   });
 });
 

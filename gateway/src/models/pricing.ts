@@ -240,6 +240,20 @@ export function costFor(price: ModelPrice | undefined, usage: BillableUsage): nu
   return total;
 }
 
+/** Why {@link costFor} has no answer: no price at all, or the first used usage kind without one. */
+export type UnpricedReason = 'no_price' | 'input' | 'output' | 'cache_read' | 'cache_write' | 'image';
+
+/** The reason {@link costFor} returns undefined for this usage, or undefined when it is priced. */
+export function unpricedReason(price: ModelPrice | undefined, usage: BillableUsage): UnpricedReason | undefined {
+  if (!price) return 'no_price';
+  if (usage.inputTokens && price.inputPerMillionTokens === undefined) return 'input';
+  if (usage.outputTokens && price.outputPerMillionTokens === undefined) return 'output';
+  if (usage.cacheReadTokens && price.cacheReadPerMillionTokens === undefined) return 'cache_read';
+  if (usage.cacheWriteTokens && price.cacheWritePerMillionTokens === undefined) return 'cache_write';
+  for (const image of usage.images ?? []) if (imagePriceFor(price, image) === undefined) return 'image';
+  return undefined;
+}
+
 /**
  * Bedrock batch inference is billed at 50% of the on-demand token price for the models that offer it
  * (Amazon Bedrock pricing page, "Batch"; the same discount for Anthropic, Amazon, Meta, Mistral and the

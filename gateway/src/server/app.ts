@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { SpanStatusCode } from '@opentelemetry/api';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -17,13 +18,14 @@ import Fastify, {
 import { callerOfKubernetesIdentity } from '../config/index.js';
 import { echo, GatewayError } from '../errors/index.js';
 import { JSON_DEFAULTS, jsonNestingExceeds, jsonTooDeepError } from '../json/index.js';
-import { startServerSpan } from '../telemetry/index.js';
+import { AIGW_ATTR, startServerSpan, type UsageRecord } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
 import type { RequestState, ServerContext } from './context.js';
 import { toGatewayError } from './errors.js';
 import { ROUTE_MODULES } from './routes/index.js';
 import { unsupportedSurfaceError } from './surfaces.js';
+import { genAiOf, traceIdOf } from './usage.js';
 
 // Printable, header-safe ids only: a caller's id is echoed into logs and response headers.
 const REQUEST_ID_RE = /^[A-Za-z0-9._:@/+=-]+$/;
@@ -83,6 +85,8 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
   });
 
   app.decorateRequest('aigw', null as unknown as RequestState);
+  // One record per request at info (docs/configuration.md, Usage records); a child logger binds the kind once.
+  const usageLog = ctx.logger.child({ record: 'usage' });
   // Every body this API takes is JSON (multipart surfaces register their own parser); a text/plain body
   // gets 415 instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
@@ -113,13 +117,18 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       model: '-',
       upstreamMs: undefined,
       metricStatus: undefined,
-      span: ctx.tracer
-        ? startServerSpan(ctx.tracer, `${request.method} ${request.routeOptions.url ?? 'unmatched'}`, request.headers, {
-            'http.request.method': request.method,
-            'http.route': request.routeOptions.url ?? 'unmatched',
-            'url.path': request.url.split('?', 1)[0] ?? '',
-          })
-        : undefined,
+      modelRoute: undefined,
+      genAi: undefined,
+      errorType: undefined,
+      inputTokens: undefined,
+      outputTokens: undefined,
+      cacheReadTokens: undefined,
+      cacheWriteTokens: undefined,
+      images: undefined,
+      costUsd: undefined,
+      attempts: 0,
+      stream: false,
+      span: ctx.tracer ? serverSpanOf(ctx, request) : undefined,
     };
     request.aigw = state;
     const gauge = metrics.inflight.labels(state.route);
@@ -144,6 +153,14 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
         seconds,
         ...(state.upstreamMs !== undefined ? { overheadSeconds: seconds - state.upstreamMs / 1000 } : {}),
       });
+      const errorType = status >= 400 ? (state.errorType ?? errorTypeOfStatus(status)) : undefined;
+      genAiOf(metrics, state)?.duration(seconds, errorType);
+      const logged = infoEnabled(usageLog);
+      if (logged || ctx.usageRecords) {
+        const record = usageRecord(request, state, status, errorType, seconds);
+        if (logged) usageLog.info(record, 'request served');
+        ctx.usageRecords?.(record);
+      }
     });
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
@@ -157,6 +174,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
   app.setErrorHandler((err, request, reply) => {
     const { error, internal } = toGatewayError(err, options);
     request.aigw?.span?.setAttribute('error.type', error.code);
+    if (request.aigw) request.aigw.errorType = error.code;
     if (internal) request.log.error({ err, requestId: request.id }, 'request failed');
     else if (error instanceof CredentialError)
       // AWS's own answer (principal and role names) is for the platform team, not the caller.
@@ -181,6 +199,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
   });
 
   app.setNotFoundHandler((request, reply) => {
+    if (request.aigw) request.aigw.errorType = 'not_found';
     const path = request.url.split('?', 1)[0] ?? request.url;
     const error =
       unsupportedSurfaceError(path) ??
@@ -193,6 +212,73 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
 
   for (const module of ROUTE_MODULES) await app.register(async (scope) => module.register(scope, ctx));
   return app;
+}
+
+/** Whether info lines are written (pino's check; the record is not built when they are not). */
+function infoEnabled(log: FastifyBaseLogger): boolean {
+  const check = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  return check ? check.call(log, 'info') : true;
+}
+
+/** `error.type` of a failed request whose handler did not name its error (fastify's own answers, a caller gone). */
+function errorTypeOfStatus(status: number): string {
+  return status === 499 ? 'client_closed_request' : String(status);
+}
+
+/**
+ * The usage record of one finished request (docs/configuration.md, Usage records): who, which model, what
+ * it used and cost, how long it took. Never message text, never a credential (the caller appears by
+ * subject and teams only).
+ */
+function usageRecord(
+  request: FastifyRequest,
+  state: RequestState,
+  status: number,
+  errorType: string | undefined,
+  seconds: number,
+): UsageRecord {
+  const caller = state.caller;
+  return {
+    requestId: request.id,
+    traceId: state.span?.spanContext().traceId ?? traceIdOf(request.headers.traceparent) ?? null,
+    surface: state.route,
+    method: request.method,
+    subject: caller?.subject ?? null,
+    teams: caller?.teams ?? [],
+    team: caller?.metricTeam ?? null,
+    account: state.modelRoute?.account.name ?? null,
+    model: state.modelRoute?.model.name ?? null,
+    modelId: state.modelRoute?.model.modelId ?? null,
+    stream: state.stream,
+    status,
+    errorType: errorType ?? null,
+    tokens: {
+      input: state.inputTokens ?? 0,
+      output: state.outputTokens ?? 0,
+      cacheRead: state.cacheReadTokens ?? 0,
+      cacheWrite: state.cacheWriteTokens ?? 0,
+    },
+    images: state.images ?? 0,
+    costUsd: state.costUsd ?? null,
+    latencyMs: Math.round(seconds * 1e6) / 1e3,
+    upstreamMs: state.upstreamMs === undefined ? null : Math.round(state.upstreamMs * 1e3) / 1e3,
+    attempts: state.attempts,
+  };
+}
+
+/** The request's server span (HTTP semantic conventions); only called when tracing is on. */
+function serverSpanOf(ctx: ServerContext, request: FastifyRequest) {
+  const span = startServerSpan(ctx.tracer!, {
+    method: request.method,
+    route: request.routeOptions.url,
+    url: request.url,
+    headers: request.headers,
+    scheme: request.protocol,
+    localPort: request.socket.localPort,
+    clientAddress: request.socket.remoteAddress,
+  });
+  span.setAttribute(AIGW_ATTR.requestId, request.id);
+  return span;
 }
 
 /** The caller's `x-request-id` when it is short and printable, else a new UUID. */

@@ -97,6 +97,7 @@ export function authorizeModel(snapshot: Snapshot, caller: Caller, model: string
 export function routeForSurface(state: RequestState, model: string, type: ModelType, surface: string): ModelRoute {
   const route = authorizeModel(state.snapshot!, state.caller!, model);
   state.account = route.account.name;
+  state.modelRoute = route;
   state.model = route.model.name;
   if (route.model.type !== type) {
     const article = route.model.type === 'chat' ? 'a' : 'an';

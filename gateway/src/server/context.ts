@@ -5,12 +5,12 @@
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BatchService } from '../batches/index.js';
-import type { Caller, KubernetesIdentity, Snapshot } from '../config/index.js';
+import type { Caller, KubernetesIdentity, ModelRoute, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
 import type { FilesOptions } from '../files/index.js';
 import type { UsageLimiter } from '../limits/index.js';
 import type { AccountStorage } from '../storage/index.js';
-import type { GatewayMetrics } from '../telemetry/index.js';
+import type { GatewayMetrics, GenAiBinding, UsageRecord } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
 import type { ImageWorkPool } from '../workers/index.js';
 import type { ActivityTracker } from './activity.js';
@@ -19,6 +19,8 @@ import type { ServerOptions } from './options.js';
 /** A decoded upstream event stream; `UpstreamEventStream` implements it. */
 export interface GatewayEventStream extends AsyncIterable<UpstreamEvent> {
   readonly timing: StreamTiming;
+  /** Attempts made before the stream started, the successful one included. */
+  readonly attempts?: number;
   /** Stops reading and destroys the upstream request (idempotent). */
   cancel(): void;
 }
@@ -60,8 +62,12 @@ export interface ServerContext {
   readonly imageWork: ImageWorkPool;
   /** Verifies Kubernetes service-account tokens of in-cluster callers; absent = API keys only. */
   readonly identityReviewer?: IdentityReviewer | undefined;
+  /** Where usage records also go (OTLP logs); absent = the log only. */
+  readonly usageRecords?: ((record: UsageRecord) => void) | undefined;
   /** OpenTelemetry tracer; absent = no spans (the common, zero-cost case). */
   readonly tracer?: Tracer | undefined;
+  /** Record prompt and completion text on GenAI spans (opt-in; OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). */
+  readonly captureContent?: boolean | undefined;
   /** S3 stores of accounts' `batch` blocks (Files and Batch APIs), one per account. */
   readonly storage: AccountStorage;
   /** The Batch API (S3 + Bedrock batch jobs). */
@@ -87,6 +93,25 @@ export interface RequestState {
   metricStatus: number | undefined;
   /** The request's server span when tracing is on. */
   span: Span | undefined;
+  /** The authorised model route of a model surface, once known. */
+  modelRoute: ModelRoute | undefined;
+  /** The GenAI metric series of `modelRoute` on this surface, bound on first use. */
+  genAi: GenAiBinding | undefined;
+  /** The gateway error code the request failed with (`error.type`), when it failed. */
+  errorType: string | undefined;
+  /** Usage reported by Bedrock (undefined until a response reported it). */
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  cacheReadTokens: number | undefined;
+  cacheWriteTokens: number | undefined;
+  /** Images returned (images surfaces). */
+  images: number | undefined;
+  /** Estimated cost in USD; undefined when unpriced or nothing was used. */
+  costUsd: number | undefined;
+  /** Bedrock attempts made for this request (retries and fan-out calls included). */
+  attempts: number;
+  /** Whether the answer was streamed. */
+  stream: boolean;
 }
 
 declare module 'fastify' {

@@ -15,8 +15,8 @@ import { type FilesOptions, resolveFilesOptions, virtualFileId } from '../files/
 import { createUsageStore, LIMITS_DEFAULTS, RedisUsageStore, UsageLimiter } from '../limits/index.js';
 import { createLogger } from '../logging/index.js';
 import { AccountStorage, type StorageOptions } from '../storage/index.js';
-import { GatewayMetrics, UsageLimitMetrics } from '../telemetry/index.js';
-import { BedrockUpstream, type BedrockUpstreamOptions } from '../upstream/index.js';
+import { GatewayMetrics, type GenAiMirror, UsageLimitMetrics, type UsageRecord } from '../telemetry/index.js';
+import { BedrockUpstream, type BedrockUpstreamOptions, type UpstreamAttemptObserver } from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
 import { ActivityTracker } from './activity.js';
 import { buildGatewayApp } from './app.js';
@@ -50,8 +50,14 @@ export interface GatewayOptions {
   identityReviewer?: IdentityReviewer;
   /** OpenTelemetry tracer for request and upstream spans; absent = tracing off. */
   tracer?: Tracer;
+  /** Record prompt and completion text on GenAI spans; default false. */
+  captureContent?: boolean;
   /** Register process-level default metrics (CPU, memory, event loop); default false. */
   processMetrics?: boolean;
+  /** Also record the GenAI metrics here (OTLP); absent = Prometheus only. */
+  genAiMirror?: GenAiMirror;
+  /** Also send every usage record here (OTLP logs); absent = stdout only. */
+  usageRecords?: (record: UsageRecord) => void;
   /** Files API limits (FILES_DEFAULTS). */
   files?: Partial<FilesOptions>;
   /** S3 storage layer options (STORAGE_DEFAULTS). */
@@ -100,7 +106,10 @@ export class ConfigStartError extends Error {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: process.env.AIGW_LOG_LEVEL ?? 'info' });
   const serverOptions: ServerOptions = { ...SERVER_DEFAULTS, ...stripUndefined(options.server ?? {}) };
-  const metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics ?? false });
+  const metrics = new GatewayMetrics({
+    defaultMetrics: options.processMetrics ?? false,
+    ...(options.genAiMirror ? { genAiMirror: options.genAiMirror } : {}),
+  });
   const watch = options.watch === false ? undefined : options.watch;
   const store = new ConfigStore({
     source: options.source,
@@ -108,7 +117,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(watch?.pollIntervalMs !== undefined ? { pollIntervalMs: watch.pollIntervalMs } : {}),
     ...(watch?.debounceMs !== undefined ? { debounceMs: watch.debounceMs } : {}),
   });
-  const upstream = options.upstream ?? new BedrockUpstream(options.upstreamOptions ?? {});
+  const upstream =
+    options.upstream ??
+    new BedrockUpstream({
+      ...options.upstreamOptions,
+      onAttempt: combineObservers(metrics.upstreamObserver(), options.upstreamOptions?.onAttempt),
+    });
   // S3 shares the Bedrock client's per-account credentials (one STS session per account).
   const storage = new AccountStorage({
     ...(upstream instanceof BedrockUpstream ? { authFor: (a, c) => upstream.authFor(a, c) } : {}),
@@ -205,7 +219,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     activity,
     imageWork,
     identityReviewer: options.identityReviewer,
+    usageRecords: options.usageRecords,
     tracer: options.tracer,
+    captureContent: options.captureContent,
     storage,
     batches,
     files: resolveFilesOptions(options.files),
@@ -311,6 +327,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   };
   return gateway;
+}
+
+/** Both observers see every attempt; headers either adds are sent. */
+function combineObservers(
+  first: UpstreamAttemptObserver,
+  second: UpstreamAttemptObserver | undefined,
+): UpstreamAttemptObserver {
+  if (!second) return first;
+  return (start) => {
+    const a = first(start);
+    const b = second(start);
+    if (!a || !b) return a ?? b;
+    return {
+      ...(a.headers || b.headers ? { headers: { ...a.headers, ...b.headers } } : {}),
+      end: (result) => {
+        a.end(result);
+        b.end(result);
+      },
+    };
+  };
 }
 
 /** How long streams cut at the end of the grace period get to write their error event. */

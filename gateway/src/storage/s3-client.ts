@@ -4,6 +4,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { CompiledAccount } from '../config/index.js';
+import { awsSdkTracingMiddleware } from '../telemetry/index.js';
 import { type AwsCredentials, createEgressDispatcher, createSdkRequestHandler } from '../upstream/index.js';
 import type { StorageOptions } from './defaults.js';
 
@@ -23,7 +24,7 @@ export function createS3Client(
   credentials: S3CredentialProvider,
   options: StorageOptions,
 ): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     region: account.region,
     ...(account.s3Endpoint ? { endpoint: account.s3Endpoint, forcePathStyle: true } : {}),
     ...(credentials ? { credentials } : {}),
@@ -40,4 +41,11 @@ export function createS3Client(
       requestTimeoutMs: options.s3SocketTimeoutMs,
     }),
   });
+  // One CLIENT span per S3 call when the caller's request is traced (docs/configuration.md, Tracing).
+  // The SDK's middleware types are per client; the middleware only reads the command name, input and metadata.
+  (client.middlewareStack as unknown as { add(m: unknown, o: { step: 'initialize'; name: string }): void }).add(
+    awsSdkTracingMiddleware('S3'),
+    { step: 'initialize', name: 'aigwTracing' },
+  );
+  return client;
 }

@@ -3,7 +3,14 @@
  * tests and benchmarks can run several gateways in one process; label children are cached per label
  * combination so the hot path does one Map lookup per observation.
  */
+import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelRoute } from '../config/index.js';
+import { bedrockExceptionOf, type GatewayError } from '../errors/index.js';
+import type { UpstreamAttemptObserver, UpstreamOperation } from '../upstream/index.js';
+import { defaultRuntimeEndpoint, resolveRegion } from '../upstream/index.js';
+import { GenAiBinding, GenAiInstruments, type GenAiMirror, type GenAiTarget } from './genai-metrics.js';
+import type { GenAiOperation } from './tracing.js';
 
 /** Token kinds of `aigw_tokens_total` (DESIGN.md, Observability). */
 export type TokenKind = 'input' | 'output' | 'cache_read' | 'cache_write';
@@ -25,6 +32,22 @@ const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 ];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+// One Bedrock attempt: from a few ms (an early refusal) to minutes (a long stream).
+const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/**
+ * prom-client's default runtime gauges that end in `_total` although they are gauges (promtool flags them);
+ * the same numbers are in `nodejs_active_handles`, `nodejs_active_requests` and `nodejs_active_resources`
+ * by type, which Node.js dashboards sum.
+ */
+const DROPPED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/** How one upstream attempt ended, for `aigw_upstream_attempts_total`. */
+export type UpstreamOutcome = 'ok' | 'retried' | 'failed' | 'client_closed';
 
 export class GatewayMetrics {
   readonly registry: Registry;
@@ -39,15 +62,33 @@ export class GatewayMetrics {
   readonly configRevision: Gauge<'revision'>;
   readonly imageJobs: Counter<'outcome'>;
   readonly imageJobsPending: Gauge;
+  readonly teamCost: Counter<'account' | 'model' | 'team'>;
+  readonly unpriced: Counter<'account' | 'model' | 'reason'>;
+  readonly upstreamDuration: Histogram<'account' | 'region' | 'operation'>;
+  readonly upstreamAttempts: Counter<'account' | 'region' | 'operation' | 'outcome'>;
+  readonly upstreamErrors: Counter<'account' | 'region' | 'exception'>;
+  readonly genAiInstruments: GenAiInstruments;
+  readonly #genAi = new WeakMap<object, Map<GenAiOperation, GenAiBinding>>();
+  readonly #mirror: GenAiMirror | undefined;
+  readonly #upstreamChildren = new Map<
+    string,
+    { duration: Histogram.Internal<'account' | 'region' | 'operation'>; outcomes: Map<string, Counter.Internal> }
+  >();
   readonly #requestChildren = new Map<
     string,
     { count: Counter.Internal; duration: Histogram.Internal<'route' | 'account' | 'model' | 'status'> }
   >();
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: { defaultMetrics?: boolean; genAiMirror?: GenAiMirror } = {}) {
     this.registry = new Registry();
     const registers = [this.registry];
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'aigw_' });
+    // Unprefixed, as standard Node.js dashboards expect (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`).
+    if (options.defaultMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
+    this.#mirror = options.genAiMirror;
+    this.genAiInstruments = new GenAiInstruments(this.registry);
     this.requests = new Counter({
       name: 'aigw_requests_total',
       help: 'Requests answered, by route, account, model and HTTP status.',
@@ -116,6 +157,102 @@ export class GatewayMetrics {
       help: 'Image pixel jobs running in the worker threads or waiting for one.',
       registers,
     });
+    this.teamCost = new Counter({
+      name: 'aigw_team_cost_usd_total',
+      help: "Estimated cost in USD by account, model and caller team (a team no collaborator names counts as 'other', no team as '-').",
+      labelNames: ['account', 'model', 'team'],
+      registers,
+    });
+    this.unpriced = new Counter({
+      name: 'aigw_unpriced_requests_total',
+      help: 'Requests served whose usage has no price (reason: no_price, or the usage kind without one), so their cost is not counted.',
+      labelNames: ['account', 'model', 'reason'],
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'aigw_upstream_duration_seconds',
+      help: 'Bedrock latency per attempt (streams: until the stream ended), by account, region and operation, seconds.',
+      labelNames: ['account', 'region', 'operation'],
+      buckets: UPSTREAM_BUCKETS,
+      registers,
+    });
+    this.upstreamAttempts = new Counter({
+      name: 'aigw_upstream_attempts_total',
+      help: 'Bedrock attempts by outcome: ok, retried (failed and tried again), failed (the error reached the caller), client_closed.',
+      labelNames: ['account', 'region', 'operation', 'outcome'],
+      registers,
+    });
+    this.upstreamErrors = new Counter({
+      name: 'aigw_upstream_errors_total',
+      help: 'Failed Bedrock attempts by exception (ThrottlingException, ValidationException, AccessDeniedException, ModelNotReadyException, ServiceUnavailableException, ..., http_<status>, timeout, connection_error, other).',
+      labelNames: ['account', 'region', 'exception'],
+      registers,
+    });
+  }
+
+  /**
+   * The GenAI series of one compiled model and operation, bound once and cached for as long as `key`
+   * (the compiled model of a config snapshot) lives.
+   */
+  genAi(route: ModelRoute, operation: GenAiOperation): GenAiBinding {
+    let byOperation = this.#genAi.get(route.model);
+    if (!byOperation) {
+      byOperation = new Map();
+      this.#genAi.set(route.model, byOperation);
+    }
+    let binding = byOperation.get(operation);
+    if (!binding) {
+      const region = resolveRegion(route.model.modelId, route.model.region);
+      const target: GenAiTarget = {
+        operation,
+        modelId: route.model.modelId,
+        serverAddress: route.account.endpoint
+          ? new URL(route.account.endpoint).hostname
+          : new URL(defaultRuntimeEndpoint(region)).hostname,
+      };
+      binding = new GenAiBinding(this.genAiInstruments, target, this.#mirror);
+      byOperation.set(operation, binding);
+    }
+    return binding;
+  }
+
+  /** The attempt observer for {@link BedrockUpstream}: latency, outcome and exception of every attempt. */
+  upstreamObserver(): UpstreamAttemptObserver {
+    return (start) => {
+      const child = this.#upstreamChild(start.account, start.region, start.operation);
+      const began = performance.now();
+      return {
+        end: (result) => {
+          child.duration.observe((performance.now() - began) / 1000);
+          const outcome: UpstreamOutcome =
+            result.error === undefined
+              ? 'ok'
+              : result.error.code === 'client_closed_request'
+                ? 'client_closed'
+                : result.willRetry
+                  ? 'retried'
+                  : 'failed';
+          let counter = child.outcomes.get(outcome);
+          if (!counter) {
+            counter = this.upstreamAttempts.labels(start.account, start.region, start.operation, outcome);
+            child.outcomes.set(outcome, counter);
+          }
+          counter.inc();
+          if (result.error !== undefined && outcome !== 'client_closed')
+            this.upstreamErrors.labels(start.account, start.region, exceptionLabel(result.error)).inc();
+        },
+      };
+    };
+  }
+
+  #upstreamChild(account: string, region: string, operation: UpstreamOperation) {
+    const key = `${account}\u0000${region}\u0000${operation}`;
+    let child = this.#upstreamChildren.get(key);
+    if (!child) {
+      child = { duration: this.upstreamDuration.labels(account, region, operation), outcomes: new Map() };
+      this.#upstreamChildren.set(key, child);
+    }
+    return child;
   }
 
   /** Records one finished request (count, latency, and overhead when an upstream call was made). */
@@ -153,4 +290,13 @@ export class GatewayMetrics {
     this.configRevision.reset();
     this.configRevision.labels(revision).set(1);
   }
+}
+
+/** The bounded `exception` label of a failed attempt. */
+function exceptionLabel(error: GatewayError): string {
+  const name = bedrockExceptionOf(error);
+  if (name !== undefined) return name;
+  if (error.code === 'upstream_timeout') return 'timeout';
+  if (error.code === 'upstream_unavailable') return 'connection_error';
+  return 'other';
 }

@@ -615,6 +615,48 @@ describe('per-attempt observer', () => {
   });
 });
 
+describe('per-call attempt observer', () => {
+  it("runs beside the client observer: both see every attempt, the call's headers win", async () => {
+    const log: string[] = [];
+    const upstream = fastRetries({
+      onAttempt: (start) => {
+        log.push(`client #${start.attempt}`);
+        return {
+          headers: { traceparent: 'client', 'x-client': '1' },
+          end: () => log.push(`client end #${start.attempt}`),
+        };
+      },
+    });
+    try {
+      handlers = [bedrockError(503, 'ServiceUnavailableException', 'busy'), ok];
+      await upstream.send({
+        ...call(),
+        onAttempt: (start) => {
+          log.push(`call #${start.attempt} ${new URL(start.origin).hostname}`);
+          return {
+            headers: { traceparent: `call-${start.attempt}` },
+            end: (end) => log.push(`call end #${start.attempt} ${end.status}`),
+          };
+        },
+      });
+      expect(log).toEqual([
+        'client #1',
+        'call #1 127.0.0.1',
+        'client end #1',
+        'call end #1 503',
+        'client #2',
+        'call #2 127.0.0.1',
+        'client end #2',
+        'call end #2 200',
+      ]);
+      expect(seen.map((r) => r.headers.traceparent)).toEqual(['call-1', 'call-2']);
+      expect(seen[1]?.headers['x-client']).toBe('1');
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
 describe('BedrockUpstream.authFor', () => {
   it('keeps one auth per account across config reloads and replaces it when credentials change', async () => {
     const upstream = fastRetries();

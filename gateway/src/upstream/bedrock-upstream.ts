@@ -29,6 +29,10 @@ export interface UpstreamCall {
   signal: AbortSignal;
   /** Extra headers (e.g. `X-Amzn-Bedrock-Trace`, `X-Amzn-Bedrock-GuardrailIdentifier`, `Content-Type`/`Accept` for invoke). */
   headers?: Record<string, string>;
+  /** Counts every attempt sent, failed ones included (usage records); shared by the calls of one request. */
+  tally?: { attempts: number };
+  /** Per-call attempt observer (tracing), called after the client's own `onAttempt`. */
+  onAttempt?: UpstreamAttemptObserver;
 }
 
 /** Timing of a non-streaming call, in ms since the first attempt was dispatched. */
@@ -258,15 +262,19 @@ export class BedrockUpstream {
       };
       // Signed per attempt: X-Amz-Date must be fresh and credentials may have been refreshed.
       await authorize(auth, request);
-      const hooks = this.onAttempt?.({
-        account: call.account.name,
-        operation: call.operation,
-        modelId: call.modelId,
-        region,
-        origin: endpoint.origin,
-        attempt: attemptNo,
-      });
+      const hooks =
+        this.onAttempt || call.onAttempt
+          ? observeAttempt(this.onAttempt, call.onAttempt, {
+              account: call.account.name,
+              operation: call.operation,
+              modelId: call.modelId,
+              region,
+              origin: endpoint.origin,
+              attempt: attemptNo,
+            })
+          : undefined;
       if (hooks?.headers) Object.assign(request.headers, hooks.headers);
+      if (call.tally) call.tally.attempts++;
       let responseStatus: number | undefined;
       let responseId: string | undefined;
       const remaining = deadline - performance.now();
@@ -468,6 +476,24 @@ export class BedrockUpstream {
     if (thrown instanceof GatewayError) return thrown;
     return new GatewayError('upstream_error', 'The request to Bedrock failed.', { cause: thrown });
   }
+}
+
+/** Runs the client's and the call's attempt observers; one set of hooks for both. */
+function observeAttempt(
+  client: UpstreamAttemptObserver | undefined,
+  perCall: UpstreamAttemptObserver | undefined,
+  start: UpstreamAttemptStart,
+): UpstreamAttemptHooks | undefined {
+  const a = client?.(start);
+  const b = perCall?.(start);
+  if (!a || !b) return a ?? b;
+  return {
+    headers: { ...a.headers, ...b.headers },
+    end(result) {
+      a.end(result);
+      b.end(result);
+    },
+  };
 }
 
 /** Status and headers of an upstream response. */

@@ -31,6 +31,7 @@ import {
   type StorageAccount,
   storageAccountByName,
 } from '../../storage/index.js';
+import { withActiveSpan } from '../../telemetry/index.js';
 import { isFinalBatchStatus, toBatchStatus } from '../../translate/batch/index.js';
 import type { BatchEndpoint } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
@@ -64,20 +65,29 @@ export const batchesRoutes: RouteModule = {
         },
       });
     const hooks = { onRequest: authenticateHook(ctx), config: { metricRoute: 'batches' } };
-    app.post('/v1/batches', hooks, (request, reply) => createBatch(ctx, service, request, reply));
-    app.get('/v1/batches', hooks, (request, reply) => listBatches(ctx, service, request, reply));
+    // Handlers run with the request's server span active: S3 and control-plane calls get client spans under it.
+    app.post('/v1/batches', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => createBatch(ctx, service, request, reply)),
+    );
+    app.get('/v1/batches', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => listBatches(ctx, service, request, reply)),
+    );
     // A wildcard rather than `:id`: raw job ARNs carry a `/` before the job id.
-    app.get('/v1/batches/*', hooks, (request, reply) => {
-      const path = wildcard(request);
-      if (path.endsWith('/output')) return rawOutput(ctx, service, request, reply, path.slice(0, -'/output'.length));
-      return retrieveBatch(ctx, service, request, reply, path);
-    });
-    app.post('/v1/batches/*', hooks, (request, reply) => {
-      const path = wildcard(request);
-      if (!path.endsWith('/cancel'))
-        throw new GatewayError('unsupported_endpoint', `POST ${printable(request.url)} is not a Batch API endpoint.`);
-      return cancelBatch(ctx, service, request, reply, path.slice(0, -'/cancel'.length));
-    });
+    app.get('/v1/batches/*', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => {
+        const path = wildcard(request);
+        if (path.endsWith('/output')) return rawOutput(ctx, service, request, reply, path.slice(0, -'/output'.length));
+        return retrieveBatch(ctx, service, request, reply, path);
+      }),
+    );
+    app.post('/v1/batches/*', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => {
+        const path = wildcard(request);
+        if (!path.endsWith('/cancel'))
+          throw new GatewayError('unsupported_endpoint', `POST ${printable(request.url)} is not a Batch API endpoint.`);
+        return cancelBatch(ctx, service, request, reply, path.slice(0, -'/cancel'.length));
+      }),
+    );
     rejectOtherMethods(app, '/v1/batches', ['GET', 'POST']);
     rejectOtherMethods(app, '/v1/batches/*', ['GET', 'POST']);
   },

@@ -7,12 +7,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CompiledModel, CompiledUsagePolicy, ModelRoute } from '../../config/index.js';
+import type { CompiledUsagePolicy, ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
 import { type ActualUsage, type Admission, LIMITS_DEFAULTS, LimitExceededError } from '../../limits/index.js';
-import { costFor, getCapabilities, type ModelPrice, priceFor } from '../../models/index.js';
-import { endSpanWithError, GEN_AI, GEN_AI_PROVIDER, startClientSpan } from '../../telemetry/index.js';
+import { getCapabilities } from '../../models/index.js';
+import { AIGW_ATTR, GEN_AI, startGenAiSpan, usageAttributes } from '../../telemetry/index.js';
 import {
   ChatStreamTranslator,
   fromConverseResponse,
@@ -26,9 +26,10 @@ import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wi
 import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
-import type { ServerContext } from '../context.js';
+import type { RequestState, ServerContext } from '../context.js';
 import { toGatewayError } from '../errors.js';
 import { SseWriter } from '../sse.js';
+import { genAiOf, recordTokens } from '../usage.js';
 import type { RouteModule } from './types.js';
 
 export const chatRoutes: RouteModule = {
@@ -49,7 +50,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   const route = routeForSurface(state, chat.model, 'chat', '/v1/chat/completions');
 
   const span = state.span;
-  if (span) span.setAttributes(requestAttributes(chat));
+  span?.setAttributes({ [AIGW_ATTR.model]: chat.model, [AIGW_ATTR.account]: route.account.name });
 
   // The caller going away (socket closed before the response finished) aborts media downloads,
   // retries and the upstream request itself.
@@ -93,14 +94,17 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   if (guardrailPolicy?.guardrail) plan.body.guardrailConfig = { ...guardrailPolicy.guardrail };
   const headers: Record<string, string> = { 'x-request-id': request.id };
   if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
-  const traced =
-    ctx.tracer && span
-      ? startClientSpan(ctx.tracer, span, `${plan.stream ? 'ConverseStream' : 'Converse'} ${route.model.modelId}`, {
-          ...requestAttributes(chat),
-          [GEN_AI.requestModel]: route.model.modelId,
-          'cloud.region': route.model.region,
-        })
-      : undefined;
+  // Tracing off: no span and no attribute objects on this path.
+  const traced = span
+    ? startGenAiSpan(ctx.tracer, span, {
+        operation: 'chat',
+        modelId: route.model.modelId,
+        servedModel: chat.model,
+        account: route.account.name,
+        region: route.model.region,
+        attributes: requestAttributes(chat, ctx.captureContent === true),
+      })
+    : undefined;
   const body = JSON.stringify(plan.body);
   let admission: Admission | undefined;
   if (policies.length > 0 && ctx.limiter) {
@@ -114,13 +118,13 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       });
     } catch (err) {
       if (err instanceof LimitExceededError) reply.headers(err.headers);
-      if (traced) endSpanWithError(traced.span, errorCode(err));
+      traced?.fail(errorCode(err));
       throw err;
     }
     Object.assign(headers, admission.headers);
   }
   const call = {
-    ...(traced ? { headers: traced.headers } : {}),
+    ...(traced ? { onAttempt: traced.onAttempt } : {}),
     account: route.account,
     credentials: route.credentials,
     region: route.model.region,
@@ -128,7 +132,9 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     operation: plan.stream ? ('converse-stream' as const) : ('converse' as const),
     body,
     signal: abort.signal,
+    tally: state,
   };
+  state.stream = plan.stream;
   const responseOptions = {
     id: newChatCompletionId(),
     created: Math.floor(Date.now() / 1000),
@@ -143,22 +149,22 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       state.upstreamMs = upstream.upstreamMs;
       const converse = parseConverseResponse(upstream.body);
       completion = fromConverseResponse(converse, responseOptions);
-      recordUsage(ctx, route, state.caller!.subject, converse.usage);
+      recordUsage(ctx, state, route, converse.usage);
       admission?.settle(actualUsage(converse.usage));
       if (guardrailPolicy && converse.stopReason === 'guardrail_intervened') {
         ctx.limiter?.guardrailIntervened(guardrailPolicy.name);
       }
-      traced?.span.setAttribute('aigw.upstream.attempts', upstream.attempts);
+      if (traced) {
+        const attributes = responseAttributes(completion.id, completion.choices[0]?.finish_reason, converse.usage);
+        if (ctx.captureContent) attributes[GEN_AI.outputMessages] = JSON.stringify(completion.choices);
+        traced.succeed(attributes);
+      }
     } catch (err) {
       // A failed call used no tokens; it still counts as a request.
       admission?.settle(NO_USAGE);
-      if (traced) endSpanWithError(traced.span, errorCode(err));
+      traced?.fail(errorCode(err));
       throw err;
     }
-    const finish = completion.choices[0]?.finish_reason;
-    for (const s of [span, traced?.span])
-      s?.setAttributes(responseAttributes(completion.id, chat.model, finish, completion.usage));
-    traced?.span.end();
     reply.headers(headers);
     await reply.type('application/json').send(JSON.stringify(completion));
     return;
@@ -170,14 +176,14 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     stream = await ctx.upstream.stream(call);
   } catch (err) {
     admission?.settle(NO_USAGE);
-    if (traced) endSpanWithError(traced.span, errorCode(err));
+    traced?.fail(errorCode(err));
     throw err;
   }
   if (abort.signal.aborted) {
     // The caller left while the upstream was answering the headers; nobody will read the stream.
     admission?.settle(undefined);
     stream.cancel();
-    if (traced) endSpanWithError(traced.span, 'client_closed_request');
+    traced?.fail('client_closed_request');
     throw new GatewayError('client_closed_request', 'The client closed the connection.');
   }
   abort.signal.addEventListener('abort', () => stream.cancel(), { once: true });
@@ -222,7 +228,9 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
         }
         if (firstTokenAt === undefined && event.type === 'contentBlockDelta') {
           firstTokenAt = performance.now();
-          ctx.metrics.observeFirstToken(route.account.name, route.model.name, (firstTokenAt - state.startedAt) / 1000);
+          const seconds = (firstTokenAt - state.startedAt) / 1000;
+          ctx.metrics.observeFirstToken(route.account.name, route.model.name, seconds);
+          genAiOf(ctx.metrics, state)?.timeToFirstToken(seconds);
         }
         await sse.write(chunks);
       }
@@ -234,6 +242,10 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     await sse.write(translator.end());
     state.upstreamMs = stream.timing.totalMs;
     sse.end();
+    // Time per output token after the first, of streams that completed (the convention's successful responses).
+    const output = translator.usage?.completion_tokens ?? 0;
+    if (firstTokenAt !== undefined && output > 1)
+      genAiOf(ctx.metrics, state)?.timePerOutputToken((performance.now() - firstTokenAt) / 1000 / (output - 1));
   } catch (err) {
     stream.cancel();
     if (abort.signal.aborted || sse.closed) {
@@ -250,57 +262,68 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
         }
       : toGatewayError(err, ctx.options);
     failure = error.code;
+    state.errorType = error.code;
     if (internal) request.log.error({ err, requestId: request.id }, 'stream failed');
     else
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'stream failed after start');
     state.metricStatus = error.status;
     sse.fail(streamErrorPayload(error));
   } finally {
-    recordStreamUsage(ctx, route, state.caller!.subject, translator);
+    if (failure === 'client_closed_request') state.errorType = failure;
+    recordStreamUsage(ctx, state, route, translator);
     // A stream cut before Bedrock reported usage keeps its reservation (the tokens may have been used).
     admission?.settle(streamActualUsage(translator));
     res.off('close', onClose);
     ctx.activity.graceOver.removeEventListener('abort', onGraceOver);
-    if (span || traced) {
-      const attributes = responseAttributes(responseOptions.id, chat.model, translator.finishReason, translator.usage);
-      span?.setAttributes(attributes);
-      if (failure) span?.setAttribute('error.type', failure);
-      if (traced) {
-        traced.span.setAttributes(attributes);
-        if (failure) endSpanWithError(traced.span, failure);
-        else traced.span.end();
-      }
+    if (failure) span?.setAttribute('error.type', failure);
+    if (traced) {
+      const attributes = responseAttributes(
+        responseOptions.id,
+        translator.finishReason,
+        bedrockUsage(translator.usage),
+      );
+      const firstEventMs = stream.timing.firstEventMs;
+      if (firstEventMs !== undefined) attributes[GEN_AI.responseTimeToFirstChunk] = firstEventMs / 1000;
+      if (failure) traced.fail(failure, attributes);
+      else traced.succeed(attributes);
     }
   }
 }
 
-/** GenAI request attributes: the model and sampling settings, never message text. */
-function requestAttributes(chat: ChatCompletionRequest): Attributes {
+/**
+ * GenAI request attributes: sampling settings, stream flag and output type. Message text only when
+ * content capture is enabled (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).
+ */
+function requestAttributes(chat: ChatCompletionRequest, captureContent: boolean): Attributes {
   const attributes: Attributes = {
-    [GEN_AI.operationName]: 'chat',
-    [GEN_AI.system]: GEN_AI_PROVIDER,
-    [GEN_AI.providerName]: GEN_AI_PROVIDER,
-    [GEN_AI.requestModel]: chat.model,
+    [GEN_AI.requestStream]: chat.stream === true,
+    [GEN_AI.outputType]:
+      chat.response_format?.type === 'json_object' || chat.response_format?.type === 'json_schema' ? 'json' : 'text',
   };
   const maxTokens = chat.max_completion_tokens ?? chat.max_tokens;
   if (typeof maxTokens === 'number') attributes[GEN_AI.requestMaxTokens] = maxTokens;
   if (typeof chat.temperature === 'number') attributes[GEN_AI.requestTemperature] = chat.temperature;
   if (typeof chat.top_p === 'number') attributes[GEN_AI.requestTopP] = chat.top_p;
+  if (typeof chat.n === 'number' && chat.n !== 1) attributes[GEN_AI.requestChoiceCount] = chat.n;
+  if (typeof chat.seed === 'number') attributes[GEN_AI.requestSeed] = chat.seed;
+  if (captureContent) attributes[GEN_AI.inputMessages] = JSON.stringify(chat.messages);
   return attributes;
 }
 
-function responseAttributes(
-  id: string,
-  model: string,
-  finish: string | null | undefined,
-  usage: { prompt_tokens: number; completion_tokens: number } | undefined,
-): Attributes {
-  const attributes: Attributes = { [GEN_AI.responseId]: id, [GEN_AI.responseModel]: model };
+/** GenAI response attributes: id, finish reason and usage (cache tokens included). */
+function responseAttributes(id: string, finish: string | null | undefined, usage: TokenUsage | undefined): Attributes {
+  const attributes: Attributes = { [GEN_AI.responseId]: id };
   if (finish) attributes[GEN_AI.responseFinishReasons] = [finish];
-  if (usage) {
-    attributes[GEN_AI.usageInputTokens] = usage.prompt_tokens;
-    attributes[GEN_AI.usageOutputTokens] = usage.completion_tokens;
-  }
+  if (usage)
+    Object.assign(
+      attributes,
+      usageAttributes({
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cacheReadTokens: usage.cacheReadInputTokens ?? 0,
+        cacheWriteTokens: usage.cacheWriteInputTokens ?? 0,
+      }),
+    );
   return attributes;
 }
 
@@ -318,52 +341,37 @@ function parseConverseResponse(body: Uint8Array): ConverseResponse {
   throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
 }
 
-function recordUsage(ctx: ServerContext, route: ModelRoute, subject: string, usage: TokenUsage | undefined): void {
+function recordUsage(ctx: ServerContext, state: RequestState, route: ModelRoute, usage: TokenUsage | undefined): void {
   if (!usage) return;
-  const account = route.account.name;
-  const model = route.model.name;
-  ctx.metrics.addTokens(account, model, 'input', usage.inputTokens);
-  ctx.metrics.addTokens(account, model, 'output', usage.outputTokens);
-  ctx.metrics.addTokens(account, model, 'cache_read', usage.cacheReadInputTokens);
-  ctx.metrics.addTokens(account, model, 'cache_write', usage.cacheWriteInputTokens);
-  const usd = costFor(priceOf(route.model), {
+  recordTokens(ctx, state, route, {
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
-    cacheReadTokens: usage.cacheReadInputTokens,
-    cacheWriteTokens: usage.cacheWriteInputTokens,
+    cacheReadTokens: usage.cacheReadInputTokens ?? 0,
+    cacheWriteTokens: usage.cacheWriteInputTokens ?? 0,
   });
-  if (usd !== undefined && usd > 0) ctx.metrics.cost.labels(account, model, subject).inc(usd);
-}
-
-// Compiled models are immutable and live as long as their snapshot, so their price is resolved once.
-const prices = new WeakMap<CompiledModel, ModelPrice | null>();
-function priceOf(model: CompiledModel): ModelPrice | undefined {
-  let price = prices.get(model);
-  if (price === undefined) {
-    price = priceFor(model) ?? null;
-    prices.set(model, price);
-  }
-  return price ?? undefined;
 }
 
 function recordStreamUsage(
   ctx: ServerContext,
+  state: RequestState,
   route: ModelRoute,
-  subject: string,
   translator: ChatStreamTranslator,
 ): void {
-  const usage = translator.usage;
-  if (!usage) return;
-  // Back to Bedrock's split: OpenAI's prompt_tokens includes cache reads and writes.
+  recordUsage(ctx, state, route, bedrockUsage(translator.usage));
+}
+
+/** A stream's OpenAI usage back in Bedrock's split: OpenAI's prompt_tokens includes cache reads and writes. */
+function bedrockUsage(usage: ChatStreamTranslator['usage']): TokenUsage | undefined {
+  if (!usage) return undefined;
   const read = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const write = usage.cache_creation_input_tokens ?? 0;
-  recordUsage(ctx, route, subject, {
+  return {
     inputTokens: usage.prompt_tokens - read - write,
     outputTokens: usage.completion_tokens,
     totalTokens: usage.total_tokens,
     cacheReadInputTokens: read,
     cacheWriteInputTokens: write,
-  });
+  };
 }
 
 const NO_POLICIES: readonly CompiledUsagePolicy[] = [];

@@ -3,10 +3,12 @@
  * plan the calls (Titan: one text per call; Cohere: ≤ 96 per call) → fan out → translate → reply.
  * Mappings, extensions and defaults: docs/embeddings-and-images.md.
  */
+import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../errors/index.js';
 import { type Admission, LIMITS_DEFAULTS, LimitExceededError } from '../../limits/index.js';
-import { costFor, parseModelId, priceFor } from '../../models/index.js';
+import { parseModelId } from '../../models/index.js';
+import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   type CohereEmbedResult,
   EMBEDDING_MODELS,
@@ -22,7 +24,8 @@ import type { EmbeddingsResponse } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { ServerContext } from '../context.js';
-import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
+import { recordTokens } from '../usage.js';
+import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
 
 export const embeddingsRoutes: RouteModule = {
@@ -69,11 +72,20 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
 
   const caller = callerAbortSignal(reply);
   let settledTokens: number | undefined;
+  state.span?.setAttributes({ [AIGW_ATTR.model]: parsed.model, [AIGW_ATTR.account]: route.account.name });
+  const tracing: FanOutTrace | undefined = state.span
+    ? {
+        parent: state.span,
+        operation: 'embeddings',
+        servedModel: parsed.model,
+        attributes: embeddingAttributes(parsed),
+      }
+    : undefined;
   try {
     let response: EmbeddingsResponse;
     if (kind === 'cohere-v3') {
       const bodies = toCohereEmbedRequests(parsed);
-      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
       state.upstreamMs = upstreamMs;
       const results: CohereEmbedResult[] = responses.map((r) => {
         const body = readJsonBody(r) as CohereEmbedResponse;
@@ -85,7 +97,7 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
       response = fromCohereEmbedResponses(results, { model: parsed.model, encodingFormat: parsed.encodingFormat });
     } else {
       const bodies = toTitanEmbedRequests(parsed, { kind });
-      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+      const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
       state.upstreamMs = upstreamMs;
       const results = responses.map((r) => {
         const body = readJsonBody(r) as TitanEmbedResponse;
@@ -95,16 +107,19 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
       });
       response = fromTitanEmbedResponses(results, { model: parsed.model, encodingFormat: parsed.encodingFormat });
     }
-    const tokens = response.usage.prompt_tokens;
-    settledTokens = tokens;
-    ctx.metrics.addTokens(route.account.name, route.model.name, 'input', tokens);
-    const usd = costFor(priceFor(route.model), { inputTokens: tokens });
-    if (usd !== undefined && usd > 0)
-      ctx.metrics.cost.labels(route.account.name, route.model.name, state.caller!.subject).inc(usd);
+    recordTokens(ctx, state, route, { inputTokens: response.usage.prompt_tokens });
+    settledTokens = response.usage.prompt_tokens;
     await reply.header('x-request-id', request.id).type('application/json').send(JSON.stringify(response));
   } finally {
     // A failed call counts no tokens; it still counts as a request.
     admission?.settle({ inputTokens: settledTokens ?? 0, outputTokens: 0 });
     caller.release();
   }
+}
+
+/** GenAI embeddings request attributes: the encoding format and, when asked for, the dimension count. */
+function embeddingAttributes(parsed: ReturnType<typeof parseEmbeddingsRequest>): Attributes {
+  const attributes: Attributes = { [GEN_AI.requestEncodingFormats]: [parsed.encodingFormat] };
+  if (typeof parsed.dimensions === 'number') attributes[GEN_AI.embeddingsDimensionCount] = parsed.dimensions;
+  return attributes;
 }

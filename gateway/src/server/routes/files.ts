@@ -36,6 +36,7 @@ import {
   type StorageAccount,
   StorageError,
 } from '../../storage/index.js';
+import { withActiveSpan } from '../../telemetry/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import type { ServerContext } from '../context.js';
 import { checkMultipartBoundary, multipartParseError } from '../multipart.js';
@@ -79,15 +80,24 @@ export const filesRoutes: RouteModule = {
       done();
     });
     const hooks = { onRequest: authenticateHook(ctx), config: { metricRoute: 'files' } };
-    app.post('/v1/files', hooks, (request, reply) => createFile(ctx, request, reply));
-    app.get('/v1/files', hooks, (request, reply) => listFiles(ctx, request, reply));
+    // Handlers run with the request's server span active, so each S3 call gets a client span under it.
+    app.post('/v1/files', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => createFile(ctx, request, reply)),
+    );
+    app.get('/v1/files', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => listFiles(ctx, request, reply)),
+    );
     // A wildcard rather than `:id`, so raw `s3://bucket/a/b` ids with slashes reach the handlers too.
-    app.get('/v1/files/*', hooks, (request, reply) => {
-      const path = wildcard(request);
-      if (path.endsWith('/content')) return fileContent(ctx, request, reply, path.slice(0, -'/content'.length));
-      return retrieveFile(ctx, request, reply, path);
-    });
-    app.delete('/v1/files/*', hooks, (request, reply) => deleteFile(ctx, request, reply, wildcard(request)));
+    app.get('/v1/files/*', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => {
+        const path = wildcard(request);
+        if (path.endsWith('/content')) return fileContent(ctx, request, reply, path.slice(0, -'/content'.length));
+        return retrieveFile(ctx, request, reply, path);
+      }),
+    );
+    app.delete('/v1/files/*', hooks, (request, reply) =>
+      withActiveSpan(request.aigw.span, () => deleteFile(ctx, request, reply, wildcard(request))),
+    );
     rejectOtherMethods(app, '/v1/files', ['GET', 'POST']);
     rejectOtherMethods(app, '/v1/files/*', ['GET', 'DELETE']);
   },

@@ -10,7 +10,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { echo, GatewayError, invalidValue } from '../../errors/index.js';
 import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
-import { costFor, type ImageSpec, parseModelId, priceFor } from '../../models/index.js';
+import { type ImageSpec, parseModelId } from '../../models/index.js';
+import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   buildCanvasEditRequests,
   EDIT_CAPABLE_MODELS,
@@ -32,9 +33,10 @@ import type { CanvasImageRequest, CanvasImageResponse, StabilityImageResponse } 
 import type { UploadedImage } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
-import type { ServerContext } from '../context.js';
+import type { RequestState, ServerContext } from '../context.js';
 import { checkMultipartBoundary, multipartParseError } from '../multipart.js';
-import { callerAbortSignal, invokeAll, readJsonBody } from './invoke-fan-out.js';
+import { recordCost } from '../usage.js';
+import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
 
 /** Multipart limits of `/v1/images/edits`. */
@@ -107,13 +109,13 @@ async function generateImages(ctx: ServerContext, request: FastifyRequest, reply
   const { route, kind } = imageRoute(request, parsed.model, 'generations');
   if (kind === 'stability') {
     const bodies = toStabilityImageRequests(parsed);
-    await run(ctx, request, reply, route, bodies, (responses, created) =>
+    await run(ctx, request, reply, route, parsed.model, bodies, (responses, created) =>
       fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
     );
     return;
   }
   const bodies = toCanvasImageRequests(parsed, { kind });
-  await run(ctx, request, reply, route, bodies, canvasReader(bodies));
+  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
 }
 
 async function editImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -144,7 +146,7 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
     }
   }
   const bodies = buildCanvasEditRequests(plan, pixels);
-  await run(ctx, request, reply, route, bodies, canvasReader(bodies));
+  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
 }
 
 function canvasReader(bodies: readonly CanvasImageRequest[]) {
@@ -163,19 +165,29 @@ async function run(
   request: FastifyRequest,
   reply: FastifyReply,
   route: ModelRoute,
+  servedModel: string,
   bodies: readonly unknown[],
   translate: (responses: unknown[], created: number) => ImagesTranslation,
 ): Promise<void> {
   const state = request.aigw;
   const caller = callerAbortSignal(reply);
+  state.span?.setAttributes({ [AIGW_ATTR.model]: servedModel, [AIGW_ATTR.account]: route.account.name });
+  const tracing: FanOutTrace | undefined = state.span
+    ? {
+        parent: state.span,
+        operation: 'generate_content',
+        servedModel,
+        attributes: { [GEN_AI.outputType]: 'image' },
+      }
+    : undefined;
   try {
-    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal);
+    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
     state.upstreamMs = upstreamMs;
     const { response, filtered } = translate(
       responses.map((r) => readJsonBody(r)),
       Math.floor(Date.now() / 1000),
     );
-    recordImageCost(ctx, route, state.caller!.subject, bodies, response.data);
+    recordImageCost(ctx, state, route, bodies, response.data);
     reply.header('x-request-id', request.id);
     if (filtered > 0) reply.header('x-aigateway-images-filtered', String(filtered));
     await reply.type('application/json').send(JSON.stringify(response));
@@ -187,13 +199,12 @@ async function run(
 /** Prices each returned image at its real size and quality (Bedrock charges per generated image). */
 function recordImageCost(
   ctx: ServerContext,
+  state: RequestState,
   route: ModelRoute,
-  subject: string,
   bodies: readonly unknown[],
   data: ReadonlyArray<{ b64_json: string }>,
 ): void {
-  const price = priceFor(route.model);
-  if (!price) return;
+  state.images = data.length;
   const first = bodies[0] as { imageGenerationConfig?: { quality?: 'standard' | 'premium' } } | undefined;
   const quality = first?.imageGenerationConfig?.quality ?? 'standard';
   const images: ImageSpec[] = data.map((d) => {
@@ -201,8 +212,7 @@ function recordImageCost(
     const info = readImageInfo(Buffer.from(d.b64_json.slice(0, 64), 'base64'));
     return { width: info?.width ?? 1024, height: info?.height ?? 1024, quality };
   });
-  const usd = costFor(price, { images });
-  if (usd !== undefined && usd > 0) ctx.metrics.cost.labels(route.account.name, route.model.name, subject).inc(usd);
+  recordCost(ctx, state, route, { images });
 }
 
 /** Reads the multipart form into fields and buffered files, turning limit violations into clear 400s. */

@@ -5,10 +5,12 @@
  * remaining calls are aborted, so a partial answer is never returned as success).
  */
 import { performance } from 'node:perf_hooks';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { FastifyReply } from 'fastify';
 import type { ModelRoute } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
+import { AIGW_ATTR, GEN_AI, type GenAiOperation, startGenAiSpan } from '../../telemetry/index.js';
 import type { UpstreamResponse } from '../../upstream/index.js';
 import type { ServerContext } from '../context.js';
 
@@ -34,6 +36,17 @@ export function callerAbortSignal(reply: FastifyReply): {
   return { signal: controller.signal, abort: () => controller.abort(), release: () => res.off('close', onClose) };
 }
 
+/** How the calls of a fan-out are traced: one GenAI client span per InvokeModel call. */
+export interface FanOutTrace {
+  /** The request's server span; undefined when tracing is off (then nothing is created). */
+  parent: Span | undefined;
+  operation: GenAiOperation;
+  /** The served model name the caller used. */
+  servedModel: string;
+  /** Request attributes shared by every call (output type, encoding format, ...). */
+  attributes?: Attributes;
+}
+
 /** The outcome of a fan-out: responses in body order and the wall time spent waiting on Bedrock. */
 export interface FanOutResult {
   responses: UpstreamResponse[];
@@ -46,6 +59,8 @@ export async function invokeAll(
   route: ModelRoute,
   bodies: readonly unknown[],
   callerSignal: AbortSignal,
+  tracing?: FanOutTrace,
+  tally?: { attempts: number },
 ): Promise<FanOutResult> {
   // A failed call aborts its siblings too, not only the caller going away.
   const local = new AbortController();
@@ -58,8 +73,18 @@ export async function invokeAll(
   const worker = async (): Promise<void> => {
     while (failure === undefined && next < bodies.length) {
       const index = next++;
+      const traced = tracing
+        ? startGenAiSpan(ctx.tracer, tracing.parent, {
+            operation: tracing.operation,
+            modelId: route.model.modelId,
+            servedModel: tracing.servedModel,
+            account: route.account.name,
+            region: route.model.region,
+            attributes: { ...tracing.attributes, [AIGW_ATTR.callIndex]: index },
+          })
+        : undefined;
       try {
-        responses[index] = await ctx.upstream.send({
+        const response = await ctx.upstream.send({
           account: route.account,
           credentials: route.credentials,
           region: route.model.region,
@@ -67,8 +92,14 @@ export async function invokeAll(
           operation: 'invoke',
           body: JSON.stringify(bodies[index]),
           signal: local.signal,
+          ...(tally ? { tally } : {}),
+          ...(traced ? { onAttempt: traced.onAttempt } : {}),
         });
+        responses[index] = response;
+        traced?.succeed(invokeUsageAttributes(response));
       } catch (err) {
+        // A call aborted because a sibling failed is cancelled, not failed on its own.
+        traced?.fail(failure !== undefined ? 'cancelled' : err instanceof GatewayError ? err.code : 'internal_error');
         if (failure === undefined) failure = err;
         local.abort();
       }
@@ -80,7 +111,20 @@ export async function invokeAll(
     callerSignal.removeEventListener('abort', onCallerAbort);
   }
   if (failure !== undefined) throw failure;
+  tracing?.parent?.setAttribute(AIGW_ATTR.upstreamCalls, bodies.length);
   return { responses, upstreamMs: performance.now() - started };
+}
+
+/** Token counts Bedrock reports in InvokeModel's response headers, as GenAI usage attributes. */
+function invokeUsageAttributes(response: UpstreamResponse): Attributes {
+  const attributes: Attributes = {};
+  const input = Number(response.headers['x-amzn-bedrock-input-token-count']);
+  const output = Number(response.headers['x-amzn-bedrock-output-token-count']);
+  if (response.headers['x-amzn-bedrock-input-token-count'] !== undefined && Number.isFinite(input))
+    attributes[GEN_AI.usageInputTokens] = input;
+  if (response.headers['x-amzn-bedrock-output-token-count'] !== undefined && Number.isFinite(output))
+    attributes[GEN_AI.usageOutputTokens] = output;
+  return attributes;
 }
 
 /** Parses an InvokeModel JSON body; anything unreadable is a 502, never a crash. */
