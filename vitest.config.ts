@@ -15,6 +15,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    setupFiles: ['test/setup/fail-on-listener-leak.ts'],
     projects: [
       {
         extends: true,

@@ -103,13 +103,24 @@ export function sendThrown(ctx: RequestContext, thrown: unknown): void {
 /** Writes one chunk and waits for the socket to drain when the buffer is full. */
 export async function writeChunk(ctx: RequestContext, chunk: Uint8Array): Promise<boolean> {
   if (ctx.res.writableEnded || ctx.res.destroyed) return false;
-  if (!ctx.res.write(chunk)) {
-    await new Promise<void>((resolve) => {
-      ctx.res.once('drain', resolve);
-      ctx.res.once('close', resolve);
-    });
-  }
+  if (!ctx.res.write(chunk)) await drainedOrClosed(ctx.res);
   return !ctx.res.destroyed;
+}
+
+/**
+ * Resolves when `res` drains or closes, whichever comes first, and removes both listeners: a long body
+ * waits many times on one response, and a listener left behind per wait would pile up on it.
+ */
+export function drainedOrClosed(res: Pick<OutgoingResponse, 'on' | 'off'>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Resolves after `ms` milliseconds (immediately for 0). */

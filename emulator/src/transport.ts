@@ -23,6 +23,8 @@ export interface OutgoingResponse {
   /** Sends the status line and headers now instead of with the first body write. */
   flushHeaders?(): void;
   once(event: 'drain' | 'close', listener: () => void): unknown;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
   readonly writableEnded: boolean;
   readonly destroyed?: boolean;
 }

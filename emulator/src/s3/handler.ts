@@ -6,7 +6,7 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
-import type { RequestContext } from '../reply.js';
+import { drainedOrClosed, type RequestContext } from '../reply.js';
 import type { EmulatorState } from '../state.js';
 import type { IncomingRequest, OutgoingResponse } from '../transport.js';
 import { authenticateS3 } from './auth.js';
@@ -576,11 +576,7 @@ export async function handleS3(state: EmulatorState, ctx: S3Request): Promise<vo
         // Streamed with backpressure: a disk-backed object is never read whole into memory.
         for await (const chunk of store.stream(object, range)) {
           if (res.destroyed) return;
-          if (!res.write(chunk as Buffer))
-            await new Promise<void>((r) => {
-              res.once('drain', r);
-              res.once('close', r);
-            });
+          if (!res.write(chunk as Buffer)) await drainedOrClosed(res);
         }
         res.end();
         return;
