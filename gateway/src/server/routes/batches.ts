@@ -5,6 +5,7 @@
  * docs/api-compatibility.md (Batch).
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   type BatchRef,
@@ -76,8 +77,11 @@ export const batchesRoutes: RouteModule = {
     app.get('/v1/batches/*', hooks, (request, reply) =>
       withActiveSpan(request.aigw.span, () => {
         const path = wildcard(request);
-        if (path.endsWith('/output')) return rawOutput(ctx, service, request, reply, path.slice(0, -'/output'.length));
-        return retrieveBatch(ctx, service, request, reply, path);
+        if (path.endsWith('/output'))
+          return answerForBatch(service, request, reply, path.slice(0, -'/output'.length), (batch, signal) =>
+            service.rawOutput(batch, signal),
+          );
+        return answerForBatch(service, request, reply, path, (batch, signal) => service.view(batch, signal));
       }),
     );
     app.post('/v1/batches/*', hooks, (request, reply) =>
@@ -85,7 +89,9 @@ export const batchesRoutes: RouteModule = {
         const path = wildcard(request);
         if (!path.endsWith('/cancel'))
           throw new GatewayError('unsupported_endpoint', `POST ${printable(request.url)} is not a Batch API endpoint.`);
-        return cancelBatch(ctx, service, request, reply, path.slice(0, -'/cancel'.length));
+        return answerForBatch(service, request, reply, path.slice(0, -'/cancel'.length), (batch, signal) =>
+          service.cancel(batch, signal),
+        );
       }),
     );
     rejectOtherMethods(app, '/v1/batches', ['GET', 'POST']);
@@ -271,50 +277,23 @@ async function loadOrThrow(
   return batch;
 }
 
-async function retrieveBatch(
-  _ctx: ServerContext,
+/**
+ * Loads the batch `id` names (404 when the caller may not see it) and sends what `answer` makes of it:
+ * retrieve, cancel and the raw output differ only there. The caller's disconnect aborts the S3 and
+ * control-plane calls.
+ */
+async function answerForBatch(
   service: BatchService,
   request: FastifyRequest,
   reply: FastifyReply,
   id: string,
+  answer: (batch: LoadedBatch, signal: AbortSignal) => Promise<object>,
 ): Promise<void> {
   const caller = callerAbortSignal(reply);
   try {
     const batch = await loadOrThrow(service, request, id, caller.signal);
-    await reply.type('application/json').send(JSON.stringify(await service.view(batch, caller.signal)));
-  } finally {
-    caller.release();
-  }
-}
-
-async function cancelBatch(
-  _ctx: ServerContext,
-  service: BatchService,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  id: string,
-): Promise<void> {
-  const caller = callerAbortSignal(reply);
-  try {
-    const batch = await loadOrThrow(service, request, id, caller.signal);
-    await reply.type('application/json').send(JSON.stringify(await service.cancel(batch, caller.signal)));
-  } finally {
-    caller.release();
-  }
-}
-
-async function rawOutput(
-  _ctx: ServerContext,
-  service: BatchService,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  id: string,
-): Promise<void> {
-  const caller = callerAbortSignal(reply);
-  try {
-    const batch = await loadOrThrow(service, request, id, caller.signal);
-    const body = await service.rawOutput(batch, caller.signal);
-    return reply.type('application/json').send(body);
+    const body = await answer(batch, caller.signal);
+    await reply.type('application/json').send(body instanceof Readable ? body : JSON.stringify(body));
   } finally {
     caller.release();
   }
