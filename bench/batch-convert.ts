@@ -21,7 +21,7 @@ import OpenAI from 'openai';
 import { pino } from 'pino';
 import { startEmulator } from '../emulator/src/index.js';
 import { convertBatchLines, streamLines, UploadSink } from '../gateway/src/batches/index.js';
-import type { CompiledAccount, CompiledModel, ModelRoute } from '../gateway/src/config/index.js';
+import type { CompiledAccount, CompiledModel, ServedModel } from '../gateway/src/config/index.js';
 import { ManifestDirSource } from '../gateway/src/config/index.js';
 import { startGateway } from '../gateway/src/server/index.js';
 
@@ -92,7 +92,7 @@ async function pipeline(file: string): Promise<void> {
     type: 'chat',
     family: 'anthropic',
   };
-  const route: ModelRoute = { model, account, credentials: {} };
+  const route: ServedModel = { model, account, credentials: {} };
   const sinks = [new UploadSink(), new UploadSink()];
   let bytes = 0;
   // Drained like an S3 upload that keeps up: the conversion, not the network, is measured.

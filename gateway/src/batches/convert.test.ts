@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { CompiledAccount, CompiledModel, ModelRoute } from '../config/index.js';
+import type { CompiledAccount, CompiledModel, ServedModel } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import { type ConvertOptions, convertBatchLines } from './convert.js';
 import { streamLines } from './lines.js';
@@ -14,7 +14,7 @@ const model: CompiledModel = {
   type: 'chat',
   family: 'amazon-nova',
 };
-const route: ModelRoute = { model, account: { name: 'demo' } as CompiledAccount, credentials: {} };
+const route: ServedModel = { model, account: { name: 'demo' } as CompiledAccount, credentials: {} };
 
 function line(id: string, extra: object = {}): string {
   return JSON.stringify({

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { ModelRoute } from '../config/index.js';
+import type { ServedModel } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import { getCapabilities, parseModelId } from '../models/index.js';
 import {
@@ -31,14 +31,14 @@ export interface ConvertOptions {
   /** The batch's model (`model` in the create body), if named there. */
   model?: string | undefined;
   /** Authorises a model name for the caller and the endpoint (403/404/400 as the online routes). */
-  resolveModel(name: string): ModelRoute;
+  resolveModel(name: string): ServedModel;
   minRecords: number;
   maxRecords: number;
   sliceMs: number;
 }
 
 export interface ConvertResult {
-  route: ModelRoute;
+  route: ServedModel;
   records: number;
 }
 
@@ -51,7 +51,7 @@ export async function convertBatchLines(
   sinks: ConvertSinks,
   options: ConvertOptions,
 ): Promise<ConvertResult> {
-  let ctx: (BatchTranslationContext & { route: ModelRoute }) | undefined =
+  let ctx: (BatchTranslationContext & { route: ServedModel }) | undefined =
     options.model === undefined ? undefined : contextFor(options.resolveModel(options.model), options.endpoint);
   // custom_id uniqueness with 128 bits of SHA-256 per id instead of the id itself: ids may be long.
   const seen = new Set<string>();
@@ -106,7 +106,7 @@ export async function convertBatchLines(
   return { route: ctx.route, records: count };
 }
 
-function contextFor(route: ModelRoute, endpoint: BatchEndpoint): BatchTranslationContext & { route: ModelRoute } {
+function contextFor(route: ServedModel, endpoint: BatchEndpoint): BatchTranslationContext & { route: ServedModel } {
   const embeddingKind =
     endpoint === '/v1/embeddings'
       ? embeddingModelKind(parseModelId(route.model.modelId)?.foundationModelId)

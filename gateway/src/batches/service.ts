@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BedrockClient } from '@aws-sdk/client-bedrock';
-import type { ModelRoute, Snapshot } from '../config/index.js';
+import type { ServedModel, Snapshot } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import { batchPriceFor, costFor, parseModelId, unpricedReason } from '../models/index.js';
 import { type AccountStorage, maySee, type S3Store, type StorageAccount } from '../storage/index.js';
@@ -52,7 +52,7 @@ export interface CreateBatchRequest {
   jobName?: string | undefined;
   idempotencyKey?: string | undefined;
   /** Authorises a model for the caller and the endpoint. */
-  resolveModel(name: string): ModelRoute;
+  resolveModel(name: string): ServedModel;
   signal: AbortSignal;
 }
 

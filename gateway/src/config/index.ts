@@ -23,10 +23,10 @@ export {
   type Caller,
   callerOfKubernetesIdentity,
   type KubernetesIdentity,
-  type ModelRoute,
   metricTeamOf,
   permittedAccounts,
   principalsOf,
+  type ServedModel,
   type Snapshot,
 } from './snapshot.js';
 export {

@@ -12,7 +12,7 @@ import type {
 } from './types.js';
 
 /** A served model with the account it belongs to. */
-export interface ModelRoute {
+export interface ServedModel {
   readonly model: CompiledModel;
   readonly account: CompiledAccount;
   readonly credentials: AccountCredentials;
@@ -49,7 +49,7 @@ export interface Snapshot {
   readonly credentials: CompiledCredentials;
   readonly revision: string;
   /** servedName (`account/model`) → route. */
-  readonly models: ReadonlyMap<string, ModelRoute>;
+  readonly models: ReadonlyMap<string, ServedModel>;
   readonly accounts: ReadonlyMap<string, CompiledAccount>;
   /** Hex SHA-256 of a token → the caller it authenticates. */
   readonly callersByKeyHash: ReadonlyMap<string, Caller>;
@@ -85,7 +85,7 @@ export function buildSnapshot(
   loadedAt = Date.now(),
 ): Snapshot {
   const accounts = new Map(config.accounts.map((a) => [a.name, a]));
-  const models = new Map<string, ModelRoute>();
+  const models = new Map<string, ServedModel>();
   for (const model of config.models) {
     const account = accounts.get(model.account);
     if (!account) continue; // the compiler never emits such a model; a hand-written config.json might

@@ -126,6 +126,8 @@ export interface ResourceSet {
   secrets: Secret[];
   /** Absent = none (callers written before UsagePolicy existed). */
   usagePolicies?: UsagePolicy[];
+  /** Absent = none. */
+  modelRoutes?: ModelRoute[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,6 +190,8 @@ export interface CompiledConfig {
   apiKeys: CompiledApiKey[];
   /** Sorted by name; absent = none. */
   usagePolicies?: CompiledUsagePolicy[];
+  /** Sorted by served name; absent = none. */
+  routes?: CompiledModelRoute[];
 }
 
 /** Secret material per account, carried in the credentials Secret (cluster) or read from DIR (standalone). */
@@ -287,4 +291,85 @@ export interface CompiledUsagePolicy {
   timeZone: string;
   guardrail?: { guardrailIdentifier: string; guardrailVersion: string; trace?: 'enabled' | 'disabled' };
   failureMode: UsageFailureMode;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ModelRoute: one served name over many Models (accounts, regions) with weights, priorities, failover,
+// outlier ejection and prompt-cache affinity (docs/resources.md, ModelRoute).
+
+/** Failures that move a request to another target before its first byte reaches the caller. */
+export type RouteRetryOn = 'throttle' | '5xx' | 'timeout' | 'connect';
+
+export interface ModelRouteTarget {
+  /** A Model of the namespace (metadata.name), of any account and region. */
+  model: string;
+  /** Share of traffic among the healthy targets of the same priority; default 1, 0 = only by affinity or failover. */
+  weight?: number;
+  /** Lower is preferred; the next priority takes traffic only when no target of this one is healthy. Default 0. */
+  priority?: number;
+}
+
+export interface ModelRouteSpec {
+  targets: ModelRouteTarget[];
+  policy?: {
+    /** Default all four. */
+    retryOn?: RouteRetryOn[];
+    /** Targets tried for one request at most (first choice included); default every target. */
+    maxAttempts?: number;
+    /** Outlier ejection: this many consecutive failures eject a target for a back-off that doubles up to the max. */
+    ejection?: { consecutiveFailures?: number; baseEjectionSeconds?: number; maxEjectionSeconds?: number };
+    /** Requests with cache points go where their prefix is cached (rendezvous hashing); default true. */
+    promptCacheAffinity?: boolean;
+  };
+}
+
+export interface ModelRouteTargetStatus {
+  model: string;
+  /** `account/model` of the target. */
+  servedName?: string;
+  ready: boolean;
+  /** Why not ready (missing Model, type mismatch, account not ready). */
+  reason?: string;
+  /** RFC 3339 end of a current ejection reported by a gateway replica through the shared store. */
+  ejectedUntil?: string;
+}
+
+export interface ModelRoute {
+  apiVersion: typeof API_VERSION;
+  kind: 'ModelRoute';
+  metadata: ObjectMeta;
+  spec: ModelRouteSpec;
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+    /** Model type shared by every target. */
+    type?: ModelType;
+    targets?: ModelRouteTargetStatus[];
+    /** Ready targets / all targets, e.g. `2/3`, for the printer column. */
+    readyTargets?: string;
+    ejectedTargets?: number;
+  };
+}
+
+export interface CompiledRouteTarget {
+  /** `account/model`: a key of the compiled models. */
+  servedName: string;
+  weight: number;
+  priority: number;
+}
+
+/** A ModelRoute as the gateway serves it. */
+export interface CompiledModelRoute {
+  /** `route/<name>`: the name callers put in `model`. */
+  servedName: string;
+  name: string;
+  type: ModelType;
+  /** Only targets whose Model compiled, in spec order. Never empty (a route without one is not compiled). */
+  targets: CompiledRouteTarget[];
+  retryOn: RouteRetryOn[];
+  maxAttempts: number;
+  ejection: { consecutiveFailures: number; baseSeconds: number; maxSeconds: number };
+  promptCacheAffinity: boolean;
+  /** Unix seconds of `metadata.creationTimestamp`, when known. */
+  created?: number;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Caller, ModelRoute, Snapshot } from '../config/index.js';
+import type { Caller, ServedModel, Snapshot } from '../config/index.js';
 import type { CompiledModel, CompiledUsagePolicy } from '../config/types.js';
 import type { GatewayError } from '../errors/index.js';
 import { LimitExceededError, type LimitMetrics, readPolicyUsage, UsageLimiter } from './limiter.js';
@@ -16,7 +16,7 @@ const model: CompiledModel = {
   // 1 USD per million tokens either way: 1 token = 1 micro-dollar.
   pricing: { inputPerMillionTokens: 1, outputPerMillionTokens: 1 },
 };
-const route = { model } as unknown as ModelRoute;
+const route = { model } as unknown as ServedModel;
 const caller = (subject: string, teams: string[] = []): Caller =>
   ({ subject, teams, source: 'test', keyHash: '', accounts: new Set(['prod']) }) as unknown as Caller;
 

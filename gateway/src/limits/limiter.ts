@@ -4,7 +4,7 @@
  * store operation, settle with the real usage after.
  */
 import { randomBytes } from 'node:crypto';
-import type { Caller, ModelRoute, Snapshot } from '../config/index.js';
+import type { Caller, ServedModel, Snapshot } from '../config/index.js';
 import type { CompiledModel, CompiledUsagePolicy, UsagePolicyLimitStatus } from '../config/types.js';
 import { GatewayError } from '../errors/index.js';
 import { costFor, type ModelPrice, priceFor } from '../models/index.js';
@@ -155,7 +155,7 @@ export class UsageLimiter {
    * answers at once; otherwise the match is computed once per (subject, teams, model) and cached with
    * the snapshot (a new config brings a new cache).
    */
-  policiesFor(snapshot: Snapshot, caller: Caller, route: ModelRoute): readonly CompiledUsagePolicy[] {
+  policiesFor(snapshot: Snapshot, caller: Caller, route: ServedModel): readonly CompiledUsagePolicy[] {
     const policies = snapshot.config.usagePolicies;
     if (!policies || policies.length === 0) return NO_POLICIES;
     let cache = this.#matches.get(snapshot);

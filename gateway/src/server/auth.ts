@@ -6,7 +6,7 @@
  * precomputes that set per key.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Caller, ModelRoute, Snapshot } from '../config/index.js';
+import type { Caller, ServedModel, Snapshot } from '../config/index.js';
 import { GatewayError, modelNotFound } from '../errors/index.js';
 import type { ModelType } from '../models/index.js';
 import type { RequestState } from './context.js';
@@ -67,7 +67,7 @@ function invalidKey(): GatewayError {
 }
 
 /** Whether a caller may use a model (collaborator of the model's account). */
-export function mayUse(caller: Caller, route: ModelRoute): boolean {
+export function mayUse(caller: Caller, route: ServedModel): boolean {
   return caller.accounts.has(route.account.name);
 }
 
@@ -77,7 +77,7 @@ export function mayUse(caller: Caller, route: ModelRoute): boolean {
  *
  * @throws GatewayError model_not_found (404), model_access_denied (403)
  */
-export function authorizeModel(snapshot: Snapshot, caller: Caller, model: string): ModelRoute {
+export function authorizeModel(snapshot: Snapshot, caller: Caller, model: string): ServedModel {
   const route = snapshot.models.get(model);
   if (!route) throw modelNotFound(model);
   if (!mayUse(caller, route)) {
@@ -94,7 +94,7 @@ export function authorizeModel(snapshot: Snapshot, caller: Caller, model: string
  * The model a surface request names: authorised for its caller (404/403 as {@link authorizeModel}),
  * recorded as the request's metric labels, and of the surface's type (a 400 naming the surface otherwise).
  */
-export function routeForSurface(state: RequestState, model: string, type: ModelType, surface: string): ModelRoute {
+export function routeForSurface(state: RequestState, model: string, type: ModelType, surface: string): ServedModel {
   const route = authorizeModel(state.snapshot!, state.caller!, model);
   state.account = route.account.name;
   state.modelRoute = route;

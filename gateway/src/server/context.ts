@@ -5,7 +5,7 @@
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BatchService } from '../batches/index.js';
-import type { Caller, KubernetesIdentity, ModelRoute, Snapshot } from '../config/index.js';
+import type { Caller, KubernetesIdentity, ServedModel, Snapshot } from '../config/index.js';
 import type { MediaFetcher } from '../fetch/index.js';
 import type { FilesOptions } from '../files/index.js';
 import type { UsageLimiter } from '../limits/index.js';
@@ -94,7 +94,7 @@ export interface RequestState {
   /** The request's server span when tracing is on. */
   span: Span | undefined;
   /** The authorised model route of a model surface, once known. */
-  modelRoute: ModelRoute | undefined;
+  modelRoute: ServedModel | undefined;
   /** The GenAI metric series of `modelRoute` on this surface, bound on first use. */
   genAi: GenAiBinding | undefined;
   /** The gateway error code the request failed with (`error.type`), when it failed. */

@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
-import type { Caller, CompiledModel, ModelRoute } from '../config/index.js';
+import type { Caller, CompiledModel, ServedModel } from '../config/index.js';
 import { type BillableUsage, costFor, type ModelPrice, priceFor, unpricedReason } from '../models/index.js';
 import type { GatewayMetrics, GenAiBinding, GenAiOperation } from '../telemetry/index.js';
 import type { RequestState, ServerContext } from './context.js';
@@ -36,7 +36,7 @@ export interface TokenUsage {
 }
 
 /** Records the tokens of a model call (chat, embeddings) and their cost. */
-export function recordTokens(ctx: ServerContext, state: RequestState, route: ModelRoute, usage: TokenUsage): void {
+export function recordTokens(ctx: ServerContext, state: RequestState, route: ServedModel, usage: TokenUsage): void {
   const account = route.account.name;
   const model = route.model.name;
   const { metrics } = ctx;
@@ -58,7 +58,7 @@ export function recordTokens(ctx: ServerContext, state: RequestState, route: Mod
 }
 
 /** Prices `usage` and counts it by subject and team, or counts the request as unpriced. */
-export function recordCost(ctx: ServerContext, state: RequestState, route: ModelRoute, usage: BillableUsage): void {
+export function recordCost(ctx: ServerContext, state: RequestState, route: ServedModel, usage: BillableUsage): void {
   const price = priceOf(route.model);
   const usd = costFor(price, usage);
   const account = route.account.name;
@@ -82,7 +82,7 @@ export function recordCost(ctx: ServerContext, state: RequestState, route: Model
 // (callers of api keys) or token-review cache entry, so the WeakMaps drop them with it.
 type CostChildren = { subject: Counter.Internal; team: Counter.Internal };
 const costSeries = new WeakMap<GatewayMetrics, WeakMap<CompiledModel, WeakMap<Caller, CostChildren>>>();
-function costChildren(metrics: GatewayMetrics, route: ModelRoute, caller: Caller): CostChildren {
+function costChildren(metrics: GatewayMetrics, route: ServedModel, caller: Caller): CostChildren {
   let byModel = costSeries.get(metrics);
   if (!byModel) {
     byModel = new WeakMap();

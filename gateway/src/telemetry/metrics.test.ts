@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type CompiledAccount, type CompiledModel, type ModelRoute, metricTeamOf } from '../config/index.js';
+import { type CompiledAccount, type CompiledModel, metricTeamOf, type ServedModel } from '../config/index.js';
 import { fromBedrockHttpError, GatewayError } from '../errors/index.js';
 import { GEN_AI_BUCKETS } from './genai-metrics.js';
 import { GatewayMetrics } from './metrics.js';
 
 const account = { name: 'team-a', region: 'eu-west-1', collaborators: [] } as unknown as CompiledAccount;
 const model = { name: 'nova', modelId: 'eu.amazon.nova-lite-v1:0', region: 'eu-west-1' } as unknown as CompiledModel;
-const route: ModelRoute = { account, model, credentials: {} };
+const route: ServedModel = { account, model, credentials: {} };
 
 async function series(metrics: GatewayMetrics, name: string): Promise<Array<{ labels: object; value: number }>> {
   const metric = metrics.registry.getSingleMetric(name);

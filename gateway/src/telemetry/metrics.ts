@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ModelRoute } from '../config/index.js';
+import type { ServedModel } from '../config/index.js';
 import { bedrockExceptionOf, type GatewayError } from '../errors/index.js';
 import type { UpstreamAttemptObserver, UpstreamOperation } from '../upstream/index.js';
 import { defaultRuntimeEndpoint, resolveRegion } from '../upstream/index.js';
@@ -194,7 +194,7 @@ export class GatewayMetrics {
    * The GenAI series of one compiled model and operation, bound once and cached for as long as `key`
    * (the compiled model of a config snapshot) lives.
    */
-  genAi(route: ModelRoute, operation: GenAiOperation): GenAiBinding {
+  genAi(route: ServedModel, operation: GenAiOperation): GenAiBinding {
     let byOperation = this.#genAi.get(route.model);
     if (!byOperation) {
       byOperation = new Map();

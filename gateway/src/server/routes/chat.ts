@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CompiledUsagePolicy, ModelRoute } from '../../config/index.js';
+import type { CompiledUsagePolicy, ServedModel } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
 import { type ActualUsage, type Admission, LIMITS_DEFAULTS, LimitExceededError } from '../../limits/index.js';
@@ -341,7 +341,7 @@ function parseConverseResponse(body: Uint8Array): ConverseResponse {
   throw new GatewayError('upstream_error', 'Bedrock returned a response the gateway could not read.');
 }
 
-function recordUsage(ctx: ServerContext, state: RequestState, route: ModelRoute, usage: TokenUsage | undefined): void {
+function recordUsage(ctx: ServerContext, state: RequestState, route: ServedModel, usage: TokenUsage | undefined): void {
   if (!usage) return;
   recordTokens(ctx, state, route, {
     inputTokens: usage.inputTokens,
@@ -354,7 +354,7 @@ function recordUsage(ctx: ServerContext, state: RequestState, route: ModelRoute,
 function recordStreamUsage(
   ctx: ServerContext,
   state: RequestState,
-  route: ModelRoute,
+  route: ServedModel,
   translator: ChatStreamTranslator,
 ): void {
   recordUsage(ctx, state, route, bedrockUsage(translator.usage));

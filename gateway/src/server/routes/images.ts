@@ -7,7 +7,7 @@
  */
 import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ModelRoute } from '../../config/index.js';
+import type { ServedModel } from '../../config/index.js';
 import { echo, GatewayError, invalidValue } from '../../errors/index.js';
 import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
@@ -82,7 +82,7 @@ function imageRoute(
   request: FastifyRequest,
   model: string,
   surface: 'generations' | 'edits',
-): { route: ModelRoute; kind: ImageModelKind } {
+): { route: ServedModel; kind: ImageModelKind } {
   const state = request.aigw;
   const route = routeForSurface(state, model, 'image', 'the Images API');
   const kind = imageModelKind(parseModelId(route.model.modelId)?.foundationModelId);
@@ -164,7 +164,7 @@ async function run(
   ctx: ServerContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  route: ModelRoute,
+  route: ServedModel,
   servedModel: string,
   bodies: readonly unknown[],
   translate: (responses: unknown[], created: number) => ImagesTranslation,
@@ -200,7 +200,7 @@ async function run(
 function recordImageCost(
   ctx: ServerContext,
   state: RequestState,
-  route: ModelRoute,
+  route: ServedModel,
   bodies: readonly unknown[],
   data: ReadonlyArray<{ b64_json: string }>,
 ): void {

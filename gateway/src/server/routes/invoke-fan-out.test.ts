@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelRoute } from '../../config/index.js';
+import type { ServedModel } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { UpstreamCall, UpstreamResponse } from '../../upstream/index.js';
 import type { ServerContext } from '../context.js';
@@ -9,7 +9,7 @@ const route = {
   model: { modelId: 'amazon.titan-embed-text-v2:0', region: 'us-east-1' },
   account: { name: 'demo' },
   credentials: {},
-} as unknown as ModelRoute;
+} as unknown as ServedModel;
 
 function response(body: unknown): UpstreamResponse {
   return {

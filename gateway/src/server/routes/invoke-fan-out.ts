@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { FastifyReply } from 'fastify';
-import type { ModelRoute } from '../../config/index.js';
+import type { ServedModel } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
 import { AIGW_ATTR, GEN_AI, type GenAiOperation, startGenAiSpan } from '../../telemetry/index.js';
@@ -56,7 +56,7 @@ export interface FanOutResult {
 /** Sends every body as an InvokeModel call of the route's model, `INVOKE_FAN_OUT_CONCURRENCY` at a time. */
 export async function invokeAll(
   ctx: ServerContext,
-  route: ModelRoute,
+  route: ServedModel,
   bodies: readonly unknown[],
   callerSignal: AbortSignal,
   tracing?: FanOutTrace,

@@ -2,7 +2,7 @@
  * `GET /v1/models` and `GET /v1/models/{account}/{model}`: only what the caller may use. A model the
  * caller may not use is absent from the list and 404 on retrieval, so its existence is not revealed.
  */
-import type { Caller, ModelRoute, Snapshot } from '../../config/index.js';
+import type { Caller, ServedModel, Snapshot } from '../../config/index.js';
 import { echo, GatewayError } from '../../errors/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { mayUse } from '../auth.js';
@@ -19,7 +19,7 @@ interface ModelObject {
 // stays the same across reloads instead of changing with every config revision.
 const firstServed = new Map<string, number>();
 
-function createdOf(route: ModelRoute, loadedAt: number): number {
+function createdOf(route: ServedModel, loadedAt: number): number {
   if (route.model.created !== undefined) return route.model.created;
   let created = firstServed.get(route.model.servedName);
   if (created === undefined) {
@@ -29,7 +29,7 @@ function createdOf(route: ModelRoute, loadedAt: number): number {
   return created;
 }
 
-function toModelObject(route: ModelRoute, loadedAt: number): ModelObject {
+function toModelObject(route: ServedModel, loadedAt: number): ModelObject {
   return {
     id: route.model.servedName,
     object: 'model',
