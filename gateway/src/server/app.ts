@@ -139,7 +139,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       span: ctx.tracer ? serverSpanOf(ctx, request) : undefined,
     };
     request.aigw = state;
-    const gauge = metrics.inflight.labels(state.route);
+    const gauge = metrics.inflightOf(state.route);
     gauge.inc();
     ctx.activity.begin();
     // 'close' fires for finished, failed and abandoned responses alike, hijacked (SSE) ones included.
