@@ -22,6 +22,8 @@ export function sseEvents(chunks: readonly string[]): string {
 export class SseWriter {
   readonly #res: ServerResponse;
   #started = false;
+  /** Whether anything (headers included) went to the socket yet. */
+  #wrote = false;
 
   constructor(res: ServerResponse) {
     this.#res = res;
@@ -65,10 +67,25 @@ export class SseWriter {
   writeText(text: string): Promise<void> {
     if (this.closed) return DONE_WRITING;
     if (text === '') {
-      if (!this.#res.headersSent) this.#res.flushHeaders();
+      // (`headersSent` is already true once writeHead has run, before anything was sent.)
+      if (!this.#wrote) this.#res.flushHeaders();
+      this.#wrote = true;
       return DONE_WRITING;
     }
+    this.#wrote = true;
     return this.#res.write(text) ? DONE_WRITING : this.#drain();
+  }
+
+  /**
+   * Sends what was written in this tick now. Node's HTTP response corks the socket at a tick's first write and
+   * sends on the next tick; a read that brought many tokens is translated in one tick, so without this the
+   * first token would wait for the translation of all the others.
+   */
+  flush(): void {
+    // The socket's own uncork, the one the response scheduled for the next tick (which then finds nothing
+    // corked): the response's uncork() is about its own cork() buffer, not this one.
+    const socket = this.#res.socket;
+    if (!this.closed && socket && socket.writableCorked > 0) socket.uncork();
   }
 
   /** Ends a successful stream with `[DONE]`, after `before` (framed events still owed). */

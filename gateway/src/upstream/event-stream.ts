@@ -71,7 +71,6 @@ export class EventStreamDecoder {
   /** Whether any frame was decoded yet: an exception as the first frame may still be retried. */
   private decodedAny = false;
   /** The last `:event-type` value, reused while the same type repeats (it usually does: one per token). */
-  private lastTypeBytes: Buffer | undefined;
   private lastType = '';
 
   constructor(private readonly maxMessageBytes: number) {}
@@ -259,9 +258,19 @@ export class EventStreamDecoder {
   }
 
   private eventType(buf: Buffer, from: number, to: number): string {
-    const last = this.lastTypeBytes;
-    if (last !== undefined && sameBytes(buf, from, to - from, last)) return this.lastType;
-    this.lastTypeBytes = Buffer.from(buf.subarray(from, to));
+    const last = this.lastType;
+    // Event types are ASCII: equal bytes and char codes mean the same string (anything else is decoded).
+    if (last.length === to - from && last.length > 0) {
+      let same = true;
+      for (let i = 0; i < last.length; i++) {
+        const code = last.charCodeAt(i);
+        if (code > 0x7f || buf[from + i] !== code) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
     this.lastType = buf.toString('utf8', from, to);
     return this.lastType;
   }

@@ -212,7 +212,8 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   let pending = '';
   try {
     for await (const events of eventBatches(stream)) {
-      for (const event of events) {
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
         // UpstreamEvent is `{type, payload}`; the translator takes Converse's union shape `{[type]: payload}`.
         const chunks = translator.push({ [event.type]: event.payload } as unknown as ConverseStreamEvent);
         if (
@@ -231,13 +232,20 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
             ctx.metrics.observeAddedFirstByte('chat', (firstChunkAt - state.startedAt - upstreamFirst) / 1000);
           }
         }
+        pending += sseEvents(chunks);
         if (firstTokenAt === undefined && event.type === 'contentBlockDelta') {
+          // The first content goes out at once, not after the rest of a read that brought many tokens.
+          if (i < events.length - 1) {
+            const text = pending;
+            pending = '';
+            await sse.writeText(text);
+            sse.flush();
+          }
           firstTokenAt = performance.now();
           const seconds = (firstTokenAt - state.startedAt) / 1000;
           ctx.metrics.observeFirstToken(route.account.name, route.model.name, seconds);
           genAiOf(ctx.metrics, state)?.timeToFirstToken(seconds);
         }
-        pending += sseEvents(chunks);
       }
       const text = pending;
       pending = '';
