@@ -232,7 +232,8 @@ export class RouteBalancer {
   #byRendezvous<T extends CompiledRouteTarget>(group: T[], key: AffinityKey): T[] {
     if (group.length === 1) return group;
     const scores = new Map<T, number>();
-    for (const target of group) scores.set(target, rendezvousScore(key, this.#seedOf(target.servedName), target.weight));
+    for (const target of group)
+      scores.set(target, rendezvousScore(key, this.#seedOf(target.servedName), target.weight));
     return group.sort((a, b) => scores.get(b)! - scores.get(a)!);
   }
 
@@ -252,10 +253,11 @@ export class RouteBalancer {
         total += target.weight;
       } else unweighted.push(target);
     }
-    const rest = weighted.length > 0 ? weighted : unweighted;
+    const byWeight = weighted.length > 0;
+    const rest = byWeight ? weighted : unweighted;
     while (rest.length > 0 && out.length < count) {
       let pick = rest.length - 1; // float rounding can leave r just above the last weight
-      if (weighted.length > 0) {
+      if (byWeight) {
         let r = this.#random() * total;
         for (let i = 0; i < rest.length; i++) {
           const w = rest[i]!.weight;
@@ -270,7 +272,7 @@ export class RouteBalancer {
       total -= chosen.weight;
       out.push(chosen);
     }
-    if (weighted.length > 0) for (const target of unweighted) if (out.length < count) out.push(target);
+    if (byWeight) for (const target of unweighted) if (out.length < count) out.push(target);
     return out;
   }
 

@@ -18,7 +18,6 @@ export { type EjectionSink, RedisEjectionSink, type RedisEjectionSinkOptions } f
 export { failureClass } from './failure.js';
 export {
   ROUTE_ATTR,
-  ROUTE_PREFIX,
   RoutedRequest,
   Router,
   type RouterLogger,

@@ -10,12 +10,9 @@ import { LimitExceededError } from '../limits/index.js';
 import type { RouteMetrics } from '../telemetry/index.js';
 import type { AffinityKey } from './affinity.js';
 import { type EjectionEvent, type RestoreEvent, RouteBalancer, type RouteReason } from './balancer.js';
-import { resolveRoutingOptions, type RoutingOptions } from './defaults.js';
+import { type RoutingOptions, resolveRoutingOptions } from './defaults.js';
 import type { EjectionSink } from './ejection-store.js';
 import { failureClass } from './failure.js';
-
-/** `model` prefix of a route's served name. */
-export const ROUTE_PREFIX = 'route/';
 
 /** Span attributes of a routed request (on the request's server span). */
 export const ROUTE_ATTR = {

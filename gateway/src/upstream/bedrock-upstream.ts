@@ -287,10 +287,7 @@ export class BedrockUpstream {
       let responseStatus: number | undefined;
       let responseId: string | undefined;
       const remaining = deadline - performance.now();
-      const attempt = new AttemptSignal(
-        call.signal,
-        Math.max(1, Math.ceil(Math.min(attemptTimeoutMs, remaining))),
-      );
+      const attempt = new AttemptSignal(call.signal, Math.max(1, Math.ceil(Math.min(attemptTimeoutMs, remaining))));
       let error: GatewayError;
       let retryAfterMs: number | undefined;
       try {
