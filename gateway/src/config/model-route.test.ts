@@ -74,12 +74,12 @@ describe('ModelRoute compilation', () => {
     expect(MODEL_ROUTE_DEFAULTS).toMatchObject({ weight: 1, priority: 0, consecutiveFailures: 3 });
   });
 
-  it('keeps every field given, in the documented order of retryOn, and caps maxAttempts at the targets', () => {
+  it('keeps every field given, in the documented order of retryOn', () => {
     const r = compile(
       route(
         'claude',
         `{ targets: [{ model: haiku, weight: 3, priority: 1 }, { model: haiku-west, weight: 0, priority: 0 }],
-           policy: { retryOn: [timeout, throttle], maxAttempts: 9, promptCacheAffinity: false,
+           policy: { retryOn: [timeout, throttle], maxAttempts: 2, promptCacheAffinity: false,
                      ejection: { consecutiveFailures: 5, baseEjectionSeconds: 30, maxEjectionSeconds: 600 } } }`,
       ),
     );
@@ -97,7 +97,12 @@ describe('ModelRoute compilation', () => {
   });
 
   it('skips an unknown target Model and a Model that is not served, naming each, and serves the rest', () => {
-    const r = compile(route('claude', '{ targets: [{ model: haiku }, { model: ghost }, { model: orphan }] }'));
+    const r = compile(
+      route(
+        'claude',
+        '{ targets: [{ model: haiku }, { model: ghost }, { model: orphan }], policy: { maxAttempts: 3 } }',
+      ),
+    );
     expect(routeProblems(r)).toEqual([
       {
         name: 'claude',
@@ -180,6 +185,11 @@ describe('ModelRoute compilation', () => {
       ],
       ['{ targets: [{ model: haiku }], policy: { retryOn: [5xx, 5xx] } }', 'spec.policy.retryOn[1]', 'listed twice'],
       ['{ targets: [{ model: haiku }], policy: { maxAttempts: 0 } }', 'spec.policy.maxAttempts', 'from 1 to 16'],
+      [
+        '{ targets: [{ model: haiku }, { model: haiku-west }], policy: { maxAttempts: 3 } }',
+        'spec.policy.maxAttempts',
+        'must not exceed the number of targets (2)',
+      ],
       [
         '{ targets: [{ model: haiku }], policy: { ejection: { baseEjectionSeconds: 600 } } }',
         'spec.policy.ejection.baseEjectionSeconds',

@@ -171,6 +171,12 @@ export function compileModelRoute(
   }
 
   const policy = compilePolicy(spec.policy, invalid);
+  if (policy?.maxAttempts !== undefined && policy.maxAttempts > rawTargets.length) {
+    invalid(
+      'spec.policy.maxAttempts',
+      `(${policy.maxAttempts}) must not exceed the number of targets (${rawTargets.length}): each target is tried at most once per request`,
+    );
+  }
 
   // Resolve each target to its served Model: unknown, unserved and repeated ones are skipped.
   const seen = new Set<string>();
@@ -240,7 +246,7 @@ export function compileModelRoute(
     type: first.model.type,
     targets,
     retryOn: policy.retryOn,
-    // Each target is tried at most once per request, so more attempts than targets mean nothing.
+    // Each target is tried at most once per request; targets skipped above lower the bound.
     maxAttempts: Math.min(policy.maxAttempts ?? targets.length, targets.length),
     ejection: policy.ejection,
     promptCacheAffinity: policy.promptCacheAffinity,
