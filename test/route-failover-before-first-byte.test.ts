@@ -4,6 +4,8 @@
  * stream's first byte went out it is never switched (the caller gets the SSE error instead). The large
  * matrix (weights, ejection over time, cache affinity) is in test/e2e/model-route-*.test.ts.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../emulator/src/index.js';
@@ -248,5 +250,40 @@ describe('a route over two accounts', () => {
     expect(after).toContain(
       'aigw_route_decisions_total{route="nova-eject",target="demo/amazon-nova-lite-v1-0",reason="probe"} 1',
     );
+  });
+
+  it('applies usage limits per target: a target the caller is over its limit on is skipped', async () => {
+    const before = stack.gateway.store.current!.revision;
+    await stack.config.write(
+      'policy.yaml',
+      `apiVersion: aigateway.dev/v1alpha1
+kind: UsagePolicy
+metadata: { name: demo-account-cap, namespace: default }
+spec:
+  subjects: ["user:demo@example.com"]
+  accounts: [demo]
+  limits: { requestsPerMinute: 1 }
+`,
+    );
+    for (let i = 0; i < 100 && stack.gateway.store.current!.revision === before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stack.gateway.store.current!.revision).not.toBe(before);
+    const ask = () =>
+      client.chat.completions
+        .create({ model: 'route/nova', messages: [{ role: 'user', content: 'limited' }] })
+        .withResponse();
+    expect((await ask()).response.headers.get('x-aigateway-target')).toBe('demo/amazon-nova-lite-v1-0');
+    // Over the limit on the demo account's model: the other account's target takes the request.
+    const second = await ask();
+    expect(second.response.status).toBe(200);
+    expect(second.response.headers.get('x-aigateway-target')).toBe('second/nova-lite-second');
+    expect(converseCalls(stack.emulator)).toBe(1);
+    // The same model named directly is refused as before.
+    const err = await client.chat.completions
+      .create({ model: 'demo/amazon-nova-lite-v1-0', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    await rm(join(stack.config.dir, 'policy.yaml'));
   });
 });
