@@ -280,6 +280,7 @@ spec:
     expect(second.response.headers.get('x-aigateway-target')).toBe('second/nova-lite-second');
     // The refusal on the first target does not leak into the answer of the second.
     expect(second.response.headers.get('retry-after')).toBeNull();
+    expect(second.response.headers.get('x-ratelimit-remaining-requests')).toBeNull();
     expect(converseCalls(stack.emulator)).toBe(1);
     // The same model named directly is refused as before.
     const err = await client.chat.completions
