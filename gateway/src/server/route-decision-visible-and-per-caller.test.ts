@@ -5,6 +5,7 @@
  */
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +16,8 @@ import {
   OUTSIDER_KEY_MANIFEST,
 } from '../../../test/helpers/config-dir.js';
 import { FakeUpstream } from '../../../test/helpers/fake-upstream.js';
-import { ManifestDirSource } from '../config/index.js';
+import { redisAvailability, startRedis } from '../../../test/helpers/redis.js';
+import { ManifestDirSource, routeEjectionKey } from '../config/index.js';
 import { fromBedrockHttpError } from '../errors/index.js';
 import type { UpstreamCall, UpstreamResponse } from '../upstream/index.js';
 import { type RunningGateway, startGateway } from './index.js';
@@ -181,5 +183,61 @@ describe('a route request', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('chat route');
+  });
+});
+
+describe.skipIf(!redisAvailability().run)('with a shared Redis store', () => {
+  it('records an ejection where the operator reads it', async () => {
+    const redis = await startRedis();
+    const reader = new Redis(redis.url);
+    const dir = await makeConfigDir({
+      extraFiles: {
+        ...EXTRA,
+        'eject.yaml': `apiVersion: aigateway.dev/v1alpha1
+kind: ModelRoute
+metadata: { name: eject-fast, namespace: default }
+spec:
+  targets:
+    - { model: amazon-nova-lite-v1-0, priority: 0 }
+    - { model: us-anthropic-claude-3-5-haiku-20241022-v1-0, priority: 1 }
+  policy:
+    ejection: { consecutiveFailures: 1, baseEjectionSeconds: 30, maxEjectionSeconds: 30 }
+`,
+      },
+    });
+    const withStore = await startGateway({
+      source: new ManifestDirSource(dir.dir),
+      port: 0,
+      adminPort: null,
+      upstream,
+      logger: pino({ level: 'silent' }),
+      mediaFetcher: null,
+      watch: false,
+      limits: { redisUrl: redis.url },
+    });
+    try {
+      upstream.throttled.add('demo');
+      const started = Date.now();
+      const res = await fetch(`${withStore.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'route/eject-fast', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      const key = routeEjectionKey('default', 'eject-fast');
+      expect(key).toBe('aigw:route:{default/eject-fast}:ejected');
+      let until: string | null = null;
+      for (let i = 0; i < 100 && until === null; i++) {
+        until = await reader.hget(key, 'demo/amazon-nova-lite-v1-0');
+        if (until === null) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(Number(until)).toBeGreaterThanOrEqual(started + 30_000);
+      expect(Number(until)).toBeLessThanOrEqual(Date.now() + 30_000);
+    } finally {
+      await withStore.close();
+      reader.disconnect();
+      await redis.stop();
+      await dir.remove();
+    }
   });
 });
