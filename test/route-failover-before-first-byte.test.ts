@@ -139,6 +139,15 @@ describe('a route over two accounts', () => {
     // One attempt on the throttled target (failover replaces the client's own retries), then the other.
     expect(stack.emulator.state.stats.faultsInjected.throttle).toBe(1);
     expect(second.state.stats.operations.Converse).toBe(1);
+    // Tokens, cost and the request itself count for the target that answered.
+    const metrics = await (await fetch(`${stack.gateway.admin!.url}/metrics`)).text();
+    expect(metrics).toMatch(/aigw_tokens_total\{account="second",model="nova-lite-second",kind="input"\} [1-9]/);
+    expect(metrics).toMatch(
+      /aigw_cost_usd_total\{account="second",model="nova-lite-second",subject="user:demo@example.com"\} 0\.\d*[1-9]/,
+    );
+    expect(metrics).toMatch(
+      /aigw_requests_total\{route="chat",account="second",model="nova-lite-second",status="200"\} 1/,
+    );
   });
 
   it('fails over a stream whose first frame is a 5xx exception: the caller gets a whole stream', async () => {
