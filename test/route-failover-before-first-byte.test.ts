@@ -83,6 +83,19 @@ apiVersion: aigateway.dev/v1alpha1
 kind: Model
 metadata: { name: titan-embed-second, namespace: default }
 spec: { account: second, modelId: "amazon.titan-embed-text-v2:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: nova-canvas-second, namespace: default }
+spec: { account: second, modelId: "amazon.nova-canvas-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ModelRoute
+metadata: { name: canvas, namespace: default }
+spec:
+  targets:
+    - { model: amazon-nova-canvas-v1-0, priority: 0 }
+    - { model: nova-canvas-second, priority: 1 }
 `,
   };
 }
@@ -226,6 +239,17 @@ describe('a route over two accounts', () => {
     expect(data.model).toBe('route/nova-embed');
     expect(response.headers.get('x-aigateway-target')).toBe('second/titan-embed-second');
     expect(second.state.stats.operations.InvokeModel).toBe(2);
+  });
+
+  it('fails over image generation: the images come from the other account', async () => {
+    await fault(stack.emulator, { type: 'error', status: 500, operation: 'InvokeModel' });
+    const { data, response } = await client.images
+      .generate({ model: 'route/canvas', prompt: 'a red square', size: '512x512', response_format: 'b64_json' })
+      .withResponse();
+    expect(data.data).toHaveLength(1);
+    expect(data.data?.[0]?.b64_json?.length).toBeGreaterThan(100);
+    expect(response.headers.get('x-aigateway-target')).toBe('second/nova-canvas-second');
+    expect(second.state.stats.operations.InvokeModel).toBe(1);
   });
 
   it('ejects a target that keeps failing, counts it, and probes it back after the back-off', async () => {
