@@ -13,7 +13,6 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { sseEvents } from '../gateway/src/server/index.js';
 import { ChatStreamTranslator } from '../gateway/src/translate/chat/index.js';
 import { EventStreamDecoder } from '../gateway/src/upstream/index.js';
-import type { ConverseStreamEvent } from '../gateway/src/wire/bedrock/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -65,7 +64,7 @@ function oneStream(): number {
   let chunks = 0;
   let text = '';
   for (const event of decoder.push(read)) {
-    const out = translator.push({ [event.type]: event.payload } as unknown as ConverseStreamEvent);
+    const out = translator.pushEvent(event.type, event.payload);
     chunks += out.length;
     text += sseEvents(out);
   }

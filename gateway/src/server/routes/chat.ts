@@ -25,7 +25,7 @@ import {
   toConverseRequest,
 } from '../../translate/chat/index.js';
 import type { UpstreamCall, UpstreamEvent } from '../../upstream/index.js';
-import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wire/bedrock/index.js';
+import type { ConverseResponse, TokenUsage } from '../../wire/bedrock/index.js';
 import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
@@ -278,8 +278,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     for await (const events of eventBatches(stream)) {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
-        // UpstreamEvent is `{type, payload}`; the translator takes Converse's union shape `{[type]: payload}`.
-        const chunks = translator.push({ [event.type]: event.payload } as unknown as ConverseStreamEvent);
+        const chunks = translator.pushEvent(event.type, event.payload);
         if (
           guardrailPolicy &&
           event.type === 'messageStop' &&
