@@ -29,6 +29,7 @@
  *
  * Options: --rounds N (3) --seconds S per run (6) --rate R (500; 0 skips) --deltas N (50) --gap-ms MS (5)
  *          --streams N (1000; 0 skips) --stream-seconds S (12) --no-portkey --no-pin
+ *          --load auto|node|wrk (auto): wrk drives the concurrency-32 runs when it is installed (bench/lib/wrk.ts)
  *          --targets a,b (all) --scenarios a,b (all) --out FILE (bench/results/latest.json)
  *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and write its
  *            .cpuprofile (plus a .window.json with the measured interval) to DIR, then print its summary
