@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServedModel } from '../../config/index.js';
 import { echo, GatewayError, invalidValue } from '../../errors/index.js';
 import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
+import { type ActualUsage, type Admission, LimitExceededError } from '../../limits/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
 import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
@@ -107,15 +108,24 @@ async function generateImages(ctx: ServerContext, request: FastifyRequest, reply
     );
   const parsed = parseImageGenerationRequest(request.body);
   const { route, kind } = imageRoute(request, parsed.model, 'generations');
+  const bodies = kind === 'stability' ? toStabilityImageRequests(parsed) : toCanvasImageRequests(parsed, { kind });
+  const admission = await admitImages(ctx, request, reply, route, parsed);
   if (kind === 'stability') {
-    const bodies = toStabilityImageRequests(parsed);
-    await run(ctx, request, reply, route, parsed.model, bodies, (responses, created) =>
+    await run(ctx, request, reply, route, parsed.model, bodies, admission, (responses, created) =>
       fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
     );
     return;
   }
-  const bodies = toCanvasImageRequests(parsed, { kind });
-  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
+  await run(
+    ctx,
+    request,
+    reply,
+    route,
+    parsed.model,
+    bodies,
+    admission,
+    canvasReader(bodies as readonly CanvasImageRequest[]),
+  );
 }
 
 async function editImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -136,17 +146,22 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
   // Everything the headers can refuse is refused here, before any pixel is decoded; the decode itself
   // (masks, transparency) runs in the image worker pool so it never blocks this event loop.
   const plan = planCanvasEdit(parsed, { kind, maxPixels: ctx.imageWork.options.maxPixels });
+  // Limits are checked before the pixel work: a refused caller costs no decoding.
+  const admission = await admitImages(ctx, request, reply, route, parsed);
   let pixels: EditPixelResult | undefined;
   if (plan.pixelJob) {
     const caller = callerAbortSignal(reply);
     try {
       pixels = await ctx.imageWork.run(plan.pixelJob, caller.signal);
+    } catch (err) {
+      admission?.settle(NO_USAGE);
+      throw err;
     } finally {
       caller.release();
     }
   }
   const bodies = buildCanvasEditRequests(plan, pixels);
-  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
+  await run(ctx, request, reply, route, parsed.model, bodies, admission, canvasReader(bodies));
 }
 
 function canvasReader(bodies: readonly CanvasImageRequest[]) {
@@ -167,6 +182,7 @@ async function run(
   route: ServedModel,
   servedModel: string,
   bodies: readonly unknown[],
+  admission: Admission | undefined,
   translate: (responses: unknown[], created: number) => ImagesTranslation,
 ): Promise<void> {
   const state = request.aigw;
@@ -187,12 +203,53 @@ async function run(
       responses.map((r) => readJsonBody(r)),
       Math.floor(Date.now() / 1000),
     );
-    recordImageCost(ctx, state, route, bodies, response.data);
+    const images = recordImageCost(ctx, state, route, bodies, response.data);
+    admission?.settle({ inputTokens: 0, outputTokens: 0, images });
     reply.header('x-request-id', request.id);
     if (filtered > 0) reply.header('x-aigateway-images-filtered', String(filtered));
     await reply.type('application/json').send(JSON.stringify(response));
+  } catch (err) {
+    // A failed call produced no image; it still counts as a request (idempotent after a settlement above).
+    admission?.settle(NO_USAGE);
+    throw err;
   } finally {
     caller.release();
+  }
+}
+
+const NO_USAGE: ActualUsage = { inputTokens: 0, outputTokens: 0 };
+
+/**
+ * UsagePolicy limits of an Images API request: it counts as one request, holds a concurrency lease, and
+ * reserves the price of the images it asks for (n of the requested size and quality) against the budgets;
+ * the settlement prices the images actually returned.
+ */
+async function admitImages(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: ServedModel,
+  parsed: { n?: number; size?: string; quality?: 'standard' | 'premium' },
+): Promise<Admission | undefined> {
+  const state = request.aigw;
+  const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, route);
+  if (!ctx.limiter || !policies || policies.length === 0) return undefined;
+  const [width, height] = /^(\d+)x(\d+)$/
+    .exec(parsed.size ?? '')
+    ?.slice(1)
+    .map(Number) ?? [1024, 1024];
+  const image: ImageSpec = { width: width ?? 1024, height: height ?? 1024, quality: parsed.quality ?? 'standard' };
+  try {
+    const admission = await ctx.limiter.admit(policies, state.caller!, route.model, {
+      inputTokens: 0,
+      outputTokens: 0,
+      images: Array.from({ length: parsed.n ?? 1 }, () => image),
+    });
+    reply.headers(admission.headers);
+    return admission;
+  } catch (err) {
+    if (err instanceof LimitExceededError) reply.headers(err.headers);
+    throw err;
   }
 }
 
@@ -203,7 +260,7 @@ function recordImageCost(
   route: ServedModel,
   bodies: readonly unknown[],
   data: ReadonlyArray<{ b64_json: string }>,
-): void {
+): ImageSpec[] {
   state.images = data.length;
   const first = bodies[0] as { imageGenerationConfig?: { quality?: 'standard' | 'premium' } } | undefined;
   const quality = first?.imageGenerationConfig?.quality ?? 'standard';
@@ -213,6 +270,7 @@ function recordImageCost(
     return { width: info?.width ?? 1024, height: info?.height ?? 1024, quality };
   });
   recordCost(ctx, state, route, { images });
+  return images;
 }
 
 /** Reads the multipart form into fields and buffered files, turning limit violations into clear 400s. */
