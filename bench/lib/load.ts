@@ -54,7 +54,7 @@ const CONTENT_BLOCK_DELTA = Buffer.from('contentBlockDelta');
  * never a match on a fragment); after it, it only keeps the last bytes to check how the stream ended, so the
  * generator's own cost per chunk stays small.
  */
-class BodyWatcher {
+export class BodyWatcher {
   #pending: Buffer | undefined;
   #found = false;
   #tail: Buffer = Buffer.alloc(0);
