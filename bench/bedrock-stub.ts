@@ -106,8 +106,8 @@ function main(): void {
       const gap = config.gapMs;
       let i = 0;
       const next = (): void => {
-        const group = s.perDelta[i++];
-        if (group === undefined) return void res.end();
+        const group = s.perDelta[i++]!;
+        if (i === s.perDelta.length) return void res.end(group);
         res.write(group);
         later(res, gap, next);
       };

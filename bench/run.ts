@@ -560,7 +560,7 @@ async function main(): Promise<void> {
     let streamsResult: StreamsResult | undefined;
     if (STREAMS > 0 && available.includes('aigw')) {
       await configureStub({ stream: 'short', mode: 'paced', gapMs: OPEN_STREAM_GAP_MS });
-      streamsResult = await streamsAtScale(await specFor('aigw', true), aigw.proc, aigw.adminPort);
+      streamsResult = await streamsAtScale(await specFor('aigw', true), aigw.proc, aigw.adminPort, stub);
       report.streams = streamsResult;
     }
 
@@ -652,11 +652,11 @@ async function main(): Promise<void> {
       const r = streamsResult;
       lines.push(`\n### ${STREAMS} concurrent streams through aigw (${STREAM_SECONDS} s, 5 deltas 1 s apart)\n`);
       lines.push(
-        '| streams open at once (max) | streams completed | errors | first content p50 ms | first content p99 ms | stream p50 s | aigw RSS before MiB | aigw RSS peak MiB |',
+        '| streams open at once (max) | streams completed | errors | first content p50 ms | first content p99 ms | stream p50 s | aigw RSS before MiB | aigw RSS peak MiB | aigw CPU % | load generator CPU % | stub CPU % |',
       );
-      lines.push('|---|---|---|---|---|---|---|---|');
+      lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
       lines.push(
-        `| ${r.maxOpen} | ${r.completed} | ${r.errors} | ${r.ttftP50Ms.toFixed(1)} | ${r.ttftP99Ms.toFixed(1)} | ${(r.streamP50Ms / 1000).toFixed(2)} | ${r.rssIdleMiB.toFixed(1)} | ${r.rssPeakMiB.toFixed(1)} |`,
+        `| ${r.maxOpen} | ${r.completed} | ${r.errors} | ${r.ttftP50Ms.toFixed(1)} | ${r.ttftP99Ms.toFixed(1)} | ${(r.streamP50Ms / 1000).toFixed(2)} | ${r.rssIdleMiB.toFixed(1)} | ${r.rssPeakMiB.toFixed(1)} | ${pct(r.gatewayCpuShare)} | ${pct(r.clientCpuShare)} | ${pct(r.stubCpuShare)} |`,
       );
     }
     lines.push('\n### Resident memory after the runs (MiB)\n');
@@ -751,6 +751,10 @@ interface StreamsResult {
   streamP50Ms: number;
   rssIdleMiB: number;
   rssPeakMiB: number;
+  /** Shares of one core used during the run by the gateway, the load generator and the stub. */
+  gatewayCpuShare: number;
+  clientCpuShare: number;
+  stubCpuShare: number;
 }
 
 /**
@@ -758,7 +762,12 @@ interface StreamsResult {
  * the workers start evenly over two seconds (steady state, not one burst of connects) and each starts a new
  * stream when its last one ends. The gateway's RSS and its own in-flight gauge are sampled throughout.
  */
-async function streamsAtScale(spec: RequestSpec, gateway: Managed, adminPort: number): Promise<StreamsResult> {
+async function streamsAtScale(
+  spec: RequestSpec,
+  gateway: Managed,
+  adminPort: number,
+  stub: Managed,
+): Promise<StreamsResult> {
   const rssIdleMiB = gateway.rssMiB();
   let rssPeakMiB = rssIdleMiB;
   let maxOpen = 0;
@@ -778,6 +787,8 @@ async function streamsAtScale(spec: RequestSpec, gateway: Managed, adminPort: nu
         sampling = false;
       });
   }, 100);
+  const gateway0 = gateway.cpuMicros();
+  const stub0 = stub.cpuMicros();
   try {
     const result = await runLoad({
       spec,
@@ -789,7 +800,11 @@ async function streamsAtScale(spec: RequestSpec, gateway: Managed, adminPort: nu
     const streams = summarise(result.latenciesMicros, result.errors, result.seconds);
     const ttft = summarise(result.firstContentMicros, 0, result.seconds);
     process.stderr.write(`streams: ${streams.count} completed, ${result.errors} errors, ${maxOpen} open at most\n`);
+    const wall = result.seconds * 1e6;
     return {
+      gatewayCpuShare: (gateway.cpuMicros() - gateway0) / wall,
+      clientCpuShare: result.clientCpuMicros / wall,
+      stubCpuShare: (stub.cpuMicros() - stub0) / wall,
       streams: STREAMS,
       maxOpen,
       completed: streams.count,
