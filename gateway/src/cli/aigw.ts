@@ -54,8 +54,8 @@ emulator options:
 
 operator options:
   --metrics-port N         serve Prometheus /metrics on N (default: off; env AIGW_OPERATOR_METRICS_PORT)
-  --redis-url URL          the gateways' usage store, read for UsagePolicy status (env AIGW_REDIS_URL; password
-                           and CA as for serve); default: none (status shows no use)
+  --redis-url URL          the gateways' shared store, read for UsagePolicy and ModelRoute status (env
+                           AIGW_REDIS_URL; password and CA as for serve); default: none (no use, no ejections)
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */
@@ -287,6 +287,9 @@ async function serve(args: string[]): Promise<void> {
   // Batch API options (AIGW_BATCH_MIN_RECORDS, ...).
   const { BATCH_DEFAULTS } = await import('../batches/index.js');
   const batches = upstreamOptionsFromEnv(process.env, Object.keys(BATCH_DEFAULTS), 'AIGW_BATCH_');
+  // ModelRoute routing options (AIGW_ROUTING_FAILOVER_FIRST_EVENT_TIMEOUT_MS, ...).
+  const { ROUTING_DEFAULTS } = await import('../routing/index.js');
+  const routing = upstreamOptionsFromEnv(process.env, Object.keys(ROUTING_DEFAULTS), 'AIGW_ROUTING_');
   const proxy = proxySettingsFromEnv(process.env);
   for (const [name, value] of [
     ['HTTPS_PROXY', proxy.httpsProxy],
@@ -346,6 +349,7 @@ async function serve(args: string[]): Promise<void> {
       files,
       storage,
       batches,
+      routing,
       imageWork,
       ...(tracing ? { tracer: tracing.tracer, captureContent: tracing.captureContent } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),

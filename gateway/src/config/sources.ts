@@ -8,7 +8,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CompileProblem, compileConfig } from './compile.js';
 import { loadManifests, ManifestError, sourceOf } from './load.js';
-import type { CompiledConfig, CompiledCredentials } from './types.js';
+import { ROUTE_RETRY_ON } from './model-route.js';
+import type { CompiledConfig, CompiledCredentials, RouteRetryOn } from './types.js';
+
+type Rec = Record<string, unknown>;
+const ROUTE_TYPES: readonly unknown[] = ['chat', 'embedding', 'image'];
 
 /** A config that cannot be served; the message is safe to log (it never contains secret values). */
 export class ConfigRejectedError extends Error {
@@ -78,9 +82,13 @@ export class ManifestDirSource implements ConfigSource {
     notes.push(
       ...ignored.map((d) => `${d.file}#${d.document} ignored: ${d.apiVersion} ${d.kind} '${d.name}' is not served`),
     );
-    const skipped = [...resources.accounts, ...resources.models, ...resources.secrets].filter(
-      (o) => o.metadata.namespace && o.metadata.namespace !== namespace,
-    );
+    const skipped = [
+      ...resources.accounts,
+      ...resources.models,
+      ...resources.secrets,
+      ...(resources.usagePolicies ?? []),
+      ...(resources.modelRoutes ?? []),
+    ].filter((o) => o.metadata.namespace && o.metadata.namespace !== namespace);
     for (const o of skipped)
       notes.push(`${o.kind} '${o.metadata.namespace}/${o.metadata.name}' skipped: not in namespace ${namespace}`);
     return { status: 'ready', config, credentials, notes };
@@ -124,12 +132,14 @@ function readFailure(err: unknown): string {
 }
 
 /**
- * One line per thing to fix, for people: a problem that only follows from another one (the Models of
- * a broken ProviderAccount) is left out, and every reference to the same missing object is one line
- * (a missing Secret shared by two accounts is one thing to add, not two).
+ * One line per thing to fix, for people: a problem that only follows from another object's problems (the
+ * Models of a broken ProviderAccount, the targets of a route on those Models) is left out, and every
+ * reference to the same missing object is one line (a missing Secret shared by two accounts is one thing
+ * to add, not two). Consequences chain (account → Model → route); the first cause is always shown, since
+ * a problem is left out only when the object it follows from has problems of its own.
  */
 export function summarizeProblems(problems: readonly CompileProblem[]): string[] {
-  const broken = new Set(problems.filter((p) => !p.consequenceOf).map((p) => `${p.kind}/${p.name}`));
+  const broken = new Set(problems.map((p) => `${p.kind}/${p.name}`));
   const lines: string[] = [];
   const missing = new Map<string, { line: number; places: string[]; message: string }>();
   for (const problem of problems) {
@@ -254,6 +264,52 @@ function checkCompiledConfig(value: unknown): string[] {
           problems.push(
             `${where} usagePolicies[${i}]: needs id, name, subjects, per, limits, timeZone and failureMode`,
           );
+      });
+  }
+  if (value.routes !== undefined) {
+    // Written by the operator from validated ModelRoutes; a hand-made file must not crash target choice.
+    if (!Array.isArray(value.routes)) problems.push(`${where} routes: must be a list`);
+    else
+      value.routes.forEach((r: unknown, i: number) => {
+        if (
+          !isRec(r) ||
+          typeof r.servedName !== 'string' ||
+          typeof r.name !== 'string' ||
+          !ROUTE_TYPES.includes(r.type as string) ||
+          !Array.isArray(r.targets) ||
+          r.targets.length === 0 ||
+          !r.targets.every(
+            (t: unknown) =>
+              isRec(t) &&
+              typeof t.servedName === 'string' &&
+              Number.isSafeInteger(t.weight) &&
+              (t.weight as number) >= 0 &&
+              Number.isSafeInteger(t.priority) &&
+              (t.priority as number) >= 0,
+          ) ||
+          !Array.isArray(r.retryOn) ||
+          !r.retryOn.every((x: unknown) => ROUTE_RETRY_ON.includes(x as RouteRetryOn)) ||
+          !Number.isSafeInteger(r.maxAttempts) ||
+          (r.maxAttempts as number) < 1 ||
+          !isRec(r.ejection) ||
+          typeof r.promptCacheAffinity !== 'boolean'
+        )
+          problems.push(
+            `${where} routes[${i}]: needs servedName, name, type, targets (servedName, weight, priority), retryOn, maxAttempts, ejection and promptCacheAffinity`,
+          );
+        else {
+          // A target must be a model of the file, of the route's type: a chat request must never reach an
+          // embedding model because a hand-made file said so.
+          const models = Array.isArray(value.models) ? value.models : [];
+          for (const t of r.targets as { servedName: string }[]) {
+            const model = models.find((m: unknown) => isRec(m) && m.servedName === t.servedName) as Rec | undefined;
+            if (!model) problems.push(`${where} routes[${i}]: target '${t.servedName}' is not one of models`);
+            else if (model.type !== r.type)
+              problems.push(
+                `${where} routes[${i}]: target '${t.servedName}' is not of the route's type ${String(r.type)}`,
+              );
+          }
+        }
       });
   }
   if (Array.isArray(value.accounts)) {

@@ -20,6 +20,7 @@ export {
   otlpSignalsFromEnv,
   type UsageRecord,
 } from './otlp.js';
+export { RouteMetrics } from './route-metrics.js';
 export {
   AIGW_ATTR,
   awsSdkTracingMiddleware,

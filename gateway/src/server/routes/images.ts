@@ -12,6 +12,7 @@ import { echo, GatewayError, invalidValue } from '../../errors/index.js';
 import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
 import { type ActualUsage, type Admission, LimitExceededError } from '../../limits/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
+import { TARGET_HEADER } from '../../routing/index.js';
 import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   buildCanvasEditRequests,
@@ -30,11 +31,13 @@ import {
   toCanvasImageRequests,
   toStabilityImageRequests,
 } from '../../translate/images/index.js';
+import type { UpstreamCall } from '../../upstream/index.js';
 import type { CanvasImageRequest, CanvasImageResponse, StabilityImageResponse } from '../../wire/bedrock/index.js';
 import type { UploadedImage } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { RequestState, ServerContext } from '../context.js';
+import { type NamedRoute, namedRoute, ROUTE_NAME_PREFIX, useTarget } from '../model-route.js';
 import { checkMultipartBoundary, multipartParseError } from '../multipart.js';
 import { recordCost } from '../usage.js';
 import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
@@ -79,23 +82,35 @@ export const imagesRoutes: RouteModule = {
   },
 };
 
-function imageRoute(
-  request: FastifyRequest,
-  model: string,
-  surface: 'generations' | 'edits',
-): { route: ServedModel; kind: ImageModelKind } {
+/** The model (or route) a request names, authorised; `first` is the model or the route's first target. */
+function imageRoute(request: FastifyRequest, model: string): { first: ServedModel; named: NamedRoute | undefined } {
   const state = request.aigw;
-  const route = routeForSurface(state, model, 'image', 'the Images API');
-  const kind = imageModelKind(parseModelId(route.model.modelId)?.foundationModelId);
+  // `route/<name>`: a ModelRoute; the first target stands in until the router chose one.
+  const named = model.startsWith(ROUTE_NAME_PREFIX) ? namedRoute(state, model, 'image', 'the Images API') : undefined;
+  const first = named
+    ? useTarget(state, named.targets[0]!.served)
+    : routeForSurface(state, model, 'image', 'the Images API');
+  return { first, named };
+}
+
+/** The translation family of a model (a route's targets may differ); a 400 naming the model when it has none. */
+function imageKindOf(target: ServedModel, model: string, surface: 'generations' | 'edits'): ImageModelKind {
+  const kind = imageModelKind(parseModelId(target.model.modelId)?.foundationModelId);
   if (kind === undefined)
     throw new GatewayError(
       'invalid_value',
       surface === 'edits'
-        ? `The model '${model}' (${route.model.modelId}) cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`
-        : `The model '${model}' (${route.model.modelId}) has no image translation in this gateway; supported: ${Object.keys(IMAGE_MODELS).join(', ')}.`,
+        ? `The model '${model}' (${target.model.modelId}) cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`
+        : `The model '${model}' (${target.model.modelId}) has no image translation in this gateway; supported: ${Object.keys(IMAGE_MODELS).join(', ')}.`,
       { param: 'model' },
     );
-  return { route, kind };
+  return kind;
+}
+
+/** The InvokeModel bodies of one target's family and how to read their answers. */
+interface ImagePlan {
+  bodies: readonly unknown[];
+  translate: (responses: unknown[], created: number) => ImagesTranslation;
 }
 
 async function generateImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -107,25 +122,25 @@ async function generateImages(ctx: ServerContext, request: FastifyRequest, reply
       "Unsupported Content-Type. Send the request body as JSON with 'Content-Type: application/json'.",
     );
   const parsed = parseImageGenerationRequest(request.body);
-  const { route, kind } = imageRoute(request, parsed.model, 'generations');
-  const bodies = kind === 'stability' ? toStabilityImageRequests(parsed) : toCanvasImageRequests(parsed, { kind });
-  const admission = await admitImages(ctx, request, reply, route, parsed);
-  if (kind === 'stability') {
-    await run(ctx, request, reply, route, parsed.model, bodies, admission, (responses, created) =>
-      fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
-    );
-    return;
-  }
-  await run(
-    ctx,
-    request,
-    reply,
-    route,
-    parsed.model,
-    bodies,
-    admission,
-    canvasReader(bodies as readonly CanvasImageRequest[]),
-  );
+  const { first, named } = imageRoute(request, parsed.model);
+  const planFor = async (target: ServedModel, _signal: AbortSignal, admit: () => Promise<void>): Promise<ImagePlan> => {
+    const kind = imageKindOf(target, parsed.model, 'generations');
+    let plan: ImagePlan;
+    if (kind === 'stability') {
+      plan = {
+        bodies: toStabilityImageRequests(parsed),
+        translate: (responses, created) =>
+          fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
+      };
+    } else {
+      const bodies = toCanvasImageRequests(parsed, { kind });
+      plan = { bodies, translate: canvasReader(bodies) };
+    }
+    // Limits after the translation's 400s, before any call.
+    await admit();
+    return plan;
+  };
+  await run(ctx, request, reply, first, named, parsed, planFor);
 }
 
 async function editImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -136,32 +151,36 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
     );
   const { fields, files } = await readForm(request);
   const parsed = parseImageEditRequest(fields, files);
-  const { route, kind } = imageRoute(request, parsed.model, 'edits');
-  if (kind === 'stability')
-    throw new GatewayError(
-      'invalid_value',
-      `The model '${parsed.model}' cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`,
-      { param: 'model' },
-    );
-  // Everything the headers can refuse is refused here, before any pixel is decoded; the decode itself
-  // (masks, transparency) runs in the image worker pool so it never blocks this event loop.
-  const plan = planCanvasEdit(parsed, { kind, maxPixels: ctx.imageWork.options.maxPixels });
-  // Limits are checked before the pixel work: a refused caller costs no decoding.
-  const admission = await admitImages(ctx, request, reply, route, parsed);
-  let pixels: EditPixelResult | undefined;
-  if (plan.pixelJob) {
-    const caller = callerAbortSignal(reply);
-    try {
-      pixels = await ctx.imageWork.run(plan.pixelJob, caller.signal);
-    } catch (err) {
-      admission?.settle(NO_USAGE);
-      throw err;
-    } finally {
-      caller.release();
+  const { first, named } = imageRoute(request, parsed.model);
+  // One pixel job per model family (a route's targets usually share one).
+  const plans = new Map<ImageModelKind, ImagePlan>();
+  const planFor = async (target: ServedModel, signal: AbortSignal, admit: () => Promise<void>): Promise<ImagePlan> => {
+    const kind = imageKindOf(target, parsed.model, 'edits');
+    if (kind === 'stability')
+      throw new GatewayError(
+        'invalid_value',
+        `The model '${parsed.model}' cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`,
+        { param: 'model' },
+      );
+    const known = plans.get(kind);
+    if (known) {
+      await admit();
+      return known;
     }
-  }
-  const bodies = buildCanvasEditRequests(plan, pixels);
-  await run(ctx, request, reply, route, parsed.model, bodies, admission, canvasReader(bodies));
+    // Everything the headers can refuse is refused here, before any pixel is decoded; the decode itself
+    // (masks, transparency) runs in the image worker pool so it never blocks this event loop.
+    const edit = planCanvasEdit(parsed, { kind, maxPixels: ctx.imageWork.options.maxPixels });
+    // Limits are checked before the pixel work: a refused caller costs no decoding.
+    await admit();
+    const pixels: EditPixelResult | undefined = edit.pixelJob
+      ? await ctx.imageWork.run(edit.pixelJob, signal)
+      : undefined;
+    const bodies = buildCanvasEditRequests(edit, pixels);
+    const plan = { bodies, translate: canvasReader(bodies) };
+    plans.set(kind, plan);
+    return plan;
+  };
+  await run(ctx, request, reply, first, named, parsed, planFor);
 }
 
 function canvasReader(bodies: readonly CanvasImageRequest[]) {
@@ -179,14 +198,15 @@ async function run(
   ctx: ServerContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  route: ServedModel,
-  servedModel: string,
-  bodies: readonly unknown[],
-  admission: Admission | undefined,
-  translate: (responses: unknown[], created: number) => ImagesTranslation,
+  first: ServedModel,
+  named: NamedRoute | undefined,
+  parsed: ImageRequestShape,
+  planFor: (target: ServedModel, signal: AbortSignal, admit: () => Promise<void>) => Promise<ImagePlan>,
 ): Promise<void> {
   const state = request.aigw;
+  const servedModel = parsed.model;
   const caller = callerAbortSignal(reply);
+  let route = first;
   state.span?.setAttributes({ [AIGW_ATTR.model]: servedModel, [AIGW_ATTR.account]: route.account.name });
   const tracing: FanOutTrace | undefined = state.span
     ? {
@@ -196,14 +216,54 @@ async function run(
         attributes: { [GEN_AI.outputType]: 'image' },
       }
     : undefined;
+  /** One target: its translation, its UsagePolicy admission (inside the plan, at the right moment), the calls. */
+  const attempt = async (target: ServedModel, limits?: UpstreamCall['limits']) => {
+    let admission: Admission | undefined;
+    try {
+      const plan = await planFor(target, caller.signal, async () => {
+        admission = await admitImages(ctx, request, reply, target, parsed, named === undefined);
+      });
+      const fanOut = await invokeAll(ctx, target, plan.bodies, caller.signal, tracing, state, limits);
+      return { plan, admission, ...fanOut };
+    } catch (err) {
+      // A failed call produced no image; it still counts as a request.
+      admission?.settle(NO_USAGE);
+      throw err;
+    }
+  };
+  let admission: Admission | undefined;
   try {
-    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
+    let result: Awaited<ReturnType<typeof attempt>>;
+    if (!named) result = await attempt(route);
+    else {
+      const routed = ctx.router.begin(named.served.route, named.targets, state.snapshot!.config.namespace);
+      try {
+        result = await routed.run(
+          {
+            stream: false,
+            signal: caller.signal,
+            onAttempt: (target) => {
+              route = useTarget(state, target.served);
+              reply.header(TARGET_HEADER, target.servedName);
+            },
+          },
+          (step) => attempt(step.target.served, step.limits),
+        );
+      } catch (err) {
+        if (err instanceof LimitExceededError) reply.headers(err.headers);
+        throw err;
+      } finally {
+        state.span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
+      }
+    }
+    const { plan, responses, upstreamMs } = result;
+    admission = result.admission;
     state.upstreamMs = upstreamMs;
-    const { response, filtered } = translate(
+    const { response, filtered } = plan.translate(
       responses.map((r) => readJsonBody(r)),
       Math.floor(Date.now() / 1000),
     );
-    const images = recordImageCost(ctx, state, route, bodies, response.data);
+    const images = recordImageCost(ctx, state, route, plan.bodies, response.data);
     admission?.settle({ inputTokens: 0, outputTokens: 0, images });
     reply.header('x-request-id', request.id);
     if (filtered > 0) reply.header('x-aigateway-images-filtered', String(filtered));
@@ -215,6 +275,14 @@ async function run(
   } finally {
     caller.release();
   }
+}
+
+/** What the limits and spans need of a generations or edits request. */
+interface ImageRequestShape {
+  model: string;
+  n?: number;
+  size?: string;
+  quality?: 'standard' | 'premium';
 }
 
 const NO_USAGE: ActualUsage = { inputTokens: 0, outputTokens: 0 };
@@ -229,7 +297,9 @@ async function admitImages(
   request: FastifyRequest,
   reply: FastifyReply,
   route: ServedModel,
-  parsed: { n?: number; size?: string; quality?: 'standard' | 'premium' },
+  parsed: ImageRequestShape,
+  /** Set a refusal's headers here (a route sets them only when no target admits the request). */
+  refusalHeaders: boolean,
 ): Promise<Admission | undefined> {
   const state = request.aigw;
   const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, route);
@@ -248,7 +318,7 @@ async function admitImages(
     reply.headers(admission.headers);
     return admission;
   } catch (err) {
-    if (err instanceof LimitExceededError) reply.headers(err.headers);
+    if (err instanceof LimitExceededError && refusalHeaders) reply.headers(err.headers);
     throw err;
   }
 }
