@@ -5,10 +5,9 @@
  * state for the usage record written when the response closes (docs/configuration.md, Usage records).
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Counter } from 'prom-client';
 import type { Caller, CompiledModel, ServedModel } from '../config/index.js';
 import { type BillableUsage, costFor, type ModelPrice, priceFor, unpricedReason } from '../models/index.js';
-import type { GatewayMetrics, GenAiBinding, GenAiOperation } from '../telemetry/index.js';
+import type { GatewayMetrics, GenAiBinding, GenAiOperation, PendingCount } from '../telemetry/index.js';
 import type { RequestState, ServerContext } from './context.js';
 
 /** `gen_ai.operation.name` of each model surface (by metrics route label). */
@@ -80,7 +79,7 @@ export function recordCost(ctx: ServerContext, state: RequestState, route: Serve
 
 // Cost series of a (model, caller) pair, bound once: both objects live as long as their config snapshot
 // (callers of api keys) or token-review cache entry, so the WeakMaps drop them with it.
-type CostChildren = { subject: Counter.Internal; team: Counter.Internal };
+type CostChildren = { subject: PendingCount; team: PendingCount };
 const costSeries = new WeakMap<GatewayMetrics, WeakMap<CompiledModel, WeakMap<Caller, CostChildren>>>();
 function costChildren(metrics: GatewayMetrics, route: ServedModel, caller: Caller): CostChildren {
   let byModel = costSeries.get(metrics);
@@ -98,8 +97,8 @@ function costChildren(metrics: GatewayMetrics, route: ServedModel, caller: Calle
     const account = route.account.name;
     const model = route.model.name;
     children = {
-      subject: metrics.cost.labels(account, model, caller.subject),
-      team: metrics.teamCost.labels(account, model, caller.metricTeam),
+      subject: metrics.costOf(account, model, caller.subject),
+      team: metrics.teamCostOf(account, model, caller.metricTeam),
     };
     byCaller.set(caller, children);
   }

@@ -20,6 +20,7 @@ export {
   otlpSignalsFromEnv,
   type UsageRecord,
 } from './otlp.js';
+export type { PendingCount, PendingLevel } from './pending.js';
 export { RouteMetrics } from './route-metrics.js';
 export {
   AIGW_ATTR,

@@ -10,6 +10,7 @@ import { bedrockExceptionOf, type GatewayError } from '../errors/index.js';
 import type { UpstreamAttemptObserver, UpstreamOperation } from '../upstream/index.js';
 import { defaultRuntimeEndpoint, resolveRegion } from '../upstream/index.js';
 import { GenAiBinding, GenAiInstruments, type GenAiMirror, type GenAiTarget } from './genai-metrics.js';
+import { type PendingCount, PendingCounter, PendingGauge, type PendingLevel } from './pending.js';
 import type { GenAiOperation } from './tracing.js';
 
 /** Token kinds of `aigw_tokens_total` (DESIGN.md, Observability). */
@@ -72,18 +73,24 @@ export class GatewayMetrics {
   readonly #mirror: GenAiMirror | undefined;
   readonly #upstreamChildren = new Map<
     string,
-    { duration: Histogram.Internal<'account' | 'region' | 'operation'>; outcomes: Map<string, Counter.Internal> }
+    { duration: Histogram.Internal<'account' | 'region' | 'operation'>; outcomes: Map<string, PendingCount> }
   >();
+  // The counters and the gauge a request touches count in plain numbers until a scrape (pending.ts).
+  readonly #requestCounts = new PendingCounter<'route' | 'account' | 'model' | 'status'>();
+  readonly #tokenCounts = new PendingCounter<'account' | 'model' | 'kind'>();
+  readonly #costCounts = new PendingCounter<'account' | 'model' | 'subject'>();
+  readonly #teamCostCounts = new PendingCounter<'account' | 'model' | 'team'>();
+  readonly #attemptCounts = new PendingCounter<'account' | 'region' | 'operation' | 'outcome'>();
+  readonly #inflightLevels = new PendingGauge<'route'>();
   /**
    * Labelled histogram children by their label values: `labels()` costs more than the observation itself
    * (about 1 µs against 0.7 µs), and these are observed once or twice per request.
    */
   readonly #overheadChildren = new Map<string, Histogram.Internal<'route' | 'kind'>>();
   readonly #firstTokenChildren = new Map<string, Histogram.Internal<'account' | 'model'>>();
-  readonly #inflightChildren = new Map<string, Gauge.Internal<'route'>>();
   readonly #requestChildren = new Map<
     string,
-    { count: Counter.Internal; duration: Histogram.Internal<'route' | 'account' | 'model' | 'status'> }
+    { count: PendingCount; duration: Histogram.Internal<'route' | 'account' | 'model' | 'status'> }
   >();
 
   constructor(options: { defaultMetrics?: boolean; genAiMirror?: GenAiMirror } = {}) {
@@ -96,12 +103,15 @@ export class GatewayMetrics {
     }
     this.#mirror = options.genAiMirror;
     this.genAiInstruments = new GenAiInstruments(this.registry);
-    this.requests = new Counter({
-      name: 'aigw_requests_total',
-      help: 'Requests answered, by route, account, model and HTTP status.',
-      labelNames: ['route', 'account', 'model', 'status'],
-      registers,
-    });
+    this.requests = this.#requestCounts.bind(
+      new Counter({
+        name: 'aigw_requests_total',
+        help: 'Requests answered, by route, account, model and HTTP status.',
+        labelNames: ['route', 'account', 'model', 'status'],
+        registers,
+        collect: () => this.#requestCounts.flush(),
+      }),
+    );
     this.requestDuration = new Histogram({
       name: 'aigw_request_duration_seconds',
       help: 'Request latency from arrival to the last byte written, seconds.',
@@ -116,18 +126,24 @@ export class GatewayMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.tokens = new Counter({
-      name: 'aigw_tokens_total',
-      help: 'Tokens reported by Bedrock, by kind (input, output, cache_read, cache_write).',
-      labelNames: ['account', 'model', 'kind'],
-      registers,
-    });
-    this.cost = new Counter({
-      name: 'aigw_cost_usd_total',
-      help: "Estimated cost in USD from the Model's pricing or the built-in Bedrock price table, by account, model and caller subject.",
-      labelNames: ['account', 'model', 'subject'],
-      registers,
-    });
+    this.tokens = this.#tokenCounts.bind(
+      new Counter({
+        name: 'aigw_tokens_total',
+        help: 'Tokens reported by Bedrock, by kind (input, output, cache_read, cache_write).',
+        labelNames: ['account', 'model', 'kind'],
+        registers,
+        collect: () => this.#tokenCounts.flush(),
+      }),
+    );
+    this.cost = this.#costCounts.bind(
+      new Counter({
+        name: 'aigw_cost_usd_total',
+        help: "Estimated cost in USD from the Model's pricing or the built-in Bedrock price table, by account, model and caller subject.",
+        labelNames: ['account', 'model', 'subject'],
+        registers,
+        collect: () => this.#costCounts.flush(),
+      }),
+    );
     this.overhead = new Histogram({
       name: 'aigw_gateway_overhead_seconds',
       help: 'Latency the gateway adds: kind=total is request time minus upstream time; kind=ttft is added time to first token.',
@@ -135,12 +151,15 @@ export class GatewayMetrics {
       buckets: OVERHEAD_BUCKETS,
       registers,
     });
-    this.inflight = new Gauge({
-      name: 'aigw_inflight_requests',
-      help: 'Requests and streams in progress.',
-      labelNames: ['route'],
-      registers,
-    });
+    this.inflight = this.#inflightLevels.bind(
+      new Gauge({
+        name: 'aigw_inflight_requests',
+        help: 'Requests and streams in progress.',
+        labelNames: ['route'],
+        registers,
+        collect: () => this.#inflightLevels.flush(),
+      }),
+    );
     this.configReloads = new Counter({
       name: 'aigw_config_reload_total',
       help: 'Config reload attempts by result (loaded, unchanged, rejected, pending).',
@@ -164,12 +183,15 @@ export class GatewayMetrics {
       help: 'Image pixel jobs running in the worker threads or waiting for one.',
       registers,
     });
-    this.teamCost = new Counter({
-      name: 'aigw_team_cost_usd_total',
-      help: "Estimated cost in USD by account, model and caller team (a team no collaborator names counts as 'other', no team as '-').",
-      labelNames: ['account', 'model', 'team'],
-      registers,
-    });
+    this.teamCost = this.#teamCostCounts.bind(
+      new Counter({
+        name: 'aigw_team_cost_usd_total',
+        help: "Estimated cost in USD by account, model and caller team (a team no collaborator names counts as 'other', no team as '-').",
+        labelNames: ['account', 'model', 'team'],
+        registers,
+        collect: () => this.#teamCostCounts.flush(),
+      }),
+    );
     this.unpriced = new Counter({
       name: 'aigw_unpriced_requests_total',
       help: 'Requests served whose usage has no price (reason: no_price, or the usage kind without one), so their cost is not counted.',
@@ -183,12 +205,15 @@ export class GatewayMetrics {
       buckets: UPSTREAM_BUCKETS,
       registers,
     });
-    this.upstreamAttempts = new Counter({
-      name: 'aigw_upstream_attempts_total',
-      help: 'Bedrock attempts by outcome: ok, retried (failed and tried again), failed (the error reached the caller), client_closed.',
-      labelNames: ['account', 'region', 'operation', 'outcome'],
-      registers,
-    });
+    this.upstreamAttempts = this.#attemptCounts.bind(
+      new Counter({
+        name: 'aigw_upstream_attempts_total',
+        help: 'Bedrock attempts by outcome: ok, retried (failed and tried again), failed (the error reached the caller), client_closed.',
+        labelNames: ['account', 'region', 'operation', 'outcome'],
+        registers,
+        collect: () => this.#attemptCounts.flush(),
+      }),
+    );
     this.upstreamErrors = new Counter({
       name: 'aigw_upstream_errors_total',
       help: 'Failed Bedrock attempts by exception (ThrottlingException, ValidationException, AccessDeniedException, ModelNotReadyException, ServiceUnavailableException, ..., http_<status>, timeout, connection_error, other).',
@@ -241,7 +266,10 @@ export class GatewayMetrics {
                   : 'failed';
           let counter = child.outcomes.get(outcome);
           if (!counter) {
-            counter = this.upstreamAttempts.labels(start.account, start.region, start.operation, outcome);
+            counter = this.#attemptCounts.child(
+              `${start.account}\u0000${start.region}\u0000${start.operation}\u0000${outcome}`,
+              () => ({ account: start.account, region: start.region, operation: start.operation, outcome }),
+            );
             child.outcomes.set(outcome, counter);
           }
           counter.inc();
@@ -268,7 +296,7 @@ export class GatewayMetrics {
     let child = this.#requestChildren.get(key);
     if (!child) {
       const labels = { route: o.route, account: o.account, model: o.model, status: String(o.status) };
-      child = { count: this.requests.labels(labels), duration: this.requestDuration.labels(labels) };
+      child = { count: this.#requestCounts.child(key, () => labels), duration: this.requestDuration.labels(labels) };
       this.#requestChildren.set(key, child);
     }
     child.count.inc();
@@ -295,14 +323,9 @@ export class GatewayMetrics {
     this.#overheadOf(route, 'ttft').observe(Math.max(0, seconds));
   }
 
-  /** The in-flight gauge of a route (`aigw_inflight_requests{route}`), its child made once. */
-  inflightOf(route: string): Gauge.Internal<'route'> {
-    let child = this.#inflightChildren.get(route);
-    if (!child) {
-      child = this.inflight.labels(route);
-      this.#inflightChildren.set(route, child);
-    }
-    return child;
+  /** The in-flight level of a route (`aigw_inflight_requests{route}`), set on the gauge at each scrape. */
+  inflightOf(route: string): PendingLevel<'route'> {
+    return this.#inflightLevels.child(route, () => ({ route }));
   }
 
   #overheadOf(route: string, kind: 'total' | 'ttft'): Histogram.Internal<'route' | 'kind'> {
@@ -316,7 +339,18 @@ export class GatewayMetrics {
   }
 
   addTokens(account: string, model: string, kind: TokenKind, count: number | undefined): void {
-    if (count && count > 0) this.tokens.labels(account, model, kind).inc(count);
+    if (count && count > 0)
+      this.#tokenCounts.child(`${account}\u0000${model}\u0000${kind}`, () => ({ account, model, kind })).inc(count);
+  }
+
+  /** The `aigw_cost_usd_total` series of a caller subject (callers bind it once, see server/usage.ts). */
+  costOf(account: string, model: string, subject: string): PendingCount {
+    return this.#costCounts.child(`${account}\u0000${model}\u0000${subject}`, () => ({ account, model, subject }));
+  }
+
+  /** The `aigw_team_cost_usd_total` series of a caller team. */
+  teamCostOf(account: string, model: string, team: string): PendingCount {
+    return this.#teamCostCounts.child(`${account}\u0000${model}\u0000${team}`, () => ({ account, model, team }));
   }
 
   setRevision(revision: string): void {
