@@ -1,30 +1,37 @@
 /**
  * Metrics of ModelRoute routing (docs/operations.md, Metrics): target decisions by route, target and
- * reason, failovers by the target that failed and why, and ejections by target. Label children are
- * cached per combination, so a decision costs one Map lookup and an increment.
+ * reason, failovers by the target that failed and why, and ejections by target. Decisions and failovers
+ * count in plain numbers handed to prom-client at each scrape (pending.ts), so a decision costs one Map
+ * lookup and an addition.
  */
 import { Counter, type Registry } from 'prom-client';
+import { PendingCounter } from './pending.js';
 
 export class RouteMetrics {
   readonly decisions: Counter<'route' | 'target' | 'reason'>;
   readonly failovers: Counter<'route' | 'from' | 'reason'>;
   readonly ejections: Counter<'route' | 'target'>;
-  readonly #children = new Map<string, Counter.Internal>();
+  readonly #decisions = new PendingCounter<'route' | 'target' | 'reason'>();
+  readonly #failovers = new PendingCounter<'route' | 'from' | 'reason'>();
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.decisions = new Counter({
+      collect: () => this.#decisions.flush(),
       name: 'aigw_route_decisions_total',
       help: 'Targets a ModelRoute sent a request to, by route, target (account/model) and reason (weight, affinity, failover, probe, ejected); a request that failed over counts once per target tried.',
       labelNames: ['route', 'target', 'reason'],
       registers,
     });
+    this.#decisions.bind(this.decisions);
     this.failovers = new Counter({
+      collect: () => this.#failovers.flush(),
       name: 'aigw_route_failovers_total',
       help: 'Requests a ModelRoute moved to another target before the first byte, by route, the target that failed (account/model) and why (throttle, 5xx, timeout, connect).',
       labelNames: ['route', 'from', 'reason'],
       registers,
     });
+    this.#failovers.bind(this.failovers);
     this.ejections = new Counter({
       name: 'aigw_route_ejections_total',
       help: 'Times a ModelRoute target (account/model) was ejected after consecutive failures, by route and target.',
@@ -34,24 +41,14 @@ export class RouteMetrics {
   }
 
   decision(route: string, target: string, reason: string): void {
-    this.#child(this.decisions, 'd', route, target, reason).inc();
+    this.#decisions.child(`${route}\0${target}\0${reason}`, () => ({ route, target, reason })).inc();
   }
 
   failover(route: string, from: string, reason: string): void {
-    this.#child(this.failovers, 'f', route, from, reason).inc();
+    this.#failovers.child(`${route}\0${from}\0${reason}`, () => ({ route, from, reason })).inc();
   }
 
   ejection(route: string, target: string): void {
     this.ejections.labels(route, target).inc();
-  }
-
-  #child(counter: Counter<string>, kind: string, a: string, b: string, c: string): Counter.Internal {
-    const key = `${kind}\0${a}\0${b}\0${c}`;
-    let child = this.#children.get(key);
-    if (!child) {
-      child = counter.labels(a, b, c);
-      this.#children.set(key, child);
-    }
-    return child;
   }
 }
