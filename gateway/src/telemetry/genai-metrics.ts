@@ -10,6 +10,7 @@
  * through one small Map per binding.
  */
 import { Histogram, type Registry } from 'prom-client';
+import { HistogramSeries } from './histogram-series.js';
 import { GEN_AI_PROVIDER, type GenAiOperation } from './tracing.js';
 
 /** The convention's explicit bucket boundaries, per instrument. */
@@ -59,12 +60,12 @@ export interface GenAiMirrorBinding {
 
 /** Pre-bound series of one (model, operation). */
 export class GenAiBinding {
-  readonly #inputTokens: Histogram.Internal<string>;
-  readonly #outputTokens: Histogram.Internal<string>;
-  readonly #duration: Histogram.Internal<string>;
-  readonly #ttft: Histogram.Internal<string>;
-  readonly #tpot: Histogram.Internal<string>;
-  readonly #errors = new Map<string, Histogram.Internal<string>>();
+  readonly #inputTokens: HistogramSeries;
+  readonly #outputTokens: HistogramSeries;
+  readonly #duration: HistogramSeries;
+  readonly #ttft: HistogramSeries;
+  readonly #tpot: HistogramSeries;
+  readonly #errors = new Map<string, HistogramSeries>();
   readonly #instruments: GenAiInstruments;
   readonly #labels: Record<BaseLabel, string>;
   readonly #mirror: GenAiMirrorBinding | undefined;
@@ -78,11 +79,11 @@ export class GenAiBinding {
       gen_ai_response_model: target.modelId,
       server_address: target.serverAddress,
     };
-    this.#inputTokens = instruments.tokenUsage.labels({ ...this.#labels, gen_ai_token_type: 'input' });
-    this.#outputTokens = instruments.tokenUsage.labels({ ...this.#labels, gen_ai_token_type: 'output' });
-    this.#duration = instruments.operationDuration.labels({ ...this.#labels, error_type: '' });
-    this.#ttft = instruments.timeToFirstToken.labels(this.#labels);
-    this.#tpot = instruments.timePerOutputToken.labels(this.#labels);
+    this.#inputTokens = new HistogramSeries(instruments.tokenUsage, { ...this.#labels, gen_ai_token_type: 'input' });
+    this.#outputTokens = new HistogramSeries(instruments.tokenUsage, { ...this.#labels, gen_ai_token_type: 'output' });
+    this.#duration = new HistogramSeries(instruments.operationDuration, { ...this.#labels, error_type: '' });
+    this.#ttft = new HistogramSeries(instruments.timeToFirstToken, { ...this.#labels });
+    this.#tpot = new HistogramSeries(instruments.timePerOutputToken, { ...this.#labels });
     this.#mirror = mirror?.bind(target);
   }
 
@@ -103,7 +104,7 @@ export class GenAiBinding {
     else {
       let child = this.#errors.get(errorType);
       if (!child) {
-        child = this.#instruments.operationDuration.labels({ ...this.#labels, error_type: errorType });
+        child = new HistogramSeries(this.#instruments.operationDuration, { ...this.#labels, error_type: errorType });
         this.#errors.set(errorType, child);
       }
       child.observe(seconds);
