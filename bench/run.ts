@@ -35,7 +35,7 @@
  *            .cpuprofile (plus a .window.json with the measured interval) to DIR, then print its summary
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,11 @@ const PROMPT = 'Summarise the benefits of connection pooling in one sentence.';
 const MAX_TOKENS = 1024;
 /** The gateway under test is the working directory's build; the bench's own servers sit beside this module. */
 const AIGW = 'dist/gateway/src/cli/aigw.js';
+/**
+ * The node flags the container image starts aigw with (the Dockerfile's ENTRYPOINT, e.g. a smaller young
+ * generation), so every aigw run here, and the open-streams RSS row above all, measures the product as shipped.
+ */
+const IMAGE_NODE_FLAGS = imageNodeFlags('Dockerfile');
 const STUB = fileURLToPath(new URL('./bedrock-stub.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./passthrough-proxy.js', import.meta.url));
 /** CPUs for the targets and for the load side (generator + stub) when pinning. */
@@ -292,6 +297,7 @@ async function main(): Promise<void> {
         name,
         process.execPath,
         [
+          ...IMAGE_NODE_FLAGS,
           ...nodeFlags,
           AIGW,
           'serve',
@@ -572,6 +578,10 @@ async function main(): Promise<void> {
     const verdict = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? '**pass**' : '**FAIL**');
     const headline: { row: string; pass: boolean | undefined }[] = [];
     lines.push(`## aigw against the floor (issue 13's table)\n`);
+    lines.push(
+      `aigw runs with the container image's node flags (Dockerfile ENTRYPOINT): \`${IMAGE_NODE_FLAGS.join(' ') || 'none'}\`\n`,
+    );
+    report.aigwNodeFlags = IMAGE_NODE_FLAGS;
     lines.push('| measured | floor (undici pass-through) | aigw | portkey | target | aigw |');
     lines.push('|---|---|---|---|---|---|');
     if (raw['stream-c32']) {
@@ -822,3 +832,12 @@ async function streamsAtScale(
 }
 
 await main();
+
+/** The node options of the Dockerfile's exec-form ENTRYPOINT: what stands between the node binary and aigw.js. */
+function imageNodeFlags(dockerfile: string): string[] {
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
+  const argv = entry ? (JSON.parse(entry[1] as string) as string[]) : [];
+  const script = argv.findIndex((a) => a.endsWith('/aigw.js'));
+  if (script < 1) throw new Error(`${dockerfile}: no exec-form ENTRYPOINT running aigw.js to take node flags from`);
+  return argv.slice(1, script);
+}

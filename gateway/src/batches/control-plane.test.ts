@@ -16,23 +16,25 @@ function account(name: string, region = 'us-east-1'): CompiledAccount {
 const keys = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
 describe('BatchControlPlane', () => {
-  it('builds one client per account, credentials and region, and reuses it', () => {
+  it('builds one client per account, credentials and region, and reuses it', async () => {
     const cp = new BatchControlPlane({}, { controlPlaneTimeoutMs: 1000 });
     const a = account('a');
-    expect(cp.clientFor(a, keys, 'us-east-1')).toBe(cp.clientFor(a, keys, 'us-east-1'));
-    expect(cp.clientFor(a, keys, 'eu-west-1')).not.toBe(cp.clientFor(a, keys, 'us-east-1'));
+    // Asked twice at once before the SDK has loaded: still one client.
+    const [first, second] = await Promise.all([cp.clientFor(a, keys, 'us-east-1'), cp.clientFor(a, keys, 'us-east-1')]);
+    expect(first).toBe(second);
+    expect(await cp.clientFor(a, keys, 'eu-west-1')).not.toBe(first);
     cp.close();
   });
 
-  it('drops the clients of accounts that left the config on retain', () => {
+  it('drops the clients of accounts that left the config on retain', async () => {
     const cp = new BatchControlPlane({}, { controlPlaneTimeoutMs: 1000 });
     const a = account('a');
     const b = account('b');
-    const clientA = cp.clientFor(a, keys, 'us-east-1');
-    const clientB = cp.clientFor(b, keys, 'us-east-1');
+    const clientA = await cp.clientFor(a, keys, 'us-east-1');
+    const clientB = await cp.clientFor(b, keys, 'us-east-1');
     cp.retain([{ account: a, credentials: keys }]);
-    expect(cp.clientFor(a, keys, 'us-east-1')).toBe(clientA);
-    expect(cp.clientFor(b, keys, 'us-east-1')).not.toBe(clientB);
+    expect(await cp.clientFor(a, keys, 'us-east-1')).toBe(clientA);
+    expect(await cp.clientFor(b, keys, 'us-east-1')).not.toBe(clientB);
     cp.close();
   });
 });

@@ -5,15 +5,11 @@
  * default chain). Errors become GatewayErrors; AWS's own text is kept out of responses where it can name
  * principals or roles.
  */
-import {
+import type {
   BedrockClient,
-  CreateModelInvocationJobCommand,
-  type CreateModelInvocationJobCommandInput,
-  GetModelInvocationJobCommand,
-  type GetModelInvocationJobCommandOutput,
-  ListModelInvocationJobsCommand,
-  type ModelInvocationJobSummary,
-  StopModelInvocationJobCommand,
+  CreateModelInvocationJobCommandInput,
+  GetModelInvocationJobCommandOutput,
+  ModelInvocationJobSummary,
 } from '@aws-sdk/client-bedrock';
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { bedrockExceptionRule, GatewayError, redactSecrets } from '../errors/index.js';
@@ -110,6 +106,17 @@ export function controlPlaneError(err: unknown, what: string): GatewayError {
   return new GatewayError('upstream_error', `${what} failed${name ? ` (${name})` : ''}.`, { cause: err });
 }
 
+type BedrockSdk = typeof import('@aws-sdk/client-bedrock');
+let bedrockSdk: Promise<BedrockSdk> | undefined;
+/**
+ * The SDK is loaded on the first control-plane call, so a gateway no one asks for batches never holds it
+ * in memory (docs/benchmarks.md, Memory).
+ */
+function loadBedrockSdk(): Promise<BedrockSdk> {
+  bedrockSdk ??= import('@aws-sdk/client-bedrock');
+  return bedrockSdk;
+}
+
 export class BatchControlPlane {
   private readonly clients = new Map<string, BedrockClient>();
   private readonly ownAuth = new Map<string, UpstreamAuth>();
@@ -120,7 +127,12 @@ export class BatchControlPlane {
   ) {}
 
   /** The client of an account in a region (cached; never one per request). */
-  clientFor(account: CompiledAccount, credentials: AccountCredentials | undefined, region: string): BedrockClient {
+  async clientFor(
+    account: CompiledAccount,
+    credentials: AccountCredentials | undefined,
+    region: string,
+  ): Promise<BedrockClient> {
+    const { BedrockClient } = await loadBedrockSdk();
     const key = `${authCacheKey(account, credentials)}|${region}|${account.controlPlaneEndpoint ?? ''}`;
     let client = this.clients.get(key);
     if (!client) {
@@ -156,7 +168,10 @@ export class BatchControlPlane {
       ...(input.tags && input.tags.length > 0 ? { tags: input.tags } : {}),
     };
     try {
-      const out = await client.send(new CreateModelInvocationJobCommand(params), signal ? { abortSignal: signal } : {});
+      const out = await client.send(
+        new (await loadBedrockSdk()).CreateModelInvocationJobCommand(params),
+        signal ? { abortSignal: signal } : {},
+      );
       if (!out.jobArn)
         throw new GatewayError('upstream_error', 'Bedrock created the batch job without returning its ARN.');
       return out.jobArn;
@@ -169,7 +184,7 @@ export class BatchControlPlane {
   async get(client: BedrockClient, jobId: string, signal?: AbortSignal): Promise<InvocationJobView | undefined> {
     try {
       const out = await client.send(
-        new GetModelInvocationJobCommand({ jobIdentifier: jobId }),
+        new (await loadBedrockSdk()).GetModelInvocationJobCommand({ jobIdentifier: jobId }),
         signal ? { abortSignal: signal } : {},
       );
       return viewOf(out);
@@ -185,7 +200,7 @@ export class BatchControlPlane {
   async stop(client: BedrockClient, jobId: string, signal?: AbortSignal): Promise<void> {
     try {
       await client.send(
-        new StopModelInvocationJobCommand({ jobIdentifier: jobId }),
+        new (await loadBedrockSdk()).StopModelInvocationJobCommand({ jobIdentifier: jobId }),
         signal ? { abortSignal: signal } : {},
       );
     } catch (err) {
@@ -201,7 +216,7 @@ export class BatchControlPlane {
   ): Promise<{ jobs: InvocationJobView[]; nextToken?: string | undefined }> {
     try {
       const out = await client.send(
-        new ListModelInvocationJobsCommand({
+        new (await loadBedrockSdk()).ListModelInvocationJobsCommand({
           maxResults: opts.maxResults,
           sortBy: 'CreationTime',
           sortOrder: 'Descending',

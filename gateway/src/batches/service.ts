@@ -202,7 +202,7 @@ export class BatchService {
       signal,
     });
     const region = route.model.region;
-    const client = this.deps.controlPlane.clientFor(sa.account, sa.credentials, region);
+    const client = await this.deps.controlPlane.clientFor(sa.account, sa.credentials, region);
     const jobArn = await this.deps.controlPlane.create(
       client,
       {
@@ -244,7 +244,7 @@ export class BatchService {
    */
   async load(sa: StorageAccount, ref: BatchRef, signal?: AbortSignal): Promise<LoadedBatch | undefined> {
     const store = this.deps.storage.storeFor(sa.account, sa.credentials);
-    const client = this.deps.controlPlane.clientFor(sa.account, sa.credentials, ref.region);
+    const client = await this.deps.controlPlane.clientFor(sa.account, sa.credentials, ref.region);
     const job = await this.deps.controlPlane.get(client, ref.jobId, signal);
     if (!job) return undefined;
     const jobId = jobIdOfArn(job.jobArn) ?? ref.jobId;
@@ -330,7 +330,7 @@ export class BatchService {
       for (const route of this.deps.snapshot()?.models.values() ?? [])
         if (route.account.name === sa.account.name) regions.add(route.model.region);
       for (const region of regions) {
-        const client = this.deps.controlPlane.clientFor(sa.account, sa.credentials, region);
+        const client = await this.deps.controlPlane.clientFor(sa.account, sa.credentials, region);
         let nextToken: string | undefined;
         let scanned = 0;
         do {

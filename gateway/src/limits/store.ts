@@ -4,7 +4,13 @@
  * this in one Lua script (one round trip; N gateway replicas then enforce one limit exactly); the
  * in-process store does the same synchronously for a single replica.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+// ioredis (a CommonJS package) is loaded when the first store is built, so a gateway without a
+// Redis URL never holds it in memory (docs/benchmarks.md, Memory).
+const requireLazily = createRequire(import.meta.url);
+const redisClass = (): typeof Redis => (requireLazily('ioredis') as typeof import('ioredis')).Redis;
 
 /** One counter a request must fit into. */
 export interface CounterCheck {
@@ -235,6 +241,7 @@ export class RedisUsageStore implements UsageStore {
   readonly #settler: ScriptedRedis;
 
   constructor(options: RedisStoreOptions) {
+    const RedisClient = redisClass();
     const redisOptions: RedisOptions = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -246,9 +253,9 @@ export class RedisUsageStore implements UsageStore {
     if (options.password !== undefined) redisOptions.password = options.password;
     // rediss:// turns TLS on in ioredis; a private CA is added to it (never TLS for a redis:// URL).
     if (options.ca !== undefined && options.url.startsWith('rediss://')) redisOptions.tls = { ca: options.ca };
-    this.#redis = new Redis(options.url, redisOptions) as ScriptedRedis;
+    this.#redis = new RedisClient(options.url, redisOptions) as ScriptedRedis;
     this.#redis.defineCommand('aigwAdmit', { lua: ADMIT_SCRIPT });
-    this.#settler = new Redis(options.url, redisOptions) as ScriptedRedis;
+    this.#settler = new RedisClient(options.url, redisOptions) as ScriptedRedis;
     this.#settler.defineCommand('aigwSettle', { lua: SETTLE_SCRIPT });
     // ioredis emits connection errors as events; without a listener Node would treat them as fatal.
     this.#redis.on('error', (err: Error) => options.onError?.(err));

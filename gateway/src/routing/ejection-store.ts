@@ -4,7 +4,13 @@
  * ends. Writes are fire-and-forget: never awaited by a request and dropped when the store is unreachable,
  * so an ejection costs the request path nothing.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+// ioredis (a CommonJS package) is loaded when the first store is built, so a gateway without a
+// Redis URL never holds it in memory (docs/benchmarks.md, Memory).
+const requireLazily = createRequire(import.meta.url);
+const redisClass = (): typeof Redis => (requireLazily('ioredis') as typeof import('ioredis')).Redis;
 
 /** Reports ejections; implementations never throw and never block. */
 export interface EjectionSink {
@@ -45,6 +51,7 @@ export class RedisEjectionSink implements EjectionSink {
     // Connected on the first ejection (a gateway without routes never opens it); until then, and while it
     // reconnects, writes wait in the offline queue, which the first failed reconnect empties (no retries), so
     // an unreachable store holds at most the few ejections of one reconnect delay.
+    const RedisClient = redisClass();
     const redisOptions: RedisOptions = {
       lazyConnect: true,
       enableOfflineQueue: true,
@@ -55,7 +62,7 @@ export class RedisEjectionSink implements EjectionSink {
     };
     if (options.password !== undefined) redisOptions.password = options.password;
     if (options.ca !== undefined && options.url.startsWith('rediss://')) redisOptions.tls = { ca: options.ca };
-    this.#redis = new Redis(options.url, redisOptions) as ScriptedRedis;
+    this.#redis = new RedisClient(options.url, redisOptions) as ScriptedRedis;
     this.#redis.defineCommand('aigwEject', { lua: EJECT_SCRIPT });
     this.#onError = options.onError;
     // Connection errors arrive as events; without a listener Node would treat them as fatal.

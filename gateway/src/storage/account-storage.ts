@@ -62,7 +62,7 @@ export class AccountStorage {
     if (!store) {
       const auth = this.authFor(account, credentials);
       store = new S3Store({
-        client: createS3Client(account, credentialProviderOf(auth, credentials), this.options),
+        client: () => createS3Client(account, credentialProviderOf(auth, credentials), this.options),
         bucket: account.batch?.s3Bucket ?? '',
         prefix: account.batch?.s3Prefix ?? '',
         account: account.name,

@@ -2,11 +2,22 @@
  * The one place an S3 client is constructed. Everything account-specific (region, endpoint with
  * path-style addressing, credentials) comes in; the transport (keep-alive pool, timeouts) is chosen here.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { CompiledAccount } from '../config/index.js';
 import { awsSdkTracingMiddleware } from '../telemetry/index.js';
 import { type AwsCredentials, createEgressDispatcher, createSdkRequestHandler } from '../upstream/index.js';
 import type { StorageOptions } from './defaults.js';
+
+export type S3Sdk = typeof import('@aws-sdk/client-s3');
+let s3Sdk: Promise<S3Sdk> | undefined;
+/**
+ * The S3 SDK, loaded on the first Files or Batch request rather than at start, so a gateway no one asks
+ * for files never holds it in memory (docs/benchmarks.md, Memory).
+ */
+export function loadS3Sdk(): Promise<S3Sdk> {
+  s3Sdk ??= import('@aws-sdk/client-s3');
+  return s3Sdk;
+}
 
 /** AWS credentials for the SDK: a provider function, or undefined for the SDK's own default chain. */
 export type S3CredentialProvider = (() => Promise<AwsCredentials>) | undefined;
@@ -19,11 +30,12 @@ export type S3CredentialProvider = (() => Promise<AwsCredentials>) | undefined;
  * Checksums are only computed where S3 requires them: the SDK's default (CRC32 trailers in aws-chunked
  * bodies) is not understood by every S3-compatible server, and TLS plus Content-MD5-free ETags suffice here.
  */
-export function createS3Client(
+export async function createS3Client(
   account: CompiledAccount,
   credentials: S3CredentialProvider,
   options: StorageOptions,
-): S3Client {
+): Promise<S3Client> {
+  const { S3Client } = await loadS3Sdk();
   const client = new S3Client({
     region: account.region,
     ...(account.s3Endpoint ? { endpoint: account.s3Endpoint, forcePathStyle: true } : {}),

@@ -4,16 +4,9 @@
  * lib-storage's multipart `Upload` with a bounded part queue, downloads hand back the response stream.
  */
 import { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { StorageOptions } from './defaults.js';
+import { loadS3Sdk, type S3Sdk } from './s3-client.js';
 import { s3Error, s3ErrorName, s3ErrorStatus } from './s3-errors.js';
 
 /** What S3 says about an object. `metadata` keys are lower-case, without `x-amz-meta-`. */
@@ -46,7 +39,8 @@ export interface ListPage {
 }
 
 export interface S3StoreSettings {
-  readonly client: S3Client;
+  /** Builds the store's S3 client; called once, on the store's first call (the SDK loads then). */
+  readonly client: () => Promise<S3Client>;
   readonly bucket: string;
   /** Key prefix of everything this gateway writes for the account ('' for none). */
   readonly prefix: string;
@@ -59,11 +53,12 @@ export class S3Store {
   readonly bucket: string;
   readonly prefix: string;
   readonly account: string;
-  private readonly client: S3Client;
+  private readonly createClient: () => Promise<S3Client>;
+  private client: Promise<{ client: S3Client; sdk: S3Sdk }> | undefined;
   private readonly options: StorageOptions;
 
   constructor(settings: S3StoreSettings) {
-    this.client = settings.client;
+    this.createClient = settings.client;
     this.bucket = settings.bucket;
     this.prefix = settings.prefix;
     this.account = settings.account;
@@ -95,9 +90,10 @@ export class S3Store {
       ...(options.metadata ? { Metadata: options.metadata } : {}),
     };
     if (!(body instanceof Readable)) {
+      const { client, sdk } = await this.s3();
       try {
-        const out = await this.client.send(
-          new PutObjectCommand(params),
+        const out = await client.send(
+          new sdk.PutObjectCommand(params),
           options.signal ? { abortSignal: options.signal } : {},
         );
         return out.ETag ? { etag: out.ETag } : {};
@@ -105,12 +101,14 @@ export class S3Store {
         throw s3Error(err, this.what('Writing to'));
       }
     }
+    // Listening before the first await: a body failing while the SDK loads must not go unhandled.
     let bodyError: unknown;
     body.once('error', (err) => {
       bodyError ??= err;
     });
+    const [{ client }, { Upload }] = await Promise.all([this.s3(), import('@aws-sdk/lib-storage')]);
     const upload = new Upload({
-      client: this.client,
+      client,
       params,
       partSize: this.options.uploadPartBytes,
       queueSize: this.options.uploadQueueSize,
@@ -121,6 +119,7 @@ export class S3Store {
     // cleans up later, which would let a caller observe a half-finished upload.
     const onAbort = () => body.destroy(Object.assign(new Error('upload aborted'), { name: 'AbortError' }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
     try {
       const out = await upload.done();
       return 'ETag' in out && out.ETag ? { etag: out.ETag } : {};
@@ -138,9 +137,10 @@ export class S3Store {
    * Replicas use it to agree on "exactly once" work, e.g. counting a finished batch's cost.
    */
   async createIfAbsent(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
+    const { client, sdk } = await this.s3();
     try {
-      await this.client.send(
-        new PutObjectCommand({
+      await client.send(
+        new sdk.PutObjectCommand({
           Bucket: this.bucket,
           Key: key,
           Body: body,
@@ -162,9 +162,10 @@ export class S3Store {
 
   /** The object's info, or undefined when there is no such object. */
   async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
+    const { client, sdk } = await this.s3();
     try {
-      const out = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+      const out = await client.send(
+        new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }),
         options.signal ? { abortSignal: options.signal } : {},
       );
       return {
@@ -183,9 +184,10 @@ export class S3Store {
 
   /** The object with its body as a stream (not buffered), or undefined when there is no such object. */
   async get(key: string, options: { range?: string; signal?: AbortSignal } = {}): Promise<ObjectStream | undefined> {
+    const { client, sdk } = await this.s3();
     try {
-      const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(options.range ? { Range: options.range } : {}) }),
+      const out = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, ...(options.range ? { Range: options.range } : {}) }),
         options.signal ? { abortSignal: options.signal } : {},
       );
       const body = out.Body;
@@ -214,9 +216,10 @@ export class S3Store {
     maxKeys?: number;
     signal?: AbortSignal;
   }): Promise<ListPage> {
+    const { client, sdk } = await this.s3();
     try {
-      const out = await this.client.send(
-        new ListObjectsV2Command({
+      const out = await client.send(
+        new sdk.ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: options.prefix,
           ...(options.startAfter ? { StartAfter: options.startAfter } : {}),
@@ -266,9 +269,10 @@ export class S3Store {
 
   /** Deletes an object; deleting a missing object succeeds (S3 semantics). */
   async delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { client, sdk } = await this.s3();
     try {
-      await this.client.send(
-        new DeleteObjectCommand({ Bucket: this.bucket, Key: key }),
+      await client.send(
+        new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }),
         options.signal ? { abortSignal: options.signal } : {},
       );
     } catch (err) {
@@ -279,7 +283,16 @@ export class S3Store {
 
   /** Closes the client's connection pool. */
   close(): void {
-    this.client.destroy();
+    this.client?.then(
+      ({ client }) => client.destroy(),
+      () => {},
+    );
+  }
+
+  /** The client and the SDK's commands, built on first use. */
+  private s3(): Promise<{ client: S3Client; sdk: S3Sdk }> {
+    this.client ??= Promise.all([this.createClient(), loadS3Sdk()]).then(([client, sdk]) => ({ client, sdk }));
+    return this.client;
   }
 
   private what(verb: string): string {

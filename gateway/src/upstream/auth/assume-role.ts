@@ -1,4 +1,3 @@
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AccountCredentials, CompiledAccount } from '../../config/index.js';
 import { createSdkRequestHandler } from '../proxy.js';
 import { RefreshingCredentials } from './refreshing-credentials.js';
@@ -6,6 +5,8 @@ import { SigV4Signer } from './sigv4.js';
 import { credentialError } from './sts-errors.js';
 import type { Clock, SignableRequest, UpstreamAuth } from './types.js';
 
+type CredentialProviders = typeof import('@aws-sdk/credential-providers');
+type AssumeProvider = ReturnType<CredentialProviders['fromTemporaryCredentials']>;
 type AssumeRoleSettings = Extract<CompiledAccount['auth'], { type: 'assumeRole' }>;
 
 export interface AssumeRoleAuthOptions {
@@ -44,24 +45,32 @@ export class AssumeRoleAuth implements UpstreamAuth {
       // Through HTTPS_PROXY / NO_PROXY like every other call to AWS.
       requestHandler: createSdkRequestHandler(),
     };
-    const source =
+    const staticSource =
       settings.hasSourceCredentials && bundle?.accessKeyId && bundle.secretAccessKey
         ? {
             accessKeyId: bundle.accessKeyId,
             secretAccessKey: bundle.secretAccessKey,
             ...(bundle.sessionToken ? { sessionToken: bundle.sessionToken } : {}),
           }
-        : fromNodeProviderChain({ clientConfig });
-    const assume = fromTemporaryCredentials({
-      params: {
-        RoleArn: settings.roleArn,
-        RoleSessionName: settings.sessionName,
-        DurationSeconds: settings.durationSeconds,
-        ...(settings.externalId ? { ExternalId: settings.externalId } : {}),
-      },
-      masterCredentials: source,
-      clientConfig,
-    });
+        : undefined;
+    // The SDK's providers are loaded on the first refresh (at start for this account), not by every gateway.
+    let provider: AssumeProvider | undefined;
+    const assume = async () => {
+      if (!provider) {
+        const { fromNodeProviderChain, fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+        provider = fromTemporaryCredentials({
+          params: {
+            RoleArn: settings.roleArn,
+            RoleSessionName: settings.sessionName,
+            DurationSeconds: settings.durationSeconds,
+            ...(settings.externalId ? { ExternalId: settings.externalId } : {}),
+          },
+          masterCredentials: staticSource ?? fromNodeProviderChain({ clientConfig }),
+          clientConfig,
+        });
+      }
+      return provider();
+    };
     const what = `Assuming the role of account ${account.name}`;
     this.credentials = new RefreshingCredentials(() => assume(), {
       refreshBeforeMs: options.refreshBeforeMs,

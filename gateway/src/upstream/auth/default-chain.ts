@@ -1,4 +1,3 @@
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { CompiledAccount } from '../../config/index.js';
 import { createSdkRequestHandler } from '../proxy.js';
 import { RefreshingCredentials } from './refreshing-credentials.js';
@@ -43,14 +42,19 @@ export class DefaultChainAuth implements UpstreamAuth {
     }
     // The STS calls of the chain (web identity) go through HTTPS_PROXY / NO_PROXY; the instance and
     // container metadata endpoints are link-local and reached directly by the SDK.
-    const chain = fromNodeProviderChain({
-      clientConfig: {
-        region: account.region,
-        ...(account.stsEndpoint ? { endpoint: account.stsEndpoint } : {}),
-        requestHandler: createSdkRequestHandler(),
-      },
-    }) as ChainProvider;
-    this.credentials = new RefreshingCredentials(() => chain(FORCE_REFRESH), {
+    // The SDK's providers are loaded on the first resolution, so accounts with static keys never load them.
+    let chain: ChainProvider | undefined;
+    const resolve = async (): Promise<AwsCredentials> => {
+      chain ??= (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({
+        clientConfig: {
+          region: account.region,
+          ...(account.stsEndpoint ? { endpoint: account.stsEndpoint } : {}),
+          requestHandler: createSdkRequestHandler(),
+        },
+      }) as ChainProvider;
+      return chain(FORCE_REFRESH);
+    };
+    this.credentials = new RefreshingCredentials(resolve, {
       refreshBeforeMs: options.refreshBeforeMs,
       jitterMs: options.jitterMs,
       failureBackoffMs: options.failureBackoffMs,
