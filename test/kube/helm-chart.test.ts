@@ -36,6 +36,7 @@ describe.skipIf(!availability.run)('Helm chart', () => {
       'provideraccounts.aigateway.dev.yaml',
       'models.aigateway.dev.yaml',
       'usagepolicies.aigateway.dev.yaml',
+      'modelroutes.aigateway.dev.yaml',
     ]) {
       expect(readFileSync(join(CHART, 'crds', f), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'crds', f), 'utf8'));
     }
@@ -728,6 +729,9 @@ spec: { region: us-east-1, auth: { type: default } }
         expect(await can('patch', 'usagepolicies', { group: 'aigateway.dev' })).toBe(false);
         expect(await can('update', 'usagepolicies', { group: 'aigateway.dev' })).toBe(false);
         expect(await can('delete', 'usagepolicies', { group: 'aigateway.dev' })).toBe(false);
+        expect(await can('watch', 'modelroutes', { group: 'aigateway.dev' })).toBe(true);
+        expect(await can('patch', 'modelroutes', { group: 'aigateway.dev', subresource: 'status' })).toBe(true);
+        expect(await can('patch', 'modelroutes', { group: 'aigateway.dev' })).toBe(false);
         // Not needed, so not granted:
         expect(await can('list', 'secrets', { namespace: 'default' })).toBe(false);
         expect(await can('delete', 'secrets')).toBe(false);
@@ -805,6 +809,7 @@ current-context: gw
         // Limits are enforced from the mounted config; policies and their status are the operator's.
         expect(await can('list', 'usagepolicies', 'aigateway.dev')).toBe(false);
         expect(await can('patch', 'usagepolicies', 'aigateway.dev')).toBe(false);
+        expect(await can('list', 'modelroutes', 'aigateway.dev')).toBe(false);
       });
     });
   });

@@ -284,6 +284,9 @@ async function serve(args: string[]): Promise<void> {
   // Batch API options (AIGW_BATCH_MIN_RECORDS, ...).
   const { BATCH_DEFAULTS } = await import('../batches/index.js');
   const batches = upstreamOptionsFromEnv(process.env, Object.keys(BATCH_DEFAULTS), 'AIGW_BATCH_');
+  // ModelRoute routing options (AIGW_ROUTING_FAILOVER_FIRST_EVENT_TIMEOUT_MS, ...).
+  const { ROUTING_DEFAULTS } = await import('../routing/index.js');
+  const routing = upstreamOptionsFromEnv(process.env, Object.keys(ROUTING_DEFAULTS), 'AIGW_ROUTING_');
   const proxy = proxySettingsFromEnv(process.env);
   for (const [name, value] of [
     ['HTTPS_PROXY', proxy.httpsProxy],
@@ -343,6 +346,7 @@ async function serve(args: string[]): Promise<void> {
       files,
       storage,
       batches,
+      routing,
       imageWork,
       ...(tracing ? { tracer: tracing.tracer, captureContent: tracing.captureContent } : {}),
       server: Object.fromEntries(Object.entries(server).filter(([, v]) => v !== undefined)),

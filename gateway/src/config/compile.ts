@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inferFamily, inferModelType, type ModelType, parseModelId } from '../models/index.js';
+import { compileModelRoutes } from './model-route.js';
 import {
   type AccountCredentials,
   API_KEY_SECRET_TYPE,
@@ -24,7 +25,7 @@ import { compileUsagePolicy, type LabeledModel } from './usage-policy.js';
 
 /** One thing wrong with one object. In standalone mode any problem rejects the whole config. */
 export interface CompileProblem {
-  kind: 'ProviderAccount' | 'Model' | 'Secret' | 'UsagePolicy';
+  kind: 'ProviderAccount' | 'Model' | 'Secret' | 'UsagePolicy' | 'ModelRoute';
   namespace: string;
   name: string;
   /** Field path inside the object, e.g. `spec.auth.type`; `metadata.name` for name clashes. */
@@ -43,6 +44,8 @@ export interface CompileProblem {
    * references to the same missing object are one thing to fix.
    */
   missing?: string;
+  /** A stable reason for status conditions, where the kind defines them (ModelRoute: ROUTE_REASONS). */
+  reason?: string;
 }
 
 export interface CompileOptions {
@@ -201,6 +204,13 @@ export function compileConfig(resources: ResourceSet, options: CompileOptions): 
     if (compiled) usagePolicies.push(compiled);
   }
 
+  const modelsByName = new Map(labeledModels.map((m) => [m.compiled.name, m.compiled]));
+  const routes = compileModelRoutes(
+    (resources.modelRoutes ?? []).filter(inNamespace),
+    { byName: modelsByName, declared: modelNames, servedNames: new Set(models.keys()) },
+    (name, object) => problemSink(problems, 'ModelRoute', namespace, name, object),
+  );
+
   const sortedAccounts = [...accounts.values()].sort((a, b) => cmp(a.compiled.name, b.compiled.name));
   const body = {
     namespace,
@@ -209,6 +219,7 @@ export function compileConfig(resources: ResourceSet, options: CompileOptions): 
     apiKeys: apiKeys.sort((a, b) => cmp(a.source, b.source)),
     // Absent when there are none, so configs (and their revisions) without policies stay as they were.
     ...(usagePolicies.length > 0 ? { usagePolicies: usagePolicies.sort((a, b) => cmp(a.name, b.name)) } : {}),
+    ...(routes.length > 0 ? { routes } : {}),
   };
   const credentialAccounts: Record<string, AccountCredentials> = {};
   for (const a of sortedAccounts) credentialAccounts[a.compiled.name] = a.credentials;
@@ -242,7 +253,11 @@ export function hashApiKey(token: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-type Report = (path: string, message: string, about?: Pick<CompileProblem, 'consequenceOf' | 'missing'>) => void;
+type Report = (
+  path: string,
+  message: string,
+  about?: Pick<CompileProblem, 'consequenceOf' | 'missing' | 'reason'>,
+) => void;
 
 function problemSink(
   problems: CompileProblem[],

@@ -19,15 +19,31 @@ export {
   sourceOf,
 } from './load.js';
 export {
+  compileModelRoute,
+  compileModelRoutes,
+  MODEL_ROUTE_DEFAULTS,
+  MODEL_ROUTE_LIMITS,
+  ROUTE_PREFIX,
+  ROUTE_REASONS,
+  ROUTE_RETRY_ON,
+  type RouteModels,
+  routeEjectionKey,
+  routeServedName,
+} from './model-route.js';
+export {
   buildSnapshot,
   type Caller,
   callerOfKubernetesIdentity,
   type KubernetesIdentity,
+  mayUseRoute,
   metricTeamOf,
   permittedAccounts,
   principalsOf,
   type ServedModel,
+  type ServedRoute,
+  type ServedRouteTarget,
   type Snapshot,
+  usableTargets,
 } from './snapshot.js';
 export {
   COMPILED_CONFIG_FILE,

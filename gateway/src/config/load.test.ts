@@ -76,6 +76,24 @@ describe('ManifestDirSource', () => {
     );
   });
 
+  it('loads ModelRoutes and serves them as route/<name>; a route naming a missing Model refuses the config', async () => {
+    const model = `apiVersion: aigateway.dev/v1alpha1\nkind: Model\nmetadata: { name: m }\nspec: { account: a, modelId: amazon.nova-lite-v1:0 }\n`;
+    const route = (target: string) =>
+      `apiVersion: aigateway.dev/v1alpha1\nkind: ModelRoute\nmetadata: { name: r }\nspec: { targets: [{ model: ${target} }] }\n`;
+    const d = await withFiles({ 'a.yaml': `${ACCOUNT}---\n${model}`, 'routes.yaml': route('m') });
+    const loaded = await new ManifestDirSource(d).load();
+    if (loaded.status !== 'ready') throw new Error('did not load');
+    expect(loaded.config.routes?.map((r) => [r.servedName, r.targets.map((t) => t.servedName)])).toEqual([
+      ['route/r', ['a/m']],
+    ]);
+    expect(loaded.notes.join('\n')).not.toContain('ModelRoute');
+    await writeFile(join(d, 'routes.yaml'), route('ghost'));
+    const err = (await new ManifestDirSource(d).load().catch((e: unknown) => e)) as ConfigRejectedError;
+    expect(err).toBeInstanceOf(ConfigRejectedError);
+    expect(err.problems.join('\n')).toContain('routes.yaml#1 spec.targets[0].model');
+    expect(err.problems.join('\n')).toContain("Model 'ghost' not found");
+  });
+
   it('serves the single namespace of the manifests and rejects a mix unless one is chosen', async () => {
     const d = await withFiles({
       'a.yaml': ACCOUNT.replace('name: a }', 'name: a, namespace: ai }'),

@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import {
   API_VERSION,
   type Model,
+  type ModelRoute,
   type ProviderAccount,
   type ResourceSet,
   type Secret,
@@ -77,7 +78,7 @@ export interface LoadOptions {
 /**
  * Loads every `*.yaml`, `*.yml` and `*.json` file directly inside `dir` (sorted by name; dot-files
  * skipped, which also skips the `..data` links kubelet creates). Multi-document YAML is allowed.
- * Kinds other than ProviderAccount, Model, UsagePolicy (aigateway.dev/v1alpha1) and Secret (v1) are returned in
+ * Kinds other than ProviderAccount, Model, UsagePolicy, ModelRoute (aigateway.dev/v1alpha1) and Secret (v1) are returned in
  * `ignored`; `List` objects are flattened as kubectl does.
  *
  * @throws ManifestError naming file, document and field when a file cannot be parsed.
@@ -88,7 +89,7 @@ export async function loadManifests(dir: string, options: LoadOptions = {}): Pro
     .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && MANIFEST_RE.test(e.name))
     .map((e) => e.name)
     .sort();
-  const resources: ResourceSet = { accounts: [], models: [], secrets: [], usagePolicies: [] };
+  const resources: ResourceSet = { accounts: [], models: [], secrets: [], usagePolicies: [], modelRoutes: [] };
   const ignored: IgnoredDocument[] = [];
   const paths = files.map((file) => join(dir, file));
   for (const path of paths) {
@@ -182,6 +183,10 @@ function addObject(
       into.usagePolicies ??= [];
       into.usagePolicies.push(value as unknown as UsagePolicy);
       break;
+    case 'modelRoute':
+      into.modelRoutes ??= [];
+      into.modelRoutes.push(value as unknown as ModelRoute);
+      break;
   }
 }
 
@@ -235,8 +240,12 @@ function expandEnv(
   return value;
 }
 
-function targetOf(apiVersion: string, kind: string): 'account' | 'model' | 'secret' | 'usagePolicy' | undefined {
+function targetOf(
+  apiVersion: string,
+  kind: string,
+): 'account' | 'model' | 'secret' | 'usagePolicy' | 'modelRoute' | undefined {
   if (apiVersion === API_VERSION && kind === 'UsagePolicy') return 'usagePolicy';
+  if (apiVersion === API_VERSION && kind === 'ModelRoute') return 'modelRoute';
   if (apiVersion === API_VERSION && kind === 'ProviderAccount') return 'account';
   if (apiVersion === API_VERSION && kind === 'Model') return 'model';
   if (apiVersion === 'v1' && kind === 'Secret') return 'secret';

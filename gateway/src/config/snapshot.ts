@@ -1,6 +1,7 @@
 /**
  * The immutable view of one compiled config that a request uses from start to end, with the indexes
- * the hot path needs (served name → model, token hash → caller, caller → permitted accounts).
+ * the hot path needs (served name → model, served name → route, token hash → caller, caller → permitted
+ * accounts).
  */
 import type {
   AccountCredentials,
@@ -9,6 +10,8 @@ import type {
   CompiledConfig,
   CompiledCredentials,
   CompiledModel,
+  CompiledModelRoute,
+  CompiledRouteTarget,
 } from './types.js';
 
 /** A served model with the account it belongs to. */
@@ -16,6 +19,41 @@ export interface ServedModel {
   readonly model: CompiledModel;
   readonly account: CompiledAccount;
   readonly credentials: AccountCredentials;
+}
+
+/** A route target resolved to the model it calls: its weight and priority plus the served model. */
+export interface ServedRouteTarget extends Readonly<CompiledRouteTarget> {
+  readonly served: ServedModel;
+}
+
+/** A ModelRoute as requests use it: the compiled route with every target resolved (docs/resources.md, ModelRoute). */
+export interface ServedRoute {
+  readonly route: CompiledModelRoute;
+  /** Every target, in spec order; a caller uses only {@link usableTargets}. */
+  readonly targets: readonly ServedRouteTarget[];
+}
+
+/**
+ * The targets of a route a caller may use: those whose account lists the caller as a collaborator (the same
+ * rule as for a model). Empty = the caller may not use the route (404, as for a model it may not see).
+ * Returns `route.targets` itself when the caller may use them all, so the common case allocates nothing.
+ */
+export function usableTargets(route: ServedRoute, caller: Caller): readonly ServedRouteTarget[] {
+  const { targets } = route;
+  let i = 0;
+  while (i < targets.length && caller.accounts.has((targets[i] as ServedRouteTarget).served.account.name)) i++;
+  if (i === targets.length) return targets;
+  const out = targets.slice(0, i);
+  for (i++; i < targets.length; i++) {
+    const t = targets[i] as ServedRouteTarget;
+    if (caller.accounts.has(t.served.account.name)) out.push(t);
+  }
+  return out;
+}
+
+/** Whether a caller may use a route: through at least one of its targets. */
+export function mayUseRoute(route: ServedRoute, caller: Caller): boolean {
+  return route.targets.some((t) => caller.accounts.has(t.served.account.name));
 }
 
 /** An authenticated caller. `accounts` is the set of account names whose models it may use. */
@@ -51,6 +89,8 @@ export interface Snapshot {
   /** servedName (`account/model`) → route. */
   readonly models: ReadonlyMap<string, ServedModel>;
   readonly accounts: ReadonlyMap<string, CompiledAccount>;
+  /** servedName (`route/<name>`) → ModelRoute with its targets resolved. */
+  readonly routes: ReadonlyMap<string, ServedRoute>;
   /** Hex SHA-256 of a token → the caller it authenticates. */
   readonly callersByKeyHash: ReadonlyMap<string, Caller>;
   /** Epoch milliseconds when this snapshot was built. */
@@ -94,6 +134,16 @@ export function buildSnapshot(
       Object.freeze({ model, account, credentials: credentials.accounts[account.name] ?? {} }),
     );
   }
+  const routes = new Map<string, ServedRoute>();
+  for (const route of config.routes ?? []) {
+    const targets: ServedRouteTarget[] = [];
+    for (const target of route.targets) {
+      const served = models.get(target.servedName);
+      // The compiler only emits targets of compiled models; a hand-written config.json might not.
+      if (served) targets.push(Object.freeze({ ...target, served }));
+    }
+    if (targets.length > 0) routes.set(route.servedName, Object.freeze({ route, targets: Object.freeze(targets) }));
+  }
   const callersByKeyHash = new Map<string, Caller>();
   for (const key of config.apiKeys) callersByKeyHash.set(key.sha256.toLowerCase(), callerOfKey(key, config.accounts));
   return Object.freeze({
@@ -102,6 +152,7 @@ export function buildSnapshot(
     revision: config.revision,
     models,
     accounts,
+    routes,
     callersByKeyHash,
     loadedAt,
   });

@@ -78,9 +78,13 @@ export class ManifestDirSource implements ConfigSource {
     notes.push(
       ...ignored.map((d) => `${d.file}#${d.document} ignored: ${d.apiVersion} ${d.kind} '${d.name}' is not served`),
     );
-    const skipped = [...resources.accounts, ...resources.models, ...resources.secrets].filter(
-      (o) => o.metadata.namespace && o.metadata.namespace !== namespace,
-    );
+    const skipped = [
+      ...resources.accounts,
+      ...resources.models,
+      ...resources.secrets,
+      ...(resources.usagePolicies ?? []),
+      ...(resources.modelRoutes ?? []),
+    ].filter((o) => o.metadata.namespace && o.metadata.namespace !== namespace);
     for (const o of skipped)
       notes.push(`${o.kind} '${o.metadata.namespace}/${o.metadata.name}' skipped: not in namespace ${namespace}`);
     return { status: 'ready', config, credentials, notes };
@@ -253,6 +257,38 @@ function checkCompiledConfig(value: unknown): string[] {
         )
           problems.push(
             `${where} usagePolicies[${i}]: needs id, name, subjects, per, limits, timeZone and failureMode`,
+          );
+      });
+  }
+  if (value.routes !== undefined) {
+    // Written by the operator from validated ModelRoutes; a hand-made file must not crash target choice.
+    if (!Array.isArray(value.routes)) problems.push(`${where} routes: must be a list`);
+    else
+      value.routes.forEach((r: unknown, i: number) => {
+        if (
+          !isRec(r) ||
+          typeof r.servedName !== 'string' ||
+          typeof r.name !== 'string' ||
+          typeof r.type !== 'string' ||
+          !Array.isArray(r.targets) ||
+          r.targets.length === 0 ||
+          !r.targets.every(
+            (t: unknown) =>
+              isRec(t) &&
+              typeof t.servedName === 'string' &&
+              Number.isSafeInteger(t.weight) &&
+              (t.weight as number) >= 0 &&
+              Number.isSafeInteger(t.priority) &&
+              (t.priority as number) >= 0,
+          ) ||
+          !Array.isArray(r.retryOn) ||
+          !Number.isSafeInteger(r.maxAttempts) ||
+          (r.maxAttempts as number) < 1 ||
+          !isRec(r.ejection) ||
+          typeof r.promptCacheAffinity !== 'boolean'
+        )
+          problems.push(
+            `${where} routes[${i}]: needs servedName, name, type, targets (servedName, weight, priority), retryOn, maxAttempts, ejection and promptCacheAffinity`,
           );
       });
   }

@@ -9,6 +9,7 @@ import type { Caller, KubernetesIdentity, ServedModel, Snapshot } from '../confi
 import type { MediaFetcher } from '../fetch/index.js';
 import type { FilesOptions } from '../files/index.js';
 import type { UsageLimiter } from '../limits/index.js';
+import type { Router } from '../routing/index.js';
 import type { AccountStorage } from '../storage/index.js';
 import type { GatewayMetrics, GenAiBinding, UsageRecord } from '../telemetry/index.js';
 import type { StreamTiming, UpstreamCall, UpstreamEvent, UpstreamResponse } from '../upstream/index.js';
@@ -51,6 +52,8 @@ export interface ServerContext {
   /** UsagePolicy enforcement (rate limits, budgets, guardrails); absent = no limits (tests of other areas). */
   readonly limiter?: UsageLimiter | undefined;
   readonly upstream: GatewayUpstream;
+  /** ModelRoute target choice, health and failover (one per process, across config reloads). */
+  readonly router: Router;
   readonly metrics: GatewayMetrics;
   readonly options: ServerOptions;
   readonly logger: FastifyBaseLogger;

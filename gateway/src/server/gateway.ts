@@ -9,14 +9,32 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminServer, formatHost, startAdminServer } from '../admin/index.js';
 import { BatchControlPlane, type BatchOptions, BatchService, resolveBatchOptions } from '../batches/index.js';
-import { type AccountCredentials, type CompiledAccount, type ConfigSource, ConfigStore } from '../config/index.js';
+import {
+  type AccountCredentials,
+  type CompiledAccount,
+  type ConfigSource,
+  ConfigStore,
+  routeEjectionKey,
+} from '../config/index.js';
 import { MediaFetcher } from '../fetch/index.js';
 import { type FilesOptions, resolveFilesOptions, virtualFileId } from '../files/index.js';
 import { createUsageStore, LIMITS_DEFAULTS, RedisUsageStore, UsageLimiter } from '../limits/index.js';
 import { createLogger } from '../logging/index.js';
+import { RedisEjectionSink, Router, type RoutingOptions } from '../routing/index.js';
 import { AccountStorage, type StorageOptions } from '../storage/index.js';
-import { GatewayMetrics, type GenAiMirror, UsageLimitMetrics, type UsageRecord } from '../telemetry/index.js';
-import { BedrockUpstream, type BedrockUpstreamOptions, type UpstreamAttemptObserver } from '../upstream/index.js';
+import {
+  GatewayMetrics,
+  type GenAiMirror,
+  RouteMetrics,
+  UsageLimitMetrics,
+  type UsageRecord,
+} from '../telemetry/index.js';
+import {
+  BedrockUpstream,
+  type BedrockUpstreamOptions,
+  UPSTREAM_DEFAULTS,
+  type UpstreamAttemptObserver,
+} from '../upstream/index.js';
 import { type ImageWorkOptions, ImageWorkPool } from '../workers/index.js';
 import { ActivityTracker } from './activity.js';
 import { buildGatewayApp } from './app.js';
@@ -74,6 +92,8 @@ export interface GatewayOptions {
   };
   /** Batch API options (BATCH_DEFAULTS). */
   batches?: Partial<BatchOptions>;
+  /** ModelRoute routing options (ROUTING_DEFAULTS). */
+  routing?: Partial<RoutingOptions>;
 }
 
 export interface RunningGateway {
@@ -123,6 +143,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...options.upstreamOptions,
       onAttempt: combineObservers(metrics.upstreamObserver(), options.upstreamOptions?.onAttempt),
     });
+  // ModelRoute health is per process and survives reloads; ejections also go to the shared store when
+  // there is one (the operator reports them in the route's status).
+  const router = new Router({
+    ...options.routing,
+    metrics: new RouteMetrics(metrics.registry),
+    logger,
+    deadlineMs: upstream instanceof BedrockUpstream ? upstream.options.deadlineMs : UPSTREAM_DEFAULTS.deadlineMs,
+    sink: options.limits?.redisUrl
+      ? new RedisEjectionSink({
+          url: options.limits.redisUrl,
+          password: options.limits.redisPassword,
+          ca: options.limits.redisCa,
+          commandTimeoutMs: options.limits.storeTimeoutMs ?? LIMITS_DEFAULTS.storeTimeoutMs,
+          onError: (err) => logger.debug({ err: err.message }, 'route ejection store unavailable'),
+        })
+      : undefined,
+    sinkKey: routeEjectionKey,
+  });
   // S3 shares the Bedrock client's per-account credentials (one STS session per account).
   const storage = new AccountStorage({
     ...(upstream instanceof BedrockUpstream ? { authFor: (a, c) => upstream.authFor(a, c) } : {}),
@@ -156,6 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Stop background credential refreshes of accounts that left the config.
     const snapshot = store.current;
     if (snapshot && upstream instanceof BedrockUpstream) upstream.retainAuth(snapshot.models.values());
+    if (snapshot) router.balancer.retain([...snapshot.routes.values()].map((r) => r.route.name));
     // Close S3 clients of accounts that left the config (or whose settings changed).
     if (snapshot) {
       const live = [...snapshot.accounts.values()].map((account) => ({
@@ -175,6 +214,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     storage.close();
     controlPlane.close();
     await upstream.close();
+    await router.close();
     throw new ConfigStartError(options.source.description, first.problems, first.error);
   }
   if (options.watch !== false) store.watch();
@@ -212,6 +252,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     store,
     limiter,
     upstream,
+    router,
     metrics,
     options: serverOptions,
     logger,
@@ -236,6 +277,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     storage.close();
     controlPlane.close();
     await upstream.close();
+    await router.close();
     await imageWork.close();
     throw err;
   }
@@ -262,6 +304,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       storage.close();
       controlPlane.close();
       await upstream.close();
+      await router.close();
       await imageWork.close();
       throw err;
     });
@@ -278,6 +321,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     storage.close();
     controlPlane.close();
     await upstream.close();
+    await router.close();
     await imageWork.close();
     await admin?.close();
   };

@@ -7,6 +7,7 @@ export {
   type GenAiTarget,
 } from './genai-metrics.js';
 export { UsageLimitMetrics } from './limit-metrics.js';
+export { RouteMetrics } from './route-metrics.js';
 export {
   GatewayMetrics,
   type RequestObservation,

@@ -33,6 +33,12 @@ export interface UpstreamCall {
   tally?: { attempts: number };
   /** Per-call attempt observer (tracing), called after the client's own `onAttempt`. */
   onAttempt?: UpstreamAttemptObserver;
+  /**
+   * Overrides for one call (ModelRoute failover): fewer attempts than the client's maxAttempts, a shorter
+   * per-attempt timeout, and an absolute deadline (performance.now() ms) shared by the calls of one request.
+   * Each can only tighten the client's own limits.
+   */
+  limits?: { maxAttempts?: number; attemptTimeoutMs?: number; deadlineAt?: number };
 }
 
 /** Timing of a non-streaming call, in ms since the first attempt was dispatched. */
@@ -245,7 +251,10 @@ export class BedrockUpstream {
     const path = `${endpoint.basePath}/model/${encodeModelIdForPath(call.modelId)}/${call.operation}`;
     const auth = this.authFor(call.account, call.credentials);
     const startedAt = performance.now();
-    const deadline = startedAt + options.deadlineMs;
+    const limits = call.limits;
+    const deadline = Math.min(startedAt + options.deadlineMs, limits?.deadlineAt ?? Number.POSITIVE_INFINITY);
+    const maxAttempts = Math.min(options.maxAttempts, limits?.maxAttempts ?? options.maxAttempts);
+    const attemptTimeoutMs = Math.min(options.attemptTimeoutMs, limits?.attemptTimeoutMs ?? options.attemptTimeoutMs);
     let refreshedCredentials = false;
 
     for (let attemptNo = 1; ; attemptNo++) {
@@ -278,10 +287,7 @@ export class BedrockUpstream {
       let responseStatus: number | undefined;
       let responseId: string | undefined;
       const remaining = deadline - performance.now();
-      const attempt = new AttemptSignal(
-        call.signal,
-        Math.max(1, Math.ceil(Math.min(options.attemptTimeoutMs, remaining))),
-      );
+      const attempt = new AttemptSignal(call.signal, Math.max(1, Math.ceil(Math.min(attemptTimeoutMs, remaining))));
       let error: GatewayError;
       let retryAfterMs: number | undefined;
       try {
@@ -381,7 +387,7 @@ export class BedrockUpstream {
       );
       const retry =
         error.retryable &&
-        attemptNo < options.maxAttempts &&
+        attemptNo < maxAttempts &&
         (retryAfterMs === undefined || retryAfterMs <= options.maxRetryAfterMs) &&
         performance.now() + wait < deadline;
       hooks?.end({ status: responseStatus, requestId: responseId, error, willRetry: retry });

@@ -44,3 +44,4 @@ export {
   type SdkRequestHandler,
   sharedEgressDispatcher,
 } from './proxy.js';
+export { transientNetworkCode } from './retry.js';

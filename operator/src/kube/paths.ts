@@ -17,6 +17,7 @@ export const RESOURCES = {
   provideraccounts: { group: 'aigateway.dev', version: 'v1alpha1', plural: 'provideraccounts', namespaced: true },
   models: { group: 'aigateway.dev', version: 'v1alpha1', plural: 'models', namespaced: true },
   usagepolicies: { group: 'aigateway.dev', version: 'v1alpha1', plural: 'usagepolicies', namespaced: true },
+  modelroutes: { group: 'aigateway.dev', version: 'v1alpha1', plural: 'modelroutes', namespaced: true },
   secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   configmaps: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
   pods: { group: '', version: 'v1', plural: 'pods', namespaced: true },

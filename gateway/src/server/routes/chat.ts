@@ -12,9 +12,11 @@ import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
 import { type ActualUsage, type Admission, LIMITS_DEFAULTS, LimitExceededError } from '../../limits/index.js';
 import { getCapabilities } from '../../models/index.js';
+import { affinityKey, TARGET_HEADER } from '../../routing/index.js';
 import { AIGW_ATTR, GEN_AI, startGenAiSpan, usageAttributes } from '../../telemetry/index.js';
 import {
   ChatStreamTranslator,
+  type ConversePlan,
   fromConverseResponse,
   newChatCompletionId,
   parseChatCompletionRequest,
@@ -22,12 +24,14 @@ import {
   streamErrorPayload,
   toConverseRequest,
 } from '../../translate/chat/index.js';
+import type { UpstreamCall } from '../../upstream/index.js';
 import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wire/bedrock/index.js';
 import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { RequestState, ServerContext } from '../context.js';
 import { toGatewayError } from '../errors.js';
+import { namedRoute, ROUTE_NAME_PREFIX, useTarget } from '../model-route.js';
 import { SseWriter } from '../sse.js';
 import { genAiOf, recordTokens } from '../usage.js';
 import type { RouteModule } from './types.js';
@@ -47,7 +51,13 @@ export const chatRoutes: RouteModule = {
 async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const state = request.aigw;
   const chat = parseChatCompletionRequest(request.body);
-  const route = routeForSurface(state, chat.model, 'chat', '/v1/chat/completions');
+  // `route/<name>`: a ModelRoute; the first target stands in until the router chose one.
+  const named = chat.model.startsWith(ROUTE_NAME_PREFIX)
+    ? namedRoute(state, chat.model, 'chat', '/v1/chat/completions')
+    : undefined;
+  let route = named
+    ? useTarget(state, named.targets[0]!.served)
+    : routeForSurface(state, chat.model, 'chat', '/v1/chat/completions');
 
   const span = state.span;
   span?.setAttributes({ [AIGW_ATTR.model]: chat.model, [AIGW_ATTR.account]: route.account.name });
@@ -76,64 +86,120 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     }
     resolvedMedia = await ctx.mediaFetcher.fetchAll(urls, abort.signal);
   }
-  const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, route) ?? NO_POLICIES;
-  // A policy's guardrail is mandatory for the requests it matches: the caller may not bring its own.
-  const guardrailPolicy = policies.length > 0 ? policies.find((p) => p.guardrail) : undefined;
-  if (guardrailPolicy && chat.bedrock?.guardrailConfig) {
-    throw new GatewayError(
-      'invalid_value',
-      `bedrock.guardrailConfig is not allowed: usage policy '${guardrailPolicy.name}' sets the guardrail for this model.`,
-      { param: 'bedrock.guardrailConfig' },
-    );
-  }
-  const plan = toConverseRequest(chat, {
-    model: route.model,
-    capabilities: getCapabilities(route.model),
-    resolvedMedia,
-  });
-  if (guardrailPolicy?.guardrail) plan.body.guardrailConfig = { ...guardrailPolicy.guardrail };
-  const headers: Record<string, string> = { 'x-request-id': request.id };
-  if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
-  // Tracing off: no span and no attribute objects on this path.
-  const traced = span
-    ? startGenAiSpan(ctx.tracer, span, {
-        operation: 'chat',
-        modelId: route.model.modelId,
-        servedModel: chat.model,
-        account: route.account.name,
-        region: route.model.region,
-        attributes: requestAttributes(chat, ctx.captureContent === true),
-      })
-    : undefined;
-  const body = JSON.stringify(plan.body);
-  let admission: Admission | undefined;
-  if (policies.length > 0 && ctx.limiter) {
+  const translate = (target: ServedModel): ConversePlan =>
+    toConverseRequest(chat, { model: target.model, capabilities: getCapabilities(target.model), resolvedMedia });
+
+  /**
+   * Everything one target needs: its usage policies and their guardrail, the request body, the GenAI span,
+   * the admission, and the call itself (resolved for a stream once its first event arrived, so a failure
+   * before that still reached nobody).
+   */
+  const attempt = async (target: ServedModel, plan: ConversePlan, limits?: UpstreamCall['limits']) => {
+    const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, target) ?? NO_POLICIES;
+    // A policy's guardrail is mandatory for the requests it matches: the caller may not bring its own.
+    const guardrailPolicy = policies.length > 0 ? policies.find((p) => p.guardrail) : undefined;
+    if (guardrailPolicy && chat.bedrock?.guardrailConfig) {
+      throw new GatewayError(
+        'invalid_value',
+        `bedrock.guardrailConfig is not allowed: usage policy '${guardrailPolicy.name}' sets the guardrail for this model.`,
+        { param: 'bedrock.guardrailConfig' },
+      );
+    }
+    // A translation may serve several targets (routes): the policy's guardrail goes on a copy.
+    const converse = guardrailPolicy?.guardrail
+      ? { ...plan.body, guardrailConfig: { ...guardrailPolicy.guardrail } }
+      : plan.body;
+    const headers: Record<string, string> = { 'x-request-id': request.id };
+    if (plan.warnings.length > 0) headers['x-aigateway-warnings'] = headerSafe(plan.warnings.join('; '));
+    // Tracing off: no span and no attribute objects on this path.
+    const traced = span
+      ? startGenAiSpan(ctx.tracer, span, {
+          operation: 'chat',
+          modelId: target.model.modelId,
+          servedModel: chat.model,
+          account: target.account.name,
+          region: target.model.region,
+          attributes: requestAttributes(chat, ctx.captureContent === true),
+        })
+      : undefined;
+    const body = JSON.stringify(converse);
+    let admission: Admission | undefined;
+    if (policies.length > 0 && ctx.limiter) {
+      try {
+        admission = await ctx.limiter.admit(policies, state.caller!, target.model, {
+          // The Converse body's size stands in for the prompt (docs/resources.md, UsagePolicy semantics).
+          inputTokens: Math.ceil(body.length / LIMITS_DEFAULTS.charsPerToken),
+          outputTokens: ctx.limiter.outputReserve(
+            converse.inferenceConfig?.maxTokens ?? chat.max_completion_tokens ?? chat.max_tokens ?? undefined,
+          ),
+        });
+      } catch (err) {
+        if (err instanceof LimitExceededError) reply.headers(err.headers);
+        traced?.fail(errorCode(err));
+        throw err;
+      }
+      Object.assign(headers, admission.headers);
+    }
+    const call: UpstreamCall = {
+      ...(traced ? { onAttempt: traced.onAttempt } : {}),
+      account: target.account,
+      credentials: target.credentials,
+      region: target.model.region,
+      modelId: target.model.modelId,
+      operation: plan.stream ? ('converse-stream' as const) : ('converse' as const),
+      body,
+      signal: abort.signal,
+      tally: state,
+      ...(limits ? { limits } : {}),
+    };
+    const prepared = { plan, guardrailPolicy, headers, traced, admission };
     try {
-      admission = await ctx.limiter.admit(policies, state.caller!, route.model, {
-        // The Converse body's size stands in for the prompt (docs/resources.md, UsagePolicy semantics).
-        inputTokens: Math.ceil(body.length / LIMITS_DEFAULTS.charsPerToken),
-        outputTokens: ctx.limiter.outputReserve(
-          plan.body.inferenceConfig?.maxTokens ?? chat.max_completion_tokens ?? chat.max_tokens ?? undefined,
-        ),
-      });
+      if (!plan.stream) return { ...prepared, upstream: await ctx.upstream.send(call), stream: undefined };
+      // Errors up to here (including retries exhausted before the first byte) are ordinary JSON errors.
+      return { ...prepared, upstream: undefined, stream: await ctx.upstream.stream(call) };
     } catch (err) {
-      if (err instanceof LimitExceededError) reply.headers(err.headers);
+      // A failed call used no tokens; it still counts as a request.
+      admission?.settle(NO_USAGE);
       traced?.fail(errorCode(err));
       throw err;
     }
-    Object.assign(headers, admission.headers);
-  }
-  const call = {
-    ...(traced ? { onAttempt: traced.onAttempt } : {}),
-    account: route.account,
-    credentials: route.credentials,
-    region: route.model.region,
-    modelId: route.model.modelId,
-    operation: plan.stream ? ('converse-stream' as const) : ('converse' as const),
-    body,
-    signal: abort.signal,
-    tally: state,
   };
+
+  let attempted: Awaited<ReturnType<typeof attempt>>;
+  if (!named) attempted = await attempt(route, translate(route));
+  else {
+    // One translation per model id: targets in other accounts or regions usually share it.
+    const plans = new Map<string, ConversePlan>();
+    const planFor = (target: ServedModel): ConversePlan => {
+      let plan = plans.get(target.model.modelId);
+      if (!plan) {
+        plan = translate(target);
+        plans.set(target.model.modelId, plan);
+      }
+      return plan;
+    };
+    const first = planFor(route);
+    const { route: compiled } = named.served;
+    const key = compiled.promptCacheAffinity ? affinityKey(first.body) : undefined;
+    const routed = ctx.router.begin(compiled, named.targets, state.snapshot!.config.namespace, key);
+    try {
+      attempted = await routed.run(
+        {
+          stream: first.stream,
+          signal: abort.signal,
+          onAttempt: (target) => {
+            route = useTarget(state, target.served);
+            reply.header(TARGET_HEADER, target.servedName);
+          },
+        },
+        (step) => attempt(step.target.served, planFor(step.target.served), step.limits),
+      );
+    } finally {
+      span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
+    }
+    attempted.headers[TARGET_HEADER] = routed.target.servedName;
+  }
+  const { plan, guardrailPolicy, headers, traced, admission } = attempted;
   state.stream = plan.stream;
   const responseOptions = {
     id: newChatCompletionId(),
@@ -145,7 +211,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   if (!plan.stream) {
     let completion: ReturnType<typeof fromConverseResponse>;
     try {
-      const upstream = await ctx.upstream.send(call);
+      const upstream = attempted.upstream!;
       state.upstreamMs = upstream.upstreamMs;
       const converse = parseConverseResponse(upstream.body);
       completion = fromConverseResponse(converse, responseOptions);
@@ -170,15 +236,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     return;
   }
 
-  // Errors up to here (including retries exhausted before the first byte) are ordinary JSON errors.
-  let stream: Awaited<ReturnType<ServerContext['upstream']['stream']>>;
-  try {
-    stream = await ctx.upstream.stream(call);
-  } catch (err) {
-    admission?.settle(NO_USAGE);
-    traced?.fail(errorCode(err));
-    throw err;
-  }
+  const stream = attempted.stream!;
   if (abort.signal.aborted) {
     // The caller left while the upstream was answering the headers; nobody will read the stream.
     admission?.settle(undefined);

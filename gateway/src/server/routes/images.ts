@@ -11,6 +11,7 @@ import type { ServedModel } from '../../config/index.js';
 import { echo, GatewayError, invalidValue } from '../../errors/index.js';
 import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
+import { TARGET_HEADER } from '../../routing/index.js';
 import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   buildCanvasEditRequests,
@@ -29,11 +30,13 @@ import {
   toCanvasImageRequests,
   toStabilityImageRequests,
 } from '../../translate/images/index.js';
+import type { UpstreamCall } from '../../upstream/index.js';
 import type { CanvasImageRequest, CanvasImageResponse, StabilityImageResponse } from '../../wire/bedrock/index.js';
 import type { UploadedImage } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { RequestState, ServerContext } from '../context.js';
+import { type NamedRoute, namedRoute, ROUTE_NAME_PREFIX, useTarget } from '../model-route.js';
 import { checkMultipartBoundary, multipartParseError } from '../multipart.js';
 import { recordCost } from '../usage.js';
 import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
@@ -78,23 +81,35 @@ export const imagesRoutes: RouteModule = {
   },
 };
 
-function imageRoute(
-  request: FastifyRequest,
-  model: string,
-  surface: 'generations' | 'edits',
-): { route: ServedModel; kind: ImageModelKind } {
+/** The model (or route) a request names, authorised; `first` is the model or the route's first target. */
+function imageRoute(request: FastifyRequest, model: string): { first: ServedModel; named: NamedRoute | undefined } {
   const state = request.aigw;
-  const route = routeForSurface(state, model, 'image', 'the Images API');
-  const kind = imageModelKind(parseModelId(route.model.modelId)?.foundationModelId);
+  // `route/<name>`: a ModelRoute; the first target stands in until the router chose one.
+  const named = model.startsWith(ROUTE_NAME_PREFIX) ? namedRoute(state, model, 'image', 'the Images API') : undefined;
+  const first = named
+    ? useTarget(state, named.targets[0]!.served)
+    : routeForSurface(state, model, 'image', 'the Images API');
+  return { first, named };
+}
+
+/** The translation family of a model (a route's targets may differ); a 400 naming the model when it has none. */
+function imageKindOf(target: ServedModel, model: string, surface: 'generations' | 'edits'): ImageModelKind {
+  const kind = imageModelKind(parseModelId(target.model.modelId)?.foundationModelId);
   if (kind === undefined)
     throw new GatewayError(
       'invalid_value',
       surface === 'edits'
-        ? `The model '${model}' (${route.model.modelId}) cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`
-        : `The model '${model}' (${route.model.modelId}) has no image translation in this gateway; supported: ${Object.keys(IMAGE_MODELS).join(', ')}.`,
+        ? `The model '${model}' (${target.model.modelId}) cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`
+        : `The model '${model}' (${target.model.modelId}) has no image translation in this gateway; supported: ${Object.keys(IMAGE_MODELS).join(', ')}.`,
       { param: 'model' },
     );
-  return { route, kind };
+  return kind;
+}
+
+/** The InvokeModel bodies of one target's family and how to read their answers. */
+interface ImagePlan {
+  bodies: readonly unknown[];
+  translate: (responses: unknown[], created: number) => ImagesTranslation;
 }
 
 async function generateImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -106,16 +121,24 @@ async function generateImages(ctx: ServerContext, request: FastifyRequest, reply
       "Unsupported Content-Type. Send the request body as JSON with 'Content-Type: application/json'.",
     );
   const parsed = parseImageGenerationRequest(request.body);
-  const { route, kind } = imageRoute(request, parsed.model, 'generations');
-  if (kind === 'stability') {
-    const bodies = toStabilityImageRequests(parsed);
-    await run(ctx, request, reply, route, parsed.model, bodies, (responses, created) =>
-      fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
-    );
-    return;
-  }
-  const bodies = toCanvasImageRequests(parsed, { kind });
-  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
+  const { first, named } = imageRoute(request, parsed.model);
+  const planFor = (target: ServedModel): ImagePlan => {
+    const kind = imageKindOf(target, parsed.model, 'generations');
+    if (kind === 'stability') {
+      return {
+        bodies: toStabilityImageRequests(parsed),
+        translate: (responses, created) =>
+          fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
+      };
+    }
+    const bodies = toCanvasImageRequests(parsed, { kind });
+    return { bodies, translate: canvasReader(bodies) };
+  };
+  // A plain model's translation problems are answered before any call, as always.
+  const plan = named ? undefined : planFor(first);
+  await run(ctx, request, reply, first, named, parsed.model, async (target) =>
+    plan && target === first ? plan : planFor(target),
+  );
 }
 
 async function editImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -126,27 +149,42 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
     );
   const { fields, files } = await readForm(request);
   const parsed = parseImageEditRequest(fields, files);
-  const { route, kind } = imageRoute(request, parsed.model, 'edits');
-  if (kind === 'stability')
-    throw new GatewayError(
-      'invalid_value',
-      `The model '${parsed.model}' cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`,
-      { param: 'model' },
-    );
-  // Everything the headers can refuse is refused here, before any pixel is decoded; the decode itself
-  // (masks, transparency) runs in the image worker pool so it never blocks this event loop.
-  const plan = planCanvasEdit(parsed, { kind, maxPixels: ctx.imageWork.options.maxPixels });
-  let pixels: EditPixelResult | undefined;
-  if (plan.pixelJob) {
-    const caller = callerAbortSignal(reply);
-    try {
-      pixels = await ctx.imageWork.run(plan.pixelJob, caller.signal);
-    } finally {
-      caller.release();
+  const { first, named } = imageRoute(request, parsed.model);
+  // One pixel job per model family (a route's targets usually share one).
+  const plans = new Map<ImageModelKind, ImagePlan>();
+  const planFor = async (target: ServedModel, signal?: AbortSignal): Promise<ImagePlan> => {
+    const kind = imageKindOf(target, parsed.model, 'edits');
+    if (kind === 'stability')
+      throw new GatewayError(
+        'invalid_value',
+        `The model '${parsed.model}' cannot edit images. Models that can: ${EDIT_CAPABLE_MODELS}.`,
+        { param: 'model' },
+      );
+    const known = plans.get(kind);
+    if (known) return known;
+    // Everything the headers can refuse is refused here, before any pixel is decoded; the decode itself
+    // (masks, transparency) runs in the image worker pool so it never blocks this event loop.
+    const edit = planCanvasEdit(parsed, { kind, maxPixels: ctx.imageWork.options.maxPixels });
+    let pixels: EditPixelResult | undefined;
+    if (edit.pixelJob) {
+      if (signal) pixels = await ctx.imageWork.run(edit.pixelJob, signal);
+      else {
+        const caller = callerAbortSignal(reply);
+        try {
+          pixels = await ctx.imageWork.run(edit.pixelJob, caller.signal);
+        } finally {
+          caller.release();
+        }
+      }
     }
-  }
-  const bodies = buildCanvasEditRequests(plan, pixels);
-  await run(ctx, request, reply, route, parsed.model, bodies, canvasReader(bodies));
+    const bodies = buildCanvasEditRequests(edit, pixels);
+    const plan = { bodies, translate: canvasReader(bodies) };
+    plans.set(kind, plan);
+    return plan;
+  };
+  // A plain model's edit is planned (and its pixels decoded) before any call, as always.
+  if (!named) await planFor(first);
+  await run(ctx, request, reply, first, named, parsed.model, planFor);
 }
 
 function canvasReader(bodies: readonly CanvasImageRequest[]) {
@@ -164,13 +202,14 @@ async function run(
   ctx: ServerContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  route: ServedModel,
+  first: ServedModel,
+  named: NamedRoute | undefined,
   servedModel: string,
-  bodies: readonly unknown[],
-  translate: (responses: unknown[], created: number) => ImagesTranslation,
+  planFor: (target: ServedModel, signal: AbortSignal) => Promise<ImagePlan>,
 ): Promise<void> {
   const state = request.aigw;
   const caller = callerAbortSignal(reply);
+  let route = first;
   state.span?.setAttributes({ [AIGW_ATTR.model]: servedModel, [AIGW_ATTR.account]: route.account.name });
   const tracing: FanOutTrace | undefined = state.span
     ? {
@@ -180,14 +219,38 @@ async function run(
         attributes: { [GEN_AI.outputType]: 'image' },
       }
     : undefined;
+  const attempt = async (target: ServedModel, limits?: UpstreamCall['limits']) => {
+    const plan = await planFor(target, caller.signal);
+    return { plan, ...(await invokeAll(ctx, target, plan.bodies, caller.signal, tracing, state, limits)) };
+  };
   try {
-    const { responses, upstreamMs } = await invokeAll(ctx, route, bodies, caller.signal, tracing, state);
+    let result: Awaited<ReturnType<typeof attempt>>;
+    if (!named) result = await attempt(route);
+    else {
+      const routed = ctx.router.begin(named.served.route, named.targets, state.snapshot!.config.namespace);
+      try {
+        result = await routed.run(
+          {
+            stream: false,
+            signal: caller.signal,
+            onAttempt: (target) => {
+              route = useTarget(state, target.served);
+              reply.header(TARGET_HEADER, target.servedName);
+            },
+          },
+          (step) => attempt(step.target.served, step.limits),
+        );
+      } finally {
+        state.span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
+      }
+    }
+    const { plan, responses, upstreamMs } = result;
     state.upstreamMs = upstreamMs;
-    const { response, filtered } = translate(
+    const { response, filtered } = plan.translate(
       responses.map((r) => readJsonBody(r)),
       Math.floor(Date.now() / 1000),
     );
-    recordImageCost(ctx, state, route, bodies, response.data);
+    recordImageCost(ctx, state, route, plan.bodies, response.data);
     reply.header('x-request-id', request.id);
     if (filtered > 0) reply.header('x-aigateway-images-filtered', String(filtered));
     await reply.type('application/json').send(JSON.stringify(response));

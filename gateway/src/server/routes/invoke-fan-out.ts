@@ -11,7 +11,7 @@ import type { ServedModel } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { parseUpstreamJson } from '../../json/index.js';
 import { AIGW_ATTR, GEN_AI, type GenAiOperation, startGenAiSpan } from '../../telemetry/index.js';
-import type { UpstreamResponse } from '../../upstream/index.js';
+import type { UpstreamCall, UpstreamResponse } from '../../upstream/index.js';
 import type { ServerContext } from '../context.js';
 
 /**
@@ -61,6 +61,8 @@ export async function invokeAll(
   callerSignal: AbortSignal,
   tracing?: FanOutTrace,
   tally?: { attempts: number },
+  /** Per-call limits of a ModelRoute target (see UpstreamCall.limits). */
+  limits?: UpstreamCall['limits'],
 ): Promise<FanOutResult> {
   // A failed call aborts its siblings too, not only the caller going away.
   const local = new AbortController();
@@ -93,6 +95,7 @@ export async function invokeAll(
           body: JSON.stringify(bodies[index]),
           signal: local.signal,
           ...(tally ? { tally } : {}),
+          ...(limits ? { limits } : {}),
           ...(traced ? { onAttempt: traced.onAttempt } : {}),
         });
         responses[index] = response;

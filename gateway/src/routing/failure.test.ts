@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { fromBedrockHttpError, GatewayError } from '../errors/index.js';
+import { LimitExceededError } from '../limits/index.js';
+import { failureClass } from './failure.js';
+
+const bedrock = (status: number, errorType?: string) =>
+  fromBedrockHttpError({ status, errorType, body: '{"message":"m"}', retryAfterSeconds: undefined });
+
+describe('failureClass', () => {
+  it('classes target faults by retryOn', () => {
+    expect(failureClass(bedrock(429, 'ThrottlingException'))).toBe('throttle');
+    expect(failureClass(bedrock(429, 'ModelNotReadyException'))).toBe('throttle');
+    expect(failureClass(bedrock(500, 'InternalServerException'))).toBe('5xx');
+    expect(failureClass(bedrock(503, 'ServiceUnavailableException'))).toBe('5xx');
+    expect(failureClass(bedrock(502))).toBe('5xx');
+    expect(failureClass(new GatewayError('upstream_timeout', 't', { retryable: true }))).toBe('timeout');
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(failureClass(new GatewayError('upstream_unavailable', 'x', { retryable: true, cause: refused }))).toBe(
+      'connect',
+    );
+  });
+
+  it('does not fail over on the caller’s own faults or the model’s answer', () => {
+    expect(failureClass(bedrock(400, 'ValidationException'))).toBeUndefined();
+    expect(failureClass(bedrock(403, 'AccessDeniedException'))).toBeUndefined();
+    expect(failureClass(bedrock(424, 'ModelErrorException'))).toBeUndefined();
+    expect(failureClass(new Error('boom'))).toBeUndefined();
+    const limited = new LimitExceededError('rate_limit_exceeded', 'over', {
+      retryAfterSeconds: 1,
+      headers: {},
+      policy: 'p',
+      reason: 'requests',
+    });
+    expect(failureClass(limited)).toBeUndefined();
+  });
+});

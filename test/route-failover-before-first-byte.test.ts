@@ -1,0 +1,182 @@
+/**
+ * A ModelRoute through the real gateway and two Bedrock emulators (two accounts): a throttled or failing
+ * first target fails over before the first byte and the caller sees 200 from the other account; once a
+ * stream's first byte went out it is never switched (the caller gets the SSE error instead). The large
+ * matrix (weights, ejection over time, cache affinity) is in test/e2e/model-route-*.test.ts.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../emulator/src/index.js';
+import { DEMO_KEY } from './helpers/config-dir.js';
+import { type Stack, startStack } from './helpers/stack.js';
+
+const NOVA_LITE_ID = 'amazon.nova-lite-v1:0';
+
+let second: RunningEmulator;
+let stack: Stack;
+let client: OpenAI;
+
+/** The second account (same demo credentials, its own emulator), its Model, and a route over both. */
+function extraFiles(secondUrl: string): Record<string, string> {
+  return {
+    'route.yaml': `apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: second, namespace: default }
+spec:
+  provider: aws-bedrock
+  region: us-east-1
+  endpoint: ${secondUrl}
+  auth:
+    type: accessKey
+    accessKey:
+      secretRef: { name: demo-aws-keys }
+  collaborators:
+    - { subject: "team:demo", role: User }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: nova-lite-second, namespace: default }
+spec: { account: second, modelId: "${NOVA_LITE_ID}" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ModelRoute
+metadata: { name: nova, namespace: default }
+spec:
+  targets:
+    - { model: amazon-nova-lite-v1-0, priority: 0 }
+    - { model: nova-lite-second, priority: 1 }
+  policy:
+    ejection: { consecutiveFailures: 100 }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ModelRoute
+metadata: { name: nova-4xx, namespace: default }
+spec:
+  targets:
+    - { model: amazon-nova-lite-v1-0, priority: 0 }
+    - { model: nova-lite-second, priority: 1 }
+  policy:
+    retryOn: [5xx]
+    ejection: { consecutiveFailures: 100 }
+`,
+  };
+}
+
+async function fault(emulator: RunningEmulator, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${emulator.url}/_emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+}
+
+const converseCalls = (emulator: RunningEmulator) =>
+  (emulator.state.stats.operations.Converse ?? 0) + (emulator.state.stats.operations.ConverseStream ?? 0);
+
+beforeAll(async () => {
+  second = await startEmulator({ port: 0 });
+  stack = await startStack({ extraFiles: extraFiles(second.url) });
+  client = stack.client();
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await second?.close();
+});
+
+beforeEach(async () => {
+  for (const emulator of [stack.emulator, second]) {
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+  }
+});
+
+describe('a route over two accounts', () => {
+  it('answers from the first priority while it is healthy, and names the target in a header', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'route/nova', messages: [{ role: 'user', content: 'hello' }] })
+      .withResponse();
+    expect(data.model).toBe('route/nova');
+    expect(data.choices[0]?.message.content).toContain('hello');
+    expect(response.headers.get('x-aigateway-target')).toBe('demo/amazon-nova-lite-v1-0');
+    expect(converseCalls(stack.emulator)).toBe(1);
+    expect(converseCalls(second)).toBe(0);
+  });
+
+  it('fails over a throttle before the first byte: the caller sees 200 from the other account', async () => {
+    await fault(stack.emulator, { type: 'throttle', model: NOVA_LITE_ID });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'route/nova', messages: [{ role: 'user', content: 'throttled first' }] })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(data.choices[0]?.message.content).toContain('throttled first');
+    expect(response.headers.get('x-aigateway-target')).toBe('second/nova-lite-second');
+    // One attempt on the throttled target (failover replaces the client's own retries), then the other.
+    expect(stack.emulator.state.stats.faultsInjected.throttle).toBe(1);
+    expect(second.state.stats.operations.Converse).toBe(1);
+  });
+
+  it('fails over a stream whose first frame is a 5xx exception: the caller gets a whole stream', async () => {
+    await fault(stack.emulator, { type: 'error', status: 500, model: NOVA_LITE_ID, operation: 'ConverseStream' });
+    const stream = await client.chat.completions.create({
+      model: 'route/nova',
+      stream: true,
+      messages: [{ role: 'user', content: 'stream after failover' }],
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text).toContain('stream after failover');
+    expect(finish).toBe('stop');
+    expect(second.state.stats.operations.ConverseStream).toBe(1);
+  });
+
+  it('never switches a stream after its first byte: the caller gets the SSE error, the other account nothing', async () => {
+    await fault(stack.emulator, { type: 'stream-error', afterEvents: 3, model: NOVA_LITE_ID, count: 1 });
+    const raw = await fetch(`${stack.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'route/nova',
+        stream: true,
+        messages: [{ role: 'user', content: 'this stream breaks part way through' }],
+      }),
+    });
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get('x-aigateway-target')).toBe('demo/amazon-nova-lite-v1-0');
+    const events = (await raw.text()).trim().split('\n\n');
+    expect(events.length).toBeGreaterThan(1);
+    expect(events).not.toContain('data: [DONE]');
+    const last = JSON.parse(events.at(-1)!.replace(/^data: /, '')) as { error: Record<string, unknown> };
+    expect(last.error).toMatchObject({ code: 'upstream_error' });
+    expect(converseCalls(second)).toBe(0);
+  });
+
+  it('does not fail over an error outside retryOn: the first target’s error reaches the caller', async () => {
+    await fault(stack.emulator, { type: 'throttle', model: NOVA_LITE_ID });
+    const err = await client.chat.completions
+      .create({ model: 'route/nova-4xx', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(converseCalls(second)).toBe(0);
+  });
+
+  it('does not fail over a validation error', async () => {
+    await fault(stack.emulator, {
+      type: 'stream-error',
+      afterEvents: 0,
+      exception: 'validationException',
+      model: NOVA_LITE_ID,
+      count: 1,
+    });
+    const err = await client.chat.completions
+      .create({ model: 'route/nova', stream: true, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(stack.emulator.state.stats.operations.ConverseStream).toBe(1);
+    expect(converseCalls(second)).toBe(0);
+  });
+});
