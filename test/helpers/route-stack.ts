@@ -228,7 +228,8 @@ export async function startRouteStack(options: {
     await writeFile(join(configDir, 'models.yaml'), options.models.map(modelManifest).join('---\n'));
     await writeFile(join(configDir, 'routes.yaml'), options.manifests);
     gateway = await spawnGateway(['--config', configDir], {
-      AIGW_LOG_LEVEL: process.env.AIGW_TEST_LOG_LEVEL ?? 'warn',
+      // info at least: spawnGateway reads the listening addresses from the startup log line.
+      AIGW_LOG_LEVEL: process.env.AIGW_TEST_LOG_LEVEL ?? 'info',
       ...FAST_RETRY_ENV,
       ...options.env,
     });
