@@ -21,6 +21,7 @@ import {
 } from '../helpers/route-stack.js';
 
 const NOVA = 'amazon.nova-lite-v1:0';
+const TITAN = 'amazon.titan-embed-text-v2:0';
 // The most the resource allows: more failures than this file ever causes on one target.
 const NO_EJECTION = { ejection: { consecutiveFailures: 100 } };
 const ORDERED = [
@@ -38,17 +39,24 @@ beforeAll(async () => {
     models: [
       { name: 'nova-a', account: 0, modelId: NOVA },
       { name: 'nova-b', account: 1, modelId: NOVA },
+      { name: 'titan-a', account: 0, modelId: TITAN },
+      { name: 'titan-b', account: 1, modelId: TITAN },
     ],
     manifests: [
+      routeManifest('embed', [
+        { model: 'titan-a', priority: 0 },
+        { model: 'titan-b', priority: 1 },
+      ]),
       routeManifest('ordered', ORDERED, NO_EJECTION),
       routeManifest('same-priority', [{ model: 'nova-a' }, { model: 'nova-b' }], NO_EJECTION),
       routeManifest('only-5xx', ORDERED, { ...NO_EJECTION, retryOn: ['5xx'] }),
     ].join('---\n'),
-    // A stalled attempt is given up after 2 s (stream: its first event), the whole request after 6 s.
+    // A stalled attempt is given up after 1 s (stream: its first event), the whole request after 3 s; the
+    // emulator answers everything else in milliseconds.
     env: {
-      AIGW_UPSTREAM_ATTEMPT_TIMEOUT_MS: '2000',
-      AIGW_ROUTING_FAILOVER_FIRST_EVENT_TIMEOUT_MS: '2000',
-      AIGW_UPSTREAM_DEADLINE_MS: '6000',
+      AIGW_UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
+      AIGW_ROUTING_FAILOVER_FIRST_EVENT_TIMEOUT_MS: '1000',
+      AIGW_UPSTREAM_DEADLINE_MS: '3000',
     },
   });
   [a, b] = stack.accounts as [typeof a, typeof b];
@@ -149,6 +157,26 @@ describe('a failing first choice', () => {
         reason: '5xx',
       }),
     ).toBe(failedOnA);
+  });
+});
+
+describe('other surfaces', () => {
+  it('embeddings: a throttled account fails over and the vectors come from the other one', async () => {
+    await a.addFaults({ type: 'throttle', model: TITAN });
+    const { data, response } = await stack
+      .client()
+      .embeddings.create({ model: 'route/embed', input: ['first text', 'second text'] })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(response.headers.get(TARGET_HEADER)).toBe('acct-b/titan-b');
+    expect(data.data).toHaveLength(2);
+    expect(data.data[0]?.embedding.length).toBeGreaterThan(0);
+    // Titan embeds one text per InvokeModel: the inputs went to A side by side (each throttled, or the
+    // second cancelled by the first's failure), then all of them to B; no vector came from A.
+    const onA = await a.stats();
+    expect(onA.faultsInjected.throttle).toBeGreaterThanOrEqual(1);
+    expect(onA.operations.InvokeModel).toBe(onA.faultsInjected.throttle);
+    expect(await b.calls('InvokeModel')).toBe(2);
   });
 });
 

@@ -26,11 +26,15 @@ beforeAll(async () => {
       { name: 'sonnet-b', account: 1, modelId: SONNET },
       { name: 'sonnet-c', account: 2, modelId: SONNET },
     ],
-    manifests: routeManifest('cached', [
-      { model: 'sonnet-a', weight: 2 },
-      { model: 'sonnet-b', weight: 1 },
-      { model: 'sonnet-c', weight: 1 },
-    ]),
+    manifests: routeManifest(
+      'cached',
+      [
+        { model: 'sonnet-a', weight: 2 },
+        { model: 'sonnet-b', weight: 1 },
+        { model: 'sonnet-c', weight: 1 },
+      ],
+      { ejection: { consecutiveFailures: 100 } },
+    ),
   });
 });
 afterAll(async () => {
@@ -77,6 +81,29 @@ async function workload(model: string): Promise<{ read: number; targets: Map<num
   return { read, targets };
 }
 
+/** The target each prefix is sent to now (one cached request per prefix). */
+async function placement(): Promise<Map<number, string>> {
+  const client = stack.client();
+  const out = new Map<number, string>();
+  await Promise.all(
+    Array.from({ length: PREFIXES }, async (_, p) => {
+      const system: CachedPart = { type: 'text', text: systemPrompt(p), cache_control: { type: 'ephemeral' } };
+      const { response } = await client.chat.completions
+        .create({
+          model: 'route/cached',
+          messages: [
+            { role: 'system', content: [system] },
+            { role: 'user', content: 'where' },
+          ],
+        })
+        .withResponse();
+      expect(response.status).toBe(200);
+      out.set(p, response.headers.get(TARGET_HEADER) ?? '');
+    }),
+  );
+  return out;
+}
+
 describe('prompt-cache affinity over three accounts', () => {
   it('reads at least 90 % of the cached tokens one account alone reads, each prefix on one account', async () => {
     // One account alone: every prefix is written once and read in every later round.
@@ -93,6 +120,28 @@ describe('prompt-cache affinity over three accounts', () => {
     // two of them (all on one has probability 3 × (1/3)^8 for equal weights, less here).
     const busy = (await Promise.all(stack.accounts.map((a) => a.calls('Converse')))).filter((n) => n > 0);
     expect(busy.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('moves only the prefixes of an account that fails, and only while it fails', async () => {
+    // Where each prefix is sent while every account is healthy.
+    const home = await placement();
+    const [victimPrefix, victim] = [...home.entries()][0] ?? [0, ''];
+    const failing = stack.accounts.find((acct) => victim.startsWith(`${acct.name}/`));
+    expect(failing).toBeDefined();
+    await failing?.addFaults({ type: 'throttle' });
+    try {
+      const during = await placement();
+      // The failing account's prefixes are answered elsewhere (200, failover); every other prefix stays home.
+      for (const [p, target] of during) {
+        if (home.get(p) === victim) expect(target).not.toBe(victim);
+        else expect(target).toBe(home.get(p));
+      }
+      expect(during.get(victimPrefix)).not.toBe(victim);
+    } finally {
+      await failing?.clearFaults();
+    }
+    // Healthy again (no ejection in this route): every prefix is back where its cache is.
+    expect(await placement()).toEqual(home);
   });
 
   it('spreads requests without cache points by weight (2:1:1)', async () => {

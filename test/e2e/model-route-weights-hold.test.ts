@@ -25,10 +25,16 @@ beforeAll(async () => {
       { name: 'nova-a', account: 0, modelId: NOVA },
       { name: 'nova-b', account: 1, modelId: NOVA },
     ],
-    manifests: routeManifest('spread', [
-      { model: 'nova-a', weight: 3 },
-      { model: 'nova-b', weight: 1 },
-    ]),
+    manifests: [
+      routeManifest('spread', [
+        { model: 'nova-a', weight: 3 },
+        { model: 'nova-b', weight: 1 },
+      ]),
+      routeManifest('standby', [
+        { model: 'nova-a', weight: 1 },
+        { model: 'nova-b', weight: 0 },
+      ]),
+    ].join('---\n'),
   });
 });
 afterAll(async () => {
@@ -81,5 +87,24 @@ describe('weights over two accounts', () => {
       expect(sumSamples(metrics, 'aigw_tokens_total', { account, model, kind: 'input' })).toBe(inputTokens);
       expect(sumSamples(metrics, 'aigw_cost_usd_total', { account, model })).toBeGreaterThan(0);
     }
+  });
+
+  it('weight 0: a standby account takes no traffic until the weighted one fails', async () => {
+    const [a, b] = stack.accounts as [RouteStack['accounts'][number], RouteStack['accounts'][number]];
+    const client = stack.client();
+    const ask = async (text: string) => {
+      const { response } = await client.chat.completions
+        .create({ model: 'route/standby', messages: [{ role: 'user', content: text }] })
+        .withResponse();
+      return response.headers.get(TARGET_HEADER);
+    };
+    const bBefore = await b.calls('Converse');
+    const normal = await inParallel(50, 8, (i) => ask(`standby ${i}`));
+    expect(new Set(normal)).toEqual(new Set(['acct-a/nova-a']));
+    expect(await b.calls('Converse')).toBe(bBefore);
+
+    await a.addFaults({ type: 'error', status: 503, count: 1 });
+    expect(await ask('a fails once')).toBe('acct-b/nova-b');
+    expect(await b.calls('Converse')).toBe(bBefore + 1);
   });
 });
