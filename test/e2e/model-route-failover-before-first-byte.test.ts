@@ -12,6 +12,7 @@
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  eventually,
   ROUTE_KEYS,
   type RouteStack,
   routeManifest,
@@ -195,9 +196,11 @@ describe('a stalled first choice', () => {
     await faultA({ type: 'latency', latencyMs: 60_000 });
     const res = await askStream('route/ordered', 'stalled stream');
     expect(res).toMatchObject({ status: 200, target: 'acct-b/nova-b', content: 'Echo: stalled stream' });
-    // A's stream was abandoned before its first event, never switched mid-way.
+    // A's stream was abandoned before its first event, never switched mid-way, and its call cancelled:
+    // A sees its client go away instead of a connection left open for a minute.
     expect((await a.stats()).streams).toMatchObject({ started: 1 });
     expect((await a.stats()).streams.completed ?? 0).toBe(0);
+    await eventually(async () => (await a.stats()).streams.aborted === 1, "A's abandoned stream to be cancelled");
   });
 
   it('every target stalled: the caller gets a timeout error within the overall deadline, not a hang', async () => {
@@ -211,6 +214,8 @@ describe('a stalled first choice', () => {
     expect(err).not.toBeInstanceOf(OpenAI.APIConnectionError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_timeout');
+    // The error names the target whose error it is: the last one tried.
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get(TARGET_HEADER)).toBe('acct-b/nova-b');
   });
 });
 
@@ -220,6 +225,7 @@ describe('what does not fail over', () => {
     const err = await ask('route/only-5xx', 'throttled, no failover').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get(TARGET_HEADER)).toBe('acct-a/nova-a');
     expect(await b.calls()).toBe(0);
 
     await a.clearFaults();

@@ -115,6 +115,10 @@ describe('prompt-cache affinity over three accounts', () => {
     const routed = await workload('route/cached');
     expect(routed.read).toBeGreaterThanOrEqual(0.9 * single.read);
     for (const [p, seen] of routed.targets) expect([p, seen.size]).toEqual([p, 1]);
+    // The gateway says why: every routed request chose its target by affinity.
+    expect(await stack.metric('aigw_route_decisions_total', { route: 'cached', reason: 'affinity' })).toBe(
+      PREFIXES * ROUNDS,
+    );
 
     // It is a spread, not one account doing all the work: 8 prefixes over three accounts land on at least
     // two of them (all on one has probability 3 × (1/3)^8 for equal weights, less here).
