@@ -58,6 +58,29 @@ spec:
   policy:
     retryOn: [5xx]
     ejection: { consecutiveFailures: 100 }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ModelRoute
+metadata: { name: nova-eject, namespace: default }
+spec:
+  targets:
+    - { model: amazon-nova-lite-v1-0, priority: 0 }
+    - { model: nova-lite-second, priority: 1 }
+  policy:
+    ejection: { consecutiveFailures: 2, baseEjectionSeconds: 1, maxEjectionSeconds: 1 }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ModelRoute
+metadata: { name: nova-embed, namespace: default }
+spec:
+  targets:
+    - { model: amazon-titan-embed-text-v2-0, priority: 0 }
+    - { model: titan-embed-second, priority: 1 }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: titan-embed-second, namespace: default }
+spec: { account: second, modelId: "amazon.titan-embed-text-v2:0" }
 `,
   };
 }
@@ -161,6 +184,9 @@ describe('a route over two accounts', () => {
       .create({ model: 'route/nova-4xx', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('x-aigateway-target')).toBe(
+      'demo/amazon-nova-lite-v1-0',
+    );
     expect(converseCalls(second)).toBe(0);
   });
 
@@ -178,5 +204,49 @@ describe('a route over two accounts', () => {
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(stack.emulator.state.stats.operations.ConverseStream).toBe(1);
     expect(converseCalls(second)).toBe(0);
+  });
+
+  it('fails over embeddings too: the whole fan-out goes to the other account', async () => {
+    await fault(stack.emulator, { type: 'error', status: 503, operation: 'InvokeModel' });
+    const { data, response } = await client.embeddings
+      .create({ model: 'route/nova-embed', input: ['one', 'two'] })
+      .withResponse();
+    expect(data.data).toHaveLength(2);
+    expect(data.model).toBe('route/nova-embed');
+    expect(response.headers.get('x-aigateway-target')).toBe('second/titan-embed-second');
+    expect(second.state.stats.operations.InvokeModel).toBe(2);
+  });
+
+  it('ejects a target that keeps failing, counts it, and probes it back after the back-off', async () => {
+    const ask = async () => {
+      const { response } = await client.chat.completions
+        .create({ model: 'route/nova-eject', messages: [{ role: 'user', content: 'x' }] })
+        .withResponse();
+      expect(response.status).toBe(200);
+      return response.headers.get('x-aigateway-target');
+    };
+    await fault(stack.emulator, { type: 'throttle', model: NOVA_LITE_ID });
+    expect(await ask()).toBe('second/nova-lite-second');
+    expect(await ask()).toBe('second/nova-lite-second');
+    // Two consecutive throttles: ejected, so the next request does not even try it.
+    expect(await ask()).toBe('second/nova-lite-second');
+    expect(stack.emulator.state.stats.faultsInjected.throttle).toBe(2);
+    const metrics = await (await fetch(`${stack.gateway.admin!.url}/metrics`)).text();
+    expect(metrics).toContain('aigw_route_ejections_total{route="nova-eject",target="demo/amazon-nova-lite-v1-0"} 1');
+    expect(metrics).toContain(
+      'aigw_route_failovers_total{route="nova-eject",from="demo/amazon-nova-lite-v1-0",reason="throttle"} 2',
+    );
+    expect(metrics).toMatch(
+      /aigw_route_decisions_total\{route="nova-eject",target="second\/nova-lite-second",reason="weight"\} 1\b/,
+    );
+    // Healthy again; after the 1 s back-off one probe goes through and brings it back.
+    await fetch(`${stack.emulator.url}/_emulator/faults`, { method: 'DELETE' });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await ask()).toBe('demo/amazon-nova-lite-v1-0');
+    expect(await ask()).toBe('demo/amazon-nova-lite-v1-0');
+    const after = await (await fetch(`${stack.gateway.admin!.url}/metrics`)).text();
+    expect(after).toContain(
+      'aigw_route_decisions_total{route="nova-eject",target="demo/amazon-nova-lite-v1-0",reason="probe"} 1',
+    );
   });
 });

@@ -18,11 +18,14 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import {
   API_KEY_SECRET_TYPE,
   type CompiledAccount,
+  type CompiledModel,
+  type CompiledModelRoute,
   type CompiledUsagePolicy,
   type CompileProblem,
   type Condition,
   compileConfig,
   type Model,
+  type ModelRoute,
   type ProviderAccount,
   type Secret,
   type UsagePolicy,
@@ -52,6 +55,8 @@ import {
   REVISION_ANNOTATION,
 } from './outputs.js';
 import { WorkQueue } from './queue.js';
+import { createRouteEjectionReader, type RouteEjectionReader } from './route-ejections.js';
+import { computeRouteStatus, type RouteStatus } from './route-status.js';
 import { type CredentialCheck, computeStatuses, mergeConditions, sameStatus } from './status.js';
 import { ReconcileTracing } from './tracing.js';
 import {
@@ -312,6 +317,14 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
             onError: (err) => logger.warn({ error: err.message }, 'usage store connection failed; retrying'),
           })
         : undefined,
+      ejections: storeOptions.redisUrl
+        ? createRouteEjectionReader({
+            redisUrl: storeOptions.redisUrl,
+            ...(storeOptions.redisPassword === undefined ? {} : { redisPassword: storeOptions.redisPassword }),
+            ...(storeOptions.redisCa === undefined ? {} : { redisCa: storeOptions.redisCa }),
+            onError: (err) => logger.warn({ error: err.message }, 'route ejection store connection failed; retrying'),
+          })
+        : undefined,
       tracing: options.tracer ? new ReconcileTracing(options.tracer) : undefined,
       metrics,
     });
@@ -430,6 +443,8 @@ interface ControllerOptions {
   events: EventEmitter;
   usageIntervalMs: number;
   store: UsageStore | undefined;
+  /** Reads the route targets gateways ejected (the same shared store); absent = no store. */
+  ejections: RouteEjectionReader | undefined;
   tracing: ReconcileTracing | undefined;
   metrics: OperatorMetrics;
 }
@@ -437,7 +452,18 @@ interface ControllerOptions {
 /** Queue key of a UsagePolicy status refresh (a namespace never contains `/`). */
 const USAGE_KEY = 'usage/';
 
+/** Queue key of a ModelRoute ejection refresh. */
+const ROUTES_KEY = 'routes/';
+
 type PolicyObject = UsagePolicy & KubeObject;
+type RouteObject = ModelRoute & KubeObject;
+type RouteStatusWritten = NonNullable<ModelRoute['status']>;
+/** What the last compile said about one route, kept so an ejection refresh recomputes its status alone. */
+interface RouteOutcome {
+  compiled: CompiledModelRoute | undefined;
+  problems: CompileProblem[];
+  models: ReadonlyMap<string, CompiledModel>;
+}
 type PolicyStatus = NonNullable<UsagePolicy['status']> & { reportedCrossings?: string[] };
 
 /** The reconcile loop of one leadership term. */
@@ -453,6 +479,15 @@ class Controller {
   private readonly policyStatus = new Map<string, PolicyStatus>();
   /** The generation of each UsagePolicy seen (uid → generation): status-only changes recompile nothing. */
   private readonly policyGenerations = new Map<string, number | undefined>();
+  private readonly routes: ListWatch<RouteObject>;
+  /** The generation of each ModelRoute seen (uid → generation): status-only changes recompile nothing. */
+  private readonly routeGenerations = new Map<string, number | undefined>();
+  /** The status last written per ModelRoute uid (the watch cache may not show it yet). */
+  private readonly routeStatus = new Map<string, RouteStatusWritten>();
+  /** Per namespace, the outcome of the last compile per ModelRoute name. */
+  private readonly routeOutcomes = new Map<string, Map<string, RouteOutcome>>();
+  /** The last ejections read per ModelRoute uid. */
+  private readonly routeEjections = new Map<string, Map<string, number>>();
   private usageTimer: NodeJS.Timeout | undefined;
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 60_000 });
   /** Problems of api-key Secrets already reported, per namespace ({@link keyProblemId}). */
@@ -509,10 +544,37 @@ class Controller {
       }
       if (obj.metadata.namespace) this.queue.add(obj.metadata.namespace);
     });
+    this.routes = new ListWatch(client, { path: pathFor(RESOURCES.modelroutes, ns), onError });
+    // As for policies: the operator writes a route's status (ejections) on its own; only a new spec,
+    // a new route or a deleted one changes the config.
+    this.routes.onChange((type, obj) => {
+      const uid = obj.metadata.uid ?? objectName(obj);
+      const generation = (obj.metadata as { generation?: number }).generation;
+      if (type === 'DELETED') {
+        this.routeGenerations.delete(uid);
+        this.routeStatus.delete(uid);
+        this.routeEjections.delete(uid);
+      } else if (this.routeGenerations.has(uid) && this.routeGenerations.get(uid) === generation) {
+        return;
+      } else {
+        this.routeGenerations.set(uid, generation);
+      }
+      if (obj.metadata.namespace) {
+        options.tracing?.change(type, 'ModelRoute', obj);
+        this.queue.add(obj.metadata.namespace);
+      }
+    });
   }
 
   private watches(): ListWatch<KubeObject>[] {
-    return [this.accounts, this.models, this.secrets, this.outputs, this.policies] as ListWatch<KubeObject>[];
+    return [
+      this.accounts,
+      this.models,
+      this.secrets,
+      this.outputs,
+      this.policies,
+      this.routes,
+    ] as ListWatch<KubeObject>[];
   }
 
   start(): void {
@@ -528,12 +590,13 @@ class Controller {
     await Promise.all(this.watches().map((w) => w.stop()));
     await this.worker?.catch(() => undefined);
     await this.options.store?.close().catch(() => undefined);
+    await this.options.ejections?.close().catch(() => undefined);
   }
 
   private namespaces(): Set<string> {
     const out = new Set<string>();
     if (this.options.namespace) out.add(this.options.namespace);
-    for (const w of [this.accounts, this.models, this.outputs, this.policies] as ListWatch<KubeObject>[]) {
+    for (const w of [this.accounts, this.models, this.outputs, this.policies, this.routes] as ListWatch<KubeObject>[]) {
       for (const o of w.list()) if (o.metadata.namespace) out.add(o.metadata.namespace);
     }
     return out;
@@ -546,7 +609,13 @@ class Controller {
     await Promise.race([
       Promise.all([
         ...[this.accounts, this.models, this.secrets, this.outputs].map((w) => (w as ListWatch<KubeObject>).synced),
-        this.policiesListed(),
+        this.optionalKindListed(
+          this.policies,
+          RESOURCES.usagepolicies,
+          ['UsagePolicy', 'UsagePolicies'],
+          'usage policies',
+        ),
+        this.optionalKindListed(this.routes, RESOURCES.modelroutes, ['ModelRoute', 'ModelRoutes'], 'model routes'),
       ]),
       aborted,
     ]);
@@ -566,6 +635,11 @@ class Controller {
     this.resyncTimer.unref();
     this.usageTimer = setInterval(() => {
       for (const [ns, policies] of this.compiledPolicies) if (policies.size > 0) this.queue.add(`${USAGE_KEY}${ns}`);
+      if (this.options.ejections) {
+        for (const [ns, outcomes] of this.routeOutcomes) {
+          if ([...outcomes.values()].some((o) => o.compiled)) this.queue.add(`${ROUTES_KEY}${ns}`);
+        }
+      }
     }, this.options.usageIntervalMs);
     this.usageTimer.unref();
     for (;;) {
@@ -576,6 +650,7 @@ class Controller {
       const began = performance.now();
       try {
         if (ns.startsWith(USAGE_KEY)) await this.refreshUsage(ns.slice(USAGE_KEY.length));
+        else if (ns.startsWith(ROUTES_KEY)) await this.refreshRouteEjections(ns.slice(ROUTES_KEY.length));
         else await this.reconcile(ns, span);
         if (span) ReconcileTracing.end(span);
         this.queue.forget(ns);
@@ -605,27 +680,32 @@ class Controller {
   }
 
   /**
-   * Resolves when the UsagePolicy cache has listed, or at once when the API server does not serve the
-   * kind (CRD not applied: `helm upgrade` never updates CRDs) or the operator may not list it. The rest
-   * of the config is then published without policies, and the watch keeps retrying, so policies are
-   * picked up as soon as the CRD and the rights exist.
+   * Resolves when the cache of a kind added after the first release (UsagePolicy, ModelRoute) has listed,
+   * or at once when the API server does not serve the kind (CRD not applied: `helm upgrade` never updates
+   * CRDs) or the operator may not list it. The rest of the config is then published without it, and the
+   * watch keeps retrying, so its objects are picked up as soon as the CRD and the rights exist.
    */
-  private async policiesListed(): Promise<void> {
+  private async optionalKindListed(
+    watch: { readonly synced: Promise<void> },
+    ref: ResourceRef,
+    [kind, kinds]: [string, string],
+    what: string,
+  ): Promise<void> {
     try {
-      await this.client.list(pathFor(RESOURCES.usagepolicies, this.options.namespace), { limit: 1 }, this.abort.signal);
+      await this.client.list(pathFor(ref, this.options.namespace), { limit: 1 }, this.abort.signal);
     } catch (err) {
       const missing = isKubeStatus(err, 404);
       if (missing || isKubeStatus(err, 403)) {
         this.options.logger.warn(
           {},
           missing
-            ? 'UsagePolicy is not served (apply crds/usagepolicies.aigateway.dev.yaml); publishing without usage policies'
-            : 'the operator may not list UsagePolicies; publishing without usage policies',
+            ? `${kind} is not served (apply crds/${ref.plural}.${ref.group}.yaml); publishing without ${what}`
+            : `the operator may not list ${kinds}; publishing without ${what}`,
         );
         return;
       }
     }
-    await this.policies.synced;
+    await watch.synced;
   }
 
   private inNamespace<T extends KubeObject>(w: ListWatch<T>, ns: string): T[] {
@@ -641,6 +721,7 @@ class Controller {
     const accounts = this.inNamespace(this.accounts, ns);
     const models = this.inNamespace(this.models, ns);
     const usagePolicies = this.inNamespace(this.policies, ns);
+    const modelRoutes = this.inNamespace(this.routes, ns);
     const names = outputNames(outputName);
     const existing = this.outputs.get(ns, names.configMap);
     // With --all-namespaces, namespaces without any of our objects get no outputs.
@@ -649,6 +730,7 @@ class Controller {
       accounts.length === 0 &&
       models.length === 0 &&
       usagePolicies.length === 0 &&
+      modelRoutes.length === 0 &&
       !existing
     )
       return;
@@ -657,7 +739,7 @@ class Controller {
         !(s.metadata.name === names.secret && s.metadata.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER),
     );
 
-    const compiled = compileConfig({ accounts, models, secrets, usagePolicies }, { namespace: ns });
+    const compiled = compileConfig({ accounts, models, secrets, usagePolicies, modelRoutes }, { namespace: ns });
 
     // Credential checks run on everything that compiled; credentials AWS refused then take their
     // account (and its Models) out of what is published. A check is never awaited here: the cached
@@ -684,7 +766,7 @@ class Controller {
         if (check) checks.set(account.name, check);
       }
     }
-    const result = withdrawRefusedAccounts(compiled, checks, models);
+    const result = withdrawRefusedAccounts(compiled, checks, models, modelRoutes);
     const revision = result.config.revision;
     span?.setAttributes({
       'aigw.config.revision': revision,
@@ -742,6 +824,7 @@ class Controller {
       if (status) await this.writeStatus(RESOURCES.models, model, status);
     }
     await this.writePolicyReadiness(ns, usagePolicies, result.config.usagePolicies ?? [], result.problems);
+    await this.writeRouteStatuses(ns, modelRoutes, result.config.routes ?? [], result.config.models, result.problems);
     this.options.events.emit('reconciled', {
       namespace: ns,
       revision,
@@ -892,6 +975,94 @@ class Controller {
         );
       }
     }
+  }
+
+  /** Status of every ModelRoute after a compile; routes not read from the store yet get their ejections at once. */
+  private async writeRouteStatuses(
+    ns: string,
+    routes: RouteObject[],
+    compiled: readonly CompiledModelRoute[],
+    models: readonly CompiledModel[],
+    problems: readonly CompileProblem[],
+  ): Promise<void> {
+    const byName = new Map(compiled.map((r) => [r.name, r]));
+    const modelsByName = new Map(models.map((m) => [m.name, m]));
+    const outcomes = new Map<string, RouteOutcome>();
+    let unread = false;
+    for (const route of routes) {
+      const name = route.metadata.name;
+      const outcome: RouteOutcome = {
+        compiled: byName.get(name),
+        problems: problems.filter((p) => p.kind === 'ModelRoute' && p.name === name),
+        models: modelsByName,
+      };
+      outcomes.set(name, outcome);
+      await this.writeRouteStatus(route, outcome);
+      if (outcome.compiled && this.options.ejections && !this.routeEjections.has(route.metadata.uid ?? '')) {
+        unread = true;
+      }
+    }
+    this.routeOutcomes.set(ns, outcomes);
+    if (unread) this.queue.add(`${ROUTES_KEY}${ns}`);
+  }
+
+  /** Reads which targets of each served route gateways ejected, and writes the routes' status. */
+  private async refreshRouteEjections(ns: string): Promise<void> {
+    const reader = this.options.ejections;
+    const outcomes = this.routeOutcomes.get(ns);
+    if (!reader || !outcomes) return;
+    for (const route of this.inNamespace(this.routes, ns)) {
+      const outcome = outcomes.get(route.metadata.name);
+      if (!outcome?.compiled || this.abort.signal.aborted) continue;
+      try {
+        const ejections = await reader.read(ns, route.metadata.name);
+        if (route.metadata.uid) this.routeEjections.set(route.metadata.uid, ejections);
+      } catch (err) {
+        // The last reading stays in status; the next interval tries again.
+        this.options.logger.warn(
+          { namespace: ns, modelRoute: route.metadata.name, error: String((err as Error)?.message ?? err) },
+          'cannot read route ejections from the shared store',
+        );
+        return;
+      }
+      await this.writeRouteStatus(route, outcome);
+    }
+  }
+
+  private async writeRouteStatus(route: RouteObject, outcome: RouteOutcome): Promise<void> {
+    const uid = route.metadata.uid ?? '';
+    const computed: RouteStatus = computeRouteStatus({
+      route,
+      compiled: outcome.compiled,
+      problems: outcome.problems,
+      models: outcome.models,
+      ejections: this.options.ejections ? this.routeEjections.get(uid) : undefined,
+      now: Date.now(),
+    });
+    const current = this.routeStatus.get(uid) ?? route.status ?? {};
+    const previous = current.conditions ?? [];
+    const next: RouteStatusWritten = {
+      ...computed,
+      conditions: mergeConditions(previous, computed.conditions, new Date().toISOString()),
+    };
+    if (sameStatus(current, next)) return;
+    try {
+      // A merge patch replaces lists whole; fields that no longer apply are cleared with null.
+      await this.client.mergePatch(
+        pathFor(RESOURCES.modelroutes, route.metadata.namespace, route.metadata.name, 'status'),
+        { status: { type: null, ejectedTargets: null, ...next } },
+        this.abort.signal,
+      );
+    } catch (err) {
+      if (isKubeStatus(err, 404)) return; // deleted meanwhile
+      throw err;
+    }
+    if (uid) this.routeStatus.set(uid, next);
+    await this.recordTransitions(
+      { ...route, apiVersion: 'aigateway.dev/v1alpha1', kind: 'ModelRoute' },
+      previous,
+      next.conditions ?? [],
+    );
   }
 
   private async gatewayOwner(ns: string): Promise<OwnerReference | undefined> {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compileConfig, type Model, type ProviderAccount, type Secret } from '../../gateway/src/config/index.js';
+import {
+  compileConfig,
+  type Model,
+  type ModelRoute,
+  type ProviderAccount,
+  ROUTE_REASONS,
+  type Secret,
+} from '../../gateway/src/config/index.js';
 import type { CredentialCheck } from './status.js';
 import { isRefused, withdrawRefusedAccounts } from './withdraw.js';
 
@@ -54,6 +61,47 @@ describe('withdrawRefusedAccounts', () => {
     ]);
     expect(out.problems[0]?.message).toContain("ProviderAccount 'bad' is out of service");
     expect(out.problems[0]?.object).toBe(models[1]);
+  });
+
+  it('skips route targets on a refused account, and drops a route left without targets', () => {
+    const route = (name: string, targets: string[]): ModelRoute => ({
+      apiVersion: 'aigateway.dev/v1alpha1',
+      kind: 'ModelRoute',
+      metadata: { name, namespace: NS },
+      spec: { targets: targets.map((model) => ({ model })) },
+    });
+    const routes = [route('mixed', ['haiku-2', 'haiku', 'other']), route('bad-only', ['other'])];
+    const withRoutes = compileConfig(
+      {
+        accounts,
+        models,
+        secrets: [keys('good-keys', 'good-secret'), keys('bad-keys', 'refused-secret')],
+        modelRoutes: routes,
+      },
+      { namespace: NS },
+    );
+    expect(withRoutes.config.routes?.map((r) => r.name)).toEqual(['bad-only', 'mixed']);
+    const out = withdrawRefusedAccounts(withRoutes, new Map([['bad', check('False', 'AccessDenied')]]), models, routes);
+    expect(out.config.routes).toEqual([
+      {
+        ...withRoutes.config.routes?.[1],
+        targets: [{ servedName: 'good/haiku', weight: 1, priority: 0 }],
+        maxAttempts: 1,
+      },
+    ]);
+    expect(
+      out.problems
+        .filter((p) => p.kind === 'ModelRoute')
+        .map((p) => [p.name, p.path, p.reason, p.object === routes[0] || p.object === routes[1]]),
+    ).toEqual([
+      ['bad-only', 'spec.targets[0].model', ROUTE_REASONS.modelNotReady, true],
+      ['bad-only', 'spec.targets', ROUTE_REASONS.noTargets, true],
+      ['mixed', 'spec.targets[0].model', ROUTE_REASONS.modelNotReady, true],
+      ['mixed', 'spec.targets[2].model', ROUTE_REASONS.modelNotReady, true],
+    ]);
+    expect(out.problems.find((p) => p.name === 'mixed')?.message).toContain(
+      "Model 'haiku-2' is not served: ProviderAccount 'bad' is out of service",
+    );
   });
 
   it.each([

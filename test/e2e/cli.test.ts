@@ -52,6 +52,7 @@ describe('aigw', () => {
     [['emulator', '--port', 'x'], /--port must be a port number/],
     [['operator', '--namespace', 'a', '--all-namespaces'], /either --namespace or --all-namespaces/],
     [['operator', '--metrics-port', 'ninety'], /--metrics-port must be a port number/],
+    [['operator', '--redis-url', 'localhost:6379'], /--redis-url must be a redis:\/\/ or rediss:\/\/ URL/],
   ])('rejects %j with exit code 2 and a hint', (args, message) => {
     const res = aigw(...args);
     expect(res.code).toBe(2);

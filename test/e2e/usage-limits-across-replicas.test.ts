@@ -25,6 +25,7 @@ const USERS = {
   closed: ['user:closed', 'demo'],
   open: ['user:open', 'demo'],
   guard: ['user:guard', 'demo'],
+  img: ['user:img', 'demo,img'],
 } as const;
 type User = keyof typeof USERS;
 const tokenOf = (user: User) => `sk-test-${user}-0123456789`;
@@ -49,6 +50,23 @@ spec:
   modelId: amazon.nova-lite-v1:0
   # 1 cent per token, so a budget of 1 USD lasts a handful of requests.
   pricing: { inputPerMillionTokens: 10000, outputPerMillionTokens: 10000 }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: pricey-image, namespace: default }
+spec:
+  account: demo
+  modelId: stability.stable-image-core-v1:1
+  region: us-west-2
+  pricing: { perImage: 0.1 }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: UsagePolicy
+metadata: { name: image-budget, namespace: default }
+spec:
+  subjects: ["team:img"]
+  models: [pricey-image]
+  limits: { requestsPerMinute: 100, concurrentRequests: 5, usdPerDay: 0.25 }
 ---
 apiVersion: aigateway.dev/v1alpha1
 kind: UsagePolicy
@@ -307,6 +325,38 @@ describe.skipIf(!availability.run)('usage limits on two replicas sharing redis',
     const next = await chat(a, 'budA', PRICEY);
     expect(next.ok).toBe(true);
   }, 90_000);
+
+  it('the Images API counts requests and prices images against the budget, across replicas', async () => {
+    const [a, b] = (await replicas(offsetToMinuteStart())) as [ChildGateway, ChildGateway];
+    const generate = async (gw: ChildGateway) => {
+      try {
+        const { data, response } = await client(gw, 'img')
+          .images.generate({ model: 'demo/pricey-image', prompt: 'a lighthouse' })
+          .withResponse();
+        return { ok: true as const, data, headers: response.headers };
+      } catch (err) {
+        if (err instanceof OpenAI.APIError) return { ok: false as const, error: err, headers: err.headers };
+        throw err;
+      }
+    };
+    // 0.10 USD an image against 0.25 USD a day: the third image is admitted with 0.05 USD left (any room
+    // admits; overshoot is at most one request), the fourth is refused, on either replica.
+    const results = [];
+    for (const gw of [a, b, a, b, a]) {
+      results.push(await generate(gw));
+      // Let the settlement land, so the next admission sees real spend.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, false, false]);
+    const first = results[0]!;
+    expect(first.ok && first.data.data?.[0]?.b64_json).toBeTruthy();
+    expect(first.headers?.get('x-ratelimit-limit-requests')).toBe('100');
+    expect(first.headers?.get('x-ratelimit-remaining-requests')).toBe('99');
+    const refused = results[3]!;
+    expect(refused.ok ? undefined : refused.error.status).toBe(429);
+    expect(refused.ok ? undefined : refused.error.code).toBe('budget_exceeded');
+    expect(refused.ok ? '' : refused.error.message).toContain("'image-budget'");
+  }, 60_000);
 
   it('store unreachable: failureMode closed answers 503, open serves; both recover when it returns', async () => {
     const [a] = (await replicas(0, 1)) as [ChildGateway];

@@ -62,6 +62,18 @@ describe.skipIf(!availability.run)('ModelRoute CRD on a real kube-apiserver', ()
     ]);
   });
 
+  it('fills every policy default when the route gives none', async () => {
+    const created = await create(route('defaults', { targets: [{ model: 'claude-east' }] }));
+    expect(created.spec).toEqual({
+      targets: [{ model: 'claude-east', weight: 1, priority: 0 }],
+      policy: {
+        retryOn: ['throttle', '5xx', 'timeout', 'connect'],
+        ejection: { consecutiveFailures: 3, baseEjectionSeconds: 10, maxEjectionSeconds: 300 },
+        promptCacheAffinity: true,
+      },
+    });
+  });
+
   it('refuses a route without targets, or with too many', async () => {
     expect(await rejection({ targets: [] })).toMatch(/spec\.targets: Invalid value: .*should have at least 1 items/);
     expect(await rejection({})).toContain('spec.targets: Required value');

@@ -28,6 +28,12 @@ function fields(
   return out;
 }
 
+/** A schema default as the docs write it: scalars as they are, lists in YAML flow style, objects as JSON. */
+function showDefault(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(String).join(', ')}]`;
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
 /** The field path of a table row (`| \`spec.region\` | ...`), however the table is padded. */
 function rowPath(line: string): string | undefined {
   return /^\|\s*`([^`]+)`\s*\|/.exec(line)?.[1];
@@ -35,7 +41,7 @@ function rowPath(line: string): string | undefined {
 
 describe('docs/resources.md', () => {
   const doc = readFileSync(join(REPO_ROOT, 'docs/resources.md'), 'utf8');
-  const crds = ['provideraccounts', 'models', 'usagepolicies'].flatMap((plural) =>
+  const crds = ['provideraccounts', 'models', 'usagepolicies', 'modelroutes'].flatMap((plural) =>
     parseYamlObjects(readFileSync(join(REPO_ROOT, `crds/${plural}.aigateway.dev.yaml`), 'utf8')),
   );
 
@@ -53,7 +59,9 @@ describe('docs/resources.md', () => {
         expect(row, `${kind} ${f.path} is not in docs/resources.md`).toBeDefined();
         const cells = (row as string).split('|').map((c) => c.trim());
         expect(cells[2], `${kind} ${f.path} type`).toBe(f.type);
-        expect(cells[4], `${kind} ${f.path} default`).toBe(f.default === undefined ? '' : `\`${String(f.default)}\``);
+        expect(cells[4], `${kind} ${f.path} default`).toBe(
+          f.default === undefined ? '' : `\`${showDefault(f.default)}\``,
+        );
         for (const value of f.enum ?? [])
           expect(row, `${kind} ${f.path} value ${String(value)}`).toContain(String(value));
       }

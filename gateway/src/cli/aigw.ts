@@ -23,6 +23,7 @@ Usage:
                 [--batch-step-ms MS] [--batch-min-records N]
                 [--s3-endpoint URL] [--s3-region R] [--s3-max-bytes N] [--s3-dir DIR]   (docs/emulator.md)
   aigw operator [--namespace NS | --all-namespaces] [--kubeconfig FILE] [--no-leader-election] [--metrics-port N]
+                [--redis-url URL]
   aigw --help | --version
 
 serve options:
@@ -53,6 +54,8 @@ emulator options:
 
 operator options:
   --metrics-port N         serve Prometheus /metrics on N (default: off; env AIGW_OPERATOR_METRICS_PORT)
+  --redis-url URL          the gateways' usage store, read for UsagePolicy status (env AIGW_REDIS_URL; password
+                           and CA as for serve); default: none (status shows no use)
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */
@@ -491,8 +494,12 @@ async function operator(args: string[]): Promise<void> {
       'output-name': { type: 'string' },
       'log-level': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'redis-url': { type: 'string' },
     },
   });
+  const redisUrl = values['redis-url'];
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+    throw new UsageError('--redis-url must be a redis:// or rediss:// URL');
   const metricsPort =
     values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port'], '--metrics-port', 9091);
   if (values.namespace && values['all-namespaces']) throw new UsageError('use either --namespace or --all-namespaces');
@@ -519,6 +526,7 @@ async function operator(args: string[]): Promise<void> {
     ...(values['output-name'] ? { outputName: values['output-name'] } : {}),
     ...(tracing ? { tracer: tracing.tracer } : {}),
     ...(metricsPort !== undefined ? { metricsPort } : {}),
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
     logger,
   });
   const stop = () => {

@@ -117,6 +117,17 @@ describe('ManifestDirSource', () => {
       'demo/global-anthropic-claude-sonnet-4-5-20250929-v1-0',
     );
     expect(loaded.config.apiKeys[0]).toMatchObject({ subject: 'user:demo@example.com', teams: ['demo'] });
+    expect(
+      loaded.config.routes?.map((r) => [r.servedName, r.targets.map((t) => `${t.servedName} ${t.priority}`)]),
+    ).toEqual([
+      [
+        'route/haiku',
+        [
+          'demo/us-anthropic-claude-haiku-4-5-20251001-v1-0 0',
+          'demo-role/us-anthropic-claude-3-5-haiku-20241022-v1-0 1',
+        ],
+      ],
+    ]);
   });
 
   it('the examples point at the emulator on EMULATOR_PORT, 4566 when it is unset or empty', async () => {
@@ -134,6 +145,20 @@ describe('ManifestDirSource', () => {
 describe('problems reported for people', () => {
   const model = (i: number, account: string) =>
     `apiVersion: aigateway.dev/v1alpha1\nkind: Model\nmetadata: { name: m${i} }\nspec: { account: ${account}, modelId: amazon.nova-lite-v1:0 }\n`;
+
+  it('the targets of a route on a broken account are not listed either, nor the route left without targets', async () => {
+    const broken = ACCOUNT.replace('metadata: { name: a }', 'metadata: { name: b }').replace(
+      'type: default',
+      'type: nope',
+    );
+    const route = `apiVersion: aigateway.dev/v1alpha1\nkind: ModelRoute\nmetadata: { name: r }\nspec: { targets: [{ model: m1 }, { model: m2 }] }\n`;
+    const d = await withFiles({ 'a.yaml': `${broken}---\n${model(1, 'b')}---\n${model(2, 'b')}---\n${route}` });
+    const err = (await new ManifestDirSource(d).load().catch((e: unknown) => e)) as ConfigRejectedError;
+    expect(err).toBeInstanceOf(ConfigRejectedError);
+    expect(err.problems).toEqual([
+      `${d}/a.yaml#1 spec.auth.type: must be one of accessKey, assumeRole, apiKey, default`,
+    ]);
+  });
 
   it('many references to one missing account are one line; the models of a broken account are not listed', async () => {
     const models = [1, 2, 3, 4, 5].map((i) => model(i, 'ghost')).join('---\n');

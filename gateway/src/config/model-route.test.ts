@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { compileConfig } from './compile.js';
 import { parseManifestText } from './load.js';
-import { MODEL_ROUTE_DEFAULTS, ROUTE_REASONS, routeEjectionKey } from './model-route.js';
+import { MODEL_ROUTE_DEFAULTS, MODEL_ROUTE_LIMITS, ROUTE_REASONS, routeEjectionKey } from './model-route.js';
 import { buildSnapshot, type Caller, mayUseRoute, usableTargets } from './snapshot.js';
 import type { ResourceSet } from './types.js';
 
@@ -271,5 +273,42 @@ describe('route index of the snapshot', () => {
     config.routes?.[0]?.targets.push({ servedName: 'east/missing', weight: 1, priority: 0 });
     const s = buildSnapshot(config, r.credentials);
     expect(s.routes.get('route/claude')?.targets.map((t) => t.servedName)).toEqual(['east/haiku', 'west/haiku-west']);
+  });
+});
+
+describe('the ModelRoute CRD and the compiler', () => {
+  type Node = {
+    default?: unknown;
+    minimum?: number;
+    maximum?: number;
+    maxItems?: number;
+    properties?: Record<string, Node>;
+    items?: Node;
+  };
+  const crd = parse(readFileSync(new URL('../../../crds/modelroutes.aigateway.dev.yaml', import.meta.url), 'utf8')) as {
+    spec: { versions: { schema: { openAPIV3Schema: Node } }[] };
+  };
+  const spec = crd.spec.versions[0]?.schema.openAPIV3Schema.properties?.spec as Node;
+  const at = (path: string) =>
+    path.split('.').reduce<Node | undefined>((n, key) => (key === '[]' ? n?.items : n?.properties?.[key]), spec);
+
+  it('default the same values', () => {
+    expect(at('targets.[].weight')?.default).toBe(MODEL_ROUTE_DEFAULTS.weight);
+    expect(at('targets.[].priority')?.default).toBe(MODEL_ROUTE_DEFAULTS.priority);
+    expect(at('policy.retryOn')?.default).toEqual([...MODEL_ROUTE_DEFAULTS.retryOn]);
+    expect(at('policy.ejection.consecutiveFailures')?.default).toBe(MODEL_ROUTE_DEFAULTS.consecutiveFailures);
+    expect(at('policy.ejection.baseEjectionSeconds')?.default).toBe(MODEL_ROUTE_DEFAULTS.baseEjectionSeconds);
+    expect(at('policy.ejection.maxEjectionSeconds')?.default).toBe(MODEL_ROUTE_DEFAULTS.maxEjectionSeconds);
+    expect(at('policy.promptCacheAffinity')?.default).toBe(MODEL_ROUTE_DEFAULTS.promptCacheAffinity);
+  });
+
+  it('bound the same fields', () => {
+    expect(at('targets')?.maxItems).toBe(MODEL_ROUTE_LIMITS.maxTargets);
+    expect(at('targets.[].weight')?.maximum).toBe(MODEL_ROUTE_LIMITS.maxWeight);
+    expect(at('targets.[].priority')?.maximum).toBe(MODEL_ROUTE_LIMITS.maxPriority);
+    expect(at('policy.maxAttempts')?.maximum).toBe(MODEL_ROUTE_LIMITS.maxTargets);
+    expect(at('policy.ejection.consecutiveFailures')?.maximum).toBe(MODEL_ROUTE_LIMITS.maxConsecutiveFailures);
+    expect(at('policy.ejection.baseEjectionSeconds')?.maximum).toBe(MODEL_ROUTE_LIMITS.maxBaseEjectionSeconds);
+    expect(at('policy.ejection.maxEjectionSeconds')?.maximum).toBe(MODEL_ROUTE_LIMITS.maxMaxEjectionSeconds);
   });
 });

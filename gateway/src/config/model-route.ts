@@ -232,9 +232,8 @@ export function compileModelRoute(
     report(
       'spec.targets',
       'no target is served (each names a Model that is missing or not ready), so the route is not served',
-      {
-        reason: ROUTE_REASONS.noTargets,
-      },
+      // Follows from the problems of its targets (reported above): a report for people lists those only.
+      { reason: ROUTE_REASONS.noTargets, consequenceOf: { kind: 'ModelRoute', name } },
     );
     return undefined;
   }

@@ -128,12 +128,14 @@ function readFailure(err: unknown): string {
 }
 
 /**
- * One line per thing to fix, for people: a problem that only follows from another one (the Models of
- * a broken ProviderAccount) is left out, and every reference to the same missing object is one line
- * (a missing Secret shared by two accounts is one thing to add, not two).
+ * One line per thing to fix, for people: a problem that only follows from another object's problems (the
+ * Models of a broken ProviderAccount, the targets of a route on those Models) is left out, and every
+ * reference to the same missing object is one line (a missing Secret shared by two accounts is one thing
+ * to add, not two). Consequences chain (account → Model → route); the first cause is always shown, since
+ * a problem is left out only when the object it follows from has problems of its own.
  */
 export function summarizeProblems(problems: readonly CompileProblem[]): string[] {
-  const broken = new Set(problems.filter((p) => !p.consequenceOf).map((p) => `${p.kind}/${p.name}`));
+  const broken = new Set(problems.map((p) => `${p.kind}/${p.name}`));
   const lines: string[] = [];
   const missing = new Map<string, { line: number; places: string[]; message: string }>();
   for (const problem of problems) {

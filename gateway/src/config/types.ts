@@ -328,8 +328,10 @@ export interface ModelRouteTargetStatus {
   /** `account/model` of the target. */
   servedName?: string;
   ready: boolean;
-  /** Why not ready (missing Model, type mismatch, account not ready). */
+  /** Why not ready, as a stable CamelCase reason (ROUTE_REASONS: UnknownModel, ModelNotReady, TypeMismatch, ...). */
   reason?: string;
+  /** Why not ready, in words. */
+  message?: string;
   /** RFC 3339 end of a current ejection reported by a gateway replica through the shared store. */
   ejectedUntil?: string;
 }

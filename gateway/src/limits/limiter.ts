@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Caller, ServedModel, Snapshot } from '../config/index.js';
 import type { CompiledModel, CompiledUsagePolicy, UsagePolicyLimitStatus } from '../config/types.js';
 import { GatewayError } from '../errors/index.js';
-import { costFor, type ModelPrice, priceFor } from '../models/index.js';
+import { costFor, type ImageSpec, type ModelPrice, priceFor } from '../models/index.js';
 import type { CounterAdjustment, CounterCheck, UsageStore } from './store.js';
 import { formatResetDuration, minuteWindow, type Window, WindowCache } from './windows.js';
 
@@ -86,6 +86,8 @@ export interface UsageLimiterOptions {
 export interface UsageEstimate {
   inputTokens: number;
   outputTokens: number;
+  /** Images the request asks for (Images API), priced per image for the budgets. */
+  images?: readonly ImageSpec[];
 }
 
 /** What a request really used, known after the call; undefined = unknown (the reservation stands). */
@@ -94,6 +96,8 @@ export interface ActualUsage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Images returned (Images API). */
+  images?: readonly ImageSpec[];
 }
 
 /** An admitted request: headers to send, and the settlement to run once (idempotent) when it ends. */
@@ -340,6 +344,7 @@ export class UsageLimiter {
       outputTokens: usage.outputTokens,
       cacheReadTokens: a.cacheReadTokens,
       cacheWriteTokens: a.cacheWriteTokens,
+      ...(usage.images ? { images: usage.images } : {}),
     });
   }
 

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRedis, redisAvailability, startRedis } from '../../../test/helpers/redis.js';
 import type { Caller } from '../config/index.js';
@@ -44,6 +45,26 @@ describe.skipIf(!availability.run)('RedisUsageStore on a real redis-server', () 
     await a.settle([{ key: 't1:rpm', delta: -10 }], [{ key: 't1:conc', leaseId: 'lease-0' }]);
     expect(Object.fromEntries(await a.scan('t1:', '', now))).toEqual({ 't1:rpm': 40, 't1:conc': 49 });
     expect(Object.fromEntries(await a.scan('t1:', '', now + 61_000))).toEqual({ 't1:rpm': 40, 't1:conc': 0 });
+  });
+
+  it("sets a counter's lifetime when its window's first request creates it, and never extends it", async () => {
+    const s = store();
+    await s.ready(5000);
+    const direct = new Redis(redis.url, { password: PASSWORD });
+    try {
+      const check = (ttlMs: number): CounterCheck[] => [
+        { key: 't2:rpm', kind: 'counter', limit: 10, need: 1, reserve: 1, ttlMs },
+      ];
+      await s.admit(check(60_000), 'l1', Date.now());
+      const first = await direct.pttl('t2:rpm');
+      expect(first).toBeGreaterThan(50_000);
+      await s.admit(check(3_600_000), 'l2', Date.now());
+      const second = await direct.pttl('t2:rpm');
+      expect(second).toBeLessThanOrEqual(first);
+      expect(await direct.get('t2:rpm')).toBe('2');
+    } finally {
+      direct.disconnect();
+    }
   });
 
   it("reports a policy's use for the operator, per subject", async () => {

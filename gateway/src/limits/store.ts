@@ -151,6 +151,7 @@ local now = tonumber(ARGV[1])
 local lease = ARGV[2]
 local n = #KEYS
 local used = {}
+local fresh = {}
 for i = 1, n do
   local b = 2 + (i - 1) * 5
   local u
@@ -158,7 +159,8 @@ for i = 1, n do
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
     u = redis.call('ZCARD', KEYS[i])
   else
-    u = tonumber(redis.call('GET', KEYS[i]) or '0')
+    local v = redis.call('GET', KEYS[i])
+    if v then u = tonumber(v) else u = 0 fresh[i] = true end
   end
   used[i] = u
   if u + tonumber(ARGV[b + 3]) > tonumber(ARGV[b + 2]) then
@@ -177,7 +179,8 @@ for i = 1, n do
     out[i + 1] = used[i] + 1
   else
     out[i + 1] = redis.call('INCRBY', KEYS[i], ARGV[b + 4])
-    redis.call('PEXPIRE', KEYS[i], ttl)
+    -- A counter's window id is in its key: its lifetime is set once, when the window's first request creates it.
+    if fresh[i] then redis.call('PEXPIRE', KEYS[i], ttl) end
   end
 end
 return out

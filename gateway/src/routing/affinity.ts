@@ -5,7 +5,7 @@
  * weighted rendezvous hashing (highest random weight), so removing or ejecting one target moves only the
  * keys it owned.
  */
-import { hash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 
 /** A 64-bit prefix hash as two unsigned 32-bit halves. */
 export interface AffinityKey {
@@ -24,9 +24,8 @@ export interface CachePrefixSource {
  * The affinity key of a Converse request: a hash of its prefix up to and including the last `cachePoint`
  * (tools, then system, then messages), or undefined when the request has no cache point.
  *
- * Cost: one walk of the prefix (strings are concatenated, not copied per level) and one SHA-1 of its
- * canonical form; linear in the prefix size, which the request body limit bounds. SHA-1 is here as a fast,
- * native, well-distributed fingerprint (node:crypto), not for security.
+ * Cost: one walk of the prefix (strings are concatenated, not copied per level) and one CRC-32 of its
+ * canonical form; linear in the prefix size, which the request body limit bounds.
  */
 export function affinityKey(request: CachePrefixSource): AffinityKey | undefined {
   const messages = request.messages ?? NONE;
@@ -62,8 +61,11 @@ function isCachePoint(block: unknown): boolean {
 }
 
 function digest(text: string): AffinityKey {
-  const bytes = hash('sha1', text, 'buffer');
-  return { hi: bytes.readUInt32BE(0), lo: bytes.readUInt32BE(4) };
+  // CRC-32 (zlib, native): the key only places requests, so a 1-in-2^32 collision costs nothing but both
+  // prefixes sharing a target, and it is about twice as fast as SHA-1 on an 8 KiB prefix. The length is
+  // mixed into the second half so that each half carries the whole text's fingerprint.
+  const crc = crc32(text);
+  return { hi: fmix32((crc ^ Math.imul(text.length, 0x9e3779b1)) >>> 0), lo: crc };
 }
 
 function canonicalMessage(message: { role?: string; content?: readonly unknown[] }, blocks: number): string {

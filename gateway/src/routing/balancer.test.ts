@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledModelRoute, CompiledRouteTarget } from '../config/index.js';
-import type { AffinityKey } from './affinity.js';
+import { type AffinityKey, affinityKey } from './affinity.js';
 import { type EjectionEvent, RouteBalancer } from './balancer.js';
 
 /** mulberry32: a small seeded generator, so weight tests are exact and repeatable. */
@@ -251,5 +251,25 @@ describe('affinity by rendezvous hashing', () => {
     expect(fresh.plan(route, route.targets, k)[1]!.target.servedName).toBe(
       fresh.plan(route, without, k)[0]!.target.servedName,
     );
+  });
+
+  it('spreads real prefix keys (same length, different text) evenly over equal targets', () => {
+    const route = routeOf([target('a/m'), target('b/m'), target('c/m')]);
+    const balancer = new RouteBalancer();
+    const counts = countFirst(
+      balancer,
+      route,
+      3000,
+      (i) =>
+        affinityKey({
+          system: [
+            { text: `Tenant ${String(i).padStart(5, '0')}: you answer questions about invoices.` },
+            { cachePoint: {} },
+          ],
+          messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+        })!,
+    );
+    for (const name of ['a/m', 'b/m', 'c/m'])
+      expect(Math.abs((counts.get(name) ?? 0) / 3000 - 1 / 3)).toBeLessThan(0.04);
   });
 });

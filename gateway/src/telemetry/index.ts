@@ -7,7 +7,6 @@ export {
   type GenAiTarget,
 } from './genai-metrics.js';
 export { UsageLimitMetrics } from './limit-metrics.js';
-export { RouteMetrics } from './route-metrics.js';
 export {
   GatewayMetrics,
   type RequestObservation,
@@ -21,6 +20,7 @@ export {
   otlpSignalsFromEnv,
   type UsageRecord,
 } from './otlp.js';
+export { RouteMetrics } from './route-metrics.js';
 export {
   AIGW_ATTR,
   awsSdkTracingMiddleware,

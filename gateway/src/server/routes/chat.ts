@@ -152,11 +152,14 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       tally: state,
       ...(limits ? { limits } : {}),
     };
-    const prepared = { plan, guardrailPolicy, headers, traced, admission };
     try {
-      if (!plan.stream) return { ...prepared, upstream: await ctx.upstream.send(call), stream: undefined };
+      if (!plan.stream) {
+        const upstream = await ctx.upstream.send(call);
+        return { plan, guardrailPolicy, headers, traced, admission, upstream, stream: undefined };
+      }
       // Errors up to here (including retries exhausted before the first byte) are ordinary JSON errors.
-      return { ...prepared, upstream: undefined, stream: await ctx.upstream.stream(call) };
+      const stream = await ctx.upstream.stream(call);
+      return { plan, guardrailPolicy, headers, traced, admission, upstream: undefined, stream };
     } catch (err) {
       // A failed call used no tokens; it still counts as a request.
       admission?.settle(NO_USAGE);

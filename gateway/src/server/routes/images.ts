@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServedModel } from '../../config/index.js';
 import { echo, GatewayError, invalidValue } from '../../errors/index.js';
 import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
+import { type ActualUsage, type Admission, LimitExceededError } from '../../limits/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
 import { TARGET_HEADER } from '../../routing/index.js';
 import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
@@ -122,23 +123,24 @@ async function generateImages(ctx: ServerContext, request: FastifyRequest, reply
     );
   const parsed = parseImageGenerationRequest(request.body);
   const { first, named } = imageRoute(request, parsed.model);
-  const planFor = (target: ServedModel): ImagePlan => {
+  const planFor = async (target: ServedModel, _signal: AbortSignal, admit: () => Promise<void>): Promise<ImagePlan> => {
     const kind = imageKindOf(target, parsed.model, 'generations');
+    let plan: ImagePlan;
     if (kind === 'stability') {
-      return {
+      plan = {
         bodies: toStabilityImageRequests(parsed),
         translate: (responses, created) =>
           fromStabilityImageResponses(responses as StabilityImageResponse[], { created }),
       };
+    } else {
+      const bodies = toCanvasImageRequests(parsed, { kind });
+      plan = { bodies, translate: canvasReader(bodies) };
     }
-    const bodies = toCanvasImageRequests(parsed, { kind });
-    return { bodies, translate: canvasReader(bodies) };
+    // Limits after the translation's 400s, before any call.
+    await admit();
+    return plan;
   };
-  // A plain model's translation problems are answered before any call, as always.
-  const plan = named ? undefined : planFor(first);
-  await run(ctx, request, reply, first, named, parsed.model, async (target) =>
-    plan && target === first ? plan : planFor(target),
-  );
+  await run(ctx, request, reply, first, named, parsed, planFor);
 }
 
 async function editImages(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -152,7 +154,7 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
   const { first, named } = imageRoute(request, parsed.model);
   // One pixel job per model family (a route's targets usually share one).
   const plans = new Map<ImageModelKind, ImagePlan>();
-  const planFor = async (target: ServedModel, signal?: AbortSignal): Promise<ImagePlan> => {
+  const planFor = async (target: ServedModel, signal: AbortSignal, admit: () => Promise<void>): Promise<ImagePlan> => {
     const kind = imageKindOf(target, parsed.model, 'edits');
     if (kind === 'stability')
       throw new GatewayError(
@@ -161,30 +163,24 @@ async function editImages(ctx: ServerContext, request: FastifyRequest, reply: Fa
         { param: 'model' },
       );
     const known = plans.get(kind);
-    if (known) return known;
+    if (known) {
+      await admit();
+      return known;
+    }
     // Everything the headers can refuse is refused here, before any pixel is decoded; the decode itself
     // (masks, transparency) runs in the image worker pool so it never blocks this event loop.
     const edit = planCanvasEdit(parsed, { kind, maxPixels: ctx.imageWork.options.maxPixels });
-    let pixels: EditPixelResult | undefined;
-    if (edit.pixelJob) {
-      if (signal) pixels = await ctx.imageWork.run(edit.pixelJob, signal);
-      else {
-        const caller = callerAbortSignal(reply);
-        try {
-          pixels = await ctx.imageWork.run(edit.pixelJob, caller.signal);
-        } finally {
-          caller.release();
-        }
-      }
-    }
+    // Limits are checked before the pixel work: a refused caller costs no decoding.
+    await admit();
+    const pixels: EditPixelResult | undefined = edit.pixelJob
+      ? await ctx.imageWork.run(edit.pixelJob, signal)
+      : undefined;
     const bodies = buildCanvasEditRequests(edit, pixels);
     const plan = { bodies, translate: canvasReader(bodies) };
     plans.set(kind, plan);
     return plan;
   };
-  // A plain model's edit is planned (and its pixels decoded) before any call, as always.
-  if (!named) await planFor(first);
-  await run(ctx, request, reply, first, named, parsed.model, planFor);
+  await run(ctx, request, reply, first, named, parsed, planFor);
 }
 
 function canvasReader(bodies: readonly CanvasImageRequest[]) {
@@ -204,10 +200,11 @@ async function run(
   reply: FastifyReply,
   first: ServedModel,
   named: NamedRoute | undefined,
-  servedModel: string,
-  planFor: (target: ServedModel, signal: AbortSignal) => Promise<ImagePlan>,
+  parsed: ImageRequestShape,
+  planFor: (target: ServedModel, signal: AbortSignal, admit: () => Promise<void>) => Promise<ImagePlan>,
 ): Promise<void> {
   const state = request.aigw;
+  const servedModel = parsed.model;
   const caller = callerAbortSignal(reply);
   let route = first;
   state.span?.setAttributes({ [AIGW_ATTR.model]: servedModel, [AIGW_ATTR.account]: route.account.name });
@@ -219,10 +216,22 @@ async function run(
         attributes: { [GEN_AI.outputType]: 'image' },
       }
     : undefined;
+  /** One target: its translation, its UsagePolicy admission (inside the plan, at the right moment), the calls. */
   const attempt = async (target: ServedModel, limits?: UpstreamCall['limits']) => {
-    const plan = await planFor(target, caller.signal);
-    return { plan, ...(await invokeAll(ctx, target, plan.bodies, caller.signal, tracing, state, limits)) };
+    let admission: Admission | undefined;
+    try {
+      const plan = await planFor(target, caller.signal, async () => {
+        admission = await admitImages(ctx, request, reply, target, parsed);
+      });
+      const fanOut = await invokeAll(ctx, target, plan.bodies, caller.signal, tracing, state, limits);
+      return { plan, admission, ...fanOut };
+    } catch (err) {
+      // A failed call produced no image; it still counts as a request.
+      admission?.settle(NO_USAGE);
+      throw err;
+    }
   };
+  let admission: Admission | undefined;
   try {
     let result: Awaited<ReturnType<typeof attempt>>;
     if (!named) result = await attempt(route);
@@ -245,17 +254,67 @@ async function run(
       }
     }
     const { plan, responses, upstreamMs } = result;
+    admission = result.admission;
     state.upstreamMs = upstreamMs;
     const { response, filtered } = plan.translate(
       responses.map((r) => readJsonBody(r)),
       Math.floor(Date.now() / 1000),
     );
-    recordImageCost(ctx, state, route, plan.bodies, response.data);
+    const images = recordImageCost(ctx, state, route, plan.bodies, response.data);
+    admission?.settle({ inputTokens: 0, outputTokens: 0, images });
     reply.header('x-request-id', request.id);
     if (filtered > 0) reply.header('x-aigateway-images-filtered', String(filtered));
     await reply.type('application/json').send(JSON.stringify(response));
+  } catch (err) {
+    // A failed call produced no image; it still counts as a request (idempotent after a settlement above).
+    admission?.settle(NO_USAGE);
+    throw err;
   } finally {
     caller.release();
+  }
+}
+
+/** What the limits and spans need of a generations or edits request. */
+interface ImageRequestShape {
+  model: string;
+  n?: number;
+  size?: string;
+  quality?: 'standard' | 'premium';
+}
+
+const NO_USAGE: ActualUsage = { inputTokens: 0, outputTokens: 0 };
+
+/**
+ * UsagePolicy limits of an Images API request: it counts as one request, holds a concurrency lease, and
+ * reserves the price of the images it asks for (n of the requested size and quality) against the budgets;
+ * the settlement prices the images actually returned.
+ */
+async function admitImages(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: ServedModel,
+  parsed: ImageRequestShape,
+): Promise<Admission | undefined> {
+  const state = request.aigw;
+  const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, route);
+  if (!ctx.limiter || !policies || policies.length === 0) return undefined;
+  const [width, height] = /^(\d+)x(\d+)$/
+    .exec(parsed.size ?? '')
+    ?.slice(1)
+    .map(Number) ?? [1024, 1024];
+  const image: ImageSpec = { width: width ?? 1024, height: height ?? 1024, quality: parsed.quality ?? 'standard' };
+  try {
+    const admission = await ctx.limiter.admit(policies, state.caller!, route.model, {
+      inputTokens: 0,
+      outputTokens: 0,
+      images: Array.from({ length: parsed.n ?? 1 }, () => image),
+    });
+    reply.headers(admission.headers);
+    return admission;
+  } catch (err) {
+    if (err instanceof LimitExceededError) reply.headers(err.headers);
+    throw err;
   }
 }
 
@@ -266,7 +325,7 @@ function recordImageCost(
   route: ServedModel,
   bodies: readonly unknown[],
   data: ReadonlyArray<{ b64_json: string }>,
-): void {
+): ImageSpec[] {
   state.images = data.length;
   const first = bodies[0] as { imageGenerationConfig?: { quality?: 'standard' | 'premium' } } | undefined;
   const quality = first?.imageGenerationConfig?.quality ?? 'standard';
@@ -276,6 +335,7 @@ function recordImageCost(
     return { width: info?.width ?? 1024, height: info?.height ?? 1024, quality };
   });
   recordCost(ctx, state, route, { images });
+  return images;
 }
 
 /** Reads the multipart form into fields and buffered files, turning limit violations into clear 400s. */
