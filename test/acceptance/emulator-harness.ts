@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureBuilt } from '../helpers/stack.js';
+import { ensureBuilt } from '../helpers/cli-process.js';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');

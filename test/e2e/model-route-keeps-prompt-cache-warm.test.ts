@@ -156,7 +156,7 @@ describe('prompt-cache affinity over three accounts', () => {
       client.chat.completions.create({
         model: 'route/cached',
         messages: [
-          { role: 'system', content: systemPrompt(i % PREFIXES) },
+          { role: 'system', content: `You are assistant number ${i % PREFIXES}.` },
           { role: 'user', content: `uncached ${i}` },
         ],
       }),

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { type EmulatorProcess, spawnEmulator } from '../acceptance/emulator-harness.js';
-import { type ChildGateway, spawnGateway } from './stack.js';
+import { type ChildGateway, spawnGateway } from './cli-process.js';
 
 export const ROUTE_KEYS = {
   all: 'sk-aigw-route-all-00000000000000',
