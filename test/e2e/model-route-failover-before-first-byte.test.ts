@@ -51,6 +51,7 @@ beforeAll(async () => {
       routeManifest('ordered', ORDERED, NO_EJECTION),
       routeManifest('same-priority', [{ model: 'nova-a' }, { model: 'nova-b' }], NO_EJECTION),
       routeManifest('only-5xx', ORDERED, { ...NO_EJECTION, retryOn: ['5xx'] }),
+      routeManifest('one-attempt', ORDERED, { ...NO_EJECTION, maxAttempts: 1 }),
     ].join('---\n'),
     // A stalled attempt is given up after 1 s (stream: its first event), the whole request after 3 s; the
     // emulator answers everything else in milliseconds.
@@ -231,6 +232,14 @@ describe('what does not fail over', () => {
     await a.clearFaults();
     await faultA({ type: 'error', status: 500 });
     expect(await ask('route/only-5xx', '500 fails over')).toMatchObject({ status: 200, target: 'acct-b/nova-b' });
+  });
+
+  it('maxAttempts 1: the first choice’s throttle reaches the caller, B is not called', async () => {
+    await faultA({ type: 'throttle' });
+    const err = await ask('route/one-attempt', 'one try only').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
+    expect(await b.calls()).toBe(0);
   });
 
   it('a validation error from Bedrock is the caller’s own: answered as is, B not called', async () => {

@@ -4,8 +4,11 @@
  * account's own request counter, by the target the gateway names in `x-aigateway-target`, and by the
  * route-decision metric. Each request is billed (requests, tokens, cost) to the account that served it.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  eventually,
   inParallel,
   type RouteStack,
   routeManifest,
@@ -17,6 +20,20 @@ import {
 const NOVA = 'amazon.nova-lite-v1:0';
 const REQUESTS = 1000;
 
+/** The routes; `standbyWeight` is the weight of account B in route/standby. */
+function routes(standbyWeight: number): string {
+  return [
+    routeManifest('spread', [
+      { model: 'nova-a', weight: 3 },
+      { model: 'nova-b', weight: 1 },
+    ]),
+    routeManifest('standby', [
+      { model: 'nova-a', weight: 1 },
+      { model: 'nova-b', weight: standbyWeight },
+    ]),
+  ].join('---\n');
+}
+
 let stack: RouteStack;
 beforeAll(async () => {
   stack = await startRouteStack({
@@ -25,16 +42,7 @@ beforeAll(async () => {
       { name: 'nova-a', account: 0, modelId: NOVA },
       { name: 'nova-b', account: 1, modelId: NOVA },
     ],
-    manifests: [
-      routeManifest('spread', [
-        { model: 'nova-a', weight: 3 },
-        { model: 'nova-b', weight: 1 },
-      ]),
-      routeManifest('standby', [
-        { model: 'nova-a', weight: 1 },
-        { model: 'nova-b', weight: 0 },
-      ]),
-    ].join('---\n'),
+    manifests: routes(0),
   });
 });
 afterAll(async () => {
@@ -106,5 +114,27 @@ describe('weights over two accounts', () => {
     await a.addFaults({ type: 'error', status: 503, count: 1 });
     expect(await ask('a fails once')).toBe('acct-b/nova-b');
     expect(await b.calls('Converse')).toBe(bBefore + 1);
+  });
+
+  it('follow an edit of the manifest without a restart', async () => {
+    const [a, b] = stack.accounts as [RouteStack['accounts'][number], RouteStack['accounts'][number]];
+    await writeFile(join(stack.dir, 'routes.yaml'), routes(1000));
+    // 1000:1 towards B once the edit is in service.
+    await eventually(async () => {
+      const { response } = await stack
+        .client()
+        .chat.completions.create({ model: 'route/standby', messages: [{ role: 'user', content: 'after the edit' }] })
+        .withResponse();
+      return response.headers.get(TARGET_HEADER) === 'acct-b/nova-b';
+    }, 'the edited weights to take effect');
+    const [aBefore, bBefore] = [await a.calls('Converse'), await b.calls('Converse')];
+    await inParallel(40, 8, (i) =>
+      stack
+        .client()
+        .chat.completions.create({ model: 'route/standby', messages: [{ role: 'user', content: `edited ${i}` }] }),
+    );
+    // A keeps a 1-in-1001 share: 40 requests all but never reach it.
+    expect((await b.calls('Converse')) - bBefore).toBeGreaterThanOrEqual(38);
+    expect((await a.calls('Converse')) - aBefore).toBeLessThanOrEqual(2);
   });
 });
