@@ -204,6 +204,26 @@ describe('a stalled first choice', () => {
     await eventually(async () => (await a.stats()).streams.aborted === 1, "A's abandoned stream to be cancelled");
   });
 
+  it('a caller who leaves while A stalls: A’s call is cancelled and nothing is sent to B', async () => {
+    await faultA({ type: 'latency', latencyMs: 60_000 });
+    const failovers = await stack.metric('aigw_route_failovers_total', { route: 'ordered' });
+    const leave = new AbortController();
+    const pending = stack
+      .client()
+      .chat.completions.create(
+        { model: 'route/ordered', stream: true, messages: [{ role: 'user', content: 'I will not wait' }] },
+        { signal: leave.signal },
+      )
+      .catch((e: unknown) => e);
+    await eventually(async () => (await a.stats()).streams.started === 1, 'the stream to start on A');
+    leave.abort();
+    expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await eventually(async () => (await a.stats()).streams.aborted === 1, "A's call to be cancelled");
+    expect(await b.calls()).toBe(0);
+    // The caller leaving is no failure of A's.
+    expect(await stack.metric('aigw_route_failovers_total', { route: 'ordered' })).toBe(failovers);
+  });
+
   it('every target stalled: the caller gets a timeout error within the overall deadline, not a hang', async () => {
     await Promise.all([
       faultA({ type: 'latency', latencyMs: 60_000 }),
