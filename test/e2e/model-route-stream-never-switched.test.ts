@@ -5,7 +5,14 @@
  */
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_KEYS, type RouteStack, routeManifest, startRouteStack, TARGET_HEADER } from '../helpers/route-stack.js';
+import {
+  eventually,
+  ROUTE_KEYS,
+  type RouteStack,
+  routeManifest,
+  startRouteStack,
+  TARGET_HEADER,
+} from '../helpers/route-stack.js';
 
 const NOVA = 'amazon.nova-lite-v1:0';
 const TEXT = 'this answer breaks after a few words have already reached the caller';
@@ -21,10 +28,20 @@ beforeAll(async () => {
       { name: 'nova-b', account: 1, modelId: NOVA },
     ],
     // A first, B as the fallback a switch would go to.
-    manifests: routeManifest('committed', [
-      { model: 'nova-a', priority: 0 },
-      { model: 'nova-b', priority: 1 },
-    ]),
+    manifests: [
+      routeManifest('committed', [
+        { model: 'nova-a', priority: 0 },
+        { model: 'nova-b', priority: 1 },
+      ]),
+      routeManifest(
+        'breaks-midway',
+        [
+          { model: 'nova-a', priority: 0 },
+          { model: 'nova-b', priority: 1 },
+        ],
+        { ejection: { consecutiveFailures: 2, baseEjectionSeconds: 60, maxEjectionSeconds: 60 } },
+      ),
+    ].join('---\n'),
   });
   [a, b] = stack.accounts as [typeof a, typeof b];
 });
@@ -86,5 +103,41 @@ describe('a stream that fails after its first byte', () => {
     expect(last.error).toMatchObject({ code: 'rate_limit_exceeded' });
     expect(Object.keys(last.error ?? {}).sort()).toEqual(['code', 'message', 'param', 'type']);
     expect(await b.calls()).toBe(0);
+  });
+
+  it('an account whose streams keep breaking mid-way is ejected: later streams start on the other one', async () => {
+    // Every stream from A fails after content went out (a 5xx-class exception): each caller gets the
+    // error, and the failures count towards A's ejection as failures before the first byte do.
+    await a.addFaults({ type: 'stream-error', afterEvents: 4, exception: 'internalServerException' });
+    const stream = async (): Promise<string | null> => {
+      const { data, response } = await stack
+        .client()
+        .chat.completions.create({
+          model: 'route/breaks-midway',
+          stream: true,
+          messages: [{ role: 'user', content: TEXT }],
+        })
+        .withResponse();
+      try {
+        for await (const _ of data) {
+          // drain
+        }
+      } catch {
+        // the mid-stream error of A's streams
+      }
+      return response.headers.get(TARGET_HEADER);
+    };
+    const targets: (string | null)[] = [];
+    await eventually(async () => {
+      targets.push(await stream());
+      return targets.at(-1) === 'acct-b/nova-b' || targets.length >= 10;
+    }, 'a stream to start on B');
+    expect(targets.at(-1)).toBe('acct-b/nova-b');
+    expect(await stack.metric('aigw_route_ejections_total', { route: 'breaks-midway', target: 'acct-a/nova-a' })).toBe(
+      1,
+    );
+    // Never switched: every stream A started failed on A; B only ever got the ones that started there.
+    expect((await a.stats()).streams).toMatchObject({ started: targets.length - 1, failed: targets.length - 1 });
+    expect(await b.calls('ConverseStream')).toBe(1);
   });
 });
