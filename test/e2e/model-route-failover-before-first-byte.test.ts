@@ -23,6 +23,7 @@ import {
 
 const NOVA = 'amazon.nova-lite-v1:0';
 const TITAN = 'amazon.titan-embed-text-v2:0';
+const CANVAS = 'amazon.nova-canvas-v1:0';
 // The most the resource allows: more failures than this file ever causes on one target.
 const NO_EJECTION = { ejection: { consecutiveFailures: 100 } };
 const ORDERED = [
@@ -42,11 +43,17 @@ beforeAll(async () => {
       { name: 'nova-b', account: 1, modelId: NOVA },
       { name: 'titan-a', account: 0, modelId: TITAN },
       { name: 'titan-b', account: 1, modelId: TITAN },
+      { name: 'canvas-a', account: 0, modelId: CANVAS },
+      { name: 'canvas-b', account: 1, modelId: CANVAS },
     ],
     manifests: [
       routeManifest('embed', [
         { model: 'titan-a', priority: 0 },
         { model: 'titan-b', priority: 1 },
+      ]),
+      routeManifest('draw', [
+        { model: 'canvas-a', priority: 0 },
+        { model: 'canvas-b', priority: 1 },
       ]),
       routeManifest('ordered', ORDERED, NO_EJECTION),
       routeManifest('same-priority', [{ model: 'nova-a' }, { model: 'nova-b' }], NO_EJECTION),
@@ -179,6 +186,21 @@ describe('other surfaces', () => {
     expect(onA.faultsInjected.throttle).toBeGreaterThanOrEqual(1);
     expect(onA.operations.InvokeModel).toBe(onA.faultsInjected.throttle);
     expect(await b.calls('InvokeModel')).toBe(2);
+  });
+});
+
+describe('image generations', () => {
+  it('an account answering 503 fails over and the image comes from the other one', async () => {
+    await a.addFaults({ type: 'error', status: 503, model: CANVAS });
+    const { data, response } = await stack
+      .client()
+      .images.generate({ model: 'route/draw', prompt: 'a lighthouse at dusk', size: '512x512' })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(response.headers.get(TARGET_HEADER)).toBe('acct-b/canvas-b');
+    expect(data.data?.[0]?.b64_json?.length).toBeGreaterThan(0);
+    expect((await a.stats()).faultsInjected).toEqual({ error: 1 });
+    expect(await b.calls('InvokeModel')).toBe(1);
   });
 });
 
