@@ -9,6 +9,9 @@
  * to B (priority 1), so every request tries A first; ejection is set out of reach so each request meets A's
  * fault afresh.
  */
+
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -35,7 +38,44 @@ let stack: RouteStack;
 let a: RouteStack['accounts'][number];
 let b: RouteStack['accounts'][number];
 
+/** A loopback port nothing listens on: an account whose endpoint refuses connections. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** An account (credentials of acct-a) whose endpoint is down, with a Model and a route that prefers it. */
+function deadAccount(port: number): string {
+  return `apiVersion: aigateway.dev/v1alpha1
+kind: ProviderAccount
+metadata: { name: acct-down, namespace: default }
+spec:
+  provider: aws-bedrock
+  region: us-east-1
+  endpoint: http://127.0.0.1:${port}
+  auth: { type: accessKey, accessKey: { secretRef: { name: acct-a-keys } } }
+  collaborators: [{ subject: "team:route-callers", role: User }]
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: nova-down, namespace: default }
+spec: { account: acct-down, modelId: "${NOVA}" }
+---
+${routeManifest(
+  'down-first',
+  [
+    { model: 'nova-down', priority: 0 },
+    { model: 'nova-b', priority: 1 },
+  ],
+  NO_EJECTION,
+)}`;
+}
+
 beforeAll(async () => {
+  const downPort = await closedPort();
   stack = await startRouteStack({
     accounts: 2,
     models: [
@@ -59,6 +99,7 @@ beforeAll(async () => {
       routeManifest('same-priority', [{ model: 'nova-a' }, { model: 'nova-b' }], NO_EJECTION),
       routeManifest('only-5xx', ORDERED, { ...NO_EJECTION, retryOn: ['5xx'] }),
       routeManifest('one-attempt', ORDERED, { ...NO_EJECTION, maxAttempts: 1 }),
+      deadAccount(downPort),
     ].join('---\n'),
     // A stalled attempt is given up after 1 s (stream: its first event), the whole request after 3 s; the
     // emulator answers everything else in milliseconds.
@@ -116,6 +157,7 @@ describe('a failing first choice', () => {
     ['answering 500', { type: 'error', status: 500 }, '5xx'],
     ['answering 503', { type: 'error', status: 503 }, '5xx'],
     ['timing out (ModelTimeoutException)', { type: 'timeout' }, 'timeout'],
+    ['dropping the connection', { type: 'drop' }, 'connect'],
   ])('%s: the caller gets 200 from the other account', async (_what, fault, reason) => {
     await faultA(fault);
     for (let i = 0; i < 3; i++) {
@@ -129,6 +171,22 @@ describe('a failing first choice', () => {
     expect(
       await stack.metric('aigw_route_failovers_total', { route: 'ordered', from: 'acct-a/nova-a', reason }),
     ).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refusing connections (endpoint down): the caller gets 200 from the other account', async () => {
+    for (const stream of [false, true]) {
+      const res = stream
+        ? await askStream('route/down-first', 'nobody home')
+        : await ask('route/down-first', 'nobody home');
+      expect(res).toMatchObject({ status: 200, target: 'acct-b/nova-b' });
+    }
+    expect(
+      await stack.metric('aigw_route_failovers_total', {
+        route: 'down-first',
+        from: 'acct-down/nova-down',
+        reason: 'connect',
+      }),
+    ).toBe(2);
   });
 
   it('throttled, streaming: the stream comes whole from the other account', async () => {
