@@ -1058,10 +1058,12 @@ class Controller {
       throw err;
     }
     if (uid) this.routeStatus.set(uid, next);
+    // Ready transitions only: its reason already names a refusal (TypeMismatch, InvalidSpec, ...), so an
+    // Accepted Event beside it would say the same thing twice.
     await this.recordTransitions(
       { ...route, apiVersion: 'aigateway.dev/v1alpha1', kind: 'ModelRoute' },
-      previous,
-      next.conditions ?? [],
+      previous.filter((c) => c.type === 'Ready'),
+      next.conditions?.filter((c) => c.type === 'Ready') ?? [],
     );
   }
 

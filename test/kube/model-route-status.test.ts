@@ -179,6 +179,11 @@ spec:
     );
     expect(event.type).toBe('Warning');
     expect(event.note).toContain('embedding (titan)');
+    // One Event per transition: Ready's, not a second one for Accepted saying the same.
+    const reasons = (await admin.list<EventObject>(pathFor(RESOURCES.events, NS))).items
+      .filter((e) => e.regarding.kind === 'ModelRoute' && e.regarding.name === 'mixed')
+      .map((e) => e.reason);
+    expect(reasons).toEqual(['TypeMismatch']);
   });
 
   it('shows the targets a gateway ejected in the shared store, until the ejection ends', async () => {
@@ -210,6 +215,11 @@ spec:
       return x.status?.readyTargets === '1/2' ? x : undefined;
     });
     expect(cond(r, 'Ready')).toMatchObject({ status: 'True', reason: 'Degraded' });
+    await within(10_000, 'Degraded event', async () =>
+      (await admin.list<EventObject>(pathFor(RESOURCES.events, NS))).items.some(
+        (e) => e.regarding.name === 'claude' && e.reason === 'Degraded' && e.type === 'Normal',
+      ),
+    );
     expect(cond(r, 'Ready')?.message).toContain('not ready: claude-west (UnknownModel)');
     expect(r.status?.targets?.[1]).toMatchObject({ model: 'claude-west', ready: false, reason: 'UnknownModel' });
     expect((await published()).routes?.[0]?.targets.map((t) => t.servedName)).toEqual(['east/claude-east']);

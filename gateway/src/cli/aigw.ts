@@ -54,8 +54,8 @@ emulator options:
 
 operator options:
   --metrics-port N         serve Prometheus /metrics on N (default: off; env AIGW_OPERATOR_METRICS_PORT)
-  --redis-url URL          the gateways' usage store, read for UsagePolicy status (env AIGW_REDIS_URL; password
-                           and CA as for serve); default: none (status shows no use)
+  --redis-url URL          the gateways' shared store, read for UsagePolicy and ModelRoute status (env
+                           AIGW_REDIS_URL; password and CA as for serve); default: none (no use, no ejections)
 `;
 
 /** A bad command line: printed with a hint, exit code 2. */

@@ -166,7 +166,7 @@ export function compileModelRoute(
   if (parsed.length > 0 && parsed.every((t) => t.weight === 0)) {
     invalid(
       'spec.targets',
-      'at least one target needs a weight above 0 (weight 0 takes traffic only by affinity or failover)',
+      'at least one target needs a weight above 0 (a target of weight 0 is a standby, reached by failover)',
     );
   }
 

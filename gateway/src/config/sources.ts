@@ -8,7 +8,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CompileProblem, compileConfig } from './compile.js';
 import { loadManifests, ManifestError, sourceOf } from './load.js';
-import type { CompiledConfig, CompiledCredentials } from './types.js';
+import { ROUTE_RETRY_ON } from './model-route.js';
+import type { CompiledConfig, CompiledCredentials, RouteRetryOn } from './types.js';
+
+type Rec = Record<string, unknown>;
+const ROUTE_TYPES: readonly unknown[] = ['chat', 'embedding', 'image'];
 
 /** A config that cannot be served; the message is safe to log (it never contains secret values). */
 export class ConfigRejectedError extends Error {
@@ -271,7 +275,7 @@ function checkCompiledConfig(value: unknown): string[] {
           !isRec(r) ||
           typeof r.servedName !== 'string' ||
           typeof r.name !== 'string' ||
-          typeof r.type !== 'string' ||
+          !ROUTE_TYPES.includes(r.type as string) ||
           !Array.isArray(r.targets) ||
           r.targets.length === 0 ||
           !r.targets.every(
@@ -284,6 +288,7 @@ function checkCompiledConfig(value: unknown): string[] {
               (t.priority as number) >= 0,
           ) ||
           !Array.isArray(r.retryOn) ||
+          !r.retryOn.every((x: unknown) => ROUTE_RETRY_ON.includes(x as RouteRetryOn)) ||
           !Number.isSafeInteger(r.maxAttempts) ||
           (r.maxAttempts as number) < 1 ||
           !isRec(r.ejection) ||
@@ -292,6 +297,19 @@ function checkCompiledConfig(value: unknown): string[] {
           problems.push(
             `${where} routes[${i}]: needs servedName, name, type, targets (servedName, weight, priority), retryOn, maxAttempts, ejection and promptCacheAffinity`,
           );
+        else {
+          // A target must be a model of the file, of the route's type: a chat request must never reach an
+          // embedding model because a hand-made file said so.
+          const models = Array.isArray(value.models) ? value.models : [];
+          for (const t of r.targets as { servedName: string }[]) {
+            const model = models.find((m: unknown) => isRec(m) && m.servedName === t.servedName) as Rec | undefined;
+            if (!model) problems.push(`${where} routes[${i}]: target '${t.servedName}' is not one of models`);
+            else if (model.type !== r.type)
+              problems.push(
+                `${where} routes[${i}]: target '${t.servedName}' is not of the route's type ${String(r.type)}`,
+              );
+          }
+        }
       });
   }
   if (Array.isArray(value.accounts)) {

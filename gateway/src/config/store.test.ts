@@ -164,5 +164,49 @@ describe('ConfigStore with a compiled-config directory', () => {
     const policyOutcome = await store.reload();
     expect(policyOutcome.result === 'rejected' && policyOutcome.error).toMatch(/usagePolicies\[0\]: needs id, name/);
     expect(store.current?.revision).toBe(one.config.revision);
+    // Nor a route without its compiled fields, or whose target is no model of the file (or of another type).
+    const route = {
+      servedName: 'route/r',
+      name: 'r',
+      type: 'chat',
+      targets: [{ servedName: 'a/m', weight: 1, priority: 0 }],
+      retryOn: ['throttle'],
+      maxAttempts: 1,
+      ejection: { consecutiveFailures: 3, baseSeconds: 10, maxSeconds: 300 },
+      promptCacheAffinity: true,
+    };
+    const loaded = store;
+    const withRoute = async (routes: unknown[], models: unknown[] = one.config.models) => {
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ ...one.config, models, routes }));
+      const outcome = await loaded.reload();
+      return outcome.result === 'rejected' ? outcome.error : outcome.result;
+    };
+    expect(await withRoute([{ ...route, retryOn: ['sometimes'] }])).toMatch(
+      /routes\[0\]: needs servedName, name, type/,
+    );
+    expect(await withRoute([{ ...route, targets: [] }])).toMatch(/routes\[0\]: needs servedName/);
+    expect(await withRoute([route])).toMatch(/routes\[0\]: target 'a\/m' is not one of models/);
+    const embedding = {
+      servedName: 'a/m',
+      account: 'a',
+      name: 'm',
+      modelId: 'amazon.titan-embed-text-v2:0',
+      region: 'us-east-1',
+      type: 'embedding',
+      family: 'titan-embed',
+    };
+    expect(await withRoute([route], [embedding])).toMatch(/routes\[0\]: target 'a\/m' is not of the route's type chat/);
+    expect(store.current?.revision).toBe(one.config.revision);
+    // The same route over a chat model of the file loads, and the snapshot resolves it.
+    const chat = { ...embedding, modelId: 'amazon.nova-lite-v1:0', type: 'chat', family: 'amazon-nova' };
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...one.config, revision: 'r2', models: [chat], routes: [route] }),
+    );
+    await writeFile(join(dir, 'credentials.json'), JSON.stringify({ ...one.credentials, revision: 'r2' }));
+    expect(await store.reload()).toMatchObject({ result: 'loaded', revision: 'r2' });
+    expect(store.current?.routes.get('route/r')?.targets.map((t) => t.served.model.modelId)).toEqual([
+      'amazon.nova-lite-v1:0',
+    ]);
   });
 });

@@ -303,7 +303,10 @@ export type RouteRetryOn = 'throttle' | '5xx' | 'timeout' | 'connect';
 export interface ModelRouteTarget {
   /** A Model of the namespace (metadata.name), of any account and region. */
   model: string;
-  /** Share of traffic among the healthy targets of the same priority; default 1, 0 = only by affinity or failover. */
+  /**
+   * Share of traffic among the healthy targets of the same priority; default 1. 0 = a standby, reached by failover
+   * (or when every healthy target of its priority has weight 0).
+   */
   weight?: number;
   /** Lower is preferred; the next priority takes traffic only when no target of this one is healthy. Default 0. */
   priority?: number;
