@@ -4,6 +4,8 @@
  * stream's first byte went out it is never switched (the caller gets the SSE error instead). The large
  * matrix (weights, ejection over time, cache affinity) is in test/e2e/model-route-*.test.ts.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../emulator/src/index.js';
@@ -81,6 +83,19 @@ apiVersion: aigateway.dev/v1alpha1
 kind: Model
 metadata: { name: titan-embed-second, namespace: default }
 spec: { account: second, modelId: "amazon.titan-embed-text-v2:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: Model
+metadata: { name: nova-canvas-second, namespace: default }
+spec: { account: second, modelId: "amazon.nova-canvas-v1:0" }
+---
+apiVersion: aigateway.dev/v1alpha1
+kind: ModelRoute
+metadata: { name: canvas, namespace: default }
+spec:
+  targets:
+    - { model: amazon-nova-canvas-v1-0, priority: 0 }
+    - { model: nova-canvas-second, priority: 1 }
 `,
   };
 }
@@ -137,6 +152,15 @@ describe('a route over two accounts', () => {
     // One attempt on the throttled target (failover replaces the client's own retries), then the other.
     expect(stack.emulator.state.stats.faultsInjected.throttle).toBe(1);
     expect(second.state.stats.operations.Converse).toBe(1);
+    // Tokens, cost and the request itself count for the target that answered.
+    const metrics = await (await fetch(`${stack.gateway.admin!.url}/metrics`)).text();
+    expect(metrics).toMatch(/aigw_tokens_total\{account="second",model="nova-lite-second",kind="input"\} [1-9]/);
+    expect(metrics).toMatch(
+      /aigw_cost_usd_total\{account="second",model="nova-lite-second",subject="user:demo@example.com"\} 0\.\d*[1-9]/,
+    );
+    expect(metrics).toMatch(
+      /aigw_requests_total\{route="chat",account="second",model="nova-lite-second",status="200"\} 1/,
+    );
   });
 
   it('fails over a stream whose first frame is a 5xx exception: the caller gets a whole stream', async () => {
@@ -217,6 +241,17 @@ describe('a route over two accounts', () => {
     expect(second.state.stats.operations.InvokeModel).toBe(2);
   });
 
+  it('fails over image generation: the images come from the other account', async () => {
+    await fault(stack.emulator, { type: 'error', status: 500, operation: 'InvokeModel' });
+    const { data, response } = await client.images
+      .generate({ model: 'route/canvas', prompt: 'a red square', size: '512x512', response_format: 'b64_json' })
+      .withResponse();
+    expect(data.data).toHaveLength(1);
+    expect(data.data?.[0]?.b64_json?.length).toBeGreaterThan(100);
+    expect(response.headers.get('x-aigateway-target')).toBe('second/nova-canvas-second');
+    expect(second.state.stats.operations.InvokeModel).toBe(1);
+  });
+
   it('ejects a target that keeps failing, counts it, and probes it back after the back-off', async () => {
     const ask = async () => {
       const { response } = await client.chat.completions
@@ -248,5 +283,43 @@ describe('a route over two accounts', () => {
     expect(after).toContain(
       'aigw_route_decisions_total{route="nova-eject",target="demo/amazon-nova-lite-v1-0",reason="probe"} 1',
     );
+  });
+
+  it('applies usage limits per target: a target the caller is over its limit on is skipped', async () => {
+    const before = stack.gateway.store.current!.revision;
+    await stack.config.write(
+      'policy.yaml',
+      `apiVersion: aigateway.dev/v1alpha1
+kind: UsagePolicy
+metadata: { name: demo-account-cap, namespace: default }
+spec:
+  subjects: ["user:demo@example.com"]
+  accounts: [demo]
+  limits: { requestsPerMinute: 1 }
+`,
+    );
+    for (let i = 0; i < 100 && stack.gateway.store.current!.revision === before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stack.gateway.store.current!.revision).not.toBe(before);
+    const ask = () =>
+      client.chat.completions
+        .create({ model: 'route/nova', messages: [{ role: 'user', content: 'limited' }] })
+        .withResponse();
+    expect((await ask()).response.headers.get('x-aigateway-target')).toBe('demo/amazon-nova-lite-v1-0');
+    // Over the limit on the demo account's model: the other account's target takes the request.
+    const second = await ask();
+    expect(second.response.status).toBe(200);
+    expect(second.response.headers.get('x-aigateway-target')).toBe('second/nova-lite-second');
+    // The refusal on the first target does not leak into the answer of the second.
+    expect(second.response.headers.get('retry-after')).toBeNull();
+    expect(second.response.headers.get('x-ratelimit-remaining-requests')).toBeNull();
+    expect(converseCalls(stack.emulator)).toBe(1);
+    // The same model named directly is refused as before.
+    const err = await client.chat.completions
+      .create({ model: 'demo/amazon-nova-lite-v1-0', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    await rm(join(stack.config.dir, 'policy.yaml'));
   });
 });

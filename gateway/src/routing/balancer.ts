@@ -97,7 +97,7 @@ export class RouteBalancer {
     const now = this.#now();
     const health = this.#healthOf(route.name);
     const limit = Math.max(1, route.maxAttempts);
-    // Fast path: one target (or a cap of one attempt) needs no ordering beyond the first choice.
+    // Each target's state once per plan; the best priority is the lowest one with a usable target.
     const states: TargetState[] = new Array(targets.length);
     let best = Number.POSITIVE_INFINITY;
     for (let i = 0; i < targets.length; i++) {

@@ -32,12 +32,10 @@ describe.skipIf(!availability.run)('RedisEjectionSink on a real redis-server', (
   it('records ejections in the route hash the operator reads, the longest one winning, and clears on restore', async () => {
     const key = routeEjectionKey('ai', 'claude');
     const until = Date.now() + 60_000;
-    // Not connected yet: dropped without an error (fire-and-forget); wait until the connection is up.
+    // The first write opens the connection and waits for it.
+    sink.ejected(key, 'east/sonnet', until, 120_000);
     await eventually(
-      async () => {
-        sink.ejected(key, 'east/sonnet', until, 120_000);
-        return reader.hget(key, 'east/sonnet');
-      },
+      () => reader.hget(key, 'east/sonnet'),
       (v) => v !== null,
     );
     expect(await reader.hget(key, 'east/sonnet')).toBe(String(until));

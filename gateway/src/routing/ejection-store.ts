@@ -1,8 +1,8 @@
 /**
  * Where a replica reports route target ejections for the operator's ModelRoute status (docs/resources.md,
  * ModelRoute status): one Redis hash per route, field `account/model`, value the epoch ms the ejection
- * ends. Writes are fire-and-forget: never awaited by a request, dropped while the store is unreachable
- * (ioredis' offline queue is off), so an ejection costs the request path nothing.
+ * ends. Writes are fire-and-forget: never awaited by a request and dropped when the store is unreachable,
+ * so an ejection costs the request path nothing.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 
@@ -42,8 +42,12 @@ export class RedisEjectionSink implements EjectionSink {
   readonly #onError: ((err: Error) => void) | undefined;
 
   constructor(options: RedisEjectionSinkOptions) {
+    // Connected on the first ejection (a gateway without routes never opens it); until then, and while it
+    // reconnects, writes wait in the offline queue, which the first failed reconnect empties (no retries), so
+    // an unreachable store holds at most the few ejections of one reconnect delay.
     const redisOptions: RedisOptions = {
-      enableOfflineQueue: false,
+      lazyConnect: true,
+      enableOfflineQueue: true,
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: Math.max(1000, options.commandTimeoutMs),

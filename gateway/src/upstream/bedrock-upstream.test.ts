@@ -314,6 +314,38 @@ describe('BedrockUpstream.send', () => {
     }
   });
 
+  it('takes per-call limits that only tighten its own: attempts, attempt timeout, a shared deadline', async () => {
+    const upstream = fastRetries({ maxAttempts: 3, attemptTimeoutMs: 5_000 });
+    try {
+      const throttle = bedrockError(429, 'ThrottlingException', 'Too many requests, please wait before trying again.');
+      handlers = [throttle, ok];
+      const once = await rejection(upstream.send(call({ limits: { maxAttempts: 1 } })));
+      expect(once.code).toBe('rate_limit_exceeded');
+      expect(seen).toHaveLength(1);
+      // A call may not raise the client's own cap.
+      seen = [];
+      handlers = [throttle, throttle, throttle, ok];
+      await rejection(upstream.send(call({ limits: { maxAttempts: 10 } })));
+      expect(seen).toHaveLength(3);
+      // A shorter attempt timeout: a silent upstream is given up in time (one attempt here).
+      seen = [];
+      handlers = [hang, ok];
+      let started = performance.now();
+      const timedOut = await rejection(upstream.send(call({ limits: { maxAttempts: 1, attemptTimeoutMs: 150 } })));
+      expect(timedOut.code).toBe('upstream_timeout');
+      expect(performance.now() - started).toBeLessThan(2_000);
+      // A deadline shared with earlier calls: what is left of it bounds this call.
+      seen = [];
+      handlers = [hang, hang, hang];
+      started = performance.now();
+      const late = await rejection(upstream.send(call({ limits: { deadlineAt: performance.now() + 200 } })));
+      expect(late.code).toBe('upstream_timeout');
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('retries when the connection is reset', async () => {
     const upstream = fastRetries();
     try {

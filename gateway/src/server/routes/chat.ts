@@ -134,7 +134,8 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
           ),
         });
       } catch (err) {
-        if (err instanceof LimitExceededError) reply.headers(err.headers);
+        // A route may still find a target within the caller's limits: its headers are set if it does not.
+        if (err instanceof LimitExceededError && !named) reply.headers(err.headers);
         traced?.fail(errorCode(err));
         throw err;
       }
@@ -152,6 +153,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       tally: state,
       ...(limits ? { limits } : {}),
     };
+    state.stream = plan.stream;
     try {
       if (!plan.stream) {
         const upstream = await ctx.upstream.send(call);
@@ -197,13 +199,15 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
         },
         (step) => attempt(step.target.served, planFor(step.target.served), step.limits),
       );
+    } catch (err) {
+      if (err instanceof LimitExceededError) reply.headers(err.headers);
+      throw err;
     } finally {
       span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
     }
     attempted.headers[TARGET_HEADER] = routed.target.servedName;
   }
   const { plan, guardrailPolicy, headers, traced, admission } = attempted;
-  state.stream = plan.stream;
   const responseOptions = {
     id: newChatCompletionId(),
     created: Math.floor(Date.now() / 1000),

@@ -92,7 +92,8 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
           outputTokens: 0,
         });
       } catch (err) {
-        if (err instanceof LimitExceededError) reply.headers(err.headers);
+        // A route may still find a target within the caller's limits: its headers are set if it does not.
+        if (err instanceof LimitExceededError && !named) reply.headers(err.headers);
         throw err;
       }
       reply.headers(admission.headers);
@@ -151,6 +152,9 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
           },
           (step) => attempt(step.target.served, step.limits),
         );
+      } catch (err) {
+        if (err instanceof LimitExceededError) reply.headers(err.headers);
+        throw err;
       } finally {
         state.span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
       }

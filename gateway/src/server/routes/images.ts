@@ -221,7 +221,7 @@ async function run(
     let admission: Admission | undefined;
     try {
       const plan = await planFor(target, caller.signal, async () => {
-        admission = await admitImages(ctx, request, reply, target, parsed);
+        admission = await admitImages(ctx, request, reply, target, parsed, named === undefined);
       });
       const fanOut = await invokeAll(ctx, target, plan.bodies, caller.signal, tracing, state, limits);
       return { plan, admission, ...fanOut };
@@ -249,6 +249,9 @@ async function run(
           },
           (step) => attempt(step.target.served, step.limits),
         );
+      } catch (err) {
+        if (err instanceof LimitExceededError) reply.headers(err.headers);
+        throw err;
       } finally {
         state.span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
       }
@@ -295,6 +298,8 @@ async function admitImages(
   reply: FastifyReply,
   route: ServedModel,
   parsed: ImageRequestShape,
+  /** Set a refusal's headers here (a route sets them only when no target admits the request). */
+  refusalHeaders: boolean,
 ): Promise<Admission | undefined> {
   const state = request.aigw;
   const policies = ctx.limiter?.policiesFor(state.snapshot!, state.caller!, route);
@@ -313,7 +318,7 @@ async function admitImages(
     reply.headers(admission.headers);
     return admission;
   } catch (err) {
-    if (err instanceof LimitExceededError) reply.headers(err.headers);
+    if (err instanceof LimitExceededError && refusalHeaders) reply.headers(err.headers);
     throw err;
   }
 }
