@@ -72,14 +72,14 @@ describe('a target that keeps failing', () => {
       return (await ejections()) >= 1;
     }, 'account A to be ejected');
 
-    // Ejected: a burst of requests goes to B. A sees at most the odd probe (one per ended back-off), not
-    // its half of the traffic.
+    // Ejected: a burst of requests goes to B. A sees at most the odd probe (one per ended back-off of 1 to
+    // 2 s, however slow the machine), not its half of the traffic.
     const aBefore = await a.calls('Converse');
     const bBefore = await b.calls('Converse');
     const burst = await inParallel(60, 6, () => ask());
     expect(burst.every((t) => t === 'acct-b/nova-b')).toBe(true);
     expect(await b.calls('Converse')).toBe(bBefore + 60);
-    expect((await a.calls('Converse')) - aBefore).toBeLessThanOrEqual(3);
+    expect((await a.calls('Converse')) - aBefore).toBeLessThanOrEqual(6);
 
     // Still failing when the back-off ends: the probe fails and A is ejected again.
     await eventually(async () => {
@@ -114,8 +114,10 @@ describe('a target that keeps failing', () => {
       const aCalls = await a.calls('Converse');
       const burst = await inParallel(20, 4, () => ask('tiers'));
       expect(burst.every((t) => t === 'acct-b/nova-b')).toBe(true);
-      expect((await a.calls('Converse')) - aCalls).toBeLessThanOrEqual(2);
-      expect(await decisions('acct-b/nova-b', 'weight')).toBeGreaterThanOrEqual(weighted + 18);
+      // At most the odd probe of A (each failing over to B), not the whole burst.
+      const probes = (await a.calls('Converse')) - aCalls;
+      expect(probes).toBeLessThanOrEqual(4);
+      expect(await decisions('acct-b/nova-b', 'weight')).toBeGreaterThanOrEqual(weighted + 20 - probes);
     } finally {
       await a.clearFaults();
     }

@@ -66,10 +66,10 @@ describe('weights over two accounts', () => {
     const [a, b] = await Promise.all(stack.accounts.map((acct) => acct.calls('Converse')));
     expect((a ?? 0) + (b ?? 0)).toBe(REQUESTS);
     const share = (a ?? 0) / REQUESTS;
-    // 3:1 is 75 %; the standard deviation of the share over 1,000 draws is 1.4 %, so ±5 % fails only a
-    // broken spread.
-    expect(share).toBeGreaterThan(0.7);
-    expect(share).toBeLessThan(0.8);
+    // 3:1 is 75 %; the standard deviation of the share over 1,000 draws is 1.4 %, so ±6 % (over four
+    // standard deviations) fails only a broken spread.
+    expect(share).toBeGreaterThan(0.69);
+    expect(share).toBeLessThan(0.81);
 
     // What the gateway says it did agrees with what the accounts saw, request for request.
     const byHeader = new Map<string | null, number>();
