@@ -27,6 +27,7 @@ import {
 const NOVA = 'amazon.nova-lite-v1:0';
 const TITAN = 'amazon.titan-embed-text-v2:0';
 const CANVAS = 'amazon.nova-canvas-v1:0';
+const MICRO = 'amazon.nova-micro-v1:0';
 // The most the resource allows: more failures than this file ever causes on one target.
 const NO_EJECTION = { ejection: { consecutiveFailures: 100 } };
 const ORDERED = [
@@ -85,6 +86,7 @@ beforeAll(async () => {
       { name: 'titan-b', account: 1, modelId: TITAN },
       { name: 'canvas-a', account: 0, modelId: CANVAS },
       { name: 'canvas-b', account: 1, modelId: CANVAS },
+      { name: 'micro-b', account: 1, modelId: MICRO },
     ],
     manifests: [
       routeManifest('embed', [
@@ -99,6 +101,14 @@ beforeAll(async () => {
       routeManifest('same-priority', [{ model: 'nova-a' }, { model: 'nova-b' }], NO_EJECTION),
       routeManifest('only-5xx', ORDERED, { ...NO_EJECTION, retryOn: ['5xx'] }),
       routeManifest('one-attempt', ORDERED, { ...NO_EJECTION, maxAttempts: 1 }),
+      routeManifest(
+        'mixed',
+        [
+          { model: 'nova-a', priority: 0 },
+          { model: 'micro-b', priority: 1 },
+        ],
+        NO_EJECTION,
+      ),
       deadAccount(downPort),
     ].join('---\n'),
     // A stalled attempt is given up after 1 s (stream: its first event), the whole request after 3 s; the
@@ -207,6 +217,14 @@ describe('a failing first choice', () => {
     const res = await askStream('route/ordered', 'first event throttled');
     expect(res).toMatchObject({ status: 200, target: 'acct-b/nova-b', content: 'Echo: first event throttled' });
     expect(await b.calls('ConverseStream')).toBe(1);
+  });
+
+  it('fails over to a target of another model id, sending that model its own request', async () => {
+    await faultA({ type: 'throttle' });
+    const res = await ask('route/mixed', 'another model please');
+    expect(res).toMatchObject({ status: 200, target: 'acct-b/micro-b' });
+    expect(res.data.choices[0]?.message.content).toBe('Echo: another model please');
+    expect((await b.stats()).models).toEqual({ [MICRO]: 1 });
   });
 
   it('fails over to a target of the same priority too', async () => {
