@@ -122,7 +122,11 @@ export async function spawnGateway(
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = await new Promise<{ url: string; admin: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 15_000);
+    const timer = setTimeout(() => {
+      // A gateway that never said where it listens would outlive the test run: stop it.
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not start:\n${output}`));
+    }, 15_000);
     const check = () => {
       const match = /"url":"(http:[^"]+)","admin":"(http:[^"]+)"/.exec(output);
       if (match?.[1] && match[2]) {
