@@ -1,40 +1,71 @@
 /**
- * `make bench`: gateway overhead and throughput against baselines run in the same process tree at the same time.
+ * `make bench`: what a streaming (and a non-streaming) client sees through the gateway, against a floor and peer
+ * gateways run side by side in the same process tree, in front of the same Bedrock stub.
  *
- * Targets, all in front of one Bedrock emulator:
- *   direct   — SigV4-signed Converse requests straight to the emulator (the reference latency)
- *   proxy    — the same signed requests through a bare pass-through proxy (the floor for any HTTP hop)
- *   aigw     — OpenAI requests through `aigw serve` (caller API-key auth + SigV4 signing + translation on)
- *   portkey  — OpenAI requests through the Portkey gateway from npm, pointed at the emulator by custom host
+ * Targets:
+ *   direct   — SigV4-signed Converse requests straight to the stub (the reference for "added latency")
+ *   floor    — the same signed requests through a bare undici pass-through (bench/passthrough-proxy.ts): the least
+ *              any gateway must do, forward the call and pipe the event-stream bytes back
+ *   aigw     — OpenAI requests through `aigw serve` (caller API-key auth, SigV4 signing, translation, metrics)
+ *   portkey  — OpenAI requests through the Portkey gateway from npm, pointed at the stub as a custom host
  *
- * Rounds are interleaved (every target once per round, order rotated) and each figure is the median over rounds.
- * After the rounds, a streams-at-scale run holds --streams concurrent streams open through `aigw serve` (the
- * emulator's inter-token delay keeps each one alive for a few seconds) and reports the gateway's resident memory.
+ * The stub (bench/bedrock-stub.ts) replays answers recorded from `aigw emulator` at the start of the run: a
+ * ConverseStream answer with --deltas content deltas and a Converse answer. With two or more CPUs and `taskset`,
+ * every gateway and the floor run pinned to CPU 1 and the load generator and the stub to CPU 0, so the target
+ * has one core to itself and its CPU time per stream is read from /proc/PID/stat.
  *
- * Options: --rounds N (3) --seconds S per run (8) --rate R req/s for the fixed-rate run (500) --no-portkey
- *          --streams N concurrent streams (1000; 0 skips) --stream-seconds S (12)
- *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root), so other work
- *          on a shared machine disturbs the measurement less
+ * Scenarios (rounds interleave them: every target once per round and scenario, order rotated; figures are the
+ * median over rounds):
+ *   chat-c1     non-streaming, concurrency 1: added latency (target minus direct, per round)
+ *   chat-rate   non-streaming, fixed --rate req/s, open loop (0 skips it)
+ *   chat-c32    non-streaming, concurrency 32: req/s and CPU per request
+ *   stream-c32  streams with --deltas content deltas sent in one burst, concurrency 32: streams/s, CPU per stream
+ *   ttft-c1     streams, concurrency 1, the stub sends up to the first delta at once and the rest --gap-ms later:
+ *               time to the first content chunk (the first SSE data line with non-empty choices[0].delta.content)
+ *   ttft-burst-c1  (only when named in --scenarios) the same with the whole stream in one write, as the emulator
+ *               sends it without latency settings: what the bench used to call time to first token
+ * After the rounds, --streams streams are held open through the same `aigw serve` (the stub paces 5 deltas 1 s
+ * apart) and its RSS peak is reported.
+ *
+ * Options: --rounds N (3) --seconds S per run (6) --rate R (500; 0 skips) --deltas N (50) --gap-ms MS (5)
+ *          --streams N (1000; 0 skips) --stream-seconds S (12) --no-portkey --no-pin
+ *          --load auto|node|wrk (auto): wrk drives the concurrency-32 runs when it is installed (bench/lib/wrk.ts)
+ *          --targets a,b (all) --scenarios a,b (all) --out FILE (bench/results/latest.json)
+ *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and write its
+ *            .cpuprofile (plus a .window.json with the measured interval) to DIR, then print its summary
+ *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { type LoadResult, type RequestSpec, runLoad } from './lib/load.js';
+import { request } from 'undici';
+import { type Recording, type Recordings, type StubConfig, splitFrames } from './bedrock-stub.js';
+import { type LoadResult, type RequestSpec, runLoad, type StreamReader } from './lib/load.js';
 import { ensurePortkey } from './lib/portkey.js';
-import { canBind, freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
+import { canPin, freePort, httpOk, type Managed, pinSelf, startProcess } from './lib/processes.js';
 import { median, summarise } from './lib/stats.js';
+import { hasWrk, runWrk } from './lib/wrk.js';
+import { formatSummary, summariseProfile } from './profile-summary.js';
 
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '6' },
     rate: { type: 'string', default: '500' },
+    deltas: { type: 'string', default: '50' },
+    'gap-ms': { type: 'string', default: '5' },
     'no-portkey': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    load: { type: 'string', default: 'auto' },
     streams: { type: 'string', default: '1000' },
     'stream-seconds': { type: 'string', default: '12' },
+    targets: { type: 'string' },
+    scenarios: { type: 'string' },
+    profile: { type: 'string' },
     priority: { type: 'string' },
     out: { type: 'string', default: 'bench/results/latest.json' },
   },
@@ -42,11 +73,13 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds);
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
+const DELTAS = Number(args.deltas);
+const GAP_MS = Number(args['gap-ms']);
 const STREAMS = Number(args.streams);
 const STREAM_SECONDS = Number(args['stream-seconds']);
-// The emulator answers the bench prompt in five content deltas; a 1 s gap between them keeps each stream
-// open about four seconds, so --streams workers hold that many streams open at once.
-const STREAM_TOKEN_GAP_MS = 1000;
+// The long-lived streams: 5 deltas 1 s apart keep each stream open about four seconds, so --streams workers
+// hold that many streams open at once.
+const OPEN_STREAM_GAP_MS = 1000;
 
 const ACCESS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -55,12 +88,36 @@ const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
 const SERVED = 'bench/anthropic-claude-3-haiku-20240307-v1-0';
 const API_KEY = 'sk-aigw-bench-000000000000000000';
 const PROMPT = 'Summarise the benefits of connection pooling in one sentence.';
+const MAX_TOKENS = 1024;
+/** The gateway under test is the working directory's build; the bench's own servers sit beside this module. */
 const AIGW = 'dist/gateway/src/cli/aigw.js';
+const STUB = fileURLToPath(new URL('./bedrock-stub.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./passthrough-proxy.js', import.meta.url));
+/** CPUs for the targets and for the load side (generator + stub) when pinning. */
+const TARGET_CPU = '1';
+const LOAD_CPU = '0';
 
-type Target = 'direct' | 'proxy' | 'aigw' | 'portkey';
-type Scenario = 'chat-c1' | 'chat-rate' | 'chat-c32' | 'stream-c1';
+type Target = 'direct' | 'floor' | 'aigw' | 'portkey';
+type Scenario = 'chat-c1' | 'chat-rate' | 'chat-c32' | 'stream-c32' | 'ttft-c1' | 'ttft-burst-c1';
+/** Scenarios run only when --scenarios names them. */
+const OPTIONAL: Scenario[] = ['ttft-burst-c1'];
 
-function writeGatewayConfig(emulatorUrl: string): string {
+interface ScenarioSpec {
+  title: string;
+  stream: boolean;
+  concurrency: number;
+  rate?: number;
+  stub: StubConfig;
+  targets: Target[];
+}
+
+/** The emulator's reply for `[[reply:X]]`, streamed in chunks of two words: 2 × N words give N content deltas. */
+function replyWords(deltas: number): string {
+  const words = ['pooled', 'connections', 'skip', 'the', 'handshake', 'and', 'keep', 'latency', 'low', 'under', 'load'];
+  return Array.from({ length: deltas * 2 }, (_, i) => words[i % words.length]).join(' ');
+}
+
+function writeGatewayConfig(upstreamUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-bench-'));
   writeFileSync(
     join(dir, 'bench.yaml'),
@@ -81,8 +138,8 @@ metadata: { name: bench, namespace: default }
 spec:
   provider: aws-bedrock
   region: ${REGION}
-  endpoint: ${emulatorUrl}
-  stsEndpoint: ${emulatorUrl}
+  endpoint: ${upstreamUrl}
+  stsEndpoint: ${upstreamUrl}
   auth: { type: accessKey, accessKey: { secretRef: { name: bench-aws-keys } } }
   collaborators: [ { subject: "team:bench", role: User } ]
 ---
@@ -95,12 +152,12 @@ spec: { account: bench, modelId: "${MODEL_ID}" }
   return dir;
 }
 
-async function signedConverse(origin: string, stream: boolean): Promise<RequestSpec> {
+async function signedConverse(origin: string, stream: boolean, prompt = PROMPT): Promise<RequestSpec> {
   const url = new URL(origin);
   const path = `/model/${encodeURIComponent(MODEL_ID)}/${stream ? 'converse-stream' : 'converse'}`;
   const body = JSON.stringify({
-    messages: [{ role: 'user', content: [{ text: PROMPT }] }],
-    inferenceConfig: { maxTokens: 64 },
+    messages: [{ role: 'user', content: [{ text: prompt }] }],
+    inferenceConfig: { maxTokens: MAX_TOKENS },
   });
   const signer = new SignatureV4({
     service: 'bedrock',
@@ -124,24 +181,48 @@ function openaiBody(stream: boolean, model: string): string {
   return JSON.stringify({
     model,
     messages: [{ role: 'user', content: PROMPT }],
-    max_tokens: 64,
+    max_tokens: MAX_TOKENS,
     ...(stream ? { stream: true } : {}),
   });
 }
 
-// First-token probes: a Converse event stream carries its first text in a contentBlockDelta frame; an SSE stream
-// carries it in the first `data:` line whose delta has content. Both are checked on raw bytes, without parsing.
-const CONTENT_BLOCK_DELTA = Buffer.from('contentBlockDelta');
-const SSE_CONTENT = Buffer.from('"content":"');
-const probeEventStream = (chunk: Buffer): boolean => chunk.includes(CONTENT_BLOCK_DELTA);
-const probeSse = (chunk: Buffer): boolean => {
-  let at = chunk.indexOf(SSE_CONTENT);
-  while (at >= 0) {
-    if (chunk[at + SSE_CONTENT.length] !== 0x22) return true; // a non-empty content string
-    at = chunk.indexOf(SSE_CONTENT, at + 1);
+/** One real call to the emulator, kept as the stub's answer (status 200 required). */
+async function record(emulatorUrl: string, stream: boolean, prompt: string): Promise<Recording> {
+  const spec = await signedConverse(emulatorUrl, stream, prompt);
+  const res = await request(`${spec.origin}${spec.path}`, { method: 'POST', headers: spec.headers, body: spec.body });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  if (res.statusCode !== 200) throw new Error(`recording from the emulator: HTTP ${res.statusCode} ${body}`);
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', 'x-amzn-requestid']) {
+    const v = res.headers[name];
+    if (typeof v === 'string') headers[name] = v;
   }
-  return false;
-};
+  return { headers, body: body.toString('base64') };
+}
+
+function countDeltas(recording: Recording): number {
+  return splitFrames(Buffer.from(recording.body, 'base64')).filter((f) => f.includes('contentBlockDelta')).length;
+}
+
+interface RunStats {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  ttftP50Ms: number;
+  ttftP99Ms: number;
+  /** Target process CPU per completed request, µs (NaN for direct). */
+  cpuPerRequestMicros: number;
+  /** Share of one core the target used during the run. */
+  targetCpuShare: number;
+  /** Share of one core the load generator (this process) and the stub used. */
+  clientCpuShare: number;
+  stubCpuShare: number;
+  count: number;
+  errors: number;
+  firstError?: string;
+  /** The load generator of the run. */
+  load: 'node' | 'wrk';
+}
 
 async function main(): Promise<void> {
   if (args.priority !== undefined) {
@@ -152,61 +233,102 @@ async function main(): Promise<void> {
       process.stderr.write(`--priority ignored: ${(error as Error).message}\n`);
     }
   }
-  // Other work on the machine moves the tails; the report says how busy it was.
+  const benchStarted = Date.now();
+  const pin = !args['no-pin'] && cpus().length >= 2 && canPin();
+  if (pin) pinSelf(LOAD_CPU);
+  const targetCpu = pin ? TARGET_CPU : undefined;
+  const loadCpu = pin ? LOAD_CPU : undefined;
   const loadAtStart = loadavg();
   const managed: Managed[] = [];
   const stopAll = () => Promise.all(managed.map((m) => m.stop()));
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {
-    // Portkey signs for the custom host's hostname without its port but sends the port in Host, so its SigV4
-    // only verifies when the emulator sits on the scheme's default port. Use port 80 when this user may bind it.
-    const emuPort = (await canBind(80)) ? 80 : await freePort();
-    const emulatorUrl = emuPort === 80 ? 'http://127.0.0.1' : `http://127.0.0.1:${emuPort}`;
+    // 1. Record the stub's answers from the emulator (the wire format the gateway's tests prove).
+    const workDir = mkdtempSync(join(tmpdir(), 'aigw-bench-'));
+    const emuPort = await freePort();
+    const emulatorUrl = `http://127.0.0.1:${emuPort}`;
     const emulator = await startProcess(
       'emulator',
       process.execPath,
       [AIGW, 'emulator', '--port', String(emuPort)],
       () => httpOk(`${emulatorUrl}/_emulator/health`),
+      {},
+      loadCpu,
     );
-    managed.push(emulator);
+    const recordings: Recordings = {
+      chat: await record(emulatorUrl, false, PROMPT),
+      long: await record(emulatorUrl, true, `[[reply:${replyWords(DELTAS)}]]`),
+      short: await record(emulatorUrl, true, `[[reply:${replyWords(5)}]]`),
+    };
+    await emulator.stop();
+    if (countDeltas(recordings.long) !== DELTAS)
+      throw new Error(`the recorded stream has ${countDeltas(recordings.long)} deltas, not ${DELTAS}`);
+    const recordingsFile = join(workDir, 'recordings.json');
+    writeFileSync(recordingsFile, JSON.stringify(recordings));
 
-    const gwPort = await freePort();
-    const adminPort = await freePort();
-    const configDir = writeGatewayConfig(emulatorUrl);
-    const gateway = await startProcess(
-      'aigw',
+    // 2. The stub, the targets.
+    const stubPort = await freePort();
+    const stubUrl = `http://127.0.0.1:${stubPort}`;
+    const stub = await startProcess(
+      'stub',
       process.execPath,
-      [
-        AIGW,
-        'serve',
-        '--config',
-        configDir,
-        '--port',
-        String(gwPort),
-        '--admin-port',
-        String(adminPort),
-        '--host',
-        '127.0.0.1',
-      ],
-      () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
-      { AIGW_LOG_LEVEL: 'warn' },
+      [STUB, '--port', String(stubPort), '--recordings', recordingsFile],
+      () => httpOk(`${stubUrl}/_stub/health`),
+      {},
+      loadCpu,
     );
-    managed.push(gateway);
+    managed.push(stub);
+    const configureStub = async (config: StubConfig): Promise<void> => {
+      const res = await request(`${stubUrl}/_stub/config`, { method: 'PUT', body: JSON.stringify(config) });
+      await res.body.arrayBuffer();
+      if (res.statusCode !== 200) throw new Error(`stub config: HTTP ${res.statusCode}`);
+    };
 
-    const proxyPort = await freePort();
-    const proxy = await startProcess(
-      'proxy',
+    const configDir = writeGatewayConfig(stubUrl);
+    const startAigw = async (name: string, nodeFlags: string[] = []) => {
+      const gwPort = await freePort();
+      const adminPort = await freePort();
+      const proc = await startProcess(
+        name,
+        process.execPath,
+        [
+          ...nodeFlags,
+          AIGW,
+          'serve',
+          '--config',
+          configDir,
+          '--port',
+          String(gwPort),
+          '--admin-port',
+          String(adminPort),
+          '--host',
+          '127.0.0.1',
+        ],
+        () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
+        { AIGW_LOG_LEVEL: 'warn' },
+        targetCpu,
+      );
+      return { proc, gwPort, adminPort };
+    };
+    const aigw = await startAigw('aigw');
+    managed.push(aigw.proc);
+
+    const floorPort = await freePort();
+    const floor = await startProcess(
+      'floor',
       process.execPath,
-      ['dist/bench/passthrough-proxy.js', '--port', String(proxyPort), '--target', emulatorUrl],
-      () => httpOk(`http://127.0.0.1:${proxyPort}/_emulator/health`),
+      [FLOOR, '--port', String(floorPort), '--target', stubUrl],
+      () => httpOk(`http://127.0.0.1:${floorPort}/_stub/health`),
+      {},
+      targetCpu,
     );
-    managed.push(proxy);
+    managed.push(floor);
 
+    const wanted = args.targets?.split(',') as Target[] | undefined;
+    const want = (t: Target) => !wanted || wanted.includes(t);
     let portkey: Managed | undefined;
     const portkeyPort = await freePort();
-    if (!args['no-portkey'] && emuPort !== 80) {
-      process.stderr.write('portkey skipped: the emulator could not take port 80 (see the comment above)\n');
-    } else if (!args['no-portkey']) {
+    if (!args['no-portkey'] && want('portkey')) {
       const entry = await ensurePortkey();
       portkey = await startProcess(
         'portkey',
@@ -214,19 +336,28 @@ async function main(): Promise<void> {
         [entry, `--port=${portkeyPort}`, '--headless'],
         () => httpOk(`http://127.0.0.1:${portkeyPort}/`),
         { NODE_ENV: 'production' },
+        targetCpu,
       );
       managed.push(portkey);
     }
+    const processOf: Record<Target, Managed | undefined> = {
+      direct: undefined,
+      floor,
+      aigw: aigw.proc,
+      portkey,
+    };
+    const available = (['direct', 'floor', 'aigw', 'portkey'] as Target[]).filter(
+      (t) => want(t) && (t !== 'portkey' || portkey),
+    );
 
-    const targets: Target[] = ['direct', 'proxy', 'aigw', ...(portkey ? (['portkey'] as const) : [])];
-    const specFor = async (target: Target, stream: boolean): Promise<RequestSpec> => {
+    const specFor = async (target: Target, stream: boolean, gwPort = aigw.gwPort): Promise<RequestSpec> => {
       switch (target) {
         case 'direct':
-          return signedConverse(emulatorUrl, stream);
-        case 'proxy': {
-          // Signed for the emulator's host: the proxy forwards the Host header unchanged.
-          const spec = await signedConverse(emulatorUrl, stream);
-          return { ...spec, origin: `http://127.0.0.1:${proxyPort}` };
+          return signedConverse(stubUrl, stream);
+        case 'floor': {
+          // Signed for the stub's host: the floor forwards the Host header unchanged.
+          const spec = await signedConverse(stubUrl, stream);
+          return { ...spec, origin: `http://127.0.0.1:${floorPort}` };
         }
         case 'aigw':
           return {
@@ -245,97 +376,287 @@ async function main(): Promise<void> {
               'x-portkey-aws-access-key-id': ACCESS_KEY,
               'x-portkey-aws-secret-access-key': SECRET_KEY,
               'x-portkey-aws-region': REGION,
-              'x-portkey-custom-host': emulatorUrl,
+              'x-portkey-custom-host': stubUrl,
             },
             body: openaiBody(stream, MODEL_ID),
           };
       }
     };
+    const readerFor = (t: Target): StreamReader => (t === 'direct' || t === 'floor' ? 'eventstream' : 'sse');
 
-    const scenarios: Record<Scenario, { stream: boolean; concurrency: number; rate?: number; title: string }> = {
-      'chat-c1': { stream: false, concurrency: 1, title: 'chat, concurrency 1' },
-      'chat-rate': { stream: false, concurrency: 64, rate: RATE, title: `chat, fixed ${RATE} req/s` },
-      'chat-c32': { stream: false, concurrency: 32, title: 'chat, concurrency 32 (throughput)' },
-      'stream-c1': { stream: true, concurrency: 1, title: 'streaming chat, concurrency 1' },
+    const burst: StubConfig = { stream: 'long', mode: 'burst', gapMs: 0 };
+    const allScenarios: Record<Scenario, ScenarioSpec> = {
+      'chat-c1': {
+        title: 'chat, concurrency 1',
+        stream: false,
+        concurrency: 1,
+        stub: burst,
+        targets: ['direct', 'floor', 'aigw', 'portkey'],
+      },
+      'chat-rate': {
+        title: `chat, fixed ${RATE} req/s (open loop, 64 connections)`,
+        stream: false,
+        concurrency: 64,
+        rate: RATE,
+        stub: burst,
+        targets: ['direct', 'floor', 'aigw', 'portkey'],
+      },
+      'chat-c32': {
+        title: 'chat, concurrency 32 (throughput)',
+        stream: false,
+        concurrency: 32,
+        stub: burst,
+        targets: ['floor', 'aigw', 'portkey'],
+      },
+      'stream-c32': {
+        title: `streams of ${DELTAS} content deltas, concurrency 32 (throughput; the stub sends each stream in one write)`,
+        stream: true,
+        concurrency: 32,
+        stub: burst,
+        targets: ['floor', 'aigw', 'portkey'],
+      },
+      'ttft-c1': {
+        title: `streams, concurrency 1: first delta at once, the other ${DELTAS - 1} ${GAP_MS} ms later`,
+        stream: true,
+        concurrency: 1,
+        stub: { stream: 'long', mode: 'first-then-rest', gapMs: GAP_MS },
+        targets: ['floor', 'aigw', 'portkey'],
+      },
+      'ttft-burst-c1': {
+        title: `streams, concurrency 1: all ${DELTAS} deltas in one write (how the bench measured time to first token before)`,
+        stream: true,
+        concurrency: 1,
+        stub: burst,
+        targets: ['floor', 'aigw', 'portkey'],
+      },
     };
+    const wantedScenarios = args.scenarios?.split(',');
+    const scenarios = (Object.entries(allScenarios) as [Scenario, ScenarioSpec][])
+      .filter(([name]) =>
+        wantedScenarios
+          ? wantedScenarios.includes(name)
+          : !OPTIONAL.includes(name) && (name !== 'chat-rate' || RATE > 0),
+      )
+      .map(([name, s]) => [name, { ...s, targets: s.targets.filter((t) => available.includes(t)) }] as const);
 
-    // Sanity: every target answers 200 before we measure it.
-    for (const t of targets) {
-      const check = await runLoad({ spec: await specFor(t, false), concurrency: 1, durationMs: 300 });
-      if (check.errors > 0) throw new Error(`${t} failed its sanity request: ${check.firstError}`);
+    // wrk for the closed-loop concurrency-32 runs, where a Node.js client could limit the floor; the runs that
+    // time the first content chunk or hold a fixed rate keep the bench's own generator.
+    const wrk = args.load === 'wrk' || (args.load === 'auto' && hasWrk());
+    if (args.load === 'wrk' && !hasWrk()) throw new Error('--load wrk: wrk is not installed (apt-get install wrk)');
+    const useWrk = (s: ScenarioSpec) => wrk && s.concurrency === 32 && s.rate === undefined;
+
+    // Sanity and warm-up: every target answers both kinds of request, and JIT has seen the hot path.
+    await configureStub(burst);
+    for (const t of available) {
+      for (const stream of [false, true]) {
+        const check = await runLoad({
+          spec: await specFor(t, stream),
+          concurrency: 8,
+          durationMs: 1000,
+          ...(stream ? { stream: readerFor(t) } : {}),
+        });
+        if (check.errors > 0 || check.latenciesMicros.length === 0)
+          throw new Error(`${t} failed its warm-up (stream ${stream}): ${check.firstError}`);
+      }
     }
 
-    const raw: Record<string, Record<string, LoadResult[]>> = {};
+    const measure = async (t: Target, s: ScenarioSpec, spec: RequestSpec): Promise<RunStats> => {
+      const proc = processOf[t];
+      const cpu0 = proc?.cpuMicros() ?? Number.NaN;
+      const stub0 = stub.cpuMicros();
+      const share = (micros: number, seconds: number) => micros / (seconds * 1e6);
+      if (useWrk(s)) {
+        const w = await runWrk({
+          spec,
+          concurrency: s.concurrency,
+          durationMs: SECONDS * 1000,
+          ...(loadCpu ? { cpus: loadCpu } : {}),
+        });
+        const targetCpu = (proc?.cpuMicros() ?? Number.NaN) - cpu0;
+        return {
+          rps: w.requests / w.seconds,
+          p50Ms: w.p50Ms,
+          p99Ms: w.p99Ms,
+          ttftP50Ms: Number.NaN,
+          ttftP99Ms: Number.NaN,
+          cpuPerRequestMicros: targetCpu / Math.max(1, w.requests),
+          targetCpuShare: share(targetCpu, w.seconds),
+          clientCpuShare: share(w.clientCpuMicros, w.seconds),
+          stubCpuShare: share(stub.cpuMicros() - stub0, w.seconds),
+          count: w.requests,
+          errors: w.errors,
+          ...(w.firstError ? { firstError: w.firstError } : {}),
+          load: 'wrk',
+        };
+      }
+      const r = await runLoad({
+        spec,
+        concurrency: s.concurrency,
+        durationMs: SECONDS * 1000,
+        ...(s.rate ? { ratePerSec: s.rate } : {}),
+        ...(s.stream ? { stream: readerFor(t) } : {}),
+      });
+      const targetCpu = (proc?.cpuMicros() ?? Number.NaN) - cpu0;
+      const sum = summarise(r.latenciesMicros, r.errors, r.seconds);
+      const ttft = summarise(r.firstContentMicros, 0, r.seconds);
+      return {
+        rps: sum.rps,
+        p50Ms: sum.p50Ms,
+        p99Ms: sum.p99Ms,
+        ttftP50Ms: ttft.p50Ms,
+        ttftP99Ms: ttft.p99Ms,
+        cpuPerRequestMicros: targetCpu / Math.max(1, sum.count),
+        targetCpuShare: share(targetCpu, r.seconds),
+        clientCpuShare: share(r.clientCpuMicros, r.seconds),
+        stubCpuShare: share(stub.cpuMicros() - stub0, r.seconds),
+        count: sum.count,
+        errors: r.errors,
+        ...(r.firstError ? { firstError: r.firstError } : {}),
+        load: 'node',
+      };
+    };
+
+    const raw: Partial<Record<Scenario, Partial<Record<Target, RunStats[]>>>> = {};
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, s] of Object.entries(scenarios)) {
-        const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      for (const [name, s] of scenarios) {
+        await configureStub(s.stub);
+        const order = s.targets.map((_, i) => s.targets[(i + round) % s.targets.length]!);
         for (const t of order) {
-          const spec = await specFor(t, s.stream);
-          const probe = s.stream ? (t === 'direct' || t === 'proxy' ? probeEventStream : probeSse) : undefined;
-          const result = await runLoad({
-            spec,
-            concurrency: s.concurrency,
-            durationMs: SECONDS * 1000,
-            ...(s.rate ? { ratePerSec: s.rate } : {}),
-            ...(probe ? { firstToken: probe } : {}),
-          });
+          const run = await measure(t, s, await specFor(t, s.stream));
           const perTarget = raw[name] ?? {};
           raw[name] = perTarget;
-          perTarget[t] = [...(perTarget[t] ?? []), result];
+          perTarget[t] = [...(perTarget[t] ?? []), run];
           process.stderr.write(
-            `round ${round + 1}/${ROUNDS} ${name} ${t}: ${result.latenciesMicros.length} ok, ${result.errors} errors\n`,
+            `round ${round + 1}/${ROUNDS} ${name} ${t}: ${run.count} ok, ${run.errors} errors${run.firstError ? ` (${run.firstError})` : ''}, ` +
+              `target CPU ${pct(run.targetCpuShare)}, load generator ${pct(run.clientCpuShare)}, stub ${pct(run.stubCpuShare)}\n`,
           );
         }
       }
     }
 
-    const loadAtEnd = loadavg();
     const report: Record<string, unknown> = {
       date: new Date().toISOString(),
       rounds: ROUNDS,
       secondsPerRun: SECONDS,
+      deltas: DELTAS,
+      ttftGapMs: GAP_MS,
       cpus: cpus().length,
-      loadAverage: { start: loadAtStart, end: loadAtEnd },
+      pinned: pin ? { targets: TARGET_CPU, loadGeneratorAndStub: LOAD_CPU } : false,
+      node: process.version,
+      scenarios: raw,
     };
+    const med = (name: Scenario, t: Target, k: keyof RunStats): number => {
+      const runs = raw[name]?.[t];
+      return runs ? median(runs.map((x) => x[k] as number)) : Number.NaN;
+    };
+    /** Per round: target's figure minus the reference's figure in the same round; median over rounds. */
+    const added = (name: Scenario, t: Target, ref: Target, k: keyof RunStats): number => {
+      const a = raw[name]?.[t];
+      const b = raw[name]?.[ref];
+      if (!a || !b) return Number.NaN;
+      return median(a.map((x, i) => (x[k] as number) - ((b[i]?.[k] as number) ?? Number.NaN)));
+    };
+
+    let streamsResult: StreamsResult | undefined;
+    if (STREAMS > 0 && available.includes('aigw')) {
+      await configureStub({ stream: 'short', mode: 'paced', gapMs: OPEN_STREAM_GAP_MS });
+      streamsResult = await streamsAtScale(await specFor('aigw', true), aigw.proc, aigw.adminPort, stub);
+      report.streams = streamsResult;
+    }
+
+    // The headline: issue 13's table.
     const lines: string[] = [];
-    for (const [name, s] of Object.entries(scenarios)) {
-      lines.push(`\n### ${s.title}\n`);
+    const f = (n: number, d = 0) =>
+      Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–';
+    const col = (t: Target, text: (t: Target) => string) => (available.includes(t) ? text(t) : 'not run');
+    const verdict = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? '**pass**' : '**FAIL**');
+    const headline: { row: string; pass: boolean | undefined }[] = [];
+    lines.push(`## aigw against the floor (issue 13's table)\n`);
+    lines.push('| measured | floor (undici pass-through) | aigw | portkey | target | aigw |');
+    lines.push('|---|---|---|---|---|---|');
+    if (raw['stream-c32']) {
+      const rps = (t: Target) => med('stream-c32', t, 'rps');
+      const cpu = (t: Target) => med('stream-c32', t, 'cpuPerRequestMicros');
+      const cell = (t: Target) => `${f(rps(t))} (${f(cpu(t))} µs ≈ ${f(cpu(t) / DELTAS, 1)} µs a chunk)`;
+      const ratio = rps('aigw') / rps('floor');
+      const pass = Number.isFinite(ratio) ? ratio >= 0.6 && cpu('aigw') / DELTAS <= 4 : undefined;
+      headline.push({ row: 'streams/s', pass });
       lines.push(
-        '| target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | TTFT p50 ms | added TTFT p50 ms | errors |',
+        `| streams/s at c=32, ${DELTAS} deltas each (CPU per stream) | ${col('floor', cell)} | ${col('aigw', cell)} (${f(ratio, 2)}× the floor) | ${col('portkey', cell)} | ≥ 0.6× the floor; ≤ 4 µs CPU a chunk | ${verdict(pass)} |`,
       );
-      lines.push('|---|---|---|---|---|---|---|---|---|');
-      const per = raw[name]!;
-      const sums = Object.fromEntries(
-        targets.map((t) => [t, per[t]!.map((r) => summarise(r.latenciesMicros, r.errors, r.seconds))]),
+    }
+    if (raw['chat-c32']) {
+      const rps = (t: Target) => med('chat-c32', t, 'rps');
+      const cell = (t: Target) => `${f(rps(t))} (${f(med('chat-c32', t, 'cpuPerRequestMicros'))} µs)`;
+      const ratio = rps('aigw') / rps('floor');
+      const pass = Number.isFinite(ratio) ? ratio >= 0.75 : undefined;
+      headline.push({ row: 'chat req/s', pass });
+      lines.push(
+        `| chat req/s at c=32 (CPU per request) | ${col('floor', cell)} | ${col('aigw', cell)} (${f(ratio, 2)}× the floor) | ${col('portkey', cell)} | ≥ 0.75× the floor | ${verdict(pass)} |`,
       );
-      const ttft = Object.fromEntries(
-        targets.map((t) => [t, per[t]!.map((r) => summarise(r.firstTokenMicros, 0, r.seconds).p50Ms)]),
+    }
+    if (raw['ttft-c1']) {
+      const abs = (t: Target) => `${f(med('ttft-c1', t, 'ttftP50Ms'), 2)} / ${f(med('ttft-c1', t, 'ttftP99Ms'), 2)} ms`;
+      const add = (t: Target) =>
+        `${abs(t)} (+${f(added('ttft-c1', t, 'floor', 'ttftP50Ms'), 2)} / +${f(added('ttft-c1', t, 'floor', 'ttftP99Ms'), 2)})`;
+      const a50 = added('ttft-c1', 'aigw', 'floor', 'ttftP50Ms');
+      const a99 = added('ttft-c1', 'aigw', 'floor', 'ttftP99Ms');
+      const pass = Number.isFinite(a50) && Number.isFinite(a99) ? a50 <= 0.5 && a99 <= 1.5 : undefined;
+      headline.push({ row: 'time to first content chunk', pass });
+      lines.push(
+        `| time to first content chunk, c=1, p50 / p99 (added over the floor's) | ${col('floor', abs)} | ${col('aigw', add)} | ${col('portkey', add)} | ≤ 0.5 ms / ≤ 1.5 ms over the floor's | ${verdict(pass)} |`,
       );
-      const med = (t: Target, k: 'rps' | 'p50Ms' | 'p99Ms') => median(sums[t]!.map((x) => x[k]));
-      for (const t of targets) {
-        // Added latency per round against the direct run of the same round, then the median over rounds.
-        const addP50 = median(sums[t]!.map((x, i) => x.p50Ms - sums.direct![i]!.p50Ms));
-        const addP99 = median(sums[t]!.map((x, i) => x.p99Ms - sums.direct![i]!.p99Ms));
-        const ttftP50 = s.stream ? median(ttft[t]!) : Number.NaN;
-        const addTtft = s.stream ? median(ttft[t]!.map((x, i) => x - ttft.direct![i]!)) : Number.NaN;
-        const errors = sums[t]!.reduce((a, x) => a + x.errors, 0);
-        const f = (n: number, d = 3) => (Number.isNaN(n) ? '–' : n.toFixed(d));
+    }
+    if (raw['chat-c1']) {
+      const cell = (t: Target) =>
+        `${f(med('chat-c1', t, 'p99Ms'), 2)} ms (+${f(added('chat-c1', t, 'direct', 'p99Ms'), 2)})`;
+      const a99 = added('chat-c1', 'aigw', 'direct', 'p99Ms');
+      const pass = Number.isFinite(a99) ? a99 <= 1.5 : undefined;
+      headline.push({ row: 'chat added latency', pass });
+      lines.push(
+        `| chat latency, c=1, p99 (added over direct to the stub) | ${col('floor', cell)} | ${col('aigw', cell)} | ${col('portkey', cell)} | ≤ 1.5 ms added | ${verdict(pass)} |`,
+      );
+    }
+    if (streamsResult) {
+      const mb = (streamsResult.rssPeakMiB * 1024 * 1024) / 1e6;
+      const pass = streamsResult.errors === 0 && streamsResult.maxOpen >= STREAMS ? mb < 150 : false;
+      headline.push({ row: 'open streams RSS', pass });
+      lines.push(
+        `| ${f(STREAMS)} open streams, RSS peak after the other load | – | ${f(mb)} MB (${f(streamsResult.rssPeakMiB)} MiB; ${streamsResult.maxOpen} open at most, ${streamsResult.errors} errors) | – | < 150 MB | ${verdict(pass)} |`,
+      );
+    }
+    report.headline = headline;
+
+    // The detail per scenario.
+    for (const [name, s] of scenarios) {
+      if (!raw[name]) continue;
+      const loads = [...new Set(Object.values(raw[name] ?? {}).flatMap((runs) => runs.map((x) => x.load)))];
+      lines.push(`\n### ${s.title} (load: ${loads.join(', ')})\n`);
+      lines.push(
+        `| target | ${s.stream ? 'streams/s' : 'req/s'} | p50 ms | p99 ms | ${s.stream ? 'first content p50 ms | first content p99 ms | ' : 'added p50 ms | added p99 ms | '}target CPU per ${s.stream ? 'stream' : 'request'} µs | target CPU % | load generator CPU % | stub CPU % | errors |`,
+      );
+      lines.push(`|---|---|---|---|---|---|---|---|---|---|---|`);
+      for (const t of s.targets) {
+        const errors = (raw[name]?.[t] ?? []).reduce((a, x) => a + x.errors, 0);
+        const middle = s.stream
+          ? `${f(med(name, t, 'ttftP50Ms'), 3)} | ${f(med(name, t, 'ttftP99Ms'), 3)}`
+          : t === 'direct' || !s.targets.includes('direct')
+            ? '– | –'
+            : `${f(added(name, t, 'direct', 'p50Ms'), 3)} | ${f(added(name, t, 'direct', 'p99Ms'), 3)}`;
         lines.push(
-          `| ${t} | ${f(med(t, 'rps'), 0)} | ${f(med(t, 'p50Ms'))} | ${f(med(t, 'p99Ms'))} | ${t === 'direct' ? '–' : f(addP50)} | ${t === 'direct' ? '–' : f(addP99)} | ${f(ttftP50)} | ${t === 'direct' ? '–' : f(addTtft)} | ${errors} |`,
+          `| ${t} | ${f(med(name, t, 'rps'))} | ${f(med(name, t, 'p50Ms'), 3)} | ${f(med(name, t, 'p99Ms'), 3)} | ${middle} | ${t === 'direct' ? '–' : f(med(name, t, 'cpuPerRequestMicros'))} | ${t === 'direct' ? '–' : pct(med(name, t, 'targetCpuShare'))} | ${pct(med(name, t, 'clientCpuShare'))} | ${pct(med(name, t, 'stubCpuShare'))} | ${errors} |`,
         );
       }
-      report[name] = sums;
     }
-    if (STREAMS > 0) {
-      const streams = await streamsAtScale(emulatorUrl, await specFor('aigw', true), gateway, adminPort);
-      report.streams = streams;
-      lines.push(`\n### ${STREAMS} concurrent streams through aigw (${STREAM_SECONDS} s)\n`);
+    if (streamsResult) {
+      const r = streamsResult;
+      lines.push(`\n### ${STREAMS} concurrent streams through aigw (${STREAM_SECONDS} s, 5 deltas 1 s apart)\n`);
       lines.push(
-        '| streams open at once (max) | streams completed | errors | TTFT p50 ms | TTFT p99 ms | stream p50 s | aigw RSS idle MiB | aigw RSS peak MiB |',
+        '| streams open at once (max) | streams completed | errors | first content p50 ms | first content p99 ms | stream p50 s | aigw RSS before MiB | aigw RSS peak MiB | aigw CPU % | load generator CPU % | stub CPU % |',
       );
-      lines.push('|---|---|---|---|---|---|---|---|');
+      lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
       lines.push(
-        `| ${streams.maxOpen} | ${streams.completed} | ${streams.errors} | ${streams.ttftP50Ms.toFixed(1)} | ${streams.ttftP99Ms.toFixed(1)} | ${(streams.streamP50Ms / 1000).toFixed(2)} | ${streams.rssIdleMiB.toFixed(1)} | ${streams.rssPeakMiB.toFixed(1)} |`,
+        `| ${r.maxOpen} | ${r.completed} | ${r.errors} | ${r.ttftP50Ms.toFixed(1)} | ${r.ttftP99Ms.toFixed(1)} | ${(r.streamP50Ms / 1000).toFixed(2)} | ${r.rssIdleMiB.toFixed(1)} | ${r.rssPeakMiB.toFixed(1)} | ${pct(r.gatewayCpuShare)} | ${pct(r.clientCpuShare)} | ${pct(r.stubCpuShare)} |`,
       );
     }
     lines.push('\n### Resident memory after the runs (MiB)\n');
@@ -344,15 +665,79 @@ async function main(): Promise<void> {
     lines.push(`| ${managed.map((m) => m.rssMiB().toFixed(1)).join(' | ')} |`);
     report.rssMiB = Object.fromEntries(managed.map((m) => [m.name, m.rssMiB()]));
 
+    if (args.profile) {
+      const dir = resolve(args.profile);
+      const summary = await profileStreams(dir, startAigw, (port) => specFor('aigw', true, port), configureStub);
+      lines.push(`\n### CPU profile of aigw, streams at c=32 (${dir})\n`);
+      lines.push(summary);
+    }
+
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
-    lines.push(
-      `\n${cpus().length} CPUs, Node ${process.version}; load average (1, 5, 15 min) at start ${load(loadAtStart)}, at end ${load(loadAtEnd)}.`,
+    const loadAtEnd = loadavg();
+    report.loadAverage = { start: loadAtStart, end: loadAtEnd };
+    // The load side's core: a target that leaves it busy over 85 % of the time was limited by the load side. Direct
+    // runs are left out, as there the load side is all there is.
+    const saturated = scenarios.flatMap(([name, s]) =>
+      s.targets
+        .filter((t) => t !== 'direct' && med(name, t, 'clientCpuShare') + med(name, t, 'stubCpuShare') > 0.85)
+        .map((t) => `${name} ${t}`),
     );
+    lines.push(
+      `\n${cpus().length} CPUs, Node ${process.version}; ${
+        pin
+          ? `gateways and the floor pinned to CPU ${TARGET_CPU} (taskset), the load generator and the stub to CPU ${LOAD_CPU}`
+          : 'not pinned (--no-pin, one CPU, or no taskset): every process shares every CPU'
+      }; ${ROUNDS} rounds × ${SECONDS} s per target and scenario, medians over rounds; load average (1, 5, 15 min) at start ${load(loadAtStart)}, at end ${load(loadAtEnd)}; ${((Date.now() - benchStarted) / 1000).toFixed(0)} s in all.`,
+    );
+    if (saturated.length > 0)
+      lines.push(
+        `\n**Warning**: the load generator and the stub used over 85 % of their core in ${saturated.join(', ')}: those runs may have measured the load side, not the target.`,
+      );
+    mkdirSync(join(args.out, '..'), { recursive: true });
     writeFileSync(args.out, JSON.stringify(report, null, 2));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await stopAll();
   }
+}
+
+function pct(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : '–';
+}
+
+/**
+ * A separate `aigw serve` under `--cpu-prof`: warmed up, driven through one stream-c32 run, stopped with SIGTERM
+ * (the profile is written at exit). The measured interval (monotonic clock, µs, as the profile's timestamps) and
+ * the number of streams go to `<name>.window.json`, so the summary can leave start-up and shutdown out.
+ */
+async function profileStreams(
+  dir: string,
+  startAigw: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; gwPort: number; adminPort: number }>,
+  specFor: (port: number) => Promise<RequestSpec>,
+  configureStub: (c: StubConfig) => Promise<void>,
+): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const name = 'aigw-stream-c32';
+  const profiled = await startAigw('aigw-profiled', [
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+    `--cpu-prof-name=${name}.cpuprofile`,
+  ]);
+  try {
+    await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
+    const spec = await specFor(profiled.gwPort);
+    await runLoad({ spec, concurrency: 32, durationMs: 2000, stream: 'sse' });
+    const startMicros = Number(process.hrtime.bigint() / 1000n);
+    const result: LoadResult = await runLoad({ spec, concurrency: 32, durationMs: SECONDS * 1000, stream: 'sse' });
+    const endMicros = Number(process.hrtime.bigint() / 1000n);
+    writeFileSync(
+      join(dir, `${name}.window.json`),
+      JSON.stringify({ startMicros, endMicros, streams: result.latenciesMicros.length, deltas: DELTAS }),
+    );
+  } finally {
+    await profiled.proc.stop(60_000);
+  }
+  return formatSummary(summariseProfile(join(dir, `${name}.cpuprofile`)));
 }
 
 interface StreamsResult {
@@ -366,29 +751,23 @@ interface StreamsResult {
   streamP50Ms: number;
   rssIdleMiB: number;
   rssPeakMiB: number;
+  /** Shares of one core used during the run by the gateway, the load generator and the stub. */
+  gatewayCpuShare: number;
+  clientCpuShare: number;
+  stubCpuShare: number;
 }
 
 /**
- * Holds STREAMS streams open through the gateway at once: the emulator spaces its content deltas by
- * STREAM_TOKEN_GAP_MS, the workers start evenly over two seconds (steady state, not one burst of connects)
- * and each starts a new stream when its last one ends. The gateway's RSS and its own in-flight gauge are
- * sampled throughout.
+ * Holds STREAMS streams open through the gateway at once: the stub paces its deltas OPEN_STREAM_GAP_MS apart,
+ * the workers start evenly over two seconds (steady state, not one burst of connects) and each starts a new
+ * stream when its last one ends. The gateway's RSS and its own in-flight gauge are sampled throughout.
  */
 async function streamsAtScale(
-  emulatorUrl: string,
   spec: RequestSpec,
   gateway: Managed,
   adminPort: number,
+  stub: Managed,
 ): Promise<StreamsResult> {
-  const setGap = async (ms: number) => {
-    const res = await fetch(`${emulatorUrl}/_emulator/config`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latency: { interTokenDelayMs: ms } }),
-    });
-    if (!res.ok) throw new Error(`emulator config: HTTP ${res.status}`);
-    await res.arrayBuffer();
-  };
   const rssIdleMiB = gateway.rssMiB();
   let rssPeakMiB = rssIdleMiB;
   let maxOpen = 0;
@@ -407,20 +786,25 @@ async function streamsAtScale(
       .finally(() => {
         sampling = false;
       });
-  }, 250);
-  await setGap(STREAM_TOKEN_GAP_MS);
+  }, 100);
+  const gateway0 = gateway.cpuMicros();
+  const stub0 = stub.cpuMicros();
   try {
     const result = await runLoad({
       spec,
       concurrency: STREAMS,
       durationMs: STREAM_SECONDS * 1000,
       rampMs: 2000,
-      firstToken: probeSse,
+      stream: 'sse',
     });
     const streams = summarise(result.latenciesMicros, result.errors, result.seconds);
-    const ttft = summarise(result.firstTokenMicros, 0, result.seconds);
+    const ttft = summarise(result.firstContentMicros, 0, result.seconds);
     process.stderr.write(`streams: ${streams.count} completed, ${result.errors} errors, ${maxOpen} open at most\n`);
+    const wall = result.seconds * 1e6;
     return {
+      gatewayCpuShare: (gateway.cpuMicros() - gateway0) / wall,
+      clientCpuShare: result.clientCpuMicros / wall,
+      stubCpuShare: (stub.cpuMicros() - stub0) / wall,
       streams: STREAMS,
       maxOpen,
       completed: streams.count,
@@ -434,7 +818,6 @@ async function streamsAtScale(
     };
   } finally {
     clearInterval(sampler);
-    await setGap(0);
   }
 }
 

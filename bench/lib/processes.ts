@@ -1,12 +1,57 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface Managed {
   name: string;
   child: ChildProcess;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (5 s) if it has not exited. */
+  stop(graceMs?: number): Promise<void>;
   rssMiB(): number;
+  /** CPU time (user + system, all threads) the process has used so far, in µs, from /proc/PID/stat. */
+  cpuMicros(): number;
+  /** The CPU list the process is pinned to (taskset), if any. */
+  cpus: string | undefined;
+}
+
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux unless told otherwise). */
+let clockTicks: number | undefined;
+export function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** CPU time of a process in µs (utime + stime, fields 14 and 15 of /proc/PID/stat, after the command name). */
+export function processCpuMicros(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state), so utime (14) and stime (15) are fields[11] and fields[12].
+    return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond()) * 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Whether `taskset` can pin processes here (util-linux; absent on some minimal images). */
+export function canPin(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pins this process and all its threads to a CPU list (e.g. "0"). */
+export function pinSelf(cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
 }
 
 /** Whether this process may listen on the port (e.g. 80 needs root or CAP_NET_BIND_SERVICE). */
@@ -30,15 +75,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a child process and waits until `ready()` resolves true (polled), or fails after 30 s. */
+/**
+ * Starts a child process and waits until `ready()` resolves true (polled), or fails after 30 s. With `cpus`,
+ * it runs under `taskset -c cpus` (taskset execs the command, so the child's PID is the command's own).
+ */
 export async function startProcess(
   name: string,
   command: string,
   args: string[],
   ready: () => Promise<boolean>,
   env: NodeJS.ProcessEnv = {},
+  cpus?: string,
 ): Promise<Managed> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, command, ...args]] : [command, args];
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -56,6 +106,8 @@ export async function startProcess(
   return {
     name,
     child,
+    cpus,
+    cpuMicros: () => processCpuMicros(child.pid),
     rssMiB: () => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -65,12 +117,12 @@ export async function startProcess(
         return Number.NaN;
       }
     },
-    stop: () =>
+    stop: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
       }),
   };
 }

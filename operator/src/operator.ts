@@ -452,6 +452,17 @@ interface ControllerOptions {
 /** Queue key of a UsagePolicy status refresh (a namespace never contains `/`). */
 const USAGE_KEY = 'usage/';
 
+/** The ejections a route's status shows (undefined when it shows none read yet). */
+function shownEjections(status: NonNullable<ModelRoute['status']>): Map<string, number> | undefined {
+  if (status.ejectedTargets === undefined) return undefined;
+  const out = new Map<string, number>();
+  for (const t of status.targets ?? []) {
+    const until = t.ejectedUntil ? Date.parse(t.ejectedUntil) : Number.NaN;
+    if (t.servedName && Number.isFinite(until)) out.set(t.servedName, until);
+  }
+  return out;
+}
+
 /** Queue key of a ModelRoute ejection refresh. */
 const ROUTES_KEY = 'routes/';
 
@@ -1031,15 +1042,18 @@ class Controller {
 
   private async writeRouteStatus(route: RouteObject, outcome: RouteOutcome): Promise<void> {
     const uid = route.metadata.uid ?? '';
+    const current = this.routeStatus.get(uid) ?? route.status ?? {};
+    // Until this process has read the store (a restart, a new leader), the ejections status shows stand,
+    // so taking over rewrites nothing.
+    const ejections = this.options.ejections ? (this.routeEjections.get(uid) ?? shownEjections(current)) : undefined;
     const computed: RouteStatus = computeRouteStatus({
       route,
       compiled: outcome.compiled,
       problems: outcome.problems,
       models: outcome.models,
-      ejections: this.options.ejections ? this.routeEjections.get(uid) : undefined,
+      ejections,
       now: Date.now(),
     });
-    const current = this.routeStatus.get(uid) ?? route.status ?? {};
     const previous = current.conditions ?? [];
     const next: RouteStatusWritten = {
       ...computed,

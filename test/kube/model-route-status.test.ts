@@ -123,7 +123,10 @@ spec:
   it('publishes a route over two Models and shows it Ready 2/2, of type chat, in the printed columns', async () => {
     const r = await within(20_000, 'claude Ready', async () => {
       const x = await route('claude');
-      return cond(x, 'Ready')?.status === 'True' && x.status?.readyTargets === '2/2' ? x : undefined;
+      // Ejected shows once the operator has read the shared store (at once after the first compile).
+      return cond(x, 'Ready')?.status === 'True' && x.status?.readyTargets === '2/2' && x.status.ejectedTargets === 0
+        ? x
+        : undefined;
     });
     expect(r.status?.type).toBe('chat');
     expect(cond(r, 'Ready')).toMatchObject({
@@ -206,6 +209,31 @@ spec:
     } finally {
       client.disconnect();
     }
+  });
+
+  it('an operator restart rewrites no route status and records no Event', async () => {
+    const before = await route('claude');
+    const events = async () =>
+      (await admin.list<EventObject>(pathFor(RESOURCES.events, NS))).items.filter(
+        (e) => e.regarding.kind === 'ModelRoute',
+      ).length;
+    const eventsBefore = await events();
+    await operator?.stop();
+    operator = await runOperator({
+      kubeConfig: cluster.kubeConfig('admin'),
+      namespace: NS,
+      identity: `routes-again-${Date.now()}`,
+      leaderElection: false,
+      credentialChecks: false,
+      redisUrl: redis.url,
+      usageIntervalMs: 300,
+    });
+    await new Promise<void>((resolve) => operator?.events.once('reconciled', () => resolve()));
+    // Several ejection refreshes later.
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await route('claude');
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(await events()).toBe(eventsBefore);
   });
 
   it('deleting a target Model moves readyTargets to 1/2, and the target says why', async () => {
