@@ -304,7 +304,7 @@ async function serve(args: string[]): Promise<void> {
   const { otlpSignalsFromEnv, tracingFromEnv } = await import('../telemetry/index.js');
   const tracing = await tracingFromEnv(process.env, { version: packageVersion() });
   // GenAI metrics and usage records over OTLP when the environment asks for them (docs/configuration.md).
-  const otlp = otlpSignalsFromEnv(process.env, { version: packageVersion() });
+  const otlp = await otlpSignalsFromEnv(process.env, { version: packageVersion() });
   if (otlp.genAiMirror || otlp.usageRecords)
     logger.info(
       { metrics: otlp.genAiMirror !== undefined, usageRecords: otlp.usageRecords !== undefined },

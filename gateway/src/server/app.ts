@@ -15,9 +15,11 @@ import Fastify, {
   type HTTPMethods,
   LogController,
 } from 'fastify';
+import type { Logger } from 'pino';
 import { callerOfKubernetesIdentity } from '../config/index.js';
 import { echo, GatewayError } from '../errors/index.js';
 import { JSON_DEFAULTS, jsonNestingExceeds, jsonTooDeepError } from '../json/index.js';
+import { LazyChildLogger } from '../logging/index.js';
 import { AIGW_ATTR, startServerSpan, type UsageRecord } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';
@@ -52,6 +54,12 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(options.requestTimeoutMs / 4))),
     },
     requestIdHeader: false,
+    // Every request gets a child logger bound to its id; it is made when the request first logs a line,
+    // which most never do. A route-level log level or serializers (none today) get pino's own child.
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      childOptions.level !== undefined || childOptions.serializers !== undefined
+        ? logger.child(bindings, childOptions)
+        : (new LazyChildLogger(logger as unknown as Logger, bindings) as unknown as FastifyBaseLogger),
     genReqId: (req: IncomingMessage) => requestIdOf(req, options.maxRequestIdLength),
     // Requests that arrive on kept-alive connections while draining are still served.
     return503OnClosing: false,
@@ -131,7 +139,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
       span: ctx.tracer ? serverSpanOf(ctx, request) : undefined,
     };
     request.aigw = state;
-    const gauge = metrics.inflight.labels(state.route);
+    const gauge = metrics.inflightOf(state.route);
     gauge.inc();
     ctx.activity.begin();
     // 'close' fires for finished, failed and abandoned responses alike, hijacked (SSE) ones included.

@@ -24,6 +24,11 @@ export interface GatewayEventStream extends AsyncIterable<UpstreamEvent> {
   readonly attempts?: number;
   /** Stops reading and destroys the upstream request (idempotent). */
   cancel(): void;
+  /**
+   * The same events one upstream read at a time (each array non-empty), instead of the event-by-event
+   * iteration; a stream is iterated once, either way. Optional: streams without it are read event by event.
+   */
+  batches?(): AsyncIterable<readonly UpstreamEvent[]>;
 }
 
 /** The upstream surface routes use; `BedrockUpstream` implements it. */

@@ -13,7 +13,7 @@ export { toGatewayError } from './errors.js';
 export { ConfigStartError, type GatewayOptions, type RunningGateway, startGateway } from './gateway.js';
 export { SERVER_DEFAULTS, type ServerOptions } from './options.js';
 export { ROUTE_MODULES, type RouteModule } from './routes/index.js';
-export { SseWriter } from './sse.js';
+export { SseWriter, sseEvents } from './sse.js';
 export { unsupportedSurfaceError } from './surfaces.js';
 export {
   createTokenReviewer,

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/index.js';
-import { SseWriter } from './sse.js';
+import { SseWriter, sseEvents } from './sse.js';
 
 /** A response whose socket buffer is "full" until the test says otherwise. */
 class SlowResponse extends EventEmitter {
@@ -84,5 +85,60 @@ describe('SseWriter', () => {
     expect(failed.written).toEqual([
       'data: {"error":{"message":"Bedrock failed.","type":"api_error","param":null,"code":"upstream_error"}}\n\n',
     ]);
+  });
+
+  it('sends the headers with the first events, in one write, and flushes a tick early on request', async () => {
+    const server = createServer((_req, res) => {
+      const sse = new SseWriter(res);
+      sse.start({ 'x-request-id': 'r1' });
+      const socket = res.socket!;
+      const writes: number[] = [];
+      const write = socket.write.bind(socket);
+      const writev = (socket as unknown as { _writev: (chunks: unknown[], cb: () => void) => void })._writev.bind(
+        socket,
+      );
+      (socket as unknown as { _writev: unknown })._writev = (chunks: unknown[], cb: () => void) => {
+        writes.push(chunks.length);
+        writev(chunks, cb);
+      };
+      void write;
+      void sse.writeText(sseEvents(['{"role":1}']));
+      // Corked until the end of this tick: nothing has left yet.
+      expect(socket.writableCorked).toBe(1);
+      sse.flush();
+      expect(socket.writableCorked).toBe(0);
+      // One writev for the head and the framed event together.
+      expect(writes).toEqual([expect.any(Number)]);
+      sse.end(sseEvents(['{"last":1}']));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      expect(res.headers.get('x-request-id')).toBe('r1');
+      expect(await res.text()).toBe('data: {"role":1}\n\ndata: {"last":1}\n\ndata: [DONE]\n\n');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('sends the headers on their own when a write has no events', async () => {
+    const server = createServer((_req, res) => {
+      const sse = new SseWriter(res);
+      sse.start({});
+      const socket = res.socket!;
+      void sse.writeText('');
+      // Written (corked to the end of the tick) before the stream ends.
+      expect(socket.writableLength + socket.bytesWritten).toBeGreaterThan(0);
+      setTimeout(() => sse.end(), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('data: [DONE]\n\n');
+    } finally {
+      server.close();
+    }
   });
 });

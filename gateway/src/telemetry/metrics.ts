@@ -74,6 +74,13 @@ export class GatewayMetrics {
     string,
     { duration: Histogram.Internal<'account' | 'region' | 'operation'>; outcomes: Map<string, Counter.Internal> }
   >();
+  /**
+   * Labelled histogram children by their label values: `labels()` costs more than the observation itself
+   * (about 1 µs against 0.7 µs), and these are observed once or twice per request.
+   */
+  readonly #overheadChildren = new Map<string, Histogram.Internal<'route' | 'kind'>>();
+  readonly #firstTokenChildren = new Map<string, Histogram.Internal<'account' | 'model'>>();
+  readonly #inflightChildren = new Map<string, Gauge.Internal<'route'>>();
   readonly #requestChildren = new Map<
     string,
     { count: Counter.Internal; duration: Histogram.Internal<'route' | 'account' | 'model' | 'status'> }
@@ -266,12 +273,18 @@ export class GatewayMetrics {
     }
     child.count.inc();
     child.duration.observe(o.seconds);
-    if (o.overheadSeconds !== undefined) this.overhead.labels(o.route, 'total').observe(Math.max(0, o.overheadSeconds));
+    if (o.overheadSeconds !== undefined) this.#overheadOf(o.route, 'total').observe(Math.max(0, o.overheadSeconds));
   }
 
   /** Streams: from request arrival to the first content token written to the caller. */
   observeFirstToken(account: string, model: string, seconds: number): void {
-    this.timeToFirstToken.labels(account, model).observe(seconds);
+    const key = `${account}\u0000${model}`;
+    let child = this.#firstTokenChildren.get(key);
+    if (!child) {
+      child = this.timeToFirstToken.labels(account, model);
+      this.#firstTokenChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
 
   /**
@@ -279,7 +292,27 @@ export class GatewayMetrics {
    * arrival) − (first upstream event − upstream call start).
    */
   observeAddedFirstByte(route: string, seconds: number): void {
-    this.overhead.labels(route, 'ttft').observe(Math.max(0, seconds));
+    this.#overheadOf(route, 'ttft').observe(Math.max(0, seconds));
+  }
+
+  /** The in-flight gauge of a route (`aigw_inflight_requests{route}`), its child made once. */
+  inflightOf(route: string): Gauge.Internal<'route'> {
+    let child = this.#inflightChildren.get(route);
+    if (!child) {
+      child = this.inflight.labels(route);
+      this.#inflightChildren.set(route, child);
+    }
+    return child;
+  }
+
+  #overheadOf(route: string, kind: 'total' | 'ttft'): Histogram.Internal<'route' | 'kind'> {
+    const key = `${route}\u0000${kind}`;
+    let child = this.#overheadChildren.get(key);
+    if (!child) {
+      child = this.overhead.labels(route, kind);
+      this.#overheadChildren.set(key, child);
+    }
+    return child;
   }
 
   addTokens(account: string, model: string, kind: TokenKind, count: number | undefined): void {

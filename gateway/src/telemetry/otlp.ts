@@ -7,24 +7,9 @@
  */
 import type { Attributes, Histogram } from '@opentelemetry/api';
 import { type Logger, SeverityNumber } from '@opentelemetry/api-logs';
-import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
-import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  hostDetector,
-  osDetector,
-  type Resource,
-  resourceFromAttributes,
-  serviceInstanceIdDetector,
-} from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
+import type { LoggerProvider } from '@opentelemetry/sdk-logs';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { GEN_AI_BUCKETS, type GenAiMirror, type GenAiMirrorBinding, type GenAiTarget } from './genai-metrics.js';
 import { GEN_AI_PROVIDER } from './tracing.js';
@@ -76,7 +61,16 @@ function protocolOf(env: Env, signal: 'METRICS' | 'LOGS'): string {
     .toLowerCase();
 }
 
-function resourceOf(version: string): Resource {
+async function resourceOf(version: string): Promise<Resource> {
+  const {
+    defaultResource,
+    detectResources,
+    envDetector,
+    hostDetector,
+    osDetector,
+    resourceFromAttributes,
+    serviceInstanceIdDetector,
+  } = await import('@opentelemetry/resources');
   // As the trace SDK builds it: defaults, then service name and version, then the detectors
   // (OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME override the defaults).
   return defaultResource()
@@ -90,21 +84,24 @@ function resourceOf(version: string): Resource {
  * environment themselves, `OTEL_EXPORTER_OTLP_(METRICS|LOGS_)PROTOCOL` picks http/protobuf (default),
  * http/json or grpc, and `OTEL_METRIC_EXPORT_INTERVAL` the push interval (default 60 s).
  */
-export function otlpSignalsFromEnv(env: Env, options: { version: string }): OtlpSignals {
+export async function otlpSignalsFromEnv(env: Env, options: { version: string }): Promise<OtlpSignals> {
   const metricsOn = otlpMetricsEnabled(env);
   const logsOn = otlpLogsEnabled(env);
   if (!metricsOn && !logsOn) return { genAiMirror: undefined, usageRecords: undefined, shutdown: async () => {} };
-  const resource = resourceOf(options.version);
+  // The SDKs and exporters (gRPC and protobuf among them) are loaded only when a signal is on: together
+  // they are some 20 MiB of resident memory that a gateway without OTLP export should not carry.
+  const resource = await resourceOf(options.version);
   let meterProvider: MeterProvider | undefined;
   let loggerProvider: LoggerProvider | undefined;
   if (metricsOn) {
+    const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
     const protocol = protocolOf(env, 'METRICS');
     const exporter =
       protocol === 'grpc'
-        ? new GrpcMetricExporter()
+        ? new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter()
         : protocol === 'http/json'
-          ? new JsonMetricExporter()
-          : new ProtoMetricExporter();
+          ? new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter()
+          : new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
     meterProvider = new MeterProvider({
       resource,
@@ -117,13 +114,14 @@ export function otlpSignalsFromEnv(env: Env, options: { version: string }): Otlp
     });
   }
   if (logsOn) {
+    const { BatchLogRecordProcessor, LoggerProvider } = await import('@opentelemetry/sdk-logs');
     const protocol = protocolOf(env, 'LOGS');
     const exporter =
       protocol === 'grpc'
-        ? new GrpcLogExporter()
+        ? new (await import('@opentelemetry/exporter-logs-otlp-grpc')).OTLPLogExporter()
         : protocol === 'http/json'
-          ? new JsonLogExporter()
-          : new ProtoLogExporter();
+          ? new (await import('@opentelemetry/exporter-logs-otlp-http')).OTLPLogExporter()
+          : new (await import('@opentelemetry/exporter-logs-otlp-proto')).OTLPLogExporter();
     loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter })] });
   }
   const logger = loggerProvider?.getLogger('aigateway', options.version);

@@ -593,6 +593,86 @@ describe('BedrockUpstream.stream', () => {
     }
   });
 
+  it('hands over the events of one upstream read together, and each event once', async () => {
+    const upstream = fastRetries();
+    try {
+      handlers = [
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 's' });
+          // The first frame alone (the stream is held for it), then the rest in one write.
+          res.write(conversation[0]);
+          setTimeout(() => res.end(Buffer.concat(conversation.slice(1))), 20);
+        },
+      ];
+      const stream = await upstream.stream(call({ operation: 'converse-stream' }));
+      const batches: string[][] = [];
+      for await (const events of stream.batches()) batches.push(events.map((e) => e.type));
+      expect(batches).toEqual([
+        ['messageStart'],
+        ['contentBlockDelta', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata'],
+      ]);
+      expect(() => stream.batches()).toThrow(TypeError);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('stops reading from Bedrock while the consumer is busy, and reads on when it comes back', async () => {
+    const upstream = fastRetries();
+    const delta = frame('event', 'contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'x'.repeat(2000) } });
+    const total = 3000;
+    let written = 0;
+    try {
+      handlers = [
+        (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 's' });
+          res.write(conversation[0]);
+          const pump = (): void => {
+            while (written < total) {
+              written++;
+              if (!res.write(delta)) {
+                res.once('drain', pump);
+                return;
+              }
+            }
+            res.end(Buffer.concat(conversation.slice(3)));
+          };
+          pump();
+        },
+      ];
+      const stream = await upstream.stream(call({ operation: 'converse-stream' }));
+      const sizes: number[] = [];
+      for await (const batch of stream.batches()) {
+        sizes.push(batch.length);
+        // A slow caller: while it is away, what Bedrock sends waits in the socket, not in the gateway's memory.
+        if (sizes.length === 2) await new Promise((r) => setTimeout(r, 300));
+      }
+      // What queued up during the wait is what one socket read held (64 KiB: some 30 events), not the
+      // hundreds of events the sender could have pushed meanwhile.
+      expect(sizes[2]).toBeLessThan(100);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(1 + total + 3);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('maps an error response whose body is too large to keep from its status and headers', async () => {
+    const upstream = fastRetries({ maxAttempts: 1 });
+    try {
+      handlers = [
+        (_req, res) => {
+          res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'ValidationException:x' });
+          res.end(`{"message":"${'y'.repeat(2 * 1024 * 1024)}"}`);
+        },
+      ];
+      const error = await rejection(upstream.stream(call({ operation: 'converse-stream' })));
+      expect(error.status).toBe(400);
+      expect(error.message.length).toBeLessThan(10_000);
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('reports an error response before the stream as a GatewayError', async () => {
     const upstream = fastRetries();
     try {

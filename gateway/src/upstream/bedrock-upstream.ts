@@ -228,11 +228,11 @@ export class BedrockUpstream {
     const outcome = await this.execute(call, true);
     // From here the stream is the caller's: only its abort and the idle timeout end it.
     outcome.attempt.clearTimer();
-    if (!outcome.stream) {
+    if (!outcome.reader) {
       // Unreachable: streaming attempts always keep their response body.
       throw new GatewayError('upstream_error', 'Bedrock answered a streaming call without a body.');
     }
-    return new UpstreamEventStream(outcome, outcome.stream, this.options.maxEventBytes);
+    return new UpstreamEventStream(outcome, outcome.reader);
   }
 
   /** Closes cached auth and, unless one was injected, the connection pools. */
@@ -292,24 +292,26 @@ export class BedrockUpstream {
       let retryAfterMs: number | undefined;
       try {
         let response: ResponseHead;
-        let stream: Dispatcher.ResponseData['body'] | undefined;
+        let reader: EventStreamReader | undefined;
         let bytes: Uint8Array | undefined;
         let headersAt: number;
         if (streaming) {
-          const streamed = await this.dispatcher.request({
-            origin: endpoint.origin,
-            path,
-            method: 'POST',
-            headers: request.headers,
-            body: call.body,
-            signal: attempt.signal,
-            // Deadlines come from AttemptSignal; for streams the idle timeout guards the body.
-            headersTimeout: 0,
-            bodyTimeout: options.streamIdleTimeoutMs,
-          });
-          headersAt = performance.now();
-          response = streamed;
-          stream = streamed.body;
+          reader = new EventStreamReader(options.maxEventBytes, attempt);
+          // Deadlines come from AttemptSignal; for streams the idle timeout guards the body.
+          this.dispatcher.dispatch(
+            {
+              origin: endpoint.origin,
+              path,
+              method: 'POST',
+              headers: request.headers,
+              body: call.body,
+              headersTimeout: 0,
+              bodyTimeout: options.streamIdleTimeoutMs,
+            },
+            reader,
+          );
+          response = await reader.head;
+          headersAt = reader.headersAt;
         } else {
           // Non-streaming: the body is part of the attempt, so a reset or timeout while reading it
           // is retried like any other (nothing has reached the caller yet).
@@ -326,7 +328,7 @@ export class BedrockUpstream {
         if (response.statusCode >= 200 && response.statusCode < 300) {
           const outcome: AttemptOutcome = {
             response,
-            stream,
+            reader,
             attempt,
             attempts: attemptNo,
             startedAt,
@@ -338,21 +340,14 @@ export class BedrockUpstream {
           if (streaming) {
             // Hold the stream until its first frame: an exception there (a throttle, say) has reached
             // nobody yet, so it is retried or answered as an ordinary error, not as a 200 that fails at once.
-            outcome.primed = await primeEventStream(stream!, this.options.maxEventBytes);
+            await reader!.firstEvents();
             return outcome;
           }
           attempt.dispose();
           hooks?.end({ status: responseStatus, requestId: responseId, error: undefined, willRetry: false });
           return outcome;
         }
-        let errorBody: Uint8Array | undefined = bytes;
-        if (stream) {
-          try {
-            errorBody = await readBody(stream, MAX_ERROR_BODY_BYTES);
-          } catch {
-            errorBody = undefined;
-          }
-        }
+        const errorBody = reader ? await reader.errorBody() : bytes;
         attempt.dispose();
         retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
         const errorType = headerValue(response.headers['x-amzn-errortype']);
@@ -516,8 +511,8 @@ interface BufferedResponse extends ResponseHead {
 
 interface AttemptOutcome {
   response: ResponseHead;
-  /** Streaming calls: the response body to decode. */
-  stream: Dispatcher.ResponseData['body'] | undefined;
+  /** Streaming calls: the response body, read up to its first event. */
+  reader: EventStreamReader | undefined;
   attempt: AttemptSignal;
   attempts: number;
   startedAt: number;
@@ -526,39 +521,175 @@ interface AttemptOutcome {
   /** The whole body of a non-streaming response. */
   body: Uint8Array | undefined;
   hooks: UpstreamAttemptHooks | undefined;
-  /** Streaming calls: the body read up to its first decoded event. */
-  primed?: PrimedStream;
 }
 
-/** An event stream read up to its first event, inside the attempt (so a failure there is still retried). */
-interface PrimedStream {
-  iterator: AsyncIterator<Uint8Array>;
-  decoder: EventStreamDecoder;
-  events: UpstreamEvent[];
-  done: boolean;
+/** Decoded events a reader holds at most while its consumer is busy before it pauses the socket. */
+const MAX_QUEUED_EVENTS = 256;
+
+/**
+ * Reads one streaming attempt's response on undici's dispatch API: the body's bytes are decoded into events
+ * as they arrive, in the socket's own callback, and queued for {@link UpstreamEventStream}, which takes all
+ * events of a read at once. No Readable stream, async iterator or promise per chunk: a stream of 50 tokens
+ * costs 50 decodes and one promise per read the consumer actually waited for. While the consumer is busy
+ * (waiting for its own socket to drain, say) the upstream socket is paused, so a slow caller holds at most
+ * one read of decoded events, not the whole answer.
+ *
+ * A non-2xx response's body is collected instead (up to MAX_ERROR_BODY_BYTES) for the error mapping.
+ */
+class EventStreamReader implements Dispatcher.DispatchHandler {
+  /** Resolves with the status and headers; rejects when the attempt fails before them. */
+  readonly head: Promise<ResponseHead>;
+  headersAt = 0;
+  /** When the first event was decoded (performance.now()). */
   firstEventAt: number | undefined;
-}
+  /** The body ended (cleanly, or with {@link failure} set). */
+  ended = false;
+  failure: unknown;
+  private queue: UpstreamEvent[] = [];
+  private readonly decoder: EventStreamDecoder;
+  private controller: Dispatcher.DispatchController | undefined;
+  private resolveHead!: (head: ResponseHead) => void;
+  private rejectHead!: (error: unknown) => void;
+  private waiter: (() => void) | undefined;
+  /**
+   * Whether the consumer is about to take the queue (it was woken, or the attempt is still being set up):
+   * events of the same read join it without pausing the socket.
+   */
+  private expecting = true;
+  private error: { chunks: Buffer[]; size: number } | undefined;
 
-async function primeEventStream(body: Dispatcher.ResponseData['body'], maxEventBytes: number): Promise<PrimedStream> {
-  const iterator = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  const decoder = new EventStreamDecoder(maxEventBytes);
-  try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return { iterator, decoder, events: [], done: true, firstEventAt: undefined };
-      const events = decoder.push(next.value);
-      if (events.length > 0) return { iterator, decoder, events, done: false, firstEventAt: performance.now() };
+  constructor(
+    maxEventBytes: number,
+    private readonly attempt: AttemptSignal,
+  ) {
+    this.decoder = new EventStreamDecoder(maxEventBytes);
+    this.head = new Promise<ResponseHead>((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+    // Never left unobserved: a failure before the headers is also raised by whoever awaits `head`.
+    this.head.catch(() => undefined);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    this.attempt.onAbort((reason) => this.abort(reason));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Dispatcher.ResponseData['headers'],
+  ): void {
+    this.headersAt = performance.now();
+    if (statusCode < 200 || statusCode >= 300) this.error = { chunks: [], size: 0 };
+    this.resolveHead({ statusCode, headers });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const error = this.error;
+    if (error) {
+      error.size += chunk.byteLength;
+      if (error.size > MAX_ERROR_BODY_BYTES)
+        controller.abort(new GatewayError('upstream_error', 'Error body too large.'));
+      else error.chunks.push(chunk);
+      return;
     }
-  } catch (error) {
-    body.destroy();
-    throw error;
+    const before = this.queue.length;
+    try {
+      this.decoder.pushInto(chunk, this.queue);
+      this.decoder.throwIfFailed();
+    } catch (failure) {
+      // Events decoded before the failure stay queued: the consumer gets them, then the error.
+      this.fail(failure);
+      return;
+    }
+    if (this.queue.length === before) return;
+    this.firstEventAt ??= performance.now();
+    if (this.waiter) this.wake();
+    else if (!this.expecting || this.queue.length >= MAX_QUEUED_EVENTS) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.ended) return;
+    if (!this.error) {
+      try {
+        this.decoder.end();
+      } catch (failure) {
+        this.fail(failure);
+        return;
+      }
+    }
+    this.ended = true;
+    this.wake();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
+
+  /** Resolves once an event is queued or the body ended; rejects when it failed with nothing queued. */
+  async firstEvents(): Promise<void> {
+    while (this.queue.length === 0 && !this.ended) await this.wait();
+    if (this.queue.length === 0 && this.failure !== undefined) throw this.failure;
+  }
+
+  /** Takes every queued event (an empty array when none). */
+  take(): UpstreamEvent[] {
+    this.expecting = false;
+    const events = this.queue;
+    if (events.length > 0) this.queue = [];
+    return events;
+  }
+
+  /** Resolves when more events, the end or a failure arrived; resumes a paused socket. */
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiter = resolve;
+      if (this.controller?.paused && !this.ended) this.controller.resume();
+    });
+  }
+
+  /** The whole body of an error response, or undefined when it was too large or cut. */
+  async errorBody(): Promise<Uint8Array | undefined> {
+    while (!this.ended) await this.wait();
+    const error = this.error;
+    if (!error || this.failure !== undefined) return undefined;
+    return error.chunks.length === 1 ? error.chunks[0]! : Buffer.concat(error.chunks, error.size);
+  }
+
+  /** Stops the exchange (idempotent); a consumer waiting for events gets `reason`. */
+  abort(reason: Error): void {
+    if (this.ended) return;
+    this.fail(reason);
+  }
+
+  private fail(failure: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = failure;
+    this.rejectHead(failure);
+    const controller = this.controller;
+    if (controller && !controller.aborted) {
+      controller.abort(failure instanceof Error ? failure : new Error('Event stream failed.'));
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = undefined;
+    this.expecting = true;
+    waiter();
   }
 }
 
 /**
- * A Bedrock event stream after its 200 headers: iterate it once for the decoded events. An
- * `exception` frame makes the iteration throw the mapped GatewayError; aborting the call's signal
- * (or {@link UpstreamEventStream.cancel}, or leaving the loop early) destroys the upstream request.
+ * A Bedrock event stream after its 200 headers and first event: iterate it once, event by event or (cheaper)
+ * one array per upstream read with {@link UpstreamEventStream.batches}. An `exception` frame makes the
+ * iteration throw the mapped GatewayError after the events before it; aborting the call's signal (or
+ * {@link UpstreamEventStream.cancel}, or leaving the loop early) destroys the upstream request.
  */
 export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
   readonly status: number;
@@ -567,32 +698,39 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
   readonly attempts: number;
   readonly timing: StreamTiming;
   private readonly outcome: AttemptOutcome;
-  private readonly body: Dispatcher.ResponseData['body'];
-  private readonly maxEventBytes: number;
+  private readonly reader: EventStreamReader;
   private consumed = false;
   private finished = false;
 
   /** @internal Created by {@link BedrockUpstream.stream}. */
-  constructor(outcome: AttemptOutcome, body: Dispatcher.ResponseData['body'], maxEventBytes: number) {
+  constructor(outcome: AttemptOutcome, reader: EventStreamReader) {
     this.outcome = outcome;
-    this.body = body;
-    this.maxEventBytes = maxEventBytes;
+    this.reader = reader;
     this.status = outcome.response.statusCode;
     this.requestId = headerValue(outcome.response.headers['x-amzn-requestid']) ?? '';
     this.headers = flattenHeaders(outcome.response.headers);
     this.attempts = outcome.attempts;
-    this.timing = { headersMs: outcome.headersAt - outcome.startedAt, firstEventMs: undefined, totalMs: undefined };
+    this.timing = {
+      headersMs: outcome.headersAt - outcome.startedAt,
+      firstEventMs: reader.firstEventAt === undefined ? undefined : reader.firstEventAt - outcome.startedAt,
+      totalMs: undefined,
+    };
   }
 
   [Symbol.asyncIterator](): AsyncIterator<UpstreamEvent> {
+    return this.events(this.batches());
+  }
+
+  /** The events one upstream read at a time: each array holds every event its bytes completed (never empty). */
+  batches(): AsyncIterable<UpstreamEvent[]> {
     if (this.consumed) throw new TypeError('An UpstreamEventStream can be iterated only once.');
     this.consumed = true;
-    return this.events();
+    return this.read();
   }
 
   /** Stops reading and destroys the upstream request (idempotent). */
   cancel(): void {
-    this.body.destroy();
+    if (!this.reader.ended) this.reader.abort(new GatewayError('client_closed_request', 'The stream was cancelled.'));
     this.outcome.attempt.dispose();
     // Never iterated: the generator's cleanup will not run, so close the attempt here.
     if (!this.consumed) this.finish(undefined);
@@ -604,37 +742,34 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
     this.outcome.hooks?.end({ status: this.status, requestId: this.requestId, error, willRetry: false });
   }
 
-  private async *events(): AsyncGenerator<UpstreamEvent> {
-    const { callerSignal, startedAt, primed } = this.outcome;
-    const body = this.body;
-    const decoder = primed?.decoder ?? new EventStreamDecoder(this.maxEventBytes);
-    const rest: AsyncIterable<Uint8Array> = primed
-      ? { [Symbol.asyncIterator]: () => primed.iterator }
-      : (body as AsyncIterable<Uint8Array>);
+  private async *events(batches: AsyncIterable<UpstreamEvent[]>): AsyncGenerator<UpstreamEvent> {
+    for await (const events of batches) for (const event of events) yield event;
+  }
+
+  private async *read(): AsyncGenerator<UpstreamEvent[]> {
+    const { callerSignal, startedAt } = this.outcome;
+    const reader = this.reader;
     let failure: GatewayError | undefined;
     try {
-      if (primed) {
-        if (primed.firstEventAt !== undefined) this.timing.firstEventMs = primed.firstEventAt - startedAt;
-        for (const event of primed.events) yield event;
-        decoder.throwIfFailed();
-      }
-      if (!primed?.done)
-        for await (const chunk of rest) {
-          const events = decoder.push(chunk);
-          if (events.length > 0 && this.timing.firstEventMs === undefined) {
-            this.timing.firstEventMs = performance.now() - startedAt;
-          }
-          for (const event of events) yield event;
-          decoder.throwIfFailed();
+      for (;;) {
+        const events = reader.take();
+        if (events.length > 0) {
+          yield events;
+          continue;
         }
-      decoder.end();
+        if (reader.ended) {
+          if (reader.failure !== undefined) throw reader.failure;
+          break;
+        }
+        await reader.wait();
+      }
       this.timing.totalMs = performance.now() - startedAt;
     } catch (error) {
       failure = streamError(error, callerSignal);
       throw failure;
     } finally {
       // Early exit (break, exception frame, abort): make sure the socket is not left half-read.
-      if (!body.destroyed) body.destroy();
+      if (!reader.ended) reader.abort(new GatewayError('client_closed_request', 'The stream was left before its end.'));
       this.outcome.attempt.dispose();
       this.finish(failure);
     }
@@ -737,20 +872,6 @@ function requestHeaders(
     }
   }
   return headers;
-}
-
-async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      body.destroy();
-      throw new GatewayError('upstream_error', `The Bedrock response exceeded ${limit} bytes.`);
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +105,182 @@ describe('event-stream decoding', () => {
     const decoder = new EventStreamDecoder(MAX);
     decoder.push(event('messageStart', { role: 'assistant' }).subarray(0, 20));
     expect(() => decoder.end()).toThrow(expect.objectContaining({ code: 'upstream_error' }));
+  });
+
+  it('decodes every frame of a stream split at every pair of byte boundaries, exceptions included', () => {
+    const frames = [
+      event('messageStart', { role: 'assistant', p: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123' }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'héllo "wörld"\n' }, p: 'x' }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      frame({ ':message-type': 'exception', ':exception-type': 'throttlingException' }, '{"message":"slow down"}'),
+    ];
+    const stream = Buffer.concat(frames);
+    const expected = [
+      { type: 'messageStart', payload: { role: 'assistant' } },
+      { type: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'héllo "wörld"\n' } } },
+      { type: 'contentBlockStop', payload: { contentBlockIndex: 0 } },
+    ];
+    for (let a = 0; a < stream.length; a += 4) {
+      for (let b = a; b < stream.length; b += 7) {
+        const decoder = new EventStreamDecoder(MAX);
+        const events = [];
+        let thrown: unknown;
+        try {
+          for (const part of [stream.subarray(0, a), stream.subarray(a, b), stream.subarray(b)]) {
+            events.push(...decoder.push(part));
+          }
+          decoder.end();
+        } catch (error) {
+          thrown = error;
+        }
+        expect(events).toEqual(expected);
+        expect(thrown).toMatchObject({ code: 'rate_limit_exceeded', message: 'slow down' });
+      }
+    }
+  });
+
+  it('does not let a later read change an event already handed out (the read buffer may be reused)', () => {
+    const bytes = Buffer.from(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'keep me' } }));
+    const decoder = new EventStreamDecoder(MAX);
+    const first = decoder.push(bytes.subarray(0, 30));
+    const events = decoder.push(bytes.subarray(30));
+    bytes.fill(0);
+    expect(first).toEqual([]);
+    expect(events).toEqual([
+      { type: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'keep me' } } },
+    ]);
+  });
+
+  it('reports a checksum mismatch in the prelude, in the headers and in the payload', () => {
+    const clean = event('messageStart', { role: 'assistant' });
+    for (const at of [6, 9, 20, clean.length - 8, clean.length - 1]) {
+      const bytes = Buffer.from(clean);
+      bytes[at] = (bytes[at]! + 1) % 256;
+      expect(() => new EventStreamDecoder(MAX).push(bytes)).toThrow(
+        expect.objectContaining({ code: 'upstream_error' }),
+      );
+    }
+  });
+
+  it('refuses a frame whose header length overruns the frame', () => {
+    const bytes = Buffer.alloc(16);
+    bytes.writeUInt32BE(16, 0);
+    bytes.writeUInt32BE(100, 4);
+    bytes.writeUInt32BE(zlib.crc32(bytes.subarray(0, 8)), 8);
+    bytes.writeUInt32BE(zlib.crc32(bytes.subarray(0, 12)), 12);
+    expect(() => new EventStreamDecoder(MAX).push(bytes)).toThrow(
+      expect.objectContaining({ code: 'upstream_error', message: expect.stringContaining('header length') }),
+    );
+  });
+
+  it('refuses a huge frame from its length prefix alone, even when the prefix is split across reads', () => {
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(MAX + 1, 0);
+    const decoder = new EventStreamDecoder(MAX);
+    expect(decoder.push(prefix.subarray(0, 2))).toEqual([]);
+    expect(() => decoder.push(prefix.subarray(2))).toThrow(
+      expect.objectContaining({ code: 'upstream_error', message: expect.stringContaining(`length ${MAX + 1}`) }),
+    );
+    expect(() => new EventStreamDecoder(1024).push(event('x', { text: 'y'.repeat(2000) }))).toThrow(
+      expect.objectContaining({ code: 'upstream_error' }),
+    );
+  });
+
+  it('skips headers of other types and still reads the event type', () => {
+    const bytes = codec.encode({
+      headers: {
+        ':message-type': { type: 'string', value: 'event' },
+        flag: { type: 'boolean', value: true },
+        small: { type: 'byte', value: 7 },
+        count: { type: 'integer', value: 42 },
+        when: { type: 'timestamp', value: new Date(0) },
+        raw: { type: 'binary', value: new Uint8Array([1, 2, 3]) },
+        id: { type: 'uuid', value: '00112233-4455-6677-8899-aabbccddeeff' },
+        ':event-type': { type: 'string', value: 'messageStop' },
+      },
+      body: Buffer.from('{"stopReason":"end_turn"}'),
+    });
+    expect(new EventStreamDecoder(MAX).push(bytes)).toEqual([
+      { type: 'messageStop', payload: { stopReason: 'end_turn' } },
+    ]);
+  });
+
+  it('removes the `p` padding wherever it sits and keeps every other member', () => {
+    const decoder = new EventStreamDecoder(MAX);
+    const raw = (payload: string) => frame({ ':message-type': 'event', ':event-type': 'contentBlockDelta' }, payload);
+    const payloads = decoder
+      .push(
+        Buffer.concat([
+          raw('{"p":"abc"}'),
+          raw('{"contentBlockIndex":0,"p":""}'),
+          raw('{"p":"first","contentBlockIndex":1}'),
+          raw('{"contentBlockIndex":2,"delta":{"text":"a,\\"p\\":\\"b"},"p":"Zz9"}'),
+          raw('{"contentBlockIndex":3,"delta":{"text":"x","p":"inner"}}'),
+          raw('{"contentBlockIndex":4,"p":"not-alphanumeric"}'),
+          raw(''),
+        ]),
+      )
+      .map((e) => e.payload);
+    expect(payloads).toEqual([
+      {},
+      { contentBlockIndex: 0 },
+      { contentBlockIndex: 1 },
+      { contentBlockIndex: 2, delta: { text: 'a,"p":"b' } },
+      { contentBlockIndex: 3, delta: { text: 'x', p: 'inner' } },
+      { contentBlockIndex: 4 },
+      {},
+    ]);
+  });
+
+  it('reads text deltas exactly as JSON.parse does, escapes, odd shapes and padding included', () => {
+    const texts = ['plain', '', 'ünïcödé 🎉', 'quote " inside', 'back\\slash', 'tab\there', 'line\nbreak', '\u2028'];
+    const shapes = (text: string): string[] => {
+      const literal = JSON.stringify(text);
+      return [
+        `{"contentBlockIndex":0,"delta":{"text":${literal}}}`,
+        `{"contentBlockIndex":12,"delta":{"text":${literal}},"p":"abcXYZ019"}`,
+        `{"contentBlockIndex":3,"delta":{"text":${literal}},"p":""}`,
+        `{"contentBlockIndex":3,"delta":{"text":${literal}},"p":"a-b"}`,
+        `{"contentBlockIndex":3,"delta":{"text":${literal},"extra":1}}`,
+        `{"delta":{"text":${literal}},"contentBlockIndex":4}`,
+        `{"contentBlockIndex":05,"delta":{"text":${literal}}}`,
+        `{"contentBlockIndex":1234567,"delta":{"text":${literal}},"p":"x"}`,
+        `{"contentBlockIndex":1,"delta":{"text":${literal}},"q":"x"}`,
+      ];
+    };
+    for (const text of texts) {
+      for (const payload of shapes(text)) {
+        const bytes = frame({ ':message-type': 'event', ':event-type': 'contentBlockDelta' }, payload);
+        let expected: unknown;
+        try {
+          expected = JSON.parse(payload);
+          delete (expected as { p?: unknown }).p;
+        } catch {
+          expected = 'invalid';
+        }
+        let actual: unknown;
+        try {
+          actual = new EventStreamDecoder(MAX).push(bytes)[0]?.payload;
+        } catch {
+          actual = 'invalid';
+        }
+        expect(actual, payload).toEqual(expected);
+      }
+    }
+  });
+
+  it('reports a payload that is not JSON', () => {
+    const bytes = frame({ ':message-type': 'event', ':event-type': 'messageStart' }, '{"role":');
+    expect(() => new EventStreamDecoder(MAX).push(bytes)).toThrow(
+      expect.objectContaining({ code: 'upstream_error', message: expect.stringContaining('not JSON') }),
+    );
+  });
+
+  it('turns an error frame into upstream_error with its code and message', () => {
+    const bytes = frame({ ':message-type': 'error', ':error-code': 'InternalFailure', ':error-message': 'boom' }, '');
+    expect(() => new EventStreamDecoder(MAX).push(bytes)).toThrow(
+      expect.objectContaining({ code: 'upstream_error', message: 'InternalFailure: boom' }),
+    );
   });
 
   it('decodes InvokeModelWithResponseStream chunk bytes', () => {

@@ -1,5 +1,4 @@
-import { EventStreamCodec, type Message } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { crc32 } from 'node:zlib';
 import { fromBedrockStreamErrorFrame, fromBedrockStreamException, GatewayError } from '../errors/index.js';
 
 /** One decoded event of a Bedrock event stream: `:event-type` and its JSON payload (`p` padding removed). */
@@ -9,61 +8,110 @@ export interface UpstreamEvent {
   payload: unknown;
 }
 
+// Frame layout (bedrock-wire.md §5): total length, headers length, prelude CRC, headers, payload, message CRC.
 const PRELUDE_BYTES = 12;
 const MIN_MESSAGE_BYTES = 16;
-const EMPTY = new Uint8Array(0);
+
+// Header value types of the event-stream encoding and the fixed size of each non-string value.
+const TYPE_BYTE = 2;
+const TYPE_SHORT = 3;
+const TYPE_INT = 4;
+const TYPE_LONG = 5;
+const TYPE_BYTES = 6;
+const TYPE_STRING = 7;
+const TYPE_TIMESTAMP = 8;
+const TYPE_UUID = 9;
+const FIXED_VALUE_BYTES: Record<number, number> = {
+  0: 0, // true
+  1: 0, // false
+  [TYPE_BYTE]: 1,
+  [TYPE_SHORT]: 2,
+  [TYPE_INT]: 4,
+  [TYPE_LONG]: 8,
+  [TYPE_TIMESTAMP]: 8,
+  [TYPE_UUID]: 16,
+};
+
+// The headers the gateway reads, as bytes, so a header name is compared in place instead of decoded.
+const H_MESSAGE_TYPE = Buffer.from(':message-type');
+const H_EVENT_TYPE = Buffer.from(':event-type');
+const H_EXCEPTION_TYPE = Buffer.from(':exception-type');
+const H_ERROR_CODE = Buffer.from(':error-code');
+const H_ERROR_MESSAGE = Buffer.from(':error-message');
+const V_EVENT = Buffer.from('event');
+const V_EXCEPTION = Buffer.from('exception');
+
+/** Header values of one frame that decide what it is. */
+interface FrameHeaders {
+  messageType: 'event' | 'exception' | 'error';
+  eventType: string | undefined;
+  exceptionType: string | undefined;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+}
 
 /**
- * Splits an `application/vnd.amazon.eventstream` byte stream into messages and decodes them with
- * `@smithy/eventstream-codec` (which checks both CRCs and parses headers). Reads split frames
- * arbitrarily (§5), so bytes are buffered until `total_length` has arrived; a length beyond
- * `maxMessageBytes` is refused instead of allocated.
+ * Splits an `application/vnd.amazon.eventstream` byte stream into messages, checks both CRCs and reads the
+ * headers and JSON payload of each. Reads split frames arbitrarily (§5): a frame that arrives whole is read
+ * in place from the read's buffer (no copy); only a frame split across reads is copied, once, into a buffer
+ * of its announced length, which is checked against `maxMessageBytes` before anything is allocated.
+ *
+ * Written by hand instead of `@smithy/eventstream-codec` because this runs once per streamed token: the codec
+ * copies every message, decodes every header into typed objects and converts the body through its own
+ * UTF-8 helpers; here only the five headers the gateway reads are looked at, compared as bytes, and the
+ * CRCs are node:zlib's native crc32.
  */
 export class EventStreamDecoder {
-  private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
-  private pending: Uint8Array = EMPTY;
+  /** A frame split across reads: its bytes so far (`partial` is undefined while fewer than 4 arrived). */
+  private partial: Buffer | undefined;
+  private partialFill = 0;
+  /** Up to 3 bytes of a split length prefix. */
+  private prefix: Buffer | undefined;
   private failure: GatewayError | undefined;
   /** Whether any frame was decoded yet: an exception as the first frame may still be retried. */
   private decodedAny = false;
+  /** The last `:event-type` value, reused while the same type repeats (it usually does: one per token). */
+  private lastType = '';
 
   constructor(private readonly maxMessageBytes: number) {}
 
   /** Feeds bytes; returns the events completed by them. Throws GatewayError on corrupt frames and exceptions. */
   push(chunk: Uint8Array): UpstreamEvent[] {
-    this.throwIfFailed();
-    let buffer = chunk;
-    if (this.pending.byteLength > 0) {
-      buffer = new Uint8Array(this.pending.byteLength + chunk.byteLength);
-      buffer.set(this.pending, 0);
-      buffer.set(chunk, this.pending.byteLength);
-    }
     const events: UpstreamEvent[] = [];
-    let offset = 0;
-    while (buffer.byteLength - offset >= PRELUDE_BYTES) {
-      const view = new DataView(buffer.buffer, buffer.byteOffset + offset, 4);
-      const total = view.getUint32(0, false);
-      if (total < MIN_MESSAGE_BYTES || total > this.maxMessageBytes) {
-        throw new GatewayError('upstream_error', `Bedrock sent an invalid event-stream frame (length ${total}).`);
-      }
-      if (buffer.byteLength - offset < total) break;
-      let event: UpstreamEvent;
-      try {
-        event = toEvent(this.decode(buffer.subarray(offset, offset + total)), !this.decodedAny);
-        this.decodedAny = true;
-      } catch (error) {
-        // An exception frame often arrives in the same read as the events before it: hand those
-        // out first and raise the error on the next call (see throwIfFailed).
-        if (events.length === 0 || !(error instanceof GatewayError)) throw error;
-        this.failure = error;
-        this.pending = EMPTY;
-        return events;
-      }
-      events.push(event);
-      offset += total;
-    }
-    // Keep only the unread tail; copy so the caller's chunk (a pooled Buffer) can be reused.
-    this.pending = offset === buffer.byteLength ? EMPTY : buffer.slice(offset);
+    this.pushInto(chunk, events);
     return events;
+  }
+
+  /**
+   * Like {@link push}, appending to `events`. When an exception frame follows events of the same read, those
+   * events are appended and the error is raised on the next call (see {@link throwIfFailed}).
+   */
+  pushInto(chunk: Uint8Array, events: UpstreamEvent[]): void {
+    this.throwIfFailed();
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const before = events.length;
+    try {
+      let offset = 0;
+      if (this.prefix !== undefined || this.partial !== undefined) {
+        offset = this.continueSplit(buf, events);
+        if (offset < 0) return;
+      }
+      const length = buf.length;
+      while (length - offset >= 4) {
+        const total = this.frameLength(buf.readUInt32BE(offset));
+        if (length - offset < total) break;
+        this.decodeFrame(buf, offset, total, events);
+        offset += total;
+      }
+      if (offset < length) this.startSplit(buf, offset);
+    } catch (error) {
+      // An exception frame often arrives in the same read as the events before it: hand those
+      // out first and raise the error on the next call.
+      if (events.length === before || !(error instanceof GatewayError)) throw error;
+      this.failure = error;
+      this.partial = undefined;
+      this.prefix = undefined;
+    }
   }
 
   /** Throws the error of an exception (or corrupt) frame that followed the events the last push returned. */
@@ -74,59 +122,281 @@ export class EventStreamDecoder {
   /** Call when the body ended: leftover bytes mean the stream was cut mid-frame. */
   end(): void {
     this.throwIfFailed();
-    if (this.pending.byteLength > 0) {
-      this.pending = EMPTY;
+    if (this.partial !== undefined || this.prefix !== undefined) {
+      this.partial = undefined;
+      this.prefix = undefined;
       throw new GatewayError('upstream_error', 'The Bedrock event stream ended in the middle of a frame.');
     }
   }
 
-  private decode(frame: Uint8Array): Message {
-    try {
-      return this.codec.decode(frame);
-    } catch (error) {
-      throw new GatewayError('upstream_error', 'Bedrock sent a corrupt event-stream frame (checksum mismatch).', {
-        cause: error,
-      });
+  private frameLength(total: number): number {
+    if (total < MIN_MESSAGE_BYTES || total > this.maxMessageBytes) {
+      throw new GatewayError('upstream_error', `Bedrock sent an invalid event-stream frame (length ${total}).`);
     }
+    return total;
+  }
+
+  /** Keeps the unread tail of a read (a copy: the read's buffer may be reused by the caller). */
+  private startSplit(buf: Buffer, offset: number): void {
+    const rest = buf.length - offset;
+    if (rest < 4) {
+      this.prefix = Buffer.from(buf.subarray(offset));
+      return;
+    }
+    const total = buf.readUInt32BE(offset); // checked by the loop that stopped here
+    this.partial = Buffer.allocUnsafe(total);
+    this.partialFill = buf.copy(this.partial, 0, offset);
+  }
+
+  /** Completes a split frame from the start of `buf`; returns the offset after it, or -1 if `buf` ran out. */
+  private continueSplit(buf: Buffer, events: UpstreamEvent[]): number {
+    let offset = 0;
+    if (this.prefix !== undefined) {
+      const need = 4 - this.prefix.length;
+      if (buf.length < need) {
+        this.prefix = Buffer.concat([this.prefix, buf]);
+        return -1;
+      }
+      const head = Buffer.concat([this.prefix, buf.subarray(0, need)]);
+      this.prefix = undefined;
+      const total = this.frameLength(head.readUInt32BE(0));
+      this.partial = Buffer.allocUnsafe(total);
+      head.copy(this.partial, 0);
+      this.partialFill = 4;
+      offset = need;
+    }
+    const partial = this.partial!;
+    const copied = buf.copy(partial, this.partialFill, offset, offset + (partial.length - this.partialFill));
+    this.partialFill += copied;
+    offset += copied;
+    if (this.partialFill < partial.length) return -1;
+    this.partial = undefined;
+    this.decodeFrame(partial, 0, partial.length, events);
+    return offset;
+  }
+
+  private decodeFrame(buf: Buffer, start: number, total: number, events: UpstreamEvent[]): void {
+    const headersLength = buf.readUInt32BE(start + 4);
+    const preludeCrc = preludeCrc32(buf, start);
+    const end = start + total - 4;
+    if (
+      preludeCrc !== buf.readUInt32BE(start + 8) ||
+      crc32(buf.subarray(start + 8, end), preludeCrc) !== buf.readUInt32BE(end)
+    ) {
+      throw new GatewayError('upstream_error', 'Bedrock sent a corrupt event-stream frame (checksum mismatch).');
+    }
+    if (headersLength > total - MIN_MESSAGE_BYTES) {
+      throw new GatewayError('upstream_error', 'Bedrock sent an invalid event-stream frame (header length).');
+    }
+    const bodyStart = start + PRELUDE_BYTES + headersLength;
+    const headers = this.readHeaders(buf, start + PRELUDE_BYTES, bodyStart);
+    const firstFrame = !this.decodedAny;
+    this.decodedAny = true;
+    if (headers.messageType === 'event') {
+      events.push({ type: headers.eventType ?? '', payload: parsePayload(buf, bodyStart, end) });
+      return;
+    }
+    if (headers.messageType === 'exception') {
+      let payload: unknown;
+      try {
+        payload = parsePayload(buf, bodyStart, end);
+      } catch {
+        payload = undefined;
+      }
+      throw fromBedrockStreamException(headers.exceptionType ?? 'internalServerException', payload, { firstFrame });
+    }
+    throw fromBedrockStreamErrorFrame(headers.errorCode, headers.errorMessage);
+  }
+
+  private readHeaders(buf: Buffer, from: number, to: number): FrameHeaders {
+    const headers: FrameHeaders = {
+      messageType: 'event',
+      eventType: undefined,
+      exceptionType: undefined,
+      errorCode: undefined,
+      errorMessage: undefined,
+    };
+    let at = from;
+    while (at < to) {
+      const nameLength = buf[at]!;
+      const name = at + 1;
+      const typeAt = name + nameLength;
+      if (nameLength === 0 || typeAt >= to) throw corruptHeaders();
+      const type = buf[typeAt]!;
+      let valueAt = typeAt + 1;
+      let valueEnd: number;
+      if (type === TYPE_STRING || type === TYPE_BYTES) {
+        if (valueAt + 2 > to) throw corruptHeaders();
+        valueEnd = valueAt + 2 + buf.readUInt16BE(valueAt);
+        valueAt += 2;
+      } else {
+        const size = FIXED_VALUE_BYTES[type];
+        if (size === undefined) throw corruptHeaders();
+        valueEnd = valueAt + size;
+      }
+      if (valueEnd > to) throw corruptHeaders();
+      at = valueEnd;
+      if (type !== TYPE_STRING) continue;
+      if (sameBytes(buf, name, nameLength, H_EVENT_TYPE)) {
+        headers.eventType = this.eventType(buf, valueAt, valueEnd);
+      } else if (sameBytes(buf, name, nameLength, H_MESSAGE_TYPE)) {
+        const length = valueEnd - valueAt;
+        headers.messageType = sameBytes(buf, valueAt, length, V_EVENT)
+          ? 'event'
+          : sameBytes(buf, valueAt, length, V_EXCEPTION)
+            ? 'exception'
+            : 'error';
+      } else if (sameBytes(buf, name, nameLength, H_EXCEPTION_TYPE)) {
+        headers.exceptionType = buf.toString('utf8', valueAt, valueEnd);
+      } else if (sameBytes(buf, name, nameLength, H_ERROR_CODE)) {
+        headers.errorCode = buf.toString('utf8', valueAt, valueEnd);
+      } else if (sameBytes(buf, name, nameLength, H_ERROR_MESSAGE)) {
+        headers.errorMessage = buf.toString('utf8', valueAt, valueEnd);
+      }
+    }
+    return headers;
+  }
+
+  private eventType(buf: Buffer, from: number, to: number): string {
+    const last = this.lastType;
+    // Event types are ASCII: equal bytes and char codes mean the same string (anything else is decoded).
+    if (last.length === to - from && last.length > 0) {
+      let same = true;
+      for (let i = 0; i < last.length; i++) {
+        const code = last.charCodeAt(i);
+        if (code > 0x7f || buf[from + i] !== code) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
+    this.lastType = buf.toString('utf8', from, to);
+    return this.lastType;
   }
 }
 
-function headerString(message: Message, name: string): string | undefined {
-  const header = message.headers[name];
-  return header?.type === 'string' ? header.value : undefined;
+// CRC-32 (IEEE, zlib's) table for the 8 prelude bytes: a native call costs more than these 8 steps.
+const CRC_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c;
 }
 
-function parsePayload(body: Uint8Array): unknown {
-  if (body.byteLength === 0) return {};
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+/** zlib.crc32 of buf[start, start + 8), without a subarray and a native call. */
+function preludeCrc32(buf: Buffer, start: number): number {
+  let c = -1;
+  for (let i = start; i < start + 8; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+function corruptHeaders(): GatewayError {
+  return new GatewayError('upstream_error', 'Bedrock sent an event-stream frame with corrupt headers.');
+}
+
+function sameBytes(buf: Buffer, at: number, length: number, expected: Buffer): boolean {
+  if (length !== expected.length) return false;
+  for (let i = 0; i < length; i++) if (buf[at + i] !== expected[i]) return false;
+  return true;
+}
+
+const PAD_MEMBER = ',"p":"';
+
+/**
+ * The JSON payload without Bedrock's anti side-channel padding (aws-sdk-js-v3#6919): a random-length
+ * alphanumeric string member `p` on any event, sent last. When the text ends with exactly that member it is
+ * cut off before parsing (an unescaped `,"p":"` can only be an object key, and the final `}` closes the
+ * top-level object); otherwise the member is deleted after parsing.
+ */
+function parsePayload(buf: Buffer, from: number, to: number): unknown {
+  if (to === from) return {};
+  const delta = textDelta(buf, from, to);
+  if (delta !== undefined) return delta;
+  let text = buf.toString('utf8', from, to);
+  const cut = paddingStart(text);
+  if (cut > 0) text = `${text.slice(0, cut)}}`;
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch (error) {
     throw new GatewayError('upstream_error', 'Bedrock sent an event whose payload is not JSON.', { cause: error });
   }
-  // Anti side-channel padding (aws-sdk-js-v3#6919): a random-length string member `p` on any event.
-  if (typeof payload === 'object' && payload !== null && 'p' in payload) delete (payload as { p?: unknown }).p;
+  if (typeof payload === 'object' && payload !== null && 'p' in payload) {
+    delete (payload as { p?: unknown }).p;
+  }
   return payload;
 }
 
-function toEvent(message: Message, firstFrame: boolean): UpstreamEvent {
-  const messageType = headerString(message, ':message-type') ?? 'event';
-  if (messageType === 'event') {
-    return { type: headerString(message, ':event-type') ?? '', payload: parsePayload(message.body) };
+const TEXT_DELTA_HEAD = Buffer.from('{"contentBlockIndex":');
+const TEXT_DELTA_MIDDLE = Buffer.from(',"delta":{"text":"');
+const PAD_MEMBER_BYTES = Buffer.from(PAD_MEMBER);
+/** Longest contentBlockIndex read by the fast path (larger ones, if ever sent, take the JSON.parse path). */
+const MAX_INDEX_DIGITS = 6;
+
+/**
+ * The payload of the most frequent event, a text `contentBlockDelta`, read without JSON.parse when its text
+ * needs no unescaping: exactly `{"contentBlockIndex":N,"delta":{"text":"…"}}`, optionally with the trailing
+ * `p` padding, and no backslash or control character inside the text. Anything else (escapes, other members,
+ * another order) returns undefined and takes the JSON.parse path, so the result is always what JSON.parse
+ * would give. This is the per-token cost of a stream, hence the byte-level reading.
+ */
+function textDelta(
+  buf: Buffer,
+  from: number,
+  to: number,
+): { contentBlockIndex: number; delta: { text: string } } | undefined {
+  if (to - from < TEXT_DELTA_HEAD.length + TEXT_DELTA_MIDDLE.length + 4) return undefined;
+  if (!sameBytes(buf, from, TEXT_DELTA_HEAD.length, TEXT_DELTA_HEAD)) return undefined;
+  let at = from + TEXT_DELTA_HEAD.length;
+  let index = 0;
+  const digits = at;
+  while (at < to && at - digits < MAX_INDEX_DIGITS) {
+    const c = buf[at]!;
+    if (c < 0x30 || c > 0x39) break;
+    index = index * 10 + (c - 0x30);
+    at++;
   }
-  if (messageType === 'exception') {
-    let payload: unknown;
-    try {
-      payload = parsePayload(message.body);
-    } catch {
-      payload = undefined;
-    }
-    throw fromBedrockStreamException(headerString(message, ':exception-type') ?? 'internalServerException', payload, {
-      firstFrame,
-    });
+  // JSON numbers have no leading zeros.
+  if (at === digits || (buf[digits] === 0x30 && at - digits > 1)) return undefined;
+  if (at + TEXT_DELTA_MIDDLE.length > to || !sameBytes(buf, at, TEXT_DELTA_MIDDLE.length, TEXT_DELTA_MIDDLE)) {
+    return undefined;
   }
-  throw fromBedrockStreamErrorFrame(headerString(message, ':error-code'), headerString(message, ':error-message'));
+  const textStart = at + TEXT_DELTA_MIDDLE.length;
+  let end = textStart;
+  for (; end < to; end++) {
+    const c = buf[end]!;
+    if (c === 0x22) break;
+    if (c === 0x5c || c < 0x20) return undefined;
+  }
+  // After the text: `"}` closing delta, then `}` or the padding member and `}`.
+  if (end + 3 > to || buf[end + 1] !== 0x7d) return undefined;
+  const rest = end + 2;
+  if (rest !== to - 1) {
+    if (rest + PAD_MEMBER_BYTES.length + 2 > to) return undefined;
+    if (!sameBytes(buf, rest, PAD_MEMBER_BYTES.length, PAD_MEMBER_BYTES) || buf[to - 2] !== 0x22) return undefined;
+    for (let i = rest + PAD_MEMBER_BYTES.length; i < to - 2; i++) if (!isAlphanumeric(buf[i]!)) return undefined;
+  }
+  if (buf[to - 1] !== 0x7d) return undefined;
+  return { contentBlockIndex: index, delta: { text: buf.toString('utf8', textStart, end) } };
+}
+
+/** Where a trailing `,"p":"<alphanumerics>"}` starts (`{"p":…}` alone: after the `{`), or -1. */
+function paddingStart(text: string): number {
+  const last = text.length - 1;
+  if (last < 7 || text.charCodeAt(last) !== 0x7d /* } */ || text.charCodeAt(last - 1) !== 0x22 /* " */) return -1;
+  let at = last - 2;
+  while (at >= 0 && isAlphanumeric(text.charCodeAt(at))) at--;
+  // `at` is on the opening quote of the value: `…,"p":"` ends there.
+  const member = at - (PAD_MEMBER.length - 1);
+  if (member < 0 || !text.startsWith(PAD_MEMBER, member)) {
+    return at === 5 && text.startsWith('{"p":"', 0) ? 1 : -1;
+  }
+  return member;
+}
+
+function isAlphanumeric(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
 /** Decodes the base64 `bytes` of an InvokeModelWithResponseStream `chunk` event into the model's JSON (§5.1). */

@@ -24,15 +24,15 @@ import {
   streamErrorPayload,
   toConverseRequest,
 } from '../../translate/chat/index.js';
-import type { UpstreamCall } from '../../upstream/index.js';
-import type { ConverseResponse, ConverseStreamEvent, TokenUsage } from '../../wire/bedrock/index.js';
+import type { UpstreamCall, UpstreamEvent } from '../../upstream/index.js';
+import type { ConverseResponse, TokenUsage } from '../../wire/bedrock/index.js';
 import type { ChatCompletionRequest } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
-import type { RequestState, ServerContext } from '../context.js';
+import type { GatewayEventStream, RequestState, ServerContext } from '../context.js';
 import { toGatewayError } from '../errors.js';
 import { namedRoute, ROUTE_NAME_PREFIX, useTarget } from '../model-route.js';
-import { SseWriter } from '../sse.js';
+import { SseWriter, sseEvents } from '../sse.js';
 import { genAiOf, recordTokens } from '../usage.js';
 import type { RouteModule } from './types.js';
 
@@ -271,18 +271,22 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   let firstChunkAt: number | undefined;
   let firstTokenAt: number | undefined;
   let failure: string | undefined;
+  // SSE text translated but not yet written: the events of one upstream read go out in one write (the first
+  // one together with the response headers), and what precedes a failure is written before its error event.
+  let pending = '';
   try {
-    for await (const event of stream) {
-      // UpstreamEvent is `{type, payload}`; the translator takes Converse's union shape `{[type]: payload}`.
-      const chunks = translator.push({ [event.type]: event.payload } as unknown as ConverseStreamEvent);
-      if (
-        guardrailPolicy &&
-        event.type === 'messageStop' &&
-        (event.payload as { stopReason?: string }).stopReason === 'guardrail_intervened'
-      ) {
-        ctx.limiter?.guardrailIntervened(guardrailPolicy.name);
-      }
-      if (chunks.length > 0) {
+    for await (const events of eventBatches(stream)) {
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        const chunks = translator.pushEvent(event.type, event.payload);
+        if (
+          guardrailPolicy &&
+          event.type === 'messageStop' &&
+          (event.payload as { stopReason?: string }).stopReason === 'guardrail_intervened'
+        ) {
+          ctx.limiter?.guardrailIntervened(guardrailPolicy.name);
+        }
+        if (chunks.length === 0) continue;
         if (firstChunkAt === undefined) {
           // The role chunk answers Bedrock's messageStart: compare it with the first upstream event.
           firstChunkAt = performance.now();
@@ -291,22 +295,33 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
             ctx.metrics.observeAddedFirstByte('chat', (firstChunkAt - state.startedAt - upstreamFirst) / 1000);
           }
         }
+        pending += sseEvents(chunks);
         if (firstTokenAt === undefined && event.type === 'contentBlockDelta') {
+          // The first content goes out at once, not after the rest of a read that brought many tokens.
+          if (i < events.length - 1) {
+            const text = pending;
+            pending = '';
+            await sse.writeText(text);
+            sse.flush();
+          }
           firstTokenAt = performance.now();
           const seconds = (firstTokenAt - state.startedAt) / 1000;
           ctx.metrics.observeFirstToken(route.account.name, route.model.name, seconds);
           genAiOf(ctx.metrics, state)?.timeToFirstToken(seconds);
         }
-        await sse.write(chunks);
       }
+      const text = pending;
+      pending = '';
+      await sse.writeText(text);
       if (abort.signal.aborted) {
         failure = 'client_closed_request';
         return;
       }
     }
-    await sse.write(translator.end());
+    pending = sseEvents(translator.end());
     state.upstreamMs = stream.timing.totalMs;
-    sse.end();
+    sse.end(pending);
+    pending = '';
     // Time per output token after the first, of streams that completed (the convention's successful responses).
     const output = translator.usage?.completion_tokens ?? 0;
     if (firstTokenAt !== undefined && output > 1)
@@ -332,7 +347,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     else
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'stream failed after start');
     state.metricStatus = error.status;
-    sse.fail(streamErrorPayload(error));
+    sse.fail(streamErrorPayload(error), pending);
   } finally {
     if (failure === 'client_closed_request') state.errorType = failure;
     recordStreamUsage(ctx, state, route, translator);
@@ -390,6 +405,15 @@ function responseAttributes(id: string, finish: string | null | undefined, usage
       }),
     );
   return attributes;
+}
+
+/** The events of a stream one upstream read at a time (event by event from streams without `batches`). */
+function eventBatches(stream: GatewayEventStream): AsyncIterable<readonly UpstreamEvent[]> {
+  return stream.batches ? stream.batches() : oneByOne(stream);
+}
+
+async function* oneByOne(stream: GatewayEventStream): AsyncGenerator<readonly UpstreamEvent[]> {
+  for await (const event of stream) yield [event];
 }
 
 function errorCode(err: unknown): string {

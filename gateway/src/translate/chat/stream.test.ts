@@ -139,6 +139,31 @@ describe('ChatStreamTranslator', () => {
   });
 });
 
+describe('ChatStreamTranslator.pushEvent', () => {
+  it('gives exactly what push gives for every golden fixture', () => {
+    for (const fixture of fixtures) {
+      const byObject = run(new ChatStreamTranslator(options(fixture.plan)), fixture.events);
+      const byType = new ChatStreamTranslator(options(fixture.plan));
+      const out: string[] = [];
+      for (const event of fixture.events) {
+        const [type, payload] = Object.entries(event)[0]!;
+        out.push(...byType.pushEvent(type, payload));
+      }
+      out.push(...byType.end());
+      expect(out, fixture.name).toEqual(byObject);
+    }
+  });
+
+  it('throws the mapped error of an exception event and ignores unknown types', () => {
+    const translator = new ChatStreamTranslator(options());
+    expect(translator.pushEvent('someFutureEvent', { x: 1 })).toEqual([]);
+    expect(translator.pushEvent('messageStart', { role: 'assistant' })).toHaveLength(1);
+    expect(() => translator.pushEvent('throttlingException', { message: 'Too many tokens.' })).toThrow(
+      expect.objectContaining({ code: 'rate_limit_exceeded', message: 'Too many tokens.' }),
+    );
+  });
+});
+
 describe('streamErrorPayload', () => {
   it("is OpenAI's error envelope", () => {
     const error = new GatewayError('rate_limit_exceeded', 'Slow down.');

@@ -132,6 +132,43 @@ export class ChatStreamTranslator {
   }
 
   /**
+   * The same as `push({ [type]: payload })` for a decoded upstream event, without building that object (this
+   * runs once per streamed token). An unknown type produces nothing, as Converse's union has no such member.
+   */
+  pushEvent(type: string, payload: unknown): string[] {
+    const out: string[] = [];
+    switch (type) {
+      case 'contentBlockDelta':
+        this.onDelta(payload as ContentBlockDeltaEvent, out);
+        break;
+      case 'messageStart':
+        this.ensureStarted(out);
+        break;
+      case 'contentBlockStart':
+        this.onBlockStart(payload as ContentBlockStartEvent, out);
+        break;
+      case 'contentBlockStop':
+        this.onBlockStop((payload as { contentBlockIndex: number }).contentBlockIndex, out);
+        break;
+      case 'messageStop':
+        this.onMessageStop(payload as MessageStopEvent, out);
+        break;
+      case 'metadata':
+        this.onMetadata(payload as ConverseStreamMetadataEvent, out);
+        break;
+      case 'internalServerException':
+      case 'modelStreamErrorException':
+      case 'validationException':
+      case 'throttlingException':
+      case 'serviceUnavailableException':
+        throw fromBedrockStreamException(type, payload);
+      default:
+        break;
+    }
+    return out;
+  }
+
+  /**
    * Called when the upstream stream ends cleanly. Returns anything still owed. Throws `upstream_error` if
    * Bedrock never sent `messageStop`: a truncated answer must surface as an error, not as a normal end.
    */
