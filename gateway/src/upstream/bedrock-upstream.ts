@@ -2,11 +2,11 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { formatDuration, fromBedrockHttpError, GatewayError } from '../errors/index.js';
-import { encodeModelIdForPath } from '../models/index.js';
+import { encodeModelIdForPath, parseModelId } from '../models/index.js';
 import { authCacheKey, createUpstreamAuth } from './auth/index.js';
 import type { Clock, SignableRequest, UpstreamAuth } from './auth/types.js';
 import { resolveUpstreamOptions, type UpstreamOptions } from './defaults.js';
-import { EndpointResolver, resolveRegion } from './endpoint.js';
+import { EndpointResolver } from './endpoint.js';
 import { EventStreamDecoder, type UpstreamEvent } from './event-stream.js';
 import { createEgressDispatcher } from './proxy.js';
 import { backoffDelayMs, parseRetryAfterMs, transientNetworkCode } from './retry.js';
@@ -125,6 +125,16 @@ export interface BedrockUpstreamOptions extends Partial<UpstreamOptions> {
 const USER_AGENT = 'aigateway';
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 const NO_CREDENTIALS: AccountCredentials = Object.freeze({});
+/** Model ids come from the config, so there are few; the memo is cleared if a process ever sees more. */
+const MAX_MEMOISED_MODELS = 1024;
+
+/** What a call derives from its model id alone (parsing and percent-encoding it on every call cost about 0.7 µs). */
+interface ModelTarget {
+  /** The region an ARN pins, if the id is one. */
+  arnRegion: string | undefined;
+  /** `/model/<encoded id>/`, the path between an endpoint's base path and the operation. */
+  pathLabel: string;
+}
 
 /**
  * The Bedrock runtime client: signs (SigV4 or bearer), sends over pooled keep-alive undici
@@ -138,6 +148,7 @@ export class BedrockUpstream {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly endpoints = new EndpointResolver();
+  private readonly modelTargets = new Map<string, ModelTarget>();
   private readonly clock: Clock | undefined;
   private readonly random: () => number;
   private readonly onAttempt: UpstreamAttemptObserver | undefined;
@@ -244,11 +255,22 @@ export class BedrockUpstream {
 
   // -----------------------------------------------------------------------------------------------
 
+  private modelTarget(modelId: string): ModelTarget {
+    let target = this.modelTargets.get(modelId);
+    if (!target) {
+      target = { arnRegion: parseModelId(modelId)?.arnRegion, pathLabel: `/model/${encodeModelIdForPath(modelId)}/` };
+      if (this.modelTargets.size >= MAX_MEMOISED_MODELS) this.modelTargets.clear();
+      this.modelTargets.set(modelId, target);
+    }
+    return target;
+  }
+
   private async execute(call: UpstreamCall, streaming: boolean): Promise<AttemptOutcome> {
     const options = this.options;
-    const region = resolveRegion(call.modelId, call.region);
+    const target = this.modelTarget(call.modelId);
+    const region = target.arnRegion ?? call.region;
     const endpoint = this.endpoints.resolve(call.account, region);
-    const path = `${endpoint.basePath}/model/${encodeModelIdForPath(call.modelId)}/${call.operation}`;
+    const path = `${endpoint.basePath}${target.pathLabel}${call.operation}`;
     const auth = this.authFor(call.account, call.credentials);
     const startedAt = performance.now();
     const limits = call.limits;
