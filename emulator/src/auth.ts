@@ -41,7 +41,9 @@ const SHORT_TERM_MAX_SECONDS = 12 * 60 * 60;
 const LONG_TERM_PREFIX = 'ABSK';
 
 function userPrincipal(state: EmulatorState, name: string, via: Principal['via']): Principal {
-  const acct = state.identity.accountId;
+  // A user may live in another account than the emulator's default one, so one emulator can stand in for
+  // several accounts (each with its own prompt cache).
+  const acct = state.identity.users.find((u) => u.name === name)?.accountId ?? state.identity.accountId;
   // A stable fake unique id: IAM user ids start with AIDA.
   const userId = `AIDA${Buffer.from(name).toString('hex').toUpperCase().slice(0, 17).padEnd(17, 'X')}`;
   return { arn: `arn:aws:iam::${acct}:user/${name}`, accountId: acct, userId, via };
@@ -237,6 +239,31 @@ export async function authenticateApiKey(state: EmulatorState, key: string): Pro
   });
   if (!signaturesEqual(expected, query['X-Amz-Signature'] ?? '')) throw apiKeyError(API_KEY_INVALID);
   return resolved.principal('api-key');
+}
+
+/**
+ * The region an authenticated Bedrock request was made in: its SigV4 scope, a short-term API key's scope,
+ * or (long-term API keys carry none) the region of an AWS host name, else the pinned region, else
+ * us-east-1. Call it only after {@link authenticateBedrock} accepted the request.
+ */
+export function requestRegion(state: EmulatorState, request: SignableRequest): string {
+  const header = request.headers.authorization ?? '';
+  const fallback = regionFromHost(request.headers.host) ?? state.pinnedRegion ?? 'us-east-1';
+  if (/^Bearer\s/i.test(header)) {
+    const key = header.replace(/^Bearer\s+/i, '').trim();
+    if (!key.startsWith(SHORT_TERM_PREFIX)) return fallback;
+    try {
+      const url = new URL(`https://${Buffer.from(key.slice(SHORT_TERM_PREFIX.length), 'base64').toString('utf8')}`);
+      return (url.searchParams.get('X-Amz-Credential') ?? '').split('/')[2] || fallback;
+    } catch {
+      return fallback;
+    }
+  }
+  try {
+    return parseAuthorization(header).region;
+  } catch {
+    return fallback;
+  }
 }
 
 /** Authenticates a Bedrock (runtime or control plane) request: bearer API key or SigV4. */

@@ -64,6 +64,8 @@ export interface RuntimeCall {
   readonly state: EmulatorState;
   readonly ctx: RequestContext;
   readonly principal: Principal;
+  /** The region the request was made in (docs/emulator.md, "Prompt caching": the cache is per account and region). */
+  readonly region: string;
   readonly operation: string;
   readonly modelId: string;
   /** Extra latency from a `latency` fault. */

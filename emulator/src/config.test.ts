@@ -30,6 +30,16 @@ identity:
     expect(() => parseEmulatorConfig('latency: { fixedMs: -1 }')).toThrow(/latency\.fixedMs must be a number >= 0/);
   });
 
+  it('puts a user in another account when it names one', () => {
+    const options = parseEmulatorConfig(
+      'identity: { users: [{ name: other, accountId: "444455556666", accessKeyId: AKIAOTHER, secretAccessKey: s }] }',
+    );
+    expect(new EmulatorState(options).identity.users.find((u) => u.name === 'other')?.accountId).toBe('444455556666');
+    expect(() =>
+      parseEmulatorConfig('identity: { users: [{ name: o, accountId: "12", accessKeyId: A, secretAccessKey: s }] }'),
+    ).toThrow(/users\[0\]\.accountId must be a 12-digit AWS account id/);
+  });
+
   it('reads the TLS listener settings', () => {
     expect(parseEmulatorConfig('tlsPort: 0\ntlsCaFile: /tmp/ca.pem')).toEqual({ tlsPort: 0, tlsCaFile: '/tmp/ca.pem' });
     expect(() => parseEmulatorConfig('tlsPort: https')).toThrow(/tlsPort must be a number >= 0/);

@@ -152,15 +152,18 @@ export function parseEmulatorConfig(text: string, source = 'config'): EmulatorOp
     if (!isObj(id)) throw new EmulatorConfigError(`${source}.identity must be a mapping`);
     const where = `${source}.identity`;
     const identity: { -readonly [K in keyof IdentityConfig]?: IdentityConfig[K] } = {
-      users: list(
-        id.users,
-        `${where}.users`,
-        (o, at): IdentityUser => ({
+      users: list(id.users, `${where}.users`, (o, at): IdentityUser => {
+        const accountId = str(o, 'accountId', at, true);
+        if (accountId !== undefined && !/^\d{12}$/.test(accountId)) {
+          throw new EmulatorConfigError(`${at}.accountId must be a 12-digit AWS account id (quoted in YAML)`);
+        }
+        return {
           name: str(o, 'name', at) ?? '',
           accessKeyId: str(o, 'accessKeyId', at) ?? '',
           secretAccessKey: str(o, 'secretAccessKey', at) ?? '',
-        }),
-      ),
+          ...(accountId !== undefined ? { accountId } : {}),
+        };
+      }),
       apiKeys: list(
         id.apiKeys,
         `${where}.apiKeys`,

@@ -8,6 +8,8 @@ export interface IdentityUser {
   readonly name: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** The user's AWS account; default the emulator's `accountId`. Lets one emulator stand in for several accounts. */
+  readonly accountId?: string;
 }
 
 /** A long-term Bedrock API key (IAM service-specific credential) and the user it belongs to. */

@@ -4,7 +4,7 @@
  * faults and latency, then validated like real Bedrock.
  */
 
-import { authenticateBedrock, type Principal } from './auth.js';
+import { authenticateBedrock, type Principal, requestRegion } from './auth.js';
 import { elapsedMs, parseJsonBody, type RuntimeCall, signableOf, writeEventStream } from './call.js';
 import { type CatalogModel, type ResolvedModel, resolveModel, unsupportedOperationForModel } from './catalog.js';
 import { generateConverseOutput, promptUnits } from './converse/generate.js';
@@ -88,6 +88,7 @@ export async function handleRuntime(
     state,
     ctx,
     principal,
+    region: requestRegion(state, signableOf(ctx)),
     operation: route.operation,
     modelId: route.modelId,
     faultLatencyMs: fault?.type === 'latency' ? (fault.latencyMs ?? 0) : 0,
@@ -118,6 +119,11 @@ export async function handleRuntime(
   }
 }
 
+/** The account and region whose prompt cache a call uses. */
+function cacheWhere(call: RuntimeCall): { accountId: string; region: string } {
+  return { accountId: call.principal.accountId, region: call.region };
+}
+
 async function converse(call: RuntimeCall, model: CatalogModel): Promise<void> {
   if (model.type !== 'chat') throw unsupportedOperationForModel();
   const body = parseJsonBody(call.ctx.body);
@@ -126,7 +132,7 @@ async function converse(call: RuntimeCall, model: CatalogModel): Promise<void> {
     signatureSecret: call.state.signatureSecret,
   });
   countGuardrail(call.state, body);
-  const output = generateConverseOutput(call.state, model, request);
+  const output = generateConverseOutput(call.state, model, request, cacheWhere(call));
   await sleep(call.state.latency.fixedMs + call.faultLatencyMs);
   sendJson(call.ctx, 200, converseResponseBody(output, elapsedMs(call.ctx)));
 }
@@ -169,7 +175,7 @@ async function converseStream(call: RuntimeCall, model: CatalogModel): Promise<v
     signatureSecret: call.state.signatureSecret,
   });
   countGuardrail(call.state, body);
-  const output = generateConverseOutput(call.state, model, request);
+  const output = generateConverseOutput(call.state, model, request, cacheWhere(call));
   await writeEventStream(
     call,
     converseStreamEvents(output, () => elapsedMs(call.ctx)),

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureBuilt } from '../helpers/stack.js';
+import { ensureBuilt } from '../helpers/cli-process.js';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(REPO_ROOT, 'dist', 'gateway', 'src', 'cli', 'aigw.js');
@@ -49,7 +49,11 @@ export async function spawnEmulator(args: string[] = []): Promise<EmulatorProces
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${output}`)), 15_000);
+    const timer = setTimeout(() => {
+      // An emulator that never said where it listens would outlive the test run: stop it.
+      child.kill('SIGKILL');
+      reject(new Error(`emulator did not start:\n${output}`));
+    }, 15_000);
     const check = (): void => {
       const m = /listening on (http:\/\/[^\s]+)/.exec(output);
       if (m?.[1]) {

@@ -10,7 +10,15 @@ const titan = lookupModel('amazon.titan-embed-text-v2:0');
 function run(text: string, invocationType: 'Converse' | 'InvokeModel' = 'Converse', index = 0) {
   const model = invocationType === 'Converse' ? nova : titan;
   if (!model) throw new Error('catalog model missing');
-  return runRecord({ state, model, modelId: model.id, invocationType, text, index });
+  return runRecord({
+    state,
+    model,
+    modelId: model.id,
+    invocationType,
+    text,
+    index,
+    where: { accountId: '111122223333', region: 'us-east-1' },
+  });
 }
 
 describe('one batch record through the runtime logic', () => {

@@ -44,8 +44,10 @@ export function runRecord(input: {
   invocationType: InvocationType;
   text: string;
   index: number;
+  /** The job's account and region (its ARN): records use that prompt cache. */
+  where: { accountId: string; region: string };
 }): RecordResult {
-  const { state, model, invocationType, text, index } = input;
+  const { state, model, invocationType, text, index, where } = input;
   let record: unknown;
   try {
     // The online parser: malformed or too deeply nested JSON is refused as the runtime refuses it.
@@ -68,7 +70,7 @@ export function runRecord(input: {
         stream: false,
         signatureSecret: state.signatureSecret,
       });
-      const output = generateConverseOutput(state, model, request);
+      const output = generateConverseOutput(state, model, request, where);
       const latency = Math.max(1, Math.round(performance.now() - started));
       return {
         line: { recordId, modelInput, modelOutput: converseResponseBody(output, latency) },
@@ -84,6 +86,7 @@ export function runRecord(input: {
       accept: 'application/json',
       model,
       state,
+      where,
     });
     return {
       line: { recordId, modelInput, modelOutput: result.body },

@@ -513,6 +513,9 @@ export class BatchService {
         ? Number.POSITIVE_INFINITY
         : (fault.afterRecords ?? 0);
     const outputs: Array<{ key: string; lines: string[] }> = [];
+    // The job's ARN names its account and region (`arn:aws:bedrock:<region>:<account>:...`).
+    const [, , , jobRegion = 'us-east-1', jobAccount = this.state.identity.accountId] = job.arn.split(':');
+    const where = { accountId: jobAccount, region: jobRegion };
     let index = 0;
     let outcome: 'done' | 'stopped' | 'expired' | 'failed' = 'done';
     const holdGeneration = running.faultGeneration;
@@ -550,6 +553,7 @@ export class BatchService {
           invocationType: job.spec.modelInvocationType,
           text,
           index,
+          where,
         });
         lines.push(JSON.stringify(result.line));
         index++;

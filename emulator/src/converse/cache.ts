@@ -3,6 +3,11 @@
  * sequence tools → system → messages; each cachePoint ends a prefix. A prefix of at least the model's
  * minimum tokens is written on first use (cacheWriteInputTokens) and read while it lives
  * (cacheReadInputTokens); a read refreshes its TTL (5 minutes, or 1 hour with `ttl: "1h"`).
+ *
+ * Bedrock keeps a cache per AWS account, region and model: the same prefix sent by another account, or to
+ * another region of the same account, is written again there (Bedrock User Guide, "Prompt caching").
+ * The key therefore starts with all three, so routing a prompt to another account or region costs the
+ * cache write it costs on AWS.
  */
 
 import { createHash } from 'node:crypto';
@@ -26,18 +31,34 @@ export interface CacheUsage {
   readonly used: boolean;
 }
 
+/** Where a cache lives: one account, one region, one model. */
+export interface CacheScope {
+  /** The calling principal's AWS account id. */
+  readonly accountId: string;
+  /** The region the request was made in (its SigV4 scope). */
+  readonly region: string;
+  /** The foundation model id (the emulator keys requests through an inference profile by its model). */
+  readonly modelId: string;
+}
+
 const TTL_MS = { '5m': 5 * 60_000, '1h': 60 * 60_000 } as const;
 
-/** Applies the prompt cache to `units` for `modelId`, updating the state's cache. */
+/** Applies the prompt cache of `scope` to `units`, updating the state's cache. */
 export function applyPromptCache(
   state: EmulatorState,
-  modelId: string,
+  scope: CacheScope,
   units: readonly PromptUnit[],
   minTokens: number | undefined,
 ): CacheUsage {
   const total = units.reduce((sum, u) => sum + u.tokens, 0);
   const checkpoints: { hash: string; tokens: number; ttl: '5m' | '1h' }[] = [];
-  const hash = createHash('sha256').update(modelId);
+  const hash = createHash('sha256')
+    .update(scope.accountId)
+    .update('\u0000')
+    .update(scope.region)
+    .update('\u0000')
+    .update(scope.modelId)
+    .update('\u0000');
   let tokens = 0;
   for (const unit of units) {
     hash.update(unit.key).update('\u0000');

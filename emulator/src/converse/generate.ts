@@ -8,7 +8,7 @@ import type { CatalogModel } from '../catalog.js';
 import { validationException } from '../errors.js';
 import type { EmulatorState } from '../state.js';
 import { countJsonTokens, countTokens, IMAGE_TOKENS, truncateToTokens } from '../tokens.js';
-import { applyPromptCache, type CacheUsage, type PromptUnit } from './cache.js';
+import { applyPromptCache, type CacheScope, type CacheUsage, type PromptUnit } from './cache.js';
 import { makeRedactedContent, signReasoning } from './reasoning.js';
 import { sampleFromSchema } from './schema-sample.js';
 import type { ContentBlock, ConverseRequest, JsonObject } from './types.js';
@@ -169,16 +169,25 @@ function mentioned(text: string, name: string): boolean {
   return new RegExp(`(^|[^A-Za-z0-9_-])${name.replace(/[-]/g, '\\-')}($|[^A-Za-z0-9_-])`).test(text);
 }
 
-/** Produces the model's output for a validated request. */
+/**
+ * Produces the model's output for a validated request. `where` is the account and region the request was
+ * made in: the prompt cache it reads and writes is theirs.
+ */
 export function generateConverseOutput(
   state: EmulatorState,
   model: CatalogModel,
   request: ConverseRequest,
+  where: Omit<CacheScope, 'modelId'>,
 ): ConverseOutput {
   const units = promptUnits(request);
   const totalInput = units.reduce((sum, u) => sum + u.tokens, 0);
   if (totalInput > model.contextWindow) throw validationException('Input is too long for requested model.');
-  const cache: CacheUsage = applyPromptCache(state, model.id, units, model.cacheMinTokens);
+  const cache: CacheUsage = applyPromptCache(
+    state,
+    { accountId: where.accountId, region: where.region, modelId: model.id },
+    units,
+    model.cacheMinTokens,
+  );
 
   const last = request.messages[request.messages.length - 1];
   const lastUserText =

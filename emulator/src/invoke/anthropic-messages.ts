@@ -621,7 +621,7 @@ function streamEvents(
 /** The InvokeModel handler of the `anthropic` family. */
 export const anthropicMessagesHandler: InvokeHandler = (body, ctx: InvokeContext): InvokeResult => {
   const request = anthropicBodyToConverse(body, ctx.model, ctx.state.signatureSecret);
-  const output = generateConverseOutput(ctx.state, ctx.model, request);
+  const output = generateConverseOutput(ctx.state, ctx.model, request, ctx.where);
   const blocks = output.content.map(toAnthropicBlock);
   const usage = usageOf(output);
   const message = {

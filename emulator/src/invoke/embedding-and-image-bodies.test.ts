@@ -31,6 +31,7 @@ function invoke(modelId: string, body: unknown) {
     accept: 'application/json',
     model,
     state: STATE,
+    where: { accountId: '111122223333', region: 'us-east-1' },
   };
   const handler = INVOKE_HANDLERS[family];
   if (!handler) throw new Error(`no handler for ${family}`);

@@ -101,6 +101,7 @@ export async function handleInvoke(call: RuntimeCall, model: CatalogModel, strea
     accept,
     model,
     state,
+    where: { accountId: call.principal.accountId, region: call.region },
   };
   const result = handler(parseJsonBody(ctx.body), invokeContext);
   const headers: Record<string, string> = {};

@@ -20,6 +20,8 @@ export interface InvokeContext {
   model: CatalogModel;
   /** Emulator state: prompt cache, reasoning-signature secret, clock. */
   state: EmulatorState;
+  /** The account and region of the call: the prompt cache it uses is theirs. */
+  where: { accountId: string; region: string };
 }
 
 /** A handler's answer: the native response body plus token counts for the response headers. */
