@@ -105,10 +105,8 @@ describe('a stream that fails after its first byte', () => {
     expect(await b.calls()).toBe(0);
   });
 
-  // Skipped: the gateway judges a stream's target healthy at its first event and never counts a later
-  // failure, so an account whose every stream breaks mid-way is never ejected. Whether it should be (the
-  // issue: "a target that keeps failing is ejected") is open; this test states the behaviour it asks for.
-  it.skip('an account whose streams keep breaking mid-way is ejected: later streams start on the other one', async () => {
+  // A stream is judged when it ends: breaking after its first event is a failure of its target.
+  it('an account whose streams keep breaking mid-way is ejected: later streams start on the other one', async () => {
     // Every stream from A fails after content went out (a 5xx-class exception): each caller gets the
     // error, and the failures count towards A's ejection as failures before the first byte do.
     await a.addFaults({ type: 'stream-error', afterEvents: 4, exception: 'internalServerException' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromBedrockHttpError, GatewayError } from '../errors/index.js';
+import { fromBedrockHttpError, fromBedrockStreamException, GatewayError } from '../errors/index.js';
 import { LimitExceededError } from '../limits/index.js';
 import { failureClass } from './failure.js';
 
@@ -32,5 +32,17 @@ describe('failureClass', () => {
       reason: 'requests',
     });
     expect(failureClass(limited)).toBeUndefined();
+  });
+
+  it('classes a stream broken after its first event by its exception (never retryable there)', () => {
+    const midway = (type: string) => fromBedrockStreamException(type, { message: 'm' }, { firstFrame: false });
+    expect(midway('internalServerException').retryable).toBe(false);
+    expect(failureClass(midway('internalServerException'))).toBeUndefined();
+    expect(failureClass(midway('internalServerException'), true)).toBe('5xx');
+    expect(failureClass(midway('serviceUnavailableException'), true)).toBe('5xx');
+    expect(failureClass(midway('throttlingException'), true)).toBe('throttle');
+    // The model's own error and a refused request are not the target's fault, mid-stream either.
+    expect(failureClass(midway('modelStreamErrorException'), true)).toBeUndefined();
+    expect(failureClass(midway('validationException'), true)).toBeUndefined();
   });
 });

@@ -150,6 +150,8 @@ export class RoutedRequest<T extends CompiledRouteTarget> {
   reason: RouteReason;
   readonly #router: Router;
   readonly #deadlineMs: number;
+  /** A stream's target awaiting its verdict (given when the stream ends, see {@link streamEnded}). */
+  #streaming: { name: string; reason: RouteReason } | undefined;
 
   constructor(
     router: Router,
@@ -204,7 +206,9 @@ export class RoutedRequest<T extends CompiledRouteTarget> {
           };
       try {
         const result = await call({ target: step.target, reason: step.reason, limits });
-        balancer.succeeded(route, name);
+        // A stream that started may still break: its target is judged when it ends.
+        if (options.stream) this.#streaming = { name, reason: step.reason };
+        else balancer.succeeded(route, name);
         return result;
       } catch (err) {
         lastError = err;
@@ -218,6 +222,27 @@ export class RoutedRequest<T extends CompiledRouteTarget> {
       }
     }
     throw lastError;
+  }
+
+  /**
+   * The verdict on a stream's target, once the stream ended: completed (a success), broken by the target
+   * after its first event (a failure of its class, counted towards ejection like one before the first
+   * byte, though the stream itself is never switched), or ended without a verdict on the target (the
+   * caller left, the gateway shut down, an error that is not the target's fault). Once per stream.
+   */
+  streamEnded(outcome: { error?: unknown; abandoned?: boolean }): void {
+    const streaming = this.#streaming;
+    if (!streaming) return;
+    this.#streaming = undefined;
+    const balancer = this.#router.balancer;
+    const failure = outcome.abandoned
+      ? undefined
+      : outcome.error === undefined
+        ? 'none'
+        : failureClass(outcome.error, true);
+    if (failure === 'none') balancer.succeeded(this.route, streaming.name);
+    else if (failure) balancer.failed(this.route, streaming.name, failure);
+    else if (streaming.reason === 'probe') balancer.released(this.route, streaming.name);
   }
 
   /** The span attributes of the routing decision so far. */

@@ -171,6 +171,8 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   };
 
   let attempted: Awaited<ReturnType<typeof attempt>>;
+  // A routed stream's target is judged when the stream ends (RoutedRequest.streamEnded).
+  let streamEnded: ((outcome: { error?: unknown; abandoned?: boolean }) => void) | undefined;
   if (!named) attempted = await attempt(route, translate(route));
   else {
     // One translation per model id: targets in other accounts or regions usually share it.
@@ -206,6 +208,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
     }
     attempted.headers[TARGET_HEADER] = routed.target.servedName;
+    if (first.stream) streamEnded = (outcome) => routed.streamEnded(outcome);
   }
   const { plan, guardrailPolicy, headers, traced, admission } = attempted;
   const responseOptions = {
@@ -248,6 +251,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     // The caller left while the upstream was answering the headers; nobody will read the stream.
     admission?.settle(undefined);
     stream.cancel();
+    streamEnded?.({ abandoned: true });
     traced?.fail('client_closed_request');
     throw new GatewayError('client_closed_request', 'The client closed the connection.');
   }
@@ -271,6 +275,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   let firstChunkAt: number | undefined;
   let firstTokenAt: number | undefined;
   let failure: string | undefined;
+  let upstreamError: unknown;
   // SSE text translated but not yet written: the events of one upstream read go out in one write (the first
   // one together with the response headers), and what precedes a failure is written before its error event.
   let pending = '';
@@ -332,6 +337,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       failure = 'client_closed_request';
       return; // the caller left; nobody to tell
     }
+    if (!cutByShutdown) upstreamError = err;
     const { error, internal } = cutByShutdown
       ? {
           error: new GatewayError(
@@ -349,6 +355,13 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     state.metricStatus = error.status;
     sse.fail(streamErrorPayload(error), pending);
   } finally {
+    streamEnded?.(
+      failure === 'client_closed_request' || cutByShutdown
+        ? { abandoned: true }
+        : upstreamError === undefined
+          ? {}
+          : { error: upstreamError },
+    );
     if (failure === 'client_closed_request') state.errorType = failure;
     recordStreamUsage(ctx, state, route, translator);
     // A stream cut before Bedrock reported usage keeps its reservation (the tokens may have been used).
