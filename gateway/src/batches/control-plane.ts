@@ -18,9 +18,8 @@ import { awsSdkTracingMiddleware } from '../telemetry/index.js';
 import {
   authCacheKey,
   createSdkRequestHandler,
-  createUpstreamAuth,
   UPSTREAM_DEFAULTS,
-  type UpstreamAuth,
+  UpstreamAuthCache,
 } from '../upstream/index.js';
 import type { InvocationJobView } from '../wire/bedrock/index.js';
 import type { BatchOptions } from './defaults.js';
@@ -119,7 +118,12 @@ function loadBedrockSdk(): Promise<BedrockSdk> {
 
 export class BatchControlPlane {
   private readonly clients = new Map<string, BedrockClient>();
-  private readonly ownAuth = new Map<string, UpstreamAuth>();
+  /** Auths of its own, when the caller lends none (`credentials.authFor`). */
+  private readonly ownAuth = new UpstreamAuthCache({
+    refreshBeforeMs: UPSTREAM_DEFAULTS.credentialRefreshBeforeMs,
+    jitterMs: UPSTREAM_DEFAULTS.credentialRefreshJitterMs,
+    failureBackoffMs: UPSTREAM_DEFAULTS.credentialFailureBackoffMs,
+  });
 
   constructor(
     private readonly credentials: ControlPlaneCredentials,
@@ -136,7 +140,7 @@ export class BatchControlPlane {
     const key = `${authCacheKey(account, credentials)}|${region}|${account.controlPlaneEndpoint ?? ''}`;
     let client = this.clients.get(key);
     if (!client) {
-      const auth = this.credentials.authFor?.(account, credentials) ?? this.createAuth(account, credentials);
+      const auth = this.credentials.authFor?.(account, credentials) ?? this.ownAuth.get(account, credentials);
       const provider = credentialProviderOf(auth, credentials);
       client = new BedrockClient({
         region,
@@ -233,40 +237,21 @@ export class BatchControlPlane {
 
   /** Destroys the clients (and own auths) of accounts no longer in the config, or whose settings changed. */
   retain(live: Iterable<{ account: CompiledAccount; credentials: AccountCredentials | undefined }>): void {
+    const accounts = [...live];
     const keep = new Set<string>();
-    for (const { account, credentials } of live) keep.add(authCacheKey(account, credentials));
+    for (const { account, credentials } of accounts) keep.add(authCacheKey(account, credentials));
     for (const [key, client] of this.clients) {
       if (!keep.has(key.slice(0, key.indexOf('|')))) {
         client.destroy();
         this.clients.delete(key);
       }
     }
-    for (const [key, auth] of this.ownAuth) {
-      if (!keep.has(key)) {
-        auth.close();
-        this.ownAuth.delete(key);
-      }
-    }
+    this.ownAuth.retain(accounts);
   }
 
   close(): void {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
-    for (const auth of this.ownAuth.values()) auth.close();
-    this.ownAuth.clear();
-  }
-
-  private createAuth(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth {
-    const key = authCacheKey(account, credentials);
-    let auth = this.ownAuth.get(key);
-    if (!auth) {
-      auth = createUpstreamAuth(account, credentials, {
-        refreshBeforeMs: UPSTREAM_DEFAULTS.credentialRefreshBeforeMs,
-        jitterMs: UPSTREAM_DEFAULTS.credentialRefreshJitterMs,
-        failureBackoffMs: UPSTREAM_DEFAULTS.credentialFailureBackoffMs,
-      });
-      this.ownAuth.set(key, auth);
-    }
-    return auth;
+    this.ownAuth.close();
   }
 }

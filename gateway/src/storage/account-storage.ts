@@ -11,10 +11,10 @@ import {
   AssumeRoleAuth,
   type AwsCredentials,
   authCacheKey,
-  createUpstreamAuth,
   DefaultChainAuth,
   UPSTREAM_DEFAULTS,
   type UpstreamAuth,
+  UpstreamAuthCache,
 } from '../upstream/index.js';
 import { resolveStorageOptions, type StorageOptions } from './defaults.js';
 import { createS3Client, type S3CredentialProvider } from './s3-client.js';
@@ -36,7 +36,12 @@ export interface AccountStorageOptions {
 export class AccountStorage {
   readonly options: StorageOptions;
   private readonly authFor: AuthLookup;
-  private readonly ownAuth = new Map<string, UpstreamAuth>();
+  /** Auths of its own, when the caller lends none (`authFor`). */
+  private readonly ownAuth = new UpstreamAuthCache({
+    refreshBeforeMs: UPSTREAM_DEFAULTS.credentialRefreshBeforeMs,
+    jitterMs: UPSTREAM_DEFAULTS.credentialRefreshJitterMs,
+    failureBackoffMs: UPSTREAM_DEFAULTS.credentialFailureBackoffMs,
+  });
   /** Hot path: the snapshot's own account object → store. */
   private readonly byAccount = new WeakMap<
     CompiledAccount,
@@ -47,7 +52,7 @@ export class AccountStorage {
 
   constructor(options: AccountStorageOptions = {}) {
     this.options = resolveStorageOptions(options.storage);
-    this.authFor = options.authFor ?? ((account, credentials) => this.createAuth(account, credentials));
+    this.authFor = options.authFor ?? ((account, credentials) => this.ownAuth.get(account, credentials));
   }
 
   /**
@@ -76,45 +81,22 @@ export class AccountStorage {
 
   /** Closes stores (and own auths) of accounts no longer in the config. Call after each reload. */
   retain(live: Iterable<{ account: CompiledAccount; credentials: AccountCredentials | undefined }>): void {
+    const accounts = [...live];
     const keep = new Set<string>();
-    const keepAuth = new Set<string>();
-    for (const { account, credentials } of live) {
-      keep.add(storeCacheKey(account, credentials));
-      keepAuth.add(authCacheKey(account, credentials));
-    }
+    for (const { account, credentials } of accounts) keep.add(storeCacheKey(account, credentials));
     for (const [key, store] of this.byKey) {
       if (!keep.has(key)) {
         store.close();
         this.byKey.delete(key);
       }
     }
-    for (const [key, auth] of this.ownAuth) {
-      if (!keepAuth.has(key)) {
-        auth.close();
-        this.ownAuth.delete(key);
-      }
-    }
+    this.ownAuth.retain(accounts);
   }
 
   close(): void {
     for (const store of this.byKey.values()) store.close();
     this.byKey.clear();
-    for (const auth of this.ownAuth.values()) auth.close();
-    this.ownAuth.clear();
-  }
-
-  private createAuth(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth {
-    const key = authCacheKey(account, credentials);
-    let auth = this.ownAuth.get(key);
-    if (!auth) {
-      auth = createUpstreamAuth(account, credentials, {
-        refreshBeforeMs: UPSTREAM_DEFAULTS.credentialRefreshBeforeMs,
-        jitterMs: UPSTREAM_DEFAULTS.credentialRefreshJitterMs,
-        failureBackoffMs: UPSTREAM_DEFAULTS.credentialFailureBackoffMs,
-      });
-      this.ownAuth.set(key, auth);
-    }
-    return auth;
+    this.ownAuth.close();
   }
 }
 

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { formatDuration, fromBedrockHttpError, GatewayError } from '../errors/index.js';
 import { encodeModelIdForPath, parseModelId } from '../models/index.js';
-import { authCacheKey, createUpstreamAuth } from './auth/index.js';
+import { UpstreamAuthCache } from './auth/index.js';
 import type { Clock, SignableRequest, UpstreamAuth } from './auth/types.js';
 import { resolveUpstreamOptions, type UpstreamOptions } from './defaults.js';
 import { EndpointResolver } from './endpoint.js';
@@ -149,19 +149,23 @@ export class BedrockUpstream {
   private readonly ownsDispatcher: boolean;
   private readonly endpoints = new EndpointResolver();
   private readonly modelTargets = new Map<string, ModelTarget>();
-  private readonly clock: Clock | undefined;
   private readonly random: () => number;
   private readonly onAttempt: UpstreamAttemptObserver | undefined;
   /** Hot path: the snapshot's own account/credentials objects → auth, without hashing. */
   private readonly byAccount = new WeakMap<CompiledAccount, { credentials: AccountCredentials; auth: UpstreamAuth }>();
   /** Across reloads: digest of settings + credential material → auth. */
-  private readonly byKey = new Map<string, UpstreamAuth>();
+  private readonly auths: UpstreamAuthCache;
 
   constructor(options: BedrockUpstreamOptions = {}) {
     const { dispatcher, clock, random, onAttempt, ...rest } = options;
     this.options = resolveUpstreamOptions(rest);
     this.onAttempt = onAttempt;
-    this.clock = clock;
+    this.auths = new UpstreamAuthCache({
+      refreshBeforeMs: this.options.credentialRefreshBeforeMs,
+      jitterMs: this.options.credentialRefreshJitterMs,
+      failureBackoffMs: this.options.credentialFailureBackoffMs,
+      ...(clock ? { clock } : {}),
+    });
     this.random = random ?? Math.random;
     this.ownsDispatcher = dispatcher === undefined;
     // One Agent: it keeps one keep-alive Pool per origin (region endpoint or override). HTTP/1.1
@@ -183,17 +187,7 @@ export class BedrockUpstream {
     const material = credentials && hasMaterial(credentials) ? credentials : NO_CREDENTIALS;
     const hit = this.byAccount.get(account);
     if (hit && hit.credentials === material) return hit.auth;
-    const key = authCacheKey(account, credentials);
-    let auth = this.byKey.get(key);
-    if (!auth) {
-      auth = createUpstreamAuth(account, credentials, {
-        refreshBeforeMs: this.options.credentialRefreshBeforeMs,
-        jitterMs: this.options.credentialRefreshJitterMs,
-        failureBackoffMs: this.options.credentialFailureBackoffMs,
-        ...(this.clock ? { clock: this.clock } : {}),
-      });
-      this.byKey.set(key, auth);
-    }
+    const auth = this.auths.get(account, credentials);
     this.byAccount.set(account, { credentials: material, auth });
     return auth;
   }
@@ -203,14 +197,7 @@ export class BedrockUpstream {
    * Call after a reload with the new snapshot's accounts and credentials.
    */
   retainAuth(live: Iterable<{ account: CompiledAccount; credentials: AccountCredentials | undefined }>): void {
-    const keep = new Set<string>();
-    for (const { account, credentials } of live) keep.add(authCacheKey(account, credentials));
-    for (const [key, auth] of this.byKey) {
-      if (!keep.has(key)) {
-        auth.close();
-        this.byKey.delete(key);
-      }
-    }
+    this.auths.retain(live);
   }
 
   /** A non-streaming call (Converse, InvokeModel). Resolves with the whole body; throws GatewayError. */
@@ -248,8 +235,7 @@ export class BedrockUpstream {
 
   /** Closes cached auth and, unless one was injected, the connection pools. */
   async close(): Promise<void> {
-    for (const auth of this.byKey.values()) auth.close();
-    this.byKey.clear();
+    this.auths.close();
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 

@@ -16,6 +16,7 @@ export {
   type SignableRequest,
   SigV4Signer,
   type UpstreamAuth,
+  UpstreamAuthCache,
 } from './auth/index.js';
 export {
   BedrockUpstream,

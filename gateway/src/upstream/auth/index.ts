@@ -64,3 +64,43 @@ export function authCacheKey(account: CompiledAccount, credentials: AccountCrede
   ]);
   return createHash('sha256').update(material).digest('hex');
 }
+
+/**
+ * Auth schemes by {@link authCacheKey}, each created once: the Bedrock runtime client, the batch control
+ * plane and the S3 stores share this bookkeeping. `retain` closes those of accounts a reload removed or
+ * changed (stopping their background refreshes); `close` closes all.
+ */
+export class UpstreamAuthCache {
+  readonly #byKey = new Map<string, UpstreamAuth>();
+  readonly #options: CreateUpstreamAuthOptions;
+
+  constructor(options: CreateUpstreamAuthOptions) {
+    this.#options = options;
+  }
+
+  get(account: CompiledAccount, credentials: AccountCredentials | undefined): UpstreamAuth {
+    const key = authCacheKey(account, credentials);
+    let auth = this.#byKey.get(key);
+    if (!auth) {
+      auth = createUpstreamAuth(account, credentials, this.#options);
+      this.#byKey.set(key, auth);
+    }
+    return auth;
+  }
+
+  retain(live: Iterable<{ account: CompiledAccount; credentials: AccountCredentials | undefined }>): void {
+    const keep = new Set<string>();
+    for (const { account, credentials } of live) keep.add(authCacheKey(account, credentials));
+    for (const [key, auth] of this.#byKey) {
+      if (!keep.has(key)) {
+        auth.close();
+        this.#byKey.delete(key);
+      }
+    }
+  }
+
+  close(): void {
+    for (const auth of this.#byKey.values()) auth.close();
+    this.#byKey.clear();
+  }
+}
