@@ -15,12 +15,7 @@ import type { AccountCredentials, CompiledAccount } from '../config/index.js';
 import { bedrockExceptionRule, GatewayError, redactSecrets } from '../errors/index.js';
 import { type AuthLookup, credentialProviderOf } from '../storage/index.js';
 import { awsSdkTracingMiddleware } from '../telemetry/index.js';
-import {
-  authCacheKey,
-  createSdkRequestHandler,
-  UPSTREAM_DEFAULTS,
-  UpstreamAuthCache,
-} from '../upstream/index.js';
+import { authCacheKey, createSdkRequestHandler, UPSTREAM_DEFAULTS, UpstreamAuthCache } from '../upstream/index.js';
 import type { InvocationJobView } from '../wire/bedrock/index.js';
 import type { BatchOptions } from './defaults.js';
 
