@@ -1,27 +1,27 @@
 /**
  * `node dist/bench/usage-limits.js [--rounds 5] [--seconds 4]`: what UsagePolicy enforcement adds to a chat
- * request at concurrency 1. Four gateways serve the same config in front of one emulator, differing only
- * in their policies and store:
+ * request at concurrency 1. Gateways (`aigw serve`, each its own process, as deployed) serve the same config
+ * in front of one emulator process, differing only in their policies and store:
  *
  * - `none`: no UsagePolicy at all (the reference);
  * - `unmatched`: policies exist, none matches the caller (must cost nothing measurable);
  * - `redis`: four policies match (requests/min, tokens/min, concurrent requests, USD per day and month),
- *   counted in a real redis-server on loopback: one Lua script per admission, one per settlement;
+ *   counted in a real redis-server on loopback, with the default reservations one request ahead (the
+ *   admission is served by the ticket the previous request reserved; the store calls run beside the request);
+ * - `redis-sync`: the same with reservations ahead off: one Lua script round trip before each call;
  * - `memory`: the same policies counted in-process.
  *
  * Rounds rotate the order; each figure is the median over rounds of the round's p50 (p99) minus `none`'s.
- * Needs `redis-server` on PATH.
+ * The load generator runs in this process. Needs `redis-server` on PATH and a build (`dist/`).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startEmulator } from '../emulator/src/index.js';
-import { ManifestDirSource } from '../gateway/src/config/index.js';
-import { startGateway } from '../gateway/src/server/index.js';
 import { runLoad } from './lib/load.js';
-import { freePort } from './lib/processes.js';
+import { freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
 import { median, summarise } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -67,7 +67,12 @@ async function configDir(emulatorUrl: string, extra: string | undefined): Promis
   return dir;
 }
 
-const emulator = await startEmulator({ port: 0 });
+const AIGW = fileURLToPath(new URL('../gateway/src/cli/aigw.js', import.meta.url));
+const emuPort = await freePort();
+const emulatorUrl = `http://127.0.0.1:${emuPort}`;
+const emulator = await startProcess('emulator', process.execPath, [AIGW, 'emulator', '--port', String(emuPort)], () =>
+  httpOk(`${emulatorUrl}/_emulator/health`),
+);
 const redisPort = await freePort();
 const redis = spawn(
   'redis-server',
@@ -78,25 +83,51 @@ const redis = spawn(
 );
 for (let i = 0; i < 100 && !(await redisUp(redisPort)); i++) await new Promise((r) => setTimeout(r, 50));
 
-const silent = (await import('pino')).pino({ level: 'silent' });
-const targets: { name: string; dir: string; redis: boolean }[] = [
-  { name: 'none', dir: await configDir(emulator.url, undefined), redis: false },
-  { name: 'unmatched', dir: await configDir(emulator.url, policies('team:nobody')), redis: true },
-  { name: 'redis', dir: await configDir(emulator.url, policies('user:demo@example.com')), redis: true },
-  { name: 'memory', dir: await configDir(emulator.url, policies('user:demo@example.com')), redis: false },
+const targets: { name: string; dir: string; redis: boolean; ahead?: false }[] = [
+  { name: 'none', dir: await configDir(emulatorUrl, undefined), redis: false },
+  { name: 'unmatched', dir: await configDir(emulatorUrl, policies('team:nobody')), redis: true },
+  { name: 'redis', dir: await configDir(emulatorUrl, policies('user:demo@example.com')), redis: true },
+  {
+    name: 'redis-sync',
+    dir: await configDir(emulatorUrl, policies('user:demo@example.com')),
+    redis: true,
+    ahead: false,
+  },
+  { name: 'memory', dir: await configDir(emulatorUrl, policies('user:demo@example.com')), redis: false },
 ];
-const gateways = await Promise.all(
-  targets.map((t) =>
-    startGateway({
-      source: new ManifestDirSource(t.dir),
-      port: 0,
-      adminPort: null,
-      logger: silent,
-      watch: false,
-      limits: t.redis ? { redisUrl: `redis://127.0.0.1:${redisPort}` } : {},
-    }),
-  ),
-);
+const gateways: { url: string; proc: Managed }[] = [];
+// A failed run must not leave gateways, the emulator or redis-server behind.
+process.once('exit', () => {
+  for (const p of [emulator, ...gateways.map((g) => g.proc)]) p.child.kill('SIGKILL');
+  redis.kill('SIGKILL');
+});
+for (const t of targets) {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const proc = await startProcess(
+    t.name,
+    process.execPath,
+    [
+      AIGW,
+      'serve',
+      '--config',
+      t.dir,
+      '--port',
+      String(port),
+      '--admin-port',
+      String(adminPort),
+      '--host',
+      '127.0.0.1',
+    ],
+    () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
+    {
+      AIGW_LOG_LEVEL: 'warn',
+      ...(t.redis ? { AIGW_REDIS_URL: `redis://127.0.0.1:${redisPort}` } : {}),
+      ...(t.ahead === false ? { AIGW_LIMITS_RESERVE_AHEAD: 'false' } : {}),
+    },
+  );
+  gateways.push({ url: `http://127.0.0.1:${port}`, proc });
+}
 
 const body = JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hello there' }] });
 const perRound: Record<string, { p50: number; p99: number }[]> = {};
@@ -136,8 +167,8 @@ for (const t of targets) {
   );
 }
 
-await Promise.all(gateways.map((g) => g.close()));
-await emulator.close();
+await Promise.all(gateways.map((g) => g.proc.stop()));
+await emulator.stop();
 redis.kill('SIGKILL');
 for (const t of targets) await rm(t.dir, { recursive: true, force: true });
 

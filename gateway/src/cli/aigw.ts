@@ -162,14 +162,27 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 function limitsOptionsFromEnv(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
-): { redisUrl?: string; redisPassword?: string; redisCa?: string; clockOffsetMs?: number; storeTimeoutMs?: number } {
+): {
+  redisUrl?: string;
+  redisPassword?: string;
+  redisCa?: string;
+  clockOffsetMs?: number;
+  storeTimeoutMs?: number;
+  reserveAhead?: boolean;
+} {
   const out: {
     redisUrl?: string;
     redisPassword?: string;
     redisCa?: string;
     clockOffsetMs?: number;
     storeTimeoutMs?: number;
+    reserveAhead?: boolean;
   } = {};
+  const ahead = env.AIGW_LIMITS_RESERVE_AHEAD;
+  if (ahead !== undefined && ahead !== '') {
+    if (ahead !== 'true' && ahead !== 'false') throw new UsageError('AIGW_LIMITS_RESERVE_AHEAD must be true or false');
+    out.reserveAhead = ahead === 'true';
+  }
   if (env.AIGW_REDIS_CA_FILE) {
     try {
       out.redisCa = readFileSync(env.AIGW_REDIS_CA_FILE, 'utf8');

@@ -170,6 +170,7 @@ describe('UsageLimiter', () => {
   it('follows failureMode when the store fails: open serves, closed answers 503', async () => {
     const broken: UsageStore = {
       kind: 'redis',
+      connected: false,
       admit: () => Promise.reject(new Error('connection refused')),
       settle: () => Promise.reject(new Error('connection refused')),
       scan: () => Promise.reject(new Error('connection refused')),

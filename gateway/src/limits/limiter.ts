@@ -8,6 +8,7 @@ import type { Caller, ServedModel, Snapshot } from '../config/index.js';
 import type { CompiledModel, CompiledUsagePolicy, UsagePolicyLimitStatus } from '../config/types.js';
 import { GatewayError } from '../errors/index.js';
 import { costFor, type ImageSpec, type ModelPrice, priceFor } from '../models/index.js';
+import { type AheadOptions, AheadReservations } from './ahead.js';
 import type { CounterAdjustment, CounterCheck, UsageStore } from './store.js';
 import { formatResetDuration, minuteWindow, type Window, WindowCache } from './windows.js';
 
@@ -80,6 +81,12 @@ export interface UsageLimiterOptions {
   keyPrefix?: string;
   leaseMs?: number;
   defaultOutputTokens?: number;
+  /**
+   * Reserve one request ahead while counters are at most half used (ahead.ts), so such admissions need
+   * no store round trip. Default: on for a store across the network (Redis), off in-process. `false` or
+   * options.
+   */
+  ahead?: boolean | Partial<AheadOptions>;
 }
 
 /** What a request is expected to use; the limiter reserves it before the call. */
@@ -132,6 +139,7 @@ export class UsageLimiter {
   readonly #matches = new WeakMap<Snapshot, Map<string, readonly CompiledUsagePolicy[]>>();
   readonly #prices = new WeakMap<CompiledModel, ModelPrice | null>();
   readonly #leasePrefix = randomBytes(6).toString('hex');
+  readonly #ahead: AheadReservations<PlannedCheck> | undefined;
   #leaseCounter = 0;
   #lastWarn = 0;
 
@@ -143,6 +151,20 @@ export class UsageLimiter {
     this.#prefix = options.keyPrefix ?? LIMITS_DEFAULTS.keyPrefix;
     this.#leaseMs = options.leaseMs ?? LIMITS_DEFAULTS.leaseMs;
     this.#defaultOutput = options.defaultOutputTokens ?? LIMITS_DEFAULTS.defaultOutputTokens;
+    const ahead = options.ahead ?? this.store.kind === 'redis';
+    if (ahead !== false) {
+      this.#ahead = new AheadReservations(this.store, ahead === true ? {} : ahead, this.#now);
+    }
+  }
+
+  /** Returns reservations made ahead to the store (on shutdown, before the store closes). */
+  async close(): Promise<void> {
+    await this.#ahead?.close();
+  }
+
+  /** Reservations made ahead and not yet taken (tests). */
+  get ticketsHeld(): number {
+    return this.#ahead?.held ?? 0;
   }
 
   now(): number {
@@ -202,22 +224,37 @@ export class UsageLimiter {
   ): Promise<Admission> {
     if (policies.length === 0) return NO_ADMISSION;
     const now = this.#now();
-    const checks = this.#plan(policies, caller, model, estimate, now);
-    if (checks.length === 0) return NO_ADMISSION;
-    const leaseId = `${this.#leasePrefix}-${++this.#leaseCounter}`;
-    let result: Awaited<ReturnType<UsageStore['admit']>>;
-    try {
-      result = await this.store.admit(checks, leaseId, now);
-    } catch (err) {
-      return this.#storeDown(policies, err);
+    const planned = this.#plan(policies, caller, model, estimate, now);
+    if (planned.length === 0) return NO_ADMISSION;
+    const ahead = this.#ahead;
+    const signature = ahead ? AheadReservations.signature(planned) : '';
+    const ticket = ahead?.take(signature, planned);
+    let checks: readonly PlannedCheck[] = planned;
+    let leaseId: string;
+    let used: readonly number[];
+    if (ticket) {
+      // Admitted from the reservation made ahead: its reserves (at least this request's) are settled.
+      checks = ticket.checks;
+      leaseId = ticket.leaseId;
+      used = ticket.used;
+    } else {
+      leaseId = this.#nextLeaseId();
+      let result: Awaited<ReturnType<UsageStore['admit']>>;
+      try {
+        result = await this.store.admit(planned, leaseId, now);
+      } catch (err) {
+        return this.#storeDown(policies, err);
+      }
+      if (result.failed >= 0) {
+        const check = planned[result.failed] as PlannedCheck;
+        const found = result.used[result.failed] ?? check.limit;
+        this.#metrics?.limited(check.policy.name, REASONS[check.limitName]);
+        throw this.#limitError(check, found, now);
+      }
+      used = result.used;
     }
-    if (result.failed >= 0) {
-      const check = checks[result.failed] as PlannedCheck;
-      const used = result.used[result.failed] ?? check.limit;
-      this.#metrics?.limited(check.policy.name, REASONS[check.limitName]);
-      throw this.#limitError(check, used, now);
-    }
-    const headers = this.#headers(checks, result.used, now);
+    ahead?.reserve(signature, planned, this.#nextLeaseId());
+    const headers = this.#headers(checks, used, now);
     let settled = false;
     return {
       headers,
@@ -236,6 +273,10 @@ export class UsageLimiter {
         });
       },
     };
+  }
+
+  #nextLeaseId(): string {
+    return `${this.#leasePrefix}-${++this.#leaseCounter}`;
   }
 
   #plan(

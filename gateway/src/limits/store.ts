@@ -44,6 +44,8 @@ export interface CounterAdjustment {
 
 export interface UsageStore {
   readonly kind: 'memory' | 'redis';
+  /** False while the store is known to be unreachable (its connection is down). */
+  readonly connected: boolean;
   admit(checks: readonly CounterCheck[], leaseId: string, now: number): Promise<AdmitResult>;
   /** Applies adjustments to counters that still exist and ends leases. */
   settle(adjustments: readonly CounterAdjustment[], leases: readonly { key: string; leaseId: string }[]): Promise<void>;
@@ -60,6 +62,7 @@ export interface UsageStore {
  */
 export class MemoryUsageStore implements UsageStore {
   readonly kind = 'memory';
+  readonly connected = true;
   readonly #counters = new Map<string, { value: number; expiresAt: number }>();
   readonly #leases = new Map<string, Map<string, number>>();
   #admissions = 0;
@@ -260,6 +263,10 @@ export class RedisUsageStore implements UsageStore {
     // ioredis emits connection errors as events; without a listener Node would treat them as fatal.
     this.#redis.on('error', (err: Error) => options.onError?.(err));
     this.#settler.on('error', (err: Error) => options.onError?.(err));
+  }
+
+  get connected(): boolean {
+    return this.#redis.status === 'ready';
   }
 
   /** Resolves true once connected, false when not connected within `timeoutMs` (it keeps trying). */

@@ -88,6 +88,8 @@ export interface GatewayOptions {
     redisCa?: string | undefined;
     /** Store command timeout, ms (LIMITS_DEFAULTS.storeTimeoutMs). */
     storeTimeoutMs?: number | undefined;
+    /** Reserve one request ahead while counters are at most half used (AIGW_LIMITS_RESERVE_AHEAD; default on). */
+    reserveAhead?: boolean | undefined;
     clockOffsetMs?: number | undefined;
   };
   /** Batch API options (BATCH_DEFAULTS). */
@@ -241,6 +243,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics: new UsageLimitMetrics(metrics.registry),
     logger,
     ...(offset !== 0 ? { now: () => Date.now() + offset } : {}),
+    ...(options.limits?.reserveAhead === false ? { ahead: false } : {}),
   });
   logger.info(
     usageStore.kind === 'redis'
@@ -273,6 +276,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await app.listen({ host, port: options.port ?? 8080 });
   } catch (err) {
     store.close();
+    await limiter.close();
     await usageStore.close();
     storage.close();
     controlPlane.close();
@@ -300,6 +304,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // e.g. the admin port is taken: do not leave the API listener and watcher running.
       await app.close();
       store.close();
+      await limiter.close();
       await usageStore.close();
       storage.close();
       controlPlane.close();
@@ -317,6 +322,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let closing: Promise<void> | undefined;
   const finish = async () => {
     store.close();
+    await limiter.close();
     await usageStore.close();
     storage.close();
     controlPlane.close();
