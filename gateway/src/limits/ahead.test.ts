@@ -33,6 +33,8 @@ class GatedStore implements UsageStore {
   connected = true;
   readonly inner = new MemoryUsageStore();
   admits = 0;
+  /** The first check's limit of each admission asked (a ticket asks with half the limit). */
+  readonly limits: number[] = [];
   #gate: Promise<void> | undefined;
   #open: (() => void) | undefined;
 
@@ -47,6 +49,7 @@ class GatedStore implements UsageStore {
   }
   async admit(checks: readonly CounterCheck[], leaseId: string, now: number): Promise<AdmitResult> {
     this.admits++;
+    this.limits.push(checks[0]?.limit ?? 0);
     await this.#gate;
     return this.inner.admit(checks, leaseId, now);
   }
@@ -83,7 +86,7 @@ describe('reservations made one request ahead', () => {
   it('admits the next request without waiting for the store, while counters are at most half used', async () => {
     const store = new GatedStore();
     const limiter = new UsageLimiter({ store, now: () => NOW });
-    const p = [policy('rpm', { requestsPerMinute: 100 }), policy('conc', { concurrentRequests: 50 })];
+    const p = [policy('rpm', { requestsPerMinute: 100 }), policy('conc', { concurrentRequests: 100 })];
     expect(await tryAdmit(limiter, p)).not.toBeInstanceOf(Error);
     await tick();
     expect(limiter.ticketsHeld).toBe(1);
@@ -103,51 +106,67 @@ describe('reservations made one request ahead', () => {
   it('gives the same x-ratelimit headers as asking the store each time', async () => {
     const store = new GatedStore();
     const limiter = new UsageLimiter({ store, now: () => NOW });
-    const p = [policy('rpm', { requestsPerMinute: 20 })];
+    const p = [policy('rpm', { requestsPerMinute: 100 })];
     const remaining: string[] = [];
-    for (let i = 0; i < 22; i++) {
+    for (let i = 0; i < 102; i++) {
       const a = await tryAdmit(limiter, p);
       remaining.push(
         a instanceof Error ? 'refused' : ((a as Admission).headers['x-ratelimit-remaining-requests'] ?? ''),
       );
       await tick();
     }
-    expect(remaining).toEqual([...Array.from({ length: 20 }, (_, i) => String(19 - i)), 'refused', 'refused']);
-    // Fewer store round trips on the request path than requests: the first half came from tickets.
-    expect(store.admits).toBeLessThan(22 + 20);
+    expect(remaining).toEqual([...Array.from({ length: 100 }, (_, i) => String(99 - i)), 'refused', 'refused']);
     await limiter.close();
   });
 
   it('two replicas on one store admit exactly the limit, and none once it is reached', async () => {
     const store = new GatedStore();
     const replicas = [0, 1].map(() => new UsageLimiter({ store, now: () => NOW }));
-    const p = [policy('rpm', { requestsPerMinute: 60 })];
+    const p = [policy('rpm', { requestsPerMinute: 200 })];
     let admitted = 0;
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       const a = await tryAdmit(replicas[i % 2] as UsageLimiter, p, `user:${i}`);
       if (!(a instanceof Error)) admitted++;
       if (i % 3 === 0) await tick();
     }
-    expect(admitted).toBe(60);
-    expect(await used(store, 'rpm', 'requestsPerMinute')).toBe(60);
+    expect(admitted).toBe(200);
+    // Requests that asked the store themselves (with the full limit); the others were admitted from tickets.
+    const direct = store.limits.filter((l) => l === 200).length;
+    expect(300 - direct).toBeGreaterThan(40);
+    expect(await used(store, 'rpm', 'requestsPerMinute')).toBe(200);
     for (const r of replicas) expect(r.ticketsHeld).toBe(0);
+  });
+
+  it('takes no ticket for small limits, where one request is more than 1 % of the limit', async () => {
+    const store = new GatedStore();
+    const limiter = new UsageLimiter({ store, now: () => NOW });
+    for (const p of [
+      [policy('rpm', { requestsPerMinute: 60 })],
+      [policy('conc', { concurrentRequests: 20 })],
+      [policy('tpm', { tokensPerMinute: 1000 })],
+    ]) {
+      await tryAdmit(limiter, p);
+      await tick();
+      expect(limiter.ticketsHeld).toBe(0);
+    }
+    await limiter.close();
   });
 
   it('takes no ticket past half of a limit, so the last admissions of a window are exact', async () => {
     const store = new GatedStore();
     const limiter = new UsageLimiter({ store, now: () => NOW });
-    const p = [policy('rpm', { requestsPerMinute: 10 })];
-    for (let i = 0; i < 4; i++) {
+    const p = [policy('rpm', { requestsPerMinute: 100 })];
+    for (let i = 0; i < 49; i++) {
       await tryAdmit(limiter, p);
       await tick();
     }
-    // 4 admitted + 1 ahead = 5 = half.
+    // 49 admitted + 1 ahead = 50 = half.
     expect(limiter.ticketsHeld).toBe(1);
-    expect(await used(store, 'rpm', 'requestsPerMinute')).toBe(5);
+    expect(await used(store, 'rpm', 'requestsPerMinute')).toBe(50);
     await tryAdmit(limiter, p);
     await tick();
     expect(limiter.ticketsHeld).toBe(0);
-    expect(await used(store, 'rpm', 'requestsPerMinute')).toBe(5);
+    expect(await used(store, 'rpm', 'requestsPerMinute')).toBe(50);
     await limiter.close();
   });
 

@@ -9,6 +9,8 @@
  * the other way round: one request's worth of a counter that another replica cannot use until the
  * ticket is taken or returned. That is bounded to:
  *
+ * - limits where one request is at most 1 % of the limit (`reserve × 100 ≤ limit` for every counter; for
+ *   a concurrency limit, at least 100), so small limits, where one request matters, are always exact;
  * - one ticket per counter per replica (a counter another ticket already covers gets none);
  * - only while the counter is at most half used, so close to a limit every admission asks the store
  *   and the last requests of a window are admitted exactly;
@@ -24,6 +26,9 @@ export interface AheadOptions {
   /** After the store refused a ticket (counters past half), how long before asking again, ms. */
   refusedMs: number;
 }
+
+/** A ticket is only taken where one request is at most 1 / SHARE of every limit. */
+const SHARE = 100;
 
 export const AHEAD_DEFAULTS: AheadOptions = { idleMs: 500, refusedMs: 1000 };
 
@@ -87,6 +92,7 @@ export class AheadReservations<C extends CounterCheck> {
       if (slot.state !== 'refused' || slot.until > now) return;
       this.#slots.delete(signature);
     }
+    for (const c of checks) if ((c.kind === 'lease' ? 1 : c.reserve) * SHARE > c.limit) return;
     const keys = checks.map((c) => c.key);
     for (const k of keys) if (this.#held.has(k)) return;
     const pending: Slot<C> = { state: 'pending', keys };
