@@ -3,6 +3,8 @@
  * route gets the route and the targets its caller may use, and each target attempted becomes the
  * request's model for metrics, limits and costs. Requests that name a model never come here.
  */
+
+import type { FastifyReply } from 'fastify';
 import {
   ROUTE_PREFIX,
   type ServedModel,
@@ -11,8 +13,11 @@ import {
   usableTargets,
 } from '../config/index.js';
 import { GatewayError, modelNotFound } from '../errors/index.js';
+import { LimitExceededError } from '../limits/index.js';
 import type { ModelType } from '../models/index.js';
-import type { RequestState } from './context.js';
+import { type AffinityKey, type RoutedRequest, TARGET_HEADER, type TargetCall } from '../routing/index.js';
+import { AIGW_ATTR } from '../telemetry/index.js';
+import type { RequestState, ServerContext } from './context.js';
 
 /** `route/`: what a route's served name starts with. */
 export const ROUTE_NAME_PREFIX = `${ROUTE_PREFIX}/`;
@@ -60,4 +65,46 @@ export function useTarget(state: RequestState, served: ServedModel): ServedModel
     state.genAi = undefined;
   }
   return served;
+}
+
+/**
+ * Runs a request over the targets of the route it named, in the Router's plan (failover before the first
+ * byte). Each target attempted becomes the request's model ({@link useTarget}) and is named in the
+ * `x-aigateway-target` header; a 429 because every target refused the caller's own limits carries their
+ * x-ratelimit headers; the span gets the routing decision. `call` must reject before anything reached the
+ * caller. Returns the routed request too: a stream's target is judged when the stream ends.
+ */
+export async function runOnRoute<R>(
+  ctx: ServerContext,
+  state: RequestState,
+  reply: FastifyReply,
+  named: NamedRoute,
+  options: { stream: boolean; signal: AbortSignal; affinityKey?: AffinityKey | undefined },
+  call: (target: ServedModel, limits: TargetCall<ServedRouteTarget>['limits']) => Promise<R>,
+): Promise<{ result: R; routed: RoutedRequest<ServedRouteTarget> }> {
+  const routed = ctx.router.begin(
+    named.served.route,
+    named.targets,
+    state.snapshot!.config.namespace,
+    options.affinityKey,
+  );
+  try {
+    const result = await routed.run(
+      {
+        stream: options.stream,
+        signal: options.signal,
+        onAttempt: (target) => {
+          useTarget(state, target.served);
+          reply.header(TARGET_HEADER, target.servedName);
+        },
+      },
+      (step) => call(step.target.served, step.limits),
+    );
+    return { result, routed };
+  } catch (err) {
+    if (err instanceof LimitExceededError) reply.headers(err.headers);
+    throw err;
+  } finally {
+    state.span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: routed.target.served.account.name });
+  }
 }

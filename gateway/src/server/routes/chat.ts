@@ -31,7 +31,7 @@ import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { GatewayEventStream, RequestState, ServerContext } from '../context.js';
 import { toGatewayError } from '../errors.js';
-import { namedRoute, ROUTE_NAME_PREFIX, useTarget } from '../model-route.js';
+import { namedRoute, ROUTE_NAME_PREFIX, runOnRoute, useTarget } from '../model-route.js';
 import { SseWriter, sseEvents } from '../sse.js';
 import { genAiOf, recordTokens } from '../usage.js';
 import type { RouteModule } from './types.js';
@@ -186,27 +186,17 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       return plan;
     };
     const first = planFor(route);
-    const { route: compiled } = named.served;
-    const key = compiled.promptCacheAffinity ? affinityKey(first.body) : undefined;
-    const routed = ctx.router.begin(compiled, named.targets, state.snapshot!.config.namespace, key);
-    try {
-      attempted = await routed.run(
-        {
-          stream: first.stream,
-          signal: abort.signal,
-          onAttempt: (target) => {
-            route = useTarget(state, target.served);
-            reply.header(TARGET_HEADER, target.servedName);
-          },
-        },
-        (step) => attempt(step.target.served, planFor(step.target.served), step.limits),
-      );
-    } catch (err) {
-      if (err instanceof LimitExceededError) reply.headers(err.headers);
-      throw err;
-    } finally {
-      span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
-    }
+    const key = named.served.route.promptCacheAffinity ? affinityKey(first.body) : undefined;
+    const { result, routed } = await runOnRoute(
+      ctx,
+      state,
+      reply,
+      named,
+      { stream: first.stream, signal: abort.signal, affinityKey: key },
+      (target, limits) => attempt(target, planFor(target), limits),
+    );
+    attempted = result;
+    route = state.modelRoute!;
     attempted.headers[TARGET_HEADER] = routed.target.servedName;
     if (first.stream) streamEnded = (outcome) => routed.streamEnded(outcome);
   }

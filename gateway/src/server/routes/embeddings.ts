@@ -9,7 +9,6 @@ import type { ServedModel } from '../../config/index.js';
 import { GatewayError } from '../../errors/index.js';
 import { type Admission, LIMITS_DEFAULTS, LimitExceededError } from '../../limits/index.js';
 import { parseModelId } from '../../models/index.js';
-import { TARGET_HEADER } from '../../routing/index.js';
 import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   type CohereEmbedResult,
@@ -27,7 +26,7 @@ import type { EmbeddingsResponse } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { ServerContext } from '../context.js';
-import { namedRoute, ROUTE_NAME_PREFIX, useTarget } from '../model-route.js';
+import { namedRoute, ROUTE_NAME_PREFIX, runOnRoute, useTarget } from '../model-route.js';
 import { recordTokens } from '../usage.js';
 import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
 import type { RouteModule } from './types.js';
@@ -138,26 +137,9 @@ async function createEmbeddings(ctx: ServerContext, request: FastifyRequest, rep
     let response: EmbeddingsResponse;
     if (!named) response = await attempt(route);
     else {
-      const { route: compiled } = named.served;
-      const routed = ctx.router.begin(compiled, named.targets, state.snapshot!.config.namespace);
-      try {
-        response = await routed.run(
-          {
-            stream: false,
-            signal: caller.signal,
-            onAttempt: (target) => {
-              route = useTarget(state, target.served);
-              reply.header(TARGET_HEADER, target.servedName);
-            },
-          },
-          (step) => attempt(step.target.served, step.limits),
-        );
-      } catch (err) {
-        if (err instanceof LimitExceededError) reply.headers(err.headers);
-        throw err;
-      } finally {
-        state.span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
-      }
+      const { result } = await runOnRoute(ctx, state, reply, named, { stream: false, signal: caller.signal }, attempt);
+      response = result;
+      route = state.modelRoute!;
     }
     await reply.header('x-request-id', request.id).type('application/json').send(JSON.stringify(response));
   } finally {

@@ -12,7 +12,6 @@ import { echo, GatewayError, invalidValue } from '../../errors/index.js';
 import { JSON_DEFAULTS, jsonTooDeepError, valueNestingExceeds } from '../../json/index.js';
 import { type ActualUsage, type Admission, LimitExceededError } from '../../limits/index.js';
 import { type ImageSpec, parseModelId } from '../../models/index.js';
-import { TARGET_HEADER } from '../../routing/index.js';
 import { AIGW_ATTR, GEN_AI } from '../../telemetry/index.js';
 import {
   buildCanvasEditRequests,
@@ -37,7 +36,7 @@ import type { UploadedImage } from '../../wire/openai/index.js';
 import { authenticateHook, rejectOtherMethods } from '../app.js';
 import { routeForSurface } from '../auth.js';
 import type { RequestState, ServerContext } from '../context.js';
-import { type NamedRoute, namedRoute, ROUTE_NAME_PREFIX, useTarget } from '../model-route.js';
+import { type NamedRoute, namedRoute, ROUTE_NAME_PREFIX, runOnRoute, useTarget } from '../model-route.js';
 import { checkMultipartBoundary, multipartParseError } from '../multipart.js';
 import { recordCost } from '../usage.js';
 import { callerAbortSignal, type FanOutTrace, invokeAll, readJsonBody } from './invoke-fan-out.js';
@@ -236,25 +235,8 @@ async function run(
     let result: Awaited<ReturnType<typeof attempt>>;
     if (!named) result = await attempt(route);
     else {
-      const routed = ctx.router.begin(named.served.route, named.targets, state.snapshot!.config.namespace);
-      try {
-        result = await routed.run(
-          {
-            stream: false,
-            signal: caller.signal,
-            onAttempt: (target) => {
-              route = useTarget(state, target.served);
-              reply.header(TARGET_HEADER, target.servedName);
-            },
-          },
-          (step) => attempt(step.target.served, step.limits),
-        );
-      } catch (err) {
-        if (err instanceof LimitExceededError) reply.headers(err.headers);
-        throw err;
-      } finally {
-        state.span?.setAttributes({ ...routed.attributes(), [AIGW_ATTR.account]: route.account.name });
-      }
+      ({ result } = await runOnRoute(ctx, state, reply, named, { stream: false, signal: caller.signal }, attempt));
+      route = state.modelRoute!;
     }
     const { plan, responses, upstreamMs } = result;
     admission = result.admission;
