@@ -61,6 +61,12 @@ export class AheadReservations<C extends CounterCheck> {
     this.#now = now;
   }
 
+  /** Whether tickets may cover these checks at all: one request is at most 1 / SHARE of every limit. */
+  static eligible(checks: readonly CounterCheck[]): boolean {
+    for (const c of checks) if ((c.kind === 'lease' ? 1 : c.reserve) * SHARE > c.limit) return false;
+    return true;
+  }
+
   /** The identity of a set of checks: a ticket serves only checks with this same signature. */
   static signature(checks: readonly CounterCheck[]): string {
     let s = '';
@@ -83,7 +89,10 @@ export class AheadReservations<C extends CounterCheck> {
     return slot.ticket;
   }
 
-  /** Reserves the next ticket for `checks` in the background, unless one is held or was just refused. */
+  /**
+   * Reserves the next ticket for `checks` (which must be {@link eligible}) in the background, unless one is
+   * held or was just refused.
+   */
   reserve(signature: string, checks: readonly C[], leaseId: string): void {
     if (this.#closed) return;
     const now = this.#now();
@@ -92,7 +101,6 @@ export class AheadReservations<C extends CounterCheck> {
       if (slot.state !== 'refused' || slot.until > now) return;
       this.#slots.delete(signature);
     }
-    for (const c of checks) if ((c.kind === 'lease' ? 1 : c.reserve) * SHARE > c.limit) return;
     const keys = checks.map((c) => c.key);
     for (const k of keys) if (this.#held.has(k)) return;
     const pending: Slot<C> = { state: 'pending', keys };

@@ -226,7 +226,8 @@ export class UsageLimiter {
     const now = this.#now();
     const planned = this.#plan(policies, caller, model, estimate, now);
     if (planned.length === 0) return NO_ADMISSION;
-    const ahead = this.#ahead;
+    // Tickets only where one request is a small share of every limit; small limits always ask the store.
+    const ahead = this.#ahead && AheadReservations.eligible(planned) ? this.#ahead : undefined;
     const signature = ahead ? AheadReservations.signature(planned) : '';
     const ticket = ahead?.take(signature, planned);
     let checks: readonly PlannedCheck[] = planned;
