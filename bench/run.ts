@@ -98,11 +98,12 @@ const AIGW = 'dist/gateway/src/cli/aigw.js';
 const IMAGE_NODE_FLAGS = imageNodeFlags('Dockerfile');
 const STUB = fileURLToPath(new URL('./bedrock-stub.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./passthrough-proxy.js', import.meta.url));
+const FASTIFY_FLOOR = fileURLToPath(new URL('./fastify-floor.js', import.meta.url));
 /** CPUs for the targets and for the load side (generator + stub) when pinning. */
 const TARGET_CPU = '1';
 const LOAD_CPU = '0';
 
-type Target = 'direct' | 'floor' | 'aigw' | 'portkey';
+type Target = 'direct' | 'floor' | 'floor-fastify' | 'aigw' | 'portkey';
 type Scenario = 'chat-c1' | 'chat-rate' | 'chat-c32' | 'stream-c32' | 'ttft-c1' | 'ttft-burst-c1';
 /** Scenarios run only when --scenarios names them. */
 const OPTIONAL: Scenario[] = ['ttft-burst-c1'];
@@ -330,6 +331,29 @@ async function main(): Promise<void> {
     );
     managed.push(floor);
 
+    const fastifyFloorPort = await freePort();
+    const fastifyFloor = await startProcess(
+      'floor-fastify',
+      process.execPath,
+      [
+        FASTIFY_FLOOR,
+        '--port',
+        String(fastifyFloorPort),
+        '--target',
+        stubUrl,
+        '--region',
+        REGION,
+        '--access-key-id',
+        ACCESS_KEY,
+        '--secret-access-key',
+        SECRET_KEY,
+      ],
+      () => httpOk(`http://127.0.0.1:${fastifyFloorPort}/_stub/health`),
+      {},
+      targetCpu,
+    );
+    managed.push(fastifyFloor);
+
     const wanted = args.targets?.split(',') as Target[] | undefined;
     const want = (t: Target) => !wanted || wanted.includes(t);
     let portkey: Managed | undefined;
@@ -349,10 +373,11 @@ async function main(): Promise<void> {
     const processOf: Record<Target, Managed | undefined> = {
       direct: undefined,
       floor,
+      'floor-fastify': fastifyFloor,
       aigw: aigw.proc,
       portkey,
     };
-    const available = (['direct', 'floor', 'aigw', 'portkey'] as Target[]).filter(
+    const available = (['direct', 'floor', 'floor-fastify', 'aigw', 'portkey'] as Target[]).filter(
       (t) => want(t) && (t !== 'portkey' || portkey),
     );
 
@@ -364,6 +389,11 @@ async function main(): Promise<void> {
           // Signed for the stub's host: the floor forwards the Host header unchanged.
           const spec = await signedConverse(stubUrl, stream);
           return { ...spec, origin: `http://127.0.0.1:${floorPort}` };
+        }
+        case 'floor-fastify': {
+          // Signed like the floor's; this one signs the body again with its own credentials.
+          const spec = await signedConverse(stubUrl, stream);
+          return { ...spec, origin: `http://127.0.0.1:${fastifyFloorPort}` };
         }
         case 'aigw':
           return {
@@ -388,7 +418,7 @@ async function main(): Promise<void> {
           };
       }
     };
-    const readerFor = (t: Target): StreamReader => (t === 'direct' || t === 'floor' ? 'eventstream' : 'sse');
+    const readerFor = (t: Target): StreamReader => (t === 'aigw' || t === 'portkey' ? 'sse' : 'eventstream');
 
     const burst: StubConfig = { stream: 'long', mode: 'burst', gapMs: 0 };
     const allScenarios: Record<Scenario, ScenarioSpec> = {
@@ -412,14 +442,14 @@ async function main(): Promise<void> {
         stream: false,
         concurrency: 32,
         stub: burst,
-        targets: ['floor', 'aigw', 'portkey'],
+        targets: ['floor', 'floor-fastify', 'aigw', 'portkey'],
       },
       'stream-c32': {
         title: `streams of ${DELTAS} content deltas, concurrency 32 (throughput; the stub sends each stream in one write)`,
         stream: true,
         concurrency: 32,
         stub: burst,
-        targets: ['floor', 'aigw', 'portkey'],
+        targets: ['floor', 'floor-fastify', 'aigw', 'portkey'],
       },
       'ttft-c1': {
         title: `streams, concurrency 1: first delta at once, the other ${DELTAS - 1} ${GAP_MS} ms later`,
@@ -636,6 +666,21 @@ async function main(): Promise<void> {
       );
     }
     report.headline = headline;
+
+    // Where the CPU goes beyond the bare floor: fastify and signing (floor-fastify), then aigw's own work.
+    const attribution = (['stream-c32', 'chat-c32'] as Scenario[]).filter(
+      (name) => raw[name] && (['floor', 'floor-fastify', 'aigw'] as Target[]).every((t) => available.includes(t)),
+    );
+    if (attribution.length > 0) {
+      lines.push('\n| CPU at c=32, µs per stream or request | floor | floor-fastify (fastify, SigV4) | aigw |');
+      lines.push('|---|---|---|---|');
+      for (const name of attribution) {
+        const cpu = (t: Target) => med(name, t, 'cpuPerRequestMicros');
+        lines.push(
+          `| ${name} | ${f(cpu('floor'))} | ${f(cpu('floor-fastify'))} (+${f(cpu('floor-fastify') - cpu('floor'))}) | ${f(cpu('aigw'))} (+${f(cpu('aigw') - cpu('floor-fastify'))} over floor-fastify) |`,
+        );
+      }
+    }
 
     // The detail per scenario.
     for (const [name, s] of scenarios) {

@@ -1,0 +1,66 @@
+/**
+ * A second floor, for attribution: the least a Bedrock gateway built on fastify must do. It takes the same
+ * Converse / ConverseStream request as the bare floor (bench/passthrough-proxy.ts), but on a fastify route with
+ * the body read as a string, signs it again with its own credentials (the gateway's SigV4 signer: a caller never
+ * holds the AWS keys), forwards it on an undici pool and pipes the response bytes back unchanged. No caller
+ * auth, no translation, no metrics. What aigw spends beyond this is its own logic; what this spends beyond the
+ * bare floor is fastify and signing.
+ */
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import Fastify from 'fastify';
+import { Pool } from 'undici';
+import { SigV4Signer } from '../gateway/src/upstream/auth/sigv4.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    target: { type: 'string' },
+    region: { type: 'string', default: 'us-east-1' },
+    'access-key-id': { type: 'string' },
+    'secret-access-key': { type: 'string' },
+  },
+});
+if (!values.target || !values['access-key-id'] || !values['secret-access-key']) {
+  throw new Error('usage: fastify-floor --target URL --access-key-id ID --secret-access-key KEY [--port N]');
+}
+const target = new URL(values.target);
+const region = values.region;
+const credentials = { accessKeyId: values['access-key-id'], secretAccessKey: values['secret-access-key'] };
+const signer = new SigV4Signer(async () => credentials);
+const pool = new Pool(target.origin, { connections: 4096, pipelining: 1, keepAliveTimeout: 30_000 });
+
+const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
+app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+app.get('/_stub/health', async () => 'ok');
+const forward = async (
+  request: { url: string; body: unknown },
+  reply: { hijack(): void; raw: import('node:http').ServerResponse },
+) => {
+  const body = String(request.body);
+  const headers: Record<string, string> = { host: target.host, 'content-type': 'application/json' };
+  await signer.sign({
+    method: 'POST',
+    protocol: target.protocol as 'http:',
+    hostname: target.hostname,
+    port: Number(target.port) || undefined,
+    path: request.url,
+    headers,
+    body,
+    region,
+  });
+  const upstream = await pool.request({ method: 'POST', path: request.url, headers, body });
+  reply.hijack();
+  const res = reply.raw;
+  const contentType = upstream.headers['content-type'];
+  res.writeHead(upstream.statusCode, typeof contentType === 'string' ? { 'content-type': contentType } : {});
+  for await (const chunk of upstream.body) if (!res.write(chunk)) await once(res, 'drain');
+  res.end();
+};
+app.post('/model/:model/converse', forward);
+app.post('/model/:model/converse-stream', forward);
+await app.listen({ port: Number(values.port), host: '127.0.0.1' });
+const address = app.server.address();
+process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
+// Exit normally on SIGTERM, so a run under `node --cpu-prof` writes its profile.
+process.on('SIGTERM', () => process.exit(0));
