@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/index.js';
-import { SseWriter, sseEvents } from './sse.js';
+import { ChatStreamTranslator } from '../translate/chat/index.js';
+import { EventStreamDecoder, TextDeltaEvent } from '../upstream/index.js';
+import { SseBatch, SseWriter, sseEvents } from './sse.js';
 
 /** A response whose socket buffer is "full" until the test says otherwise. */
 class SlowResponse extends EventEmitter {
@@ -137,6 +141,106 @@ describe('SseWriter', () => {
     try {
       const { port } = server.address() as AddressInfo;
       expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('data: [DONE]\n\n');
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('SseBatch', () => {
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const frame = (payload: string | Buffer) =>
+    Buffer.from(
+      codec.encode({
+        headers: {
+          ':message-type': { type: 'string', value: 'event' },
+          ':event-type': { type: 'string', value: 'contentBlockDelta' },
+          ':content-type': { type: 'string', value: 'application/json' },
+        },
+        body: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      }),
+    );
+  const translator = () => {
+    const t = new ChatStreamTranslator({
+      id: 'chatcmpl-0123456789abcdef',
+      created: 1764720000,
+      model: 'team/modèle-ü',
+      plan: { includeUsage: true },
+    });
+    t.pushEvent('messageStart', { role: 'assistant' });
+    return t;
+  };
+
+  it('splices a text delta into exactly the bytes the translator would serialise', () => {
+    const texts = [
+      'Hello',
+      ' world, with more than thirty-two bytes of plain text in it',
+      'héllo wörld',
+      'emoji 🙂 and 中文',
+      'del \x7f and separators \u2028\u2029',
+      '"quoted"',
+      'back\\slash',
+      'line\nbreak',
+    ];
+    for (const text of texts) {
+      for (const payload of [
+        JSON.stringify({ contentBlockIndex: 0, delta: { text } }),
+        `${JSON.stringify({ contentBlockIndex: 3, delta: { text } }).slice(0, -1)},"p":"abcXYZ019"}`,
+      ]) {
+        const [event] = new EventStreamDecoder(1 << 20).push(frame(payload));
+        const expected = sseEvents(translator().pushEvent('contentBlockDelta', event!.payload));
+        const t = translator();
+        const batch = new SseBatch(t.textSplice());
+        batch.events(['{"before":1}']);
+        if (event instanceof TextDeltaEvent && t.splicesText) batch.text(event);
+        else batch.events(t.pushEvent(event!.type, event!.payload));
+        batch.events(['{"after":"ü"}']);
+        const out = batch.take();
+        expect(Buffer.from(out).toString('utf8'), payload).toBe(
+          `data: {"before":1}\n\n${expected}data: {"after":"ü"}\n\n`,
+        );
+        expect(batch.empty).toBe(true);
+        // Texts that need escaping take the JSON path; plain ones are spliced as bytes.
+        expect(event instanceof TextDeltaEvent, payload).toBe(!/["\\\n]/.test(text));
+      }
+    }
+  });
+
+  it('decodes invalid UTF-8 as the JSON path does instead of copying it', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"contentBlockIndex":0,"delta":{"text":"bad '),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}}'),
+    ]);
+    const [event] = new EventStreamDecoder(1 << 20).push(frame(bytes));
+    expect(event).not.toBeInstanceOf(TextDeltaEvent);
+    expect(event?.payload).toEqual({ contentBlockIndex: 0, delta: { text: 'bad \ufffd(' } });
+  });
+
+  it('stays a string while no delta was spliced, and writes a buffer through SseWriter', async () => {
+    const t = translator();
+    const batch = new SseBatch(t.textSplice());
+    batch.events(['{"a":1}']);
+    expect(batch.take()).toBe('data: {"a":1}\n\n');
+    expect(batch.take()).toBe('');
+
+    const [delta] = new EventStreamDecoder(1 << 20).push(
+      frame(JSON.stringify({ contentBlockIndex: 0, delta: { text: 'hi' } })),
+    );
+    const server = createServer((_req, res) => {
+      const sse = new SseWriter(res);
+      sse.start({});
+      batch.text(delta as TextDeltaEvent);
+      void sse.writeText(batch.take());
+      batch.text(delta as TextDeltaEvent);
+      sse.end(batch.take());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      const chunk = `data: ${t.pushEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'hi' } })[0]}\n\n`;
+      expect(body).toBe(`${chunk}${chunk}data: [DONE]\n\n`);
     } finally {
       server.close();
     }

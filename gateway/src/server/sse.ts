@@ -5,9 +5,12 @@
  * caller pauses the upstream read instead of buffering the whole answer in memory.
  *
  * Each write is one socket write: the caller joins the events it has (those of one upstream read) with
- * {@link sseEvents}, and the response headers go out with the first of them rather than on their own.
+ * {@link sseEvents} or an {@link SseBatch}, and the response headers go out with the first of them rather than
+ * on their own.
  */
 import type { ServerResponse } from 'node:http';
+import type { TextSplice } from '../translate/chat/index.js';
+import type { TextDeltaEvent } from '../upstream/index.js';
 
 const DONE = 'data: [DONE]\n\n';
 const DONE_WRITING: Promise<void> = Promise.resolve();
@@ -17,6 +20,84 @@ export function sseEvents(chunks: readonly string[]): string {
   let text = '';
   for (const chunk of chunks) text += `data: ${chunk}\n\n`;
   return text;
+}
+
+/** Text deltas up to this many bytes are copied byte by byte: cheaper than a native copy call. */
+const SHORT_COPY = 32;
+
+/**
+ * The SSE events of one upstream read, in order, for one write: serialised chunks framed as events, and text
+ * deltas spliced in as bytes — the chunk's fixed text before the delta's JSON string body, the body copied
+ * from Bedrock's frame as it is, and the fixed text after it (`TextSplice`). That skips, for each streamed
+ * token, decoding its text, `JSON.stringify` of it, building the chunk string and encoding that to UTF-8 again
+ * on the socket; the bytes are the same.
+ */
+export class SseBatch {
+  readonly #before: Buffer;
+  readonly #after: Buffer;
+  #parts: (string | TextDeltaEvent)[] = [];
+  /** Framed events since the last spliced delta. */
+  #text = '';
+  /** Byte length of the spliced deltas with their fixed text. */
+  #bytes = 0;
+
+  constructor(splice: TextSplice) {
+    this.#before = Buffer.from(`data: ${splice.before}`);
+    this.#after = Buffer.from(`${splice.after}\n\n`);
+  }
+
+  get empty(): boolean {
+    return this.#text === '' && this.#parts.length === 0;
+  }
+
+  /** Adds serialised chunk JSON strings as events. */
+  events(chunks: readonly string[]): void {
+    for (const chunk of chunks) this.#text += `data: ${chunk}\n\n`;
+  }
+
+  /** Adds a text delta's event, its text copied from the frame (`TextDeltaEvent`: valid JSON string body). */
+  text(delta: TextDeltaEvent): void {
+    if (this.#text !== '') {
+      this.#parts.push(this.#text);
+      this.#text = '';
+    }
+    this.#parts.push(delta);
+    this.#bytes += this.#before.length + (delta.end - delta.start) + this.#after.length;
+  }
+
+  /** Everything added since the last take, as one string (no spliced delta) or one buffer; then empty. */
+  take(): string | Buffer {
+    const parts = this.#parts;
+    if (parts.length === 0) {
+      const text = this.#text;
+      this.#text = '';
+      return text;
+    }
+    if (this.#text !== '') parts.push(this.#text);
+    let size = this.#bytes;
+    for (const part of parts) if (typeof part === 'string') size += Buffer.byteLength(part);
+    const out = Buffer.allocUnsafe(size);
+    const before = this.#before;
+    const after = this.#after;
+    let at = 0;
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        at += out.write(part, at);
+        continue;
+      }
+      out.set(before, at);
+      at += before.length;
+      const { bytes, start, end } = part;
+      if (end - start <= SHORT_COPY) for (let i = start; i < end; i++) out[at++] = bytes[i]!;
+      else at += bytes.copy(out, at, start, end);
+      out.set(after, at);
+      at += after.length;
+    }
+    this.#parts = [];
+    this.#text = '';
+    this.#bytes = 0;
+    return out;
+  }
 }
 
 export class SseWriter {
@@ -64,9 +145,9 @@ export class SseWriter {
    * With nothing to write, still sends the headers if they are not out yet: a caller (or a proxy that times
    * out silent streams) sees the response start as soon as the stream does.
    */
-  writeText(text: string): Promise<void> {
+  writeText(text: string | Buffer): Promise<void> {
     if (this.closed) return DONE_WRITING;
-    if (text === '') {
+    if (text.length === 0) {
       // (`headersSent` is already true once writeHead has run, before anything was sent.)
       if (!this.#wrote) this.#res.flushHeaders();
       this.#wrote = true;
@@ -89,9 +170,15 @@ export class SseWriter {
   }
 
   /** Ends a successful stream with `[DONE]`, after `before` (framed events still owed). */
-  end(before = ''): void {
+  end(before: string | Buffer = ''): void {
     if (this.closed) return;
-    this.#res.end(before === '' ? DONE : before + DONE);
+    if (typeof before === 'string') {
+      this.#res.end(before === '' ? DONE : before + DONE);
+      return;
+    }
+    // Written in the same tick, the two go out in one socket write.
+    this.#res.write(before);
+    this.#res.end(DONE);
   }
 
   /**
@@ -99,8 +186,12 @@ export class SseWriter {
    * @param payload the serialized OpenAI error envelope (`streamErrorPayload`).
    * @param before framed events translated before the failure, written first.
    */
-  fail(payload: string, before = ''): void {
+  fail(payload: string, before: string | Buffer = ''): void {
     if (this.closed) return;
+    if (typeof before !== 'string') {
+      this.#res.write(before);
+      before = '';
+    }
     this.#res.end(`${before}data: ${payload}\n\n`);
   }
 

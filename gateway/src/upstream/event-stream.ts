@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import { fromBedrockStreamErrorFrame, fromBedrockStreamException, GatewayError } from '../errors/index.js';
 
@@ -6,6 +7,37 @@ export interface UpstreamEvent {
   /** `messageStart`, `contentBlockDelta`, … (ConverseStream) or `chunk` (InvokeModelWithResponseStream). */
   type: string;
   payload: unknown;
+}
+
+/** The payload of a text `contentBlockDelta`. */
+export interface TextDeltaPayload {
+  contentBlockIndex: number;
+  delta: { text: string };
+}
+
+/**
+ * A text `contentBlockDelta` read in place, the event of almost every streamed token. Its text stays bytes of
+ * the read, `bytes[start, end)`: valid UTF-8 with no quote, backslash or control character, which makes them
+ * their own JSON string body (what `JSON.stringify` would put between the quotes), so a translator may copy
+ * them into its output as they are. `payload` decodes them only when someone asks.
+ */
+export class TextDeltaEvent implements UpstreamEvent {
+  readonly type = 'contentBlockDelta';
+
+  constructor(
+    readonly contentBlockIndex: number,
+    readonly bytes: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** A new object on each read (the spliced path never reads it). */
+  get payload(): TextDeltaPayload {
+    return {
+      contentBlockIndex: this.contentBlockIndex,
+      delta: { text: this.bytes.toString('utf8', this.start, this.end) },
+    };
+  }
 }
 
 // Frame layout (bedrock-wire.md §5): total length, headers length, prelude CRC, headers, payload, message CRC.
@@ -84,7 +116,8 @@ export class EventStreamDecoder {
 
   /**
    * Like {@link push}, appending to `events`. When an exception frame follows events of the same read, those
-   * events are appended and the error is raised on the next call (see {@link throwIfFailed}).
+   * events are appended and the error is raised on the next call (see {@link throwIfFailed}). A
+   * {@link TextDeltaEvent} keeps a view of `chunk`: its memory must not be reused while the event is held.
    */
   pushInto(chunk: Uint8Array, events: UpstreamEvent[]): void {
     this.throwIfFailed();
@@ -193,7 +226,13 @@ export class EventStreamDecoder {
     const firstFrame = !this.decodedAny;
     this.decodedAny = true;
     if (headers.messageType === 'event') {
-      events.push({ type: headers.eventType ?? '', payload: parsePayload(buf, bodyStart, end) });
+      const type = headers.eventType ?? '';
+      events.push(
+        (type === 'contentBlockDelta' ? textDelta(buf, bodyStart, end) : undefined) ?? {
+          type,
+          payload: parsePayload(buf, bodyStart, end),
+        },
+      );
       return;
     }
     if (headers.messageType === 'exception') {
@@ -311,8 +350,6 @@ const PAD_MEMBER = ',"p":"';
  */
 function parsePayload(buf: Buffer, from: number, to: number): unknown {
   if (to === from) return {};
-  const delta = textDelta(buf, from, to);
-  if (delta !== undefined) return delta;
   let text = buf.toString('utf8', from, to);
   const cut = paddingStart(text);
   if (cut > 0) text = `${text.slice(0, cut)}}`;
@@ -335,17 +372,13 @@ const PAD_MEMBER_BYTES = Buffer.from(PAD_MEMBER);
 const MAX_INDEX_DIGITS = 6;
 
 /**
- * The payload of the most frequent event, a text `contentBlockDelta`, read without JSON.parse when its text
- * needs no unescaping: exactly `{"contentBlockIndex":N,"delta":{"text":"…"}}`, optionally with the trailing
- * `p` padding, and no backslash or control character inside the text. Anything else (escapes, other members,
- * another order) returns undefined and takes the JSON.parse path, so the result is always what JSON.parse
- * would give. This is the per-token cost of a stream, hence the byte-level reading.
+ * The most frequent event, a text `contentBlockDelta`, read without JSON.parse when its text needs no
+ * unescaping: exactly `{"contentBlockIndex":N,"delta":{"text":"…"}}`, optionally with the trailing `p`
+ * padding, no backslash or control character inside the text, and valid UTF-8. Anything else (escapes, other
+ * members, another order, invalid bytes) returns undefined and takes the JSON.parse path, so the payload is
+ * always what JSON.parse would give. This is the per-token cost of a stream, hence the byte-level reading.
  */
-function textDelta(
-  buf: Buffer,
-  from: number,
-  to: number,
-): { contentBlockIndex: number; delta: { text: string } } | undefined {
+function textDelta(buf: Buffer, from: number, to: number): TextDeltaEvent | undefined {
   if (to - from < TEXT_DELTA_HEAD.length + TEXT_DELTA_MIDDLE.length + 4) return undefined;
   if (!sameBytes(buf, from, TEXT_DELTA_HEAD.length, TEXT_DELTA_HEAD)) return undefined;
   let at = from + TEXT_DELTA_HEAD.length;
@@ -364,10 +397,12 @@ function textDelta(
   }
   const textStart = at + TEXT_DELTA_MIDDLE.length;
   let end = textStart;
+  let high = 0;
   for (; end < to; end++) {
     const c = buf[end]!;
     if (c === 0x22) break;
     if (c === 0x5c || c < 0x20) return undefined;
+    high |= c;
   }
   // After the text: `"}` closing delta, then `}` or the padding member and `}`.
   if (end + 3 > to || buf[end + 1] !== 0x7d) return undefined;
@@ -378,7 +413,9 @@ function textDelta(
     for (let i = rest + PAD_MEMBER_BYTES.length; i < to - 2; i++) if (!isAlphanumeric(buf[i]!)) return undefined;
   }
   if (buf[to - 1] !== 0x7d) return undefined;
-  return { contentBlockIndex: index, delta: { text: buf.toString('utf8', textStart, end) } };
+  // Bytes past ASCII must form valid UTF-8 to be copied as they are (decoding would replace bad ones).
+  if (high >= 0x80 && !isUtf8(buf.subarray(textStart, end))) return undefined;
+  return new TextDeltaEvent(index, buf, textStart, end);
 }
 
 /** Where a trailing `,"p":"<alphanumerics>"}` starts (`{"p":…}` alone: after the `{`), or -1. */

@@ -34,7 +34,13 @@ export {
 } from './bedrock-upstream.js';
 export { resolveUpstreamOptions, UPSTREAM_DEFAULTS, type UpstreamOptions } from './defaults.js';
 export { defaultRuntimeEndpoint, resolveRegion } from './endpoint.js';
-export { decodeInvokeStreamChunk, EventStreamDecoder, type UpstreamEvent } from './event-stream.js';
+export {
+  decodeInvokeStreamChunk,
+  EventStreamDecoder,
+  TextDeltaEvent,
+  type TextDeltaPayload,
+  type UpstreamEvent,
+} from './event-stream.js';
 export {
   createEgressDispatcher,
   createSdkRequestHandler,

@@ -18,5 +18,5 @@ export {
   toCompletionUsage,
   toFinish,
 } from './response-common.js';
-export { ChatStreamTranslator, streamErrorPayload } from './stream.js';
+export { ChatStreamTranslator, streamErrorPayload, type TextSplice } from './stream.js';
 export { type ChatTranslationContext, toConverseRequest } from './to-converse.js';

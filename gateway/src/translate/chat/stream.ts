@@ -31,6 +31,12 @@ interface ToolBlock {
   hasInput: boolean;
 }
 
+/** The serialised chunk of a text delta around its JSON string body (between, not including, the quotes). */
+export interface TextSplice {
+  before: string;
+  after: string;
+}
+
 /**
  * Turns ConverseStream events into serialised `chat.completion.chunk` JSON payloads (without the
  * `data: ` prefix; the SSE writer adds framing and the final `[DONE]`).
@@ -82,6 +88,20 @@ export class ChatStreamTranslator {
     this.usageHead = `${envelope}[],"usage":`;
     const structured = options.plan.structuredOutput;
     this.structuredTool = structured?.mode === 'tool' ? structured.toolName : undefined;
+  }
+
+  /**
+   * Whether a text delta may skip {@link pushEvent}: its chunk is then exactly {@link TextSplice}'s `before`,
+   * the text's JSON string body and `after` (the role chunk went out already, and text is not held back for
+   * structured output).
+   */
+  get splicesText(): boolean {
+    return this.started && this.structuredTool === undefined;
+  }
+
+  /** What surrounds the JSON string body of a text delta in its chunk (see {@link splicesText}). */
+  textSplice(): TextSplice {
+    return { before: `${this.head}{"content":"`, after: `"}${this.tail}` };
   }
 
   /** `finish_reason` once `messageStop` has been seen (for metrics and traces). */
