@@ -227,25 +227,29 @@ const share = (part: number, whole: number) => `${((100 * part) / whole).toFixed
 
 export function formatSummary(s: ProfileSummary): string {
   const lines: string[] = [];
-  const per = s.streams ? ` over ${s.streams} streams (${s.deltas} content deltas each)` : '';
+  // `deltas: 0` in the window file: a profile of non-streaming requests, given per request.
+  const requests = s.deltas === 0;
+  const per = s.streams
+    ? requests
+      ? ` over ${s.streams} requests`
+      : ` over ${s.streams} streams (${s.deltas} content deltas each)`
+    : '';
   lines.push(
     `${s.file}: ${ms(s.busyMicros)} ms of CPU in ${ms(s.windowMicros)} ms${s.windowed ? ' (the measured run only)' : ' (whole profile)'}${per}.`,
   );
   lines.push('');
-  const perStream = s.streams ? ' | µs per stream | µs per chunk' : '';
+  const perStream = s.streams ? (requests ? ' | µs per request' : ' | µs per stream | µs per chunk') : '';
   lines.push(`| area | CPU ms | share${perStream} |`);
-  lines.push(`|---|---|---|${s.streams ? '---|---|' : ''}`);
-  for (const a of s.areas) {
-    const extra = s.streams
-      ? ` | ${(a.micros / s.streams).toFixed(1)} | ${(a.micros / s.streams / (s.deltas ?? 1)).toFixed(2)}`
+  lines.push(`|---|---|---|${s.streams ? (requests ? '---|' : '---|---|') : ''}`);
+  const perUnit = (micros: number) =>
+    s.streams
+      ? requests
+        ? ` | ${(micros / s.streams).toFixed(1)}`
+        : ` | ${(micros / s.streams).toFixed(1)} | ${(micros / s.streams / (s.deltas ?? 1)).toFixed(2)}`
       : '';
-    lines.push(`| ${a.area} | ${ms(a.micros)} | ${share(a.micros, s.busyMicros)}${extra} |`);
-  }
-  if (s.streams) {
-    lines.push(
-      `| **all** | ${ms(s.busyMicros)} | 100 % | ${(s.busyMicros / s.streams).toFixed(1)} | ${(s.busyMicros / s.streams / (s.deltas ?? 1)).toFixed(2)} |`,
-    );
-  }
+  for (const a of s.areas)
+    lines.push(`| ${a.area} | ${ms(a.micros)} | ${share(a.micros, s.busyMicros)}${perUnit(a.micros)} |`);
+  if (s.streams) lines.push(`| **all** | ${ms(s.busyMicros)} | 100 %${perUnit(s.busyMicros)} |`);
   lines.push('');
   lines.push('| function (self time) | where | area | CPU ms | share |');
   lines.push('|---|---|---|---|---|');
@@ -262,13 +266,14 @@ export function formatSummary(s: ProfileSummary): string {
   return lines.join('\n');
 }
 
-/** Before → after by area, per stream when both profiles know their stream count, else as shares. */
+/** Before → after by area, per stream (or request) when both profiles know their count, else as shares. */
 export function formatComparison(before: ProfileSummary, after: ProfileSummary): string {
   const perStream = before.streams !== undefined && after.streams !== undefined;
   const value = (s: ProfileSummary, micros: number) =>
     perStream ? `${(micros / s.streams!).toFixed(1)} µs` : share(micros, s.busyMicros);
   const areas = [...new Set([...before.areas, ...after.areas].map((a) => a.area))];
-  const lines = [`| area | before (${perStream ? 'per stream' : 'share'}) | after |`, '|---|---|---|'];
+  const unit = before.deltas === 0 ? 'per request' : 'per stream';
+  const lines = [`| area | before (${perStream ? unit : 'share'}) | after |`, '|---|---|---|'];
   for (const area of areas) {
     const b = before.areas.find((a) => a.area === area)?.micros ?? 0;
     const a = after.areas.find((x) => x.area === area)?.micros ?? 0;

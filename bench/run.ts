@@ -31,8 +31,9 @@
  *          --streams N (1000; 0 skips) --stream-seconds S (12) --no-portkey --no-pin
  *          --load auto|node|wrk (auto): wrk drives the concurrency-32 runs when it is installed (bench/lib/wrk.ts)
  *          --targets a,b (all) --scenarios a,b (all) --out FILE (bench/results/latest.json)
- *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and write its
- *            .cpuprofile (plus a .window.json with the measured interval) to DIR, then print its summary
+ *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and a chat-c32
+ *            run, write their .cpuprofile files (each with a .window.json of the measured interval) to DIR, then
+ *            print their summaries
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -722,9 +723,17 @@ async function main(): Promise<void> {
 
     if (args.profile) {
       const dir = resolve(args.profile);
-      const summary = await profileStreams(dir, startAigw, (port) => specFor('aigw', true, port), configureStub);
-      lines.push(`\n### CPU profile of aigw, streams at c=32 (${dir})\n`);
-      lines.push(summary);
+      for (const stream of [true, false]) {
+        const summary = await profileRun(
+          dir,
+          stream,
+          startAigw,
+          (port) => specFor('aigw', stream, port),
+          configureStub,
+        );
+        lines.push(`\n### CPU profile of aigw, ${stream ? 'streams' : 'chat requests'} at c=32 (${dir})\n`);
+        lines.push(summary);
+      }
     }
 
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
@@ -761,18 +770,21 @@ function pct(share: number): string {
 }
 
 /**
- * A separate `aigw serve` under `--cpu-prof`: warmed up, driven through one stream-c32 run, stopped with SIGTERM
- * (the profile is written at exit). The measured interval (monotonic clock, µs, as the profile's timestamps) and
- * the number of streams go to `<name>.window.json`, so the summary can leave start-up and shutdown out.
+ * A separate `aigw serve` under `--cpu-prof`: warmed up, driven through one stream-c32 (or chat-c32) run, stopped
+ * with SIGTERM (the profile is written at exit). The measured interval (monotonic clock, µs, as the profile's
+ * timestamps) and the number of streams or requests go to `<name>.window.json`, so the summary can leave start-up
+ * and shutdown out.
  */
-async function profileStreams(
+async function profileRun(
   dir: string,
+  stream: boolean,
   startAigw: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; gwPort: number; adminPort: number }>,
   specFor: (port: number) => Promise<RequestSpec>,
   configureStub: (c: StubConfig) => Promise<void>,
 ): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  const name = 'aigw-stream-c32';
+  const name = stream ? 'aigw-stream-c32' : 'aigw-chat-c32';
+  const reader = stream ? { stream: 'sse' as const } : {};
   const profiled = await startAigw('aigw-profiled', [
     '--cpu-prof',
     `--cpu-prof-dir=${dir}`,
@@ -781,13 +793,14 @@ async function profileStreams(
   try {
     await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
     const spec = await specFor(profiled.gwPort);
-    await runLoad({ spec, concurrency: 32, durationMs: 2000, stream: 'sse' });
+    await runLoad({ spec, concurrency: 32, durationMs: 2000, ...reader });
     const startMicros = Number(process.hrtime.bigint() / 1000n);
-    const result: LoadResult = await runLoad({ spec, concurrency: 32, durationMs: SECONDS * 1000, stream: 'sse' });
+    const result: LoadResult = await runLoad({ spec, concurrency: 32, durationMs: SECONDS * 1000, ...reader });
     const endMicros = Number(process.hrtime.bigint() / 1000n);
+    // For chat requests, `deltas: 0`: the summary gives CPU per request.
     writeFileSync(
       join(dir, `${name}.window.json`),
-      JSON.stringify({ startMicros, endMicros, streams: result.latenciesMicros.length, deltas: DELTAS }),
+      JSON.stringify({ startMicros, endMicros, streams: result.latenciesMicros.length, deltas: stream ? DELTAS : 0 }),
     );
   } finally {
     await profiled.proc.stop(60_000);

@@ -33,6 +33,19 @@ describe('jsonNestingExceeds', () => {
     expect(JSON.parse(evenRun)).toBeTypeOf('object');
   });
 
+  it('reads strings of every length around the short-string scan the same way, escaped quotes anywhere', () => {
+    for (let length = 0; length < 80; length++) {
+      for (const at of [0, 1, 15, 30, 31, 32, 33, 40, 64]) {
+        const chars = Array.from({ length }, (_, i) => (i === at ? '\\"[[' : 'x'));
+        const text = `{"k":"${chars.join('')}","b":[[1]]}`;
+        expect(JSON.parse(text)).toBeTypeOf('object');
+        expect(jsonNestingExceeds(Buffer.from(text), 2), text).toBe(true);
+        expect(jsonNestingExceeds(Buffer.from(text), 3), text).toBe(false);
+        expect(jsonNestingExceeds(text, 2), text).toBe(true);
+      }
+    }
+  });
+
   it('depth resets between siblings', () => {
     const wide = `[${Array.from({ length: 1000 }, () => nested(10)).join(',')}]`;
     expect(jsonNestingExceeds(wide, 11)).toBe(false);

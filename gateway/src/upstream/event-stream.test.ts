@@ -142,6 +142,38 @@ describe('event-stream decoding', () => {
     }
   });
 
+  it('reads each frame by its own headers when consecutive frames repeat or change them', () => {
+    const delta = (text: string) => event('contentBlockDelta', { contentBlockIndex: 0, delta: { text } });
+    const decoder = new EventStreamDecoder(MAX);
+    const events = decoder.push(
+      Buffer.concat([
+        delta('a'),
+        delta('b'),
+        event('contentBlockStop', { contentBlockIndex: 0 }),
+        delta('c'),
+        frame(
+          { ':message-type': 'event', ':event-type': 'contentBlockDelta' },
+          '{"contentBlockIndex":0,"delta":{"text":"d"}}',
+        ),
+        event('messageStop', { stopReason: 'end_turn' }),
+      ]),
+    );
+    expect(plain(events)).toEqual([
+      { type: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'a' } } },
+      { type: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'b' } } },
+      { type: 'contentBlockStop', payload: { contentBlockIndex: 0 } },
+      { type: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'c' } } },
+      { type: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'd' } } },
+      { type: 'messageStop', payload: { stopReason: 'end_turn' } },
+    ]);
+    const exception = frame(
+      { ':message-type': 'exception', ':exception-type': 'throttlingException' },
+      '{"message":"x"}',
+    );
+    expect(() => decoder.push(Buffer.concat([delta('e'), exception]))).not.toThrow();
+    expect(() => decoder.push(delta('f'))).toThrow(expect.objectContaining({ code: 'rate_limit_exceeded' }));
+  });
+
   it('does not let a later read change an event already handed out (the read buffer may be reused)', () => {
     const bytes = Buffer.from(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'keep me' } }));
     const decoder = new EventStreamDecoder(MAX);

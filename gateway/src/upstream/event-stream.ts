@@ -42,6 +42,8 @@ export class TextDeltaEvent implements UpstreamEvent {
 
 // Frame layout (bedrock-wire.md §5): total length, headers length, prelude CRC, headers, payload, message CRC.
 const PRELUDE_BYTES = 12;
+/** Header blocks up to this size are remembered for the next frame (Bedrock's are under 100 bytes). */
+const MAX_REMEMBERED_HEADER_BYTES = 256;
 const MIN_MESSAGE_BYTES = 16;
 
 // Header value types of the event-stream encoding and the fixed size of each non-string value.
@@ -104,6 +106,9 @@ export class EventStreamDecoder {
   private decodedAny = false;
   /** The last `:event-type` value, reused while the same type repeats (it usually does: one per token). */
   private lastType = '';
+  /** The header bytes of the last event frame (a copy) and what they said. */
+  private lastHeaderBytes: Buffer | undefined;
+  private lastHeaders: FrameHeaders | undefined;
 
   constructor(private readonly maxMessageBytes: number) {}
 
@@ -222,7 +227,7 @@ export class EventStreamDecoder {
       throw new GatewayError('upstream_error', 'Bedrock sent an invalid event-stream frame (header length).');
     }
     const bodyStart = start + PRELUDE_BYTES + headersLength;
-    const headers = this.readHeaders(buf, start + PRELUDE_BYTES, bodyStart);
+    const headers = this.headersOf(buf, start + PRELUDE_BYTES, bodyStart);
     const firstFrame = !this.decodedAny;
     this.decodedAny = true;
     if (headers.messageType === 'event') {
@@ -245,6 +250,26 @@ export class EventStreamDecoder {
       throw fromBedrockStreamException(headers.exceptionType ?? 'internalServerException', payload, { firstFrame });
     }
     throw fromBedrockStreamErrorFrame(headers.errorCode, headers.errorMessage);
+  }
+
+  /**
+   * The headers of a frame: those of the last event frame again when its header bytes are the same (the
+   * frames of one token after another are), else read.
+   */
+  private headersOf(buf: Buffer, from: number, to: number): FrameHeaders {
+    const last = this.lastHeaderBytes;
+    const length = to - from;
+    if (last !== undefined && last.length === length) {
+      let i = 0;
+      while (i < length && buf[from + i] === last[i]) i++;
+      if (i === length) return this.lastHeaders!;
+    }
+    const headers = this.readHeaders(buf, from, to);
+    if (headers.messageType === 'event' && length <= MAX_REMEMBERED_HEADER_BYTES) {
+      this.lastHeaderBytes = Buffer.from(buf.subarray(from, to));
+      this.lastHeaders = headers;
+    }
+    return headers;
   }
 
   private readHeaders(buf: Buffer, from: number, to: number): FrameHeaders {
