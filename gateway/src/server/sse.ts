@@ -46,13 +46,9 @@ export class SseBatch {
     this.#after = Buffer.from(`${splice.after}\n\n`);
   }
 
-  get empty(): boolean {
-    return this.#text === '' && this.#parts.length === 0;
-  }
-
   /** Adds serialised chunk JSON strings as events. */
   events(chunks: readonly string[]): void {
-    for (const chunk of chunks) this.#text += `data: ${chunk}\n\n`;
+    this.#text += sseEvents(chunks);
   }
 
   /** Adds a text delta's event, its text copied from the frame (`TextDeltaEvent`: valid JSON string body). */
