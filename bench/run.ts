@@ -35,6 +35,8 @@
  *            run, write their .cpuprofile files (each with a .window.json of the measured interval) to DIR, then
  *            print their summaries
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
+ *          --memory-limit Q|chart|none (chart): run aigw in a memory cgroup of Q (`512Mi`), by default the Helm
+ *            chart's gateway limit, as its pod runs it (needs root and a writable cgroup file system)
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
@@ -44,7 +46,9 @@ import { parseArgs } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { request } from 'undici';
+import { parse as parseYaml } from 'yaml';
 import { type Recording, type Recordings, type StubConfig, splitFrames } from './bedrock-stub.js';
+import { createMemoryCgroup, parseMemoryQuantity } from './lib/cgroup.js';
 import { type LoadResult, type RequestSpec, runLoad, type StreamReader } from './lib/load.js';
 import { ensurePortkey } from './lib/portkey.js';
 import { canPin, freePort, httpOk, type Managed, pinSelf, startProcess } from './lib/processes.js';
@@ -68,6 +72,7 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string' },
     profile: { type: 'string' },
     priority: { type: 'string' },
+    'memory-limit': { type: 'string', default: 'chart' },
     out: { type: 'string', default: 'bench/results/latest.json' },
   },
 });
@@ -97,6 +102,18 @@ const AIGW = 'dist/gateway/src/cli/aigw.js';
  * generation), so every aigw run here, and the open-streams RSS row above all, measures the product as shipped.
  */
 const IMAGE_NODE_FLAGS = imageNodeFlags('Dockerfile');
+/**
+ * The memory aigw may use, as its pod has it: the Helm chart's `gateway.resources.limits.memory` unless
+ * --memory-limit names another quantity (or `none`). Node sizes V8's heap from it (bench/lib/cgroup.ts).
+ */
+const MEMORY_LIMIT =
+  args['memory-limit'] === 'none'
+    ? undefined
+    : parseMemoryQuantity(
+        args['memory-limit'] === 'chart'
+          ? chartGatewayMemoryLimit('charts/aigateway/values.yaml')
+          : args['memory-limit'],
+      );
 const STUB = fileURLToPath(new URL('./bedrock-stub.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./passthrough-proxy.js', import.meta.url));
 const FASTIFY_FLOOR = fileURLToPath(new URL('./fastify-floor.js', import.meta.url));
@@ -247,7 +264,14 @@ async function main(): Promise<void> {
   const loadCpu = pin ? LOAD_CPU : undefined;
   const loadAtStart = loadavg();
   const managed: Managed[] = [];
-  const stopAll = () => Promise.all(managed.map((m) => m.stop()));
+  const cgroup = MEMORY_LIMIT === undefined ? undefined : createMemoryCgroup(`aigw-bench-${process.pid}`, MEMORY_LIMIT);
+  const aigwCgroup = cgroup && 'dir' in cgroup ? cgroup : undefined;
+  if (cgroup && 'reason' in cgroup)
+    process.stderr.write(`aigw runs without its memory limit (${cgroup.reason}): its heap is sized for the host\n`);
+  const stopAll = () =>
+    Promise.all(managed.map((m) => m.stop())).then(() => {
+      aigwCgroup?.remove();
+    });
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {
     // 1. Record the stub's answers from the emulator (the wire format the gateway's tests prove).
@@ -315,6 +339,7 @@ async function main(): Promise<void> {
         () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
         { AIGW_LOG_LEVEL: 'warn' },
         targetCpu,
+        aigwCgroup?.dir,
       );
       return { proc, gwPort, adminPort };
     };
@@ -613,6 +638,12 @@ async function main(): Promise<void> {
       `aigw runs with the container image's node flags (Dockerfile ENTRYPOINT): \`${IMAGE_NODE_FLAGS.join(' ') || 'none'}\`\n`,
     );
     report.aigwNodeFlags = IMAGE_NODE_FLAGS;
+    lines.push(
+      aigwCgroup
+        ? `aigw runs in a memory cgroup of ${f(aigwCgroup.limitBytes / 2 ** 20)} MiB (the Helm chart's \`gateway.resources.limits.memory\` unless --memory-limit says otherwise), as in its pod: Node sizes the V8 heap from that limit.\n`
+        : 'aigw runs without a memory limit: its V8 heap is sized for the host, not for its pod.\n',
+    );
+    report.aigwMemoryLimitBytes = aigwCgroup?.limitBytes ?? null;
     lines.push('| measured | floor (undici pass-through) | aigw | portkey | target | aigw |');
     lines.push('|---|---|---|---|---|---|');
     if (raw['stream-c32']) {
@@ -892,6 +923,16 @@ async function streamsAtScale(
 await main();
 
 /** The node options of the Dockerfile's exec-form ENTRYPOINT: what stands between the node binary and aigw.js. */
+/** The gateway's memory limit in the Helm chart's default values. */
+function chartGatewayMemoryLimit(valuesFile: string): string {
+  const values = parseYaml(readFileSync(valuesFile, 'utf8')) as {
+    gateway?: { resources?: { limits?: { memory?: string } } };
+  };
+  const limit = values.gateway?.resources?.limits?.memory;
+  if (!limit) throw new Error(`${valuesFile}: no gateway.resources.limits.memory (pass --memory-limit)`);
+  return String(limit);
+}
+
 function imageNodeFlags(dockerfile: string): string[] {
   const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
   const argv = entry ? (JSON.parse(entry[1] as string) as string[]) : [];

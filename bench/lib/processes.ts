@@ -77,7 +77,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts a child process and waits until `ready()` resolves true (polled), or fails after 30 s. With `cpus`,
- * it runs under `taskset -c cpus` (taskset execs the command, so the child's PID is the command's own).
+ * it runs under `taskset -c cpus`; with `cgroup`, a shell first moves itself into that cgroup directory. Both
+ * exec the command, so the child's PID is the command's own.
  */
 export async function startProcess(
   name: string,
@@ -86,8 +87,11 @@ export async function startProcess(
   ready: () => Promise<boolean>,
   env: NodeJS.ProcessEnv = {},
   cpus?: string,
+  cgroup?: string,
 ): Promise<Managed> {
-  const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, command, ...args]] : [command, args];
+  let [cmd, argv] = [command, args];
+  if (cgroup) [cmd, argv] = ['sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, cmd, ...argv]];
+  if (cpus) [cmd, argv] = ['taskset', ['-c', cpus, cmd, ...argv]];
   const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

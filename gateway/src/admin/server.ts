@@ -4,10 +4,11 @@
  * Plain node:http: three fixed routes need no framework, and the probe path stays independent of the
  * API server's state.
  */
-import { createServer, type Server, STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
+import { createServer, STATUS_CODES } from '../node-http.js';
 
 export interface AdminServerOptions {
   host: string;

@@ -13,9 +13,10 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
-import { Agent } from 'undici';
+import type { Agent as UndiciAgent } from 'undici';
 import { echo, formatDuration, GatewayError, isGatewayError } from '../errors/index.js';
 import { sniffImageFormat } from '../translate/chat/index.js';
+import { Agent } from '../upstream/undici.js';
 import { type AddressRefusal, classifyAddress } from './address-policy.js';
 import { MEDIA_FETCH_DEFAULTS, type MediaFetchOptions } from './defaults.js';
 
@@ -52,7 +53,7 @@ const defaultResolve: HostResolver = (hostname) => dnsLookup(hostname, { all: tr
 export class MediaFetcher {
   readonly options: MediaFetchOptions;
   private readonly resolve: HostResolver;
-  private readonly agent: Agent;
+  private readonly agent: UndiciAgent;
 
   constructor(init: MediaFetcherInit = {}) {
     const { resolve, ...options } = init;

@@ -3,7 +3,7 @@
  * the not-found / unsupported-surface answers, 405s, caller authentication, and the route plugins.
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -20,6 +20,7 @@ import { callerOfKubernetesIdentity } from '../config/index.js';
 import { echo, GatewayError } from '../errors/index.js';
 import { JSON_DEFAULTS, jsonNestingExceeds, jsonTooDeepError } from '../json/index.js';
 import { LazyChildLogger } from '../logging/index.js';
+import { STATUS_CODES } from '../node-http.js';
 import { AIGW_ATTR, startServerSpan, type UsageRecord } from '../telemetry/index.js';
 import { CredentialError } from '../upstream/index.js';
 import { authenticateCaller, bearerTokenOf, looksLikeJwt } from './auth.js';

@@ -10,7 +10,6 @@ import { type Logger, SeverityNumber } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
 import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { GEN_AI_BUCKETS, type GenAiMirror, type GenAiMirrorBinding, type GenAiTarget } from './genai-metrics.js';
 import { GEN_AI_PROVIDER } from './tracing.js';
 
@@ -71,6 +70,8 @@ async function resourceOf(version: string): Promise<Resource> {
     resourceFromAttributes,
     serviceInstanceIdDetector,
   } = await import('@opentelemetry/resources');
+  // Loaded here, with the exporters, for the same reason as in tracing.ts.
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = await import('@opentelemetry/semantic-conventions');
   // As the trace SDK builds it: defaults, then service name and version, then the detectors
   // (OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME override the defaults).
   return defaultResource()

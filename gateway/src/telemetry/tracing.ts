@@ -20,7 +20,6 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { UpstreamAttemptHooks, UpstreamAttemptObserver, UpstreamAttemptStart } from '../upstream/index.js';
 
 /** GenAI semantic-convention attribute names (OpenTelemetry GenAI registry). */
@@ -122,6 +121,8 @@ export async function tracingFromEnv(
   // Loaded only when tracing is on: the SDK with its exporters (gRPC, protobuf) costs seconds of start-up
   // and tens of MiB that a gateway without tracing should not pay.
   const { NodeSDK, resources } = await import('@opentelemetry/sdk-node');
+  // The semantic conventions too: the module is every stable attribute name (over 300 KB of source) for two of them.
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = await import('@opentelemetry/semantic-conventions');
   const { defaultResource, resourceFromAttributes, envDetector, hostDetector, osDetector, serviceInstanceIdDetector } =
     resources;
   const sdk = new NodeSDK({

@@ -13,7 +13,8 @@
  * through a proxy", describes the variables for users.
  */
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import type { Dispatcher, Agent as UndiciAgent } from 'undici';
+import { Agent, EnvHttpProxyAgent } from './undici.js';
 
 /** The environment the proxy variables are read from. */
 export type ProxyEnv = Readonly<Record<string, string | undefined>>;
@@ -63,7 +64,7 @@ function withoutCredentials(uri: string): string {
  *
  * @throws InvalidArgumentError when a proxy variable is not a URL.
  */
-export function createEgressDispatcher(options: Agent.Options = {}, env: ProxyEnv = process.env): Dispatcher {
+export function createEgressDispatcher(options: UndiciAgent.Options = {}, env: ProxyEnv = process.env): Dispatcher {
   const { httpProxy, httpsProxy, noProxy } = proxySettingsFromEnv(env);
   if (!httpProxy && !httpsProxy) return new Agent(options);
   // Explicit values (empty strings included) so undici does not read process.env on its own.
