@@ -34,6 +34,11 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
+# glibc's malloc otherwise raises its mmap threshold (and with it the trim threshold) to the largest block
+# the process has freed, up to 32 MiB, and then keeps that much freed memory instead of returning it: a fixed
+# 128 KiB threshold keeps the gateway's RSS 5-10 MiB lower under load, at a few dozen more mmap calls a
+# minute (docs/benchmarks.md, Memory). make bench runs aigw with this stage's ENV, as the image does.
+ENV MALLOC_MMAP_THRESHOLD_=131072
 COPY --from=deps --chown=65532:65532 /app/node_modules ./node_modules
 COPY --from=build --chown=65532:65532 /src/dist ./dist
 COPY --chown=65532:65532 package.json ./

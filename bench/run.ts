@@ -102,6 +102,8 @@ const AIGW = 'dist/gateway/src/cli/aigw.js';
  * generation), so every aigw run here, and the open-streams RSS row above all, measures the product as shipped.
  */
 const IMAGE_NODE_FLAGS = imageNodeFlags('Dockerfile');
+/** The environment the image's last stage sets (its ENV lines: NODE_ENV, the malloc tuning), for the same reason. */
+const IMAGE_ENV = imageEnv('Dockerfile');
 /**
  * The memory aigw may use, as its pod has it: the Helm chart's `gateway.resources.limits.memory` unless
  * --memory-limit names another quantity (or `none`). Node sizes V8's heap from it (bench/lib/cgroup.ts).
@@ -337,7 +339,7 @@ async function main(): Promise<void> {
           '127.0.0.1',
         ],
         () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
-        { AIGW_LOG_LEVEL: 'warn' },
+        { ...IMAGE_ENV, AIGW_LOG_LEVEL: 'warn' },
         targetCpu,
         aigwCgroup?.dir,
       );
@@ -639,6 +641,14 @@ async function main(): Promise<void> {
     );
     report.aigwNodeFlags = IMAGE_NODE_FLAGS;
     lines.push(
+      `and the environment of its last stage: \`${
+        Object.entries(IMAGE_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || 'none'
+      }\`\n`,
+    );
+    report.aigwImageEnv = IMAGE_ENV;
+    lines.push(
       aigwCgroup
         ? `aigw runs in a memory cgroup of ${f(aigwCgroup.limitBytes / 2 ** 20)} MiB (the Helm chart's \`gateway.resources.limits.memory\` unless --memory-limit says otherwise), as in its pod: Node sizes the V8 heap from that limit.\n`
         : 'aigw runs without a memory limit: its V8 heap is sized for the host, not for its pod.\n',
@@ -931,6 +941,22 @@ function chartGatewayMemoryLimit(valuesFile: string): string {
   const limit = values.gateway?.resources?.limits?.memory;
   if (!limit) throw new Error(`${valuesFile}: no gateway.resources.limits.memory (pass --memory-limit)`);
   return String(limit);
+}
+
+/** The ENV lines (`ENV NAME=value …`) of the Dockerfile's last stage. */
+function imageEnv(dockerfile: string): Record<string, string> {
+  const lines = readFileSync(dockerfile, 'utf8').split('\n');
+  const lastFrom = lines.findLastIndex((line) => /^FROM\s/.test(line));
+  const env: Record<string, string> = {};
+  for (const line of lines.slice(lastFrom + 1)) {
+    const m = /^ENV\s+(.*)$/.exec(line.trim());
+    if (!m) continue;
+    for (const pair of (m[1] as string).split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return env;
 }
 
 function imageNodeFlags(dockerfile: string): string[] {
