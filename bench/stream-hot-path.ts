@@ -1,8 +1,8 @@
 /**
  * `node dist/bench/stream-hot-path.js`: the gateway's own CPU per streamed chunk, in one process and without
  * sockets: decode one upstream read holding a whole 50-delta ConverseStream (as Bedrock's frames, `p` padding
- * included), translate every event into `chat.completion.chunk` JSON and frame it as SSE, as the chat route
- * does for each read. What a socket read and write add is the same for any proxy; this is the part the
+ * included), splice the text deltas into their SSE chunks and translate the other events, into the one buffer
+ * the socket write is given, as the chat route does for each read. What a socket read and write add is the same for any proxy; this is the part the
  * gateway adds on top (docs/benchmarks.md, Streaming hot path).
  *
  * Options: --deltas N (50), --streams N per round (3000), --rounds N (7).
@@ -10,9 +10,9 @@
 import { parseArgs } from 'node:util';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { sseEvents } from '../gateway/src/server/index.js';
+import { SseBatch } from '../gateway/src/server/sse.js';
 import { ChatStreamTranslator } from '../gateway/src/translate/chat/index.js';
-import { EventStreamDecoder } from '../gateway/src/upstream/index.js';
+import { EventStreamDecoder, TextDeltaEvent, type UpstreamEvent } from '../gateway/src/upstream/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,19 +58,30 @@ const options = {
 };
 
 let bytes = 0;
+/** One stream through the chat route's path: text deltas spliced as bytes while the translator allows it. */
 function oneStream(): number {
   const decoder = new EventStreamDecoder(1 << 24);
   const translator = new ChatStreamTranslator(options);
+  const pending = new SseBatch(translator.textSplice());
   let chunks = 0;
-  let text = '';
-  for (const event of decoder.push(read)) {
-    const out = translator.pushEvent(event.type, event.payload);
-    chunks += out.length;
-    text += sseEvents(out);
+  const events: UpstreamEvent[] = [];
+  decoder.pushInto(read, events);
+  for (const event of events) {
+    if (event instanceof TextDeltaEvent && translator.splicesText) {
+      if (event.start === event.end) continue;
+      pending.text(event);
+      chunks++;
+    } else {
+      const out = translator.pushEvent(event.type, event.payload);
+      chunks += out.length;
+      pending.events(out);
+    }
   }
   decoder.end();
-  // What the socket write does first: the text as bytes.
-  bytes += Buffer.byteLength(text);
+  pending.events(translator.end());
+  // What the socket write is given: bytes (or, without a spliced delta, text it encodes first).
+  const out = pending.take();
+  bytes += typeof out === 'string' ? Buffer.byteLength(out) : out.length;
   return chunks;
 }
 

@@ -199,6 +199,27 @@ describe('event-stream decoding', () => {
     }
   });
 
+  it('checks frames of every length around the switch from the JS CRC to zlib (256 checked bytes)', () => {
+    const bare = event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: '' } }).length;
+    // Frames from 40 bytes below to 40 above the switch, so both CRC paths and every tail length (0-7) are used.
+    for (let size = 256 - 40; size <= 256 + 40; size++) {
+      // The message CRC covers the frame from its prelude CRC to before the message CRC: length - 12 bytes.
+      const text = 'x'.repeat(size + 12 - bare);
+      const clean = event('contentBlockDelta', { contentBlockIndex: 0, delta: { text } });
+      expect(clean.length - 12).toBe(size);
+      expect(plain(new EventStreamDecoder(MAX).push(clean))).toEqual([
+        { type: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text } } },
+      ]);
+      for (const at of [12, clean.length - 5, clean.length - 6 - (size % 8)]) {
+        const bytes = Buffer.from(clean);
+        bytes[at] = bytes[at]! ^ 0x20;
+        expect(() => new EventStreamDecoder(MAX).push(bytes)).toThrow(
+          expect.objectContaining({ code: 'upstream_error', message: expect.stringContaining('checksum') }),
+        );
+      }
+    }
+  });
+
   it('refuses a frame whose header length overruns the frame', () => {
     const bytes = Buffer.alloc(16);
     bytes.writeUInt32BE(16, 0);

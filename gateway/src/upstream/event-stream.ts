@@ -93,7 +93,7 @@ interface FrameHeaders {
  * Written by hand instead of `@smithy/eventstream-codec` because this runs once per streamed token: the codec
  * copies every message, decodes every header into typed objects and converts the body through its own
  * UTF-8 helpers; here only the five headers the gateway reads are looked at, compared as bytes, and the
- * CRCs are node:zlib's native crc32.
+ * CRCs are zlib's CRC-32 (computed in JS for a short frame, where node:zlib's native call costs more).
  */
 export class EventStreamDecoder {
   /** A frame split across reads: its bytes so far (`partial` is undefined while fewer than 4 arrived). */
@@ -219,7 +219,7 @@ export class EventStreamDecoder {
     const end = start + total - 4;
     if (
       preludeCrc !== buf.readUInt32BE(start + 8) ||
-      crc32(buf.subarray(start + 8, end), preludeCrc) !== buf.readUInt32BE(end)
+      messageCrc32(buf, start + 8, end, preludeCrc) !== buf.readUInt32BE(end)
     ) {
       throw new GatewayError('upstream_error', 'Bedrock sent a corrupt event-stream frame (checksum mismatch).');
     }
@@ -340,19 +340,60 @@ export class EventStreamDecoder {
   }
 }
 
-// CRC-32 (IEEE, zlib's) table for the 8 prelude bytes: a native call costs more than these 8 steps.
-const CRC_TABLE = new Int32Array(256);
+// CRC-32 (IEEE, zlib's) in JS for the prelude and for short frames, with slice-by-8 tables: for a token's frame
+// (100-200 bytes) zlib.crc32's native call and the subarray it needs cost more than the computation, about
+// 300 ns against 200 on Node 22; from 256 bytes on zlib is as fast or faster, so longer frames go to it.
+const CRC_TABLES = Array.from({ length: 8 }, () => new Int32Array(256));
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  CRC_TABLE[n] = c;
+  CRC_TABLES[0]![n] = c;
 }
+for (let t = 1; t < 8; t++) {
+  for (let n = 0; n < 256; n++)
+    CRC_TABLES[t]![n] = CRC_TABLES[0]![CRC_TABLES[t - 1]![n]! & 0xff]! ^ (CRC_TABLES[t - 1]![n]! >>> 8);
+}
+const [T0, T1, T2, T3, T4, T5, T6, T7] = CRC_TABLES as [
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+];
+/** Frames up to this many bytes after the prelude are checked in JS. */
+const JS_CRC_MAX_BYTES = 256;
 
 /** zlib.crc32 of buf[start, start + 8), without a subarray and a native call. */
 function preludeCrc32(buf: Buffer, start: number): number {
-  let c = -1;
-  for (let i = start; i < start + 8; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
+  return crc32Js(buf, start, start + 8, 0);
+}
+
+/** zlib.crc32(buf[from, to), value): in JS for short ranges, natively for long ones. */
+function messageCrc32(buf: Buffer, from: number, to: number, value: number): number {
+  return to - from <= JS_CRC_MAX_BYTES ? crc32Js(buf, from, to, value) : crc32(buf.subarray(from, to), value);
+}
+
+function crc32Js(buf: Buffer, from: number, to: number, value: number): number {
+  let c = ~value;
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    const lo = c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
+    const hi = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
+    c =
+      T7[lo & 0xff]! ^
+      T6[(lo >>> 8) & 0xff]! ^
+      T5[(lo >>> 16) & 0xff]! ^
+      T4[lo >>> 24]! ^
+      T3[hi & 0xff]! ^
+      T2[(hi >>> 8) & 0xff]! ^
+      T1[(hi >>> 16) & 0xff]! ^
+      T0[hi >>> 24]!;
+  }
+  for (; i < to; i++) c = T0[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }
 
 function corruptHeaders(): GatewayError {
