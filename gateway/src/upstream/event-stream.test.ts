@@ -174,6 +174,28 @@ describe('event-stream decoding', () => {
     expect(() => decoder.push(delta('f'))).toThrow(expect.objectContaining({ code: 'rate_limit_exceeded' }));
   });
 
+  it('tells apart header blocks of the same length that differ in any one byte (word or tail)', () => {
+    const type = 'contentBlockDelta';
+    const payload = { contentBlockIndex: 0, delta: { text: 'x' } };
+    // One character of the event type changed at each position: the differing byte falls in every place of
+    // the block's 4-byte words and in its tail, after a frame with the unchanged block.
+    for (let k = 0; k < type.length; k++) {
+      const other = `${type.slice(0, k)}${type[k] === 'Z' ? 'Y' : 'Z'}${type.slice(k + 1)}`;
+      for (const shift of ['', 'ab', 'abc', 'abcd']) {
+        // Another header before the event type moves it against the word boundaries.
+        const headers = (t: string) => ({ ':message-type': 'event', ':x-shift': shift, ':event-type': t });
+        const events = new EventStreamDecoder(MAX).push(
+          Buffer.concat([
+            frame(headers(type), JSON.stringify(payload)),
+            frame(headers(other), JSON.stringify(payload)),
+            frame(headers(type), JSON.stringify(payload)),
+          ]),
+        );
+        expect(events.map((e) => e.type)).toEqual([type, other, type]);
+      }
+    }
+  });
+
   it('does not let a later read change an event already handed out (the read buffer may be reused)', () => {
     const bytes = Buffer.from(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'keep me' } }));
     const decoder = new EventStreamDecoder(MAX);

@@ -108,6 +108,8 @@ export class EventStreamDecoder {
   private lastType = '';
   /** The header bytes of the last event frame (a copy) and what they said. */
   private lastHeaderBytes: Buffer | undefined;
+  /** `lastHeaderBytes` as little-endian 32-bit words (its last `length % 4` bytes are compared one by one). */
+  private lastHeaderWords: Uint32Array | undefined;
   private lastHeaders: FrameHeaders | undefined;
 
   constructor(private readonly maxMessageBytes: number) {}
@@ -135,10 +137,12 @@ export class EventStreamDecoder {
         if (offset < 0) return;
       }
       const length = buf.length;
+      // Word reads (lengths, CRC input, header comparison) go through one DataView of the read.
+      const view = new DataView(buf.buffer, buf.byteOffset, length);
       while (length - offset >= 4) {
-        const total = this.frameLength(buf.readUInt32BE(offset));
+        const total = this.frameLength(view.getUint32(offset));
         if (length - offset < total) break;
-        this.decodeFrame(buf, offset, total, events);
+        this.decodeFrame(buf, view, offset, total, events);
         offset += total;
       }
       if (offset < length) this.startSplit(buf, offset);
@@ -209,17 +213,24 @@ export class EventStreamDecoder {
     offset += copied;
     if (this.partialFill < partial.length) return -1;
     this.partial = undefined;
-    this.decodeFrame(partial, 0, partial.length, events);
+    this.decodeFrame(
+      partial,
+      new DataView(partial.buffer, partial.byteOffset, partial.length),
+      0,
+      partial.length,
+      events,
+    );
     return offset;
   }
 
-  private decodeFrame(buf: Buffer, start: number, total: number, events: UpstreamEvent[]): void {
-    const headersLength = buf.readUInt32BE(start + 4);
-    const preludeCrc = preludeCrc32(buf, start);
+  /** Decodes the frame at `buf[start, start + total)`; `view` is a DataView of `buf` (same offsets). */
+  private decodeFrame(buf: Buffer, view: DataView, start: number, total: number, events: UpstreamEvent[]): void {
+    const headersLength = view.getUint32(start + 4);
+    const preludeCrc = crc32Js(buf, view, start, start + 8, 0);
     const end = start + total - 4;
     if (
-      preludeCrc !== buf.readUInt32BE(start + 8) ||
-      messageCrc32(buf, start + 8, end, preludeCrc) !== buf.readUInt32BE(end)
+      preludeCrc !== view.getUint32(start + 8) ||
+      messageCrc32(buf, view, start + 8, end, preludeCrc) !== view.getUint32(end)
     ) {
       throw new GatewayError('upstream_error', 'Bedrock sent a corrupt event-stream frame (checksum mismatch).');
     }
@@ -227,7 +238,7 @@ export class EventStreamDecoder {
       throw new GatewayError('upstream_error', 'Bedrock sent an invalid event-stream frame (header length).');
     }
     const bodyStart = start + PRELUDE_BYTES + headersLength;
-    const headers = this.headersOf(buf, start + PRELUDE_BYTES, bodyStart);
+    const headers = this.headersOf(buf, view, start + PRELUDE_BYTES, bodyStart);
     const firstFrame = !this.decodedAny;
     this.decodedAny = true;
     if (headers.messageType === 'event') {
@@ -256,17 +267,31 @@ export class EventStreamDecoder {
    * The headers of a frame: those of the last event frame again when its header bytes are the same (the
    * frames of one token after another are), else read.
    */
-  private headersOf(buf: Buffer, from: number, to: number): FrameHeaders {
+  private headersOf(buf: Buffer, view: DataView, from: number, to: number): FrameHeaders {
     const last = this.lastHeaderBytes;
     const length = to - from;
     if (last !== undefined && last.length === length) {
+      // Four bytes at a time (little-endian words of the last block), then the tail byte by byte.
+      const words = this.lastHeaderWords!;
       let i = 0;
-      while (i < length && buf[from + i] === last[i]) i++;
-      if (i === length) return this.lastHeaders!;
+      let w = 0;
+      while (w < words.length && view.getUint32(from + i, true) === words[w]) {
+        i += 4;
+        w++;
+      }
+      if (w === words.length) {
+        while (i < length && buf[from + i] === last[i]) i++;
+        if (i === length) return this.lastHeaders!;
+      }
     }
     const headers = this.readHeaders(buf, from, to);
     if (headers.messageType === 'event' && length <= MAX_REMEMBERED_HEADER_BYTES) {
-      this.lastHeaderBytes = Buffer.from(buf.subarray(from, to));
+      const copy = Buffer.from(buf.subarray(from, to));
+      const words = new Uint32Array(length >>> 2);
+      const copyView = new DataView(copy.buffer, copy.byteOffset, length);
+      for (let w = 0; w < words.length; w++) words[w] = copyView.getUint32(w * 4, true);
+      this.lastHeaderBytes = copy;
+      this.lastHeaderWords = words;
       this.lastHeaders = headers;
     }
     return headers;
@@ -366,22 +391,18 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = CRC_TABLES as [
 /** Frames up to this many bytes after the prelude are checked in JS. */
 const JS_CRC_MAX_BYTES = 256;
 
-/** zlib.crc32 of buf[start, start + 8), without a subarray and a native call. */
-function preludeCrc32(buf: Buffer, start: number): number {
-  return crc32Js(buf, start, start + 8, 0);
-}
-
 /** zlib.crc32(buf[from, to), value): in JS for short ranges, natively for long ones. */
-function messageCrc32(buf: Buffer, from: number, to: number, value: number): number {
-  return to - from <= JS_CRC_MAX_BYTES ? crc32Js(buf, from, to, value) : crc32(buf.subarray(from, to), value);
+function messageCrc32(buf: Buffer, view: DataView, from: number, to: number, value: number): number {
+  return to - from <= JS_CRC_MAX_BYTES ? crc32Js(buf, view, from, to, value) : crc32(buf.subarray(from, to), value);
 }
 
-function crc32Js(buf: Buffer, from: number, to: number, value: number): number {
+/** zlib.crc32(buf[from, to), value), eight bytes a step; `view` is a DataView of `buf`. */
+function crc32Js(buf: Buffer, view: DataView, from: number, to: number, value: number): number {
   let c = ~value;
   let i = from;
   for (; i + 8 <= to; i += 8) {
-    const lo = c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
-    const hi = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
+    const lo = c ^ view.getInt32(i, true);
+    const hi = view.getInt32(i + 4, true);
     c =
       T7[lo & 0xff]! ^
       T6[(lo >>> 8) & 0xff]! ^
