@@ -43,7 +43,7 @@ export class TextDeltaEvent implements UpstreamEvent {
 // Frame layout (bedrock-wire.md §5): total length, headers length, prelude CRC, headers, payload, message CRC.
 const PRELUDE_BYTES = 12;
 /** Header blocks up to this size are remembered for the next frame (Bedrock's are under 100 bytes). */
-const MAX_REMEMBERED_HEADER_BYTES = 256;
+const MAX_REMEMBERED_HEADER_BYTES = 128;
 const MIN_MESSAGE_BYTES = 16;
 
 // Header value types of the event-stream encoding and the fixed size of each non-string value.
@@ -107,9 +107,13 @@ export class EventStreamDecoder {
   /** The last `:event-type` value, reused while the same type repeats (it usually does: one per token). */
   private lastType = '';
   /** The header bytes of the last event frame (a copy) and what they said. */
-  private lastHeaderBytes: Buffer | undefined;
-  /** `lastHeaderBytes` as little-endian 32-bit words (its last `length % 4` bytes are compared one by one). */
+  /**
+   * The header block of the last event frame, kept as its length, its little-endian 32-bit words (storage
+   * allocated once) and its last `length % 4` bytes packed in a number; and what the block said.
+   */
+  private lastHeaderLength = -1;
   private lastHeaderWords: Uint32Array | undefined;
+  private lastHeaderTail = 0;
   private lastHeaders: FrameHeaders | undefined;
 
   constructor(private readonly maxMessageBytes: number) {}
@@ -268,30 +272,21 @@ export class EventStreamDecoder {
    * frames of one token after another are), else read.
    */
   private headersOf(buf: Buffer, view: DataView, from: number, to: number): FrameHeaders {
-    const last = this.lastHeaderBytes;
     const length = to - from;
-    if (last !== undefined && last.length === length) {
-      // Four bytes at a time (little-endian words of the last block), then the tail byte by byte.
+    const wordCount = length >>> 2;
+    if (length === this.lastHeaderLength) {
       const words = this.lastHeaderWords!;
-      let i = 0;
       let w = 0;
-      while (w < words.length && view.getUint32(from + i, true) === words[w]) {
-        i += 4;
-        w++;
-      }
-      if (w === words.length) {
-        while (i < length && buf[from + i] === last[i]) i++;
-        if (i === length) return this.lastHeaders!;
-      }
+      while (w < wordCount && view.getUint32(from + w * 4, true) === words[w]) w++;
+      if (w === wordCount && tailOf(buf, from + wordCount * 4, to) === this.lastHeaderTail) return this.lastHeaders!;
     }
     const headers = this.readHeaders(buf, from, to);
     if (headers.messageType === 'event' && length <= MAX_REMEMBERED_HEADER_BYTES) {
-      const copy = Buffer.from(buf.subarray(from, to));
-      const words = new Uint32Array(length >>> 2);
-      const copyView = new DataView(copy.buffer, copy.byteOffset, length);
-      for (let w = 0; w < words.length; w++) words[w] = copyView.getUint32(w * 4, true);
-      this.lastHeaderBytes = copy;
-      this.lastHeaderWords = words;
+      this.lastHeaderWords ??= new Uint32Array(MAX_REMEMBERED_HEADER_BYTES / 4);
+      const words = this.lastHeaderWords;
+      for (let w = 0; w < wordCount; w++) words[w] = view.getUint32(from + w * 4, true);
+      this.lastHeaderTail = tailOf(buf, from + wordCount * 4, to);
+      this.lastHeaderLength = length;
       this.lastHeaders = headers;
     }
     return headers;
@@ -415,6 +410,13 @@ function crc32Js(buf: Buffer, view: DataView, from: number, to: number, value: n
   }
   for (; i < to; i++) c = T0[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+/** Up to 3 bytes buf[from, to) packed in a number (with their count, so `ab` and `ab\0` differ). */
+function tailOf(buf: Buffer, from: number, to: number): number {
+  let tail = to - from;
+  for (let i = from; i < to; i++) tail = tail * 256 + buf[i]!;
+  return tail;
 }
 
 function corruptHeaders(): GatewayError {
