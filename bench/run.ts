@@ -932,7 +932,6 @@ async function streamsAtScale(
 
 await main();
 
-/** The node options of the Dockerfile's exec-form ENTRYPOINT: what stands between the node binary and aigw.js. */
 /** The gateway's memory limit in the Helm chart's default values. */
 function chartGatewayMemoryLimit(valuesFile: string): string {
   const values = parseYaml(readFileSync(valuesFile, 'utf8')) as {
@@ -959,6 +958,7 @@ function imageEnv(dockerfile: string): Record<string, string> {
   return env;
 }
 
+/** The node options of the Dockerfile's exec-form ENTRYPOINT: what stands between the node binary and aigw.js. */
 function imageNodeFlags(dockerfile: string): string[] {
   const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
   const argv = entry ? (JSON.parse(entry[1] as string) as string[]) : [];

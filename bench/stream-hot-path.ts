@@ -2,8 +2,8 @@
  * `node dist/bench/stream-hot-path.js`: the gateway's own CPU per streamed chunk, in one process and without
  * sockets: decode one upstream read holding a whole 50-delta ConverseStream (as Bedrock's frames, `p` padding
  * included), splice the text deltas into their SSE chunks and translate the other events, into the one buffer
- * the socket write is given, as the chat route does for each read. What a socket read and write add is the same for any proxy; this is the part the
- * gateway adds on top (docs/benchmarks.md, Streaming hot path).
+ * the socket write is given, as the chat route does for each read. What a socket read and write add is the
+ * same for any proxy; this is the part the gateway adds on top (docs/benchmarks.md, Streaming hot path).
  *
  * Options: --deltas N (50), --streams N per round (3000), --rounds N (7).
  */

@@ -106,7 +106,6 @@ export class EventStreamDecoder {
   private decodedAny = false;
   /** The last `:event-type` value, reused while the same type repeats (it usually does: one per token). */
   private lastType = '';
-  /** The header bytes of the last event frame (a copy) and what they said. */
   /**
    * The header block of the last event frame, kept as its length, its little-endian 32-bit words (storage
    * allocated once) and its last `length % 4` bytes packed in a number; and what the block said.
@@ -360,29 +359,23 @@ export class EventStreamDecoder {
   }
 }
 
-// CRC-32 (IEEE, zlib's) in JS for the prelude and for short frames, with slice-by-8 tables: for a token's frame
-// (100-200 bytes) zlib.crc32's native call and the subarray it needs cost more than the computation, about
-// 300 ns against 200 on Node 22; from 256 bytes on zlib is as fast or faster, so longer frames go to it.
-const CRC_TABLES = Array.from({ length: 8 }, () => new Int32Array(256));
+// CRC-32 (IEEE, zlib's) in JS for the prelude and for short frames, slice-by-8: for a token's frame (100-200
+// bytes) zlib.crc32's native call and the subarray it needs cost more than the computation, about 300 ns
+// against 200 on Node 22; from 256 bytes on zlib is as fast or faster, so longer frames go to it.
+// CRC_TABLES[t * 256 + n] is the CRC of byte n followed by t zero bytes.
+const CRC_TABLES = new Int32Array(8 * 256);
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  CRC_TABLES[0]![n] = c;
+  CRC_TABLES[n] = c;
 }
-for (let t = 1; t < 8; t++) {
-  for (let n = 0; n < 256; n++)
-    CRC_TABLES[t]![n] = CRC_TABLES[0]![CRC_TABLES[t - 1]![n]! & 0xff]! ^ (CRC_TABLES[t - 1]![n]! >>> 8);
+for (let i = 256; i < CRC_TABLES.length; i++) {
+  const previous = CRC_TABLES[i - 256]!;
+  CRC_TABLES[i] = CRC_TABLES[previous & 0xff]! ^ (previous >>> 8);
 }
-const [T0, T1, T2, T3, T4, T5, T6, T7] = CRC_TABLES as [
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-];
+const [T0, T1, T2, T3, T4, T5, T6, T7] = Array.from({ length: 8 }, (_, t) =>
+  CRC_TABLES.subarray(t * 256, t * 256 + 256),
+) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
 /** Frames up to this many bytes after the prelude are checked in JS. */
 const JS_CRC_MAX_BYTES = 256;
 
