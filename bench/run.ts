@@ -238,6 +238,13 @@ interface RunStats {
   ttftP99Ms: number;
   /** Target process CPU per completed request, µs (NaN for direct). */
   cpuPerRequestMicros: number;
+  /** Target process read and write system calls per completed request (NaN for direct). */
+  readsPerRequest: number;
+  writesPerRequest: number;
+  /** The part of cpuPerRequestMicros spent in the kernel. */
+  systemCpuPerRequestMicros: number;
+  /** Target process minor page faults per completed request. */
+  faultsPerRequest: number;
   /** Share of one core the target used during the run. */
   targetCpuShare: number;
   /** Share of one core the load generator (this process) and the stub used. */
@@ -527,8 +534,21 @@ async function main(): Promise<void> {
     const measure = async (t: Target, s: ScenarioSpec, spec: RequestSpec): Promise<RunStats> => {
       const proc = processOf[t];
       const cpu0 = proc?.cpuMicros() ?? Number.NaN;
+      const io0 = proc?.syscalls() ?? { reads: Number.NaN, writes: Number.NaN };
+      const system0 = proc?.systemCpuMicros() ?? Number.NaN;
+      const faults0 = proc?.minorFaults() ?? Number.NaN;
       const stub0 = stub.cpuMicros();
       const share = (micros: number, seconds: number) => micros / (seconds * 1e6);
+      const perRequest = (count: number) => {
+        const io = proc?.syscalls() ?? { reads: Number.NaN, writes: Number.NaN };
+        const n = Math.max(1, count);
+        return {
+          readsPerRequest: (io.reads - io0.reads) / n,
+          writesPerRequest: (io.writes - io0.writes) / n,
+          systemCpuPerRequestMicros: ((proc?.systemCpuMicros() ?? Number.NaN) - system0) / n,
+          faultsPerRequest: ((proc?.minorFaults() ?? Number.NaN) - faults0) / n,
+        };
+      };
       if (useWrk(s)) {
         const w = await runWrk({
           spec,
@@ -544,6 +564,7 @@ async function main(): Promise<void> {
           ttftP50Ms: Number.NaN,
           ttftP99Ms: Number.NaN,
           cpuPerRequestMicros: targetCpu / Math.max(1, w.requests),
+          ...perRequest(w.requests),
           targetCpuShare: share(targetCpu, w.seconds),
           clientCpuShare: share(w.clientCpuMicros, w.seconds),
           stubCpuShare: share(stub.cpuMicros() - stub0, w.seconds),
@@ -570,6 +591,7 @@ async function main(): Promise<void> {
         ttftP50Ms: ttft.p50Ms,
         ttftP99Ms: ttft.p99Ms,
         cpuPerRequestMicros: targetCpu / Math.max(1, sum.count),
+        ...perRequest(sum.count),
         targetCpuShare: share(targetCpu, r.seconds),
         clientCpuShare: share(r.clientCpuMicros, r.seconds),
         stubCpuShare: share(stub.cpuMicros() - stub0, r.seconds),
@@ -721,6 +743,16 @@ async function main(): Promise<void> {
         lines.push(
           `| ${name} | ${f(cpu('floor'))} | ${f(cpu('floor-fastify'))} (+${f(cpu('floor-fastify') - cpu('floor'))}) | ${f(cpu('aigw'))} (+${f(cpu('aigw') - cpu('floor-fastify'))} over floor-fastify) |`,
         );
+      }
+      // System calls explain much of the CPU a proxy spends in the kernel: each read or write of a socket.
+      lines.push(
+        '\n| at c=32, per stream or request: kernel CPU µs; minor page faults; system calls, reads / writes | floor | floor-fastify | aigw |',
+      );
+      lines.push('|---|---|---|---|');
+      for (const name of attribution) {
+        const io = (t: Target) =>
+          `${f(med(name, t, 'systemCpuPerRequestMicros'))}; ${f(med(name, t, 'faultsPerRequest'), 2)}; ${f(med(name, t, 'readsPerRequest'), 2)} / ${f(med(name, t, 'writesPerRequest'), 2)}`;
+        lines.push(`| ${name} | ${io('floor')} | ${io('floor-fastify')} | ${io('aigw')} |`);
       }
     }
 

@@ -10,6 +10,12 @@ export interface Managed {
   rssMiB(): number;
   /** CPU time (user + system, all threads) the process has used so far, in µs, from /proc/PID/stat. */
   cpuMicros(): number;
+  /** The part of {@link cpuMicros} spent in the kernel (stime). */
+  systemCpuMicros(): number;
+  /** Minor page faults of the process so far (minflt, field 10 of /proc/PID/stat). */
+  minorFaults(): number;
+  /** System calls the process has made so far that read and that wrote (syscr and syscw of /proc/PID/io). */
+  syscalls(): { reads: number; writes: number };
   /** The CPU list the process is pinned to (taskset), if any. */
   cpus: string | undefined;
 }
@@ -36,6 +42,40 @@ export function processCpuMicros(pid: number | undefined): number {
     return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond()) * 1e6;
   } catch {
     return Number.NaN;
+  }
+}
+
+/** Kernel CPU time of a process in µs (stime, field 15 of /proc/PID/stat). */
+export function processSystemCpuMicros(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[12]) / ticksPerSecond()) * 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Minor page faults of a process so far (minflt, field 10 of /proc/PID/stat). */
+export function processMinorFaults(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Read and write system calls of a process so far (syscr, syscw of /proc/PID/io; NaN when unreadable). */
+export function processSyscalls(pid: number | undefined): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return {
+      reads: Number(/^syscr:\s*(\d+)/m.exec(io)?.[1] ?? Number.NaN),
+      writes: Number(/^syscw:\s*(\d+)/m.exec(io)?.[1] ?? Number.NaN),
+    };
+  } catch {
+    return { reads: Number.NaN, writes: Number.NaN };
   }
 }
 
@@ -112,6 +152,9 @@ export async function startProcess(
     child,
     cpus,
     cpuMicros: () => processCpuMicros(child.pid),
+    syscalls: () => processSyscalls(child.pid),
+    systemCpuMicros: () => processSystemCpuMicros(child.pid),
+    minorFaults: () => processMinorFaults(child.pid),
     rssMiB: () => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
