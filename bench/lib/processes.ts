@@ -33,37 +33,35 @@ export function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** CPU time of a process in µs (utime + stime, fields 14 and 15 of /proc/PID/stat, after the command name). */
+/**
+ * The fields of /proc/PID/stat after the command name (fields[0] is field 3, `state`), or undefined when the
+ * process is gone.
+ */
+function statFields(pid: number | undefined): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time of a process in µs: utime + stime (fields 14 and 15 of /proc/PID/stat). */
 export function processCpuMicros(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state), so utime (14) and stime (15) are fields[11] and fields[12].
-    return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond()) * 1e6;
-  } catch {
-    return Number.NaN;
-  }
+  const fields = statFields(pid);
+  return fields ? ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond()) * 1e6 : Number.NaN;
 }
 
-/** Kernel CPU time of a process in µs (stime, field 15 of /proc/PID/stat). */
+/** Kernel CPU time of a process in µs: stime (field 15). */
 export function processSystemCpuMicros(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[12]) / ticksPerSecond()) * 1e6;
-  } catch {
-    return Number.NaN;
-  }
+  const fields = statFields(pid);
+  return fields ? (Number(fields[12]) / ticksPerSecond()) * 1e6 : Number.NaN;
 }
 
-/** Minor page faults of a process so far (minflt, field 10 of /proc/PID/stat). */
+/** Minor page faults of a process so far: minflt (field 10). */
 export function processMinorFaults(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-  } catch {
-    return Number.NaN;
-  }
+  const fields = statFields(pid);
+  return fields ? Number(fields[7]) : Number.NaN;
 }
 
 /** Read and write system calls of a process so far (syscr, syscw of /proc/PID/io; NaN when unreadable). */
