@@ -51,7 +51,15 @@ import { type Recording, type Recordings, type StubConfig, splitFrames } from '.
 import { createMemoryCgroup, parseMemoryQuantity } from './lib/cgroup.js';
 import { type LoadResult, type RequestSpec, runLoad, type StreamReader } from './lib/load.js';
 import { ensurePortkey } from './lib/portkey.js';
-import { canPin, freePort, httpOk, type Managed, pinSelf, startProcess } from './lib/processes.js';
+import {
+  canPin,
+  freePort,
+  httpOk,
+  type Managed,
+  type ProcessCounters,
+  pinSelf,
+  startProcess,
+} from './lib/processes.js';
 import { median, summarise } from './lib/stats.js';
 import { hasWrk, runWrk } from './lib/wrk.js';
 import { formatSummary, summariseProfile } from './profile-summary.js';
@@ -534,19 +542,19 @@ async function main(): Promise<void> {
     const measure = async (t: Target, s: ScenarioSpec, spec: RequestSpec): Promise<RunStats> => {
       const proc = processOf[t];
       const cpu0 = proc?.cpuMicros() ?? Number.NaN;
-      const io0 = proc?.syscalls() ?? { reads: Number.NaN, writes: Number.NaN };
-      const system0 = proc?.systemCpuMicros() ?? Number.NaN;
-      const faults0 = proc?.minorFaults() ?? Number.NaN;
+      const counters0 = proc?.counters();
       const stub0 = stub.cpuMicros();
       const share = (micros: number, seconds: number) => micros / (seconds * 1e6);
+      /** Kernel CPU, page faults and system calls of the target per completed request (NaN for direct). */
       const perRequest = (count: number) => {
-        const io = proc?.syscalls() ?? { reads: Number.NaN, writes: Number.NaN };
-        const n = Math.max(1, count);
+        const after = proc?.counters();
+        const per = (k: keyof ProcessCounters) =>
+          after && counters0 ? (after[k] - counters0[k]) / Math.max(1, count) : Number.NaN;
         return {
-          readsPerRequest: (io.reads - io0.reads) / n,
-          writesPerRequest: (io.writes - io0.writes) / n,
-          systemCpuPerRequestMicros: ((proc?.systemCpuMicros() ?? Number.NaN) - system0) / n,
-          faultsPerRequest: ((proc?.minorFaults() ?? Number.NaN) - faults0) / n,
+          readsPerRequest: per('readSyscalls'),
+          writesPerRequest: per('writeSyscalls'),
+          systemCpuPerRequestMicros: per('systemCpuMicros'),
+          faultsPerRequest: per('minorFaults'),
         };
       };
       if (useWrk(s)) {

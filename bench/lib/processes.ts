@@ -10,12 +10,8 @@ export interface Managed {
   rssMiB(): number;
   /** CPU time (user + system, all threads) the process has used so far, in µs, from /proc/PID/stat. */
   cpuMicros(): number;
-  /** The part of {@link cpuMicros} spent in the kernel (stime). */
-  systemCpuMicros(): number;
-  /** Minor page faults of the process so far (minflt, field 10 of /proc/PID/stat). */
-  minorFaults(): number;
-  /** System calls the process has made so far that read and that wrote (syscr and syscw of /proc/PID/io). */
-  syscalls(): { reads: number; writes: number };
+  /** Its CPU, kernel CPU, page faults and system calls so far, for the difference over a run. */
+  counters(): ProcessCounters;
   /** The CPU list the process is pinned to (taskset), if any. */
   cpus: string | undefined;
 }
@@ -52,29 +48,36 @@ export function processCpuMicros(pid: number | undefined): number {
   return fields ? ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond()) * 1e6 : Number.NaN;
 }
 
-/** Kernel CPU time of a process in µs: stime (field 15). */
-export function processSystemCpuMicros(pid: number | undefined): number {
-  const fields = statFields(pid);
-  return fields ? (Number(fields[12]) / ticksPerSecond()) * 1e6 : Number.NaN;
+/** What a process has used so far (NaN for what cannot be read). */
+export interface ProcessCounters {
+  /** utime + stime, µs. */
+  cpuMicros: number;
+  /** stime (field 15 of /proc/PID/stat), µs. */
+  systemCpuMicros: number;
+  /** minflt (field 10). */
+  minorFaults: number;
+  /** syscr and syscw of /proc/PID/io. */
+  readSyscalls: number;
+  writeSyscalls: number;
 }
 
-/** Minor page faults of a process so far: minflt (field 10). */
-export function processMinorFaults(pid: number | undefined): number {
+export function processCounters(pid: number | undefined): ProcessCounters {
   const fields = statFields(pid);
-  return fields ? Number(fields[7]) : Number.NaN;
-}
-
-/** Read and write system calls of a process so far (syscr, syscw of /proc/PID/io; NaN when unreadable). */
-export function processSyscalls(pid: number | undefined): { reads: number; writes: number } {
+  const ticks = ticksPerSecond();
+  let io = '';
   try {
-    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    return {
-      reads: Number(/^syscr:\s*(\d+)/m.exec(io)?.[1] ?? Number.NaN),
-      writes: Number(/^syscw:\s*(\d+)/m.exec(io)?.[1] ?? Number.NaN),
-    };
+    io = readFileSync(`/proc/${pid}/io`, 'utf8');
   } catch {
-    return { reads: Number.NaN, writes: Number.NaN };
+    // unreadable: NaN below
   }
+  const ioField = (name: string) => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(io)?.[1] ?? Number.NaN);
+  return {
+    cpuMicros: fields ? ((Number(fields[11]) + Number(fields[12])) / ticks) * 1e6 : Number.NaN,
+    systemCpuMicros: fields ? (Number(fields[12]) / ticks) * 1e6 : Number.NaN,
+    minorFaults: fields ? Number(fields[7]) : Number.NaN,
+    readSyscalls: ioField('syscr'),
+    writeSyscalls: ioField('syscw'),
+  };
 }
 
 /** Whether `taskset` can pin processes here (util-linux; absent on some minimal images). */
@@ -150,9 +153,7 @@ export async function startProcess(
     child,
     cpus,
     cpuMicros: () => processCpuMicros(child.pid),
-    syscalls: () => processSyscalls(child.pid),
-    systemCpuMicros: () => processSystemCpuMicros(child.pid),
-    minorFaults: () => processMinorFaults(child.pid),
+    counters: () => processCounters(child.pid),
     rssMiB: () => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
