@@ -33,7 +33,7 @@
  *          --targets a,b (all) --scenarios a,b (all) --out FILE (bench/results/latest.json)
  *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and a chat-c32
  *            run, write their .cpuprofile files (each with a .window.json of the measured interval) to DIR, then
- *            print their summaries
+ *            print their summaries; --profile-floor: profile `floor-fastify` the same way, for side-by-side areas
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  *          --memory-limit Q|chart|none (chart): run aigw in a memory cgroup of Q (`512Mi`), by default the Helm
  *            chart's gateway limit, as its pod runs it (needs root and a writable cgroup file system)
@@ -79,6 +79,7 @@ const { values: args } = parseArgs({
     targets: { type: 'string' },
     scenarios: { type: 'string' },
     profile: { type: 'string' },
+    'profile-floor': { type: 'boolean', default: false },
     priority: { type: 'string' },
     'memory-limit': { type: 'string', default: 'chart' },
     out: { type: 'string', default: 'bench/results/latest.json' },
@@ -374,27 +375,32 @@ async function main(): Promise<void> {
     );
     managed.push(floor);
 
-    const fastifyFloorPort = await freePort();
-    const fastifyFloor = await startProcess(
-      'floor-fastify',
-      process.execPath,
-      [
-        FASTIFY_FLOOR,
-        '--port',
-        String(fastifyFloorPort),
-        '--target',
-        stubUrl,
-        '--region',
-        REGION,
-        '--access-key-id',
-        ACCESS_KEY,
-        '--secret-access-key',
-        SECRET_KEY,
-      ],
-      () => httpOk(`http://127.0.0.1:${fastifyFloorPort}/_stub/health`),
-      {},
-      targetCpu,
-    );
+    const startFastifyFloor = async (name: string, nodeFlags: string[] = []) => {
+      const port = await freePort();
+      const proc = await startProcess(
+        name,
+        process.execPath,
+        [
+          ...nodeFlags,
+          FASTIFY_FLOOR,
+          '--port',
+          String(port),
+          '--target',
+          stubUrl,
+          '--region',
+          REGION,
+          '--access-key-id',
+          ACCESS_KEY,
+          '--secret-access-key',
+          SECRET_KEY,
+        ],
+        () => httpOk(`http://127.0.0.1:${port}/_stub/health`),
+        {},
+        targetCpu,
+      );
+      return { proc, port };
+    };
+    const { proc: fastifyFloor, port: fastifyFloorPort } = await startFastifyFloor('floor-fastify');
     managed.push(fastifyFloor);
 
     const wanted = args.targets?.split(',') as Target[] | undefined;
@@ -424,7 +430,8 @@ async function main(): Promise<void> {
       (t) => want(t) && (t !== 'portkey' || portkey),
     );
 
-    const specFor = async (target: Target, stream: boolean, gwPort = aigw.gwPort): Promise<RequestSpec> => {
+    // `port`: a separate process of the same target (the profiled runs).
+    const specFor = async (target: Target, stream: boolean, port?: number): Promise<RequestSpec> => {
       switch (target) {
         case 'direct':
           return signedConverse(stubUrl, stream);
@@ -436,11 +443,11 @@ async function main(): Promise<void> {
         case 'floor-fastify': {
           // Signed like the floor's; this one signs the body again with its own credentials.
           const spec = await signedConverse(stubUrl, stream);
-          return { ...spec, origin: `http://127.0.0.1:${fastifyFloorPort}` };
+          return { ...spec, origin: `http://127.0.0.1:${port ?? fastifyFloorPort}` };
         }
         case 'aigw':
           return {
-            origin: `http://127.0.0.1:${gwPort}`,
+            origin: `http://127.0.0.1:${port ?? aigw.gwPort}`,
             path: '/v1/chat/completions',
             headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
             body: openaiBody(stream, SERVED),
@@ -804,16 +811,33 @@ async function main(): Promise<void> {
 
     if (args.profile) {
       const dir = resolve(args.profile);
-      for (const stream of [true, false]) {
-        const summary = await profileRun(
-          dir,
-          stream,
-          startAigw,
-          (port) => specFor('aigw', stream, port),
-          configureStub,
-        );
-        lines.push(`\n### CPU profile of aigw, ${stream ? 'streams' : 'chat requests'} at c=32 (${dir})\n`);
-        lines.push(summary);
+      const profiled: {
+        target: Target;
+        start: (name: string, flags: string[]) => Promise<{ proc: Managed; port: number }>;
+      }[] = [
+        {
+          target: 'aigw',
+          start: async (name, flags) => {
+            const started = await startAigw(name, flags);
+            return { proc: started.proc, port: started.gwPort };
+          },
+        },
+      ];
+      if (args['profile-floor']) profiled.push({ target: 'floor-fastify', start: startFastifyFloor });
+      for (const { target, start } of profiled) {
+        for (const stream of [true, false]) {
+          const summary = await profileRun(
+            dir,
+            `${target}-${stream ? 'stream' : 'chat'}-c32`,
+            stream,
+            readerFor(target),
+            start,
+            (port) => specFor(target, stream, port),
+            configureStub,
+          );
+          lines.push(`\n### CPU profile of ${target}, ${stream ? 'streams' : 'chat requests'} at c=32 (${dir})\n`);
+          lines.push(summary);
+        }
       }
     }
 
@@ -858,22 +882,23 @@ function pct(share: number): string {
  */
 async function profileRun(
   dir: string,
+  name: string,
   stream: boolean,
-  startAigw: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; gwPort: number; adminPort: number }>,
+  streamReader: StreamReader,
+  start: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; port: number }>,
   specFor: (port: number) => Promise<RequestSpec>,
   configureStub: (c: StubConfig) => Promise<void>,
 ): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  const name = stream ? 'aigw-stream-c32' : 'aigw-chat-c32';
-  const reader = stream ? { stream: 'sse' as const } : {};
-  const profiled = await startAigw('aigw-profiled', [
+  const reader = stream ? { stream: streamReader } : {};
+  const profiled = await start(`${name}-profiled`, [
     '--cpu-prof',
     `--cpu-prof-dir=${dir}`,
     `--cpu-prof-name=${name}.cpuprofile`,
   ]);
   try {
     await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
-    const spec = await specFor(profiled.gwPort);
+    const spec = await specFor(profiled.port);
     await runLoad({ spec, concurrency: 32, durationMs: 2000, ...reader });
     const startMicros = Number(process.hrtime.bigint() / 1000n);
     const result: LoadResult = await runLoad({ spec, concurrency: 32, durationMs: SECONDS * 1000, ...reader });

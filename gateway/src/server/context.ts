@@ -29,6 +29,11 @@ export interface GatewayEventStream extends AsyncIterable<UpstreamEvent> {
    * iteration; a stream is iterated once, either way. Optional: streams without it are read event by event.
    */
   batches?(): AsyncIterable<readonly UpstreamEvent[]>;
+  /**
+   * Whether the body has ended and every event was handed out: the iteration's next step ends it (or throws
+   * its failure). Optional: a stream without it is never taken to be exhausted early.
+   */
+  readonly exhausted?: boolean;
 }
 
 /** The upstream surface routes use; `BedrockUpstream` implements it. */

@@ -218,6 +218,34 @@ describe('SseBatch', () => {
     expect(event?.payload).toEqual({ contentBlockIndex: 0, delta: { text: 'bad \ufffd(' } });
   });
 
+  it('ends a stream with its last spliced deltas, the closing events and [DONE] in one write', () => {
+    const t = translator();
+    const batch = new SseBatch(t.textSplice());
+    const [delta] = new EventStreamDecoder(1 << 20).push(
+      frame(JSON.stringify({ contentBlockIndex: 0, delta: { text: 'héllo wörld 🙂' } })),
+    );
+    expect(delta).toBeInstanceOf(TextDeltaEvent);
+    batch.events(['{"first":1}']);
+    batch.text(delta as TextDeltaEvent);
+    batch.events(['{"finish":1}', '{"usage":1}']);
+    const res = new SlowResponse();
+    const sse = writer(res);
+    sse.start({});
+    sse.end(batch);
+    expect(res.writableEnded).toBe(true);
+    expect(res.written).toHaveLength(1);
+    const chunk = `data: ${t.pushEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'héllo wörld 🙂' } })[0]}\n\n`;
+    expect(Buffer.from(res.written[0]!).toString('utf8')).toBe(
+      `data: {"first":1}\n\n${chunk}data: {"finish":1}\n\ndata: {"usage":1}\n\ndata: [DONE]\n\n`,
+    );
+    // Without a spliced delta it is one string.
+    const plain = new SlowResponse();
+    const batch2 = new SseBatch(t.textSplice());
+    batch2.events(['{"finish":1}']);
+    writer(plain).end(batch2);
+    expect(plain.written).toEqual(['data: {"finish":1}\n\ndata: [DONE]\n\n']);
+  });
+
   it('stays a string while no delta was spliced, and writes a buffer through SseWriter', async () => {
     const t = translator();
     const batch = new SseBatch(t.textSplice());

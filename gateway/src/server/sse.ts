@@ -61,15 +61,19 @@ export class SseBatch {
     this.#bytes += this.#before.length + (delta.end - delta.start) + this.#after.length;
   }
 
-  /** Everything added since the last take, as one string (no spliced delta) or one buffer; then empty. */
-  take(): string | Buffer {
+  /**
+   * Everything added since the last take, and then `suffix` (framed text, such as `[DONE]`), as one string (no
+   * spliced delta) or one buffer; then empty.
+   */
+  take(suffix = ''): string | Buffer {
     const parts = this.#parts;
     if (parts.length === 0) {
-      const text = this.#text;
+      const text = this.#text + suffix;
       this.#text = '';
       return text;
     }
-    if (this.#text !== '') parts.push(this.#text);
+    const text = this.#text + suffix;
+    if (text !== '') parts.push(text);
     let size = this.#bytes;
     for (const part of parts) if (typeof part === 'string') size += Buffer.byteLength(part);
     const out = Buffer.allocUnsafe(size);
@@ -116,19 +120,18 @@ export class SseWriter {
   }
 
   /**
-   * Sets the status line and headers (once). They are sent with the first write (the role chunk, which the
-   * stream already holds when it starts), or by a write of nothing if that has no events.
+   * Sets the status line and headers (once), adding the event stream's own to `headers` (which it keeps). They
+   * are sent with the first write (the role chunk, which the stream already holds when it starts), or by a
+   * write of nothing if that has no events.
    */
   start(headers: Record<string, string | number | string[]>): void {
     if (this.#started) return;
     this.#started = true;
-    this.#res.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      // nginx and similar proxies buffer responses unless told not to; SSE must flow chunk by chunk.
-      'x-accel-buffering': 'no',
-    });
+    headers['content-type'] = 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache';
+    // nginx and similar proxies buffer responses unless told not to; SSE must flow chunk by chunk.
+    headers['x-accel-buffering'] = 'no';
+    this.#res.writeHead(200, headers);
   }
 
   /** Writes serialized chunk JSON strings as events; resolves when the socket can take more. */
@@ -165,9 +168,17 @@ export class SseWriter {
     if (!this.closed && socket && socket.writableCorked > 0) socket.uncork();
   }
 
-  /** Ends a successful stream with `[DONE]`, after `before` (framed events still owed). */
-  end(before: string | Buffer = ''): void {
+  /**
+   * Ends a successful stream with `[DONE]`, after `before` (framed events still owed). Given the batch itself,
+   * its events and `[DONE]` are one buffer and one `end()`, where a buffer and then `[DONE]` would be two
+   * chunks of the response's chunked encoding.
+   */
+  end(before: string | Buffer | SseBatch = ''): void {
     if (this.closed) return;
+    if (before instanceof SseBatch) {
+      this.#res.end(before.take(DONE));
+      return;
+    }
     if (typeof before === 'string') {
       this.#res.end(before === '' ? DONE : before + DONE);
       return;

@@ -606,11 +606,17 @@ describe('BedrockUpstream.stream', () => {
       ];
       const stream = await upstream.stream(call({ operation: 'converse-stream' }));
       const batches: string[][] = [];
-      for await (const events of stream.batches()) batches.push(events.map((e) => e.type));
+      // Whether the body had ended when each batch was handed over (the last came with the end, in one write).
+      const exhausted: boolean[] = [];
+      for await (const events of stream.batches()) {
+        batches.push(events.map((e) => e.type));
+        exhausted.push(stream.exhausted);
+      }
       expect(batches).toEqual([
         ['messageStart'],
         ['contentBlockDelta', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata'],
       ]);
+      expect(exhausted).toEqual([false, true]);
       expect(() => stream.batches()).toThrow(TypeError);
     } finally {
       await upstream.close();

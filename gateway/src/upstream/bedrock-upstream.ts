@@ -642,6 +642,11 @@ class EventStreamReader implements Dispatcher.DispatchHandler {
     if (this.queue.length === 0 && this.failure !== undefined) throw this.failure;
   }
 
+  /** Whether every event decoded so far was taken. */
+  get drained(): boolean {
+    return this.queue.length === 0;
+  }
+
   /** Takes every queued event (an empty array when none). */
   take(): UpstreamEvent[] {
     this.expecting = false;
@@ -734,6 +739,11 @@ export class UpstreamEventStream implements AsyncIterable<UpstreamEvent> {
     if (this.consumed) throw new TypeError('An UpstreamEventStream can be iterated only once.');
     this.consumed = true;
     return this.read();
+  }
+
+  /** Whether the body has ended and every event was handed out: the iteration's next step ends it or throws. */
+  get exhausted(): boolean {
+    return this.reader.ended && this.reader.drained;
   }
 
   /** Stops reading and destroys the upstream request (idempotent). */

@@ -258,9 +258,14 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
   const sse = new SseWriter(res);
   // A hijacked reply bypasses fastify's header writing: carry over what hooks set (request id, and
   // `connection: close` while draining).
-  const hookHeaders: Record<string, string | number | string[]> = {};
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) hookHeaders[name] = value;
-  sse.start({ ...hookHeaders, ...headers });
+  const head: Record<string, string | number | string[]> = {};
+  const hookHeaders = reply.getHeaders();
+  for (const name in hookHeaders) {
+    const value = hookHeaders[name];
+    if (value !== undefined) head[name] = value;
+  }
+  for (const name in headers) head[name] = headers[name]!;
+  sse.start(head);
   const translator = new ChatStreamTranslator(responseOptions);
   let firstChunkAt: number | undefined;
   let firstTokenAt: number | undefined;
@@ -315,6 +320,8 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
         }
       }
       holding = false;
+      // The last read (the body already ended) goes out with what the end adds and `[DONE]`, in one write.
+      if (stream.exhausted) continue;
       await sse.writeText(pending.take());
       if (abort.signal.aborted) {
         failure = 'client_closed_request';
@@ -323,7 +330,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     }
     pending.events(translator.end());
     state.upstreamMs = stream.timing.totalMs;
-    sse.end(pending.take());
+    sse.end(pending);
     // Time per output token after the first, of streams that completed (the convention's successful responses).
     const output = translator.usage?.completion_tokens ?? 0;
     if (firstTokenAt !== undefined && output > 1)
