@@ -239,6 +239,14 @@ describe('streaming chat', () => {
     const last = JSON.parse(events.at(-1)!.replace(/^data: /, '')) as { error: Record<string, unknown> };
     expect(last.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
     expect(Object.keys(last.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+    // What Bedrock sent before the exception (its role and first deltas, in the same read) is not lost.
+    const before = events
+      .slice(0, -1)
+      .map(
+        (e) => JSON.parse(e.replace(/^data: /, '')) as { choices: { delta: { role?: string; content?: string } }[] },
+      );
+    expect(before[0]?.choices[0]?.delta.role).toBe('assistant');
+    expect(before.map((c) => c.choices[0]?.delta.content ?? '').join('')).toMatch(/^Echo/);
   });
 
   it('a throttle that is the stream first frame is retried; one that persists is a plain 429, not a 200 stream', async () => {
