@@ -5,12 +5,20 @@
  * holds the AWS keys), forwards it on an undici pool and pipes the response bytes back unchanged. No caller
  * auth, no translation, no metrics. What aigw spends beyond this is its own logic; what this spends beyond the
  * bare floor is fastify and signing.
+ *
+ * `--ballast`: also run each streamed answer through the gateway's own per-frame work (the event-stream decoder,
+ * the chat stream translator and the SSE batch, as the chat route does) and throw the result away, still piping
+ * Bedrock's bytes back unchanged. It measures how much more work per request slows the code this process shares
+ * with aigw (fastify, undici, the signer), without changing what the client gets.
  */
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
+import { SseBatch } from '../gateway/src/server/sse.js';
+import { ChatStreamTranslator } from '../gateway/src/translate/chat/index.js';
 import { SigV4Signer } from '../gateway/src/upstream/auth/sigv4.js';
+import { EventStreamDecoder, TextDeltaEvent, type UpstreamEvent } from '../gateway/src/upstream/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,8 +27,10 @@ const { values } = parseArgs({
     region: { type: 'string', default: 'us-east-1' },
     'access-key-id': { type: 'string' },
     'secret-access-key': { type: 'string' },
+    ballast: { type: 'boolean', default: false },
   },
 });
+const ballast = values.ballast;
 if (!values.target || !values['access-key-id'] || !values['secret-access-key']) {
   throw new Error('usage: fastify-floor --target URL --access-key-id ID --secret-access-key KEY [--port N]');
 }
@@ -54,9 +64,36 @@ const forward = async (
   const res = reply.raw;
   const contentType = upstream.headers['content-type'];
   res.writeHead(upstream.statusCode, typeof contentType === 'string' ? { 'content-type': contentType } : {});
-  for await (const chunk of upstream.body) if (!res.write(chunk)) await once(res, 'drain');
+  const translate = ballast && request.url.endsWith('/converse-stream') ? translation() : undefined;
+  for await (const chunk of upstream.body) {
+    translate?.(chunk);
+    if (!res.write(chunk)) await once(res, 'drain');
+  }
   res.end();
 };
+
+/** The chat route's per-read work on a stream, output discarded (`--ballast`). */
+function translation(): (chunk: Buffer) => void {
+  const decoder = new EventStreamDecoder(1 << 24);
+  const translator = new ChatStreamTranslator({
+    id: 'chatcmpl-ballast0123456789abcdef',
+    created: Math.floor(Date.now() / 1000),
+    model: 'bench/ballast',
+    plan: { includeUsage: true },
+  });
+  const pending = new SseBatch(translator.textSplice());
+  const events: UpstreamEvent[] = [];
+  return (chunk) => {
+    events.length = 0;
+    decoder.pushInto(chunk, events);
+    for (const event of events) {
+      if (event instanceof TextDeltaEvent && translator.splicesText) {
+        if (event.start !== event.end) pending.text(event);
+      } else pending.events(translator.pushEvent(event.type, event.payload));
+    }
+    pending.take();
+  };
+}
 app.post('/model/:model/converse', forward);
 app.post('/model/:model/converse-stream', forward);
 await app.listen({ port: Number(values.port), host: '127.0.0.1' });
