@@ -6,17 +6,28 @@
  * auth, no translation, no metrics. What aigw spends beyond this is its own logic; what this spends beyond the
  * bare floor is fastify and signing.
  *
- * `--ballast`: also run each streamed answer through the gateway's own per-frame work (the event-stream decoder,
- * the chat stream translator and the SSE batch, as the chat route does) and throw the result away, still piping
- * Bedrock's bytes back unchanged. It measures how much more work per request slows the code this process shares
- * with aigw (fastify, undici, the signer), without changing what the client gets.
+ * `--ballast frames|request|both`: also do some of the gateway's own work and throw the result away, still piping
+ * Bedrock's bytes back unchanged. `frames`: run each streamed answer through the event-stream decoder, the chat
+ * stream translator and the SSE batch, as the chat route does. `request`: before signing, authenticate an API key
+ * against a config snapshot, parse an OpenAI chat request and translate it to Converse, as the chat route does.
+ * It measures how much more work per request slows the code this process shares with aigw (fastify, undici,
+ * the signer), without changing what the client gets.
  */
+
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
+import { buildSnapshot, type CompiledModel } from '../gateway/src/config/index.js';
+import { getCapabilities } from '../gateway/src/models/index.js';
+import { authenticateCaller } from '../gateway/src/server/auth.js';
 import { SseBatch } from '../gateway/src/server/sse.js';
-import { ChatStreamTranslator } from '../gateway/src/translate/chat/index.js';
+import {
+  ChatStreamTranslator,
+  parseChatCompletionRequest,
+  toConverseRequest,
+} from '../gateway/src/translate/chat/index.js';
 import { SigV4Signer } from '../gateway/src/upstream/auth/sigv4.js';
 import { EventStreamDecoder, TextDeltaEvent, type UpstreamEvent } from '../gateway/src/upstream/index.js';
 
@@ -27,10 +38,14 @@ const { values } = parseArgs({
     region: { type: 'string', default: 'us-east-1' },
     'access-key-id': { type: 'string' },
     'secret-access-key': { type: 'string' },
-    ballast: { type: 'boolean', default: false },
+    ballast: { type: 'string' },
   },
 });
-const ballast = values.ballast;
+if (values.ballast !== undefined && !['frames', 'request', 'both'].includes(values.ballast)) {
+  throw new Error('--ballast: frames, request or both');
+}
+const frameBallast = values.ballast === 'frames' || values.ballast === 'both';
+const requestBallast = values.ballast === 'request' || values.ballast === 'both' ? requestWork() : undefined;
 if (!values.target || !values['access-key-id'] || !values['secret-access-key']) {
   throw new Error('usage: fastify-floor --target URL --access-key-id ID --secret-access-key KEY [--port N]');
 }
@@ -48,6 +63,7 @@ const forward = async (
   reply: { hijack(): void; raw: import('node:http').ServerResponse },
 ) => {
   const body = String(request.body);
+  requestBallast?.();
   const headers: Record<string, string> = { host: target.host, 'content-type': 'application/json' };
   await signer.sign({
     method: 'POST',
@@ -64,7 +80,7 @@ const forward = async (
   const res = reply.raw;
   const contentType = upstream.headers['content-type'];
   res.writeHead(upstream.statusCode, typeof contentType === 'string' ? { 'content-type': contentType } : {});
-  const translate = ballast && request.url.endsWith('/converse-stream') ? translation() : undefined;
+  const translate = frameBallast && request.url.endsWith('/converse-stream') ? translation() : undefined;
   for await (const chunk of upstream.body) {
     translate?.(chunk);
     if (!res.write(chunk)) await once(res, 'drain');
@@ -72,7 +88,50 @@ const forward = async (
   res.end();
 };
 
-/** The chat route's per-read work on a stream, output discarded (`--ballast`). */
+/** The chat route's per-request work before the upstream call, output discarded (`--ballast request`). */
+function requestWork(): () => void {
+  const token = `sk-aigw-ballast-${'0123456789abcdef'.repeat(3)}`;
+  const snapshot = buildSnapshot(
+    {
+      revision: 'ballast',
+      namespace: 'bench',
+      accounts: [],
+      models: [],
+      apiKeys: [
+        { sha256: createHash('sha256').update(token).digest('hex'), subject: 'user:bench', teams: [], source: 'b/k' },
+      ],
+    },
+    { revision: 'ballast', accounts: {} },
+  );
+  const model = {
+    servedName: 'bench/us-anthropic-claude-sonnet-4-5-20250929-v1-0',
+    account: 'bench',
+    name: 'us-anthropic-claude-sonnet-4-5-20250929-v1-0',
+    modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    region: 'us-east-1',
+    type: 'chat',
+    family: 'anthropic',
+  } as CompiledModel;
+  const capabilities = getCapabilities(model);
+  const authorization = `Bearer ${token}`;
+  const openai = JSON.stringify({
+    model: model.servedName,
+    messages: [{ role: 'user', content: 'Say hello in one word.' }],
+    max_tokens: 64,
+    stream: true,
+  });
+  return () => {
+    authenticateCaller(authorization, snapshot);
+    const plan = toConverseRequest(parseChatCompletionRequest(JSON.parse(openai)), {
+      model,
+      capabilities,
+      resolvedMedia: new Map(),
+    });
+    JSON.stringify(plan.body);
+  };
+}
+
+/** The chat route's per-read work on a stream, output discarded (`--ballast frames`). */
 function translation(): (chunk: Buffer) => void {
   const decoder = new EventStreamDecoder(1 << 24);
   const translator = new ChatStreamTranslator({

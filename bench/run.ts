@@ -34,7 +34,8 @@
  *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and a chat-c32
  *            run, write their .cpuprofile files (each with a .window.json of the measured interval) to DIR, then
  *            print their summaries; --profile-floor: profile `floor-fastify` the same way, for side-by-side areas
- *          --floor-ballast: `floor-fastify` also decodes and translates each stream as aigw does, output discarded
+ *          --floor-ballast frames|request|both: `floor-fastify` also does some of aigw's own work, output discarded
+ *            (bench/fastify-floor.ts)
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  *          --memory-limit Q|chart|none (chart): run aigw in a memory cgroup of Q (`512Mi`), by default the Helm
  *            chart's gateway limit, as its pod runs it (needs root and a writable cgroup file system)
@@ -81,7 +82,7 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string' },
     profile: { type: 'string' },
     'profile-floor': { type: 'boolean', default: false },
-    'floor-ballast': { type: 'boolean', default: false },
+    'floor-ballast': { type: 'string' },
     priority: { type: 'string' },
     'memory-limit': { type: 'string', default: 'chart' },
     out: { type: 'string', default: 'bench/results/latest.json' },
@@ -395,7 +396,7 @@ async function main(): Promise<void> {
           ACCESS_KEY,
           '--secret-access-key',
           SECRET_KEY,
-          ...(args['floor-ballast'] ? ['--ballast'] : []),
+          ...(args['floor-ballast'] ? ['--ballast', args['floor-ballast']] : []),
         ],
         () => httpOk(`http://127.0.0.1:${port}/_stub/health`),
         {},
