@@ -238,6 +238,15 @@ describe('SseBatch', () => {
     expect(Buffer.from(res.written[0]!).toString('utf8')).toBe(
       `data: {"first":1}\n\n${chunk}data: {"finish":1}\n\ndata: {"usage":1}\n\ndata: [DONE]\n\n`,
     );
+    // A failure after them: the same batch, then the error event and no [DONE], in one write.
+    const failing = new SseBatch(t.textSplice());
+    failing.text(delta as TextDeltaEvent);
+    const failed = new SlowResponse();
+    writer(failed).fail('{"error":{"code":"upstream_error"}}', failing);
+    expect(failed.written).toHaveLength(1);
+    expect(Buffer.from(failed.written[0]!).toString('utf8')).toBe(
+      `${chunk}data: {"error":{"code":"upstream_error"}}\n\n`,
+    );
     // Without a spliced delta it is one string.
     const plain = new SlowResponse();
     const batch2 = new SseBatch(t.textSplice());
@@ -262,7 +271,7 @@ describe('SseBatch', () => {
       batch.text(delta as TextDeltaEvent);
       void sse.writeText(batch.take());
       batch.text(delta as TextDeltaEvent);
-      sse.end(batch.take());
+      sse.end(batch);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {

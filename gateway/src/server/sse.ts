@@ -169,37 +169,24 @@ export class SseWriter {
   }
 
   /**
-   * Ends a successful stream with `[DONE]`, after `before` (framed events still owed). Given the batch itself,
-   * its events and `[DONE]` are one buffer and one `end()`, where a buffer and then `[DONE]` would be two
-   * chunks of the response's chunked encoding.
+   * Ends a successful stream with `[DONE]`, after `before`: framed events still owed, or the batch that holds
+   * them (its events and `[DONE]` then go out as one buffer in one `end()`).
    */
-  end(before: string | Buffer | SseBatch = ''): void {
+  end(before: string | SseBatch = ''): void {
     if (this.closed) return;
-    if (before instanceof SseBatch) {
-      this.#res.end(before.take(DONE));
-      return;
-    }
-    if (typeof before === 'string') {
-      this.#res.end(before === '' ? DONE : before + DONE);
-      return;
-    }
-    // Written in the same tick, the two go out in one socket write.
-    this.#res.write(before);
-    this.#res.end(DONE);
+    this.#res.end(typeof before === 'string' ? before + DONE : before.take(DONE));
   }
 
   /**
    * Ends a failed stream with an error event and no `[DONE]`, so SDKs raise instead of reporting success.
    * @param payload the serialized OpenAI error envelope (`streamErrorPayload`).
-   * @param before framed events translated before the failure, written first.
+   * @param before framed events translated before the failure, or the batch holding them: written first, in
+   *   the same `end()`.
    */
-  fail(payload: string, before: string | Buffer = ''): void {
+  fail(payload: string, before: string | SseBatch = ''): void {
     if (this.closed) return;
-    if (typeof before !== 'string') {
-      this.#res.write(before);
-      before = '';
-    }
-    this.#res.end(`${before}data: ${payload}\n\n`);
+    const event = `data: ${payload}\n\n`;
+    this.#res.end(typeof before === 'string' ? before + event : before.take(event));
   }
 
   #drain(): Promise<void> {

@@ -357,7 +357,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
     else
       request.log.warn({ code: error.code, requestId: request.id, error: error.message }, 'stream failed after start');
     state.metricStatus = error.status;
-    sse.fail(streamErrorPayload(error), pending.take());
+    sse.fail(streamErrorPayload(error), pending);
   } finally {
     streamEnded?.(
       failure === 'client_closed_request' || cutByShutdown
