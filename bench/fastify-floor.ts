@@ -14,12 +14,11 @@
  * the signer), without changing what the client gets.
  */
 
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
-import { buildSnapshot, type CompiledModel } from '../gateway/src/config/index.js';
+import type { CompiledModel } from '../gateway/src/config/index.js';
 import { getCapabilities } from '../gateway/src/models/index.js';
 import { authenticateCaller } from '../gateway/src/server/auth.js';
 import { SseBatch } from '../gateway/src/server/sse.js';
@@ -29,7 +28,8 @@ import {
   toConverseRequest,
 } from '../gateway/src/translate/chat/index.js';
 import { SigV4Signer } from '../gateway/src/upstream/auth/sigv4.js';
-import { EventStreamDecoder, TextDeltaEvent, type UpstreamEvent } from '../gateway/src/upstream/index.js';
+import { EventStreamDecoder, type UpstreamEvent } from '../gateway/src/upstream/index.js';
+import { apiKeySnapshot, translateRead } from './lib/gateway-work.js';
 
 const { values } = parseArgs({
   options: {
@@ -90,19 +90,7 @@ const forward = async (
 
 /** The chat route's per-request work before the upstream call, output discarded (`--ballast request`). */
 function requestWork(): () => void {
-  const token = `sk-aigw-ballast-${'0123456789abcdef'.repeat(3)}`;
-  const snapshot = buildSnapshot(
-    {
-      revision: 'ballast',
-      namespace: 'bench',
-      accounts: [],
-      models: [],
-      apiKeys: [
-        { sha256: createHash('sha256').update(token).digest('hex'), subject: 'user:bench', teams: [], source: 'b/k' },
-      ],
-    },
-    { revision: 'ballast', accounts: {} },
-  );
+  const { snapshot, authorization } = apiKeySnapshot();
   const model = {
     servedName: 'bench/us-anthropic-claude-sonnet-4-5-20250929-v1-0',
     account: 'bench',
@@ -113,7 +101,6 @@ function requestWork(): () => void {
     family: 'anthropic',
   } as CompiledModel;
   const capabilities = getCapabilities(model);
-  const authorization = `Bearer ${token}`;
   const openai = JSON.stringify({
     model: model.servedName,
     messages: [{ role: 'user', content: 'Say hello in one word.' }],
@@ -145,11 +132,7 @@ function translation(): (chunk: Buffer) => void {
   return (chunk) => {
     events.length = 0;
     decoder.pushInto(chunk, events);
-    for (const event of events) {
-      if (event instanceof TextDeltaEvent && translator.splicesText) {
-        if (event.start !== event.end) pending.text(event);
-      } else pending.events(translator.pushEvent(event.type, event.payload));
-    }
+    translateRead(events, translator, pending);
     pending.take();
   };
 }

@@ -6,30 +6,16 @@
  *
  * Usage: node dist/bench/request-fixed-cost.js [--calls N (200000)]
  */
-import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { buildSnapshot } from '../gateway/src/config/index.js';
 import { authenticateCaller } from '../gateway/src/server/index.js';
 import { SigV4Signer } from '../gateway/src/upstream/index.js';
+import { apiKeySnapshot } from './lib/gateway-work.js';
 import { median } from './lib/stats.js';
 
 const { values: args } = parseArgs({ options: { calls: { type: 'string', default: '200000' } } });
 const CALLS = Number(args.calls);
 
-const TOKEN = `sk-aigw-bench-${'0123456789abcdef'.repeat(3)}`;
-const snapshot = buildSnapshot(
-  {
-    revision: 'bench',
-    namespace: 'bench',
-    accounts: [],
-    models: [],
-    apiKeys: [
-      { sha256: createHash('sha256').update(TOKEN).digest('hex'), subject: 'user:bench', teams: [], source: 'b/k' },
-    ],
-  },
-  { revision: 'bench', accounts: {} },
-);
-const authorization = `Bearer ${TOKEN}`;
+const { snapshot, authorization } = apiKeySnapshot();
 const signer = new SigV4Signer(async () => ({
   accessKeyId: 'AKIDEXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',

@@ -12,7 +12,8 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { SseBatch } from '../gateway/src/server/sse.js';
 import { ChatStreamTranslator } from '../gateway/src/translate/chat/index.js';
-import { EventStreamDecoder, TextDeltaEvent, type UpstreamEvent } from '../gateway/src/upstream/index.js';
+import { EventStreamDecoder, type UpstreamEvent } from '../gateway/src/upstream/index.js';
+import { translateRead } from './lib/gateway-work.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,20 +64,9 @@ function oneStream(): number {
   const decoder = new EventStreamDecoder(1 << 24);
   const translator = new ChatStreamTranslator(options);
   const pending = new SseBatch(translator.textSplice());
-  let chunks = 0;
   const events: UpstreamEvent[] = [];
   decoder.pushInto(read, events);
-  for (const event of events) {
-    if (event instanceof TextDeltaEvent && translator.splicesText) {
-      if (event.start === event.end) continue;
-      pending.text(event);
-      chunks++;
-    } else {
-      const out = translator.pushEvent(event.type, event.payload);
-      chunks += out.length;
-      pending.events(out);
-    }
-  }
+  const chunks = translateRead(events, translator, pending);
   decoder.end();
   pending.events(translator.end());
   // What the socket write is given: bytes (or, without a spliced delta, text it encodes first).
