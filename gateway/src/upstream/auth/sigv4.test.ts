@@ -164,6 +164,34 @@ describe('SigV4Signer against @smithy/signature-v4', () => {
     }
   });
 
+  it('signs requests with other header names, orders and values in turn, each as the SDK does', async () => {
+    // One signer keeps what it worked out for each order of header names: a later request with the same
+    // names must not reuse another's values, and other names or orders must not reuse its layout.
+    const at = Date.UTC(2026, 11, 4, 10, 20, 30);
+    const credentials: AwsCredentials = { accessKeyId: 'ASIASEQ', secretAccessKey: 'seq-secret', sessionToken: 'tok' };
+    const signer = new SigV4Signer(
+      () => Promise.resolve(credentials),
+      () => at,
+    );
+    const base = { host: '127.0.0.1:4566', 'content-type': 'application/json', accept: 'application/json' };
+    const sequence: Record<string, string>[] = [
+      base,
+      { ...base, accept: 'application/vnd.amazon.eventstream' },
+      { accept: 'application/json', host: '127.0.0.1:4566', 'content-type': 'application/json' },
+      { ...base, 'x-amzn-bedrock-trace': '  ENABLED\t\tplease  ' },
+      { ...base, 'x-amzn-bedrock-trace': 'DISABLED' },
+      { ...base, 'X-Amzn-Bedrock-Trace': 'ENABLED', 'user-agent': 'not signed', authorization: 'stale' },
+      { ...base, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      base,
+    ];
+    for (const [i, headers] of sequence.entries()) {
+      const request: SignableRequest = { ...vectorRequest(), headers: { ...headers }, body: `{"n":${i}}` };
+      await signer.sign(request);
+      const expected = await sdkSignature({ ...request, headers: { ...headers } }, credentials, at);
+      expect(request.headers.authorization, `request ${i}`).toBe(expected.authorization);
+    }
+  });
+
   it('rejects a credential object without keys, as the SDK signer does', async () => {
     const signer = new SigV4Signer(() => Promise.resolve({} as AwsCredentials));
     await expect(signer.sign(vectorRequest())).rejects.toThrow('Resolved credential object is not valid');

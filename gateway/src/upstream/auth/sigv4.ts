@@ -40,6 +40,20 @@ const GENERATED = new Set(['authorization', 'x-amz-date', 'date']);
 /** Header values that need SigV4's whitespace folding (line breaks, tabs, runs of or edge spaces). */
 const NEEDS_FOLDING = /[\r\n\t]| {2}|^ | $/;
 const MAX_CACHED_PATHS = 1024;
+const MAX_CACHED_LAYOUTS = 8;
+
+/** How one order of header names is signed (see {@link SigV4Signer.layoutOf}). */
+interface HeaderLayout {
+  /** Every header name, in the request's order. */
+  readonly names: readonly string[];
+  /** The names of the signed headers, in canonical order. */
+  readonly signed: readonly string[];
+  readonly signedHeaders: string;
+  /** The name under which the caller gave the payload hash, if it did. */
+  readonly contentSha256: string | undefined;
+  /** The canonical request's parts; the method, path, values and payload hash are filled in per request. */
+  readonly parts: string[];
+}
 
 /**
  * SigV4 (AWS4-HMAC-SHA256) for Bedrock requests, on node:crypto.
@@ -58,6 +72,8 @@ const MAX_CACHED_PATHS = 1024;
 export class SigV4Signer {
   private readonly keys = new Map<string, { day: string; secret: string; accessKeyId: string; key: Buffer }>();
   private readonly paths = new Map<string, string>();
+  /** By the order of header names a request comes with; the gateway sends one or two such orders. */
+  private readonly layouts: HeaderLayout[] = [];
   private second = Number.NaN;
   private amzDate = '';
 
@@ -74,39 +90,96 @@ export class SigV4Signer {
     }
     const amzDate = this.dateOf(this.clock());
     const day = amzDate.slice(0, 8);
-    const scope = `${day}/${request.region}/${BEDROCK_SIGNING_NAME}/${SCOPE_TERMINATOR}`;
 
     const headers = request.headers;
-    for (const name of Object.keys(headers)) if (GENERATED.has(name.toLowerCase())) delete headers[name];
+    // for…in reads V8's enumeration cache: no array of names per request, as Object.keys would allocate.
+    for (const name in headers) if (GENERATED.has(name.toLowerCase())) delete headers[name];
     headers['x-amz-date'] = amzDate;
     if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
 
-    const canonical: [string, string][] = [];
+    const layout = this.layoutOf(headers);
+    // The canonical request, joined once from the layout's fixed parts and this request's values (no
+    // intermediate strings to build or flatten before hashing).
+    const parts = layout.parts;
+    parts[0] = request.method;
+    parts[2] = this.canonicalPath(request.path);
     let payloadHash: string | undefined;
-    for (const name of Object.keys(headers)) {
-      const value = headers[name];
-      if (value === undefined || value === null) continue;
-      const lower = name.toLowerCase();
-      if (lower === 'x-amz-content-sha256') payloadHash = value;
-      if (UNSIGNABLE.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) continue;
-      canonical.push([lower, NEEDS_FOLDING.test(value) ? fold(value) : value]);
+    for (let i = 0; i < layout.signed.length; i++) {
+      const value = headers[layout.signed[i]!]!;
+      parts[4 + 2 * i] = NEEDS_FOLDING.test(value) ? fold(value) : value;
     }
-    canonical.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    let headerBlock = '';
-    let signedHeaders = '';
-    for (const [name, value] of canonical) {
-      headerBlock += `${name}:${value}\n`;
-      signedHeaders += signedHeaders === '' ? name : `;${name}`;
-    }
+    if (layout.contentSha256 !== undefined) payloadHash = headers[layout.contentSha256];
     // One-shot hashes: half the cost of createHash().update().digest() for bodies of a few kilobytes.
     payloadHash ??= hash('sha256', request.body, 'hex');
+    parts[parts.length - 1] = payloadHash;
+    const canonicalRequest = parts.join('');
 
-    const canonicalRequest = `${request.method}\n${this.canonicalPath(request.path)}\n\n${headerBlock}\n${signedHeaders}\n${payloadHash}`;
+    const scope = `${day}/${request.region}/${BEDROCK_SIGNING_NAME}/${SCOPE_TERMINATOR}`;
     const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
     const signature = createHmac('sha256', this.signingKey(credentials, day, request.region))
       .update(stringToSign)
       .digest('hex');
-    headers.authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+    headers.authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${layout.signedHeaders}, Signature=${signature}`;
+  }
+
+  /**
+   * The signing layout of these header names in this order, built once: which headers are signed, in
+   * canonical (sorted, lower-case) order, and the fixed parts of the canonical request around their values.
+   * Only header names decide it; values are read per request. A request whose headers hold a value that is
+   * not a string (the type forbids it; JavaScript callers might not) gets a layout of its own, not cached.
+   */
+  private layoutOf(headers: Record<string, string>): HeaderLayout {
+    for (const layout of this.layouts) {
+      let i = 0;
+      let same = true;
+      for (const name in headers) {
+        if (layout.names[i++] !== name || typeof headers[name] !== 'string') {
+          same = false;
+          break;
+        }
+      }
+      if (same && i === layout.names.length) return layout;
+    }
+    const names: string[] = [];
+    const signed: [lower: string, name: string][] = [];
+    let contentSha256: string | undefined;
+    let cacheable = true;
+    for (const name in headers) {
+      names.push(name);
+      const value = headers[name];
+      if (typeof value !== 'string') {
+        cacheable = false;
+        if (value === undefined || value === null) continue;
+      }
+      const lower = name.toLowerCase();
+      if (lower === 'x-amz-content-sha256') contentSha256 = name;
+      if (UNSIGNABLE.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) continue;
+      signed.push([lower, name]);
+    }
+    signed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const signedHeaders = signed.map(([lower]) => lower).join(';');
+    // `METHOD\nPATH\n\n` (no query), `name:value\n` for each signed header, `\nSIGNED-HEADERS\nPAYLOAD-HASH`: the
+    // method at 0, the path at 2, the i-th value at 4 + 2i, each after the text that precedes it, and the
+    // payload hash last.
+    const parts: string[] = ['', '\n', ''];
+    let before = '\n\n';
+    for (const [lower] of signed) {
+      parts.push(`${before}${lower}:`, '');
+      before = '\n';
+    }
+    parts.push(`${before}\n${signedHeaders}\n`, '');
+    const layout: HeaderLayout = {
+      names,
+      signed: signed.map(([, name]) => name),
+      signedHeaders,
+      contentSha256,
+      parts,
+    };
+    if (cacheable) {
+      if (this.layouts.length >= MAX_CACHED_LAYOUTS) this.layouts.shift();
+      this.layouts.push(layout);
+    }
+    return layout;
   }
 
   /** `YYYYMMDDTHHMMSSZ`, formatted once per second. */
