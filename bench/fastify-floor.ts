@@ -10,8 +10,10 @@
  * Bedrock's bytes back unchanged. `frames`: run each streamed answer through the event-stream decoder, the chat
  * stream translator and the SSE batch, as the chat route does. `request`: before signing, authenticate an API key
  * against a config snapshot, parse an OpenAI chat request and translate it to Converse, as the chat route does.
- * It measures how much more work per request slows the code this process shares with aigw (fastify, undici,
- * the signer), without changing what the client gets.
+ * `garbage`: allocate about 40 KiB of small objects per request (about what aigw's own code allocates per
+ * stream, bench/heap-summary.ts) and drop them at once; `garbage-held`: the same, kept until the response ends,
+ * as a stream's state is kept. It measures how much more work per request slows the code this process shares with
+ * aigw (fastify, undici, the signer), without changing what the client gets.
  */
 
 import { once } from 'node:events';
@@ -41,9 +43,14 @@ const { values } = parseArgs({
     ballast: { type: 'string' },
   },
 });
-if (values.ballast !== undefined && !['frames', 'request', 'both'].includes(values.ballast)) {
-  throw new Error('--ballast: frames, request or both');
+if (
+  values.ballast !== undefined &&
+  !['frames', 'request', 'both', 'garbage', 'garbage-held'].includes(values.ballast)
+) {
+  throw new Error('--ballast: frames, request, both, garbage or garbage-held');
 }
+const garbageBallast = values.ballast?.startsWith('garbage') === true;
+const holdGarbage = values.ballast === 'garbage-held';
 const frameBallast = values.ballast === 'frames' || values.ballast === 'both';
 const requestBallast = values.ballast === 'request' || values.ballast === 'both' ? requestWork() : undefined;
 if (!values.target || !values['access-key-id'] || !values['secret-access-key']) {
@@ -64,6 +71,7 @@ const forward = async (
 ) => {
   const body = String(request.body);
   requestBallast?.();
+  const garbage = garbageBallast ? allocateGarbage() : undefined;
   const headers: Record<string, string> = { host: target.host, 'content-type': 'application/json' };
   await signer.sign({
     method: 'POST',
@@ -86,7 +94,25 @@ const forward = async (
     if (!res.write(chunk)) await once(res, 'drain');
   }
   res.end();
+  if (garbage) kept.delete(garbage);
 };
+
+/** Held until their response ends, so they live as long as a stream's state does in aigw. */
+const kept = new Set<unknown[]>();
+
+/** About 40 KiB of JavaScript heap in 224 small objects, each with an array and a string (`--ballast garbage`). */
+function allocateGarbage(): unknown[] | undefined {
+  const objects: unknown[] = [];
+  for (let i = 0; i < 224; i++)
+    objects.push({ index: i, items: [i, i + 1, i + 2, i + 3], name: `item-${i}`, next: null });
+  // Added to the set even when dropped at once, so the allocation cannot be optimised away.
+  kept.add(objects);
+  if (!holdGarbage) {
+    kept.delete(objects);
+    return undefined;
+  }
+  return objects;
+}
 
 /** The chat route's per-request work before the upstream call, output discarded (`--ballast request`). */
 function requestWork(): () => void {

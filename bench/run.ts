@@ -34,13 +34,17 @@
  *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and a chat-c32
  *            run, write their .cpuprofile files (each with a .window.json of the measured interval) to DIR, then
  *            print their summaries; --profile-floor: profile `floor-fastify` the same way, for side-by-side areas
- *          --floor-ballast frames|request|both: `floor-fastify` also does some of aigw's own work, output discarded
+ *          --heap-profile DIR: also run a separate `aigw serve` with V8's sampling heap profiler through a stream-c32
+ *            and a chat-c32 run; write its .heapprofile files to DIR and print bytes allocated per stream or request
+ *            by module and by allocating function (bench/heap-summary.ts)
+ *          --floor-ballast frames|request|both|garbage|garbage-held: `floor-fastify` also does some of aigw's own
+ *            work, output discarded, or allocates as much per request as aigw's own code does
  *            (bench/fastify-floor.ts)
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  *          --memory-limit Q|chart|none (chart): run aigw in a memory cgroup of Q (`512Mi`), by default the Helm
  *            chart's gateway limit, as its pod runs it (needs root and a writable cgroup file system)
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +54,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { request } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import { type Recording, type Recordings, type StubConfig, splitFrames } from './bedrock-stub.js';
+import { formatHeapSummary, summariseHeapProfile } from './heap-summary.js';
 import { createMemoryCgroup, parseMemoryQuantity } from './lib/cgroup.js';
 import { type LoadResult, type RequestSpec, runLoad, type StreamReader } from './lib/load.js';
 import { ensurePortkey } from './lib/portkey.js';
@@ -81,6 +86,7 @@ const { values: args } = parseArgs({
     targets: { type: 'string' },
     scenarios: { type: 'string' },
     profile: { type: 'string' },
+    'heap-profile': { type: 'string' },
     'profile-floor': { type: 'boolean', default: false },
     'floor-ballast': { type: 'string' },
     priority: { type: 'string' },
@@ -845,6 +851,26 @@ async function main(): Promise<void> {
       }
     }
 
+    if (args['heap-profile']) {
+      const dir = resolve(args['heap-profile']);
+      for (const stream of [true, false]) {
+        const summary = await heapProfileRun(
+          dir,
+          `aigw-${stream ? 'stream' : 'chat'}-c32`,
+          stream,
+          readerFor('aigw'),
+          async (name, flags) => {
+            const started = await startAigw(name, flags);
+            return { proc: started.proc, port: started.gwPort };
+          },
+          (port) => specFor('aigw', stream, port),
+          configureStub,
+        );
+        lines.push(`\n### Heap allocation of aigw, ${stream ? 'streams' : 'chat requests'} at c=32 (${dir})\n`);
+        lines.push(summary);
+      }
+    }
+
     const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
     const loadAtEnd = loadavg();
     report.loadAverage = { start: loadAtStart, end: loadAtEnd };
@@ -916,6 +942,49 @@ async function profileRun(
     await profiled.proc.stop(60_000);
   }
   return formatSummary(summariseProfile(join(dir, `${name}.cpuprofile`)));
+}
+
+/**
+ * A separate `aigw serve` with bench/lib/heap-sample.ts loaded: warmed up, then V8's sampling heap profiler runs
+ * through one stream-c32 (or chat-c32) run (started and stopped with SIGUSR2), and the number of streams or
+ * requests of that run goes to `<name>.window.json` beside the `.heapprofile`.
+ */
+async function heapProfileRun(
+  dir: string,
+  name: string,
+  stream: boolean,
+  streamReader: StreamReader,
+  start: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; port: number }>,
+  specFor: (port: number) => Promise<RequestSpec>,
+  configureStub: (c: StubConfig) => Promise<void>,
+): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.heapprofile`);
+  rmSync(file, { force: true });
+  const sampler = new URL('./lib/heap-sample.js', import.meta.url);
+  sampler.searchParams.set('out', file);
+  const reader = stream ? { stream: streamReader } : {};
+  const profiled = await start(`${name}-heap`, ['--import', sampler.href]);
+  try {
+    await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
+    const spec = await specFor(profiled.port);
+    await runLoad({ spec, concurrency: 32, durationMs: 2000, ...reader });
+    profiled.proc.child.kill('SIGUSR2');
+    const result: LoadResult = await runLoad({ spec, concurrency: 32, durationMs: SECONDS * 1000, ...reader });
+    profiled.proc.child.kill('SIGUSR2');
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(file)) {
+      if (Date.now() > deadline) throw new Error(`${name}: no heap profile written to ${file}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    writeFileSync(
+      join(dir, `${name}.window.json`),
+      JSON.stringify({ streams: result.latenciesMicros.length, deltas: stream ? DELTAS : 0 }),
+    );
+  } finally {
+    await profiled.proc.stop(60_000);
+  }
+  return formatHeapSummary(summariseHeapProfile(file));
 }
 
 interface StreamsResult {
