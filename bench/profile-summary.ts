@@ -138,10 +138,13 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   let streams: number | undefined;
   let deltas: number | undefined;
   let windowed = false;
+  let slices: [number, number][] | undefined;
   if (existsSync(windowFile)) {
     const w = JSON.parse(readFileSync(windowFile, 'utf8')) as {
       startMicros: number;
       endMicros: number;
+      /** The measured intervals, when the run was cut in slices (`--profile-slices`); else the one above. */
+      windows?: [number, number][];
       streams: number;
       deltas: number;
     };
@@ -149,11 +152,17 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
     if (w.startMicros >= profile.startTime && w.endMicros <= profile.endTime + 1e6) {
       from = w.startMicros;
       to = Math.min(w.endMicros, profile.endTime);
+      slices = w.windows;
       streams = w.streams;
       deltas = w.deltas;
       windowed = true;
     }
   }
+  const windows: [number, number][] = slices ?? [[from, to]];
+  const inWindow = (t: number) => {
+    for (const [a, b] of windows) if (t >= a && t <= b) return true;
+    return false;
+  };
   const stackCache = new Map<number, { area: string; leaf: CallFrame }>();
   const stackOf = (id: number) => {
     let hit = stackCache.get(id);
@@ -171,7 +180,7 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     t += profile.timeDeltas[i] ?? 0;
-    if (t < from || t > to) continue;
+    if (t < from || t > to || !inWindow(t)) continue;
     // A sample stands for the time until the next one.
     const weight = profile.timeDeltas[i + 1] ?? 0;
     const id = profile.samples[i]!;
@@ -212,7 +221,7 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   return {
     file,
     busyMicros: busy,
-    windowMicros: to - from,
+    windowMicros: windows.reduce((sum, [a, b]) => sum + Math.min(b, to) - Math.max(a, from), 0),
     streams,
     deltas,
     windowed,

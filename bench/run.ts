@@ -33,13 +33,17 @@
  *          --targets a,b (all) --scenarios a,b (all) --out FILE (bench/results/latest.json)
  *          --profile DIR: also run a separate `aigw serve` under --cpu-prof through a stream-c32 run and a chat-c32
  *            run, write their .cpuprofile files (each with a .window.json of the measured interval) to DIR, then
- *            print their summaries; --profile-floor: profile `floor-fastify` the same way, for side-by-side areas
+ *            print their summaries; --profile-floor: profile `floor-fastify` the same way, for side-by-side areas;
+ *            --profile-slices N (1): with --profile-floor, run both profiled processes at once and alternate the load
+ *            between them in N slices of the run each, so drift of the machine falls on both alike
  *          --heap-profile DIR: also run a separate `aigw serve` with V8's sampling heap profiler through a stream-c32
  *            and a chat-c32 run; write its .heapprofile files to DIR and print bytes allocated per stream or request
  *            by module and by allocating function (bench/heap-summary.ts)
  *          --floor-ballast frames|request|both|garbage|garbage-held: `floor-fastify` also does some of aigw's own
  *            work, output discarded, or allocates as much per request as aigw's own code does
  *            (bench/fastify-floor.ts)
+ *          --aigw-b-flags "FLAGS": also measure `aigw-b`, a second `aigw serve` with these node flags after the
+ *            image's, in the c=32 runs, interleaved with the others: an A/B of runtime settings in one run
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  *          --memory-limit Q|chart|none (chart): run aigw in a memory cgroup of Q (`512Mi`), by default the Helm
  *            chart's gateway limit, as its pod runs it (needs root and a writable cgroup file system)
@@ -88,7 +92,9 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     'heap-profile': { type: 'string' },
     'profile-floor': { type: 'boolean', default: false },
+    'profile-slices': { type: 'string', default: '1' },
     'floor-ballast': { type: 'string' },
+    'aigw-b-flags': { type: 'string' },
     priority: { type: 'string' },
     'memory-limit': { type: 'string', default: 'chart' },
     out: { type: 'string', default: 'bench/results/latest.json' },
@@ -141,7 +147,7 @@ const FASTIFY_FLOOR = fileURLToPath(new URL('./fastify-floor.js', import.meta.ur
 const TARGET_CPU = '1';
 const LOAD_CPU = '0';
 
-type Target = 'direct' | 'floor' | 'floor-fastify' | 'aigw' | 'portkey';
+type Target = 'direct' | 'floor' | 'floor-fastify' | 'aigw' | 'aigw-b' | 'portkey';
 type Scenario = 'chat-c1' | 'chat-rate' | 'chat-c32' | 'stream-c32' | 'ttft-c1' | 'ttft-burst-c1';
 /** Scenarios run only when --scenarios names them. */
 const OPTIONAL: Scenario[] = ['ttft-burst-c1'];
@@ -372,6 +378,8 @@ async function main(): Promise<void> {
     };
     const aigw = await startAigw('aigw');
     managed.push(aigw.proc);
+    const aigwB = args['aigw-b-flags'] ? await startAigw('aigw-b', args['aigw-b-flags'].split(/\s+/)) : undefined;
+    if (aigwB) managed.push(aigwB.proc);
 
     const floorPort = await freePort();
     const floor = await startProcess(
@@ -434,10 +442,11 @@ async function main(): Promise<void> {
       floor,
       'floor-fastify': fastifyFloor,
       aigw: aigw.proc,
+      'aigw-b': aigwB?.proc,
       portkey,
     };
-    const available = (['direct', 'floor', 'floor-fastify', 'aigw', 'portkey'] as Target[]).filter(
-      (t) => want(t) && (t !== 'portkey' || portkey),
+    const available = (['direct', 'floor', 'floor-fastify', 'aigw', 'aigw-b', 'portkey'] as Target[]).filter(
+      (t) => (want(t) || (t === 'aigw-b' && want('aigw'))) && (t !== 'portkey' || portkey) && (t !== 'aigw-b' || aigwB),
     );
 
     // `port`: a separate process of the same target (the profiled runs).
@@ -456,8 +465,9 @@ async function main(): Promise<void> {
           return { ...spec, origin: `http://127.0.0.1:${port ?? fastifyFloorPort}` };
         }
         case 'aigw':
+        case 'aigw-b':
           return {
-            origin: `http://127.0.0.1:${port ?? aigw.gwPort}`,
+            origin: `http://127.0.0.1:${port ?? (target === 'aigw-b' ? aigwB?.gwPort : aigw.gwPort)}`,
             path: '/v1/chat/completions',
             headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
             body: openaiBody(stream, SERVED),
@@ -478,7 +488,8 @@ async function main(): Promise<void> {
           };
       }
     };
-    const readerFor = (t: Target): StreamReader => (t === 'aigw' || t === 'portkey' ? 'sse' : 'eventstream');
+    const readerFor = (t: Target): StreamReader =>
+      t === 'aigw' || t === 'aigw-b' || t === 'portkey' ? 'sse' : 'eventstream';
 
     const burst: StubConfig = { stream: 'long', mode: 'burst', gapMs: 0 };
     const allScenarios: Record<Scenario, ScenarioSpec> = {
@@ -502,14 +513,14 @@ async function main(): Promise<void> {
         stream: false,
         concurrency: 32,
         stub: burst,
-        targets: ['floor', 'floor-fastify', 'aigw', 'portkey'],
+        targets: ['floor', 'floor-fastify', 'aigw', 'aigw-b', 'portkey'],
       },
       'stream-c32': {
         title: `streams of ${DELTAS} content deltas, concurrency 32 (throughput; the stub sends each stream in one write)`,
         stream: true,
         concurrency: 32,
         stub: burst,
-        targets: ['floor', 'floor-fastify', 'aigw', 'portkey'],
+        targets: ['floor', 'floor-fastify', 'aigw', 'aigw-b', 'portkey'],
       },
       'ttft-c1': {
         title: `streams, concurrency 1: first delta at once, the other ${DELTAS - 1} ${GAP_MS} ms later`,
@@ -781,6 +792,24 @@ async function main(): Promise<void> {
       }
     }
 
+    // The A/B of node flags: the same gateway with more flags, in the same rounds.
+    if (aigwB) {
+      lines.push(
+        `\n| at c=32, CPU µs per stream or request (median over rounds; per round: aigw-b / aigw) | aigw | aigw-b (\`${args['aigw-b-flags']}\`) |`,
+      );
+      lines.push('|---|---|---|');
+      for (const name of ['stream-c32', 'chat-c32'] as Scenario[]) {
+        const runsOf = (t: Target) => raw[name]?.[t] ?? [];
+        const a = runsOf('aigw');
+        const b = runsOf('aigw-b');
+        if (a.length === 0 || b.length === 0) continue;
+        const perRound = b.map((x, i) => f(x.cpuPerRequestMicros / (a[i]?.cpuPerRequestMicros ?? Number.NaN), 2));
+        lines.push(
+          `| ${name} | ${f(med(name, 'aigw', 'cpuPerRequestMicros'))} | ${f(med(name, 'aigw-b', 'cpuPerRequestMicros'))} (${perRound.join(', ')}) |`,
+        );
+      }
+    }
+
     // The detail per scenario.
     for (const [name, s] of scenarios) {
       if (!raw[name]) continue;
@@ -834,7 +863,31 @@ async function main(): Promise<void> {
         },
       ];
       if (args['profile-floor']) profiled.push({ target: 'floor-fastify', start: startFastifyFloor });
-      for (const { target, start } of profiled) {
+      const slices = Number(args['profile-slices']);
+      if (!Number.isInteger(slices) || slices < 1) throw new Error('--profile-slices: a whole number of at least 1');
+      if (slices > 1 && profiled.length > 1) {
+        for (const stream of [true, false]) {
+          const summaries = await interleavedProfileRun(
+            dir,
+            stream,
+            slices,
+            profiled.map(({ target, start }) => ({
+              name: `${target}-${stream ? 'stream' : 'chat'}-c32`,
+              reader: readerFor(target),
+              start,
+              specFor: (port: number) => specFor(target, stream, port),
+            })),
+            configureStub,
+          );
+          for (const [i, { target }] of profiled.entries()) {
+            lines.push(
+              `\n### CPU profile of ${target}, ${stream ? 'streams' : 'chat requests'} at c=32, ${slices} slices interleaved (${dir})\n`,
+            );
+            lines.push(summaries[i] as string);
+          }
+        }
+      }
+      for (const { target, start } of slices > 1 && profiled.length > 1 ? [] : profiled) {
         for (const stream of [true, false]) {
           const summary = await profileRun(
             dir,
@@ -942,6 +995,69 @@ async function profileRun(
     await profiled.proc.stop(60_000);
   }
   return formatSummary(summariseProfile(join(dir, `${name}.cpuprofile`)));
+}
+
+/**
+ * Like {@link profileRun} for several targets at once: all are started under --cpu-prof and warmed up, then the
+ * load alternates between them in `slices` slices of SECONDS / slices each (the order turning each slice), so
+ * the machine's drift over the run falls on every target alike. Each `<name>.window.json` lists the target's
+ * measured intervals and its streams or requests over all of them.
+ */
+async function interleavedProfileRun(
+  dir: string,
+  stream: boolean,
+  slices: number,
+  targets: {
+    name: string;
+    reader: StreamReader;
+    start: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; port: number }>;
+    specFor: (port: number) => Promise<RequestSpec>;
+  }[],
+  configureStub: (c: StubConfig) => Promise<void>,
+): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const running: { proc: Managed; spec: RequestSpec; windows: [number, number][]; count: number }[] = [];
+  try {
+    for (const t of targets) {
+      const { proc, port } = await t.start(`${t.name}-profiled`, [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        `--cpu-prof-name=${t.name}.cpuprofile`,
+      ]);
+      running.push({ proc, spec: await t.specFor(port), windows: [], count: 0 });
+    }
+    await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
+    const readerOf = (i: number) => (stream ? { stream: (targets[i] as (typeof targets)[number]).reader } : {});
+    for (const [i, r] of running.entries())
+      await runLoad({ spec: r.spec, concurrency: 32, durationMs: 2000, ...readerOf(i) });
+    const sliceMs = (SECONDS * 1000) / slices;
+    for (let slice = 0; slice < slices; slice++) {
+      for (let k = 0; k < running.length; k++) {
+        const i = (slice + k) % running.length;
+        const r = running[i] as (typeof running)[number];
+        const startMicros = Number(process.hrtime.bigint() / 1000n);
+        const result = await runLoad({ spec: r.spec, concurrency: 32, durationMs: sliceMs, ...readerOf(i) });
+        r.windows.push([startMicros, Number(process.hrtime.bigint() / 1000n)]);
+        r.count += result.latenciesMicros.length;
+      }
+    }
+    for (const [i, r] of running.entries()) {
+      const w = r.windows;
+      writeFileSync(
+        join(dir, `${(targets[i] as (typeof targets)[number]).name}.window.json`),
+        JSON.stringify({
+          startMicros: (w[0] as [number, number])[0],
+          endMicros: (w[w.length - 1] as [number, number])[1],
+          windows: w,
+          streams: r.count,
+          deltas: stream ? DELTAS : 0,
+        }),
+      );
+    }
+  } finally {
+    for (const r of running) await r.proc.stop(60_000);
+  }
+  return targets.map((t) => formatSummary(summariseProfile(join(dir, `${t.name}.cpuprofile`))));
 }
 
 /**
