@@ -1,31 +1,20 @@
 /**
  * The one way the programs create their logger (pino, JSON lines). Redaction is part of the logger, not
- * of the call sites: pino's `redact` paths censor the well-known header locations, a log formatter
- * censors keys named like secrets at any depth and scrubs secret-shaped strings (redact.ts), and the
- * message and request serializers scrub text. A library that logs its options (as @fastify/multipart
+ * of the call sites: a log formatter censors keys named like secrets at any depth (`authorization`,
+ * `cookie`, `x-api-key`, `x-amz-security-token` and the like, in headers or anywhere else) and scrubs
+ * secret-shaped strings (redact.ts), and the message and request serializers scrub text.
+ *
+ * pino's own `redact` paths are not used: the formatter's key net censors every header they would name,
+ * wherever it is, and in pino 10 path redaction cost about 40 µs of CPU per log line (a copy of the
+ * object on each call), three quarters of the cost of a line, which at the default level is every
+ * request's usage record. A library that logs its options (as @fastify/multipart
  * does at trace level, request headers included) goes through the same nets.
  */
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { REDACTED, redactSecrets, scrubSecretText } from './redact.js';
+import { redactSecrets, scrubSecretText } from './redact.js';
 
 /** Top-level keys that serializers reduce to safe fields; the formatter leaves them to those. */
 const SERIALIZED_KEYS: ReadonlySet<string> = new Set(['req', 'res']);
-
-/** Header locations censored by pino's own redaction (fast, path-based), before the generic nets. */
-const REDACT_PATHS = [
-  'headers.authorization',
-  'headers["proxy-authorization"]',
-  'headers.cookie',
-  'headers["set-cookie"]',
-  'headers["x-api-key"]',
-  'headers["x-amz-security-token"]',
-  '*.headers.authorization',
-  '*.headers["proxy-authorization"]',
-  '*.headers.cookie',
-  '*.headers["set-cookie"]',
-  '*.headers["x-api-key"]',
-  '*.headers["x-amz-security-token"]',
-];
 
 export interface CreateLoggerOptions {
   /** pino level: trace, debug, info, warn, error, fatal or silent. */
@@ -41,7 +30,6 @@ export function redactingLoggerOptions(level: string, program?: string): LoggerO
   return {
     level,
     ...(program ? { base: { program } } : {}),
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
     formatters: {
       log: (object) => redactSecrets(object, SERIALIZED_KEYS) as Record<string, unknown>,
       bindings: (bindings) => redactSecrets(bindings) as Record<string, unknown>,

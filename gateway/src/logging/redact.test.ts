@@ -102,6 +102,37 @@ describe('redactSecrets', () => {
 });
 
 describe('createLogger', () => {
+  it('censors credential headers wherever a logged object holds them, and in child bindings', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination });
+    const headers = {
+      authorization: `Bearer ${CALLER}`,
+      'Proxy-Authorization': `Basic ${CALLER}`,
+      cookie: `session=${SESSION}`,
+      'set-cookie': [`session=${SESSION}; HttpOnly`],
+      'x-api-key': CALLER,
+      'X-Amz-Security-Token': SESSION,
+      'content-type': 'application/json',
+    };
+    logger.info({ headers }, 'top level');
+    logger.info({ upstream: { request: { headers } } }, 'nested');
+    logger.info({ req: { method: 'POST', url: '/v1/chat/completions', headers } }, 'request-shaped');
+    logger.child({ headers }).info('child bindings');
+    const output = lines.join('');
+    expect(lines.length).toBe(4);
+    expect(output).not.toContain(CALLER);
+    expect(output).not.toContain(SESSION);
+    // What is not a credential stays readable.
+    for (const line of lines.slice(0, 2)) expect(line).toContain('application/json');
+    expect(output).toContain('/v1/chat/completions');
+  });
+
   it.each(['trace', 'debug', 'info', 'warn', 'error'] as const)('writes no secret at %s', (level) => {
     const lines: string[] = [];
     const destination = new Writable({
