@@ -60,7 +60,7 @@ import { parse as parseYaml } from 'yaml';
 import { type Recording, type Recordings, type StubConfig, splitFrames } from './bedrock-stub.js';
 import { formatHeapSummary, summariseHeapProfile } from './heap-summary.js';
 import { createMemoryCgroup, parseMemoryQuantity } from './lib/cgroup.js';
-import { type LoadResult, type RequestSpec, runLoad, type StreamReader } from './lib/load.js';
+import { type RequestSpec, runLoad, type StreamReader } from './lib/load.js';
 import { ensurePortkey } from './lib/portkey.js';
 import {
   canPin,
@@ -445,8 +445,9 @@ async function main(): Promise<void> {
       'aigw-b': aigwB?.proc,
       portkey,
     };
+    // A target runs when it has a process (direct has none); aigw-b goes wherever aigw does.
     const available = (['direct', 'floor', 'floor-fastify', 'aigw', 'aigw-b', 'portkey'] as Target[]).filter(
-      (t) => (want(t) || (t === 'aigw-b' && want('aigw'))) && (t !== 'portkey' || portkey) && (t !== 'aigw-b' || aigwB),
+      (t) => want(t === 'aigw-b' ? 'aigw' : t) && (t === 'direct' || processOf[t] !== undefined),
     );
 
     // `port`: a separate process of the same target (the profiled runs).
@@ -865,13 +866,16 @@ async function main(): Promise<void> {
       if (args['profile-floor']) profiled.push({ target: 'floor-fastify', start: startFastifyFloor });
       const slices = Number(args['profile-slices']);
       if (!Number.isInteger(slices) || slices < 1) throw new Error('--profile-slices: a whole number of at least 1');
-      if (slices > 1 && profiled.length > 1) {
+      // Interleaved: all targets in one set of runs; else each target on its own, one after the other.
+      const groups = slices > 1 ? [profiled] : profiled.map((p) => [p]);
+      for (const group of groups) {
         for (const stream of [true, false]) {
-          const summaries = await interleavedProfileRun(
+          const summaries = await profiledRuns(
+            'cpu',
             dir,
             stream,
             slices,
-            profiled.map(({ target, start }) => ({
+            group.map(({ target, start }) => ({
               name: `${target}-${stream ? 'stream' : 'chat'}-c32`,
               reader: readerFor(target),
               start,
@@ -879,27 +883,13 @@ async function main(): Promise<void> {
             })),
             configureStub,
           );
-          for (const [i, { target }] of profiled.entries()) {
+          for (const [i, { target }] of group.entries()) {
+            const how = slices > 1 ? `, ${slices} slices interleaved` : '';
             lines.push(
-              `\n### CPU profile of ${target}, ${stream ? 'streams' : 'chat requests'} at c=32, ${slices} slices interleaved (${dir})\n`,
+              `\n### CPU profile of ${target}, ${stream ? 'streams' : 'chat requests'} at c=32${how} (${dir})\n`,
             );
             lines.push(summaries[i] as string);
           }
-        }
-      }
-      for (const { target, start } of slices > 1 && profiled.length > 1 ? [] : profiled) {
-        for (const stream of [true, false]) {
-          const summary = await profileRun(
-            dir,
-            `${target}-${stream ? 'stream' : 'chat'}-c32`,
-            stream,
-            readerFor(target),
-            start,
-            (port) => specFor(target, stream, port),
-            configureStub,
-          );
-          lines.push(`\n### CPU profile of ${target}, ${stream ? 'streams' : 'chat requests'} at c=32 (${dir})\n`);
-          lines.push(summary);
         }
       }
     }
@@ -907,20 +897,26 @@ async function main(): Promise<void> {
     if (args['heap-profile']) {
       const dir = resolve(args['heap-profile']);
       for (const stream of [true, false]) {
-        const summary = await heapProfileRun(
+        const [summary] = await profiledRuns(
+          'heap',
           dir,
-          `aigw-${stream ? 'stream' : 'chat'}-c32`,
           stream,
-          readerFor('aigw'),
-          async (name, flags) => {
-            const started = await startAigw(name, flags);
-            return { proc: started.proc, port: started.gwPort };
-          },
-          (port) => specFor('aigw', stream, port),
+          1,
+          [
+            {
+              name: `aigw-${stream ? 'stream' : 'chat'}-c32`,
+              reader: readerFor('aigw'),
+              start: async (name, flags) => {
+                const started = await startAigw(name, flags);
+                return { proc: started.proc, port: started.gwPort };
+              },
+              specFor: (port) => specFor('aigw', stream, port),
+            },
+          ],
           configureStub,
         );
         lines.push(`\n### Heap allocation of aigw, ${stream ? 'streams' : 'chat requests'} at c=32 (${dir})\n`);
-        lines.push(summary);
+        lines.push(summary as string);
       }
     }
 
@@ -957,94 +953,82 @@ function pct(share: number): string {
   return Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : '–';
 }
 
-/**
- * A separate `aigw serve` under `--cpu-prof`: warmed up, driven through one stream-c32 (or chat-c32) run, stopped
- * with SIGTERM (the profile is written at exit). The measured interval (monotonic clock, µs, as the profile's
- * timestamps) and the number of streams or requests go to `<name>.window.json`, so the summary can leave start-up
- * and shutdown out.
- */
-async function profileRun(
-  dir: string,
-  name: string,
-  stream: boolean,
-  streamReader: StreamReader,
-  start: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; port: number }>,
-  specFor: (port: number) => Promise<RequestSpec>,
-  configureStub: (c: StubConfig) => Promise<void>,
-): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  const reader = stream ? { stream: streamReader } : {};
-  const profiled = await start(`${name}-profiled`, [
-    '--cpu-prof',
-    `--cpu-prof-dir=${dir}`,
-    `--cpu-prof-name=${name}.cpuprofile`,
-  ]);
-  try {
-    await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
-    const spec = await specFor(profiled.port);
-    await runLoad({ spec, concurrency: 32, durationMs: 2000, ...reader });
-    const startMicros = Number(process.hrtime.bigint() / 1000n);
-    const result: LoadResult = await runLoad({ spec, concurrency: 32, durationMs: SECONDS * 1000, ...reader });
-    const endMicros = Number(process.hrtime.bigint() / 1000n);
-    // For chat requests, `deltas: 0`: the summary gives CPU per request.
-    writeFileSync(
-      join(dir, `${name}.window.json`),
-      JSON.stringify({ startMicros, endMicros, streams: result.latenciesMicros.length, deltas: stream ? DELTAS : 0 }),
-    );
-  } finally {
-    await profiled.proc.stop(60_000);
-  }
-  return formatSummary(summariseProfile(join(dir, `${name}.cpuprofile`)));
+type ProfileKind = 'cpu' | 'heap';
+
+interface ProfiledTarget {
+  /** Base name of the files written: `<name>.cpuprofile` or `<name>.heapprofile`, and `<name>.window.json`. */
+  name: string;
+  reader: StreamReader;
+  start: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; port: number }>;
+  specFor: (port: number) => Promise<RequestSpec>;
 }
 
 /**
- * Like {@link profileRun} for several targets at once: all are started under --cpu-prof and warmed up, then the
- * load alternates between them in `slices` slices of SECONDS / slices each (the order turning each slice), so
- * the machine's drift over the run falls on every target alike. Each `<name>.window.json` lists the target's
- * measured intervals and its streams or requests over all of them.
+ * Separate processes of the targets, started together with a profiler: `cpu`, under --cpu-prof (the profile is
+ * written at exit); `heap`, with bench/lib/heap-sample.ts loaded (V8's sampling heap profiler, started and stopped
+ * with SIGUSR2 around the measured runs). Each is warmed up, then the load alternates between them in `slices`
+ * slices of SECONDS / slices each, the order turning each slice, so the machine's drift over the run falls on every
+ * target alike (one target, one slice: a plain run). Each `<name>.window.json` holds the target's measured intervals
+ * (monotonic clock, µs, as a CPU profile's timestamps) and its streams or requests over all of them, so a summary
+ * leaves start-up, warm-up, the other targets' slices and shutdown out. Returns each target's summary.
  */
-async function interleavedProfileRun(
+async function profiledRuns(
+  kind: ProfileKind,
   dir: string,
   stream: boolean,
   slices: number,
-  targets: {
-    name: string;
-    reader: StreamReader;
-    start: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; port: number }>;
-    specFor: (port: number) => Promise<RequestSpec>;
-  }[],
+  targets: ProfiledTarget[],
   configureStub: (c: StubConfig) => Promise<void>,
 ): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
-  const running: { proc: Managed; spec: RequestSpec; windows: [number, number][]; count: number }[] = [];
+  const fileOf = (t: ProfiledTarget) => join(dir, `${t.name}.${kind === 'cpu' ? 'cpuprofile' : 'heapprofile'}`);
+  const flagsOf = (t: ProfiledTarget) => {
+    if (kind === 'cpu') return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${t.name}.cpuprofile`];
+    const sampler = new URL('./lib/heap-sample.js', import.meta.url);
+    sampler.searchParams.set('out', fileOf(t));
+    return ['--import', sampler.href];
+  };
+  const running: {
+    target: ProfiledTarget;
+    proc: Managed;
+    spec: RequestSpec;
+    windows: [number, number][];
+    count: number;
+  }[] = [];
   try {
-    for (const t of targets) {
-      const { proc, port } = await t.start(`${t.name}-profiled`, [
-        '--cpu-prof',
-        `--cpu-prof-dir=${dir}`,
-        `--cpu-prof-name=${t.name}.cpuprofile`,
-      ]);
-      running.push({ proc, spec: await t.specFor(port), windows: [], count: 0 });
+    for (const target of targets) {
+      rmSync(fileOf(target), { force: true });
+      const { proc, port } = await target.start(`${target.name}-profiled`, flagsOf(target));
+      running.push({ target, proc, spec: await target.specFor(port), windows: [], count: 0 });
     }
     await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
-    const readerOf = (i: number) => (stream ? { stream: (targets[i] as (typeof targets)[number]).reader } : {});
-    for (const [i, r] of running.entries())
-      await runLoad({ spec: r.spec, concurrency: 32, durationMs: 2000, ...readerOf(i) });
+    const load = (r: (typeof running)[number], durationMs: number) =>
+      runLoad({ spec: r.spec, concurrency: 32, durationMs, ...(stream ? { stream: r.target.reader } : {}) });
+    for (const r of running) await load(r, 2000);
+    // The heap sampler counts whatever is allocated while it runs; an idle target allocates next to nothing.
+    if (kind === 'heap') for (const r of running) r.proc.child.kill('SIGUSR2');
     const sliceMs = (SECONDS * 1000) / slices;
     for (let slice = 0; slice < slices; slice++) {
       for (let k = 0; k < running.length; k++) {
-        const i = (slice + k) % running.length;
-        const r = running[i] as (typeof running)[number];
+        const r = running[(slice + k) % running.length] as (typeof running)[number];
         const startMicros = Number(process.hrtime.bigint() / 1000n);
-        const result = await runLoad({ spec: r.spec, concurrency: 32, durationMs: sliceMs, ...readerOf(i) });
+        const result = await load(r, sliceMs);
         r.windows.push([startMicros, Number(process.hrtime.bigint() / 1000n)]);
         r.count += result.latenciesMicros.length;
       }
     }
-    for (const [i, r] of running.entries()) {
+    if (kind === 'heap') {
+      for (const r of running) r.proc.child.kill('SIGUSR2');
+      const deadline = Date.now() + 30_000;
+      while (!running.every((r) => existsSync(fileOf(r.target)))) {
+        if (Date.now() > deadline) throw new Error(`no heap profile written to ${dir}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    for (const r of running) {
       const w = r.windows;
       writeFileSync(
-        join(dir, `${(targets[i] as (typeof targets)[number]).name}.window.json`),
+        join(dir, `${r.target.name}.window.json`),
         JSON.stringify({
           startMicros: (w[0] as [number, number])[0],
           endMicros: (w[w.length - 1] as [number, number])[1],
@@ -1057,50 +1041,9 @@ async function interleavedProfileRun(
   } finally {
     for (const r of running) await r.proc.stop(60_000);
   }
-  return targets.map((t) => formatSummary(summariseProfile(join(dir, `${t.name}.cpuprofile`))));
-}
-
-/**
- * A separate `aigw serve` with bench/lib/heap-sample.ts loaded: warmed up, then V8's sampling heap profiler runs
- * through one stream-c32 (or chat-c32) run (started and stopped with SIGUSR2), and the number of streams or
- * requests of that run goes to `<name>.window.json` beside the `.heapprofile`.
- */
-async function heapProfileRun(
-  dir: string,
-  name: string,
-  stream: boolean,
-  streamReader: StreamReader,
-  start: (name: string, nodeFlags: string[]) => Promise<{ proc: Managed; port: number }>,
-  specFor: (port: number) => Promise<RequestSpec>,
-  configureStub: (c: StubConfig) => Promise<void>,
-): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.heapprofile`);
-  rmSync(file, { force: true });
-  const sampler = new URL('./lib/heap-sample.js', import.meta.url);
-  sampler.searchParams.set('out', file);
-  const reader = stream ? { stream: streamReader } : {};
-  const profiled = await start(`${name}-heap`, ['--import', sampler.href]);
-  try {
-    await configureStub({ stream: 'long', mode: 'burst', gapMs: 0 });
-    const spec = await specFor(profiled.port);
-    await runLoad({ spec, concurrency: 32, durationMs: 2000, ...reader });
-    profiled.proc.child.kill('SIGUSR2');
-    const result: LoadResult = await runLoad({ spec, concurrency: 32, durationMs: SECONDS * 1000, ...reader });
-    profiled.proc.child.kill('SIGUSR2');
-    const deadline = Date.now() + 30_000;
-    while (!existsSync(file)) {
-      if (Date.now() > deadline) throw new Error(`${name}: no heap profile written to ${file}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    writeFileSync(
-      join(dir, `${name}.window.json`),
-      JSON.stringify({ streams: result.latenciesMicros.length, deltas: stream ? DELTAS : 0 }),
-    );
-  } finally {
-    await profiled.proc.stop(60_000);
-  }
-  return formatHeapSummary(summariseHeapProfile(file));
+  return targets.map((t) =>
+    kind === 'cpu' ? formatSummary(summariseProfile(fileOf(t))) : formatHeapSummary(summariseHeapProfile(fileOf(t))),
+  );
 }
 
 interface StreamsResult {
