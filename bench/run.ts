@@ -44,6 +44,9 @@
  *            (bench/fastify-floor.ts)
  *          --aigw-b-flags "FLAGS": also measure `aigw-b`, a second `aigw serve` with these node flags after the
  *            image's, in the c=32 runs, interleaved with the others: an A/B of runtime settings in one run
+ *          --aigw-b-build DIR: also measure `aigw-b`, started from another build's `DIR/gateway/src/cli/aigw.js`
+ *            (say a copy of `dist/` from before a change, beside a `package.json` and `node_modules`), with the
+ *            image's flags and any --aigw-b-flags: an A/B of two builds, interleaved in the same rounds
  *          --priority=P: run the benchmark and its servers at this nice value (e.g. --priority=-10 as root)
  *          --memory-limit Q|chart|none (chart): run aigw in a memory cgroup of Q (`512Mi`), by default the Helm
  *            chart's gateway limit, as its pod runs it (needs root and a writable cgroup file system)
@@ -95,6 +98,7 @@ const { values: args } = parseArgs({
     'profile-slices': { type: 'string', default: '1' },
     'floor-ballast': { type: 'string' },
     'aigw-b-flags': { type: 'string' },
+    'aigw-b-build': { type: 'string' },
     priority: { type: 'string' },
     'memory-limit': { type: 'string', default: 'chart' },
     out: { type: 'string', default: 'bench/results/latest.json' },
@@ -349,7 +353,7 @@ async function main(): Promise<void> {
     };
 
     const configDir = writeGatewayConfig(stubUrl);
-    const startAigw = async (name: string, nodeFlags: string[] = []) => {
+    const startAigw = async (name: string, nodeFlags: string[] = [], script = AIGW) => {
       const gwPort = await freePort();
       const adminPort = await freePort();
       const proc = await startProcess(
@@ -358,7 +362,7 @@ async function main(): Promise<void> {
         [
           ...IMAGE_NODE_FLAGS,
           ...nodeFlags,
-          AIGW,
+          script,
           'serve',
           '--config',
           configDir,
@@ -378,7 +382,15 @@ async function main(): Promise<void> {
     };
     const aigw = await startAigw('aigw');
     managed.push(aigw.proc);
-    const aigwB = args['aigw-b-flags'] ? await startAigw('aigw-b', args['aigw-b-flags'].split(/\s+/)) : undefined;
+    const aigwBBuild = args['aigw-b-build'];
+    const aigwB =
+      args['aigw-b-flags'] || aigwBBuild
+        ? await startAigw(
+            'aigw-b',
+            args['aigw-b-flags']?.split(/\s+/) ?? [],
+            aigwBBuild ? join(resolve(aigwBBuild), 'gateway/src/cli/aigw.js') : AIGW,
+          )
+        : undefined;
     if (aigwB) managed.push(aigwB.proc);
 
     const floorPort = await freePort();
@@ -793,10 +805,16 @@ async function main(): Promise<void> {
       }
     }
 
-    // The A/B of node flags: the same gateway with more flags, in the same rounds.
+    // The A/B of node flags or of builds, in the same rounds.
     if (aigwB) {
+      const aigwBLabel = [
+        args['aigw-b-flags'] ? `\`${args['aigw-b-flags']}\`` : '',
+        aigwBBuild ? `build \`${aigwBBuild}\`` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
       lines.push(
-        `\n| at c=32, CPU µs per stream or request (median over rounds; per round: aigw-b / aigw) | aigw | aigw-b (\`${args['aigw-b-flags']}\`) |`,
+        `\n| at c=32, CPU µs per stream or request (median over rounds; per round: aigw-b / aigw) | aigw | aigw-b (${aigwBLabel}) |`,
       );
       lines.push('|---|---|---|');
       for (const name of ['stream-c32', 'chat-c32'] as Scenario[]) {

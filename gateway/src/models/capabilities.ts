@@ -443,7 +443,18 @@ export function capabilitiesFor(modelId: string, family: ModelFamily = inferFami
   return caps;
 }
 
-/** Capabilities of a configured model (its `family` as compiled, refined by its model id). */
+const byModel = new WeakMap<CompiledModel, ModelCapabilities>();
+
+/**
+ * Capabilities of a configured model (its `family` as compiled, refined by its model id). Kept per compiled
+ * model, which lives as long as its config snapshot: a chat request looks them up by the object instead of
+ * joining and hashing a key string each time.
+ */
 export function getCapabilities(model: CompiledModel): ModelCapabilities {
-  return capabilitiesFor(model.modelId, model.family);
+  let caps = byModel.get(model);
+  if (!caps) {
+    caps = capabilitiesFor(model.modelId, model.family);
+    byModel.set(model, caps);
+  }
+  return caps;
 }

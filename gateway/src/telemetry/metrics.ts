@@ -11,7 +11,7 @@ import type { UpstreamAttemptObserver, UpstreamOperation } from '../upstream/ind
 import { defaultRuntimeEndpoint, resolveRegion } from '../upstream/index.js';
 import { GenAiBinding, GenAiInstruments, type GenAiMirror, type GenAiTarget } from './genai-metrics.js';
 import { HistogramSeries } from './histogram-series.js';
-import { type PendingCount, PendingCounter, PendingGauge, type PendingLevel } from './pending.js';
+import { type PendingCount, PendingCounter, PendingGauge, type PendingLevel, SeriesIndex } from './pending.js';
 import type { GenAiOperation } from './tracing.js';
 
 /** Token kinds of `aigw_tokens_total` (DESIGN.md, Observability). */
@@ -72,27 +72,27 @@ export class GatewayMetrics {
   readonly genAiInstruments: GenAiInstruments;
   readonly #genAi = new WeakMap<object, Map<GenAiOperation, GenAiBinding>>();
   readonly #mirror: GenAiMirror | undefined;
-  readonly #upstreamChildren = new Map<
-    string,
-    { duration: HistogramSeries<'account' | 'region' | 'operation'>; outcomes: Map<string, PendingCount> }
-  >();
+  readonly #upstreamChildren = new SeriesIndex<{
+    duration: HistogramSeries<'account' | 'region' | 'operation'>;
+    outcomes: Map<string, PendingCount>;
+  }>(3);
   // The counters and the gauge a request touches count in plain numbers until a scrape (pending.ts).
-  readonly #requestCounts = new PendingCounter<'route' | 'account' | 'model' | 'status'>();
-  readonly #tokenCounts = new PendingCounter<'account' | 'model' | 'kind'>();
-  readonly #costCounts = new PendingCounter<'account' | 'model' | 'subject'>();
-  readonly #teamCostCounts = new PendingCounter<'account' | 'model' | 'team'>();
-  readonly #attemptCounts = new PendingCounter<'account' | 'region' | 'operation' | 'outcome'>();
-  readonly #inflightLevels = new PendingGauge<'route'>();
+  readonly #requestCounts = new PendingCounter(['route', 'account', 'model', 'status'] as const);
+  readonly #tokenCounts = new PendingCounter(['account', 'model', 'kind'] as const);
+  readonly #costCounts = new PendingCounter(['account', 'model', 'subject'] as const);
+  readonly #teamCostCounts = new PendingCounter(['account', 'model', 'team'] as const);
+  readonly #attemptCounts = new PendingCounter(['account', 'region', 'operation', 'outcome'] as const);
+  readonly #inflightLevels = new PendingGauge(['route'] as const);
   /**
    * Histogram series by their label values, bound once (histogram-series.ts): prom-client's `labels()` and
    * its per-observation label checks cost more than the observation itself.
    */
-  readonly #overheadChildren = new Map<string, HistogramSeries<'route' | 'kind'>>();
-  readonly #firstTokenChildren = new Map<string, HistogramSeries<'account' | 'model'>>();
-  readonly #requestChildren = new Map<
-    string,
-    { count: PendingCount; duration: HistogramSeries<'route' | 'account' | 'model' | 'status'> }
-  >();
+  readonly #overheadChildren = new SeriesIndex<HistogramSeries<'route' | 'kind'>>(2);
+  readonly #firstTokenChildren = new SeriesIndex<HistogramSeries<'account' | 'model'>>(2);
+  readonly #requestChildren = new SeriesIndex<{
+    count: PendingCount;
+    duration: HistogramSeries<'route' | 'account' | 'model' | 'status'>;
+  }>(4);
 
   constructor(options: { defaultMetrics?: boolean; genAiMirror?: GenAiMirror } = {}) {
     this.registry = new Registry();
@@ -267,10 +267,7 @@ export class GatewayMetrics {
                   : 'failed';
           let counter = child.outcomes.get(outcome);
           if (!counter) {
-            counter = this.#attemptCounts.child(
-              `${start.account}\u0000${start.region}\u0000${start.operation}\u0000${outcome}`,
-              () => ({ account: start.account, region: start.region, operation: start.operation, outcome }),
-            );
+            counter = this.#attemptCounts.child(start.account, start.region, start.operation, outcome);
             child.outcomes.set(outcome, counter);
           }
           counter.inc();
@@ -282,29 +279,27 @@ export class GatewayMetrics {
   }
 
   #upstreamChild(account: string, region: string, operation: UpstreamOperation) {
-    const key = `${account}\u0000${region}\u0000${operation}`;
-    let child = this.#upstreamChildren.get(key);
+    let child = this.#upstreamChildren.get(account, region, operation);
     if (!child) {
       child = {
         duration: new HistogramSeries(this.upstreamDuration, { account, region, operation }),
         outcomes: new Map(),
       };
-      this.#upstreamChildren.set(key, child);
+      this.#upstreamChildren.set(child, account, region, operation);
     }
     return child;
   }
 
   /** Records one finished request (count, latency, and overhead when an upstream call was made). */
   observeRequest(o: RequestObservation): void {
-    const key = `${o.route}\u0000${o.account}\u0000${o.model}\u0000${o.status}`;
-    let child = this.#requestChildren.get(key);
+    let child = this.#requestChildren.get(o.route, o.account, o.model, o.status);
     if (!child) {
       const labels = { route: o.route, account: o.account, model: o.model, status: String(o.status) };
       child = {
-        count: this.#requestCounts.child(key, () => labels),
+        count: this.#requestCounts.child(o.route, o.account, o.model, o.status),
         duration: new HistogramSeries(this.requestDuration, labels),
       };
-      this.#requestChildren.set(key, child);
+      this.#requestChildren.set(child, o.route, o.account, o.model, o.status);
     }
     child.count.inc();
     child.duration.observe(o.seconds);
@@ -313,11 +308,10 @@ export class GatewayMetrics {
 
   /** Streams: from request arrival to the first content token written to the caller. */
   observeFirstToken(account: string, model: string, seconds: number): void {
-    const key = `${account}\u0000${model}`;
-    let child = this.#firstTokenChildren.get(key);
+    let child = this.#firstTokenChildren.get(account, model);
     if (!child) {
       child = new HistogramSeries(this.timeToFirstToken, { account, model });
-      this.#firstTokenChildren.set(key, child);
+      this.#firstTokenChildren.set(child, account, model);
     }
     child.observe(seconds);
   }
@@ -332,32 +326,30 @@ export class GatewayMetrics {
 
   /** The in-flight level of a route (`aigw_inflight_requests{route}`), set on the gauge at each scrape. */
   inflightOf(route: string): PendingLevel<'route'> {
-    return this.#inflightLevels.child(route, () => ({ route }));
+    return this.#inflightLevels.child(route);
   }
 
   #overheadOf(route: string, kind: 'total' | 'ttft'): HistogramSeries<'route' | 'kind'> {
-    const key = `${route}\u0000${kind}`;
-    let child = this.#overheadChildren.get(key);
+    let child = this.#overheadChildren.get(route, kind);
     if (!child) {
       child = new HistogramSeries(this.overhead, { route, kind });
-      this.#overheadChildren.set(key, child);
+      this.#overheadChildren.set(child, route, kind);
     }
     return child;
   }
 
   addTokens(account: string, model: string, kind: TokenKind, count: number | undefined): void {
-    if (count && count > 0)
-      this.#tokenCounts.child(`${account}\u0000${model}\u0000${kind}`, () => ({ account, model, kind })).inc(count);
+    if (count && count > 0) this.#tokenCounts.child(account, model, kind).inc(count);
   }
 
   /** The `aigw_cost_usd_total` series of a caller subject (callers bind it once, see server/usage.ts). */
   costOf(account: string, model: string, subject: string): PendingCount {
-    return this.#costCounts.child(`${account}\u0000${model}\u0000${subject}`, () => ({ account, model, subject }));
+    return this.#costCounts.child(account, model, subject);
   }
 
   /** The `aigw_team_cost_usd_total` series of a caller team. */
   teamCostOf(account: string, model: string, team: string): PendingCount {
-    return this.#teamCostCounts.child(`${account}\u0000${model}\u0000${team}`, () => ({ account, model, team }));
+    return this.#teamCostCounts.child(account, model, team);
   }
 
   setRevision(revision: string): void {

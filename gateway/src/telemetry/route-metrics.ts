@@ -11,8 +11,8 @@ export class RouteMetrics {
   readonly decisions: Counter<'route' | 'target' | 'reason'>;
   readonly failovers: Counter<'route' | 'from' | 'reason'>;
   readonly ejections: Counter<'route' | 'target'>;
-  readonly #decisions = new PendingCounter<'route' | 'target' | 'reason'>();
-  readonly #failovers = new PendingCounter<'route' | 'from' | 'reason'>();
+  readonly #decisions = new PendingCounter(['route', 'target', 'reason'] as const);
+  readonly #failovers = new PendingCounter(['route', 'from', 'reason'] as const);
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -41,11 +41,11 @@ export class RouteMetrics {
   }
 
   decision(route: string, target: string, reason: string): void {
-    this.#decisions.child(`${route}\0${target}\0${reason}`, () => ({ route, target, reason })).inc();
+    this.#decisions.child(route, target, reason).inc();
   }
 
   failover(route: string, from: string, reason: string): void {
-    this.#failovers.child(`${route}\0${from}\0${reason}`, () => ({ route, from, reason })).inc();
+    this.#failovers.child(route, from, reason).inc();
   }
 
   ejection(route: string, target: string): void {

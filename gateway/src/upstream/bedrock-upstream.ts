@@ -134,6 +134,26 @@ interface ModelTarget {
   arnRegion: string | undefined;
   /** `/model/<encoded id>/`, the path between an endpoint's base path and the operation. */
   pathLabel: string;
+  /**
+   * Whole request paths by endpoint base path and operation, built once: the signer looks each path up in
+   * its own cache, and a path joined anew per request had to be flattened and hashed every time.
+   */
+  paths: Map<string, Map<string, string>>;
+}
+
+/** The request path of `operation` on a model under an endpoint's base path (a few per model: memoised). */
+function pathOf(target: ModelTarget, basePath: string, operation: string): string {
+  let byOperation = target.paths.get(basePath);
+  if (!byOperation) {
+    byOperation = new Map();
+    target.paths.set(basePath, byOperation);
+  }
+  let path = byOperation.get(operation);
+  if (path === undefined) {
+    path = `${basePath}${target.pathLabel}${operation}`;
+    byOperation.set(operation, path);
+  }
+  return path;
 }
 
 /**
@@ -244,7 +264,11 @@ export class BedrockUpstream {
   private modelTarget(modelId: string): ModelTarget {
     let target = this.modelTargets.get(modelId);
     if (!target) {
-      target = { arnRegion: parseModelId(modelId)?.arnRegion, pathLabel: `/model/${encodeModelIdForPath(modelId)}/` };
+      target = {
+        arnRegion: parseModelId(modelId)?.arnRegion,
+        pathLabel: `/model/${encodeModelIdForPath(modelId)}/`,
+        paths: new Map(),
+      };
       if (this.modelTargets.size >= MAX_MEMOISED_MODELS) this.modelTargets.clear();
       this.modelTargets.set(modelId, target);
     }
@@ -256,7 +280,7 @@ export class BedrockUpstream {
     const target = this.modelTarget(call.modelId);
     const region = target.arnRegion ?? call.region;
     const endpoint = this.endpoints.resolve(call.account, region);
-    const path = `${endpoint.basePath}${target.pathLabel}${call.operation}`;
+    const path = pathOf(target, endpoint.basePath, call.operation);
     const auth = this.authFor(call.account, call.credentials);
     const startedAt = performance.now();
     const limits = call.limits;
@@ -585,10 +609,13 @@ class EventStreamReader implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(
-    _controller: Dispatcher.DispatchController,
+    controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Dispatcher.ResponseData['headers'],
   ): void {
+    // The controller lives as long as the stream and would keep the raw header buffers (a dozen Buffer
+    // objects, about 2 KB) that `headers` was parsed from; nothing reads them again.
+    controller.rawHeaders = null;
     this.headersAt = performance.now();
     if (statusCode < 200 || statusCode >= 300) this.error = { chunks: [], size: 0 };
     this.resolveHead({ statusCode, headers });
