@@ -54,6 +54,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -457,6 +458,25 @@ async function main(): Promise<void> {
       'aigw-b': aigwB?.proc,
       portkey,
     };
+    /**
+     * Waits (at most 3 s) until every target process is idle: 200 ms with at most one clock tick (10 ms) of
+     * CPU among them. What a run leaves behind, such as V8's memory reducer collecting once the load stops,
+     * would otherwise fall into the next target's run on the same core (aigw-b mostly runs right after aigw).
+     * An A/A run (`--aigw-b-build dist`) read aigw-b 8 % above aigw a chat request without the pause and 4 %
+     * below with it, single rounds ±10 % either way: docs/benchmarks.md, round 8.
+     */
+    const settle = async (): Promise<void> => {
+      const procs = Object.values(processOf).filter((p): p is Managed => p !== undefined);
+      const total = () => procs.reduce((sum, p) => sum + (p.cpuMicros() || 0), 0);
+      const deadline = performance.now() + 3000;
+      let before = total();
+      while (performance.now() < deadline) {
+        await sleep(200);
+        const now = total();
+        if (now - before <= 10_000) return;
+        before = now;
+      }
+    };
     // A target runs when it has a process (direct has none); aigw-b goes wherever aigw does.
     const available = (['direct', 'floor', 'floor-fastify', 'aigw', 'aigw-b', 'portkey'] as Target[]).filter(
       (t) => want(t === 'aigw-b' ? 'aigw' : t) && (t === 'direct' || processOf[t] !== undefined),
@@ -657,6 +677,7 @@ async function main(): Promise<void> {
         await configureStub(s.stub);
         const order = s.targets.map((_, i) => s.targets[(i + round) % s.targets.length]!);
         for (const t of order) {
+          await settle();
           const run = await measure(t, s, await specFor(t, s.stream));
           const perTarget = raw[name] ?? {};
           raw[name] = perTarget;
