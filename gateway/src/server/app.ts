@@ -160,7 +160,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
         model: state.model,
         status,
         seconds,
-        ...(state.upstreamMs !== undefined ? { overheadSeconds: seconds - state.upstreamMs / 1000 } : {}),
+        overheadSeconds: state.upstreamMs !== undefined ? seconds - state.upstreamMs / 1000 : undefined,
       });
       const errorType = status >= 400 ? (state.errorType ?? errorTypeOfStatus(status)) : undefined;
       genAiOf(metrics, state)?.duration(seconds, errorType);

@@ -468,11 +468,12 @@ export class BedrockUpstream {
         onResponseEnd() {
           if (!head) return reject(new GatewayError('upstream_error', 'Bedrock sent no response.'));
           const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-          resolve({ ...head, headersAt, body: bytes });
+          resolve({ statusCode: head.statusCode, headers: head.headers, headersAt, body: bytes });
         },
         onResponseError(_controller, error) {
           // An oversized error body is dropped; the error is still mapped from the status and headers.
-          if (overflow && head && limit === MAX_ERROR_BODY_BYTES) resolve({ ...head, headersAt, body: undefined });
+          if (overflow && head && limit === MAX_ERROR_BODY_BYTES)
+            resolve({ statusCode: head.statusCode, headers: head.headers, headersAt, body: undefined });
           else reject(overflow ?? error);
         },
       };

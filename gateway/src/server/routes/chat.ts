@@ -141,8 +141,9 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       }
       Object.assign(headers, admission.headers);
     }
+    // Every property present, undefined when unused: one object shape for the upstream client to read.
     const call: UpstreamCall = {
-      ...(traced ? { onAttempt: traced.onAttempt } : {}),
+      onAttempt: traced?.onAttempt,
       account: target.account,
       credentials: target.credentials,
       region: target.model.region,
@@ -151,7 +152,7 @@ async function chatCompletion(ctx: ServerContext, request: FastifyRequest, reply
       body,
       signal: abort.signal,
       tally: state,
-      ...(limits ? { limits } : {}),
+      limits,
     };
     state.stream = plan.stream;
     try {
