@@ -43,7 +43,7 @@
  *            work, output discarded, or allocates as much per request as aigw's own code does
  *            (bench/fastify-floor.ts)
  *          --aigw-b-flags "FLAGS": also measure `aigw-b`, a second `aigw serve` with these node flags after the
- *            image's, in the c=32 runs, interleaved with the others: an A/B of runtime settings in one run
+ *            image's, in the c=32 and c=1 runs, interleaved with the others: an A/B of runtime settings in one run
  *          --aigw-b-build DIR: also measure `aigw-b`, started from another build's `DIR/gateway/src/cli/aigw.js`
  *            (say a copy of `dist/` from before a change, beside a `package.json` and `node_modules`), with the
  *            image's flags and any --aigw-b-flags: an A/B of two builds, interleaved in the same rounds
@@ -531,7 +531,7 @@ async function main(): Promise<void> {
         stream: false,
         concurrency: 1,
         stub: burst,
-        targets: ['direct', 'floor', 'aigw', 'portkey'],
+        targets: ['direct', 'floor', 'aigw', 'aigw-b', 'portkey'],
       },
       'chat-rate': {
         title: `chat, fixed ${RATE} req/s (open loop, 64 connections)`,
@@ -560,7 +560,7 @@ async function main(): Promise<void> {
         stream: true,
         concurrency: 1,
         stub: { stream: 'long', mode: 'first-then-rest', gapMs: GAP_MS },
-        targets: ['floor', 'aigw', 'portkey'],
+        targets: ['floor', 'aigw', 'aigw-b', 'portkey'],
       },
       'ttft-burst-c1': {
         title: `streams, concurrency 1: all ${DELTAS} deltas in one write (how the bench measured time to first token before)`,
