@@ -72,10 +72,7 @@ export class GatewayMetrics {
   readonly genAiInstruments: GenAiInstruments;
   readonly #genAi = new WeakMap<object, Map<GenAiOperation, GenAiBinding>>();
   readonly #mirror: GenAiMirror | undefined;
-  readonly #upstreamChildren = new SeriesIndex<{
-    duration: HistogramSeries<'account' | 'region' | 'operation'>;
-    outcomes: Map<string, PendingCount>;
-  }>(3);
+  readonly #upstreamDurations = new SeriesIndex<HistogramSeries<'account' | 'region' | 'operation'>>(3);
   // The counters and the gauge a request touches count in plain numbers until a scrape (pending.ts).
   readonly #requestCounts = new PendingCounter(['route', 'account', 'model', 'status'] as const);
   readonly #tokenCounts = new PendingCounter(['account', 'model', 'kind'] as const);
@@ -252,11 +249,11 @@ export class GatewayMetrics {
   /** The attempt observer for {@link BedrockUpstream}: latency, outcome and exception of every attempt. */
   upstreamObserver(): UpstreamAttemptObserver {
     return (start) => {
-      const child = this.#upstreamChild(start.account, start.region, start.operation);
+      const duration = this.#upstreamDuration(start.account, start.region, start.operation);
       const began = performance.now();
       return {
         end: (result) => {
-          child.duration.observe((performance.now() - began) / 1000);
+          duration.observe((performance.now() - began) / 1000);
           const outcome: UpstreamOutcome =
             result.error === undefined
               ? 'ok'
@@ -265,12 +262,7 @@ export class GatewayMetrics {
                 : result.willRetry
                   ? 'retried'
                   : 'failed';
-          let counter = child.outcomes.get(outcome);
-          if (!counter) {
-            counter = this.#attemptCounts.child(start.account, start.region, start.operation, outcome);
-            child.outcomes.set(outcome, counter);
-          }
-          counter.inc();
+          this.#attemptCounts.child(start.account, start.region, start.operation, outcome).inc();
           if (result.error !== undefined && outcome !== 'client_closed')
             this.upstreamErrors.labels(start.account, start.region, exceptionLabel(result.error)).inc();
         },
@@ -278,16 +270,13 @@ export class GatewayMetrics {
     };
   }
 
-  #upstreamChild(account: string, region: string, operation: UpstreamOperation) {
-    let child = this.#upstreamChildren.get(account, region, operation);
-    if (!child) {
-      child = {
-        duration: new HistogramSeries(this.upstreamDuration, { account, region, operation }),
-        outcomes: new Map(),
-      };
-      this.#upstreamChildren.set(child, account, region, operation);
+  #upstreamDuration(account: string, region: string, operation: UpstreamOperation) {
+    let series = this.#upstreamDurations.get(account, region, operation);
+    if (!series) {
+      series = new HistogramSeries(this.upstreamDuration, { account, region, operation });
+      this.#upstreamDurations.set(series, account, region, operation);
     }
-    return child;
+    return series;
   }
 
   /** Records one finished request (count, latency, and overhead when an upstream call was made). */

@@ -76,6 +76,11 @@ async function sdkSignature(
   return signed.headers as Record<string, string>;
 }
 
+/** A signer that reads its credentials and its clock from these functions at every signature. */
+function signerWith(credentials: () => AwsCredentials, now: () => number): SigV4Signer {
+  return new SigV4Signer(() => Promise.resolve(credentials()), now);
+}
+
 describe('SigV4Signer against @smithy/signature-v4', () => {
   const cases: { name: string; request: SignableRequest; credentials: AwsCredentials; at: number }[] = [
     {
@@ -131,8 +136,8 @@ describe('SigV4Signer against @smithy/signature-v4', () => {
     it(`signs ${c.name} exactly as the SDK does`, async () => {
       const expected = await sdkSignature(c.request, c.credentials, c.at);
       const request = { ...c.request, headers: { ...c.request.headers } };
-      await new SigV4Signer(
-        () => Promise.resolve(c.credentials),
+      await signerWith(
+        () => c.credentials,
         () => c.at,
       ).sign(request);
       expect(request.headers.authorization).toBe(expected.authorization);
@@ -144,8 +149,8 @@ describe('SigV4Signer against @smithy/signature-v4', () => {
   it('re-derives the cached signing key when the day or the credentials change', async () => {
     let now = Date.UTC(2025, 0, 1, 23, 59, 59);
     let credentials: AwsCredentials = { accessKeyId: 'ASIAONE', secretAccessKey: 'first', sessionToken: 't1' };
-    const signer = new SigV4Signer(
-      () => Promise.resolve(credentials),
+    const signer = signerWith(
+      () => credentials,
       () => now,
     );
     for (const step of [
@@ -169,8 +174,8 @@ describe('SigV4Signer against @smithy/signature-v4', () => {
     // names must not reuse another's values, and other names or orders must not reuse its layout.
     const at = Date.UTC(2026, 11, 4, 10, 20, 30);
     const credentials: AwsCredentials = { accessKeyId: 'ASIASEQ', secretAccessKey: 'seq-secret', sessionToken: 'tok' };
-    const signer = new SigV4Signer(
-      () => Promise.resolve(credentials),
+    const signer = signerWith(
+      () => credentials,
       () => at,
     );
     const base = { host: '127.0.0.1:4566', 'content-type': 'application/json', accept: 'application/json' };
