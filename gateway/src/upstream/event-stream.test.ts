@@ -349,6 +349,69 @@ describe('event-stream decoding', () => {
     }
   });
 
+  it('reads messageStart, contentBlockStop and messageStop exactly as JSON.parse does, odd shapes included', () => {
+    const cases: Record<string, string[]> = {
+      messageStart: [
+        '{"role":"assistant"}',
+        '{"role":"assistant","p":"abcXYZ019"}',
+        '{"role":"assistant","p":""}',
+        '{"role":"assistant","p":"a b"}',
+        '{"role":"user"}',
+        '{"role":"assistant" }',
+        '{"role":"assistant","extra":true}',
+        '{"role":"assistant","p":"x","q":1}',
+        '{"role":"assistant"',
+        '{"role":"assistant","p":"}',
+        '{"role":"assistant"}}',
+        '{"role":"assistant"}x',
+      ],
+      contentBlockStop: [
+        '{"contentBlockIndex":0}',
+        '{"contentBlockIndex":7,"p":"abc"}',
+        '{"contentBlockIndex":123456,"p":""}',
+        '{"contentBlockIndex":1234567}',
+        '{"contentBlockIndex":05}',
+        '{"contentBlockIndex":-1}',
+        '{"contentBlockIndex":1.5}',
+        '{"contentBlockIndex":}',
+        '{"contentBlockIndex":2,"p":"ab-c"}',
+        '{"p":"abc","contentBlockIndex":3}',
+      ],
+      messageStop: [
+        '{"stopReason":"end_turn"}',
+        '{"stopReason":"max_tokens","p":"Zz9"}',
+        '{"stopReason":"tool_use","p":""}',
+        '{"stopReason":"model_context_window_exceeded"}',
+        `{"stopReason":"${'x'.repeat(60)}"}`,
+        '{"stopReason":"end\\u005fturn"}',
+        '{"stopReason":"with space"}',
+        '{"stopReason":""}',
+        '{"stopReason":"end_turn","additionalModelResponseFields":{"a":1}}',
+        '{"stopReason":"end_turn"',
+        '{"stopReason":end_turn}',
+      ],
+    };
+    for (const [type, payloads] of Object.entries(cases)) {
+      for (const payload of payloads) {
+        const bytes = frame({ ':message-type': 'event', ':event-type': type }, payload);
+        let expected: unknown;
+        try {
+          expected = JSON.parse(payload);
+          delete (expected as { p?: unknown }).p;
+        } catch {
+          expected = 'invalid';
+        }
+        let actual: unknown;
+        try {
+          actual = new EventStreamDecoder(MAX).push(bytes)[0]?.payload;
+        } catch {
+          actual = 'invalid';
+        }
+        expect(actual, `${type} ${payload}`).toEqual(expected);
+      }
+    }
+  });
+
   it('reports a payload that is not JSON', () => {
     const bytes = frame({ ':message-type': 'event', ':event-type': 'messageStart' }, '{"role":');
     expect(() => new EventStreamDecoder(MAX).push(bytes)).toThrow(

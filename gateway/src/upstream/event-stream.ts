@@ -75,10 +75,25 @@ const H_ERROR_MESSAGE = Buffer.from(':error-message');
 const V_EVENT = Buffer.from('event');
 const V_EXCEPTION = Buffer.from('exception');
 
+/** Event types whose payloads have a reader of their own (see {@link shortPayload}); 0 for any other. */
+const KIND_OTHER = 0;
+const KIND_TEXT_DELTA = 1;
+const KIND_MESSAGE_START = 2;
+const KIND_BLOCK_STOP = 3;
+const KIND_MESSAGE_STOP = 4;
+const KIND_OF_TYPE: ReadonlyMap<string, number> = new Map([
+  ['contentBlockDelta', KIND_TEXT_DELTA],
+  ['messageStart', KIND_MESSAGE_START],
+  ['contentBlockStop', KIND_BLOCK_STOP],
+  ['messageStop', KIND_MESSAGE_STOP],
+]);
+
 /** Header values of one frame that decide what it is. */
 interface FrameHeaders {
   messageType: 'event' | 'exception' | 'error';
   eventType: string | undefined;
+  /** What the event type's payload is read with, decided once per header block (one of the KIND_ values). */
+  kind: number;
   exceptionType: string | undefined;
   errorCode: string | undefined;
   errorMessage: string | undefined;
@@ -247,12 +262,16 @@ export class EventStreamDecoder {
     this.decodedAny = true;
     if (headers.messageType === 'event') {
       const type = headers.eventType ?? '';
-      events.push(
-        (type === 'contentBlockDelta' ? textDelta(buf, bodyStart, end) : undefined) ?? {
-          type,
-          payload: parsePayload(buf, bodyStart, end),
-        },
-      );
+      const kind = headers.kind;
+      if (kind === KIND_TEXT_DELTA) {
+        const delta = textDelta(buf, view, bodyStart, end);
+        if (delta !== undefined) {
+          events.push(delta);
+          return;
+        }
+      }
+      const payload = kind === KIND_OTHER ? undefined : shortPayload(kind, buf, view, bodyStart, end);
+      events.push({ type, payload: payload ?? parsePayload(buf, bodyStart, end) });
       return;
     }
     if (headers.messageType === 'exception') {
@@ -296,6 +315,7 @@ export class EventStreamDecoder {
     const headers: FrameHeaders = {
       messageType: 'event',
       eventType: undefined,
+      kind: KIND_OTHER,
       exceptionType: undefined,
       errorCode: undefined,
       errorMessage: undefined,
@@ -338,6 +358,7 @@ export class EventStreamDecoder {
         headers.errorMessage = buf.toString('utf8', valueAt, valueEnd);
       }
     }
+    headers.kind = (headers.eventType !== undefined && KIND_OF_TYPE.get(headers.eventType)) || KIND_OTHER;
     return headers;
   }
 
@@ -460,57 +481,154 @@ function parsePayload(buf: Buffer, from: number, to: number): unknown {
   return payload;
 }
 
-const TEXT_DELTA_HEAD = Buffer.from('{"contentBlockIndex":');
-const TEXT_DELTA_MIDDLE = Buffer.from(',"delta":{"text":"');
-const PAD_MEMBER_BYTES = Buffer.from(PAD_MEMBER);
-/** Longest contentBlockIndex read by the fast path (larger ones, if ever sent, take the JSON.parse path). */
+/**
+ * A fixed run of ASCII bytes a payload must start with (or hold at a known place), compared four bytes at a
+ * time: its little-endian 32-bit words and its last `length % 4` bytes.
+ */
+interface Literal {
+  readonly length: number;
+  readonly words: readonly number[];
+  readonly tail: Buffer;
+}
+
+function literal(text: string): Literal {
+  const bytes = Buffer.from(text, 'latin1');
+  const words: number[] = [];
+  for (let at = 0; at + 4 <= bytes.length; at += 4) words.push(bytes.readUInt32LE(at));
+  return { length: bytes.length, words, tail: bytes.subarray(words.length * 4) };
+}
+
+/** Whether `buf[at, at + lit.length)` holds `lit`; `view` is a DataView of `buf`, `to` the end of the payload. */
+function holds(buf: Buffer, view: DataView, at: number, to: number, lit: Literal): boolean {
+  if (at + lit.length > to) return false;
+  const words = lit.words;
+  for (let w = 0; w < words.length; w++) if (view.getUint32(at + w * 4, true) !== words[w]) return false;
+  const tail = lit.tail;
+  const tailAt = at + words.length * 4;
+  for (let i = 0; i < tail.length; i++) if (buf[tailAt + i] !== tail[i]) return false;
+  return true;
+}
+
+const TEXT_DELTA_HEAD = literal('{"contentBlockIndex":');
+const TEXT_DELTA_MIDDLE = literal(',"delta":{"text":"');
+const MESSAGE_START_ASSISTANT = literal('{"role":"assistant"');
+const STOP_REASON_HEAD = literal('{"stopReason":"');
+const PAD_MEMBER_BYTES = literal(PAD_MEMBER);
+/** Longest contentBlockIndex read by the fast paths (larger ones, if ever sent, take the JSON.parse path). */
 const MAX_INDEX_DIGITS = 6;
+/** Longest stop reason read by the fast path (Bedrock's longest, `model_context_window_exceeded`, has 29). */
+const MAX_STOP_REASON = 48;
+
+// Byte classes, one table lookup a byte. Inside a text delta's string: 1 = copied as is (printable ASCII but
+// `"` and `\`), 2 = part of a multi-byte UTF-8 sequence, 0 = the closing quote, 3 = anything that needs
+// unescaping or is not allowed raw (backslash, control characters).
+const TEXT_CLASS = new Uint8Array(256).fill(1);
+TEXT_CLASS.fill(3, 0, 0x20);
+TEXT_CLASS.fill(2, 0x80, 0x100);
+TEXT_CLASS[0x22] = 0;
+TEXT_CLASS[0x5c] = 3;
+/** 1 for `[0-9A-Za-z]` (the padding's alphabet), also `_` in STOP_REASON_CLASS: `end_turn`, `tool_use`, … */
+const ALNUM_CLASS = new Uint8Array(256);
+ALNUM_CLASS.fill(1, 0x30, 0x3a);
+ALNUM_CLASS.fill(1, 0x41, 0x5b);
+ALNUM_CLASS.fill(1, 0x61, 0x7b);
+const STOP_REASON_CLASS = ALNUM_CLASS.slice();
+STOP_REASON_CLASS[0x5f] = 1;
+
+/**
+ * Whether `buf[at, to)` is what closes a payload's top-level object: `}`, or Bedrock's padding member
+ * `,"p":"<alphanumerics>"` and then `}`.
+ */
+function closesObject(buf: Buffer, view: DataView, at: number, to: number): boolean {
+  if (buf[to - 1] !== 0x7d) return false;
+  if (at === to - 1) return true;
+  if (!holds(buf, view, at, to, PAD_MEMBER_BYTES) || to - 2 < at + PAD_MEMBER_BYTES.length || buf[to - 2] !== 0x22) {
+    return false;
+  }
+  for (let i = at + PAD_MEMBER_BYTES.length; i < to - 2; i++) if (ALNUM_CLASS[buf[i]!] !== 1) return false;
+  return true;
+}
+
+/**
+ * Where the JSON non-negative integer at `buf[at…)` ends, or -1 when there is none, it has a leading zero or
+ * more than MAX_INDEX_DIGITS digits (those take the JSON.parse path).
+ */
+function indexEnd(buf: Buffer, at: number, to: number): number {
+  const digits = at;
+  while (at < to && at - digits <= MAX_INDEX_DIGITS) {
+    const c = buf[at]!;
+    if (c < 0x30 || c > 0x39) break;
+    at++;
+  }
+  if (at === digits || at - digits > MAX_INDEX_DIGITS || (buf[digits] === 0x30 && at - digits > 1)) return -1;
+  return at;
+}
+
+/** The value of the digits `buf[from, to)`. */
+function indexValue(buf: Buffer, from: number, to: number): number {
+  let index = 0;
+  for (let at = from; at < to; at++) index = index * 10 + (buf[at]! - 0x30);
+  return index;
+}
 
 /**
  * The most frequent event, a text `contentBlockDelta`, read without JSON.parse when its text needs no
  * unescaping: exactly `{"contentBlockIndex":N,"delta":{"text":"…"}}`, optionally with the trailing `p`
  * padding, no backslash or control character inside the text, and valid UTF-8. Anything else (escapes, other
  * members, another order, invalid bytes) returns undefined and takes the JSON.parse path, so the payload is
- * always what JSON.parse would give. This is the per-token cost of a stream, hence the byte-level reading.
+ * always what JSON.parse would give. This is the per-token cost of a stream, hence the byte-level reading:
+ * the fixed parts are compared a word at a time and each byte of the text is classified by one table lookup.
  */
-function textDelta(buf: Buffer, from: number, to: number): TextDeltaEvent | undefined {
-  if (to - from < TEXT_DELTA_HEAD.length + TEXT_DELTA_MIDDLE.length + 4) return undefined;
-  if (!sameBytes(buf, from, TEXT_DELTA_HEAD.length, TEXT_DELTA_HEAD)) return undefined;
-  let at = from + TEXT_DELTA_HEAD.length;
-  let index = 0;
-  const digits = at;
-  while (at < to && at - digits < MAX_INDEX_DIGITS) {
-    const c = buf[at]!;
-    if (c < 0x30 || c > 0x39) break;
-    index = index * 10 + (c - 0x30);
-    at++;
-  }
-  // JSON numbers have no leading zeros.
-  if (at === digits || (buf[digits] === 0x30 && at - digits > 1)) return undefined;
-  if (at + TEXT_DELTA_MIDDLE.length > to || !sameBytes(buf, at, TEXT_DELTA_MIDDLE.length, TEXT_DELTA_MIDDLE)) {
-    return undefined;
-  }
-  const textStart = at + TEXT_DELTA_MIDDLE.length;
+function textDelta(buf: Buffer, view: DataView, from: number, to: number): TextDeltaEvent | undefined {
+  if (!holds(buf, view, from, to, TEXT_DELTA_HEAD)) return undefined;
+  const digits = from + TEXT_DELTA_HEAD.length;
+  const digitsEnd = indexEnd(buf, digits, to);
+  if (digitsEnd < 0 || !holds(buf, view, digitsEnd, to, TEXT_DELTA_MIDDLE)) return undefined;
+  const textStart = digitsEnd + TEXT_DELTA_MIDDLE.length;
   let end = textStart;
-  let high = 0;
+  let high = false;
   for (; end < to; end++) {
-    const c = buf[end]!;
-    if (c === 0x22) break;
-    if (c === 0x5c || c < 0x20) return undefined;
-    high |= c;
+    const kind = TEXT_CLASS[buf[end]!]!;
+    if (kind === 1) continue;
+    if (kind === 0) break;
+    if (kind === 3) return undefined;
+    high = true;
   }
-  // After the text: `"}` closing delta, then `}` or the padding member and `}`.
-  if (end + 3 > to || buf[end + 1] !== 0x7d) return undefined;
-  const rest = end + 2;
-  if (rest !== to - 1) {
-    if (rest + PAD_MEMBER_BYTES.length + 2 > to) return undefined;
-    if (!sameBytes(buf, rest, PAD_MEMBER_BYTES.length, PAD_MEMBER_BYTES) || buf[to - 2] !== 0x22) return undefined;
-    for (let i = rest + PAD_MEMBER_BYTES.length; i < to - 2; i++) if (!isAlphanumeric(buf[i]!)) return undefined;
-  }
-  if (buf[to - 1] !== 0x7d) return undefined;
+  // After the text: `"}` closing delta, then what closes the payload.
+  if (end + 3 > to || buf[end + 1] !== 0x7d || !closesObject(buf, view, end + 2, to)) return undefined;
   // Bytes past ASCII must form valid UTF-8 to be copied as they are (decoding would replace bad ones).
-  if (high >= 0x80 && !isUtf8(buf.subarray(textStart, end))) return undefined;
-  return new TextDeltaEvent(index, buf, textStart, end);
+  if (high && !isUtf8(buf.subarray(textStart, end))) return undefined;
+  return new TextDeltaEvent(indexValue(buf, digits, digitsEnd), buf, textStart, end);
+}
+
+/**
+ * The payloads of the other events every stream carries once, read without JSON.parse in the shapes Bedrock
+ * sends them: `messageStart` `{"role":"assistant"}`, `contentBlockStop` `{"contentBlockIndex":N}` and
+ * `messageStop` `{"stopReason":"<word>"}`, each optionally with the padding. Anything else (another member, an
+ * escape, another role) returns undefined and takes the JSON.parse path, so the payload is always what
+ * JSON.parse would give without `p`.
+ */
+function shortPayload(kind: number, buf: Buffer, view: DataView, from: number, to: number): object | undefined {
+  if (kind === KIND_MESSAGE_START) {
+    if (!holds(buf, view, from, to, MESSAGE_START_ASSISTANT)) return undefined;
+    return closesObject(buf, view, from + MESSAGE_START_ASSISTANT.length, to) ? { role: 'assistant' } : undefined;
+  }
+  if (kind === KIND_BLOCK_STOP) {
+    if (!holds(buf, view, from, to, TEXT_DELTA_HEAD)) return undefined;
+    const digits = from + TEXT_DELTA_HEAD.length;
+    const digitsEnd = indexEnd(buf, digits, to);
+    if (digitsEnd < 0 || !closesObject(buf, view, digitsEnd, to)) return undefined;
+    return { contentBlockIndex: indexValue(buf, digits, digitsEnd) };
+  }
+  if (kind === KIND_MESSAGE_STOP) {
+    if (!holds(buf, view, from, to, STOP_REASON_HEAD)) return undefined;
+    const start = from + STOP_REASON_HEAD.length;
+    let end = start;
+    while (end < to && end - start <= MAX_STOP_REASON && STOP_REASON_CLASS[buf[end]!] === 1) end++;
+    if (end === start || buf[end] !== 0x22 || !closesObject(buf, view, end + 1, to)) return undefined;
+    return { stopReason: buf.toString('latin1', start, end) };
+  }
+  return undefined;
 }
 
 /** Where a trailing `,"p":"<alphanumerics>"}` starts (`{"p":…}` alone: after the `{`), or -1. */
