@@ -117,9 +117,9 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts a child process and waits until `ready()` resolves true (polled), or fails after 30 s. With `cpus`,
- * it runs under `taskset -c cpus`; with `cgroup`, a shell first moves itself into that cgroup directory. Both
- * exec the command, so the child's PID is the command's own.
+ * Starts a child process and waits until `ready()` resolves true (polled), or fails after `readyTimeoutMs` (30 s).
+ * With `cpus`, it runs under `taskset -c cpus`; with `cgroup`, a shell first moves itself into that cgroup
+ * directory. Both exec the command, so the child's PID is the command's own.
  */
 export async function startProcess(
   name: string,
@@ -129,6 +129,7 @@ export async function startProcess(
   env: NodeJS.ProcessEnv = {},
   cpus?: string,
   cgroup?: string,
+  readyTimeoutMs = 30_000,
 ): Promise<Managed> {
   let [cmd, argv] = [command, args];
   if (cgroup) [cmd, argv] = ['sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, cmd, ...argv]];
@@ -138,7 +139,7 @@ export async function startProcess(
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const until = Date.now() + 30_000;
+  const until = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited early (${child.exitCode}): ${stderr}`);
     if (await ready().catch(() => false)) break;
@@ -165,7 +166,8 @@ export async function startProcess(
     },
     stop: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Killed by a signal (a Ctrl-C reaches the whole process group), it has no exit code but has exited.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
