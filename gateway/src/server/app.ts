@@ -74,7 +74,7 @@ export async function buildGatewayApp(ctx: ServerContext): Promise<FastifyInstan
     // No route declares a fastify schema (the translators check bodies and answer in OpenAI's shape), so
     // fastify's schema compilers never run. Without factories of our own, fastify loads its defaults, ajv and
     // fast-json-stringify, when the app is built: about 10 MB of resident memory for nothing
-    // (docs/benchmarks.md, "Memory, round 3").
+    // (docs/benchmarks.md, "Streaming hot path, round 9").
     schemaController: { compilersFactory: { buildValidator: noSchemaCompiler, buildSerializer: noSchemaCompiler } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     clientErrorHandler: writeClientError,
