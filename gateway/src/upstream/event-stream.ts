@@ -625,7 +625,7 @@ function shortPayload(kind: number, buf: Buffer, view: DataView, from: number, t
     const start = from + STOP_REASON_HEAD.length;
     let end = start;
     while (end < to && end - start <= MAX_STOP_REASON && STOP_REASON_CLASS[buf[end]!] === 1) end++;
-    if (end === start || buf[end] !== 0x22 || !closesObject(buf, view, end + 1, to)) return undefined;
+    if (end === start || end >= to || buf[end] !== 0x22 || !closesObject(buf, view, end + 1, to)) return undefined;
     return { stopReason: buf.toString('latin1', start, end) };
   }
   return undefined;
