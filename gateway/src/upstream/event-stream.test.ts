@@ -23,6 +23,28 @@ const event = (type: string, payload: unknown) =>
     JSON.stringify(payload),
   );
 
+/**
+ * One event of `type` with `payload` through the decoder, and what JSON.parse makes of the payload without its `p`
+ * padding: each is `'invalid'` when it throws.
+ */
+function decodedAndParsed(type: string, payload: string): { actual: unknown; expected: unknown } {
+  let expected: unknown;
+  try {
+    expected = JSON.parse(payload);
+    delete (expected as { p?: unknown }).p;
+  } catch {
+    expected = 'invalid';
+  }
+  let actual: unknown;
+  try {
+    actual = new EventStreamDecoder(MAX).push(frame({ ':message-type': 'event', ':event-type': type }, payload))[0]
+      ?.payload;
+  } catch {
+    actual = 'invalid';
+  }
+  return { actual, expected };
+}
+
 describe('event-stream decoding', () => {
   it('decodes the bedrock-wire §5 messageStop vector', () => {
     const bytes = Buffer.from(
@@ -330,20 +352,7 @@ describe('event-stream decoding', () => {
     };
     for (const text of texts) {
       for (const payload of shapes(text)) {
-        const bytes = frame({ ':message-type': 'event', ':event-type': 'contentBlockDelta' }, payload);
-        let expected: unknown;
-        try {
-          expected = JSON.parse(payload);
-          delete (expected as { p?: unknown }).p;
-        } catch {
-          expected = 'invalid';
-        }
-        let actual: unknown;
-        try {
-          actual = new EventStreamDecoder(MAX).push(bytes)[0]?.payload;
-        } catch {
-          actual = 'invalid';
-        }
+        const { actual, expected } = decodedAndParsed('contentBlockDelta', payload);
         expect(actual, payload).toEqual(expected);
       }
     }
@@ -393,20 +402,7 @@ describe('event-stream decoding', () => {
     };
     for (const [type, payloads] of Object.entries(cases)) {
       for (const payload of payloads) {
-        const bytes = frame({ ':message-type': 'event', ':event-type': type }, payload);
-        let expected: unknown;
-        try {
-          expected = JSON.parse(payload);
-          delete (expected as { p?: unknown }).p;
-        } catch {
-          expected = 'invalid';
-        }
-        let actual: unknown;
-        try {
-          actual = new EventStreamDecoder(MAX).push(bytes)[0]?.payload;
-        } catch {
-          actual = 'invalid';
-        }
+        const { actual, expected } = decodedAndParsed(type, payload);
         expect(actual, `${type} ${payload}`).toEqual(expected);
       }
     }

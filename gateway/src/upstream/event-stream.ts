@@ -636,17 +636,13 @@ function paddingStart(text: string): number {
   const last = text.length - 1;
   if (last < 7 || text.charCodeAt(last) !== 0x7d /* } */ || text.charCodeAt(last - 1) !== 0x22 /* " */) return -1;
   let at = last - 2;
-  while (at >= 0 && isAlphanumeric(text.charCodeAt(at))) at--;
+  while (at >= 0 && ALNUM_CLASS[text.charCodeAt(at)] === 1) at--;
   // `at` is on the opening quote of the value: `…,"p":"` ends there.
   const member = at - (PAD_MEMBER.length - 1);
   if (member < 0 || !text.startsWith(PAD_MEMBER, member)) {
     return at === 5 && text.startsWith('{"p":"', 0) ? 1 : -1;
   }
   return member;
-}
-
-function isAlphanumeric(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
 /** Decodes the base64 `bytes` of an InvokeModelWithResponseStream `chunk` event into the model's JSON (§5.1). */
