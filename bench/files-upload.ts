@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import OpenAI from 'openai';
-import { freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
+import { aigwServeArgs, freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -164,19 +164,7 @@ async function main(): Promise<void> {
     const gateway = await startProcess(
       'aigw',
       process.execPath,
-      [
-        ...flags,
-        AIGW,
-        'serve',
-        '--config',
-        configDir,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--admin-port',
-        String(adminPort),
-      ],
+      [...flags, ...aigwServeArgs(AIGW, configDir, port, adminPort)],
       () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
       { AIGW_LOG_LEVEL: 'warn' },
     );

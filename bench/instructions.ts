@@ -64,7 +64,7 @@ import {
   SERVED,
   writeGatewayConfig,
 } from './lib/fixture.js';
-import { freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
+import { aigwServeArgs, freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
 
 const runFile = promisify(execFile);
 
@@ -271,16 +271,7 @@ async function measureBuild({ label, buildDir, configDir, dir, keep }: MeasureOp
       process.execPath,
       ...PROFILE_FLAGS,
       ...IMAGE_NODE_FLAGS,
-      join(buildDir, AIGW_SCRIPT),
-      'serve',
-      '--config',
-      configDir,
-      '--port',
-      String(gwPort),
-      '--admin-port',
-      String(adminPort),
-      '--host',
-      '127.0.0.1',
+      ...aigwServeArgs(join(buildDir, AIGW_SCRIPT), configDir, gwPort, adminPort),
     ],
     () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
     { ...IMAGE_ENV, AIGW_LOG_LEVEL: 'warn' },

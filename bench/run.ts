@@ -82,6 +82,7 @@ import {
 import { type RequestSpec, runLoad, type StreamReader } from './lib/load.js';
 import { ensurePortkey } from './lib/portkey.js';
 import {
+  aigwServeArgs,
   canPin,
   freePort,
   httpOk,
@@ -274,20 +275,7 @@ async function main(): Promise<void> {
       const proc = await startProcess(
         name,
         process.execPath,
-        [
-          ...IMAGE_NODE_FLAGS,
-          ...nodeFlags,
-          script,
-          'serve',
-          '--config',
-          configDir,
-          '--port',
-          String(gwPort),
-          '--admin-port',
-          String(adminPort),
-          '--host',
-          '127.0.0.1',
-        ],
+        [...IMAGE_NODE_FLAGS, ...nodeFlags, ...aigwServeArgs(script, configDir, gwPort, adminPort)],
         () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
         { ...IMAGE_ENV, AIGW_LOG_LEVEL: 'warn' },
         targetCpu,

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './lib/load.js';
-import { freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
+import { aigwServeArgs, freePort, httpOk, type Managed, startProcess } from './lib/processes.js';
 import { median, summarise } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -107,18 +107,7 @@ for (const t of targets) {
   const proc = await startProcess(
     t.name,
     process.execPath,
-    [
-      AIGW,
-      'serve',
-      '--config',
-      t.dir,
-      '--port',
-      String(port),
-      '--admin-port',
-      String(adminPort),
-      '--host',
-      '127.0.0.1',
-    ],
+    aigwServeArgs(AIGW, t.dir, port, adminPort),
     () => httpOk(`http://127.0.0.1:${adminPort}/readyz`),
     {
       AIGW_LOG_LEVEL: 'warn',

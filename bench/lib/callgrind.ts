@@ -119,13 +119,7 @@ export class PerfMap {
 
   /** The name of the code holding `address`, or undefined. */
   nameAt(address: number): string | undefined {
-    let lo = 0;
-    let hi = this.#starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.#starts[mid] as number) <= address) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.#firstAfter(address);
     // Entries starting at or before the address, nearest first; none further back than the longest range.
     let best = -1;
     for (let i = lo - 1; i >= 0 && address - (this.#starts[i] as number) < this.#longest; i--) {
@@ -138,8 +132,8 @@ export class PerfMap {
     return best < 0 ? undefined : this.#names[best];
   }
 
-  /** The name of the first code starting after `address`, if within `distance` bytes. */
-  nameAfter(address: number, distance: number): string | undefined {
+  /** The index of the first entry starting after `address` (the number of entries when none does). */
+  #firstAfter(address: number): number {
     let lo = 0;
     let hi = this.#starts.length;
     while (lo < hi) {
@@ -147,6 +141,12 @@ export class PerfMap {
       if ((this.#starts[mid] as number) <= address) lo = mid + 1;
       else hi = mid;
     }
+    return lo;
+  }
+
+  /** The name of the first code starting after `address`, if within `distance` bytes. */
+  nameAfter(address: number, distance: number): string | undefined {
+    const lo = this.#firstAfter(address);
     const start = this.#starts[lo];
     return start !== undefined && start - address <= distance ? this.#names[lo] : undefined;
   }

@@ -180,3 +180,22 @@ export async function httpOk(url: string): Promise<boolean> {
   await res.arrayBuffer();
   return res.status < 500;
 }
+
+/**
+ * The arguments after node's own flags that start `aigw serve` on loopback: `script` (aigw.js of a build),
+ * the manifest directory and the two ports. Readiness is `httpOk` of `/readyz` on the admin port.
+ */
+export function aigwServeArgs(script: string, configDir: string, port: number, adminPort: number): string[] {
+  return [
+    script,
+    'serve',
+    '--config',
+    configDir,
+    '--port',
+    String(port),
+    '--admin-port',
+    String(adminPort),
+    '--host',
+    '127.0.0.1',
+  ];
+}
